@@ -78,11 +78,13 @@ struct VerifyResult {
         StorePath path;
         Hash expectedHash, actualHash;
         uint64_t expectedSize = 0, actualSize = 0;
+        std::string error; // set when the item could not be read at all
     };
     size_t checked = 0;
-    StorePathSet missing;                                           // registered, absent on disk
-    std::vector<Corrupt> corrupt;                                   // NAR hash or size differs
-    std::vector<std::pair<std::string, std::string>> badReferences; // (referrer, invalid ref)
+    StorePathSet missing;         // registered, absent on disk
+    std::vector<Corrupt> corrupt; // NAR hash or size differs
+    // (referrer, reference) rows naming an id that is not a valid path, printed "#<id>".
+    std::vector<std::pair<std::string, std::string>> badReferences;
     // With repair: every path invalidated (and deleted): the bad ones and all their referrers.
     StorePathSet invalidated;
 
@@ -177,8 +179,10 @@ public:
     // bad items and, transitively, everything referring to them.
     VerifyResult verify(bool repair = false);
 
-private:
+    // Defined in lib/store-impl.hh; named here only so lib/store-*.cc can share it.
     struct Impl;
+
+private:
     std::unique_ptr<Impl> impl;
 };
 
