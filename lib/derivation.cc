@@ -3,6 +3,7 @@
 #include "ferrix/file.hh"
 
 #include <cstdio>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 namespace ferrix {
@@ -412,6 +413,15 @@ DerivationResolver memoryResolver(const std::map<std::string, Derivation>& drvs)
     return [&drvs](const std::string& drvPath) -> Derivation {
         auto i = drvs.find(drvPath);
         if (i == drvs.end()) throw InvalidPath("derivation '" + drvPath + "' is not known");
+        return i->second;
+    };
+}
+
+DerivationResolver memoryResolver(std::map<std::string, Derivation>&& drvs) {
+    auto owned = std::make_shared<const std::map<std::string, Derivation>>(std::move(drvs));
+    return [owned](const std::string& drvPath) -> Derivation {
+        auto i = owned->find(drvPath);
+        if (i == owned->end()) throw InvalidPath("derivation '" + drvPath + "' is not known");
         return i->second;
     };
 }

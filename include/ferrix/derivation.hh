@@ -67,8 +67,10 @@ Derivation parseDerivation(std::string_view aterm, std::string name = "",
 // Reads the derivation stored at a full .drv path (the store plugs in reading from itself).
 using DerivationResolver = std::function<Derivation(const std::string& drvPath)>;
 
-// Resolves from a map the caller keeps alive; throws InvalidPath for unknown paths.
+// Resolves from a map; throws InvalidPath for unknown paths. An lvalue map is used by reference
+// (the caller keeps it alive and may keep adding to it); a temporary one is moved in.
 DerivationResolver memoryResolver(const std::map<std::string, Derivation>& drvs);
+DerivationResolver memoryResolver(std::map<std::string, Derivation>&& drvs);
 // Reads "<physicalDir>/<base name>" for a path in storeDir: a chroot store or a copy of one.
 DerivationResolver directoryResolver(const StoreDir& storeDir, std::string physicalDir);
 
