@@ -1,6 +1,6 @@
 // Helpers for tests that use a real Nix (Debian's nix-bin) as the oracle: running a program and
-// capturing its output, scratch directories, chroot stores, and seeded random file trees.
-// Header-only so that every tests/nix/*.cc can include it.
+// capturing its output, scratch directories, chroot stores, test seeds and seeded random file
+// trees. Header-only so that every tests/nix/*.cc can include it.
 #pragma once
 
 #include "ferrix/error.hh"
@@ -17,6 +17,7 @@
 #include <set>
 #include <signal.h>
 #include <string>
+#include <string_view>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,7 +25,7 @@
 
 extern char** environ;
 
-namespace ferrix::oracle {
+namespace ferrix::test {
 
 struct RunResult {
     int status = -1; // exit status, or 128 + signal number
@@ -37,7 +38,7 @@ struct RunResult {
 // stdout and stderr.
 inline RunResult run(const std::vector<std::string>& argv,
                      const std::map<std::string, std::string>& env = {},
-                     const std::string& input = "") {
+                     std::string_view input = {}) {
     std::vector<std::string> envStrings;
     for (char** e = environ; *e; e++) {
         std::string s = *e;
@@ -127,7 +128,7 @@ inline std::map<std::string, std::string> nixEnv() {
 }
 
 // Runs a Nix program with nixEnv(); throws Error with its stderr if it fails.
-inline std::string runNix(const std::vector<std::string>& argv, const std::string& input = "") {
+inline std::string runNix(const std::vector<std::string>& argv, std::string_view input = {}) {
     RunResult r = run(argv, nixEnv(), input);
     if (!r.ok()) {
         std::string cmd;
@@ -148,7 +149,7 @@ inline std::string chomp(std::string s) {
 // A scratch directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
 class TempDir {
 public:
-    explicit TempDir(const std::string& prefix = "ferrix-oracle-") {
+    explicit TempDir(const std::string& prefix = "ferrix-test-") {
         const char* t = std::getenv("TMPDIR");
         path_ = makeTempDir(t && *t ? t : "/tmp", prefix);
     }
@@ -167,10 +168,41 @@ private:
     std::string path_;
 };
 
-// A chroot store for `nix-store --store <root>`: logical /nix/store, physical <root>/nix/store.
-// Never the machine's own /nix/store.
-inline std::vector<std::string> storeArgs(const std::string& root) {
-    return {"--store", root};
+// A chroot store in a fresh scratch directory, for `--store <root>`: logical /nix/store,
+// physical <root>/nix/store. Never the machine's own /nix/store.
+class NixChrootStore {
+public:
+    NixChrootStore() : dir("ferrix-nix-store-") {}
+    const std::string& root() const { return dir.path(); }
+    // The physical directory holding logical /nix/store/<name>.
+    std::string realStoreDir() const { return root() + "/nix/store"; }
+    std::vector<std::string> storeArgs() const { return {"--store", root()}; }
+    // nixEnv() plus a private cache and config home, so no user state leaks in or out.
+    std::map<std::string, std::string> env() const {
+        auto e = nixEnv();
+        e["XDG_CACHE_HOME"] = root() + "/cache";
+        e["XDG_CONFIG_HOME"] = root() + "/config";
+        return e;
+    }
+    // Runs `program` (e.g. NIX_STORE_PROGRAM) with `--store <root>` and then `args`.
+    RunResult nix(const std::string& program, std::vector<std::string> args,
+                  std::string_view input = {}) const {
+        std::vector<std::string> argv = {program};
+        for (auto& a : storeArgs())
+            argv.push_back(a);
+        for (auto& a : args)
+            argv.push_back(std::move(a));
+        return run(argv, env(), input);
+    }
+
+private:
+    TempDir dir;
+};
+
+// The seed for randomised tests: $FERRIX_TEST_SEED if set (to replay a failure), else `fallback`.
+inline uint64_t testSeed(uint64_t fallback) {
+    const char* s = std::getenv("FERRIX_TEST_SEED");
+    return s && *s ? std::strtoull(s, nullptr, 0) : fallback;
 }
 
 struct TreeOptions {
@@ -210,11 +242,41 @@ public:
 
     // A random name of 1..maxLen bytes: never "", ".", "..", or containing '/' or NUL.
     std::string randomName(size_t maxLen = 24) {
-        static const char* const pieces[] = {
-            "a",  "b",   "Z",        "0",        "9",  "_",    "-",  ".",  "=",  "?",  "+",
-            "#",  " ",   "  ",       "~",        "%",  "@",    ",",  ";",  "'",  "\"", "\\",
-            "\t", "\n",  "\xc3\xa9", "\xe6\x97\xa5", "\xf0\x9f\x98\x80", "\x80", "\xff",
-            "\xfe", "lib", "README", ".hidden", "--force", "x.y.z"};
+        static const char* const pieces[] = {"a",
+                                             "b",
+                                             "Z",
+                                             "0",
+                                             "9",
+                                             "_",
+                                             "-",
+                                             ".",
+                                             "=",
+                                             "?",
+                                             "+",
+                                             "#",
+                                             " ",
+                                             "  ",
+                                             "~",
+                                             "%",
+                                             "@",
+                                             ",",
+                                             ";",
+                                             "'",
+                                             "\"",
+                                             "\\",
+                                             "\t",
+                                             "\n",
+                                             "\xc3\xa9",
+                                             "\xe6\x97\xa5",
+                                             "\xf0\x9f\x98\x80",
+                                             "\x80",
+                                             "\xff",
+                                             "\xfe",
+                                             "lib",
+                                             "README",
+                                             ".hidden",
+                                             "--force",
+                                             "x.y.z"};
         constexpr size_t nPieces = sizeof pieces / sizeof pieces[0];
         while (true) {
             std::string n;
@@ -274,8 +336,8 @@ private:
         std::string target;
         switch (below(6)) {
         case 0:
-            target = siblings.empty() ? "nothing" : *std::next(siblings.begin(),
-                                                               long(below(siblings.size())));
+            target = siblings.empty() ? "nothing"
+                                      : *std::next(siblings.begin(), long(below(siblings.size())));
             break;
         case 1:
             target = "../" + randomName();
@@ -314,4 +376,4 @@ private:
     }
 };
 
-} // namespace ferrix::oracle
+} // namespace ferrix::test
