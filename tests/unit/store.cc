@@ -1,0 +1,631 @@
+#include "ferrix/store.hh"
+#include "ferrix/nar.hh"
+#include "ferrix/sqlite.hh"
+#include "store-test-util.hh"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace ferrix;
+using namespace ferrix::test;
+
+namespace {
+
+struct StoreTest : ::testing::Test {
+    ScratchDir scratch;
+    std::string root = scratch.path + "/root";
+    std::string src = scratch.path + "/src"; // where inputs are prepared, outside the store
+
+    void SetUp() override { createDirs(src); }
+
+    std::unique_ptr<LocalStore> open(std::optional<std::string> storeDir = std::nullopt) {
+        return std::make_unique<LocalStore>(configAt(root, storeDir));
+    }
+
+    // A directory tree with a bit of everything.
+    std::string makeTree(const std::string& name, const std::string& salt = "") {
+        std::string d = src + "/" + name;
+        createDirs(d + "/sub/empty");
+        writeFile(d + "/file", "contents " + salt + "\n", 0644);
+        writeFile(d + "/sub/tool", "#!/bin/sh\necho " + salt + "\n", 0755);
+        if (::symlink("sub/tool", (d + "/link").c_str()) != 0) throw SysError("symlink");
+        return d;
+    }
+};
+
+// Counts database rows directly, not through the store, to check what is really registered.
+int64_t countRows(LocalStore& store, const std::string& table) {
+    SQLite db(store.dbPath());
+    SQLiteStmt q(db, "select count(*) from " + table);
+    auto u = q.use();
+    u.next();
+    return u.getInt(0);
+}
+
+struct stat statOf(const std::string& p) {
+    return lstatPath(p);
+}
+
+} // namespace
+
+// --- Configuration.
+
+TEST(StoreConfig, ResolveFlagsEnvironmentAndDefaults) {
+    ::setenv("FERRIX_STORE", "/env/root", 1);
+    ::setenv("FERRIX_STORE_DIR", "/env/store", 1);
+    auto c = StoreConfig::resolve("/flag/root/", "/flag/store");
+    EXPECT_EQ(c.root, "/flag/root");
+    EXPECT_EQ(c.storeDir, "/flag/store");
+    c = StoreConfig::resolve(std::nullopt, std::nullopt);
+    EXPECT_EQ(c.root, "/env/root");
+    EXPECT_EQ(c.storeDir, "/env/store");
+    ::unsetenv("FERRIX_STORE");
+    ::unsetenv("FERRIX_STORE_DIR");
+    ::setenv("XDG_DATA_HOME", "/xdg", 1);
+    c = StoreConfig::resolve(std::nullopt, std::nullopt);
+    EXPECT_EQ(c.root, "/xdg/ferrix");
+    EXPECT_FALSE(c.storeDir);
+    ::unsetenv("XDG_DATA_HOME");
+    std::string home = std::getenv("HOME") ? std::getenv("HOME") : "";
+    ::setenv("HOME", "/home/someone", 1);
+    EXPECT_EQ(StoreConfig::resolve(std::nullopt, std::nullopt).root,
+              "/home/someone/.local/share/ferrix");
+    ::setenv("HOME", home.c_str(), 1);
+}
+
+TEST_F(StoreTest, DefaultLayout) {
+    auto store = open();
+    EXPECT_EQ(store->storeDir().dir(), root + "/store");
+    EXPECT_EQ(store->realStoreDir(), root + "/store");
+    EXPECT_EQ(store->dbPath(), root + "/var/ferrix/db/db.sqlite");
+    EXPECT_TRUE(pathExists(root + "/var/ferrix/gcroots"));
+}
+
+TEST_F(StoreTest, ForeignStoreDirIsChrootStyleAndRecorded) {
+    {
+        auto store = open("/nix/store");
+        EXPECT_EQ(store->realStoreDir(), root + "/nix/store");
+        auto p = store->addText("foo", "bar", {});
+        EXPECT_EQ(store->printStorePath(p), "/nix/store/vxjiwkjkn7x4079qvh1jkl5pn05j2aw0-foo");
+        EXPECT_TRUE(pathExists(root + "/nix/store/vxjiwkjkn7x4079qvh1jkl5pn05j2aw0-foo"));
+    }
+    // Reopened without saying: the recorded directory is used.
+    auto store = open();
+    EXPECT_EQ(store->storeDir().dir(), "/nix/store");
+}
+
+TEST_F(StoreTest, MismatchedStoreDirIsAnError) {
+    open("/gnu/store");
+    try {
+        open("/nix/store");
+        FAIL() << "expected StoreError";
+    } catch (StoreError& e) {
+        EXPECT_NE(std::string(e.what()).find("/gnu/store"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("/nix/store"), std::string::npos) << e.what();
+    }
+}
+
+// --- Adding.
+
+TEST_F(StoreTest, AddTextMatchesSpecVectors) {
+    auto store = open("/nix/store");
+    auto foo = store->addText("foo", "bar", {});
+    EXPECT_EQ(store->printStorePath(foo), "/nix/store/vxjiwkjkn7x4079qvh1jkl5pn05j2aw0-foo");
+    auto baz = store->addText("baz", store->printStorePath(foo), {foo});
+    EXPECT_EQ(store->printStorePath(baz), "/nix/store/5xd714cbfnkz02h2vbsj4fm03x3f15nf-baz");
+    EXPECT_EQ(store->readText(foo), "bar");
+    EXPECT_EQ(store->queryReferences(baz), StorePathSet{foo});
+    EXPECT_EQ(store->queryReferrers(foo), StorePathSet{baz});
+    EXPECT_EQ(store->computeClosure({baz}), (StorePathSet{foo, baz}));
+
+    auto info = store->queryPathInfo(foo);
+    auto nar = hashPath(HashAlgo::SHA256, store->realPath(foo));
+    EXPECT_EQ(info.narHash, nar.hash);
+    EXPECT_EQ(info.narSize, nar.size);
+    EXPECT_EQ(info.ca, "text:" + hashString(HashAlgo::SHA256, "bar").to(HashFormat::Nix32, true));
+    EXPECT_GT(info.registrationTime, 0);
+    EXPECT_EQ(info.referrers, StorePathSet{baz});
+}
+
+TEST_F(StoreTest, AddTextWithGuixStoreDir) {
+    auto store = open("/gnu/store");
+    EXPECT_EQ(store->printStorePath(store->addText("foo", "bar", {})),
+              "/gnu/store/798sxvdgr0680czdggbls7rd3sfwk2yx-foo");
+}
+
+TEST_F(StoreTest, AddFlatFile) {
+    auto store = open();
+    std::string f = src + "/hello";
+    writeFile(f, "test\n", 0755);
+    auto p = store->addPath(f, "hello", FileIngestion::Flat, HashAlgo::SHA256);
+    Hash h = hashString(HashAlgo::SHA256, "test\n");
+    EXPECT_EQ(h.toNix32(), "1lkgqb6fclns49861dwk9rzb6xnfkxbpws74mxnx01z9qyv1pjpj");
+    EXPECT_EQ(p, store->storeDir().makeFixedOutputPath("hello", FileIngestion::Flat, h));
+    auto st = statOf(store->realPath(p));
+    EXPECT_EQ(st.st_mode & 07777, 0444u); // flat items are never executable
+    EXPECT_EQ(st.st_mtime, 1);
+    EXPECT_EQ(store->queryPathInfo(p).ca, "fixed:sha256:" + h.toNix32());
+    EXPECT_EQ(store->readText(p), "test\n");
+}
+
+TEST_F(StoreTest, AddRecursiveCanonicalises) {
+    auto store = open();
+    std::string d = makeTree("tree");
+    writeFile(d + "/setuid", "s", 0644);
+    ASSERT_EQ(::chmod((d + "/setuid").c_str(), 06755), 0);
+    ASSERT_EQ(::chmod((d + "/sub").c_str(), 01777), 0);
+    auto p = store->addPath(d, "tree");
+    auto nar = hashPath(HashAlgo::SHA256, d); // modes aside from +x do not enter the NAR
+    EXPECT_EQ(p, store->storeDir().makeSourcePath("tree", nar.hash, {}));
+    EXPECT_EQ(store->queryPathInfo(p).narHash, nar.hash);
+    EXPECT_EQ(store->queryPathInfo(p).ca, "fixed:r:sha256:" + nar.hash.toNix32());
+
+    std::string r = store->realPath(p);
+    EXPECT_EQ(statOf(r).st_mode & 07777, 0555u);
+    EXPECT_EQ(statOf(r + "/file").st_mode & 07777, 0444u);
+    EXPECT_EQ(statOf(r + "/sub").st_mode & 07777, 0555u);
+    EXPECT_EQ(statOf(r + "/sub/tool").st_mode & 07777, 0555u);
+    EXPECT_EQ(statOf(r + "/setuid").st_mode & 07777, 0555u);
+    for (auto f : {"", "/file", "/sub", "/sub/tool", "/sub/empty", "/link", "/setuid"})
+        EXPECT_EQ(statOf(r + f).st_mtime, 1) << f;
+    EXPECT_TRUE(S_ISLNK(statOf(r + "/link").st_mode));
+    EXPECT_EQ(readLink(r + "/link"), "sub/tool");
+    EXPECT_TRUE(tempEntries(*store).empty());
+}
+
+TEST_F(StoreTest, SpecDirectoryVector) {
+    auto store = open();
+    std::string d = src + "/v";
+    createDirs(d + "/bla");
+    writeFile(d + "/foo", "Hello World!\n");
+    ASSERT_EQ(::symlink("foo", (d + "/bar").c_str()), 0);
+    auto info = store->queryPathInfo(store->addPath(d, "v"));
+    EXPECT_EQ(info.narHash.toNix32(), "1ixr6yd3297ciyp9im522dfxpqbkhcw0pylkb2aab915278fqaik");
+    EXPECT_EQ(info.narSize, 656u);
+}
+
+TEST_F(StoreTest, HardLinksBecomeSeparateFiles) {
+    auto store = open();
+    std::string d = src + "/hl";
+    createDirs(d);
+    writeFile(d + "/a", "same");
+    ASSERT_EQ(::link((d + "/a").c_str(), (d + "/b").c_str()), 0);
+    auto p = store->addPath(d, "hl");
+    EXPECT_EQ(statOf(store->realPath(p) + "/a").st_nlink, 1u);
+    EXPECT_EQ(statOf(store->realPath(p) + "/b").st_nlink, 1u);
+    EXPECT_EQ(statOf(d + "/a").st_nlink, 2u); // the source is left alone
+}
+
+TEST_F(StoreTest, UnsupportedFileTypeIsRefused) {
+    auto store = open();
+    std::string d = src + "/fifo";
+    createDirs(d);
+    ASSERT_EQ(::mkfifo((d + "/pipe").c_str(), 0644), 0);
+    EXPECT_THROW(store->addPath(d, "fifo"), Error);
+    EXPECT_TRUE(storeEntries(*store).empty());
+    EXPECT_TRUE(tempEntries(*store).empty());
+}
+
+TEST_F(StoreTest, FixedOutputNonSha256) {
+    auto store = open();
+    std::string d = makeTree("fx");
+    auto p = store->addPath(d, "fx", FileIngestion::Recursive, HashAlgo::SHA1);
+    Hash h = hashPath(HashAlgo::SHA1, d).hash;
+    EXPECT_EQ(p, store->storeDir().makeFixedOutputPath("fx", FileIngestion::Recursive, h));
+    EXPECT_EQ(store->queryPathInfo(p).ca, "fixed:r:sha1:" + h.toNix32());
+}
+
+TEST_F(StoreTest, ReferencesAreScannedAndRegistered) {
+    auto store = open();
+    auto a = store->addText("a", "alpha", {});
+    auto b = store->addText("b", "beta", {});
+    std::string d = src + "/user";
+    createDirs(d + "/bin");
+    writeFile(d + "/bin/prog", "#!" + store->printStorePath(a) + "/bin/sh\n", 0755);
+    auto p = store->addPath(d, "user", FileIngestion::Recursive, HashAlgo::SHA256, {a, b});
+    EXPECT_EQ(store->queryReferences(p), StorePathSet{a});
+    EXPECT_EQ(store->queryReferrers(a), StorePathSet{p});
+    EXPECT_TRUE(store->queryReferrers(b).empty());
+    EXPECT_EQ(p, store->storeDir().makeSourcePath("user", hashPath(HashAlgo::SHA256, d).hash,
+                                                  StorePathSet{a}));
+    EXPECT_EQ(store->computeClosure({p}), (StorePathSet{a, p}));
+}
+
+TEST_F(StoreTest, ReAddIsIdempotent) {
+    auto store = open();
+    std::string d = makeTree("again");
+    auto p1 = store->addPath(d, "again");
+    auto t1 = store->queryPathInfo(p1).registrationTime;
+    auto p2 = store->addPath(d, "again");
+    auto p3 = store->addText("t", "x", {});
+    auto p4 = store->addText("t", "x", {});
+    EXPECT_EQ(p1, p2);
+    EXPECT_EQ(p3, p4);
+    EXPECT_EQ(store->queryPathInfo(p2).registrationTime, t1);
+    EXPECT_EQ(countRows(*store, "ValidPaths"), 2);
+    EXPECT_EQ(store->queryAllValidPaths(), (StorePathSet{p1, p3}));
+    EXPECT_TRUE(tempEntries(*store).empty());
+}
+
+TEST_F(StoreTest, AddNarEqualsAddPath) {
+    auto store = open();
+    std::string d = makeTree("nar");
+    StringSink nar;
+    dumpPath(d, nar);
+    StringSource source(nar.s);
+    auto p = store->addNar("nar", source);
+    EXPECT_EQ(p, store->addPath(d, "nar"));
+    EXPECT_EQ(countRows(*store, "ValidPaths"), 1);
+
+    StringSink back;
+    store->dump(p, back);
+    EXPECT_EQ(back.s, nar.s);
+
+    // A fixed-output hash in another algorithm picks the fixed-output path.
+    Hash sha1 = hashPath(HashAlgo::SHA1, d).hash;
+    StringSource again(nar.s);
+    EXPECT_EQ(store->addNar("nar", again, sha1),
+              store->storeDir().makeFixedOutputPath("nar", FileIngestion::Recursive, sha1));
+}
+
+TEST_F(StoreTest, AddNarRejectsWrongHashAndBadNar) {
+    auto store = open();
+    StringSink nar;
+    dumpString("hello", nar);
+    StringSource source(nar.s);
+    EXPECT_THROW(store->addNar("x", source, hashString(HashAlgo::SHA256, "other")), StoreError);
+    std::string bad = nar.s;
+    bad[8] = 'X'; // corrupt the magic
+    StringSource badSource(bad);
+    EXPECT_THROW(store->addNar("x", badSource), BadNar);
+    std::string truncated = nar.s.substr(0, nar.s.size() - 16);
+    StringSource truncSource(truncated);
+    EXPECT_THROW(store->addNar("x", truncSource), Error);
+    EXPECT_EQ(countRows(*store, "ValidPaths"), 0);
+    EXPECT_TRUE(storeEntries(*store).empty());
+    EXPECT_TRUE(tempEntries(*store).empty());
+}
+
+TEST_F(StoreTest, ImportNarWithKnownInfo) {
+    auto store = open();
+    auto dep = store->addText("dep", "d", {});
+    std::string contents = "uses " + store->printStorePath(dep);
+    StringSink nar;
+    dumpString(contents, nar);
+    ValidPathInfo info(StorePath("0123456789abcdfghijklmnpqrsvwxyz-imported"));
+    info.narHash = hashString(HashAlgo::SHA256, nar.s);
+    info.narSize = nar.s.size();
+    info.references = {dep};
+
+    ValidPathInfo wrong = info;
+    wrong.narSize++;
+    StringSource s1(nar.s);
+    EXPECT_THROW(store->importNar(wrong, s1), StoreError);
+    EXPECT_FALSE(store->isValid(info.path));
+
+    StringSource s2(nar.s);
+    store->importNar(info, s2);
+    EXPECT_EQ(store->readText(info.path), contents);
+    EXPECT_EQ(store->queryReferences(info.path), StorePathSet{dep});
+}
+
+TEST_F(StoreTest, RegisterOutputMovesBuildIntoPlace) {
+    auto store = open();
+    auto input = store->addText("input", "in", {});
+    auto drv = store->addText("thing.drv", "Derive(...)", {input});
+    StorePath target = store->storeDir().makeOutputPath(
+        "out", hashString(HashAlgo::SHA256, "some derivation"), "thing");
+    std::string built = scratch.path + "/build-out";
+    createDirs(built + "/bin");
+    writeFile(built + "/bin/thing",
+              "self=" + store->printStorePath(target) + " in=" + store->printStorePath(input),
+              0755);
+    auto info = store->registerOutput(built, target, {input, drv}, drv);
+    EXPECT_FALSE(pathExists(built));
+    EXPECT_EQ(info.path, target);
+    EXPECT_EQ(info.references, (StorePathSet{input, target}));
+    EXPECT_EQ(info.deriver, drv);
+    EXPECT_TRUE(info.ca.empty());
+    EXPECT_EQ(statOf(store->realPath(target) + "/bin/thing").st_mode & 07777, 0555u);
+    EXPECT_EQ(info.narHash, hashPath(HashAlgo::SHA256, store->realPath(target)).hash);
+
+    store->registerDerivationOutputs(drv, {{"out", target}});
+    EXPECT_EQ(store->queryDerivationOutputs(drv).at("out"), target);
+}
+
+// --- Concurrency.
+
+TEST_F(StoreTest, TwoThreadsAddTheSameItem) {
+    open();
+    for (int round = 0; round < 5; round++) {
+        std::string d = makeTree("t" + std::to_string(round), std::string(100000, 'a' + round));
+        auto shared = open();
+        std::optional<StorePath> results[4];
+        std::string errors[4];
+        std::vector<std::thread> threads;
+        for (int i = 0; i < 4; i++)
+            threads.emplace_back([&, i] {
+                try {
+                    // Half share one LocalStore, half have their own.
+                    if (i < 2) {
+                        results[i] = shared->addPath(d, "same");
+                    } else {
+                        auto own = open();
+                        results[i] = own->addPath(d, "same");
+                    }
+                } catch (std::exception& e) {
+                    errors[i] = e.what();
+                }
+            });
+        for (auto& t : threads)
+            t.join();
+        for (int i = 0; i < 4; i++) {
+            EXPECT_EQ(errors[i], "");
+            EXPECT_EQ(results[i], results[0]);
+        }
+    }
+    auto store = open();
+    EXPECT_EQ(countRows(*store, "ValidPaths"), 5);
+    EXPECT_TRUE(tempEntries(*store).empty());
+    EXPECT_TRUE(store->verify().ok());
+}
+
+TEST_F(StoreTest, TwoProcessesAddTheSameItem) {
+    open();
+    std::string d = makeTree("p", std::string(300000, 'p'));
+    std::vector<pid_t> kids;
+    for (int i = 0; i < 4; i++) {
+        pid_t pid = ::fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            int rc = 0;
+            try {
+                auto store = open();
+                store->addPath(d, "same");
+                store->addText("same-text", "hello", {});
+            } catch (...) {
+                rc = 1;
+            }
+            ::_exit(rc);
+        }
+        kids.push_back(pid);
+    }
+    for (auto pid : kids) {
+        int status = 0;
+        ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    auto store = open();
+    EXPECT_EQ(countRows(*store, "ValidPaths"), 2);
+    EXPECT_TRUE(store->verify().ok());
+    EXPECT_TRUE(tempEntries(*store).empty());
+}
+
+// --- Roots and garbage collection.
+
+TEST_F(StoreTest, GcKeepsRootsAndTheirClosure) {
+    StorePath a("00000000000000000000000000000000-x"), b = a, c = a, d = a, e = a, f = a;
+    std::string link = scratch.path + "/result";
+    std::string gone = scratch.path + "/gone";
+    {
+        auto store = open();
+        a = store->addText("a", "a", {});
+        b = store->addText("b", store->printStorePath(a), {a});
+        c = store->addText("c", "dead", {});
+        d = store->addText("d", "indirect", {});
+        e = store->addText("e", "dangling", {});
+        f = store->addText("f", store->printStorePath(c), {c}); // dead too, refers to c
+        EXPECT_EQ(store->addRoot(b, "keep-b"), root + "/var/ferrix/gcroots/keep-b");
+        EXPECT_EQ(store->addRoot(d, link), link);
+        EXPECT_EQ(readLink(link), store->printStorePath(d));
+        store->addRoot(e, gone);
+        ::unlink(gone.c_str()); // the user removed the link: the indirect root dangles
+    }
+    auto store = open();
+    auto roots = store->findRoots();
+    EXPECT_EQ(roots.size(), 2u);
+    EXPECT_EQ(roots.at(root + "/var/ferrix/gcroots/keep-b"), b);
+
+    GcOptions print;
+    print.action = GcOptions::Action::PrintDead;
+    EXPECT_EQ(store->collectGarbage(print).paths, (StorePathSet{c, e, f}));
+    print.action = GcOptions::Action::PrintLive;
+    EXPECT_EQ(store->collectGarbage(print).paths, (StorePathSet{a, b, d}));
+    EXPECT_TRUE(pathExists(store->realPath(c))); // printing deletes nothing
+
+    auto res = store->collectGarbage();
+    EXPECT_EQ(res.paths, (StorePathSet{c, e, f}));
+    EXPECT_GT(res.bytesFreed, 0u);
+    for (auto& p : {a, b, d})
+        EXPECT_TRUE(store->isValid(p) && pathExists(store->realPath(p)));
+    for (auto& p : {c, e, f})
+        EXPECT_FALSE(store->isValid(p) || pathExists(store->realPath(p)));
+    EXPECT_EQ(listNames(root + "/var/ferrix/gcroots/auto").size(), 1u); // dangling one removed
+    EXPECT_TRUE(store->verify().ok());
+
+    // Removing the roots makes everything collectable.
+    store->removeRoot("keep-b");
+    store->removeRoot(link);
+    EXPECT_FALSE(pathExists(link));
+    EXPECT_EQ(store->collectGarbage().paths, (StorePathSet{a, b, d}));
+    EXPECT_TRUE(storeEntries(*store).empty());
+    EXPECT_EQ(countRows(*store, "ValidPaths"), 0);
+    EXPECT_EQ(countRows(*store, "Refs"), 0);
+}
+
+TEST_F(StoreTest, TempRootsOfLiveStoresAreKept) {
+    auto adder = open();
+    auto p = adder->addText("busy", "in use", {});
+    auto gcer = open();
+    EXPECT_TRUE(gcer->collectGarbage().paths.empty());
+    EXPECT_TRUE(gcer->isValid(p));
+    adder.reset();
+    EXPECT_EQ(gcer->collectGarbage().paths, StorePathSet{p});
+    EXPECT_TRUE(listNames(root + "/var/ferrix/temproots").empty());
+}
+
+TEST_F(StoreTest, DeleteSpecific) {
+    StorePath a("00000000000000000000000000000000-x"), b = a, c = a;
+    {
+        auto store = open();
+        a = store->addText("a", "a", {});
+        b = store->addText("b", store->printStorePath(a), {a});
+        c = store->addText("c", "c", {});
+        store->addRoot(c, "c");
+    }
+    auto store = open();
+    GcOptions del;
+    del.action = GcOptions::Action::DeleteSpecific;
+    del.paths = {a, c};
+    try {
+        store->collectGarbage(del);
+        FAIL() << "deleting a live path must fail";
+    } catch (StoreError& e) {
+        EXPECT_NE(std::string(e.what()).find("still alive"), std::string::npos) << e.what();
+    }
+    del.paths = {a}; // b still refers to it
+    EXPECT_THROW(store->collectGarbage(del), StoreError);
+    for (auto& p : {a, b, c})
+        EXPECT_TRUE(store->isValid(p));
+    del.paths = {a, b};
+    EXPECT_EQ(store->collectGarbage(del).paths, (StorePathSet{a, b}));
+    EXPECT_FALSE(pathExists(store->realPath(a)));
+    EXPECT_TRUE(store->isValid(c));
+}
+
+TEST_F(StoreTest, GcRemovesLeftoversButNotLiveTempDirs) {
+    auto store = open();
+    auto keep = store->addText("keep", "k", {});
+    store->addRoot(keep, "keep");
+    std::string stray = store->realStoreDir() + "/0123456789abcdfghijklmnpqrsvwxyz-stray";
+    createDirs(stray + "/half");
+    writeFile(stray + "/half/file", "partial");
+    std::string staleTmp = store->realStoreDir() + "/.ferrix-tmp/add-stale";
+    createDirs(staleTmp + "/x");
+    std::string liveTmp = store->realStoreDir() + "/.ferrix-tmp/add-live";
+    createDirs(liveTmp);
+    AutoCloseFD held(::open(liveTmp.c_str(), O_RDONLY | O_DIRECTORY));
+    ASSERT_EQ(::flock(held.get(), LOCK_EX), 0);
+    std::string other = store->realStoreDir() + "/not-a-store-path";
+    writeFile(other, "mine");
+
+    auto res = store->collectGarbage();
+    EXPECT_FALSE(pathExists(stray));
+    EXPECT_FALSE(pathExists(staleTmp));
+    EXPECT_TRUE(pathExists(liveTmp));
+    EXPECT_TRUE(pathExists(other));
+    EXPECT_TRUE(pathExists(store->realPath(keep)));
+    EXPECT_EQ(res.leftoversRemoved.size(), 2u);
+}
+
+// --- Verification.
+
+TEST_F(StoreTest, VerifyDetectsAndRepairs) {
+    StorePath base("00000000000000000000000000000000-x"), mid = base, top = base, other = base,
+                                                          gone = base, ghost = base;
+    {
+        auto store = open();
+        std::string d = makeTree("base");
+        base = store->addPath(d, "base");
+        mid = store->addText("mid", store->printStorePath(base), {base});
+        top = store->addText("top", store->printStorePath(mid), {mid});
+        other = store->addText("other", "fine", {});
+        gone = store->addText("gone", "deleted", {});
+        EXPECT_TRUE(store->verify().ok());
+        // A registered file is modified, another item is deleted, and a row is made up.
+        std::string f = store->realPath(base) + "/file";
+        ::chmod(f.c_str(), 0644);
+        writeFile(f, "tampered\n");
+        deletePath(store->realPath(gone));
+        ghost = StorePath("0123456789abcdfghijklmnpqrsvwxyz-ghost");
+        SQLite db(store->dbPath());
+        db.exec("insert into ValidPaths (path, hash, narSize, registrationTime) values ('" +
+                store->printStorePath(ghost) + "', '" +
+                hashString(HashAlgo::SHA256, "").to(HashFormat::Nix32, true) + "', 8, 1)");
+    }
+    auto store = open();
+    auto res = store->verify();
+    EXPECT_FALSE(res.ok());
+    EXPECT_EQ(res.checked, 6u);
+    EXPECT_EQ(res.missing, (StorePathSet{gone, ghost}));
+    ASSERT_EQ(res.corrupt.size(), 1u);
+    EXPECT_EQ(res.corrupt[0].path, base);
+    EXPECT_NE(res.corrupt[0].expectedHash, res.corrupt[0].actualHash);
+    EXPECT_TRUE(res.invalidated.empty());
+    EXPECT_TRUE(store->isValid(base)); // no repair: nothing changes
+
+    try {
+        StringSink s;
+        store->dump(gone, s);
+        FAIL() << "dump of a missing item must fail";
+    } catch (StoreError& e) {
+        EXPECT_NE(std::string(e.what()).find("registered but missing on disk"), std::string::npos);
+        EXPECT_NE(std::string(e.what()).find("ferrix store verify --repair"), std::string::npos);
+    }
+
+    res = store->verify(true);
+    EXPECT_EQ(res.invalidated, (StorePathSet{base, mid, top, gone, ghost}));
+    for (auto& p : res.invalidated) {
+        EXPECT_FALSE(store->isValid(p));
+        EXPECT_FALSE(pathExists(store->realPath(p)));
+    }
+    EXPECT_TRUE(store->isValid(other));
+    EXPECT_TRUE(store->verify().ok());
+}
+
+TEST_F(StoreTest, VerifyReportsReferencesToInvalidPaths) {
+    StorePath a("00000000000000000000000000000000-x"), b = a;
+    {
+        auto store = open();
+        a = store->addText("a", "a", {});
+        b = store->addText("b", store->printStorePath(a), {a});
+        SQLite db(store->dbPath()); // foreign keys are off on this connection
+        db.exec("delete from ValidPaths where path = '" + store->printStorePath(a) + "'");
+    }
+    auto store = open();
+    auto res = store->verify();
+    ASSERT_EQ(res.badReferences.size(), 1u);
+    EXPECT_EQ(res.badReferences[0].first, store->printStorePath(b));
+    res = store->verify(true);
+    EXPECT_EQ(res.invalidated, StorePathSet{b});
+    EXPECT_TRUE(store->verify().ok());
+    EXPECT_EQ(countRows(*store, "Refs"), 0);
+}
+
+// --- Bad input writes nothing.
+
+TEST_F(StoreTest, InvalidNameWritesNothing) {
+    auto store = open();
+    std::string d = makeTree("ok");
+    EXPECT_THROW(store->addText("bad name", "x", {}), BadStorePath);
+    EXPECT_THROW(store->addText(".hidden", "x", {}), BadStorePath);
+    EXPECT_THROW(store->addPath(d, "bad/name"), BadStorePath);
+    StringSink nar;
+    dumpString("x", nar);
+    StringSource source(nar.s);
+    EXPECT_THROW(store->addNar("", source), BadStorePath);
+    EXPECT_EQ(countRows(*store, "ValidPaths"), 0);
+    EXPECT_TRUE(storeEntries(*store).empty());
+    EXPECT_TRUE(tempEntries(*store).empty());
+}
+
+TEST_F(StoreTest, ReferenceToInvalidPathWritesNothing) {
+    auto store = open();
+    StorePath nowhere("0123456789abcdfghijklmnpqrsvwxyz-nowhere");
+    EXPECT_THROW(store->addText("t", store->printStorePath(nowhere), {nowhere}), InvalidPath);
+    // Found by scanning but not valid.
+    std::string d = src + "/r";
+    createDirs(d);
+    writeFile(d + "/f", store->printStorePath(nowhere));
+    EXPECT_THROW(store->addPath(d, "r", FileIngestion::Recursive, HashAlgo::SHA256, {nowhere}),
+                 InvalidPath);
+    EXPECT_EQ(countRows(*store, "ValidPaths"), 0);
+    EXPECT_TRUE(storeEntries(*store).empty());
+    EXPECT_TRUE(tempEntries(*store).empty());
+    EXPECT_THROW(store->queryPathInfo(nowhere), InvalidPath);
+    EXPECT_THROW(store->addRoot(nowhere, "r"), InvalidPath);
+}
