@@ -154,11 +154,14 @@ public:
         path_ = makeTempDir(t && *t ? t : "/tmp", prefix);
     }
     ~TempDir() {
+        if (kept) return;
         try {
             deletePath(path_);
         } catch (...) {
         }
     }
+    // Leaves the directory on disk, for inspection after a failure.
+    void keep() { kept = true; }
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
     const std::string& path() const { return path_; }
@@ -166,6 +169,7 @@ public:
 
 private:
     std::string path_;
+    bool kept = false;
 };
 
 // A chroot store in a fresh scratch directory, for `--store <root>`: logical /nix/store,
@@ -176,6 +180,10 @@ public:
     const std::string& root() const { return dir.path(); }
     // The physical directory holding logical /nix/store/<name>.
     std::string realStoreDir() const { return root() + "/nix/store"; }
+    // Where a logical path ("/nix/store/...") really is.
+    std::string physical(const std::string& logical) const { return root() + logical; }
+    // Leaves the store on disk after the test, for inspection.
+    void keep() { dir.keep(); }
     std::vector<std::string> storeArgs() const { return {"--store", root()}; }
     // nixEnv() plus a private cache and config home, so no user state leaks in or out.
     std::map<std::string, std::string> env() const {
@@ -199,8 +207,9 @@ private:
     TempDir dir;
 };
 
-// The seed for randomised tests: $FERRIX_TEST_SEED if set (to replay a failure), else `fallback`.
-inline uint64_t testSeed(uint64_t fallback) {
+// The seed for randomised tests: $FERRIX_TEST_SEED if set (to replay a failure), else a fixed
+// `fallback`, so that runs are reproducible.
+inline uint64_t testSeed(uint64_t fallback = 20240601) {
     const char* s = std::getenv("FERRIX_TEST_SEED");
     return s && *s ? std::strtoull(s, nullptr, 0) : fallback;
 }
