@@ -1,0 +1,155 @@
+// Crash safety: a child process adds items (text, flat files, trees, build outputs, roots, the
+// odd gc) in a loop and is SIGKILLed at a random moment. Whatever phase the kill lands in, the
+// store must afterwards verify clean (every registered item whole), and one gc must leave no
+// temporary directory and no unregistered item behind.
+#include "ferrix/store.hh"
+#include "store-test-util.hh"
+
+#include <chrono>
+#include <csignal>
+#include <gtest/gtest.h>
+#include <random>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace ferrix;
+using namespace ferrix::test;
+
+namespace {
+
+// Runs in the child until killed. `round` makes every run's items new, so adds do real work
+// instead of finding the item already valid.
+[[noreturn]] void addForever(const std::string& root, const std::string& work, int round,
+                             int readyFd) {
+    try {
+        LocalStore store(configAt(root));
+        // Even rounds: the kill may land in the first add, whose commit also starts a fresh
+        // WAL. Odd rounds: ready after one add, so kills spread over later steady-state adds.
+        auto ready = [&] {
+            if (readyFd >= 0 && ::write(readyFd, "r", 1) != 1) ::_exit(3);
+            readyFd = -1;
+        };
+        if (round % 2 == 0) ready();
+        std::mt19937 rng(round);
+        std::vector<StorePath> made;
+        auto refsText = [&] {
+            std::string s;
+            StorePathSet refs;
+            for (size_t k = 0; k < made.size() && k < 3; k++) {
+                auto& p = made[rng() % made.size()];
+                s += store.printStorePath(p) + "\n";
+                refs.insert(p);
+            }
+            return std::pair(s, refs);
+        };
+        for (int i = 0;; i++) {
+            std::string tag = std::to_string(round) + "-" + std::to_string(i);
+            size_t size = (rng() % 4 == 0) ? rng() % (512 * 1024) : rng() % 4096;
+            auto [refText, refs] = refsText();
+            StorePathSet candidates(made.begin(), made.end());
+            switch (i % 5) {
+            case 0:
+                made.push_back(store.addText("text-" + tag, refText + tag, refs));
+                break;
+            case 1: {
+                std::string f = work + "/flat-" + tag;
+                writeFile(f, std::string(size, char('a' + i % 26)) + tag);
+                made.push_back(store.addPath(f, "flat-" + tag, FileIngestion::Flat));
+                break;
+            }
+            case 2:
+            case 3: {
+                std::string d = work + "/tree-" + tag;
+                createDirs(d + "/a/b");
+                writeFile(d + "/big", std::string(size, 'x') + tag);
+                writeFile(d + "/a/refs", refText, 0755);
+                for (int k = 0; k < int(rng() % 20); k++)
+                    writeFile(d + "/a/b/f" + std::to_string(k), tag + std::to_string(k));
+                if (i % 5 == 2) {
+                    made.push_back(store.addPath(d, "tree-" + tag, FileIngestion::Recursive,
+                                                 HashAlgo::SHA256, candidates));
+                } else {
+                    StorePath target = store.storeDir().makeOutputPath(
+                        "out", hashString(HashAlgo::SHA256, tag), "built-" + tag);
+                    writeFile(d + "/self", store.printStorePath(target));
+                    store.registerOutput(d, target, candidates);
+                    made.push_back(target);
+                }
+                break;
+            }
+            case 4:
+                store.addRoot(made[rng() % made.size()], "root-" + tag);
+                break;
+            }
+            if (i % 17 == 16) store.collectGarbage();
+            ready();
+        }
+    } catch (std::exception& e) {
+        std::fprintf(stderr, "child: %s\n", e.what());
+        ::_exit(2);
+    }
+}
+
+} // namespace
+
+TEST(StoreCrash, SigkillAtRandomPointsLeavesAConsistentStore) {
+    ScratchDir scratch("ferrix-store-crash-");
+    std::string root = scratch.path + "/root";
+    { LocalStore create(configAt(root)); } // created once, outside the kill loop
+    std::mt19937 rng(20240611);
+    const int rounds = 30;
+    size_t maxValid = 0, tempLeft = 0, itemsLeft = 0;
+    for (int round = 0; round < rounds; round++) {
+        std::string work = scratch.path + "/work-" + std::to_string(round);
+        createDirs(work);
+        int fds[2];
+        ASSERT_EQ(::pipe(fds), 0);
+        pid_t pid = ::fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            ::close(fds[0]);
+            addForever(root, work, round, fds[1]);
+        }
+        ::close(fds[1]);
+        char c;
+        ASSERT_EQ(::read(fds[0], &c, 1), 1) << "child failed to open the store";
+        ::close(fds[0]);
+        // Mostly within the first few milliseconds (every phase of the first adds), sometimes
+        // later (larger stores, roots, the child's own gc).
+        int delayUs = (rng() % 3 == 0) ? int(rng() % 40000) : int(rng() % 5000);
+        std::this_thread::sleep_for(std::chrono::microseconds(delayUs));
+        ::kill(pid, SIGKILL);
+        int status = 0;
+        ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+        ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with status " << status;
+
+        LocalStore store(configAt(root));
+        auto v = store.verify();
+        maxValid = std::max(maxValid, v.checked);
+        EXPECT_TRUE(v.ok()) << "round " << round << ": " << v.missing.size() << " missing, "
+                            << v.corrupt.size() << " corrupt, " << v.badReferences.size()
+                            << " bad references";
+        if (!v.ok()) break;
+
+        for (auto& l : store.collectGarbage().leftoversRemoved)
+            (l.find("/.ferrix-tmp/") != std::string::npos ? tempLeft : itemsLeft)++;
+        EXPECT_TRUE(tempEntries(store).empty()) << "round " << round;
+        auto valid = store.queryAllValidPaths();
+        for (auto& name : storeEntries(store))
+            EXPECT_TRUE(valid.contains(StorePath(name)))
+                << "round " << round << ": unregistered leftover " << name;
+        for (auto& p : valid) {
+            for (auto& r : store.queryReferences(p))
+                EXPECT_TRUE(store.isValid(r));
+        }
+        EXPECT_TRUE(store.verify().ok()) << "round " << round;
+        EXPECT_TRUE(listNames(root + "/var/ferrix/locks").empty()) << "round " << round;
+        deletePath(work);
+    }
+    // The kills must not all have landed before anything was registered.
+    EXPECT_GT(maxValid, 5u);
+    std::printf("%d kills; up to %zu valid paths; gc removed %zu temporary directories and %zu "
+                "unregistered items left by them\n",
+                rounds, maxValid, tempLeft, itemsLeft);
+}
