@@ -3,11 +3,16 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <dirent.h>
 #include <fcntl.h>
 #include <memory>
+#include <mutex>
 #include <sys/stat.h>
+#include <system_error>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -38,21 +43,98 @@ const std::string tokClose = tokens({")"});
 // ---------------------------------------------------------------------------------------------
 // Dumping
 
-// Collects the framing and file contents in one large buffer that files are read straight into,
-// so the sink (usually a hasher) sees few big chunks and no byte is copied twice in user space.
-class DumpWriter {
-public:
-    explicit DumpWriter(Sink& sink) : sink(sink), buf(new char[bufSize]) {}
+constexpr size_t dumpBufSize = 256 * 1024; // big enough to amortise calls, small enough for L2
 
-    void raw(const char* p, size_t n) {
-        if (n > bufSize - len) {
-            flush();
-            if (n >= bufSize) {
-                sink(std::string_view(p, n));
+// Hands filled buffers from the thread that walks the tree to the thread that runs the sink, so
+// that system calls and hashing overlap. A fixed set of buffers circulates; nothing is allocated
+// per chunk.
+class Pipe {
+public:
+    struct Cancelled {}; // unwinds the producer once the consumer has given up
+
+    Pipe() {
+        for (size_t i = 0; i < nBufs; i++) {
+            bufs[i].reset(new char[dumpBufSize]);
+            freeList.push_back(i);
+        }
+    }
+
+    char* acquire(size_t& idx) {
+        std::unique_lock lk(m);
+        freeCv.wait(lk, [&] { return !freeList.empty() || cancelled; });
+        if (cancelled) throw Cancelled();
+        idx = freeList.back();
+        freeList.pop_back();
+        return bufs[idx].get();
+    }
+
+    void publish(size_t idx, size_t len) {
+        std::lock_guard lk(m);
+        filled.emplace_back(idx, len);
+        filledCv.notify_one();
+    }
+
+    void finish(std::exception_ptr e) {
+        std::lock_guard lk(m);
+        done = true;
+        error = e;
+        filledCv.notify_one();
+    }
+
+    void cancel() {
+        std::lock_guard lk(m);
+        cancelled = true;
+        freeCv.notify_one();
+    }
+
+    // Feeds every published buffer to `sink` until the producer finishes; rethrows its error.
+    void drainInto(Sink& sink) {
+        std::unique_lock lk(m);
+        while (true) {
+            filledCv.wait(lk, [&] { return !filled.empty() || done; });
+            if (filled.empty()) {
+                if (error) std::rethrow_exception(error);
                 return;
             }
+            auto [idx, len] = filled.front();
+            filled.pop_front();
+            lk.unlock();
+            sink(std::string_view(bufs[idx].get(), len));
+            lk.lock();
+            freeList.push_back(idx);
+            freeCv.notify_one();
         }
-        std::memcpy(buf.get() + len, p, n);
+    }
+
+private:
+    static constexpr size_t nBufs = 4;
+    std::unique_ptr<char[]> bufs[nBufs];
+    std::mutex m;
+    std::condition_variable freeCv, filledCv;
+    std::vector<size_t> freeList;
+    std::deque<std::pair<size_t, size_t>> filled;
+    bool done = false, cancelled = false;
+    std::exception_ptr error;
+};
+
+// Collects the framing and file contents in one large buffer that files are read straight into,
+// so the sink (usually a hasher) sees few big chunks and no byte is copied twice in user space.
+// Full buffers go to the sink directly or through a Pipe.
+class DumpWriter {
+public:
+    explicit DumpWriter(Sink& sink) : sink(&sink), own(new char[dumpBufSize]) { buf = own.get(); }
+    explicit DumpWriter(Pipe& pipe) : pipe(&pipe) { buf = pipe.acquire(cur); }
+
+    void raw(const char* p, size_t n) {
+        while (n > dumpBufSize - len) {
+            size_t k = dumpBufSize - len;
+            std::memcpy(buf + len, p, k);
+            len += k;
+            p += k;
+            n -= k;
+            flush();
+        }
+        std::memcpy(buf + len, p, n);
         len += n;
     }
     void raw(std::string_view s) { raw(s.data(), s.size()); }
@@ -80,9 +162,9 @@ public:
         u64(size);
         uint64_t left = size;
         while (left > 0) {
-            if (len == bufSize) flush();
-            size_t want = size_t(std::min<uint64_t>(left, bufSize - len));
-            ssize_t r = ::read(fd, buf.get() + len, want);
+            if (len == dumpBufSize) flush();
+            size_t want = size_t(std::min<uint64_t>(left, dumpBufSize - len));
+            ssize_t r = ::read(fd, buf + len, want);
             if (r < 0) {
                 if (errno == EINTR) continue;
                 throw SysError("reading file '" + path + "'");
@@ -98,14 +180,20 @@ public:
         if (len == 0) return;
         size_t n = len;
         len = 0;
-        sink(std::string_view(buf.get(), n));
+        if (pipe) {
+            pipe->publish(cur, n);
+            buf = pipe->acquire(cur);
+        } else {
+            (*sink)(std::string_view(buf, n));
+        }
     }
 
 private:
-    // Large enough that per-call overhead in the hasher vanishes, small enough to stay in L2.
-    static constexpr size_t bufSize = 256 * 1024;
-    Sink& sink;
-    std::unique_ptr<char[]> buf;
+    Sink* sink = nullptr;
+    Pipe* pipe = nullptr;
+    std::unique_ptr<char[]> own;
+    size_t cur = 0; // index of `buf` in the pipe
+    char* buf = nullptr;
     size_t len = 0;
 };
 
@@ -124,16 +212,17 @@ struct DirListing {
 
 class Dumper {
 public:
-    Dumper(const std::string& root, Sink& sink) : w(sink), path(root) {}
+    Dumper(const std::string& root, DumpWriter& w) : w(w), path(root) {}
 
-    void dump() {
+    // `type` is a d_type hint for the root (DT_UNKNOWN if not known).
+    void dump(unsigned char type) {
         w.raw(tokMagic);
-        dumpEntry(AT_FDCWD, path.c_str(), DT_UNKNOWN);
+        dumpEntry(AT_FDCWD, path.c_str(), type);
         w.flush();
     }
 
 private:
-    DumpWriter w;
+    DumpWriter& w;
     std::string path; // of the entry being dumped, for error messages only
     std::vector<std::unique_ptr<DirListing>> listings;
     size_t depth = 0;
@@ -533,7 +622,49 @@ private:
 } // namespace
 
 void dumpPath(const std::string& path, Sink& sink) {
-    Dumper(path, sink).dump();
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) throw SysError("getting status of '" + path + "'");
+    unsigned char type = S_ISDIR(st.st_mode)   ? DT_DIR
+                         : S_ISREG(st.st_mode) ? DT_REG
+                         : S_ISLNK(st.st_mode) ? DT_LNK
+                                               : DT_UNKNOWN;
+
+    // Walking and reading a tree costs about as much CPU as hashing it, so for anything big
+    // enough a second thread walks while this one runs the sink (which therefore always runs on
+    // the caller's thread). Small items are not worth a thread.
+    if (type == DT_DIR || (type == DT_REG && st.st_size >= off_t(4 * dumpBufSize))) {
+        Pipe pipe;
+        std::thread producer;
+        try {
+            producer = std::thread([&] {
+                try {
+                    DumpWriter w(pipe);
+                    Dumper(path, w).dump(type);
+                    pipe.finish(nullptr);
+                } catch (Pipe::Cancelled&) {
+                    pipe.finish(nullptr);
+                } catch (...) {
+                    pipe.finish(std::current_exception());
+                }
+            });
+        } catch (std::system_error&) {
+            // No thread to be had: fall through to the single-threaded dump.
+        }
+        if (producer.joinable()) {
+            try {
+                pipe.drainInto(sink);
+            } catch (...) {
+                pipe.cancel();
+                producer.join();
+                throw;
+            }
+            producer.join();
+            return;
+        }
+    }
+
+    DumpWriter w(sink);
+    Dumper(path, w).dump(type);
 }
 
 void dumpString(std::string_view contents, Sink& sink) {

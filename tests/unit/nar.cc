@@ -195,6 +195,68 @@ TEST_F(NarTest, MissingPath) {
     EXPECT_THROW(dump(tmp + "/nope"), SysError);
 }
 
+namespace {
+struct ThrowingSink : Sink {
+    size_t left;
+    explicit ThrowingSink(size_t limit) : left(limit) {}
+    void operator()(std::string_view data) override {
+        if (data.size() >= left) throw Error("sink is full");
+        left -= data.size();
+    }
+};
+} // namespace
+
+// A failing sink stops the dump (which may be reading on another thread) and its error
+// propagates, for trees and big single files alike.
+TEST_F(NarTest, SinkErrorPropagates) {
+    std::string d = tmp + "/d";
+    mkdirP(d);
+    std::string chunk(700 * 1024, 'q');
+    for (int i = 0; i < 8; i++)
+        writeFile(d + "/f" + std::to_string(i), chunk);
+    for (size_t limit : {size_t(0), size_t(1000), size_t(300 * 1024), size_t(3 << 20)}) {
+        ThrowingSink s(limit);
+        EXPECT_THROW(dumpPath(d, s), Error) << limit;
+        if (limit < chunk.size()) {
+            ThrowingSink s2(limit);
+            EXPECT_THROW(dumpPath(d + "/f0", s2), Error) << limit;
+        }
+    }
+    NullSink n;
+    dumpPath(d, n);
+    EXPECT_EQ(n.written, dump(d).size());
+}
+
+TEST_F(NarTest, ErrorDeepInsideATreeNamesThePath) {
+    std::string d = tmp + "/d";
+    createDirs(d + "/a/b/c");
+    std::string chunk(600 * 1024, 'q'); // enough data that the walk is ahead of the sink
+    writeFile(d + "/a/0", chunk);
+    writeFile(d + "/a/1", chunk);
+    ASSERT_EQ(::mkfifo((d + "/a/b/c/pipe").c_str(), 0644), 0);
+    NullSink n;
+    try {
+        dumpPath(d, n);
+        FAIL() << "no exception";
+    } catch (Error& e) {
+        EXPECT_NE(std::string(e.what()).find(d + "/a/b/c/pipe"), std::string::npos) << e.what();
+    }
+}
+
+TEST_F(NarTest, LargeFileMatchesDumpString) {
+    std::string big(5 * 1024 * 1024 + 3, '\0');
+    for (size_t i = 0; i < big.size(); i++)
+        big[i] = char(i % 253);
+    writeFile(tmp + "/big", big);
+    StringSink s;
+    dumpString(big, s);
+    EXPECT_TRUE(dump(tmp + "/big") == s.s);
+    writeFile(tmp + "/empty", "");
+    StringSink e;
+    dumpString("", e);
+    EXPECT_EQ(dump(tmp + "/empty"), e.s);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Round trips
 
