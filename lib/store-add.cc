@@ -174,16 +174,25 @@ private:
 // success (renamed) or left for TempItem to delete.
 static void finishAdd(LocalStore::Impl& s, const std::string& tempItem, const ValidPathInfo& info) {
     auto lock = s.lockPath(info.path);
+    std::string final = s.realPath(info.path);
+    std::optional<ValidPathInfo> existing;
     {
         std::lock_guard lk(s.dbMutex);
-        if (s.pathId(info.path)) {
-            s.addTempRootLocked(info.path);
-            return;
+        existing = s.pathInfo(info.path, false);
+    }
+    if (existing) {
+        // Registered but deleted behind our back: the same NAR is at hand, so put it back.
+        if (!pathExists(final) && existing->narHash == info.narHash &&
+            existing->narSize == info.narSize) {
+            if (::rename(tempItem.c_str(), final.c_str()) != 0)
+                throw SysError("moving '" + tempItem + "' to '" + final + "'");
+            finishTop(final);
         }
+        s.addTempRootLocked(info.path);
+        return;
     }
     // Nobody else can be adding this path (we hold its lock) and it is not registered: whatever
     // is at the final path is a leftover of a crash.
-    std::string final = s.realPath(info.path);
     deletePath(final);
     if (::rename(tempItem.c_str(), final.c_str()) != 0)
         throw SysError("moving '" + tempItem + "' to '" + final + "'");
@@ -230,7 +239,7 @@ StorePath LocalStore::addText(std::string_view name, std::string_view contents,
     checkReferencesValid(s, s.print(path), references, std::nullopt);
     {
         std::lock_guard lk(s.dbMutex);
-        if (s.pathId(path)) {
+        if (s.pathId(path) && pathExists(s.realPath(path))) {
             s.addTempRootLocked(path);
             return path;
         }

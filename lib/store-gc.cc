@@ -5,6 +5,7 @@
 #include "ferrix/nar.hh"
 #include "store-impl.hh"
 
+#include <atomic>
 #include <cerrno>
 #include <dirent.h>
 #include <fcntl.h>
@@ -72,7 +73,8 @@ static std::string absoluteTarget(const std::string& link) {
 }
 
 static void createSymlinkAtomic(const std::string& link, const std::string& target) {
-    std::string tmp = link + ".tmp-" + std::to_string(::getpid());
+    static std::atomic<unsigned> counter{0};
+    std::string tmp = link + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
     ::unlink(tmp.c_str());
     if (::symlink(target.c_str(), tmp.c_str()) != 0)
         throw SysError("creating symbolic link '" + tmp + "'");

@@ -118,32 +118,39 @@ LocalStore::LocalStore(const StoreConfig& config) : impl(std::make_unique<Impl>(
     db.exec("pragma journal_mode = wal");
     db.exec("pragma synchronous = normal");
 
-    std::string recorded;
-    {
+    auto readConfig = [&](const char* key) -> std::optional<std::string> {
+        SQLiteStmt hasTable(db, "select count(*) from sqlite_master where name = 'Config'");
+        auto t = hasTable.use();
+        if (!t.next() || t.getInt(0) == 0) return std::nullopt;
+        SQLiteStmt get(db, "select value from Config where key = ?");
+        auto q = get.use(key);
+        if (!q.next()) return std::nullopt;
+        return q.getStr(0);
+    };
+    // Only a new (or half-created) database needs the write lock: opening an existing store
+    // must not queue behind other writers.
+    auto version = readConfig("schemaVersion");
+    auto recordedOpt = readConfig("storeDir");
+    if (!version || !recordedOpt) {
         SQLiteTxn txn(db);
         db.exec(schemaSql);
-        SQLiteStmt get(db, "select value from Config where key = ?");
-        SQLiteStmt put(db, "insert into Config (key, value) values (?, ?)");
-        auto version = get.use("schemaVersion");
-        if (version.next()) {
-            if (std::stoi(version.getStr(0)) > schemaVersion)
-                throw StoreError("database '" + s.dbFile + "' has schema version " +
-                                 version.getStr(0) + "; this ferrix supports up to " +
-                                 std::to_string(schemaVersion));
-        } else {
-            put.use("schemaVersion", std::to_string(schemaVersion)).exec();
-        }
-        auto dir = get.use("storeDir");
-        if (dir.next()) {
-            recorded = dir.getStr(0);
-        } else {
-            recorded = config.storeDir ? normalise(*config.storeDir, "the store directory")
-                                       : s.root + "/store";
-            StoreDir check(recorded); // refuse a malformed directory before recording it
-            put.use("storeDir", recorded).exec();
-        }
+        SQLiteStmt put(db, "insert or ignore into Config (key, value) values (?, ?)");
+        put.use("schemaVersion", std::to_string(schemaVersion)).exec();
+        std::string dir = config.storeDir ? normalise(*config.storeDir, "the store directory")
+                                          : s.root + "/store";
+        StoreDir check(dir); // refuse a malformed directory before recording it
+        put.use("storeDir", dir).exec();
         txn.commit();
+        version = readConfig("schemaVersion");
+        recordedOpt = readConfig("storeDir");
     }
+    if (!version || !recordedOpt || version->empty() || version->size() > 9 ||
+        version->find_first_not_of("0123456789") != std::string::npos)
+        throw StoreError("database '" + s.dbFile + "' has a malformed Config table");
+    if (std::stoll(*version) > schemaVersion)
+        throw StoreError("database '" + s.dbFile + "' has schema version " + *version +
+                         "; this ferrix supports up to " + std::to_string(schemaVersion));
+    std::string recorded = *recordedOpt;
     if (config.storeDir && normalise(*config.storeDir, "the store directory") != recorded)
         throw StoreError("the store at '" + s.root + "' uses store directory '" + recorded +
                          "', not '" + *config.storeDir + "' (recorded in '" + s.dbFile + "')");

@@ -251,6 +251,21 @@ TEST_F(StoreTest, ReAddIsIdempotent) {
     EXPECT_TRUE(tempEntries(*store).empty());
 }
 
+TEST_F(StoreTest, ReAddRestoresAnItemMissingOnDisk) {
+    auto store = open();
+    std::string d = makeTree("heal");
+    auto p = store->addPath(d, "heal");
+    auto t = store->addText("heal-text", "t", {});
+    deletePath(store->realPath(p));
+    deletePath(store->realPath(t));
+    EXPECT_FALSE(store->verify().ok());
+    EXPECT_EQ(store->addPath(d, "heal"), p);
+    EXPECT_EQ(store->addText("heal-text", "t", {}), t);
+    EXPECT_TRUE(store->verify().ok());
+    EXPECT_EQ(statOf(store->realPath(p)).st_mode & 07777, 0555u);
+    EXPECT_EQ(countRows(*store, "ValidPaths"), 2);
+}
+
 TEST_F(StoreTest, AddNarEqualsAddPath) {
     auto store = open();
     std::string d = makeTree("nar");
