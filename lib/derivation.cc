@@ -513,6 +513,9 @@ static void checkShape(const Derivation& drv) {
             throw BadDerivation("derivation '" + drv.name +
                                 "': a fixed output must be the only output, named 'out'");
     }
+    // Nix treats an empty builder or system as a missing one.
+    if (drv.builder.empty()) throw BadDerivation("derivation '" + drv.name + "' has no builder");
+    if (drv.platform.empty()) throw BadDerivation("derivation '" + drv.name + "' has no system");
     if (drv.platform.find_first_of("\"\\") != std::string::npos)
         throw BadDerivation("derivation '" + drv.name + "': system '" + drv.platform +
                             "' contains '\"' or '\\', which the raw field cannot hold");

@@ -450,6 +450,12 @@ TEST(Derivation, ConstructionChecks) {
     x.outputs["longoutput"] = {}; // the output path name grows past 211
     expectBad(x, "output 'longoutput'");
     x = d;
+    x.builder = "";
+    expectBad(x, "has no builder");
+    x = d;
+    x.platform = "";
+    expectBad(x, "has no system");
+    x = d;
     x.platform = "a\\b";
     expectBad(x, "which the raw field cannot hold");
     x = d;
