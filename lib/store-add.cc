@@ -1,7 +1,7 @@
 // LocalStore: adding items. Every add follows the same steps so that a crash at any point leaves
 // either nothing, a leftover that gc removes, or a whole registered item:
-//   1. under a shared gc.lock, copy/restore/write into a flock'ed temporary directory inside the
-//      physical store directory;
+//   1. under a shared gc.lock, copy/restore/write into this instance's flock'ed temporary
+//      directory inside the physical store directory;
 //   2. canonicalise, hash and scan it there, which yields the final path;
 //   3. under the item's PathLock: if it became valid meanwhile, drop the copy; otherwise remove
 //      any unregistered leftover at the final path, rename() into place, and register the path
@@ -138,34 +138,25 @@ static void copyTree(const std::string& from, const std::string& to) {
 
 namespace {
 
-// A fresh directory under <realStoreDir>/.ferrix-tmp, flock'ed for its whole life so gc can tell
-// it from one left by a dead process. The item is built at item() and later renamed away; the
-// directory and whatever is still in it go on destruction.
+// Where one item is built before it is renamed into place: a fresh path in the instance's
+// temporary directory. Whatever is still there on destruction (the add failed, or the item was
+// already valid) is deleted.
 class TempItem {
 public:
-    explicit TempItem(const std::string& area) : dir(makeTempDir(area, "add-")) {
-        fd = AutoCloseFD(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        if (!fd) {
-            int err = errno;
-            ::rmdir(dir.c_str());
-            throw SysError(err, "opening '" + dir + "'");
-        }
-        lockFd(fd.get(), LockMode::Exclusive, true);
-    }
+    explicit TempItem(LocalStore::Impl& s) : path(s.newTempPath()) {}
     ~TempItem() {
         try {
-            deletePath(dir);
+            deletePath(path);
         } catch (...) {
-            // Left for gc: the lock goes with the descriptor, so gc will see it is stale.
+            // Left for gc once this process is gone.
         }
     }
     TempItem(const TempItem&) = delete;
     TempItem& operator=(const TempItem&) = delete;
-    std::string item() const { return dir + "/x"; }
+    std::string item() const { return path; }
 
 private:
-    std::string dir;
-    AutoCloseFD fd;
+    std::string path;
 };
 
 } // namespace
@@ -244,7 +235,7 @@ StorePath LocalStore::addText(std::string_view name, std::string_view contents,
             return path;
         }
     }
-    TempItem tmp(s.tmpArea);
+    TempItem tmp(s);
     writeFile(tmp.item(), contents, 0600);
     canonicalisePath(tmp.item());
     ValidPathInfo info(path);
@@ -271,7 +262,7 @@ StorePath LocalStore::addPath(const std::string& srcPath, std::string_view name,
     bool source = method == FileIngestion::Recursive && algo == HashAlgo::SHA256;
 
     auto gcLock = s.gcLock(LockMode::Shared);
-    TempItem tmp(s.tmpArea);
+    TempItem tmp(s);
     if (method == FileIngestion::Flat)
         copyFileContents(srcPath, tmp.item(), 0600); // flat items are never executable
     else
@@ -302,7 +293,7 @@ StorePath LocalStore::addNar(std::string_view name, Source& nar,
     bool source = !expected || expected->algo == HashAlgo::SHA256;
 
     auto gcLock = s.gcLock(LockMode::Shared);
-    TempItem tmp(s.tmpArea);
+    TempItem tmp(s);
     restorePath(tmp.item(), nar);
     canonicalisePath(tmp.item());
 
@@ -329,7 +320,7 @@ void LocalStore::importNar(const ValidPathInfo& given, Source& nar) {
     auto& s = *impl;
     auto gcLock = s.gcLock(LockMode::Shared);
     checkReferencesValid(s, s.print(given.path), given.references, given.path);
-    TempItem tmp(s.tmpArea);
+    TempItem tmp(s);
     restorePath(tmp.item(), nar);
     canonicalisePath(tmp.item());
     NarHash got = hashPath(given.narHash.algo, tmp.item());
@@ -355,7 +346,7 @@ ValidPathInfo LocalStore::registerOutput(const std::string& builtPath, const Sto
     auto& s = *impl;
     struct stat st = lstatPath(builtPath);
     auto gcLock = s.gcLock(LockMode::Shared);
-    TempItem tmp(s.tmpArea);
+    TempItem tmp(s);
     // The top directory needs u+w for rename() (its ".." changes).
     if (S_ISDIR(st.st_mode) && (st.st_mode & S_IWUSR) == 0)
         ::chmod(builtPath.c_str(), st.st_mode | S_IWUSR);

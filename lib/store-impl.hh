@@ -36,6 +36,17 @@ struct LocalStore::Impl {
     struct Stmts;
     std::unique_ptr<Stmts> st;
 
+    // This instance's directory for items being added, under tmpArea (so rename() into the
+    // store is atomic): created on first use and flock'ed for the instance's life, so gc can
+    // tell it from one left by a dead process. One directory per instance rather than per add
+    // saves a directory creation and removal on every add.
+    std::mutex tmpDirMutex;
+    AutoCloseFD tmpDirFd;
+    std::string tmpDir;
+    uint64_t tmpCounter = 0;
+    // A fresh, unused path in that directory; the caller holds gc.lock.
+    std::string newTempPath();
+
     // This instance's temporary roots file, created on first use and held with flock so gc can
     // tell a live process's roots from a dead one's.
     std::mutex tempRootsMutex;

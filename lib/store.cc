@@ -52,6 +52,14 @@ StoreConfig StoreConfig::resolve(std::optional<std::string> rootFlag,
 LocalStore::Impl::Impl() = default;
 
 LocalStore::Impl::~Impl() {
+    if (tmpDirFd) {
+        try {
+            deletePath(tmpDir);
+        } catch (...) {
+            // Left for gc, which sees nobody holds it any more.
+        }
+        tmpDirFd.close();
+    }
     if (tempRootsFd) {
         // Unlink while still holding the lock, so gc never reads a half-removed file.
         ::unlink(tempRootsPath.c_str());
@@ -268,6 +276,24 @@ void LocalStore::Impl::checkPresent(const StorePath& p) const {
     if (errno != ENOENT) throw SysError("getting status of '" + realPath(p) + "'");
     throw StoreError("store item " + print(p) +
                      " is registered but missing on disk; run `ferrix store verify --repair`");
+}
+
+std::string LocalStore::Impl::newTempPath() {
+    std::lock_guard lk(tmpDirMutex);
+    if (!tmpDirFd) {
+        std::string dir = makeTempDir(tmpArea, std::to_string(::getpid()) + "-");
+        AutoCloseFD fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!fd) {
+            int err = errno;
+            ::rmdir(dir.c_str());
+            throw SysError(err, "opening '" + dir + "'");
+        }
+        // gc cannot take it first: it needs gc.lock exclusively and our caller holds it shared.
+        lockFd(fd.get(), LockMode::Exclusive, true);
+        tmpDir = dir;
+        tmpDirFd = std::move(fd);
+    }
+    return tmpDir + "/" + std::to_string(tmpCounter++);
 }
 
 // --- Temporary roots.

@@ -57,8 +57,21 @@ inline std::vector<std::string> storeEntries(LocalStore& store) {
     return out;
 }
 
+// Items in the temporary area. Each open LocalStore may own an (empty) directory there; what
+// matters is that nothing is left inside.
 inline std::vector<std::string> tempEntries(LocalStore& store) {
-    return listNames(store.realStoreDir() + "/.ferrix-tmp");
+    std::string area = store.realStoreDir() + "/.ferrix-tmp";
+    std::vector<std::string> out;
+    for (auto& n : listNames(area)) {
+        struct stat st;
+        if (::lstat((area + "/" + n).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+            for (auto& m : listNames(area + "/" + n))
+                out.push_back(n + "/" + m);
+        } else {
+            out.push_back(n);
+        }
+    }
+    return out;
 }
 
 } // namespace ferrix::test
