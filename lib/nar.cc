@@ -227,6 +227,8 @@ private:
     std::vector<std::unique_ptr<DirListing>> listings;
     size_t depth = 0;
     std::vector<char> linkBuf = std::vector<char>(4096);
+    static constexpr size_t direntBufSize = 32 * 1024;
+    std::unique_ptr<char[]> direntBuf{new char[direntBufSize]};
 
     static const char* typeName(mode_t mode) {
         if (S_ISSOCK(mode)) return "a socket";
@@ -289,27 +291,28 @@ private:
     }
 
     void dumpDirectory(AutoCloseFD fd) {
-        DIR* dir = ::fdopendir(fd.get());
-        if (!dir) throw SysError("opening directory '" + path + "'");
-        fd.release();
-        std::unique_ptr<DIR, int (*)(DIR*)> closer(dir, ::closedir);
-
         if (listings.size() <= depth) listings.push_back(std::make_unique<DirListing>());
         DirListing& l = *listings[depth];
         l.names.clear();
         l.entries.clear();
+        // getdents64 directly rather than fdopendir/readdir, which would fstat, fcntl and
+        // allocate for every directory.
         while (true) {
-            errno = 0;
-            struct dirent* e = ::readdir(dir);
-            if (!e) {
-                if (errno) throw SysError("reading directory '" + path + "'");
-                break;
+            ssize_t n = ::getdents64(fd.get(), direntBuf.get(), direntBufSize);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                throw SysError("reading directory '" + path + "'");
             }
-            const char* n = e->d_name;
-            if (n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0))) continue;
-            size_t len = std::strlen(n);
-            l.entries.push_back({uint32_t(l.names.size()), uint32_t(len), e->d_type});
-            l.names.append(n, len + 1); // keep the NUL: the name is passed to openat
+            if (n == 0) break;
+            for (ssize_t off = 0; off < n;) {
+                auto* e = reinterpret_cast<struct dirent64*>(direntBuf.get() + off);
+                off += e->d_reclen;
+                const char* name = e->d_name;
+                if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
+                size_t len = std::strlen(name);
+                l.entries.push_back({uint32_t(l.names.size()), uint32_t(len), e->d_type});
+                l.names.append(name, len + 1); // keep the NUL: the name is passed to openat
+            }
         }
         // string_view compares as unsigned char: the bytewise order the format requires.
         std::sort(l.entries.begin(), l.entries.end(),
@@ -323,7 +326,7 @@ private:
             w.str(l.view(e));
             w.raw(tokNode);
             path.append("/").append(l.view(e));
-            dumpEntry(::dirfd(dir), l.name(e), e.type);
+            dumpEntry(fd.get(), l.name(e), e.type);
             path.resize(pathLen);
             w.raw(tokClose);
         }
@@ -580,8 +583,8 @@ public:
                                 executable ? 0777 : 0666));
         if (!fd) throw SysError("creating file '" + current + "'");
         created(path);
-        // Reserving the space up front limits fragmentation; not every file system can.
-        if (size > 0) (void)::fallocate(fd.get(), 0, 0, off_t(size));
+        // No fallocate of `size`: the size is not trusted until the contents have arrived.
+        (void)size;
     }
 
     void receiveContents(std::string_view data) override {

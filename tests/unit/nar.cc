@@ -346,6 +346,40 @@ TEST_F(NarTest, VisitorPaths) {
     EXPECT_EQ(r.events, want);
 }
 
+TEST_F(NarTest, DeepNesting) {
+    std::string d = tmp + "/d", p = d;
+    for (int i = 0; i < 100; i++)
+        p += "/n";
+    createDirs(p);
+    writeFile(p + "/leaf", "leaf");
+    std::string original = dump(d);
+    StringSource src(original);
+    restorePath(tmp + "/r", src);
+    EXPECT_EQ(dump(tmp + "/r"), original);
+
+    // The parser keeps no C++ recursion per level: a NAR nested far deeper than any file system
+    // allows is parsed (and refused only by the visitor, here not at all).
+    std::string deep = padded("nix-archive-1");
+    const int levels = 100000;
+    for (int i = 0; i < levels; i++)
+        deep += nar({"(", "type", "directory", "entry", "(", "name", "n", "node"});
+    deep += nar({"(", "type", "directory", ")"});
+    for (int i = 0; i < levels; i++)
+        deep += nar({")", ")"});
+    struct Count : Recorder {
+        size_t dirs = 0, longest = 0;
+        void createDirectory(const std::string& p) override {
+            dirs++;
+            longest = std::max(longest, p.size());
+        }
+    } count;
+    StringSource src2(deep);
+    parseNar(src2, count);
+    EXPECT_EQ(count.dirs, size_t(levels + 1));
+    EXPECT_EQ(count.longest, size_t(2 * levels - 1));
+    EXPECT_EQ(src2.pos, deep.size());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Bad input: every case must throw BadNar naming the problem, and restorePath must leave nothing.
 
