@@ -56,11 +56,13 @@ struct Derivation {
 std::string unparse(const Derivation& drv, bool maskOutputs,
                     const DerivationInputs* actualInputs = nullptr);
 
-// Strict parser for .drv text. Throws BadDerivation("bad derivation at byte N: ...") for anything
-// ferrix's (and Nix's) writer would not produce byte for byte: truncation, trailing bytes,
-// unterminated strings, unknown escapes in raw fields, unsorted or duplicate keys, relative paths,
-// bad output names, malformed fixed-output hashes. An empty `name` is taken from env["name"]. With
-// a storeDir, every path must also be a store path in it (input derivations ending in ".drv").
+// Strict parser for .drv text: accepts exactly what unparse() writes, so unparse(parse(t)) == t
+// and the .drv path recomputed from a parsed derivation is the file's own. Throws
+// BadDerivation("bad derivation at byte N: ...") for truncation, trailing bytes, unterminated
+// strings, a backslash in a raw field, escapes other than \" \\ \n \r \t or a raw LF/CR/TAB
+// in an escaped one, unsorted or duplicate keys, relative paths, bad output names and malformed
+// fixed-output hashes. An empty `name` is taken from env["name"]. With a storeDir, every path must
+// also be a store path in it (input derivations ending in ".drv").
 Derivation parseDerivation(std::string_view aterm, std::string name = "",
                            const StoreDir* storeDir = nullptr);
 

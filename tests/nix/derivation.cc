@@ -669,6 +669,8 @@ TEST(NixDerivation, JsonMatchesShowDerivation) {
         }
         Derivation d = parseDerivation(readFile(store.physical(p)), "", &nixStore);
         EXPECT_EQ(derivationToJson(p, d).dump(2), theirs.dump(2));
+        // Byte for byte too, as long as no \b or \f needs escaping (nix writes \u0008, \u000c).
+        EXPECT_EQ(derivationToJson(p, d).dump(2) + "\n", r.out);
         ++compared;
     }
     EXPECT_GT(compared, 0u);

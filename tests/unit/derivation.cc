@@ -48,7 +48,11 @@ static void expectError(std::string_view text, std::string_view needle) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Spec section 7, rows 17-20
+// Spec section 7, rows 16-20
+
+TEST(Derivation, SpecPlaceholder) {
+    EXPECT_EQ(hashPlaceholder("out"), "/1rz4g4znpzjwh1xymhjpm42vipw92pr73vdgl6xs1hycac8kf2n9");
+}
 
 TEST(Derivation, SpecBar) {
     Derivation bar = makeBar();
