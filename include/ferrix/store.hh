@@ -91,6 +91,8 @@ struct VerifyResult {
     bool ok() const { return missing.empty() && corrupt.empty() && badReferences.empty(); }
 };
 
+// Safe to share between threads, and any number of processes may open the same store at once
+// (file locks and SQLite coordinate them). Not to be used across fork(): a child opens its own.
 class LocalStore {
 public:
     // Creates the layout and database if needed. Throws StoreError when the configured store
@@ -112,9 +114,10 @@ public:
     // Physical location of an item (whether or not it exists).
     std::string realPath(const StorePath& p) const;
 
-    // --- Adding. Every add is atomic and idempotent; the result is a temporary root of this
-    // process until the LocalStore is destroyed. Invalid names throw BadStorePath and references
-    // to invalid paths throw InvalidPath, both before anything is written.
+    // --- Adding. Every add is atomic and idempotent (re-adding an item that is registered but
+    // missing on disk puts it back); the result is a temporary root until the LocalStore is
+    // destroyed. Invalid names throw BadStorePath and references to invalid paths throw
+    // InvalidPath, leaving no row, no item and no temporary file behind.
 
     // A text item (like builtins.toFile and .drv files): path from the contents and references.
     StorePath addText(std::string_view name, std::string_view contents,

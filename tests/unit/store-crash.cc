@@ -24,13 +24,15 @@ namespace {
                              int readyFd) {
     try {
         LocalStore store(configAt(root));
-        // Even rounds: the kill may land in the first add, whose commit also starts a fresh
-        // WAL. Odd rounds: ready after one add, so kills spread over later steady-state adds.
+        // The parent's clock starts when we say so: right away (the kill may land in the first
+        // add, whose commit also starts a fresh WAL), after one add, or after twenty (past a
+        // root and the child's own gc), so kills also reach steady-state adds.
+        int readyAfter = round % 3 == 0 ? 0 : round % 3 == 1 ? 1 : 20;
         auto ready = [&] {
             if (readyFd >= 0 && ::write(readyFd, "r", 1) != 1) ::_exit(3);
             readyFd = -1;
         };
-        if (round % 2 == 0) ready();
+        if (readyAfter == 0) ready();
         std::mt19937 rng(round);
         std::vector<StorePath> made;
         auto refsText = [&] {
@@ -83,7 +85,7 @@ namespace {
                 break;
             }
             if (i % 17 == 16) store.collectGarbage();
-            ready();
+            if (i + 1 >= readyAfter) ready();
         }
     } catch (std::exception& e) {
         std::fprintf(stderr, "child: %s\n", e.what());
@@ -99,7 +101,9 @@ TEST(StoreCrash, SigkillAtRandomPointsLeavesAConsistentStore) {
     { LocalStore create(configAt(root)); } // created once, outside the kill loop
     std::mt19937 rng(20240611);
     const int rounds = 30;
-    size_t maxValid = 0, tempLeft = 0, itemsLeft = 0;
+    // Where the kills landed, judged by what they left: a half-built temporary item, an
+    // unregistered item at its final path (killed between rename and commit), or neither.
+    size_t maxValid = 0, midCopy = 0, beforeCommit = 0;
     for (int round = 0; round < rounds; round++) {
         std::string work = scratch.path + "/work-" + std::to_string(round);
         createDirs(work);
@@ -125,6 +129,7 @@ TEST(StoreCrash, SigkillAtRandomPointsLeavesAConsistentStore) {
         ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with status " << status;
 
         LocalStore store(configAt(root));
+        if (!tempEntries(store).empty()) midCopy++;
         auto v = store.verify();
         maxValid = std::max(maxValid, v.checked);
         EXPECT_TRUE(v.ok()) << "round " << round << ": " << v.missing.size() << " missing, "
@@ -133,7 +138,7 @@ TEST(StoreCrash, SigkillAtRandomPointsLeavesAConsistentStore) {
         if (!v.ok()) break;
 
         for (auto& l : store.collectGarbage().leftoversRemoved)
-            (l.find("/.ferrix-tmp/") != std::string::npos ? tempLeft : itemsLeft)++;
+            if (l.find("/.ferrix-tmp/") == std::string::npos) beforeCommit++;
         EXPECT_TRUE(tempEntries(store).empty()) << "round " << round;
         auto valid = store.queryAllValidPaths();
         for (auto& name : storeEntries(store))
@@ -147,9 +152,9 @@ TEST(StoreCrash, SigkillAtRandomPointsLeavesAConsistentStore) {
         EXPECT_TRUE(listNames(root + "/var/ferrix/locks").empty()) << "round " << round;
         deletePath(work);
     }
-    // The kills must not all have landed before anything was registered.
-    EXPECT_GT(maxValid, 5u);
-    std::printf("%d kills; up to %zu valid paths; gc removed %zu temporary directories and %zu "
-                "unregistered items left by them\n",
-                rounds, maxValid, tempLeft, itemsLeft);
+    // Some runs got past twenty adds (rooted ones survive the child's gc).
+    EXPECT_GE(maxValid, 4u);
+    std::printf("%d kills: %zu left a temporary item, %zu an unregistered item; up to %zu "
+                "valid paths\n",
+                rounds, midCopy, beforeCommit, maxValid);
 }

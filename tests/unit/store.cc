@@ -1,8 +1,11 @@
 #include "ferrix/store.hh"
+#include "ferrix/lock.hh"
 #include "ferrix/nar.hh"
 #include "ferrix/sqlite.hh"
 #include "store-test-util.hh"
 
+#include <atomic>
+#include <chrono>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/file.h>
@@ -418,6 +421,84 @@ TEST_F(StoreTest, TwoProcessesAddTheSameItem) {
     EXPECT_EQ(countRows(*store, "ValidPaths"), 2);
     EXPECT_TRUE(store->verify().ok());
     EXPECT_TRUE(tempEntries(*store).empty());
+}
+
+TEST_F(StoreTest, GcDuringAddsKeepsWhatWasAdded) {
+    auto adder = open();
+    auto collector = open();
+    std::vector<StorePath> added;
+    std::string error;
+    std::atomic<bool> done = false;
+    std::thread t([&] {
+        try {
+            StorePathSet prev;
+            for (int i = 0; i < 30; i++) {
+                std::string text = "item " + std::to_string(i);
+                for (auto& p : prev)
+                    text += " " + adder->printStorePath(p);
+                added.push_back(adder->addText("chain-" + std::to_string(i), text, prev));
+                prev = {added.back()}; // must stay valid although no root protects it
+            }
+        } catch (std::exception& e) {
+            error = e.what();
+        }
+        done = true;
+    });
+    int gcs = 0;
+    for (; !done || gcs < 3; gcs++)
+        collector->collectGarbage();
+    t.join();
+    EXPECT_EQ(error, "");
+    EXPECT_EQ(added.size(), 30u);
+    for (auto& p : added)
+        EXPECT_TRUE(collector->isValid(p));
+    EXPECT_TRUE(collector->verify().ok());
+}
+
+TEST(PathLock, ExcludesAndUnlinksOnRelease) {
+    ScratchDir dir;
+    std::string f = dir.path + "/x.lock";
+    {
+        PathLock held(f);
+        EXPECT_TRUE(pathExists(f));
+        EXPECT_FALSE(PathLock::tryAcquire(f)); // another description, same process: excluded
+        std::atomic<bool> got{false};
+        std::thread waiter([&] {
+            PathLock l(f);
+            got = true;
+        });
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        EXPECT_FALSE(got);
+        // Released below: the waiter finds the file unlinked, starts over on a fresh one.
+        std::thread([h = std::move(held)]() mutable {}).join();
+        waiter.join();
+        EXPECT_TRUE(got);
+    }
+    EXPECT_FALSE(pathExists(f));
+    EXPECT_TRUE(PathLock::tryAcquire(f).has_value());
+    EXPECT_FALSE(pathExists(f));
+}
+
+TEST(PathLock, SerialisesThreads) {
+    ScratchDir dir;
+    std::string f = dir.path + "/y.lock";
+    std::atomic<int> inside = 0, maxInside = 0, total = 0;
+    std::vector<std::thread> ts;
+    for (int i = 0; i < 4; i++)
+        ts.emplace_back([&] {
+            for (int k = 0; k < 50; k++) {
+                PathLock l(f);
+                int now = ++inside;
+                if (now > maxInside) maxInside = now;
+                total++;
+                --inside;
+            }
+        });
+    for (auto& t : ts)
+        t.join();
+    EXPECT_EQ(maxInside, 1);
+    EXPECT_EQ(total, 200);
+    EXPECT_FALSE(pathExists(f));
 }
 
 // --- Roots and garbage collection.
