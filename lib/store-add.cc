@@ -210,11 +210,6 @@ static void checkReferencesValid(LocalStore::Impl& s, std::string_view what,
                               s.print(r) + "' is not a valid path");
 }
 
-// NAR hash and size of a temporary item, and which candidates it refers to.
-static NarScan scanItem(const std::string& path, const StorePathSet& candidates) {
-    return hashAndScan(path, candidates);
-}
-
 static std::string fixedCa(FileIngestion method, const Hash& h) {
     return std::string("fixed:") + (method == FileIngestion::Recursive ? "r:" : "") +
            h.to(HashFormat::Nix32, true);
@@ -269,7 +264,7 @@ StorePath LocalStore::addPath(const std::string& srcPath, std::string_view name,
         copyTree(srcPath, tmp.item());
     canonicalisePath(tmp.item());
 
-    NarScan scan = scanItem(tmp.item(), source ? candidates : StorePathSet{});
+    NarScan scan = hashAndScan(tmp.item(), source ? candidates : StorePathSet{});
     Hash h = source                          ? scan.nar.hash
              : method == FileIngestion::Flat ? hashFile(algo, tmp.item())
                                              : hashPath(algo, tmp.item()).hash;
@@ -297,7 +292,7 @@ StorePath LocalStore::addNar(std::string_view name, Source& nar,
     restorePath(tmp.item(), nar);
     canonicalisePath(tmp.item());
 
-    NarScan scan = scanItem(tmp.item(), source ? candidates : StorePathSet{});
+    NarScan scan = hashAndScan(tmp.item(), source ? candidates : StorePathSet{});
     Hash h = source ? scan.nar.hash : hashPath(expected->algo, tmp.item()).hash;
     if (expected && h != *expected)
         throw StoreError("hash mismatch in NAR for '" + std::string(name) + "': expected " +
@@ -358,7 +353,7 @@ ValidPathInfo LocalStore::registerOutput(const std::string& builtPath, const Sto
     canonicalisePath(tmp.item());
     StorePathSet cands = candidates;
     cands.insert(target);
-    NarScan scan = scanItem(tmp.item(), cands);
+    NarScan scan = hashAndScan(tmp.item(), cands);
     ValidPathInfo info(target);
     info.narHash = scan.nar.hash;
     info.narSize = scan.nar.size;
