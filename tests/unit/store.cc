@@ -57,27 +57,47 @@ struct stat statOf(const std::string& p) {
 
 // --- Configuration.
 
+namespace {
+
+// Sets (or, with nullopt, unsets) an environment variable until the end of the scope.
+struct EnvVar {
+    std::string name;
+    std::optional<std::string> old;
+    EnvVar(std::string n, std::optional<std::string> v) : name(std::move(n)) {
+        if (const char* o = std::getenv(name.c_str())) old = o;
+        set(v);
+    }
+    ~EnvVar() { set(old); }
+    void set(const std::optional<std::string>& v) {
+        if (v)
+            ::setenv(name.c_str(), v->c_str(), 1);
+        else
+            ::unsetenv(name.c_str());
+    }
+};
+
+} // namespace
+
 TEST(StoreConfig, ResolveFlagsEnvironmentAndDefaults) {
-    ::setenv("FERRIX_STORE", "/env/root", 1);
-    ::setenv("FERRIX_STORE_DIR", "/env/store", 1);
+    EnvVar store("FERRIX_STORE", "/env/root"), dir("FERRIX_STORE_DIR", "/env/store");
+    EnvVar xdg("XDG_DATA_HOME", std::nullopt), home("HOME", "/home/someone");
     auto c = StoreConfig::resolve("/flag/root/", "/flag/store");
     EXPECT_EQ(c.root, "/flag/root");
     EXPECT_EQ(c.storeDir, "/flag/store");
     c = StoreConfig::resolve(std::nullopt, std::nullopt);
     EXPECT_EQ(c.root, "/env/root");
     EXPECT_EQ(c.storeDir, "/env/store");
-    ::unsetenv("FERRIX_STORE");
-    ::unsetenv("FERRIX_STORE_DIR");
-    ::setenv("XDG_DATA_HOME", "/xdg", 1);
+    store.set(std::nullopt);
+    dir.set(std::nullopt);
+    xdg.set("/xdg");
     c = StoreConfig::resolve(std::nullopt, std::nullopt);
     EXPECT_EQ(c.root, "/xdg/ferrix");
     EXPECT_FALSE(c.storeDir);
-    ::unsetenv("XDG_DATA_HOME");
-    std::string home = std::getenv("HOME") ? std::getenv("HOME") : "";
-    ::setenv("HOME", "/home/someone", 1);
+    xdg.set(std::nullopt);
     EXPECT_EQ(StoreConfig::resolve(std::nullopt, std::nullopt).root,
               "/home/someone/.local/share/ferrix");
-    ::setenv("HOME", home.c_str(), 1);
+    home.set(std::nullopt);
+    EXPECT_THROW(StoreConfig::resolve(std::nullopt, std::nullopt), UsageError);
 }
 
 TEST_F(StoreTest, DefaultLayout) {
