@@ -43,7 +43,8 @@ const std::string tokClose = tokens({")"});
 // ---------------------------------------------------------------------------------------------
 // Dumping
 
-constexpr size_t dumpBufSize = 256 * 1024; // big enough to amortise calls, small enough for L2
+// Chunks handed between threads: large, so that hand-offs (futex wake-ups, cache traffic) are rare.
+constexpr size_t dumpBufSize = 1024 * 1024;
 
 // Hands filled buffers from the thread that walks the tree to the thread that runs the sink, so
 // that system calls and hashing overlap. A fixed set of buffers circulates; nothing is allocated
@@ -107,7 +108,7 @@ public:
     }
 
 private:
-    static constexpr size_t nBufs = 4;
+    static constexpr size_t nBufs = 3;
     std::unique_ptr<char[]> bufs[nBufs];
     std::mutex m;
     std::condition_variable freeCv, filledCv;
@@ -122,12 +123,15 @@ private:
 // Full buffers go to the sink directly or through a Pipe.
 class DumpWriter {
 public:
-    explicit DumpWriter(Sink& sink) : sink(&sink), own(new char[dumpBufSize]) { buf = own.get(); }
+    // `cap` lets a small item get a small buffer.
+    DumpWriter(Sink& sink, size_t cap) : sink(&sink), own(new char[cap]), cap(cap) {
+        buf = own.get();
+    }
     explicit DumpWriter(Pipe& pipe) : pipe(&pipe) { buf = pipe.acquire(cur); }
 
     void raw(const char* p, size_t n) {
-        while (n > dumpBufSize - len) {
-            size_t k = dumpBufSize - len;
+        while (n > cap - len) {
+            size_t k = cap - len;
             std::memcpy(buf + len, p, k);
             len += k;
             p += k;
@@ -162,8 +166,8 @@ public:
         u64(size);
         uint64_t left = size;
         while (left > 0) {
-            if (len == dumpBufSize) flush();
-            size_t want = size_t(std::min<uint64_t>(left, dumpBufSize - len));
+            if (len == cap) flush();
+            size_t want = size_t(std::min<uint64_t>(left, cap - len));
             ssize_t r = ::read(fd, buf + len, want);
             if (r < 0) {
                 if (errno == EINTR) continue;
@@ -192,6 +196,7 @@ private:
     Sink* sink = nullptr;
     Pipe* pipe = nullptr;
     std::unique_ptr<char[]> own;
+    size_t cap = dumpBufSize;
     size_t cur = 0; // index of `buf` in the pipe
     char* buf = nullptr;
     size_t len = 0;
@@ -635,7 +640,7 @@ void dumpPath(const std::string& path, Sink& sink) {
     // Walking and reading a tree costs about as much CPU as hashing it, so for anything big
     // enough a second thread walks while this one runs the sink (which therefore always runs on
     // the caller's thread). Small items are not worth a thread.
-    if (type == DT_DIR || (type == DT_REG && st.st_size >= off_t(4 * dumpBufSize))) {
+    if (type == DT_DIR || (type == DT_REG && st.st_size >= off_t(2 * dumpBufSize))) {
         Pipe pipe;
         std::thread producer;
         try {
@@ -666,7 +671,9 @@ void dumpPath(const std::string& path, Sink& sink) {
         }
     }
 
-    DumpWriter w(sink);
+    // Framing is under 200 bytes; a symlink target is at most a page.
+    size_t cap = type == DT_REG ? size_t(std::min<off_t>(st.st_size, off_t(dumpBufSize))) : 0;
+    DumpWriter w(sink, std::max<size_t>(cap + 256, 8192));
     Dumper(path, w).dump(type);
 }
 
