@@ -15,6 +15,8 @@ namespace ferrix {
 extern const std::string narMagic; // "nix-archive-1"
 
 // Serialises `path` (not following a top-level symlink). Throws Error for sockets, devices...
+// naming the offending path. For a directory or a big file the tree is walked and read on a
+// helper thread while `sink` runs, always on the calling thread, in chunks of up to 1 MiB.
 void dumpPath(const std::string& path, Sink& sink);
 // The NAR of a single non-executable regular file with these contents.
 void dumpString(std::string_view contents, Sink& sink);
