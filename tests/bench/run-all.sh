@@ -10,6 +10,7 @@ dir=${1:?usage: run-all.sh BUILD_BENCH_DIR [BENCH-ARGS...]}
 shift
 logs="$dir/logs"
 mkdir -p "$logs"
+rm -f "$logs"/bench-*.log # the summary must not pick up a benchmark that no longer exists
 
 echo "== machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)," \
   "sha_ni $(grep -qw sha_ni /proc/cpuinfo && echo yes || echo no), load average $(cut -d' ' -f1-3 /proc/loadavg)"
