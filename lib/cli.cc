@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <ctime>
 #include <fcntl.h>
 #include <functional>
@@ -643,10 +644,60 @@ void printMainHelp(std::ostream& out) {
 
 } // namespace
 
-int main(int argc, char** argv) {
-    std::vector<std::string> args(argv + 1, argv + argc);
-    Globals g;
+namespace {
+
+// Prints an exception escaping a command the way the command line does; returns the exit status.
+int report(std::exception_ptr e) {
     try {
+        std::rethrow_exception(e);
+    } catch (UsageError& e) {
+        std::cerr << "ferrix: " << e.what() << "\n";
+        return 2;
+    } catch (Error& e) {
+        std::cerr << "ferrix: error: " << e.what() << "\n";
+        return 1;
+    } catch (std::bad_alloc&) {
+        std::cerr << "ferrix: error: out of memory\n";
+        return 1;
+    } catch (std::exception& e) {
+        std::cerr << "ferrix: internal error: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+int runWith(const std::string& cmd, const std::vector<std::string>& args, Globals& g) {
+    int rc;
+    try {
+        auto it = commands.find(cmd);
+        if (it == commands.end())
+            throw UsageError("unknown command '" + cmd + "'\nTry 'ferrix --help'.");
+        rc = it->second.first(args, g);
+    } catch (...) {
+        std::cout.flush();
+        return report(std::current_exception());
+    }
+    std::cout.flush();
+    return rc;
+}
+
+} // namespace
+
+int run(const std::string& command, const std::vector<std::string>& args,
+        const std::optional<std::string>& storeRoot, const std::optional<std::string>& storeDir) {
+    try {
+        Globals g;
+        g.storeRoot = storeRoot;
+        g.storeDir = storeDir;
+        return runWith(command, args, g);
+    } catch (...) {
+        return report(std::current_exception());
+    }
+}
+
+int main(int argc, char** argv) {
+    try {
+        std::vector<std::string> args(argv + 1, argv + argc);
+        Globals g;
         size_t i = 0;
         for (; i < args.size(); i++) {
             const std::string& a = args[i];
@@ -669,24 +720,9 @@ int main(int argc, char** argv) {
             std::cout << "ferrix " FERRIX_VERSION "\n";
             return 0;
         }
-        auto it = commands.find(cmd);
-        if (it == commands.end())
-            throw UsageError("unknown command '" + cmd + "'\nTry 'ferrix --help'.");
-        int rc = it->second.first(std::vector<std::string>(args.begin() + long(i) + 1, args.end()), g);
-        std::cout.flush();
-        return rc;
-    } catch (UsageError& e) {
-        std::cerr << "ferrix: " << e.what() << "\n";
-        return 2;
-    } catch (Error& e) {
-        std::cerr << "ferrix: error: " << e.what() << "\n";
-        return 1;
-    } catch (std::bad_alloc&) {
-        std::cerr << "ferrix: error: out of memory\n";
-        return 1;
-    } catch (std::exception& e) {
-        std::cerr << "ferrix: internal error: " << e.what() << "\n";
-        return 1;
+        return runWith(cmd, std::vector<std::string>(args.begin() + long(i) + 1, args.end()), g);
+    } catch (...) {
+        return report(std::current_exception());
     }
 }
 

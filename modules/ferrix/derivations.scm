@@ -125,10 +125,12 @@
 
 (set-record-type-printer! <derivation>
   (lambda (drv port)
-    (format port "#<derivation ~a =>~{ ~a~}>"
+    (format port "#<derivation ~a =>~a>"
             (derivation-file-name drv)
-            (map (compose derivation-output-path cdr)
-                 (derivation-outputs drv)))))
+            (string-concatenate
+             (map (lambda (output)
+                    (string-append " " (derivation-output-path (cdr output))))
+                  (derivation-outputs drv))))))
 
 (set-record-type-printer! <derivation-output>
   (lambda (output port)

@@ -1,0 +1,146 @@
+// Derivation primitives: %derivation builds and writes a .drv with the core's construction
+// (output paths, hash modulo of inputs read from the store), %read-derivation parses one. Both
+// return the derivation as a list of its fields, which (ferrix derivations) turns into records:
+//   (FILE-NAME OUTPUTS INPUTS SOURCES SYSTEM BUILDER ARGS ENV)
+//   OUTPUTS ((NAME PATH HASH-ALGO HASH-HEX) ...)   HASH-ALGO "r:sha256", "sha1" or ""
+//   INPUTS  ((DRV-PATH OUTPUT ...) ...)   SOURCES (PATH ...)   ARGS (STRING ...)
+//   ENV     ((KEY . VALUE) ...)
+#include "convert.hh"
+#include "guard.hh"
+#include "store-object.hh"
+
+#include "ferrix/derivation.hh"
+#include "ferrix/file.hh"
+
+#include <mutex>
+
+namespace ferrix::guile {
+
+namespace {
+
+SCM derivationFields(const std::string& file, const Derivation& drv) {
+    return scheme([&] {
+        SCM outputs = SCM_EOL, inputs = SCM_EOL, sources = SCM_EOL, args = SCM_EOL, env = SCM_EOL;
+        for (auto it = drv.outputs.rbegin(); it != drv.outputs.rend(); ++it)
+            outputs = scm_cons(scm_list_4(utf8(it->first), utf8(it->second.path),
+                                          utf8(it->second.hashAlgo), utf8(it->second.hash)),
+                               outputs);
+        for (auto it = drv.inputDrvs.rbegin(); it != drv.inputDrvs.rend(); ++it) {
+            SCM outs = SCM_EOL;
+            for (auto o = it->second.rbegin(); o != it->second.rend(); ++o) outs = scm_cons(utf8(*o), outs);
+            inputs = scm_cons(scm_cons(utf8(it->first), outs), inputs);
+        }
+        for (auto it = drv.inputSrcs.rbegin(); it != drv.inputSrcs.rend(); ++it)
+            sources = scm_cons(utf8(*it), sources);
+        for (auto it = drv.args.rbegin(); it != drv.args.rend(); ++it) args = scm_cons(utf8(*it), args);
+        for (auto it = drv.env.rbegin(); it != drv.env.rend(); ++it)
+            env = scm_cons(scm_cons(utf8(it->first), utf8(it->second)), env);
+        return scm_list_n(utf8(file), outputs, inputs, sources, utf8(drv.platform),
+                          utf8(drv.builder), args, env, SCM_UNDEFINED);
+    });
+}
+
+#define SUBR "%derivation"
+// STORE NAME SYSTEM BUILDER ARGS ENV INPUTS SOURCES OUTPUTS FIXED
+//   ENV ((KEY . VALUE) ...), written as given (output names get their paths);
+//   INPUTS ((DRV-PATH OUTPUT ...) ...); SOURCES (STORE-PATH ...); OUTPUTS (NAME ...);
+//   FIXED #f, or (HASH-ALGO HASH RECURSIVE?) with HASH a bytevector or a string in any
+//   encoding Hash::parse knows (base16, nix32, base64, SRI).
+SCM primDerivation(SCM store, SCM name, SCM system, SCM builder, SCM args, SCM env, SCM inputs,
+                   SCM sources, SCM outputs, SCM fixed) {
+    StoreHandle* h = storeArg(store, 1, SUBR);
+    checkString(name, 2, SUBR);
+    checkString(system, 3, SUBR);
+    checkString(builder, 4, SUBR);
+    checkList(args, 5, SUBR);
+    checkList(env, 6, SUBR);
+    checkList(inputs, 7, SUBR);
+    checkList(sources, 8, SUBR);
+    checkList(outputs, 9, SUBR);
+    SCM fixedAlgo = SCM_BOOL_F, fixedHash = SCM_BOOL_F;
+    bool recursive = false;
+    if (scm_is_true(fixed)) {
+        if (scm_ilength(fixed) != 3) scm_wrong_type_arg_msg(SUBR, 10, fixed, "#f or (ALGO HASH RECURSIVE?)");
+        fixedAlgo = scm_car(fixed);
+        fixedHash = scm_cadr(fixed);
+        recursive = scm_is_true(scm_caddr(fixed));
+        checkSymbolOrString(fixedAlgo, 10, SUBR);
+        checkStringOrBytevector(fixedHash, 10, SUBR);
+    }
+    return guarded(SUBR, [&] {
+        Derivation drv;
+        drv.name = toString(name);
+        drv.platform = toString(system);
+        drv.builder = toString(builder);
+        drv.args = toStringList(args, SUBR, 5);
+        for (auto& [k, v] : toStringAlist(env, SUBR, 6)) drv.env.insert_or_assign(k, v);
+        for (auto& input : toStringLists(inputs, SUBR, 7)) {
+            auto& outs = drv.inputDrvs[input[0]];
+            if (input.size() == 1) outs.insert("out");
+            outs.insert(input.begin() + 1, input.end());
+        }
+        for (auto& s : toStringList(sources, SUBR, 8)) drv.inputSrcs.insert(s);
+        for (auto& o : toStringList(outputs, SUBR, 9)) drv.outputs[o] = {};
+        if (drv.outputs.empty()) throw BadDerivation("derivation '" + drv.name + "' has no outputs");
+
+        LocalStore& st = h->store;
+        const StoreDir& storeDir = st.storeDir();
+        if (scm_is_true(fixed)) {
+            HashAlgo algo = parseHashAlgo(toName(fixedAlgo));
+            Hash hash(algo);
+            if (scm_is_bytevector(fixedHash)) {
+                std::string bytes = toBytes(fixedHash);
+                if (bytes.size() != hash.size)
+                    throw BadHash("a " + std::string(algoName(algo)) + " hash has " +
+                                  std::to_string(hash.size) + " bytes, not " + std::to_string(bytes.size()));
+                std::copy(bytes.begin(), bytes.end(), hash.bytes);
+            } else {
+                hash = Hash::parse(toString(fixedHash), algo);
+            }
+            fillFixedOutput(drv, storeDir, recursive ? FileIngestion::Recursive : FileIngestion::Flat, hash);
+        } else {
+            std::lock_guard lock(h->drvMutex);
+            fillInputAddressedOutputs(drv, storeDir, h->drvHashes);
+        }
+        StorePath path = st.addText(drv.name + ".drv", unparse(drv, false),
+                                    derivationReferences(storeDir, drv));
+        std::string file = st.printStorePath(path);
+        {
+            std::lock_guard lock(h->drvMutex);
+            h->drvHashes.add(file, drv);
+        }
+        return derivationFields(file, drv);
+    });
+}
+#undef SUBR
+
+#define SUBR "%read-derivation"
+// FILE: the derivation in FILE, its name taken from the file name ("<hash>-NAME.drv").
+SCM primReadDerivation(SCM file) {
+    checkString(file, 1, SUBR);
+    return guarded(SUBR, [&] {
+        std::string f = toString(file);
+        std::string base = baseNameOf(f);
+        if (!base.ends_with(".drv")) throw BadDerivation("'" + f + "' is not a .drv file");
+        std::string name = base.substr(0, base.size() - 4);
+        if (name.size() > storePathHashLen + 1 && name[storePathHashLen] == '-')
+            name = name.substr(storePathHashLen + 1);
+        Derivation drv;
+        try {
+            drv = parseDerivation(readFile(f), name);
+        } catch (BadDerivation& e) {
+            throw BadDerivation(f + ": " + e.what());
+        }
+        return derivationFields(f, drv);
+    });
+}
+#undef SUBR
+
+} // namespace
+
+void defineDerivationPrimitives() {
+    scm_c_define_gsubr("%derivation", 10, 0, 0, reinterpret_cast<scm_t_subr>(primDerivation));
+    scm_c_define_gsubr("%read-derivation", 1, 0, 0, reinterpret_cast<scm_t_subr>(primReadDerivation));
+}
+
+} // namespace ferrix::guile
