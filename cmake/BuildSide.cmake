@@ -1,0 +1,68 @@
+# (ferrix config) and the build-side directory.
+#
+# The build-side directory becomes, once added to the store, the program every derivation made by a
+# build system runs (see modules/ferrix/build-system.scm):
+#
+#   bin/ferrix                                   the launcher (target ferrix-cli)
+#   lib/libguile-ferrix.so                       the Guile extension (target guile-ferrix)
+#   share/guile/site/3.0/ferrix/records.scm      build-side modules
+#   share/guile/site/3.0/ferrix/build/*.scm
+#
+# It is assembled at build time in ${PROJECT_BINARY_DIR}/build-side (target ferrix-build-side) and
+# installed to ${CMAKE_INSTALL_LIBEXECDIR}/ferrix/build-side.  (ferrix config) records where it is;
+# it is generated as ${PROJECT_BINARY_DIR}/modules/ferrix/config.scm, so build-tree load paths must
+# include ${PROJECT_BINARY_DIR}/modules.
+
+set(FERRIX_BUILD_SIDE_DIR ${PROJECT_BINARY_DIR}/build-side)
+set(FERRIX_BUILD_SIDE_INSTALL_DIR ${CMAKE_INSTALL_LIBEXECDIR}/ferrix/build-side)
+if(IS_ABSOLUTE ${FERRIX_BUILD_SIDE_INSTALL_DIR})
+  set(FERRIX_BUILD_SIDE_INSTALL_FULL_DIR ${FERRIX_BUILD_SIDE_INSTALL_DIR})
+else()
+  set(FERRIX_BUILD_SIDE_INSTALL_FULL_DIR ${CMAKE_INSTALL_PREFIX}/${FERRIX_BUILD_SIDE_INSTALL_DIR})
+endif()
+
+# (ferrix config): one file for the build tree and the installation, which chooses at run time
+# (see modules/ferrix/config.scm.in).  It is installed with the other modules from
+# ${PROJECT_BINARY_DIR}/modules.
+set(FERRIX_BUILD_TREE_MODULE_DIR ${PROJECT_BINARY_DIR}/modules)
+configure_file(${PROJECT_SOURCE_DIR}/modules/ferrix/config.scm.in
+               ${FERRIX_BUILD_TREE_MODULE_DIR}/ferrix/config.scm @ONLY)
+
+# The build-side modules: the build/ directory, and what it uses.
+file(GLOB FERRIX_BUILD_SIDE_MODULES CONFIGURE_DEPENDS
+     ${PROJECT_SOURCE_DIR}/modules/ferrix/build/*.scm)
+set(FERRIX_BUILD_SIDE_SUPPORT_MODULES ${PROJECT_SOURCE_DIR}/modules/ferrix/records.scm)
+
+set(_site ${FERRIX_BUILD_SIDE_DIR}/share/guile/site/3.0)
+set(_commands
+  COMMAND ${CMAKE_COMMAND} -E rm -rf ${FERRIX_BUILD_SIDE_DIR}
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${FERRIX_BUILD_SIDE_DIR}/bin ${FERRIX_BUILD_SIDE_DIR}/lib
+          ${_site}/ferrix/build
+  COMMAND ${CMAKE_COMMAND} -E copy $<TARGET_FILE:ferrix-cli> ${FERRIX_BUILD_SIDE_DIR}/bin/ferrix
+  COMMAND ${CMAKE_COMMAND} -E copy ${FERRIX_BUILD_SIDE_SUPPORT_MODULES} ${_site}/ferrix/
+  COMMAND ${CMAKE_COMMAND} -E copy ${FERRIX_BUILD_SIDE_MODULES} ${_site}/ferrix/build/)
+set(_depends ferrix-cli ${FERRIX_BUILD_SIDE_MODULES} ${FERRIX_BUILD_SIDE_SUPPORT_MODULES})
+if(TARGET guile-ferrix)
+  list(APPEND _commands
+    COMMAND ${CMAKE_COMMAND} -E copy $<TARGET_FILE:guile-ferrix>
+            ${FERRIX_BUILD_SIDE_DIR}/lib/libguile-ferrix.so)
+  list(APPEND _depends guile-ferrix)
+endif()
+
+# The stamp lives outside the directory, which must hold nothing else.
+add_custom_command(
+  OUTPUT ${PROJECT_BINARY_DIR}/build-side.stamp
+  ${_commands}
+  COMMAND ${CMAKE_COMMAND} -E touch ${PROJECT_BINARY_DIR}/build-side.stamp
+  DEPENDS ${_depends}
+  COMMENT "Assembling the build-side directory"
+  VERBATIM)
+add_custom_target(ferrix-build-side ALL DEPENDS ${PROJECT_BINARY_DIR}/build-side.stamp)
+
+install(DIRECTORY ${FERRIX_BUILD_SIDE_DIR}/
+        DESTINATION ${FERRIX_BUILD_SIDE_INSTALL_DIR}
+        USE_SOURCE_PERMISSIONS)
+
+unset(_site)
+unset(_commands)
+unset(_depends)

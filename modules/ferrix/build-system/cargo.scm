@@ -1,0 +1,409 @@
+;;; ferrix --- functional package builder for Rust crates
+;;;
+;;; (ferrix build-system cargo): the Cargo build system, host side.
+
+(define-module (ferrix build-system cargo)
+  #:use-module (ferrix build-system)
+  #:use-module (ferrix packages)
+  #:use-module (ferrix toolchain)
+  #:use-module (ferrix derivations)
+  #:use-module (srfi srfi-1)
+  #:use-module (srfi srfi-34)
+  #:use-module (srfi srfi-35)
+  #:use-module (ice-9 match)
+  #:export (cargo-build-system
+            %crate-base-url
+            crate-uri
+            crate-name->package-name
+            system->rust-platform
+            %rust-platforms
+            &unknown-system-error
+            unknown-system-error?
+            unknown-system-error-system
+            %default-rustflags
+            %cargo-arguments
+            cargo-build
+            cargo-cross-build))
+
+;;; Commentary:
+;;;
+;;; 'lower' makes a bag whose host inputs are the source, the package's
+;;; inputs, the sources of its #:cargo-inputs and #:cargo-development-inputs
+;;; closure (the older Guix style, vendored on the build side) and
+;;; %standard-inputs; its build inputs are the Rust toolchain (label "rust")
+;;; and the native inputs.  The bag's build procedure writes a build script
+;;; (see 'build-script->derivation' in (ferrix build-system)):
+;;;
+;;;   (use-modules (ferrix build cargo-build-system) (ferrix build utils)
+;;;                MODULE ...)
+;;;   (cargo-build
+;;;    #:name "rust-foo-1.2.3"
+;;;    #:source "/…/store/…-foo-1.2.3.tar.gz"
+;;;    #:system "x86_64-linux"
+;;;    #:target #f                              ;or the GNU triplet
+;;;    #:cargo-target "x86_64-unknown-linux-gnu"  ;Rust triple of target/system
+;;;    #:crate-name "foo"
+;;;    #:inputs '(("source" . "/…") ("rust" . "/…") …)
+;;;    #:native-inputs '(…)                     ;cross builds: build inputs
+;;;    #:outputs (map (lambda (o) (cons o (getenv o))) '("out"))
+;;;    #:tests? #t
+;;;    … every argument of %cargo-arguments, in that order …
+;;;    #:phases %standard-phases)
+;;;
+;;; Arguments that are lists of strings (flags, features) may be written as
+;;; data or as quoted data, as in Guix's quasiquoted arguments
+;;; (#:cargo-build-flags '("--release") or ''("--release") with gexps);
+;;; #:phases is code for the build side, written as is.  #:rustflags is
+;;; appended to %default-rustflags.
+;;;
+;;; Code:
+
+
+;;;
+;;; Crates.io.
+;;;
+
+(define %crate-base-url
+  ;; Base URL of the crate registry, read by 'crate-uri' at call time.
+  (make-parameter "https://crates.io"))
+
+(define (crate-uri name version)
+  "Return the download URL of crate NAME at VERSION on the registry at
+%crate-base-url."
+  (string-append (%crate-base-url) "/api/v1/crates/" name "/" version
+                 "/download"))
+
+(define (crate-name->package-name name)
+  "Return the package name for crate NAME: \"foo_bar\" -> \"rust-foo-bar\"."
+  (string-append "rust-"
+                 (string-map (lambda (c) (if (char=? c #\_) #\- c))
+                             (string-downcase name))))
+
+
+;;;
+;;; Platforms.
+;;;
+
+(define %rust-platforms
+  ;; (SYSTEM GNU-TRIPLET RUST-TARGET): SYSTEM is #f for targets Guix only
+  ;; cross-compiles to.
+  '(("x86_64-linux"      "x86_64-linux-gnu"      "x86_64-unknown-linux-gnu")
+    ("i686-linux"        "i686-linux-gnu"        "i686-unknown-linux-gnu")
+    ("armhf-linux"       "arm-linux-gnueabihf"   "armv7-unknown-linux-gnueabihf")
+    ("aarch64-linux"     "aarch64-linux-gnu"     "aarch64-unknown-linux-gnu")
+    ("mips64el-linux"    "mips64el-linux-gnu"    "mips64el-unknown-linux-gnuabi64")
+    ("powerpc-linux"     "powerpc-linux-gnu"     "powerpc-unknown-linux-gnu")
+    ("powerpc64le-linux" "powerpc64le-linux-gnu" "powerpc64le-unknown-linux-gnu")
+    ("riscv64-linux"     "riscv64-linux-gnu"     "riscv64gc-unknown-linux-gnu")
+    ("i586-gnu"          "i586-pc-gnu"           "i686-unknown-hurd-gnu")
+    ("x86_64-gnu"        "x86_64-pc-gnu"         "x86_64-unknown-hurd-gnu")
+    (#f "powerpc64-linux-gnu"   "powerpc64-unknown-linux-gnu")
+    (#f "loongarch64-linux-gnu" "loongarch64-unknown-linux-gnu")
+    (#f "x86_64-linux-gnux32"   "x86_64-unknown-linux-gnux32")
+    (#f "i686-w64-mingw32"      "i686-pc-windows-gnu")
+    (#f "x86_64-w64-mingw32"    "x86_64-pc-windows-gnu")))
+
+(define-condition-type &unknown-system-error &error
+  unknown-system-error?
+  (system unknown-system-error-system))
+
+(define (system->rust-platform system)
+  "Return the Rust target triple for SYSTEM, a system name
+(\"aarch64-linux\"), a GNU triplet (\"aarch64-linux-gnu\",
+\"x86_64-w64-mingw32\") or a Rust triple.  Raise an &unknown-system-error,
+with a message naming SYSTEM, for anything else."
+  (define (lookup name)
+    (any (match-lambda
+           ((sys triplet rust)
+            (and (or (equal? name sys) (equal? name triplet)
+                     (equal? name rust))
+                 rust)))
+         %rust-platforms))
+  (or (and (string? system)
+           (or (lookup system)
+               ;; Other spellings of a triplet: x86_64-pc-linux-gnu, ….
+               (lookup (gnu-triplet->ferrix-system system))))
+      (raise (make-compound-condition
+              (make-condition &unknown-system-error 'system system)
+              (make-condition
+               &message 'message
+               (format #f "unknown system ~s: no Rust target for it \
+(known: ~a)" system
+                       (string-join
+                        (map (match-lambda
+                               ((sys triplet _) (or sys triplet)))
+                             %rust-platforms)
+                        ", ")))))))
+
+
+;;;
+;;; Arguments.
+;;;
+
+(define %default-rustflags
+  ;; Flags given to rustc in every build, before the package's #:rustflags;
+  ;; the FERRIX_RUSTFLAGS environment variable (space-separated) replaces
+  ;; the default.
+  (make-parameter
+   (let ((env (getenv "FERRIX_RUSTFLAGS")))
+     (if env
+         (string-tokenize env)
+         '("-C" "link-arg=-Wl,-z,relro")))))
+
+(define %cargo-arguments
+  ;; (KEYWORD DEFAULT KIND), in the order they are written to the script.
+  '((#:tests?            #t                  boolean)
+    (#:test-target       #f                  test-target)
+    (#:cargo-build-flags ("--release")       strings)
+    (#:cargo-test-flags  ("--release")       strings)
+    (#:features          ()                  strings)
+    (#:skip-build?       #f                  boolean)
+    (#:install-source?   #t                  boolean)
+    (#:vendor-dir        "ferrix-vendor"     string)
+    (#:rustflags         ()                  strings)
+    (#:parallel-build?   #t                  boolean)
+    (#:parallel-tests?   #t                  boolean)
+    (#:modules           ()                  modules)
+    (#:phases            %standard-phases    code)))
+
+(define %private-keywords
+  ;; Keywords 'lower' consumes.
+  '(#:source #:target #:system #:inputs #:native-inputs #:outputs
+    #:properties #:rust #:cargo-inputs #:cargo-development-inputs))
+
+(define (argument-error name keyword message value)
+  (raise (make-condition
+          &message 'message
+          (format #f "~a: cargo-build-system argument ~s: ~a, got ~s"
+                  name keyword message value))))
+
+(define (unquote-datum value)
+  "Return the datum VALUE denotes when it is data or quoted data:
+(quote X) and (list X ...) of self-evaluating X are accepted."
+  (match value
+    (('quote datum) datum)
+    (('list (? string? items) ...) items)
+    (_ value)))
+
+(define (check-argument name keyword kind value)
+  "Return the normalised VALUE of argument KEYWORD of kind KIND."
+  (define datum (unquote-datum value))
+  (define (strings? x) (and (list? x) (every string? x)))
+  (case kind
+    ((boolean)
+     (if (boolean? datum)
+         datum
+         (argument-error name keyword "expected #t or #f" value)))
+    ((string)
+     (if (string? datum)
+         datum
+         (argument-error name keyword "expected a string" value)))
+    ((strings)
+     (if (strings? datum)
+         datum
+         (argument-error name keyword "expected a list of strings" value)))
+    ((test-target)
+     (if (or (not datum) (string? datum) (strings? datum))
+         datum
+         (argument-error name keyword
+                         "expected #f, a string or a list of strings"
+                         value)))
+    ((modules)
+     (if (and (list? datum)
+              (every (lambda (m) (and (list? m) (every symbol? m))) datum))
+         datum
+         (argument-error name keyword
+                         "expected a list of module names" value)))
+    (else value)))
+
+(define (cargo-arguments name arguments)
+  "Check ARGUMENTS, a keyword list, and return the full list of cargo
+arguments, defaults filled in, in the order of %cargo-arguments."
+  (let loop ((rest arguments))
+    (match rest
+      (() #t)
+      (((? keyword? key) value rest ...)
+       (unless (or (assq key %cargo-arguments)
+                   (memq key '(#:crate-name)))
+         (raise (make-condition
+                 &message 'message
+                 (format #f "~a: cargo-build-system: unknown argument ~s \
+(known: ~a)" name key
+                         (string-join (map (compose symbol->string
+                                                    keyword->symbol car)
+                                           %cargo-arguments)
+                                      " #:" 'prefix)))))
+       (loop rest))
+      ((x _ ...)
+       (raise (make-condition
+               &message 'message
+               (format #f "~a: arguments must be a keyword list, found ~s"
+                       name x))))))
+  (append-map (match-lambda
+                ((key default kind)
+                 (list key
+                       (check-argument name key kind
+                                       (keyword-argument arguments key
+                                                         default)))))
+              %cargo-arguments))
+
+
+;;;
+;;; Lowering.
+;;;
+
+(define (package-cargo-inputs package)
+  (normalize-inputs
+   (keyword-argument (package-arguments package) #:cargo-inputs '())))
+
+(define (crate-closure-sources name cargo-inputs development-inputs)
+  "Return labelled inputs for the sources of CARGO-INPUTS and
+DEVELOPMENT-INPUTS and of the cargo inputs of those, recursively
+(development inputs are not followed)."
+  (let ((seen (make-hash-table)))
+    (let loop ((inputs (append (normalize-inputs cargo-inputs)
+                               (normalize-inputs development-inputs)))
+               (result '()))
+      (match inputs
+        (() (reverse result))
+        (((label (? package? p) _ ...) rest ...)
+         (if (hashq-ref seen p)
+             (loop rest result)
+             (begin
+               (hashq-set! seen p #t)
+               (let ((source (package-source p)))
+                 (unless source
+                   (raise (make-condition
+                           &message 'message
+                           (format #f "~a: cargo input ~a has no source"
+                                   name (package-full-name p)))))
+                 (loop (append rest (package-cargo-inputs p))
+                       (cons (list (string-append (package-name p) "-"
+                                                  (package-version p))
+                                   source)
+                             result))))))
+        ((input rest ...)
+         (loop rest (cons input result)))))))
+
+(define (name->crate-name name properties)
+  (or (assq-ref properties 'crate-name)
+      (call-with-values (lambda () (package-name->name+version name))
+        (lambda (package-name version)
+          (package-name->crate-name package-name)))))
+
+(define* (lower name
+                #:key source inputs native-inputs outputs system target
+                properties rust
+                (cargo-inputs '()) (cargo-development-inputs '())
+                #:allow-other-keys
+                #:rest arguments)
+  "Return the bag building NAME with Cargo."
+  (system->rust-platform system)
+  (when target (system->rust-platform target))
+  (let* ((arguments (strip-keyword-arguments %private-keywords arguments))
+         (crate-name (name->crate-name name (or properties '())))
+         (rust (match rust
+                 (#f (default-rust-toolchain))
+                 ((? string? directory) (host-rust-toolchain directory))
+                 (toolchain toolchain))))
+    ;; Check the arguments now, so that errors name the package early.
+    (cargo-arguments name arguments)
+    (bag
+      (name name)
+      (system system)
+      (target target)
+      (host-inputs `(,@(if source `(("source" ,source)) '())
+                     ,@inputs
+                     ,@(crate-closure-sources name cargo-inputs
+                                              cargo-development-inputs)
+                     ,@(normalize-inputs (%standard-inputs))))
+      (build-inputs `(("rust" ,rust)
+                      ,@native-inputs))
+      (outputs outputs)
+      (arguments `(#:crate-name ,crate-name ,@arguments))
+      (build (if target cargo-cross-build cargo-build)))))
+
+(define (lowered->pair input)
+  (match input
+    ((label _ _) (cons label (lowered-input-file-name input)))))
+
+(define (lowered->derivation-input input)
+  (match input
+    ((_ (? derivation? drv) output) (list drv output))
+    ((_ (? string? file) _) (list file))))
+
+(define (cargo-derivation store name system target inputs native-inputs
+                          outputs arguments)
+  (let* ((crate-name (keyword-argument arguments #:crate-name))
+         (arguments (strip-keyword-arguments
+                     '(#:crate-name #:system #:target #:outputs
+                       #:build-inputs #:host-inputs #:target-inputs)
+                     arguments))
+         (settings (cargo-arguments name arguments))
+         (source (any (match-lambda
+                        (("source" . file) file)
+                        (_ #f))
+                      (map lowered->pair inputs)))
+         (settings
+          (let loop ((settings settings) (result '()))
+            (match settings
+              (() (reverse result))
+              ((#:rustflags flags rest ...)
+               (loop rest (cons* `',(append (%default-rustflags) flags)
+                                 #:rustflags result)))
+              ((#:modules _ rest ...)
+               (loop rest result))
+              ((#:phases phases rest ...)
+               (loop rest (cons* phases #:phases result)))
+              (((? keyword? key) (? list? value) rest ...)
+               (loop rest (cons* `',value key result)))
+              ((key value rest ...)
+               (loop rest (cons* value key result))))))
+         (modules (keyword-argument (cargo-arguments name arguments)
+                                    #:modules '())))
+    (build-script->derivation
+     store name
+     `((use-modules (ferrix build cargo-build-system) (ferrix build utils)
+                    ,@modules)
+       (cargo-build #:name ,name
+                    #:source ,source
+                    #:system ,system
+                    #:target ,target
+                    #:cargo-target ,(system->rust-platform (or target system))
+                    #:crate-name ,crate-name
+                    #:inputs ',(map lowered->pair inputs)
+                    #:native-inputs ',(map lowered->pair native-inputs)
+                    #:outputs (map (lambda (output)
+                                     (cons output (getenv output)))
+                                   ',outputs)
+                    ,@settings))
+     #:system system
+     #:inputs (map lowered->derivation-input
+                   (append native-inputs inputs))
+     #:outputs outputs)))
+
+(define* (cargo-build store name inputs
+                      #:key system (outputs '("out"))
+                      #:allow-other-keys
+                      #:rest arguments)
+  "Return the derivation building NAME natively with INPUTS, lowered."
+  (cargo-derivation store name system #f inputs '() outputs arguments))
+
+(define* (cargo-cross-build store name
+                            #:key system target
+                            (build-inputs '()) (host-inputs '())
+                            (target-inputs '()) (outputs '("out"))
+                            #:allow-other-keys
+                            #:rest arguments)
+  "Return the derivation cross-building NAME for TARGET."
+  (cargo-derivation store name system target
+                    (append host-inputs target-inputs) build-inputs
+                    outputs arguments))
+
+(define cargo-build-system
+  (build-system
+    (name 'cargo)
+    (description "Cargo build system, to build Rust crates")
+    (lower lower)))
+
+;;; cargo.scm ends here

@@ -1,0 +1,405 @@
+;;; ferrix --- functional package builder for Rust crates
+;;;
+;;; (ferrix build utils): build-side utilities, in the style of Guix's
+;;; (guix build utils): phases and the phase loop, running programs, and
+;;; file helpers.  This module runs inside build processes; it depends on
+;;; nothing but Guile.
+
+(define-module (ferrix build utils)
+  #:use-module (srfi srfi-1)
+  #:use-module (srfi srfi-11)
+  #:use-module (srfi srfi-34)
+  #:use-module (srfi srfi-35)
+  #:use-module (ice-9 match)
+  #:use-module (ice-9 format)
+  #:use-module ((ice-9 exceptions)
+                #:select (exception-with-message? exception-message
+                          exception-with-irritants? exception-irritants))
+  #:use-module (ice-9 rdelim)
+  #:use-module (ice-9 regex)
+  #:export (;; Phases.
+            modify-phases
+            alist-cons-before
+            alist-cons-after
+            alist-replace
+            run-phases
+
+            ;; Programs.
+            invoke
+            &invoke-error
+            invoke-error?
+            invoke-error-program
+            invoke-error-arguments
+            invoke-error-exit-status
+            invoke-error-term-signal
+            which
+            set-path-environment-variable
+
+            ;; Files.
+            with-directory-excursion
+            mkdir-p
+            copy-recursively
+            delete-file-recursively
+            find-files
+            directory-exists?
+            executable-file?
+            substitute*
+            substitute
+
+            ;; Sources.
+            unpack-source
+            patch-source))
+
+;;;
+;;; Phases.
+;;;
+
+(define (phase-error who name)
+  (raise (make-condition &message 'message
+                         (format #f "~a: no phase named '~a'" who name))))
+
+(define (split-at-phase who reference alist)
+  "Return two values: the phases of ALIST before REFERENCE, and REFERENCE
+and the phases after it.  Raise an error if there is no such phase."
+  (let-values (((before after)
+                (break (match-lambda ((name . _) (eq? name reference)))
+                       alist)))
+    (when (null? after)
+      (phase-error who reference))
+    (values before after)))
+
+(define (alist-cons-before reference key value alist)
+  "Insert KEY/VALUE before the phase REFERENCE of ALIST."
+  (let-values (((before after)
+                (split-at-phase 'add-before reference alist)))
+    (append before (acons key value after))))
+
+(define (alist-cons-after reference key value alist)
+  "Insert KEY/VALUE after the phase REFERENCE of ALIST."
+  (let-values (((before after)
+                (split-at-phase 'add-after reference alist)))
+    (append before (list (car after)) (acons key value (cdr after)))))
+
+(define (alist-replace key value alist)
+  "Replace the phase KEY of ALIST by VALUE."
+  (let-values (((before after) (split-at-phase 'replace key alist)))
+    (append before (acons key value (cdr after)))))
+
+(define-syntax modify-phases
+  (syntax-rules ()
+    "Modify PHASES, an alist of phase names to procedures, with each clause
+in turn: (delete NAME), (replace NAME PROC), (add-before NAME NEW PROC),
+(add-after NAME NEW PROC).  Naming a missing phase is an error, except in
+'delete'."
+    ((_ phases clause ...)
+     (let* ((p phases)
+            (p (%modify-phase p clause))
+            ...)
+       p))))
+
+(define-syntax %modify-phase
+  (syntax-rules (delete replace add-before add-after)
+    ((_ phases (delete old))
+     (alist-delete old phases eq?))
+    ((_ phases (replace old new))
+     (alist-replace old new phases))
+    ((_ phases (add-before old new proc))
+     (alist-cons-before old new proc phases))
+    ((_ phases (add-after old new proc))
+     (alist-cons-after old new proc phases))))
+
+(define* (run-phases phases #:rest arguments)
+  "Run PHASES, an alist of names to procedures, in order, calling each with
+ARGUMENTS (a keyword list) and reporting, as Guix does, \"starting phase
+`NAME'\" and \"phase `NAME' succeeded after N seconds\".  A phase fails by
+raising an exception, which is reported and re-raised."
+  (define (now) (get-internal-real-time))
+  (for-each
+   (match-lambda
+     ((name . proc)
+      (let ((start (now)))
+        (format #t "starting phase `~a'~%" name)
+        (force-output)
+        (with-exception-handler
+            (lambda (e)
+              (format (current-error-port)
+                      "error: in phase '~a': ~a~%" name
+                      (exception->string e))
+              (format #t "phase `~a' failed after ~,1f seconds~%" name
+                      (/ (- (now) start) 1. internal-time-units-per-second))
+              (force-output)
+              (raise-exception e))
+          (lambda ()
+            (apply proc arguments))
+          #:unwind? #f)
+        (format #t "phase `~a' succeeded after ~,1f seconds~%" name
+                (/ (- (now) start) 1. internal-time-units-per-second))
+        (force-output))))
+   phases))
+
+(define (exception->string e)
+  (cond ((invoke-error? e)
+         (format #f "command ~s ~s failed with status ~a"
+                 (invoke-error-program e) (invoke-error-arguments e)
+                 (or (invoke-error-exit-status e)
+                     (invoke-error-term-signal e))))
+        ((message-condition? e) (condition-message e))
+        ((and (exception-with-message? e) (exception-with-irritants? e))
+         (apply format #f (exception-message e) (exception-irritants e)))
+        (else (format #f "~s" e))))
+
+
+;;;
+;;; Programs.
+;;;
+
+(define-condition-type &invoke-error &error
+  invoke-error?
+  (program     invoke-error-program)
+  (arguments   invoke-error-arguments)
+  (exit-status invoke-error-exit-status)
+  (term-signal invoke-error-term-signal)
+  (stop-signal invoke-error-stop-signal))
+
+(define (invoke program . arguments)
+  "Run PROGRAM with ARGUMENTS; raise an &invoke-error if it does not exit
+with status 0.  Return #t."
+  (let ((status (apply system* program arguments)))
+    (unless (and (status:exit-val status) (zero? (status:exit-val status)))
+      (raise (condition (&invoke-error
+                         (program program)
+                         (arguments arguments)
+                         (exit-status (status:exit-val status))
+                         (term-signal (status:term-sig status))
+                         (stop-signal (status:stop-sig status))))))
+    #t))
+
+(define (executable-file? file)
+  (let ((st (false-if-exception (stat file))))
+    (and st (eq? 'regular (stat:type st))
+         (not (zero? (logand (stat:mode st) #o111))))))
+
+(define (which program)
+  "Return the file name of PROGRAM on PATH, or #f."
+  (let ((path (or (getenv "PATH") "")))
+    (find executable-file?
+          (map (lambda (dir) (string-append dir "/" program))
+               (remove string-null? (string-split path #\:))))))
+
+(define* (set-path-environment-variable variable sub-directories inputs
+                                        #:key (separator ":"))
+  "Set VARIABLE to the SUB-DIRECTORIES of INPUTS (directories) that exist,
+joined with SEPARATOR, and report it."
+  (let ((value (filter directory-exists?
+                       (append-map (lambda (input)
+                                     (map (lambda (sub)
+                                            (string-append input "/" sub))
+                                          sub-directories))
+                                   inputs))))
+    (if (null? value)
+        (unsetenv variable)
+        (setenv variable (string-join value separator)))
+    (format #t "environment variable `~a' set to `~a'~%" variable
+            (or (getenv variable) ""))))
+
+
+;;;
+;;; Files.
+;;;
+
+(define (directory-exists? dir)
+  (let ((st (false-if-exception (stat dir))))
+    (and st (eq? 'directory (stat:type st)))))
+
+(define (call-with-directory-excursion directory thunk)
+  (let ((previous (getcwd)))
+    (dynamic-wind (lambda () (chdir directory))
+                  thunk
+                  (lambda () (chdir previous)))))
+
+(define-syntax-rule (with-directory-excursion directory body ...)
+  "Run BODY with DIRECTORY as the current directory, restoring the previous
+one afterwards, even on a non-local exit."
+  (call-with-directory-excursion directory (lambda () body ...)))
+
+(define (mkdir-p dir)
+  "Create DIR and its missing parents."
+  (let loop ((components (remove string-null? (string-split dir #\/)))
+             (prefix (if (string-prefix? "/" dir) "" ".")))
+    (match components
+      (() #t)
+      ((head tail ...)
+       (let ((path (string-append prefix "/" head)))
+         (unless (directory-exists? path)
+           (mkdir path))
+         (loop tail path))))))
+
+(define (directory-entries dir)
+  (let ((stream (opendir dir)))
+    (let loop ((entries '()))
+      (let ((entry (readdir stream)))
+        (cond ((eof-object? entry)
+               (closedir stream)
+               (sort entries string<?))
+              ((member entry '("." "..")) (loop entries))
+              (else (loop (cons entry entries))))))))
+
+(define* (copy-recursively source destination
+                           #:key (follow-symlinks? #f) (select? (const #t)))
+  "Copy SOURCE to DESTINATION, recursively, keeping permissions and
+symlinks (followed when FOLLOW-SYMLINKS?); only files for which (SELECT?
+FILE STAT) is true are copied."
+  (let* ((st ((if follow-symlinks? stat lstat) source)))
+    (case (stat:type st)
+      ((directory)
+       (mkdir-p destination)
+       (for-each (lambda (entry)
+                   (let ((file (string-append source "/" entry)))
+                     (when (select? file (lstat file))
+                       (copy-recursively file
+                                         (string-append destination "/" entry)
+                                         #:follow-symlinks? follow-symlinks?
+                                         #:select? select?))))
+                 (directory-entries source)))
+      ((symlink)
+       (symlink (readlink source) destination))
+      (else
+       (copy-file source destination)
+       (chmod destination (stat:perms st))))))
+
+(define (delete-file-recursively dir)
+  "Delete DIR and everything under it, without following symlinks."
+  (let ((st (false-if-exception (lstat dir))))
+    (when st
+      (if (eq? 'directory (stat:type st))
+          (begin
+            (false-if-exception (chmod dir #o755))
+            (for-each (lambda (entry)
+                        (delete-file-recursively (string-append dir "/" entry)))
+                      (directory-entries dir))
+            (rmdir dir))
+          (delete-file dir)))))
+
+(define* (find-files dir #:optional (pred (const #t)))
+  "Return the regular files under DIR whose base name matches PRED, a
+regexp string or a procedure of the file name and its stat, sorted."
+  (let ((pred (if (string? pred)
+                  (let ((rx (make-regexp pred)))
+                    (lambda (file stat)
+                      (regexp-exec rx (basename file))))
+                  pred)))
+    (let loop ((dir dir))
+      (append-map (lambda (entry)
+                    (let* ((file (string-append dir "/" entry))
+                           (st (lstat file)))
+                      (if (eq? 'directory (stat:type st))
+                          (loop file)
+                          (if (pred file st) (list file) '()))))
+                  (if (directory-exists? dir) (directory-entries dir) '())))))
+
+(define (substitute file pattern+procs)
+  "Rewrite FILE line by line: for each (REGEXP . PROC) of PATTERN+PROCS,
+replace every match of REGEXP on a line by (PROC MATCH)."
+  (let* ((rxs (map (match-lambda
+                     ((pattern . proc) (cons (make-regexp pattern) proc)))
+                   pattern+procs))
+         (lines (call-with-input-file file
+                  (lambda (port)
+                    (let loop ((lines '()))
+                      (let ((line (read-line port 'concat)))
+                        (if (eof-object? line)
+                            (reverse lines)
+                            (loop (cons line lines)))))))))
+    (let ((mode (stat:perms (stat file))))
+      (call-with-output-file file
+        (lambda (port)
+          (for-each (lambda (line)
+                      (display (fold (lambda (rx+proc line)
+                                       (match rx+proc
+                                         ((rx . proc)
+                                          (regexp-substitute/global
+                                           #f rx line 'pre proc 'post))))
+                                     line rxs)
+                               port))
+                    lines)))
+      (chmod file mode))))
+
+(define-syntax substitute*
+  (syntax-rules ()
+    "(substitute* FILE ((REGEXP MATCH-VAR ...) BODY ...) ...): replace, on
+every line of FILE (or of each file of a list), each match of REGEXP by the
+string BODY returns, with MATCH-VAR ... bound to the whole match and the
+submatches (use _ to ignore one)."
+    ((_ file ((regexp match-var ...) body ...) ...)
+     (let ((files (let ((f file)) (if (list? f) f (list f)))))
+       (for-each (lambda (f)
+                   (substitute
+                    f
+                    (list (cons regexp
+                                (lambda (m)
+                                  (%bind-matches m 0 (match-var ...)
+                                                 (begin body ...))))
+                          ...)))
+                 files)))))
+
+(define-syntax %bind-matches
+  (syntax-rules (_)
+    ((_ m n () body) body)
+    ((_ m n (_ rest ...) body)
+     (%bind-matches m (+ n 1) (rest ...) body))
+    ((_ m n (var rest ...) body)
+     (let ((var (match:substring m n)))
+       (%bind-matches m (+ n 1) (rest ...) body)))))
+
+
+;;;
+;;; Sources.
+;;;
+
+(define (archive? file)
+  (any (lambda (ext) (string-suffix? ext file))
+       '(".tar.gz" ".tgz" ".tar.xz" ".tar.bz2" ".tar.zst" ".tar" ".crate")))
+
+(define (unpack-source source directory)
+  "Make DIRECTORY hold the source tree of SOURCE, a directory (copied) or a
+tarball (extracted, its single top-level directory becoming DIRECTORY).
+Return DIRECTORY."
+  (cond ((directory-exists? source)
+         ;; Store files are read-only: make the copy writable.
+         (copy-recursively source directory)
+         (let loop ((file directory))
+           (let ((st (lstat file)))
+             (unless (eq? 'symlink (stat:type st))
+               (chmod file (logior #o200 (stat:perms st))))
+             (when (eq? 'directory (stat:type st))
+               (for-each (lambda (entry)
+                           (loop (string-append file "/" entry)))
+                         (directory-entries file))))))
+        (else
+         (let ((tmp (string-append directory ".unpack")))
+           (mkdir-p tmp)
+           (invoke "tar" "-xf" source "-C" tmp)
+           (match (directory-entries tmp)
+             ((single)
+              (if (directory-exists? (string-append tmp "/" single))
+                  (begin
+                    (rename-file (string-append tmp "/" single) directory)
+                    (rmdir tmp))
+                  (rename-file tmp directory)))
+             (_ (rename-file tmp directory))))))
+  directory)
+
+(define* (patch-source #:key source (patches '()) snippet output)
+  "Make OUTPUT the source tree of SOURCE with PATCHES applied (patch -p1)
+and then SNIPPET, a thunk, called in the tree."
+  (unpack-source source output)
+  (with-directory-excursion output
+    (for-each (lambda (patch)
+                (format #t "applying '~a'...~%" patch)
+                (invoke "patch" "--batch" "--force" "-p1" "-i" patch))
+              patches)
+    (when snippet
+      (snippet)))
+  #t)
+
+;;; utils.scm ends here

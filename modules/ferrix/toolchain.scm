@@ -1,0 +1,384 @@
+;;; ferrix --- functional package builder for Rust crates
+;;;
+;;; (ferrix toolchain): the Rust toolchain as an input.
+
+(define-module (ferrix toolchain)
+  #:use-module (ferrix packages)
+  #:use-module (ferrix build-system)
+  #:use-module (ferrix store)
+  #:use-module ((ferrix hash) #:select (file-sha256))
+  #:use-module ((ferrix base32) #:select (bytevector->base16-string))
+  #:use-module (srfi srfi-1)
+  #:use-module (srfi srfi-9)
+  #:use-module ((srfi srfi-9 gnu) #:select (set-record-type-printer!))
+  #:use-module (srfi srfi-11)
+  #:use-module (ice-9 match)
+  #:use-module (ice-9 popen)
+  #:use-module (ice-9 rdelim)
+  #:use-module ((rnrs io ports) #:select (get-string-all))
+  #:export (host-rust-toolchain
+            rust-toolchain?
+            rust-toolchain-directory
+            rust-toolchain-facts
+            rust-toolchain-release
+            rust-toolchain->store-path
+
+            %rust-toolchain
+            %rust-toolchain-override
+            set-rust-toolchain!
+            default-rust-toolchain
+            rust-toolchain-pin))
+
+;;; Commentary:
+;;;
+;;; A host Rust toolchain wraps a rustc and a cargo installed outside the
+;;; store.  Lowering one adds to the store a small directory recording
+;;; exactly which compiler it is:
+;;;
+;;;   rust-toolchain-RELEASE/
+;;;     bin/rustc     symlink to the real rustc (rustup proxies resolved)
+;;;     bin/cargo     symlink to the real cargo
+;;;     rustc-vV      output of `rustc -vV`
+;;;     cargo-V       output of `cargo -V`
+;;;     sha256sums    "HEX  FILE" lines for the real rustc and cargo
+;;;                   (the format of `sha256sum`, usable with `-c`)
+;;;
+;;; so another compiler, or the same one rebuilt, is another store item and
+;;; gives other derivations.  A rustup proxy (a rustc that is a link to
+;;; rustup, as in ~/.cargo/bin) is resolved with `rustc --print sysroot`,
+;;; run in the project directory so that rustup honours its overrides;
+;;; cargo is then taken from the same sysroot.  Versions and hashes are
+;;; cached (${XDG_CACHE_HOME:-~/.cache}/ferrix/stamps.scm) by the binaries'
+;;; device, inode, size and times, and proxy resolutions by the rustup
+;;; settings and toolchain files that could change them, so that lowering
+;;; stays fast.
+;;;
+;;; Which toolchain a package uses, first match wins:
+;;;
+;;;   1. its #:rust argument (a toolchain, a package, or a directory name);
+;;;   2. %rust-toolchain, when parameterized, else the value set with
+;;;      'set-rust-toolchain!' (the command line's --with-rust=PATH);
+;;;   3. the FERRIX_RUST environment variable (a toolchain directory);
+;;;   4. the project's pin: rust-toolchain.toml in the project directory
+;;;      (see 'project-directory' in (ferrix packages)) whose [toolchain]
+;;;      table has path = "/some/toolchain" (rustup's key for a custom
+;;;      toolchain; a relative path is relative to the file);
+;;;   5. the rustc and cargo found on PATH.
+;;;
+;;; A toolchain directory holds bin/rustc and bin/cargo; a bin directory
+;;; holding rustc and cargo, or the rustc binary itself, are accepted too.
+;;;
+;;; Code:
+
+(define-record-type <rust-toolchain>
+  (make-rust-toolchain directory context)
+  rust-toolchain?
+  (directory rust-toolchain-directory)    ;string | #f (PATH)
+  (context   rust-toolchain-context))     ;directory rustup proxies run in
+
+(set-record-type-printer! <rust-toolchain>
+  (lambda (tc port)
+    (format port "#<rust-toolchain ~a>"
+            (or (rust-toolchain-directory tc) "(PATH)"))))
+
+(define %toolchains (make-hash-table))  ;(DIRECTORY . CONTEXT) -> toolchain
+
+(define* (host-rust-toolchain #:optional directory)
+  "Return the host toolchain in DIRECTORY (see the commentary), or the one
+on PATH when DIRECTORY is #f.  The same arguments give the same object."
+  (let* ((directory (and directory
+                         (if (string-prefix? "/" directory)
+                             directory
+                             (string-append (getcwd) "/" directory))))
+         (context (project-directory))
+         (key (cons directory context)))
+    (or (hash-ref %toolchains key)
+        (let ((tc (make-rust-toolchain directory context)))
+          (hash-set! %toolchains key tc)
+          tc))))
+
+
+;;;
+;;; Selecting the toolchain.
+;;;
+
+(define %rust-toolchain
+  ;; The toolchain for every package without #:rust: a toolchain, a
+  ;; package or a directory name; #f to use the global setting.
+  (make-parameter #f))
+
+(define %rust-toolchain-override %rust-toolchain)
+
+(define %global-toolchain #f)
+
+(define (set-rust-toolchain! toolchain)
+  "Use TOOLCHAIN (a toolchain, a package, a directory name, or #f to undo)
+for every package that has no #:rust argument, unless %rust-toolchain is
+parameterized.  This is what --with-rust=PATH does."
+  (set! %global-toolchain toolchain))
+
+(define (->toolchain value)
+  (if (string? value) (host-rust-toolchain value) value))
+
+(define (rust-toolchain-pin directory)
+  "Return the toolchain directory pinned by DIRECTORY/rust-toolchain.toml
+([toolchain] path = \"...\"), or #f."
+  (let ((file (string-append directory "/rust-toolchain.toml")))
+    (and (file-exists? file)
+         (let ((path (toml-toolchain-path file)))
+           (and path
+                (if (string-prefix? "/" path)
+                    path
+                    (string-append directory "/" path)))))))
+
+(define (toml-toolchain-path file)
+  "Return the string value of 'path' in the [toolchain] table of FILE, a
+TOML file, or #f.  Only what rust-toolchain.toml needs is understood."
+  (define (unquote-value str)
+    (let ((str (string-trim-both str)))
+      (and (>= (string-length str) 2)
+           (memv (string-ref str 0) '(#\" #\'))
+           (let ((end (string-index str (string-ref str 0) 1)))
+             (and end (substring str 1 end))))))
+  (call-with-input-file file
+    (lambda (port)
+      (let loop ((section #f))
+        (let ((line (read-line port)))
+          (if (eof-object? line)
+              #f
+              (let ((line (string-trim-both line)))
+                (cond ((string-prefix? "[" line)
+                       (loop (string-trim-both
+                              (string-trim-both line
+                                                (char-set #\[ #\])))))
+                      ((and (equal? section "toolchain")
+                            (string-prefix? "path" line)
+                            (string-index line #\=))
+                       => (lambda (eq)
+                            (if (string=? "path"
+                                          (string-trim-both
+                                           (substring line 0 eq)))
+                                (unquote-value (substring line (+ eq 1)))
+                                (loop section))))
+                      (else (loop section))))))))))
+
+(define (default-rust-toolchain)
+  "Return the toolchain for a package without #:rust (see the
+commentary)."
+  (cond ((%rust-toolchain) => ->toolchain)
+        (%global-toolchain (->toolchain %global-toolchain))
+        ((let ((env (getenv "FERRIX_RUST")))
+           (and env (not (string-null? env)) env))
+         => host-rust-toolchain)
+        ((rust-toolchain-pin (project-directory)) => host-rust-toolchain)
+        (else (host-rust-toolchain #f))))
+
+
+;;;
+;;; Resolving a toolchain.
+;;;
+
+(define (executable-file? file)
+  (and (file-exists? file)
+       (not (file-is-directory? file))
+       (access? file X_OK)))
+
+(define (search-path* name)
+  (let ((path (or (getenv "PATH") "")))
+    (find executable-file?
+          (map (lambda (dir) (string-append dir "/" name))
+               (filter (negate string-null?) (string-split path #\:))))))
+
+(define (toolchain-binaries tc)
+  "Return two values: the rustc and cargo of TC as found (maybe proxies)."
+  (define directory (rust-toolchain-directory tc))
+  (define (in dir name)
+    (let ((file (string-append dir "/" name)))
+      (and (executable-file? file) file)))
+  (if directory
+      (let ((bin (cond ((in (string-append directory "/bin") "rustc")
+                        (string-append directory "/bin"))
+                       ((in directory "rustc") directory)
+                       ((and (executable-file? directory)
+                             (string=? "rustc" (basename directory)))
+                        (dirname directory))
+                       (else
+                        (error (format #f "Rust toolchain '~a': no \
+~a/bin/rustc" directory directory))))))
+        (values (in bin "rustc") (in bin "cargo")))
+      (let ((rustc (search-path* "rustc")))
+        (unless rustc
+          (error "no rustc on PATH; install Rust or choose a toolchain \
+with --with-rust=DIRECTORY"))
+        (values rustc (search-path* "cargo")))))
+
+(define (proxy? file)
+  (and file (string-prefix? "rustup" (basename (canonicalize-path file)))))
+
+(define (command-output program . args)
+  "Run PROGRAM with ARGS and return its standard output; raise an error
+naming the command if it fails."
+  (let* ((port (apply open-pipe* OPEN_READ program args))
+         (output (get-string-all port))
+         (status (close-pipe port)))
+    (unless (zero? (or (status:exit-val status) 1))
+      (error (format #f "`~a' failed (status ~a)"
+                     (string-join (cons program args) " ") status)))
+    output))
+
+(define (with-directory directory thunk)
+  (let ((previous (getcwd)))
+    (dynamic-wind (lambda () (chdir directory))
+                  thunk
+                  (lambda () (chdir previous)))))
+
+(define (file-signature file)
+  (let ((st (false-if-exception (stat file))))
+    (and st (list (stat:dev st) (stat:ino st) (stat:size st)
+                  (stat:mtime st) (stat:mtimensec st)
+                  (stat:ctime st) (stat:ctimensec st)))))
+
+(define (proxy-context-key proxy context)
+  "Return what the resolution of PROXY, a rustup proxy, run in CONTEXT may
+depend on."
+  (let* ((home (or (getenv "RUSTUP_HOME")
+                   (string-append (or (getenv "HOME") "/") "/.rustup"))))
+    (list (canonicalize-path proxy) proxy context
+          (getenv "RUSTUP_TOOLCHAIN") home
+          (file-signature (string-append home "/settings.toml"))
+          (let loop ((dir context) (files '()))
+            (let ((files (append (map (lambda (name)
+                                        (let ((file (string-append dir "/"
+                                                                   name)))
+                                          (list file (file-signature file))))
+                                      '("rust-toolchain" "rust-toolchain.toml"))
+                                 files)))
+              (if (string=? dir "/")
+                  files
+                  (loop (dirname dir) files)))))))
+
+(define (proxy-sysroot proxy context)
+  "Return the sysroot of the toolchain that PROXY, a rustup proxy, selects
+when run in CONTEXT."
+  (let* ((key (proxy-context-key proxy context))
+         (cached (stamp-cache-ref 'rustup-sysroot key)))
+    (if (and cached (executable-file? (string-append cached "/bin/rustc")))
+        cached
+        (let ((sysroot (string-trim-both
+                        (with-directory (if (file-is-directory? context)
+                                            context
+                                            "/")
+                          (lambda ()
+                            (command-output proxy "--print" "sysroot"))))))
+          (stamp-cache-set! 'rustup-sysroot key sysroot)
+          sysroot))))
+
+(define (file-sha256-hex file)
+  (bytevector->base16-string (file-sha256 file)))
+
+(define (first-line str)
+  (match (string-index str #\newline)
+    (#f str)
+    (n (substring str 0 n))))
+
+(define %facts (make-hash-table))       ;toolchain -> facts, this process
+
+(define (rust-toolchain-facts tc)
+  "Return an alist describing TC: the real rustc and cargo file names,
+their version output and their sha256 (hexadecimal)."
+  (or (hashq-ref %facts tc)
+      (let-values (((rustc cargo) (toolchain-binaries tc)))
+        (let* ((sysroot (and (proxy? rustc)
+                             (proxy-sysroot rustc
+                                            (rust-toolchain-context tc))))
+               (rustc (canonicalize-path
+                       (if sysroot
+                           (string-append sysroot "/bin/rustc")
+                           rustc)))
+               (cargo (cond ((and sysroot (or (not cargo) (proxy? cargo)))
+                             (string-append sysroot "/bin/cargo"))
+                            (cargo cargo)
+                            (else
+                             (error (format #f "no cargo next to ~a"
+                                            rustc)))))
+               (cargo (if (file-exists? cargo)
+                          (canonicalize-path cargo)
+                          (error (format #f "no cargo in ~a" cargo))))
+               (key (list rustc (file-signature rustc)
+                          cargo (file-signature cargo)))
+               (facts (or (stamp-cache-ref 'rust-toolchain key)
+                          (let ((facts
+                                 `((rustc . ,rustc)
+                                   (cargo . ,cargo)
+                                   (rustc-version
+                                    . ,(command-output rustc "-vV"))
+                                   (cargo-version
+                                    . ,(command-output cargo "-V"))
+                                   (rustc-sha256 . ,(file-sha256-hex rustc))
+                                   (cargo-sha256 . ,(file-sha256-hex cargo)))))
+                            (stamp-cache-set! 'rust-toolchain key facts)
+                            facts))))
+          (hashq-set! %facts tc facts)
+          facts))))
+
+(define (rust-toolchain-release tc)
+  "Return the release of TC's rustc (\"1.95.0\"), or #f."
+  (let ((version (assq-ref (rust-toolchain-facts tc) 'rustc-version)))
+    (or (any (lambda (line)
+               (and (string-prefix? "release: " line)
+                    (string-trim-both (string-drop line 9))))
+             (string-split version #\newline))
+        (match (string-tokenize (first-line version))
+          ((_ release _ ...) release)
+          (_ #f)))))
+
+(define (valid-name-char? c)
+  (or (char-alphabetic? c) (char-numeric? c) (memv c '(#\- #\. #\_ #\+))))
+
+(define (rust-toolchain->store-path store tc)
+  "Add the store item describing TC (see the commentary) to STORE and
+return its file name."
+  (let* ((facts (rust-toolchain-facts tc))
+         (release (rust-toolchain-release tc))
+         (name (string-append
+                "rust-toolchain"
+                (if release
+                    (string-append "-" (string-filter valid-name-char? release))
+                    "")))
+         (tmp (mkdtemp (string-append (or (getenv "TMPDIR") "/tmp")
+                                      "/ferrix-toolchain-XXXXXX")))
+         (root (string-append tmp "/" name)))
+    (define (write-file file text)
+      (call-with-output-file (string-append root "/" file)
+        (lambda (port) (display text port))))
+    (dynamic-wind
+      (const #t)
+      (lambda ()
+        (mkdir root)
+        (mkdir (string-append root "/bin"))
+        (symlink (assq-ref facts 'rustc) (string-append root "/bin/rustc"))
+        (symlink (assq-ref facts 'cargo) (string-append root "/bin/cargo"))
+        (write-file "rustc-vV" (assq-ref facts 'rustc-version))
+        (write-file "cargo-V" (assq-ref facts 'cargo-version))
+        (write-file "sha256sums"
+                    (string-append (assq-ref facts 'rustc-sha256) "  "
+                                   (assq-ref facts 'rustc) "\n"
+                                   (assq-ref facts 'cargo-sha256) "  "
+                                   (assq-ref facts 'cargo) "\n"))
+        (add-to-store store name #t 'sha256 root))
+      (lambda ()
+        (for-each (lambda (file)
+                    (false-if-exception
+                     (delete-file (string-append root "/" file))))
+                  '("bin/rustc" "bin/cargo" "rustc-vV" "cargo-V"
+                    "sha256sums"))
+        (false-if-exception (rmdir (string-append root "/bin")))
+        (false-if-exception (rmdir root))
+        (false-if-exception (rmdir tmp))))))
+
+(register-object-lowerer!
+ rust-toolchain?
+ (lambda (store tc system target)
+   (rust-toolchain->store-path store tc)))
+
+;;; toolchain.scm ends here
