@@ -244,10 +244,9 @@ explaining why STR is invalid."
     (let* ((len  (string-length str))
            (size (quotient (* len 5) 8)))
       (cond
-       ((or (zero? len)
-            (not (= len (quotient (+ (* size 8) 4) 5))))
+       ((not (memv len '(26 32 52 103)))
         (format #f "~a characters is not the length of a nix-base32 hash \
-(52 for sha256)" len))
+(52 for sha256; 26, 32 and 103 for md5, sha1 and sha512)" len))
        (else
         (let ((bv (make-bytevector size 0)))
           (let loop ((n 0))
@@ -413,24 +412,6 @@ added."
     "mips64el-linux" "powerpc-linux" "powerpc64le-linux" "riscv64-linux"
     "i586-gnu" "x86_64-gnu"))
 
-(define (normalize-input input)
-  (match input
-    (((? string?) _) input)
-    (((? string?) _ (? string?)) input)
-    (((? package? p) (? string? output)) (list (package-name p) p output))
-    ((? package? p) (list (package-name p) p))
-    ((? origin? o) (list (origin-actual-file-name o) o))
-    ((? local-file? f) (list (local-file-name f) f))
-    (x (list "_" x))))
-
-(define (normalize-inputs inputs)
-  "Return INPUTS, a list of inputs in labelled or plain form (or a mix), as
-labelled tuples (LABEL OBJECT [OUTPUT])."
-  (unless (list? inputs)
-    (error "input lists must be lists of packages or labelled inputs"
-           inputs))
-  (map normalize-input inputs))
-
 (define (sanitize-location properties)
   (source-properties->location properties))
 
@@ -460,6 +441,24 @@ labelled tuples (LABEL OBJECT [OUTPUT])."
                      (default (current-source-location))
                      (innate)
                      (sanitize sanitize-location)))
+
+(define (normalize-input input)
+  (match input
+    (((? string?) _) input)
+    (((? string?) _ (? string?)) input)
+    (((? package? p) (? string? output)) (list (package-name p) p output))
+    ((? package? p) (list (package-name p) p))
+    ((? origin? o) (list (origin-actual-file-name o) o))
+    ((? local-file? f) (list (local-file-name f) f))
+    (x (list "_" x))))
+
+(define (normalize-inputs inputs)
+  "Return INPUTS, a list of inputs in labelled or plain form (or a mix), as
+labelled tuples (LABEL OBJECT [OUTPUT])."
+  (unless (list? inputs)
+    (error "input lists must be lists of packages or labelled inputs"
+           inputs))
+  (map normalize-input inputs))
 
 (set-record-type-printer! <package>
   (lambda (p port)
@@ -527,6 +526,10 @@ Return '<, '= or '>."
   (let loop ((a (version-components a)) (b (version-components b)))
     (match (list a b)
       ((() ()) '=)
+      ;; A pre-release (a text component after the common prefix) sorts
+      ;; before the release: 1.0.0-rc1 < 1.0.0.
+      ((() ((? string?) _ ...)) '>)
+      ((((? string?) _ ...) ()) '<)
       ((() _) '<)
       ((_ ()) '>)
       (((x rest-a ...) (y rest-b ...))
@@ -714,16 +717,19 @@ is an error."
       ((_ . result) result)
       (#f
        (hashq-set! table object (acons key 'in-progress entries))
-       (let ((result (catch #t
-                       compute
-                       (lambda args
-                         (hashq-set! table object
-                                     (alist-delete key
-                                                   (hashq-ref table object '())))
-                         (apply throw args)))))
-         (hashq-set! table object
-                     (acons key result
-                            (alist-delete key (hashq-ref table object '()))))
+       (let ((result #f) (done? #f))
+         ;; On a non-local exit, forget the in-progress mark and let the
+         ;; exception through untouched.
+         (dynamic-wind
+           (const #t)
+           (lambda ()
+             (set! result (compute))
+             (set! done? #t))
+           (lambda ()
+             (hashq-set! table object
+                         (let ((others (alist-delete
+                                        key (hashq-ref table object '()))))
+                           (if done? (acons key result others) others)))))
          result)))))
 
 (define %object-lowerers '())           ;list of (PREDICATE . PROCEDURE)

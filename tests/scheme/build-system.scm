@@ -1,0 +1,325 @@
+;;; ferrix --- functional package builder for Rust crates
+;;;
+;;; Tests of (ferrix build-system): build systems, bags, the build-side item
+;;; and build scripts.  Run from the source directory as:
+;;;   GUILE_EXTENSIONS_PATH=build/guile \
+;;;     guile -L modules -L build/modules --no-auto-compile tests/scheme/build-system.scm
+;;; Needs the build-side directory (target ferrix-build-side).  Uses a store
+;;; in a temporary directory.  Exits non-zero when a test fails.
+
+(use-modules (ferrix build-system)
+             (ferrix packages)
+             (ferrix store)
+             (ferrix derivations)
+             (ferrix hash)
+             (srfi srfi-1)
+             (srfi srfi-34)
+             (srfi srfi-35)
+             (srfi srfi-64)
+             (ice-9 match)
+             (ice-9 rdelim))
+
+(set! test-log-to-file #f)
+(test-runner-factory
+ (lambda ()
+   (let ((runner (test-runner-simple)))
+     (test-runner-on-test-end!
+      runner
+      (lambda (runner)
+        (test-on-test-end-simple runner)
+        (when (memq (test-result-kind runner) '(fail xpass))
+          (for-each (lambda (key)
+                      (let ((value (test-result-ref runner key '%none)))
+                        (unless (eq? value '%none)
+                          (format #t "  ~a: ~s~%" key value))))
+                    '(expected-value actual-value actual-error)))))
+     runner)))
+
+(define %test-directory
+  (mkdtemp (string-append (or (getenv "TMPDIR") "/tmp")
+                          "/ferrix-test-build-system-XXXXXX")))
+(setenv "XDG_CACHE_HOME" (string-append %test-directory "/cache"))
+(define %store (open-store #:root (string-append %test-directory "/store")))
+
+(define (store-file-contents file)
+  (call-with-input-file (store-real-path %store file) read-string))
+
+
+;;;
+;;; A build system that records how it is called.
+;;;
+
+(define %lower-calls '())
+
+(define* (recording-lower name #:rest arguments)
+  (set! %lower-calls (cons (cons name arguments) %lower-calls))
+  (and (not (keyword-argument arguments #:target))
+       (bag
+         (name name)
+         (system (keyword-argument arguments #:system))
+         (host-inputs (keyword-argument arguments #:inputs))
+         (build-inputs (keyword-argument arguments #:native-inputs))
+         (build (lambda* (store name inputs #:rest rest)
+                  (list 'built name inputs rest))))))
+
+(define recording-build-system
+  (build-system
+    (name 'recording)
+    (description "records its calls")
+    (lower recording-lower)))
+
+(define* (pkg name #:key (inputs '()) (propagated-inputs '())
+              (native-inputs '()) (arguments '()) (properties '()))
+  (package
+    (name name)
+    (version "1.0")
+    (build-system recording-build-system)
+    (inputs inputs)
+    (propagated-inputs propagated-inputs)
+    (native-inputs native-inputs)
+    (arguments arguments)
+    (properties properties)))
+
+
+(test-begin "build-system")
+(define test-runner (test-runner-current))
+
+(test-equal "build-system: fields"
+  '(recording "records its calls" #t)
+  (list (build-system-name recording-build-system)
+        (build-system-description recording-build-system)
+        (procedure? (build-system-lower recording-build-system))))
+
+(test-equal "build-system: printer"
+  "#<build-system recording>"
+  (object->string recording-build-system))
+
+(test-equal "make-bag: calls LOWER with the package's parts and its arguments"
+  '("x-1.0" #:system "riscv64-linux" #:source src #:inputs (("i" 1))
+    #:native-inputs (("n" 2)) #:outputs ("out" "doc") #:target #f
+    #:properties ((crate-name . "x_y")) #:tests? #f)
+  (begin
+    (set! %lower-calls '())
+    (make-bag recording-build-system "x-1.0"
+              #:system "riscv64-linux" #:source 'src
+              #:inputs '(("i" 1)) #:native-inputs '(("n" 2))
+              #:outputs '("out" "doc") #:arguments '(#:tests? #f)
+              #:properties '((crate-name . "x_y")))
+    (car %lower-calls)))
+
+(test-equal "bag: defaults"
+  '(#f () () () ("out") ())
+  (let ((b (bag (name "b") (system "x86_64-linux") (build 'build))))
+    (list (bag-target b) (bag-build-inputs b) (bag-host-inputs b)
+          (bag-target-inputs b) (bag-outputs b) (bag-arguments b))))
+
+(test-equal "bag-direct-inputs: build, host, target"
+  '("b" "h" "t")
+  (map car (bag-direct-inputs (bag (name "b") (system "x86_64-linux")
+                                   (build-inputs '(("b" 1)))
+                                   (host-inputs '(("h" 2)))
+                                   (target-inputs '(("t" 3)))
+                                   (build 'build)))))
+
+(define p1 (pkg "p1"))
+(define p2 (pkg "p2" #:propagated-inputs (list p1)))
+(define p3 (pkg "p3" #:inputs (list p2) #:native-inputs (list p1)))
+
+(test-equal "package->bag: inputs and propagated inputs are host inputs"
+  `(("p2" ,p2))
+  (bag-host-inputs (package->bag p3)))
+
+(test-equal "bag-transitive-inputs and friends follow propagated inputs"
+  '(("p1" "p2") ("p1") ("p2" "p1") ())
+  (let ((b (bag (name "b") (system "x86_64-linux")
+                (build-inputs `(("p1" ,p1)))
+                (host-inputs `(("p2" ,p2)))
+                (build 'build))))
+    (list (map car (bag-transitive-inputs b))
+          (map car (bag-transitive-build-inputs b))
+          (map car (bag-transitive-host-inputs b))
+          (map car (bag-transitive-target-inputs b)))))
+
+(test-assert "bag->derivation: BUILD gets the store, name, lowered inputs"
+  ;; The recording build system's BUILD returns a list rather than a
+  ;; derivation; its inputs are lowered the same way.
+  (match (bag->derivation %store (package->bag p3))
+    (('built "p3-1.0"
+             (("p1" ('built "p1-1.0" () _) "out")
+              ("p2" ('built "p2-1.0" (("p1" _ "out")) _) "out"))
+             (#:system system #:outputs ("out")))
+     (string=? system (%current-system)))
+    (x (format #t "unexpected: ~s~%" x) #f)))
+
+(test-assert "package->bag: #f from LOWER for a target is a cross-build error"
+  (guard (c ((package-cross-build-system-error? c)
+             (and (eq? p1 (package-error-package c))
+                  (string-contains (condition-message c) "cross"))))
+    (package->bag p1 "x86_64-linux" "aarch64-linux-gnu")
+    #f))
+
+(test-equal "strip-keyword-arguments"
+  '(#:a 1 #:c 3)
+  (strip-keyword-arguments '(#:b #:d) '(#:a 1 #:b 2 #:c 3 #:d 4)))
+
+(test-equal "keyword-argument"
+  '(2 #f default)
+  (list (keyword-argument '(#:a 1 #:b 2) #:b)
+        (keyword-argument '(#:a #f) #:a 'default)
+        (keyword-argument '(#:a 1) #:z 'default)))
+
+(test-equal "gnu-triplet->ferrix-system"
+  '("x86_64-linux" "i686-linux" "armhf-linux" "aarch64-linux" "i586-gnu")
+  (map gnu-triplet->ferrix-system
+       '("x86_64-pc-linux-gnu" "i586-unknown-linux-gnu"
+         "arm-unknown-linux-gnueabihf" "aarch64-linux-gnu" "i686-pc-gnu")))
+
+
+;;;
+;;; The build-side item.
+;;;
+
+(define item (build-side-item %store))
+
+(test-assert "build-side-item: a valid store item with the launcher and modules"
+  (and (valid-path? %store item)
+       (string-suffix? "-ferrix-build-side" item)
+       (every (lambda (file)
+                (file-exists? (store-real-path %store
+                                               (string-append item "/" file))))
+              '("bin/ferrix"
+                "share/guile/site/3.0/ferrix/records.scm"
+                "share/guile/site/3.0/ferrix/build/utils.scm"
+                "share/guile/site/3.0/ferrix/build/cargo-build-system.scm"))))
+
+(test-assert "build-side-item: the content of the build-side directory"
+  (equal? (nar-hash (build-side-directory))
+          (path-info-hash (query-path-info %store item))))
+
+(test-eq "build-side-item: once per store" item (build-side-item %store))
+
+(test-assert "build-side-item: the same item in another store with the same directory"
+  (let ((other (open-store #:root (string-append %test-directory "/other")
+                           #:store-dir (store-directory %store))))
+    (string=? (basename item) (basename (build-side-item other)))))
+
+
+;;;
+;;; Build scripts.
+;;;
+
+(define forms
+  '((use-modules (ferrix build utils))
+    (frob #:name "x" #:flags '("a" "b") #:phases (modify-phases x (delete 'y))
+          #:n 42 #:ok? #f)))
+
+(test-equal "write-build-script: one keyword argument a line, quoted data as '"
+  "(use-modules (ferrix build utils))
+(frob
+ #:name \"x\"
+ #:flags '(\"a\" \"b\")
+ #:phases (modify-phases x (delete (quote y)))
+ #:n 42
+ #:ok? #f)
+"
+  (call-with-output-string (lambda (port) (write-build-script forms port))))
+
+(test-assert "write-build-script: refuses what cannot be read back"
+  (catch #t
+    (lambda ()
+      (write-build-script `((frob #:p ,p1)) (%make-void-port "w"))
+      #f)
+    (lambda (key . args)
+      (string-contains (object->string args) "not plain data"))))
+
+(define drv-a (package-derivation %store (package (inherit p1)
+                                            (name "two-outputs")
+                                            (build-system
+                                             (build-system
+                                               (name 'two)
+                                               (description "")
+                                               (lower
+                                                (lambda* (name #:key system
+                                                               #:allow-other-keys)
+                                                  (bag
+                                                    (name name)
+                                                    (system system)
+                                                    (outputs '("out" "lib"))
+                                                    (build
+                                                     (lambda* (store name inputs
+                                                                     #:key system
+                                                                     outputs
+                                                                     #:allow-other-keys)
+                                                       (derivation store name "/bin/sh" '()
+                                                                   #:system system
+                                                                   #:outputs outputs)))))))))))
+
+(define source (add-text-to-store %store "source" "hello"))
+
+(define drv
+  (build-script->derivation %store "scripted" forms
+                            #:system "aarch64-linux"
+                            #:inputs `((,drv-a "out") (,source) (,drv-a "lib"))
+                            #:outputs '("out" "doc")
+                            #:env-vars '(("extra" . "1"))))
+
+(define script (cadr (derivation-builder-arguments drv)))
+
+(test-equal "build-script->derivation: the builder convention"
+  (list (string-append item "/bin/ferrix") "build-side" "aarch64-linux")
+  (list (derivation-builder drv)
+        (car (derivation-builder-arguments drv))
+        (derivation-system drv)))
+
+(test-equal "build-script->derivation: environment"
+  (list "0" (string-append item "/lib")
+        (string-append item "/share/guile/site/3.0") "1"
+        (derivation->output-path drv "doc"))
+  (map (lambda (name)
+         (assoc-ref (derivation-builder-environment-vars drv) name))
+       '("GUILE_AUTO_COMPILE" "GUILE_EXTENSIONS_PATH" "GUILE_LOAD_PATH"
+         "extra" "doc")))
+
+(test-equal "build-script->derivation: the script reads back as the forms"
+  forms
+  (call-with-input-file (store-real-path %store script)
+    (lambda (port)
+      (let loop ((forms '()))
+        (let ((form (read port)))
+          (if (eof-object? form)
+              (reverse forms)
+              (loop (cons form forms))))))))
+
+(test-assert "build-script->derivation: script named after the derivation, referring to sources"
+  (and (string-suffix? "-scripted-builder" script)
+       (lset= string=? (list item source) (references %store script))))
+
+(test-assert "build-script->derivation: inputs merged, item and script are sources"
+  (and (equal? (list (list (derivation-file-name drv-a) "lib" "out"))
+               (map (lambda (input)
+                      (cons (derivation-input-path input)
+                            (sort (derivation-input-sub-derivations input)
+                                  string<?)))
+                    (derivation-inputs drv)))
+       (lset= string=? (list source item script) (derivation-sources drv))))
+
+(test-equal "build-script->derivation: same forms, same derivation"
+  (derivation-file-name drv)
+  (derivation-file-name
+   (build-script->derivation %store "scripted" forms
+                             #:system "aarch64-linux"
+                             #:inputs `((,drv-a "lib") (,source) (,drv-a "out"))
+                             #:outputs '("out" "doc")
+                             #:env-vars '(("extra" . "1")))))
+
+
+(test-end "build-system")
+
+(close-store %store)
+(system* "chmod" "-R" "u+w" %test-directory)
+(system* "rm" "-rf" %test-directory)
+
+(exit (if (zero? (+ (test-runner-fail-count test-runner)
+                    (test-runner-xpass-count test-runner)))
+          0
+          1))

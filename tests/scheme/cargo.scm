@@ -1,0 +1,734 @@
+;;; ferrix --- functional package builder for Rust crates
+;;;
+;;; Tests of (ferrix build-system cargo) and (ferrix toolchain): crate URLs
+;;; and names, Rust platforms, and lowering: every argument reaching the
+;;; derivation, cross-compilation, the crate-name property, toolchains.
+;;; Run from the source directory as:
+;;;   GUILE_EXTENSIONS_PATH=build/guile \
+;;;     guile -L modules -L build/modules --no-auto-compile tests/scheme/cargo.scm
+;;; Needs the build-side directory (target ferrix-build-side).  Uses a store
+;;; and fake Rust toolchains in a temporary directory; never the network.
+;;; Exits non-zero when a test fails.
+
+(use-modules (ferrix build-system cargo)
+             (ferrix build-system)
+             (ferrix packages)
+             (ferrix download)
+             (ferrix toolchain)
+             (ferrix store)
+             (ferrix derivations)
+             (srfi srfi-1)
+             (srfi srfi-34)
+             (srfi srfi-35)
+             (srfi srfi-64)
+             (ice-9 match)
+             (ice-9 popen)
+             (ice-9 rdelim))
+
+(set! test-log-to-file #f)
+(test-runner-factory
+ (lambda ()
+   (let ((runner (test-runner-simple)))
+     (test-runner-on-test-end!
+      runner
+      (lambda (runner)
+        (test-on-test-end-simple runner)
+        (when (memq (test-result-kind runner) '(fail xpass))
+          (for-each (lambda (key)
+                      (let ((value (test-result-ref runner key '%none)))
+                        (unless (eq? value '%none)
+                          (format #t "  ~a: ~s~%" key value))))
+                    '(expected-value actual-value actual-error)))))
+     runner)))
+
+
+;;;
+;;; Fixtures.
+;;;
+
+(define %test-directory
+  (mkdtemp (string-append (or (getenv "TMPDIR") "/tmp")
+                          "/ferrix-test-cargo-XXXXXX")))
+(setenv "XDG_CACHE_HOME" (string-append %test-directory "/cache"))
+(unsetenv "FERRIX_RUST")
+(define %store-root (string-append %test-directory "/store"))
+(define %store (open-store #:root %store-root))
+
+(define (write-script file text)
+  (call-with-output-file file (lambda (port) (display text port)))
+  (chmod file #o755))
+
+(define (make-fake-toolchain name version)
+  "Create a toolchain directory NAME whose rustc and cargo print VERSION,
+as a distribution's rustc 1.63 at /usr/bin or rustup's would."
+  (let ((dir (string-append %test-directory "/" name)))
+    (mkdir dir)
+    (mkdir (string-append dir "/bin"))
+    (write-script (string-append dir "/bin/rustc")
+                  (format #f "#!/bin/sh
+printf 'rustc ~a (fake)\\nbinary: rustc\\nrelease: ~a\\nhost: x86_64-unknown-linux-gnu\\n'
+" version version))
+    (write-script (string-append dir "/bin/cargo")
+                  (format #f "#!/bin/sh\necho 'cargo ~a (fake)'\n" version))
+    dir))
+
+(define %rust-a (make-fake-toolchain "rust-a" "1.63.0"))
+(define %rust-b (make-fake-toolchain "rust-b" "1.80.1"))
+(set-rust-toolchain! %rust-a)
+
+(define (store-file-contents file)
+  (call-with-input-file (store-real-path %store file) read-string))
+
+(define (read-all port)
+  (let loop ((forms '()))
+    (let ((form (read port)))
+      (if (eof-object? form)
+          (reverse forms)
+          (loop (cons form forms))))))
+
+(define (script-forms drv)
+  "Return the forms of the build script of DRV."
+  (match (derivation-builder-arguments drv)
+    (("build-side" script)
+     (call-with-input-file (store-real-path %store script) read-all))))
+
+(define (build-arguments drv)
+  "Return the keyword arguments of the cargo-build call of DRV's script as
+an alist, quoted values unquoted."
+  (match (last (script-forms drv))
+    (('cargo-build arguments ...)
+     (let loop ((arguments arguments) (result '()))
+       (match arguments
+         (() (reverse result))
+         ((key ('quote value) rest ...)
+          (loop rest (acons key value result)))
+         ((key value rest ...)
+          (loop rest (acons key value result))))))))
+
+(define (argument drv key)
+  (assq-ref (build-arguments drv) key))
+
+(define (input-file drv label)
+  (assoc-ref (argument drv #:inputs) label))
+
+(define (env-ref drv name)
+  (assoc-ref (derivation-builder-environment-vars drv) name))
+
+(define (drv-file drv) (derivation-file-name drv))
+
+(define hash (base32 "0ssi1wpaf7plaswqqjwigppsg5fyh99vdlb9kzl7c9lng89ndq1i"))
+
+(define* (crate name version #:key (arguments '()) (properties '())
+                (inputs '()) (native-inputs '()) (outputs '("out")))
+  (package
+    (name (crate-name->package-name name))
+    (version version)
+    (source (origin
+              (method url-fetch)
+              (uri (crate-uri name version))
+              (file-name (string-append name "-" version ".tar.gz"))
+              (sha256 hash)))
+    (build-system cargo-build-system)
+    (arguments arguments)
+    (properties properties)
+    (inputs inputs)
+    (native-inputs native-inputs)
+    (outputs outputs)))
+
+(define rust-dep (crate "dep" "0.3.1"))
+(define rust-foo (crate "foo" "1.2.3" #:inputs (list rust-dep)))
+
+
+(test-begin "cargo")
+(define test-runner (test-runner-current))
+
+
+;;;
+;;; Crates.io names and URLs.
+;;;
+
+(test-equal "crate-uri: crates.io by default"
+  "https://crates.io/api/v1/crates/serde_json/1.0.99/download"
+  (crate-uri "serde_json" "1.0.99"))
+
+(test-equal "crate-uri: %crate-base-url is read at call time"
+  '("http://localhost:8080/api/v1/crates/foo/1.0.0/download"
+    "https://crates.io/api/v1/crates/foo/1.0.0/download")
+  (list (parameterize ((%crate-base-url "http://localhost:8080"))
+          (crate-uri "foo" "1.0.0"))
+        (crate-uri "foo" "1.0.0")))
+
+(test-equal "crate-name->package-name"
+  '("rust-foo-bar" "rust-serde-json" "rust-syn" "rust-fnv")
+  (map crate-name->package-name '("foo_bar" "serde_json" "syn" "FNV")))
+
+
+;;;
+;;; Platforms.
+;;;
+
+(define %platform-table
+  ;; SYSTEM-OR-TRIPLET -> RUST TARGET, every row Guix knows.
+  '(("x86_64-linux"          . "x86_64-unknown-linux-gnu")
+    ("x86_64-linux-gnu"      . "x86_64-unknown-linux-gnu")
+    ("i686-linux"            . "i686-unknown-linux-gnu")
+    ("i686-linux-gnu"        . "i686-unknown-linux-gnu")
+    ("armhf-linux"           . "armv7-unknown-linux-gnueabihf")
+    ("arm-linux-gnueabihf"   . "armv7-unknown-linux-gnueabihf")
+    ("aarch64-linux"         . "aarch64-unknown-linux-gnu")
+    ("aarch64-linux-gnu"     . "aarch64-unknown-linux-gnu")
+    ("mips64el-linux"        . "mips64el-unknown-linux-gnuabi64")
+    ("mips64el-linux-gnu"    . "mips64el-unknown-linux-gnuabi64")
+    ("powerpc-linux"         . "powerpc-unknown-linux-gnu")
+    ("powerpc-linux-gnu"     . "powerpc-unknown-linux-gnu")
+    ("powerpc64le-linux"     . "powerpc64le-unknown-linux-gnu")
+    ("powerpc64le-linux-gnu" . "powerpc64le-unknown-linux-gnu")
+    ("riscv64-linux"         . "riscv64gc-unknown-linux-gnu")
+    ("riscv64-linux-gnu"     . "riscv64gc-unknown-linux-gnu")
+    ("i586-gnu"              . "i686-unknown-hurd-gnu")
+    ("i586-pc-gnu"           . "i686-unknown-hurd-gnu")
+    ("x86_64-gnu"            . "x86_64-unknown-hurd-gnu")
+    ("x86_64-pc-gnu"         . "x86_64-unknown-hurd-gnu")
+    ("powerpc64-linux-gnu"   . "powerpc64-unknown-linux-gnu")
+    ("loongarch64-linux-gnu" . "loongarch64-unknown-linux-gnu")
+    ("x86_64-linux-gnux32"   . "x86_64-unknown-linux-gnux32")
+    ("i686-w64-mingw32"      . "i686-pc-windows-gnu")
+    ("x86_64-w64-mingw32"    . "x86_64-pc-windows-gnu")
+    ;; Other spellings.
+    ("x86_64-pc-linux-gnu"   . "x86_64-unknown-linux-gnu")
+    ("aarch64-unknown-linux-gnu" . "aarch64-unknown-linux-gnu")))
+
+(for-each (match-lambda
+            ((system . rust)
+             (test-equal (string-append "system->rust-platform: " system)
+               rust (system->rust-platform system))))
+          %platform-table)
+
+(test-assert "system->rust-platform: every supported system has a target"
+  (every (lambda (system) (string? (system->rust-platform system)))
+         %supported-systems))
+
+(test-equal "system->rust-platform: unknown system, a clear error naming it"
+  '(#t "sparc-solaris" #t)
+  (guard (c ((unknown-system-error? c)
+             (list (message-condition? c)
+                   (unknown-system-error-system c)
+                   (and (string-contains (condition-message c)
+                                         "unknown system \"sparc-solaris\"")
+                        (string-contains (condition-message c)
+                                         "x86_64-linux")
+                        #t))))
+    (system->rust-platform "sparc-solaris")))
+
+(test-assert "system->rust-platform: a non-string is an error too"
+  (guard (c ((unknown-system-error? c) #t))
+    (system->rust-platform #f)))
+
+
+;;;
+;;; Lowering.
+;;;
+
+(define foo-drv (package-derivation %store rust-foo))
+
+(test-assert "lower: host inputs are the source and inputs, build inputs the toolchain"
+  (let ((bag (package->bag rust-foo)))
+    (match (list (bag-host-inputs bag) (bag-build-inputs bag))
+      (((("source" (? origin?)) ("rust-dep" (? package? dep)))
+        (("rust" (? rust-toolchain? tc))))
+       (and (eq? dep rust-dep)
+            (string=? %rust-a (rust-toolchain-directory tc))))
+      (x (format #t "unexpected: ~s~%" x) #f))))
+
+(test-assert "lower: private keywords are stripped from the bag's arguments"
+  (let ((bag (package->bag (crate "x" "1.0"
+                                  #:arguments `(#:rust ,%rust-b
+                                                #:cargo-inputs ()
+                                                #:tests? #f)))))
+    (equal? '(#:crate-name "x" #:tests? #f) (bag-arguments bag))))
+
+(test-equal "derivation: name, builder convention, system"
+  '("rust-foo-1.2.3" "build-side" "x86_64-linux")
+  (list (derivation-name foo-drv)
+        (car (derivation-builder-arguments foo-drv))
+        (derivation-system foo-drv)))
+
+(test-assert "derivation: the builder is the build-side item's launcher"
+  (let ((item (build-side-item %store)))
+    (and (string=? (string-append item "/bin/ferrix")
+                   (derivation-builder foo-drv))
+         (member item (derivation-sources foo-drv)))))
+
+(test-equal "script: loads the build-side modules, then calls cargo-build"
+  '((use-modules (ferrix build cargo-build-system) (ferrix build utils))
+    cargo-build)
+  (match (script-forms foo-drv)
+    ((use (call . _)) (list use call))))
+
+(test-equal "script: defaults of every argument"
+  `((#:name . "rust-foo-1.2.3")
+    (#:system . "x86_64-linux")
+    (#:target . #f)
+    (#:cargo-target . "x86_64-unknown-linux-gnu")
+    (#:crate-name . "foo")
+    (#:native-inputs . ())
+    (#:tests? . #t)
+    (#:test-target . #f)
+    (#:cargo-build-flags . ("--release"))
+    (#:cargo-test-flags . ("--release"))
+    (#:features . ())
+    (#:skip-build? . #f)
+    (#:install-source? . #t)
+    (#:vendor-dir . "ferrix-vendor")
+    (#:rustflags . ("-C" "link-arg=-Wl,-z,relro"))
+    (#:parallel-build? . #t)
+    (#:parallel-tests? . #t)
+    (#:phases . %standard-phases))
+  (filter (lambda (pair)
+            (not (memq (car pair) '(#:source #:inputs #:outputs))))
+          (build-arguments foo-drv)))
+
+(test-assert "script: source, inputs and outputs"
+  (let* ((source (origin->derivation %store (package-source rust-foo)))
+         (dep (package-derivation %store rust-dep))
+         (arguments (build-arguments foo-drv)))
+    (and (string=? (derivation->output-path source)
+                   (assq-ref arguments #:source))
+         (equal? `(("rust" . ,(lower-object %store (host-rust-toolchain %rust-a)))
+                   ("source" . ,(derivation->output-path source))
+                   ("rust-dep" . ,(derivation->output-path dep)))
+                 (assq-ref arguments #:inputs))
+         (equal? '(map (lambda (output) (cons output (getenv output)))
+                       '("out"))
+                 (assq-ref arguments #:outputs)))))
+
+(test-assert "derivation: inputs are the input derivations and store items"
+  (let ((inputs (map derivation-input-path (derivation-inputs foo-drv))))
+    (and (lset= string=?
+                (list (drv-file (origin->derivation %store
+                                                    (package-source rust-foo)))
+                      (drv-file (package-derivation %store rust-dep)))
+                inputs)
+         (member (lower-object %store (host-rust-toolchain %rust-a))
+                 (derivation-sources foo-drv))
+         (member (cadr (derivation-builder-arguments foo-drv))
+                 (derivation-sources foo-drv)))))
+
+(define every-argument
+  (crate "bar" "0.1.0"
+         #:outputs '("out" "doc")
+         #:arguments
+         `(#:tests? #f
+           #:test-target "integration"
+           #:cargo-build-flags '("--release" "--locked")
+           #:cargo-test-flags ("--release" "--" "--skip" "slow")
+           #:features '("serde" "std")
+           #:skip-build? #t
+           #:install-source? #f
+           #:vendor-dir "vendor"
+           #:rustflags '("-C" "target-cpu=generic")
+           #:parallel-build? #f
+           #:parallel-tests? #f
+           #:modules ((ice-9 match))
+           #:phases (modify-phases %standard-phases
+                      (add-after 'unpack 'hello
+                        (lambda _ (display "hello\n")))
+                      (delete 'check)))))
+
+(define every-drv (package-derivation %store every-argument))
+
+(test-equal "script: every argument reaches the derivation"
+  `((#:tests? . #f)
+    (#:test-target . "integration")
+    (#:cargo-build-flags . ("--release" "--locked"))
+    (#:cargo-test-flags . ("--release" "--" "--skip" "slow"))
+    (#:features . ("serde" "std"))
+    (#:skip-build? . #t)
+    (#:install-source? . #f)
+    (#:vendor-dir . "vendor")
+    (#:rustflags . ("-C" "link-arg=-Wl,-z,relro" "-C" "target-cpu=generic"))
+    (#:parallel-build? . #f)
+    (#:parallel-tests? . #f)
+    (#:phases . (modify-phases %standard-phases
+                  (add-after 'unpack 'hello
+                    (lambda _ (display "hello\n")))
+                  (delete 'check))))
+  (map (lambda (key) (cons key (argument every-drv key)))
+       '(#:tests? #:test-target #:cargo-build-flags #:cargo-test-flags
+         #:features #:skip-build? #:install-source? #:vendor-dir
+         #:rustflags #:parallel-build? #:parallel-tests? #:phases)))
+
+(test-equal "script: #:modules are used, #:outputs are the derivation's"
+  '((use-modules (ferrix build cargo-build-system) (ferrix build utils)
+                 (ice-9 match))
+    ("doc" "out")
+    (map (lambda (output) (cons output (getenv output))) '("out" "doc")))
+  (list (first (script-forms every-drv))
+        (derivation-output-names every-drv)
+        (argument every-drv #:outputs)))
+
+(test-assert "arguments: each one changes the derivation"
+  (let ((base (drv-file (package-derivation %store (crate "baz" "1.0")))))
+    (every (lambda (arguments)
+             (not (string=? base
+                            (drv-file (package-derivation
+                                       %store
+                                       (crate "baz" "1.0"
+                                              #:arguments arguments))))))
+           `((#:tests? #f) (#:test-target "t") (#:cargo-build-flags ())
+             (#:cargo-test-flags ()) (#:features ("f")) (#:skip-build? #t)
+             (#:install-source? #f) (#:vendor-dir "v") (#:rustflags ("-g"))
+             (#:parallel-build? #f) (#:parallel-tests? #f)
+             (#:modules ((srfi srfi-26)))
+             (#:phases (modify-phases %standard-phases (delete 'check)))))))
+
+(test-equal "arguments: #:test-target may list several targets"
+  '("lib" "integration")
+  (argument (package-derivation
+             %store (crate "baz" "1.0"
+                           #:arguments '(#:test-target ("lib" "integration"))))
+            #:test-target))
+
+(test-equal "#:rustflags: merged after %default-rustflags"
+  '("-C" "opt-level=2" "-g")
+  (parameterize ((%default-rustflags '("-C" "opt-level=2")))
+    (argument (package-derivation
+               %store (crate "flags" "1.0" #:arguments '(#:rustflags ("-g"))))
+              #:rustflags)))
+
+(test-assert "arguments: an unknown keyword is an error naming the package"
+  (guard (c ((message-condition? c)
+             (and (string-contains (condition-message c) "rust-oops-1.0")
+                  (string-contains (condition-message c) "#:no-such-thing"))))
+    (package-derivation %store (crate "oops" "1.0"
+                                      #:arguments '(#:no-such-thing #t)))
+    #f))
+
+(test-assert "arguments: a value of the wrong type is an error"
+  (guard (c ((message-condition? c)
+             (string-contains (condition-message c) "#:cargo-build-flags")))
+    (package-derivation %store (crate "oops2" "1.0"
+                                      #:arguments '(#:cargo-build-flags "-j1")))
+    #f))
+
+(test-assert "#:cargo-inputs and #:cargo-development-inputs: their source closure is vendored"
+  (let* ((leaf (crate "leaf" "1.0.0"))
+         (mid (crate "mid" "2.0.0" #:arguments `(#:cargo-inputs (("rust-leaf" ,leaf)))))
+         (dev (crate "dev" "0.1.0" #:arguments `(#:cargo-inputs (("rust-leaf" ,leaf)))))
+         (top (crate "top" "1.0.0"
+                     #:arguments `(#:cargo-inputs (("rust-mid" ,mid))
+                                   #:cargo-development-inputs (("rust-dev" ,dev)))))
+         (drv (package-derivation %store top))
+         (inputs (argument drv #:inputs))
+         (source (lambda (p)
+                   (derivation->output-path
+                    (origin->derivation %store (package-source p))))))
+    (and (equal? (list (source mid) (source dev) (source leaf))
+                 (map (lambda (label) (assoc-ref inputs label))
+                      '("rust-mid-2.0.0" "rust-dev-0.1.0" "rust-leaf-1.0.0")))
+         (= 1 (count (lambda (pair) (string=? "rust-leaf-1.0.0" (car pair)))
+                     inputs))
+         ;; Sources, not packages: no derivation of mid is an input.
+         (not (member (drv-file (package-derivation %store mid))
+                      (map derivation-input-path (derivation-inputs drv)))))))
+
+(test-equal "crate-name property: the crate's real name reaches the build side"
+  '("foo_bar" "foo-bar")
+  (list (argument (package-derivation
+                   %store (crate "foo_bar" "1.0"
+                                 #:properties '((crate-name . "foo_bar"))))
+                  #:crate-name)
+        (argument (package-derivation %store (crate "foo-bar" "1.0"))
+                  #:crate-name)))
+
+
+;;;
+;;; Cross-compilation.
+;;;
+
+(define cross-drv
+  (package-cross-derivation %store
+                            (crate "foo" "1.2.3"
+                                   #:inputs (list rust-dep)
+                                   #:native-inputs (list (crate "tool" "1.0")))
+                            "aarch64-linux-gnu"))
+
+(test-equal "cross: the target and its Rust triple reach the build side"
+  '("aarch64-linux-gnu" "aarch64-unknown-linux-gnu" "x86_64-linux")
+  (list (argument cross-drv #:target)
+        (argument cross-drv #:cargo-target)
+        (argument cross-drv #:system)))
+
+(test-assert "cross: build inputs are native, host inputs cross-built"
+  (and (equal? (list "rust" "rust-tool")
+               (map car (argument cross-drv #:native-inputs)))
+       (string=? (input-file cross-drv "rust-dep")
+                 (derivation->output-path
+                  (package-cross-derivation %store rust-dep
+                                            "aarch64-linux-gnu")))
+       (string=? (assoc-ref (argument cross-drv #:native-inputs) "rust-tool")
+                 (derivation->output-path
+                  (package-derivation %store (crate "tool" "1.0"))))))
+
+(test-assert "cross: Guix system names and mingw triplets are accepted"
+  (every (lambda (target)
+           (derivation? (package-cross-derivation %store rust-dep target)))
+         '("riscv64-linux" "x86_64-w64-mingw32" "i686-w64-mingw32"
+           "powerpc64-linux-gnu")))
+
+(test-assert "cross: an unknown target is an error naming it"
+  (guard (c ((unknown-system-error? c)
+             (string=? "vax-bsd" (unknown-system-error-system c))))
+    (package-cross-derivation %store rust-dep "vax-bsd")
+    #f))
+
+(test-assert "native: an unknown system is an error naming it"
+  (guard (c ((unknown-system-error? c)
+             (string-contains (condition-message c) "pdp11-unix")))
+    (package-derivation %store rust-dep "pdp11-unix")
+    #f))
+
+
+;;;
+;;; Toolchains.
+;;;
+
+(define (toolchain-of drv)
+  (input-file drv "rust"))
+
+(test-assert "toolchain item: versions, hashes and links to the real binaries"
+  (let* ((item (toolchain-of foo-drv))
+         (file (lambda (name)
+                 (store-real-path %store (string-append item "/" name)))))
+    (and (string-suffix? "-rust-toolchain-1.63.0" item)
+         (string-contains (call-with-input-file (file "rustc-vV") read-string)
+                          "release: 1.63.0")
+         (string=? "cargo 1.63.0 (fake)\n"
+                   (call-with-input-file (file "cargo-V") read-string))
+         (string=? (string-append %rust-a "/bin/rustc")
+                   (readlink (file "bin/rustc")))
+         (string=? (string-append %rust-a "/bin/cargo")
+                   (readlink (file "bin/cargo")))
+         (string-contains (call-with-input-file (file "sha256sums") read-string)
+                          (string-append "  " %rust-a "/bin/cargo\n")))))
+
+(test-assert "toolchain: another compiler gives another .drv"
+  (let ((b (parameterize ((%rust-toolchain %rust-b))
+             (package-derivation %store (crate "foo" "1.2.3")))))
+    (and (string-suffix? "-rust-toolchain-1.80.1" (toolchain-of b))
+         (not (string=? (drv-file b)
+                        (drv-file (package-derivation
+                                   %store (crate "foo" "1.2.3"))))))))
+
+(test-assert "toolchain: the same version rebuilt gives another .drv"
+  (let* ((c (make-fake-toolchain "rust-c" "1.63.0"))
+         (_ (call-with-output-file (string-append c "/bin/cargo")
+              (lambda (port)
+                (display "#!/bin/sh\necho 'cargo 1.63.0 (fake)'\n# rebuilt\n"
+                         port))))
+         (drv (parameterize ((%rust-toolchain c))
+                (package-derivation %store (crate "foo" "1.2.3")))))
+    (and (string-suffix? "-rust-toolchain-1.63.0" (toolchain-of drv))
+         (not (string=? (toolchain-of drv) (toolchain-of foo-drv))))))
+
+(test-assert "toolchain: #:rust wins over every other setting"
+  (let ((drv (parameterize ((%rust-toolchain %rust-a))
+               (package-derivation
+                %store (crate "foo" "1.2.3"
+                              #:arguments `(#:rust ,(host-rust-toolchain
+                                                     %rust-b)))))))
+    (string-suffix? "-rust-toolchain-1.80.1" (toolchain-of drv))))
+
+(test-assert "toolchain: #:rust may be a directory name"
+  (string-suffix? "-rust-toolchain-1.80.1"
+                  (toolchain-of (package-derivation
+                                 %store (crate "foo" "1.2.3"
+                                               #:arguments `(#:rust ,%rust-b))))))
+
+(test-assert "toolchain: a bin directory or the rustc binary itself are accepted"
+  (let ((item (lower-object %store (host-rust-toolchain %rust-b))))
+    (every (lambda (dir)
+             (string=? item (lower-object %store (host-rust-toolchain dir))))
+           (list (string-append %rust-b "/bin")
+                 (string-append %rust-b "/bin/rustc")))))
+
+(test-assert "toolchain: a directory without rustc is an error naming it"
+  (catch #t
+    (lambda ()
+      (lower-object %store (host-rust-toolchain %test-directory))
+      #f)
+    (lambda (key . args)
+      (string-contains (object->string args) %test-directory))))
+
+(define project (string-append %test-directory "/project"))
+(mkdir project)
+(call-with-output-file (string-append project "/rust-toolchain.toml")
+  (lambda (port)
+    (format port "# pinned for this project
+[toolchain]
+channel = \"1.80.1\"   # ignored: path wins
+path = ~s
+" %rust-b)))
+
+(test-equal "toolchain: selection order"
+  '("1.63.0" "1.80.1" "1.63.0" "1.80.1" "1.63.0")
+  (let ((release (lambda ()
+                   (rust-toolchain-release (default-rust-toolchain)))))
+    (set-rust-toolchain! #f)
+    (dynamic-wind
+      (const #t)
+      (lambda ()
+        (list
+         ;; FERRIX_RUST, one setting for every package.
+         (begin (setenv "FERRIX_RUST" %rust-a) (release))
+         ;; --with-rust (set-rust-toolchain!) wins over FERRIX_RUST.
+         (begin (set-rust-toolchain! %rust-b) (release))
+         ;; %rust-toolchain, parameterized, wins over both.
+         (parameterize ((%rust-toolchain %rust-a)) (release))
+         ;; The project's rust-toolchain.toml, when nothing else is set.
+         (begin (set-rust-toolchain! #f) (unsetenv "FERRIX_RUST")
+                (parameterize ((%project-directory project)) (release)))
+         ;; FERRIX_RUST wins over the project's pin.
+         (begin (setenv "FERRIX_RUST" %rust-a)
+                (parameterize ((%project-directory project)) (release)))))
+      (lambda ()
+        (unsetenv "FERRIX_RUST")
+        (set-rust-toolchain! %rust-a)))))
+
+(test-equal "rust-toolchain-pin: [toolchain] path, relative to the file"
+  (list %rust-b (string-append project "/../rust-a") #f)
+  (let ((other (string-append %test-directory "/other-project")))
+    (mkdir other)
+    (call-with-output-file (string-append other "/rust-toolchain.toml")
+      (lambda (port)
+        (display "[toolchain]\npath = '../rust-a'\n" port)))
+    (list (rust-toolchain-pin project)
+          (let ((pin (rust-toolchain-pin other)))
+            (and pin (string-append project "/../rust-a")))
+          (rust-toolchain-pin %test-directory))))
+
+(test-assert "toolchain: the one on PATH by default"
+  (let ((path (getenv "PATH")))
+    (set-rust-toolchain! #f)
+    (dynamic-wind
+      (const #t)
+      (lambda ()
+        (setenv "PATH" (string-append %rust-b "/bin:" path))
+        (and (not (rust-toolchain-directory (default-rust-toolchain)))
+             (string=? "1.80.1"
+                       (rust-toolchain-release (host-rust-toolchain)))))
+      (lambda ()
+        (setenv "PATH" path)
+        (set-rust-toolchain! %rust-a)))))
+
+(test-assert "toolchain: versions and hashes are cached by file metadata"
+  (let ((cache (string-append %test-directory "/cache/ferrix/stamps.scm")))
+    (and (file-exists? cache)
+         (string-contains (call-with-input-file cache read-string)
+                          (string-append %rust-a "/bin/rustc")))))
+
+
+;;;
+;;; Determinism, and the example.
+;;;
+
+(define definition-file (string-append %test-directory "/definition.scm"))
+(call-with-output-file definition-file
+  (lambda (port)
+    (display "(use-modules (ferrix packages) (ferrix build-system cargo))
+(package
+  (name \"rust-det\")
+  (version \"0.1.0\")
+  (source (origin (method url-fetch) (uri (crate-uri \"det\" version))
+                  (file-name \"det-0.1.0.tar.gz\")
+                  (sha256 (base32 \"0ssi1wpaf7plaswqqjwigppsg5fyh99vdlb9kzl7c9lng89ndq1i\"))))
+  (build-system cargo-build-system)
+  (arguments `(#:features '(\"a\") #:phases (modify-phases %standard-phases (delete 'check)))))
+" port)))
+
+(define (derivation-in-new-process file)
+  "Return the .drv file name of the package FILE evaluates to, computed by
+another guile process with the same load paths and store."
+  (let* ((directories (delete-duplicates
+                       (filter-map (lambda (module)
+                                     (let ((file (search-path %load-path
+                                                              module)))
+                                       (and file
+                                            (dirname (dirname file)))))
+                                   '("ferrix/packages.scm"
+                                     "ferrix/config.scm"))))
+         (expression
+          (format #f "(begin
+  (use-modules (ferrix packages) (ferrix store) (ferrix derivations)
+               (ferrix toolchain))
+  (set-rust-toolchain! ~s)
+  (let ((store (open-store #:root ~s)))
+    (display (derivation-file-name
+              (package-derivation store (load-package-file ~s))))))"
+                  %rust-a %store-root file))
+         (port (apply open-pipe* OPEN_READ "guile" "--no-auto-compile"
+                      (append (append-map (lambda (dir) (list "-L" dir))
+                                          directories)
+                              (list "-c" expression))))
+         (output (read-string port)))
+    (close-pipe port)
+    output))
+
+(test-equal "determinism: the same definition, the same .drv in another process"
+  (drv-file (package-derivation %store (load-package-file definition-file)))
+  (derivation-in-new-process definition-file))
+
+(define hello-file
+  (let ((file (search-path (list (string-append (dirname (current-filename))
+                                                "/../../examples"))
+                           "hello.scm")))
+    file))
+
+(test-assert "examples/hello.scm: its package lowers to a derivation"
+  (let* ((hello (load-package-file hello-file))
+         (drv (package-derivation %store hello))
+         (source (argument drv #:source)))
+    (and (package? hello)
+         (string=? "hello" (package-name hello))
+         (string=? "hello-0.1.0" (derivation-name drv))
+         (string-suffix? "-hello" source)
+         (file-exists? (store-real-path %store
+                                        (string-append source "/Cargo.toml")))
+         (file-exists? (store-real-path %store
+                                        (string-append source "/src/main.rs")))
+         (not (file-exists? (store-real-path %store
+                                             (string-append source "/target"))))
+         (equal? #f (argument drv #:install-source?))
+         (string=? "hello" (argument drv #:crate-name)))))
+
+(test-equal "examples/hello.scm: the same .drv in another process"
+  (drv-file (package-derivation %store (load-package-file hello-file)))
+  (derivation-in-new-process hello-file))
+
+(test-assert "examples/hello.scm: with the Rust toolchain on PATH, if any"
+  (let ((rustc (search-path (parse-path (getenv "PATH")) "rustc")))
+    (or (not rustc)
+        (begin
+          (set-rust-toolchain! #f)
+          (dynamic-wind
+            (const #t)
+            (lambda ()
+              (let* ((drv (package-derivation
+                           %store (package (inherit (load-package-file hello-file)))))
+                     (item (toolchain-of drv)))
+                (and (string-contains item "-rust-toolchain-")
+                     (file-exists?
+                      (store-real-path %store (string-append item "/bin/cargo"))))))
+            (lambda () (set-rust-toolchain! %rust-a)))))))
+
+
+(test-end "cargo")
+
+(close-store %store)
+(system* "chmod" "-R" "u+w" %test-directory)
+(system* "rm" "-rf" %test-directory)
+
+(exit (if (zero? (+ (test-runner-fail-count test-runner)
+                    (test-runner-xpass-count test-runner)))
+          0
+          1))
