@@ -69,9 +69,9 @@ SCM describeBody(void* p) {
             msg = scm_string_append(scm_list_3(subr, scm_from_utf8_string(": "), msg));
     } else if (scm_is_eq(key, scm_from_utf8_symbol("%exception")) && scm_is_pair(args)) {
         SCM exn = scm_car(args);
-        SCM hasMessage = scm_c_public_ref("guile", "exception-with-message?");
+        SCM hasMessage = scm_c_public_ref("ice-9 exceptions", "exception-with-message?");
         if (scm_is_true(scm_call_1(hasMessage, exn)))
-            msg = scm_call_1(scm_c_public_ref("guile", "exception-message"), exn);
+            msg = scm_call_1(scm_c_public_ref("ice-9 exceptions", "exception-message"), exn);
         if (!scm_is_string(msg)) msg = scm_object_to_string(exn, SCM_UNDEFINED);
     } else {
         msg = scm_object_to_string(scm_cons(key, args), SCM_UNDEFINED);
@@ -94,20 +94,47 @@ struct Call {
     SCM (*fn)(void*);
     void* data;
     SCM value;
+    bool throwing; // a throw is on its way to our catch
     bool failed;
     SCM key, args;
     std::exception_ptr cppError;
 };
 
+// Runs when the body is left non-locally. A throw is caught by our own catch; anything else
+// (an escape continuation or a continuation captured outside, an abort to an outer prompt)
+// would jump straight over the C++ frames around the trampoline, so it is turned into an error
+// here, which our catch then receives like any other.
+void escapeGuard(void* p) {
+    auto* c = static_cast<Call*>(p);
+    if (c->throwing) return;
+    c->throwing = true;
+    scm_error(symFerrixError(), nullptr, "~A",
+              scm_list_1(scm_from_utf8_string(
+                  "non-local exit from a Scheme procedure called by C++ code (an escape or "
+                  "continuation cannot jump over libguile-ferrix; or an unwind-only error "
+                  "such as stack overflow)")),
+              scm_list_1(scm_from_utf8_symbol("non-local-exit")));
+}
+
 SCM callBody(void* p) {
     auto* c = static_cast<Call*>(p);
     // A Scheme exit longjmps over this frame: nothing in it has a destructor.
+    scm_dynwind_begin(scm_t_dynwind_flags(0));
+    scm_dynwind_unwind_handler(escapeGuard, c, scm_t_wind_flags(0));
+    SCM v;
     try {
-        return c->fn(c->data);
+        v = c->fn(c->data);
     } catch (...) {
         c->cppError = std::current_exception();
-        return SCM_BOOL_F;
+        v = SCM_BOOL_F;
     }
+    scm_dynwind_end();
+    return v;
+}
+
+SCM callPreUnwind(void* p, SCM, SCM) {
+    static_cast<Call*>(p)->throwing = true;
+    return SCM_UNSPECIFIED;
 }
 
 SCM callHandler(void* p, SCM key, SCM args) {
@@ -171,8 +198,8 @@ void raise(const Failure& f) {
 }
 
 SCM detail::trampoline(SCM (*fn)(void*), void* data) {
-    Call call{fn, data, SCM_BOOL_F, false, SCM_BOOL_F, SCM_BOOL_F, {}};
-    call.value = scm_c_catch(SCM_BOOL_T, callBody, &call, callHandler, &call, nullptr, nullptr);
+    Call call{fn, data, SCM_BOOL_F, false, false, SCM_BOOL_F, SCM_BOOL_F, {}};
+    call.value = scm_c_catch(SCM_BOOL_T, callBody, &call, callHandler, &call, callPreUnwind, &call);
     if (call.cppError) std::rethrow_exception(call.cppError);
     if (!call.failed) return call.value;
 

@@ -34,6 +34,10 @@
 //     call; it may write through its captures into C++ objects owned by enclosing frames, but
 //     only with operations that cannot allocate (pre-size containers first). A C++ exception
 //     escaping f is caught inside the trampoline and rethrown after scm_c_catch has returned.
+//     Other non-local exits out of f (an escape continuation or a continuation captured
+//     outside, an abort to an outer prompt) would also jump over C++ frames: an unwind handler
+//     set up by the trampoline turns them into (ferrix-error #f "~A" (MSG) (non-local-exit)),
+//     which the trampoline's catch receives like any error.
 //
 //  4. SCM values are only kept where the garbage collector sees them: on the stack, in the
 //     Failure record (a local of guarded()), or reachable from an argument. Code that stores an

@@ -68,6 +68,7 @@ SCM primNix32Decode(SCM str) {
     checkString(str, 1, SUBR);
     return guarded(SUBR, [&] {
         std::string s = toString(str);
+        if (s.empty()) return fromBytes("");
         // nix32 of n bytes has ceil(8n/5) characters; find the n this length belongs to.
         size_t size = s.size() * 5 / 8;
         try {

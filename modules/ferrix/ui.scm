@@ -91,10 +91,17 @@ there is no such command."
                           #f)))))
 
 (define (error-message key args)
-  "Return the message of the exception KEY ARGS, as a string."
+  "Return the message of the exception KEY ARGS, as a string: for a
+ferrix-error its message alone, for other errors in the usual (SUBR FORMAT
+ARGUMENTS REST) shape \"SUBR: MESSAGE\"."
   (if (and (pair? args) (pair? (cdr args)) (string? (cadr args))
            (pair? (cddr args)) (list? (caddr args)))
-      (apply format #f (cadr args) (caddr args))
+      (let ((message (apply simple-format #f (cadr args) (caddr args)))
+            (subr    (car args)))
+        (if (and (not (eq? key 'ferrix-error))
+                 (or (string? subr) (symbol? subr)))
+            (simple-format #f "~a: ~a" subr message)
+            message))
       (call-with-output-string
         (lambda (port)
           (print-exception port #f key args)))))

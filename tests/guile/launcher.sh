@@ -1,0 +1,68 @@
+# The `ferrix` launcher and (ferrix ui): help, version, unknown commands, global options passed
+# through, errors escaping a command, and a light start.
+source "$FERRIX_SOURCE_DIR/tests/cli/lib/assert.bash"
+
+expect_status "--version" 0 "$FERRIX" --version
+expect_match "--version text" "$out" "^ferrix [0-9]+\.[0-9]+"
+expect_eq "--version: nothing on stderr (compiled modules up to date)" "$err" ""
+expect_status "-V" 0 "$FERRIX" -V
+expect_status "--help" 0 "$FERRIX" --help
+expect_match "--help lists commands" "$out" "show-derivation"
+expect_status "no command" 2 "$FERRIX"
+expect_match "no command: usage on stderr" "$err" "^Usage: ferrix"
+expect_status "unknown command" 2 "$FERRIX" frobnicate
+expect_eq "unknown command: message" "$err" "ferrix: unknown command 'frobnicate'
+Try 'ferrix --help'."
+expect_status "a command name that is not a module name" 2 "$FERRIX" ../ui
+expect_status "global options before the help" 0 "$FERRIX" --store "$TEST_TMP/x" --help
+
+# Global store options are passed through to the command.
+printf bar >"$TEST_TMP/bar"
+expect_status "--store --store-dir before the command" 0 \
+  "$FERRIX" --store "$TEST_TMP/nix" --store-dir /nix/store store add-text foo "$TEST_TMP/bar"
+expect_eq "the spec's text path" "$out" "/nix/store/vxjiwkjkn7x4079qvh1jkl5pn05j2aw0-foo"
+expect_status "--store=DIR form" 0 "$FERRIX" --store="$TEST_TMP/nix" store path-info --hash "$out"
+
+# Errors escaping a command's Scheme code. The launcher's own directories come first in the load
+# path; GUILE_LOAD_PATH still adds more, which is how this test adds a command.
+mkdir -p "$TEST_TMP/mods/ferrix/scripts"
+cat >"$TEST_TMP/mods/ferrix/scripts/explode.scm" <<'SCM'
+(define-module (ferrix scripts explode)
+  #:use-module (ferrix store)
+  #:export (ferrix-explode))
+(define (ferrix-explode how)
+  (cond ((string=? how "ferrix-error")
+         (throw 'ferrix-error "here" "~A" '("it broke") '(store-error)))
+        ((string=? how "usage")
+         (throw 'ferrix-error "here" "~A" '("explode: bad usage") '(usage-error)))
+        ((string=? how "store")
+         (with-store store (query-path-info store (string-append (store-directory store) "/00000000000000000000000000000000-x"))))
+        ((string=? how "scheme") (car 1))
+        ((string=? how "exit") (exit 7))
+        ((string=? how "root") (display (%default-store-root)) (newline))
+        (else #t)))
+SCM
+export GUILE_LOAD_PATH="$TEST_TMP/mods" GUILE_AUTO_COMPILE=0
+expect_status "a ferrix-error: exit 1" 1 "$FERRIX" explode ferrix-error
+expect_eq "a ferrix-error: message" "$err" "ferrix: error: it broke"
+expect_status "a usage-error: exit 2" 2 "$FERRIX" explode usage
+expect_eq "a usage-error: message" "$err" "ferrix: explode: bad usage"
+expect_status "an error from the core: exit 1" 1 "$FERRIX" --store "$TEST_TMP/own" explode store
+expect_match "an error from the core: message" "$err" "^ferrix: error: path '.*-x' is not valid$"
+expect_status "another Scheme error: exit 1" 1 "$FERRIX" explode scheme
+expect_match "another Scheme error: message" "$err" "^ferrix: error: .*car"
+expect_status "exit status of the command" 7 "$FERRIX" explode exit
+expect_status "success" 0 "$FERRIX" explode ok
+expect_status "--store reaches (ferrix store)" 0 "$FERRIX" --store "$TEST_TMP/own" explode root
+expect_eq "--store reaches (ferrix store): value" "$out" "$TEST_TMP/own"
+unset GUILE_LOAD_PATH
+
+# --version loads neither the extension nor the store.
+libs=$(LD_DEBUG=files "$FERRIX" --version 2>&1 >/dev/null | grep -c 'libguile-ferrix' || true)
+expect_eq "--version does not load libguile-ferrix" "$libs" "0"
+start=$(date +%s%N)
+for _ in $(seq 20); do "$FERRIX" --version >/dev/null; done
+ms=$(( ($(date +%s%N) - start) / 20000000 ))
+echo "# ferrix --version: ${ms} ms per run (average of 20)"
+if [ "$ms" -lt 200 ]; then ok "--version starts quickly"; else not_ok "--version took ${ms} ms"; fi
+finish
