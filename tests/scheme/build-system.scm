@@ -12,6 +12,8 @@
              (ferrix store)
              (ferrix derivations)
              (ferrix hash)
+             ((ferrix build utils) #:prefix build:)
+             ((ferrix build cargo-build-system) #:prefix build:)
              (srfi srfi-1)
              (srfi srfi-34)
              (srfi srfi-35)
@@ -311,6 +313,99 @@
                              #:inputs `((,drv-a "lib") (,source) (,drv-a "out"))
                              #:outputs '("out" "doc")
                              #:env-vars '(("extra" . "1")))))
+
+
+;;;
+;;; The build side: (ferrix build utils) and the cargo phases' order.
+;;;
+
+(define %phases
+  `((a . ,(lambda* (#:key log #:allow-other-keys) (log 'a)))
+    (b . ,(lambda* (#:key log #:allow-other-keys) (log 'b)))
+    (c . ,(lambda* (#:key log #:allow-other-keys) (log 'c)))))
+
+(define-syntax-rule (phase-names exp)
+  (map car exp))
+
+(test-equal "modify-phases: add-before, add-after, replace, delete"
+  '((x a b y) (a c) (a b c))
+  (list (phase-names
+         (build:modify-phases %phases
+           (add-before 'a 'x (const 'x))
+           (add-after 'b 'y (const 'y))
+           (delete 'c)))
+        (phase-names (build:modify-phases %phases (delete 'b) (delete 'nope)))
+        (phase-names (build:modify-phases %phases
+                       (replace 'b (const 'new))))))
+
+(test-assert "modify-phases: naming a missing phase is an error"
+  (every (lambda (thunk)
+           (guard (c ((message-condition? c)
+                      (string-contains (condition-message c) "nope")))
+             (thunk)
+             #f))
+         (list (lambda () (build:modify-phases %phases (replace 'nope #f)))
+               (lambda () (build:modify-phases %phases (add-after 'nope 'x #f)))
+               (lambda () (build:modify-phases %phases (add-before 'nope 'x #f))))))
+
+(test-equal "run-phases: in order, with every keyword argument, reporting each"
+  '((a b c)
+    "starting phase `a'\nphase `a' succeeded after 0.0 seconds\n\
+starting phase `b'\nphase `b' succeeded after 0.0 seconds\n\
+starting phase `c'\nphase `c' succeeded after 0.0 seconds\n")
+  (let* ((log '())
+         (output (with-output-to-string
+                   (lambda ()
+                     (build:run-phases %phases
+                                       #:log (lambda (x)
+                                               (set! log (cons x log)))
+                                       #:other 1)))))
+    (list (reverse log) output)))
+
+(test-assert "run-phases: a failing phase stops the loop and its error goes through"
+  (let ((ran '()))
+    (and (guard (c ((build:invoke-error? c)
+                    (equal? '("-c" "exit 3") (build:invoke-error-arguments c))))
+           (with-output-to-string
+             (lambda ()
+               (with-error-to-string
+                (lambda ()
+                  (build:run-phases
+                   `((fail . ,(lambda _ (build:invoke "sh" "-c" "exit 3")))
+                     (after . ,(lambda _ (set! ran '(after)))))))))))
+         (null? ran))))
+
+(test-equal "invoke: an &invoke-error with the exit status"
+  '(#t "false" () 1)
+  (list (build:invoke "true")
+        (guard (c ((build:invoke-error? c) (build:invoke-error-program c)))
+          (build:invoke "false"))
+        (guard (c ((build:invoke-error? c) (build:invoke-error-arguments c)))
+          (build:invoke "false"))
+        (guard (c ((build:invoke-error? c) (build:invoke-error-exit-status c)))
+          (build:invoke "false"))))
+
+(test-equal "with-directory-excursion, mkdir-p, substitute*, copy-recursively"
+  '("/" "version = \"2.0\"\nname = \"x\"\n" "version = \"2.0\"\nname = \"x\"\n")
+  (let ((dir (string-append %test-directory "/work/a/b")))
+    (build:mkdir-p dir)
+    (build:with-directory-excursion dir
+      (call-with-output-file "Cargo.toml"
+        (lambda (port) (display "version = \"1.0\"\nname = \"x\"\n" port)))
+      (build:substitute* "Cargo.toml"
+        (("version = \"([0-9]+)\\.([0-9]+)\"" all major minor)
+         "version = \"2.0\"")))
+    (build:copy-recursively (string-append %test-directory "/work")
+                            (string-append %test-directory "/copy"))
+    (list (build:with-directory-excursion "/" (getcwd))
+          (call-with-input-file (string-append dir "/Cargo.toml") read-string)
+          (call-with-input-file (string-append %test-directory
+                                               "/copy/a/b/Cargo.toml")
+            read-string))))
+
+(test-equal "cargo-build-system: the standard phases, in order"
+  '(set-paths unpack configure build check install)
+  (map car build:%standard-phases))
 
 
 (test-end "build-system")
