@@ -38,7 +38,7 @@
      runner)))
 
 (define %test-directory
-  (mkdtemp (string-append (or (getenv "TMPDIR") "/tmp")
+  (mkdtemp (string-append (or (getenv "TEST_TMP") (getenv "TMPDIR") "/tmp")
                           "/ferrix-test-build-system-XXXXXX")))
 (setenv "XDG_CACHE_HOME" (string-append %test-directory "/cache"))
 (define %store (open-store #:root (string-append %test-directory "/store")))

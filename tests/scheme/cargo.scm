@@ -47,7 +47,7 @@
 ;;;
 
 (define %test-directory
-  (mkdtemp (string-append (or (getenv "TMPDIR") "/tmp")
+  (mkdtemp (string-append (or (getenv "TEST_TMP") (getenv "TMPDIR") "/tmp")
                           "/ferrix-test-cargo-XXXXXX")))
 (setenv "XDG_CACHE_HOME" (string-append %test-directory "/cache"))
 (unsetenv "FERRIX_RUST")
@@ -649,14 +649,11 @@ path = ~s
 (define (derivation-in-new-process file)
   "Return the .drv file name of the package FILE evaluates to, computed by
 another guile process with the same load paths and store."
-  (let* ((directories (delete-duplicates
-                       (filter-map (lambda (module)
-                                     (let ((file (search-path %load-path
-                                                              module)))
-                                       (and file
-                                            (dirname (dirname file)))))
-                                   '("ferrix/packages.scm"
-                                     "ferrix/config.scm"))))
+  (let* ((load-options
+          ;; This process's load paths, source and compiled.
+          (append (append-map (lambda (dir) (list "-L" dir)) %load-path)
+                  (append-map (lambda (dir) (list "-C" dir))
+                              %load-compiled-path)))
          (expression
           (format #f "(begin
   (use-modules (ferrix packages) (ferrix store) (ferrix derivations)
@@ -666,10 +663,9 @@ another guile process with the same load paths and store."
     (display (derivation-file-name
               (package-derivation store (load-package-file ~s))))))"
                   %rust-a %store-root file))
-         (port (apply open-pipe* OPEN_READ "guile" "--no-auto-compile"
-                      (append (append-map (lambda (dir) (list "-L" dir))
-                                          directories)
-                              (list "-c" expression))))
+         (port (apply open-pipe* OPEN_READ (or (getenv "GUILE") "guile")
+                      "--no-auto-compile"
+                      (append load-options (list "-c" expression))))
          (output (read-string port)))
     (close-pipe port)
     output))

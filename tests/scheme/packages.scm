@@ -45,7 +45,7 @@
 ;;;
 
 (define %test-directory
-  (mkdtemp (string-append (or (getenv "TMPDIR") "/tmp")
+  (mkdtemp (string-append (or (getenv "TEST_TMP") (getenv "TMPDIR") "/tmp")
                           "/ferrix-test-packages-XXXXXX")))
 (setenv "XDG_CACHE_HOME" (string-append %test-directory "/cache"))
 
