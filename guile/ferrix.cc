@@ -1,39 +1,99 @@
 // The `ferrix` command: boots Guile and calls ((@ (ferrix ui) main) (command-line)).
 //
-// Which modules and extension it uses depends on where it runs from. The binary in the build
-// tree (recognised by device and inode: /proc/self/exe is the file CMake built) uses the source
-// tree's modules, the build tree's generated and compiled modules and the build tree's
-// libguile-ferrix; any other copy (the installed one) uses the directories it was installed to.
-// Those come first in the search paths, so other versions elsewhere on GUILE_LOAD_PATH and
-// friends cannot shadow them. Auto-compilation is off: a stale .go is ignored (Guile then reads
-// the source) instead of being compiled into a cache in the user's home.
+// Which modules and extension it uses depends on where the binary is (/proc/self/exe):
+//
+//  - the file CMake built in the build tree (same device and inode): the source tree's modules,
+//    the build tree's generated and compiled modules and its libguile-ferrix;
+//  - a copy under a prefix laid out like the build-side item (PREFIX/bin/ferrix next to
+//    PREFIX/share/guile/site/3.0/ferrix and PREFIX/lib/libguile-ferrix.so, see
+//    cmake/BuildSide.cmake): that prefix's modules, compiled modules (if any, under
+//    PREFIX/lib/guile/3.0/site-ccache) and extension;
+//  - anywhere else (the installed binary): the directories it was installed to.
+//
+// Those directories come first in the search paths, so other versions elsewhere on
+// GUILE_LOAD_PATH and friends cannot shadow them (which still add directories after them).
+// Auto-compilation is off: a stale .go is ignored (Guile then reads the source) instead of being
+// compiled into a cache in the user's home.
+//
+// `ferrix build-side SCRIPT...` is the builder of the derivations build systems make: it loads
+// each SCRIPT with primitive-load, without (ferrix ui), which the build-side item does not hold.
 #include <libguile.h>
 
+#include <climits>
 #include <clocale>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace {
 
 struct Paths {
-    const char* modules;
-    const char* generatedModules; // or null
-    const char* compiled;
+    char modules[PATH_MAX];
+    char generatedModules[PATH_MAX]; // or empty
+    char compiled[PATH_MAX];         // or empty
 };
 
-bool runningFromBuildTree() {
-    struct stat self, built;
-    return ::stat("/proc/self/exe", &self) == 0 && ::stat(FERRIX_BUILD_BINARY, &built) == 0 &&
-           self.st_dev == built.st_dev && self.st_ino == built.st_ino;
+bool sameFile(const char* a, const char* b) {
+    struct stat sa, sb;
+    return ::stat(a, &sa) == 0 && ::stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
 }
 
-void prependEnv(const char* var, const char* dir) {
+bool isDirectory(const std::string& path) {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+void set(char (&dst)[PATH_MAX], const std::string& src) {
+    std::snprintf(dst, sizeof dst, "%s", src.c_str());
+}
+
+// PREFIX for PREFIX/bin/ferrix, or "" if unknown.
+std::string exePrefix() {
+    char buf[PATH_MAX];
+    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0) return "";
+    std::string exe(buf, size_t(n));
+    auto slash = exe.rfind('/');
+    if (slash == std::string::npos) return "";
+    std::string bin = exe.substr(0, slash);
+    slash = bin.rfind('/');
+    if (slash == std::string::npos || bin.substr(slash + 1) != "bin") return "";
+    return bin.substr(0, slash);
+}
+
+void prependEnv(const char* var, const std::string& dir) {
     const char* old = std::getenv(var);
     std::string value = dir;
     if (old && *old) value += std::string(":") + old;
     ::setenv(var, value.c_str(), 1);
+}
+
+void choosePaths(Paths& paths) {
+    paths.generatedModules[0] = paths.compiled[0] = 0;
+    if (sameFile("/proc/self/exe", FERRIX_BUILD_BINARY)) {
+        set(paths.modules, FERRIX_BUILD_MODULE_DIR);
+        set(paths.generatedModules, FERRIX_BUILD_GENERATED_MODULE_DIR);
+        set(paths.compiled, FERRIX_BUILD_CCACHE_DIR);
+        prependEnv("GUILE_EXTENSIONS_PATH", FERRIX_BUILD_EXTENSION_DIR);
+        return;
+    }
+    std::string prefix = exePrefix();
+    std::string site = prefix + "/share/guile/site/3.0";
+    if (!prefix.empty() && isDirectory(site + "/ferrix") && site != FERRIX_SITE_DIR) {
+        set(paths.modules, site);
+        if (isDirectory(prefix + "/lib/guile/3.0/site-ccache"))
+            set(paths.compiled, prefix + "/lib/guile/3.0/site-ccache");
+        prependEnv("GUILE_EXTENSIONS_PATH", std::string(FERRIX_EXTENSION_DIR));
+        prependEnv("GUILE_EXTENSIONS_PATH", prefix + "/lib");
+        return;
+    }
+    set(paths.modules, FERRIX_SITE_DIR);
+    set(paths.compiled, FERRIX_SITE_CCACHE_DIR);
+    prependEnv("GUILE_EXTENSIONS_PATH", FERRIX_EXTENSION_DIR);
 }
 
 void prependToVariable(const char* variable, const char* dir) {
@@ -43,12 +103,16 @@ void prependToVariable(const char* variable, const char* dir) {
 
 // Runs in Guile mode. No C++ object with a destructor lives in this frame or below it: a Scheme
 // exit (exit, an uncaught error) may longjmp out of any of these calls.
-void innerMain(void* data, int, char**) {
+void innerMain(void* data, int argc, char** argv) {
     const auto* paths = static_cast<const Paths*>(data);
-    if (paths->generatedModules) prependToVariable("%load-path", paths->generatedModules);
+    if (paths->generatedModules[0]) prependToVariable("%load-path", paths->generatedModules);
     prependToVariable("%load-path", paths->modules);
-    prependToVariable("%load-compiled-path", paths->compiled);
+    if (paths->compiled[0]) prependToVariable("%load-compiled-path", paths->compiled);
     scm_variable_set_x(scm_c_lookup("%load-should-auto-compile"), SCM_BOOL_F);
+    if (argc >= 2 && std::strcmp(argv[1], "build-side") == 0) {
+        for (int i = 2; i < argc; i++) scm_c_primitive_load(argv[i]);
+        std::exit(0);
+    }
     SCM main = scm_c_public_ref("ferrix ui", "main");
     scm_call_1(main, scm_program_arguments());
     std::exit(0);
@@ -58,13 +122,7 @@ void innerMain(void* data, int, char**) {
 
 int main(int argc, char** argv) {
     static Paths paths;
-    if (runningFromBuildTree()) {
-        paths = {FERRIX_BUILD_MODULE_DIR, FERRIX_BUILD_GENERATED_MODULE_DIR, FERRIX_BUILD_CCACHE_DIR};
-        prependEnv("GUILE_EXTENSIONS_PATH", FERRIX_BUILD_EXTENSION_DIR);
-    } else {
-        paths = {FERRIX_SITE_DIR, nullptr, FERRIX_SITE_CCACHE_DIR};
-        prependEnv("GUILE_EXTENSIONS_PATH", FERRIX_EXTENSION_DIR);
-    }
+    choosePaths(paths);
     // Like the `guile` executable: honour the user's locale unless GUILE_INSTALL_LOCALE=0.
     const char* install = std::getenv("GUILE_INSTALL_LOCALE");
     if (!install || std::strcmp(install, "0") != 0) std::setlocale(LC_ALL, "");

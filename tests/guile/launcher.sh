@@ -57,6 +57,37 @@ expect_status "--store reaches (ferrix store)" 0 "$FERRIX" --store "$TEST_TMP/ow
 expect_eq "--store reaches (ferrix store): value" "$out" "$TEST_TMP/own"
 unset GUILE_LOAD_PATH
 
+# A copy under a prefix laid out like the build-side item uses that prefix's modules and
+# extension; `ferrix build-side SCRIPT` loads SCRIPT.
+item="$TEST_TMP/item"
+mkdir -p "$item/bin" "$item/lib" "$item/share/guile/site/3.0/ferrix"
+cp "$FERRIX" "$item/bin/ferrix"
+cp "$FERRIX_BUILD_DIR/guile/libguile-ferrix.so" "$item/lib/"
+cp "$FERRIX_SOURCE_DIR/modules/ferrix/records.scm" "$item/share/guile/site/3.0/ferrix/"
+cat >"$TEST_TMP/script.scm" <<'SCM'
+(use-modules (ferrix records) (ice-9 rdelim))
+(display (search-path %load-path "ferrix/records.scm")) (newline)
+(load-extension "libguile-ferrix" "init_ferrix")
+(display (%nix32-encode (%hash-string 'sha256 "abc"))) (newline)
+(call-with-input-file "/proc/self/maps"
+  (lambda (port)
+    (let loop ()
+      (let ((line (read-line port)))
+        (cond ((eof-object? line) #f)
+              ((string-contains line "libguile-ferrix")
+               (display (substring line (string-index line #\/))) (newline))
+              (else (loop)))))))
+SCM
+expect_status "build-side: a script" 0 env -u GUILE_LOAD_PATH GUILE_AUTO_COMPILE=0 "$item/bin/ferrix" build-side "$TEST_TMP/script.scm"
+expect_eq "build-side: the item's modules and extension" "$out" "$item/share/guile/site/3.0/ferrix/records.scm
+1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s
+$item/lib/libguile-ferrix.so"
+echo '(exit 3)' >"$TEST_TMP/exit.scm"
+expect_status "build-side: the script's exit status" 3 "$item/bin/ferrix" build-side "$TEST_TMP/exit.scm"
+echo '(car 1)' >"$TEST_TMP/fail.scm"
+expect_status "build-side: an error fails" 1 "$item/bin/ferrix" build-side "$TEST_TMP/fail.scm"
+expect_match "build-side: the error is shown" "$err" "car"
+
 # --version loads neither the extension nor the store.
 libs=$(LD_DEBUG=files "$FERRIX" --version 2>&1 >/dev/null | grep -c 'libguile-ferrix' || true)
 expect_eq "--version does not load libguile-ferrix" "$libs" "0"
