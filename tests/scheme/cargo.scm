@@ -717,6 +717,26 @@ another guile process with the same load paths and store."
                       (store-real-path %store (string-append item "/bin/cargo"))))))
             (lambda () (set-rust-toolchain! %rust-a)))))))
 
+(test-assert "examples/packages.scm: word-count vendors its crates' sources"
+  ;; Needs Debian's librust-memchr-dev and librust-itoa-dev.
+  (or (not (file-exists? "/usr/share/cargo/registry/memchr-2.5.0"))
+      (not (file-exists? "/usr/share/cargo/registry/itoa-1.0.1"))
+      (let* ((file (string-append (dirname hello-file) "/packages.scm"))
+             (word-count (load-package-file file))
+             (drv (package-derivation %store word-count))
+             (memchr (specification->package "rust-memchr")))
+        (and (string=? "word-count" (package-name word-count))
+             (string=? (input-file drv "rust-memchr-2.5.0")
+                       (lower-object %store (package-source memchr)))
+             (input-file drv "rust-itoa-1.0.1")
+             (equal? #t (argument (package-derivation %store memchr)
+                                  #:skip-build?))
+             (string=? "lazy_static"
+                       (argument (package-derivation
+                                  %store
+                                  (specification->package "rust-lazy-static"))
+                                 #:crate-name))))))
+
 
 (test-end "cargo")
 
