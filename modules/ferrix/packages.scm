@@ -12,6 +12,7 @@
   #:use-module ((ferrix base32) #:select (nix-base32-string->bytevector))
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
+  #:use-module (srfi srfi-26)
   #:use-module (srfi srfi-34)
   #:use-module (srfi srfi-35)
   #:use-module (ice-9 match)
@@ -1074,14 +1075,25 @@ first file loaded sets the project directory (see 'project-directory')."
                 string<?)))
   (reverse (walk directory '() '())))
 
+(define %package-module-cache '())      ;((DIRECTORY ...) . INTERFACES)
+
 (define (package-modules)
   "Return the public interfaces of the modules under %package-module-path,
 loading them, followed by the modules of files loaded with
-'load-package-file'."
-  (append (append-map (lambda (directory)
-                        (map resolve-interface
-                             (modules-in-directory directory)))
-                      (%package-module-path))
+'load-package-file'.  The directories are scanned once for a given
+%package-module-path."
+  (append (match %package-module-cache
+            (((? (cut equal? <> (%package-module-path))) . interfaces)
+             interfaces)
+            (_
+             (let ((interfaces
+                    (append-map (lambda (directory)
+                                  (map resolve-interface
+                                       (modules-in-directory directory)))
+                                (%package-module-path))))
+               (set! %package-module-cache
+                 (cons (%package-module-path) interfaces))
+               interfaces)))
           %package-file-modules))
 
 (define* (fold-packages proc init #:optional (modules (package-modules)))
