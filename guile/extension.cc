@@ -5,16 +5,11 @@
 #include "extension.hh"
 #include "store-object.hh"
 
-#include <atomic>
-
 namespace ferrix::guile {
 
 void defineAll() {
-    // The first load creates the types; later loads (from other modules) only define the
-    // procedures again. Module loading happens on one thread at a time in practice; a plain flag
-    // rather than std::call_once, which a longjmp out of initStoreType would leave locked.
-    static std::atomic<bool> initialised{false};
-    if (!initialised.exchange(true)) initStoreType();
+    // Each load (one per module that loads the extension) defines the procedures in that
+    // module. The store's foreign object type is made on first use (initStoreType).
     defineStorePrimitives();
     defineHashPrimitives();
     defineDerivationPrimitives();

@@ -20,7 +20,7 @@ struct StoreHandle {
     DrvHashes drvHashes;
 };
 
-// Creates the foreign object type; called once by init_ferrix.
+// Creates the foreign object type if not done yet (Scheme side: may raise). Called by %open-store.
 void initStoreType();
 
 // Step 1 of the discipline (Scheme side): the store in argument POS of SUBR, or wrong-type-arg,

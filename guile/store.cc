@@ -45,6 +45,7 @@ std::vector<std::string> printAll(LocalStore& store, const StorePathSet& paths) 
 SCM openStore(SCM root, SCM storeDir) {
     checkStringOrFalse(root, 1, SUBR);
     checkStringOrFalse(storeDir, 2, SUBR);
+    initStoreType();
     StoreHandle* handle = nullptr;
     guarded(SUBR, [&] {
         auto config = StoreConfig::resolve(toStringOpt(root), toStringOpt(storeDir));
@@ -260,6 +261,10 @@ StoreHandle::StoreHandle(const StoreConfig& config)
     : store(config), drvHashes(directoryResolver(store.storeDir(), store.realStoreDir())) {}
 
 void initStoreType() {
+    // Made when the first store is opened, not when the extension is loaded: foreign object
+    // types load GOOPS, which costs commands that never open a store (ferrix hash) ~10 ms.
+    // Until then no object can be a store, and the type checks compare with #f.
+    if (scm_is_true(storeType)) return;
     SCM name = scm_from_utf8_symbol("ferrix-store");
     SCM slots = scm_list_1(scm_from_utf8_symbol("handle"));
     storeType = scm_make_foreign_object_type(name, slots, finalizeStore);
