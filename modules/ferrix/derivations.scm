@@ -243,8 +243,16 @@ somewhere else than its logical store directory)."
          (cons (derivation-input-path input)
                (derivation-input-sub-derivations input)))
         ((and (pair? input) (derivation? (car input)))
-         (cons (derivation-file-name (car input))
-               (if (null? (cdr input)) '("out") (cdr input))))
+         (let ((drv     (car input))
+               (outputs (if (null? (cdr input)) '("out") (cdr input))))
+           (for-each (lambda (output)
+                       (unless (assoc output (derivation-outputs drv))
+                         (scm-error 'ferrix-error "derivation" "~A"
+                                    (list (format #f "input derivation '~a' has no output '~a'"
+                                                  (derivation-file-name drv) output))
+                                    (list 'bad-derivation))))
+                     outputs)
+           (cons (derivation-file-name drv) outputs)))
         ((and (pair? input) (string? (car input)) (derivation-path? (car input)))
          (cons (car input) (if (null? (cdr input)) '("out") (cdr input))))
         ((and (pair? input) (string? (car input)) (null? (cdr input)))

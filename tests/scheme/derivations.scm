@@ -220,6 +220,9 @@
           (lambda ()
             (derivation %store "x" "/bin/sh" '()
                         #:inputs '(("/nix/store/00000000000000000000000000000000-src")))))))
+  (test-equal "an input derivation without the output asked for"
+    '(bad-derivation "input derivation '/nix/store/4wvvbi4jwn0prsdxb7vs673qa5h9gr7x-foo.drv' has no output 'dev'")
+    (ferrix-error-of (lambda () (derivation %store "x" "/bin/sh" '() #:inputs `((,%foo "dev"))))))
   (test-equal "no outputs" 'bad-derivation
     (car (ferrix-error-of (lambda () (derivation %store "x" "/bin/sh" '() #:outputs '())))))
   (test-equal "hash of the wrong size" 'bad-hash
