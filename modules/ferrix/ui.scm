@@ -32,7 +32,11 @@
 (define %commands
   ;; (NAME . SYNOPSIS) of the commands listed by 'ferrix --help'.  Any module
   ;; (ferrix scripts NAME) is a command, listed or not.
-  '(("hash" . "compute the hash of files")
+  '(("build" . "lower packages to derivations (-d)")
+    ("show" . "show information about packages")
+    ("graph" . "print the dependency graph of packages (DOT)")
+    ("repl" . "read-eval-print loop with the ferrix modules")
+    ("hash" . "compute the hash of files")
     ("store" . "manipulate the store")
     ("show-derivation" . "print derivations as JSON")))
 
