@@ -36,6 +36,22 @@ std::optional<FileLock> FileLock::tryAcquire(const std::string& path, LockMode m
     return l;
 }
 
+SharedFileLock::SharedFileLock(const std::string& path) : fd(openLockFile(path)) {}
+
+SharedFileLock::Guard SharedFileLock::acquire() {
+    std::lock_guard lk(mutex);
+    // Waiting here with the mutex held is fine: holders is 0, so no thread needs the mutex to
+    // release, and the others would wait for the same flock anyway.
+    if (holders == 0) lockFd(fd.get(), LockMode::Shared, true);
+    holders++;
+    return Guard(*this);
+}
+
+void SharedFileLock::release() noexcept {
+    std::lock_guard lk(mutex);
+    if (--holders == 0) ::flock(fd.get(), LOCK_UN);
+}
+
 PathLock::PathLock(std::string path) : path_(std::move(path)) {
     acquire(true);
 }

@@ -38,6 +38,10 @@ int64_t SQLite::lastInsertRowId() {
     return sqlite3_last_insert_rowid(db);
 }
 
+bool SQLite::inTransaction() {
+    return sqlite3_get_autocommit(db) == 0;
+}
+
 SQLiteStmt::SQLiteStmt(SQLite& db, std::string sql_) : db(db), sql(std::move(sql_)) {
     int rc =
         sqlite3_prepare_v3(db.get(), sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
@@ -106,13 +110,18 @@ bool SQLiteStmt::Use::isNull(int col) {
     return sqlite3_column_type(s.stmt, col) == SQLITE_NULL;
 }
 
-SQLiteTxn::SQLiteTxn(SQLite& db) : db(db) {
-    db.exec("begin immediate");
+SQLiteTxn::SQLiteTxn(SQLite& db, Mode mode) : db(db) {
+    db.exec(mode == Mode::Write ? "begin immediate" : "begin");
     active = true;
 }
 
 void SQLiteTxn::commit() {
-    db.exec("commit");
+    try {
+        db.exec("commit");
+    } catch (...) {
+        active = db.inTransaction();
+        throw;
+    }
     active = false;
 }
 

@@ -1,11 +1,26 @@
 // LocalStore: adding items. Every add follows the same steps so that a crash at any point leaves
 // either nothing, a leftover that gc removes, or a whole registered item:
-//   1. under a shared gc.lock, copy/restore/write into this instance's flock'ed temporary
-//      directory inside the physical store directory;
+//   1. under a shared gc.lock (held until the temporary root is written), copy/restore/write into
+//      this instance's flock'ed temporary directory inside the physical store directory;
 //   2. canonicalise, hash and scan it there, which yields the final path;
-//   3. under the item's PathLock: if it became valid meanwhile, drop the copy; otherwise remove
-//      any unregistered leftover at the final path, rename() into place, and register the path
-//      with its references in one transaction.
+//   3. in ONE database write transaction (BEGIN IMMEDIATE): check that the references are valid;
+//      if the path is valid already, drop the copy; otherwise insert its rows, rename() the copy
+//      into place (replacing whatever unregistered leftover is there) and commit.
+// A batch (addTexts) does step 1 for all its items, then step 3 once for all of them.
+//
+// The database's write lock, not a lock per path, is what serialises adders (threads and
+// processes alike), which saves creating and unlinking a lock file on every add. It suffices
+// because only its holder renames anything into a final path, and it commits before letting go:
+//   - holding it, an unregistered item at a final path can only be a leftover (a crash between
+//     rename and commit, or a failed add that could not remove it), never another add in
+//     progress, so replacing it is safe;
+//   - an add that fails after renaming removes what it renamed BEFORE rolling back, i.e. still
+//     holding the lock; an adder of the same path waiting for the lock then finds the path
+//     unregistered and renames its own copy. If SQLite itself ended the transaction (a failed
+//     COMMIT), the lock is gone and the items are left as leftovers, as after a crash;
+//   - two adders of the same path: the second to get the lock finds it valid and drops its copy;
+//   - gc holds gc.lock exclusively, adders hold it shared from step 1 until the temporary root is
+//     written, so gc sees no add half done and cannot collect a path found valid in step 3.
 #include "ferrix/nar.hh"
 #include "ferrix/references.hh"
 #include "store-impl.hh"
@@ -38,7 +53,8 @@ static void copyFileContents(const std::string& from, const std::string& to, mod
     sink.flush();
 }
 
-static void canonicalise(const std::string& path, bool top) {
+// Returns whether path is a directory.
+static bool canonicalise(const std::string& path, bool top) {
     struct stat st = lstatPath(path);
     if (S_ISREG(st.st_mode)) {
         mode_t mode = (st.st_mode & S_IXUSR) ? 0555 : 0444;
@@ -74,16 +90,15 @@ static void canonicalise(const std::string& path, bool top) {
                          "cannot be stored");
     }
     setMtimeOne(path);
+    return S_ISDIR(st.st_mode);
 }
 
-void canonicalisePath(const std::string& path) {
-    canonicalise(path, true);
+bool canonicalisePath(const std::string& path) {
+    return canonicalise(path, true);
 }
 
-void finishTop(const std::string& path) {
-    struct stat st = lstatPath(path);
-    if (S_ISDIR(st.st_mode) && ::chmod(path.c_str(), 0555) != 0)
-        throw SysError("changing mode of '" + path + "'");
+void finishTopDir(const std::string& path) {
+    if (::chmod(path.c_str(), 0555) != 0) throw SysError("changing mode of '" + path + "'");
     setMtimeOne(path);
 }
 
@@ -140,74 +155,138 @@ namespace {
 
 // Where one item is built before it is renamed into place: a fresh path in the instance's
 // temporary directory. Whatever is still there on destruction (the add failed, or the item was
-// already valid) is deleted.
+// already valid) is deleted; an item moved into place is marked consumed instead, which spares a
+// failing look-up.
 class TempItem {
 public:
     explicit TempItem(LocalStore::Impl& s) : path(s.newTempPath()) {}
+    TempItem(TempItem&& o) noexcept : path(std::move(o.path)) { o.path.clear(); }
+    TempItem& operator=(TempItem&&) = delete;
     ~TempItem() {
+        if (path.empty()) return;
         try {
             deletePath(path);
         } catch (...) {
             // Left for gc once this process is gone.
         }
     }
-    TempItem(const TempItem&) = delete;
-    TempItem& operator=(const TempItem&) = delete;
-    std::string item() const { return path; }
+    const std::string& item() const { return path; }
+    void consumed() { path.clear(); }
 
 private:
     std::string path;
 };
 
+// An item whose temporary copy is ready, with what to register for it.
+struct PendingAdd {
+    ValidPathInfo info;
+    TempItem temp;
+    bool dir; // the top is a directory: its mode and mtime need fixing after the rename
+};
+
 } // namespace
 
-// Steps 3 of the protocol; the caller holds gc.lock shared. The temporary item is consumed on
-// success (renamed) or left for TempItem to delete.
-static void finishAdd(LocalStore::Impl& s, const std::string& tempItem, const ValidPathInfo& info) {
-    auto lock = s.lockPath(info.path);
-    std::string final = s.realPath(info.path);
-    std::optional<ValidPathInfo> existing;
-    {
-        std::lock_guard lk(s.dbMutex);
-        existing = s.pathInfo(info.path, false);
-    }
-    if (existing) {
-        // Registered but deleted behind our back: the same NAR is at hand, so put it back.
-        if (!pathExists(final) && existing->narHash == info.narHash &&
-            existing->narSize == info.narSize) {
-            if (::rename(tempItem.c_str(), final.c_str()) != 0)
-                throw SysError("moving '" + tempItem + "' to '" + final + "'");
-            finishTop(final);
-        }
-        s.addTempRootLocked(info.path);
-        return;
-    }
-    // Nobody else can be adding this path (we hold its lock) and it is not registered: whatever
-    // is at the final path is a leftover of a crash.
-    deletePath(final);
-    if (::rename(tempItem.c_str(), final.c_str()) != 0)
-        throw SysError("moving '" + tempItem + "' to '" + final + "'");
-    try {
-        finishTop(final);
-        std::lock_guard lk(s.dbMutex);
-        s.registerPath(info);
-    } catch (...) {
-        try {
-            deletePath(final);
-        } catch (...) {
-        }
-        throw;
-    }
-    s.addTempRootLocked(info.path);
+// Renames a temporary item to its final path. The caller holds the database's write lock and
+// the path is not valid, so anything already there is an unregistered leftover: rename()
+// replaces a file or an empty directory by itself, anything else is removed first. Trying the
+// rename first spares a look-up in the usual case, where nothing is there.
+static void moveIntoPlace(const std::string& from, const std::string& to) {
+    if (::rename(from.c_str(), to.c_str()) == 0) return;
+    if (errno != EEXIST && errno != ENOTEMPTY && errno != EISDIR && errno != ENOTDIR)
+        throw SysError("moving '" + from + "' to '" + to + "'");
+    deletePath(to);
+    if (::rename(from.c_str(), to.c_str()) != 0)
+        throw SysError("moving '" + from + "' to '" + to + "'");
 }
 
-static void checkReferencesValid(LocalStore::Impl& s, std::string_view what,
-                                 const StorePathSet& refs, const std::optional<StorePath>& self) {
+// Step 3 for any number of items, all or nothing (see the top of this file). Items whose path is
+// valid already keep their temporary copy for its destructor to drop, except that an item
+// registered but missing on disk is put back from it. A path may appear more than once; one
+// copy is used. The caller holds gc.lock shared and then adds the temporary roots.
+static void commitAdds(LocalStore::Impl& s, std::vector<PendingAdd>& adds) {
     std::lock_guard lk(s.dbMutex);
-    for (auto& r : refs)
-        if ((!self || r != *self) && !s.pathId(r))
-            throw InvalidPath("cannot add '" + std::string(what) + "': its reference '" +
-                              s.print(r) + "' is not a valid path");
+    SQLiteTxn txn(*s.db);
+    std::map<StorePath, int64_t> ids; // valid paths, then also those registered here
+    std::map<StorePath, PendingAdd*> fresh;
+    std::vector<PendingAdd*> order, restore; // fresh ones in the order given; ones to put back
+    for (auto& a : adds) {
+        const StorePath& p = a.info.path;
+        if (ids.contains(p) || fresh.contains(p)) continue;
+        if (auto id = s.pathId(p)) {
+            ids.emplace(p, *id);
+            if (pathExists(s.realPath(p))) continue;
+            // Registered but deleted behind our back: the same NAR is at hand, so put it back.
+            auto known = s.pathInfo(p, false);
+            if (known->narHash == a.info.narHash && known->narSize == a.info.narSize)
+                restore.push_back(&a);
+            continue;
+        }
+        fresh.emplace(p, &a);
+        order.push_back(&a);
+    }
+    for (auto* a : order)
+        for (auto& r : a->info.references) {
+            if (r == a->info.path || fresh.contains(r) || ids.contains(r)) continue;
+            auto id = s.pathId(r);
+            if (!id)
+                throw InvalidPath("cannot add '" + s.print(a->info.path) + "': its reference '" +
+                                  s.print(r) + "' is not a valid path");
+            ids.emplace(r, *id);
+        }
+    // Rows first: if the database refuses anything, nothing has been moved yet.
+    for (auto* a : order) {
+        auto& info = a->info;
+        std::optional<std::string> deriver, ca;
+        if (info.deriver) deriver = s.print(*info.deriver);
+        if (!info.ca.empty()) ca = info.ca;
+        s.st->insertPath
+            .use(s.print(info.path), info.narHash.to(HashFormat::Nix32, true),
+                 int64_t(info.narSize), int64_t(info.registrationTime), deriver, ca)
+            .exec();
+        ids.emplace(info.path, s.db->lastInsertRowId());
+    }
+    for (auto* a : order) {
+        int64_t id = ids.at(a->info.path);
+        for (auto& r : a->info.references)
+            s.st->insertRef.use(id, ids.at(r)).exec();
+    }
+
+    std::vector<std::string> moved;
+    try {
+        for (auto* a : restore) {
+            std::string final = s.realPath(a->info.path);
+            moveIntoPlace(a->temp.item(), final);
+            a->temp.consumed();
+            if (a->dir) finishTopDir(final);
+        }
+        for (auto* a : order) {
+            std::string final = s.realPath(a->info.path);
+            moveIntoPlace(a->temp.item(), final);
+            a->temp.consumed();
+            moved.push_back(final);
+            if (a->dir) finishTopDir(final);
+        }
+        txn.commit();
+    } catch (...) {
+        // Only while we still hold the write lock: nobody else can be registering these paths,
+        // and an adder waiting for one will move its own copy into place after us.
+        if (s.db->inTransaction())
+            for (auto& m : moved)
+                try {
+                    deletePath(m);
+                } catch (...) {
+                    // An unregistered leftover, replaced by the next adder or removed by gc.
+                }
+        throw;
+    }
+}
+
+// Registers one item from its temporary copy, then makes it a temporary root.
+static void commitOne(LocalStore::Impl& s, ValidPathInfo info, TempItem temp, bool dir) {
+    std::vector<PendingAdd> adds;
+    adds.push_back(PendingAdd{std::move(info), std::move(temp), dir});
+    commitAdds(s, adds);
+    s.addTempRootLocked(adds.front().info.path);
 }
 
 static std::string fixedCa(FileIngestion method, const Hash& h) {
@@ -215,35 +294,103 @@ static std::string fixedCa(FileIngestion method, const Hash& h) {
            h.to(HashFormat::Nix32, true);
 }
 
+// --- Text items.
+
+namespace {
+struct TextView {
+    std::string_view name, contents;
+    const StorePathSet& references;
+};
+} // namespace
+
+// A text item is a single regular file, created directly in canonical form (0444, mtime 1). The
+// fchmod is there because the creation mode is subject to the umask.
+static void writeTextItem(const std::string& path, std::string_view contents) {
+    AutoCloseFD fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
+    if (!fd) throw SysError("creating '" + path + "'");
+    for (size_t done = 0; done < contents.size();) {
+        ssize_t n = ::write(fd.get(), contents.data() + done, contents.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw SysError("writing '" + path + "'");
+        done += size_t(n);
+    }
+    struct timespec times[2] = {{1, 0}, {1, 0}};
+    if (::fchmod(fd.get(), 0444) != 0 || ::futimens(fd.get(), times) != 0)
+        throw SysError("canonicalising '" + path + "'");
+}
+
+static std::vector<StorePath> addTextItems(LocalStore::Impl& s,
+                                           const std::vector<TextView>& items) {
+    // Every name and path first: a bad name anywhere writes nothing.
+    std::vector<StorePath> paths;
+    std::vector<Hash> hashes;
+    paths.reserve(items.size());
+    hashes.reserve(items.size());
+    for (auto& t : items) {
+        checkStorePathName(t.name);
+        hashes.push_back(hashString(HashAlgo::SHA256, t.contents));
+        paths.push_back(s.storeDir->makeTextPath(t.name, hashes.back(), t.references));
+    }
+    if (items.empty()) return paths;
+
+    auto gcLock = s.gcLockShared();
+    // Items valid and present already need no copy, so re-writing a graph creates no file. The
+    // path is known before any copy (unlike addPath's), so this can come first. Whatever is not
+    // on disk needs a copy whether registered or not, which a look-up in the directory tells
+    // more cheaply than a read transaction; the database is asked only about the others, in one
+    // transaction for the batch.
+    std::vector<bool> needed(items.size(), true);
+    std::vector<size_t> present;
+    StorePathSet seen;
+    for (size_t i = 0; i < items.size(); i++) {
+        if (!seen.insert(paths[i]).second)
+            needed[i] = false; // one copy per path
+        else if (pathExists(s.realPath(paths[i])))
+            present.push_back(i);
+    }
+    if (!present.empty()) {
+        std::lock_guard lk(s.dbMutex);
+        std::optional<SQLiteTxn> txn;
+        if (present.size() > 1) txn.emplace(*s.db, SQLiteTxn::Mode::Read);
+        for (auto i : present)
+            needed[i] = !s.pathId(paths[i]);
+        if (txn) txn->commit();
+    }
+
+    std::vector<PendingAdd> adds;
+    time_t now = std::time(nullptr);
+    for (size_t i = 0; i < items.size(); i++) {
+        if (!needed[i]) continue;
+        adds.push_back(PendingAdd{ValidPathInfo(paths[i]), TempItem(s), false});
+        auto& a = adds.back();
+        writeTextItem(a.temp.item(), items[i].contents);
+        HashSink narSink(HashAlgo::SHA256);
+        dumpString(items[i].contents, narSink);
+        a.info.narSize = narSink.bytesHashed();
+        a.info.narHash = narSink.finish();
+        a.info.references = items[i].references;
+        a.info.registrationTime = now;
+        a.info.ca = "text:" + hashes[i].to(HashFormat::Nix32, true);
+    }
+    if (!adds.empty()) commitAdds(s, adds);
+    s.addTempRootsLocked(paths);
+    return paths;
+}
+
 StorePath LocalStore::addText(std::string_view name, std::string_view contents,
                               const StorePathSet& references) {
-    auto& s = *impl;
-    checkStorePathName(name);
-    Hash h = hashString(HashAlgo::SHA256, contents);
-    StorePath path = s.storeDir->makeTextPath(name, h, references);
-    auto gcLock = s.gcLock(LockMode::Shared);
-    checkReferencesValid(s, s.print(path), references, std::nullopt);
-    {
-        std::lock_guard lk(s.dbMutex);
-        if (s.pathId(path) && pathExists(s.realPath(path))) {
-            s.addTempRootLocked(path);
-            return path;
-        }
-    }
-    TempItem tmp(s);
-    writeFile(tmp.item(), contents, 0600);
-    canonicalisePath(tmp.item());
-    ValidPathInfo info(path);
-    HashSink narSink(HashAlgo::SHA256);
-    dumpString(contents, narSink);
-    info.narSize = narSink.bytesHashed();
-    info.narHash = narSink.finish();
-    info.references = references;
-    info.registrationTime = std::time(nullptr);
-    info.ca = "text:" + h.to(HashFormat::Nix32, true);
-    finishAdd(s, tmp.item(), info);
-    return path;
+    return addTextItems(*impl, {TextView{name, contents, references}}).front();
 }
+
+std::vector<StorePath> LocalStore::addTexts(const std::vector<TextItem>& items) {
+    std::vector<TextView> views;
+    views.reserve(items.size());
+    for (auto& t : items)
+        views.push_back(TextView{t.name, t.contents, t.references});
+    return addTextItems(*impl, views);
+}
+
+// --- Files, trees and NARs.
 
 StorePath LocalStore::addPath(const std::string& srcPath, std::string_view name,
                               FileIngestion method, HashAlgo algo, const StorePathSet& candidates) {
@@ -256,13 +403,13 @@ StorePath LocalStore::addPath(const std::string& srcPath, std::string_view name,
         throw StoreError("'" + srcPath + "' is not a regular file; it cannot be added flat");
     bool source = method == FileIngestion::Recursive && algo == HashAlgo::SHA256;
 
-    auto gcLock = s.gcLock(LockMode::Shared);
+    auto gcLock = s.gcLockShared();
     TempItem tmp(s);
     if (method == FileIngestion::Flat)
         copyFileContents(srcPath, tmp.item(), 0600); // flat items are never executable
     else
         copyTree(srcPath, tmp.item());
-    canonicalisePath(tmp.item());
+    bool dir = canonicalisePath(tmp.item());
 
     NarScan scan = hashAndScan(tmp.item(), source ? candidates : StorePathSet{});
     Hash h = source                          ? scan.nar.hash
@@ -276,8 +423,7 @@ StorePath LocalStore::addPath(const std::string& srcPath, std::string_view name,
     if (source) info.references = scan.references;
     info.registrationTime = std::time(nullptr);
     info.ca = fixedCa(method, h);
-    checkReferencesValid(s, s.print(path), info.references, std::nullopt);
-    finishAdd(s, tmp.item(), info);
+    commitOne(s, std::move(info), std::move(tmp), dir);
     return path;
 }
 
@@ -287,10 +433,10 @@ StorePath LocalStore::addNar(std::string_view name, Source& nar,
     checkStorePathName(name);
     bool source = !expected || expected->algo == HashAlgo::SHA256;
 
-    auto gcLock = s.gcLock(LockMode::Shared);
+    auto gcLock = s.gcLockShared();
     TempItem tmp(s);
     restorePath(tmp.item(), nar);
-    canonicalisePath(tmp.item());
+    bool dir = canonicalisePath(tmp.item());
 
     NarScan scan = hashAndScan(tmp.item(), source ? candidates : StorePathSet{});
     Hash h = source ? scan.nar.hash : hashPath(expected->algo, tmp.item()).hash;
@@ -306,18 +452,16 @@ StorePath LocalStore::addNar(std::string_view name, Source& nar,
     if (source) info.references = scan.references;
     info.registrationTime = std::time(nullptr);
     info.ca = fixedCa(FileIngestion::Recursive, h);
-    checkReferencesValid(s, s.print(path), info.references, std::nullopt);
-    finishAdd(s, tmp.item(), info);
+    commitOne(s, std::move(info), std::move(tmp), dir);
     return path;
 }
 
 void LocalStore::importNar(const ValidPathInfo& given, Source& nar) {
     auto& s = *impl;
-    auto gcLock = s.gcLock(LockMode::Shared);
-    checkReferencesValid(s, s.print(given.path), given.references, given.path);
+    auto gcLock = s.gcLockShared();
     TempItem tmp(s);
     restorePath(tmp.item(), nar);
-    canonicalisePath(tmp.item());
+    bool dir = canonicalisePath(tmp.item());
     NarHash got = hashPath(given.narHash.algo, tmp.item());
     if (got.hash != given.narHash || got.size != given.narSize)
         throw StoreError(
@@ -332,15 +476,20 @@ void LocalStore::importNar(const ValidPathInfo& given, Source& nar) {
         info.narHash = sha.hash;
     }
     if (!info.registrationTime) info.registrationTime = std::time(nullptr);
-    finishAdd(s, tmp.item(), info);
+    commitOne(s, std::move(info), std::move(tmp), dir);
 }
 
+// Input-addressed, yet no per-path lock either: registration is the same check-rename-commit
+// under the write lock, and the first registration wins (a later one finds the path valid and
+// discards its build, as documented). Building an output only once is the scheduler's business:
+// it holds the output's PathLock for the whole build, so taking it here too would deadlock
+// against the caller (flock excludes another description even in the same process).
 ValidPathInfo LocalStore::registerOutput(const std::string& builtPath, const StorePath& target,
                                          const StorePathSet& candidates,
                                          const std::optional<StorePath>& deriver) {
     auto& s = *impl;
     struct stat st = lstatPath(builtPath);
-    auto gcLock = s.gcLock(LockMode::Shared);
+    auto gcLock = s.gcLockShared();
     TempItem tmp(s);
     // The top directory needs u+w for rename() (its ".." changes).
     if (S_ISDIR(st.st_mode) && (st.st_mode & S_IWUSR) == 0)
@@ -350,7 +499,7 @@ ValidPathInfo LocalStore::registerOutput(const std::string& builtPath, const Sto
         copyTree(builtPath, tmp.item());
         deletePath(builtPath);
     }
-    canonicalisePath(tmp.item());
+    bool dir = canonicalisePath(tmp.item());
     StorePathSet cands = candidates;
     cands.insert(target);
     NarScan scan = hashAndScan(tmp.item(), cands);
@@ -360,8 +509,7 @@ ValidPathInfo LocalStore::registerOutput(const std::string& builtPath, const Sto
     info.references = scan.references;
     info.deriver = deriver;
     info.registrationTime = std::time(nullptr);
-    checkReferencesValid(s, s.print(target), info.references, target);
-    finishAdd(s, tmp.item(), info);
+    commitOne(s, std::move(info), std::move(tmp), dir);
     return queryPathInfo(target);
 }
 

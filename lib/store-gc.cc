@@ -94,7 +94,7 @@ std::string LocalStore::addRoot(const StorePath& p, const std::string& rootNameO
     if (rootNameOrLink.empty() || rootNameOrLink == "." || rootNameOrLink == "..")
         throw UsageError("invalid GC root name '" + rootNameOrLink + "'");
     // Shared gc lock: gc cannot run between the validity check and the root appearing.
-    auto lock = s.gcLock(LockMode::Shared);
+    auto lock = s.gcLockShared();
     if (!isValid(p)) throw InvalidPath("path '" + s.print(p) + "' is not valid");
     if (rootNameOrLink.find('/') == std::string::npos) {
         std::string link = s.gcRootsDir + "/" + rootNameOrLink;
@@ -247,7 +247,7 @@ static void invalidateAndDelete(LocalStore::Impl& s, const StoreGraph& g,
 
 GcResult LocalStore::collectGarbage(const GcOptions& opts) {
     auto& s = *impl;
-    auto lock = s.gcLock(LockMode::Exclusive);
+    auto lock = s.gcLockExclusive();
     StoreGraph g;
     {
         std::lock_guard lk(s.dbMutex);
@@ -328,7 +328,12 @@ GcResult LocalStore::collectGarbage(const GcOptions& opts) {
 
 VerifyResult LocalStore::verify(bool repair) {
     auto& s = *impl;
-    auto lock = s.gcLock(repair ? LockMode::Exclusive : LockMode::Shared);
+    std::optional<FileLock> exclusive;
+    std::optional<SharedFileLock::Guard> shared;
+    if (repair)
+        exclusive.emplace(s.gcLockExclusive());
+    else
+        shared.emplace(s.gcLockShared());
     struct Row {
         int64_t id;
         StorePath path;

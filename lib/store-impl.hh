@@ -61,7 +61,16 @@ struct LocalStore::Impl {
     std::string realPath(const StorePath& p) const { return realStoreDir + "/" + p.to_string(); }
     bool inStore(std::string_view path) const;
 
-    FileLock gcLock(LockMode mode) { return FileLock(gcLockPath, mode); }
+    // gc.lock: shared while adding or reading items, exclusive while collecting or repairing.
+    // The shared side goes through a descriptor kept open for the instance's life (opened by the
+    // constructor), locked only while in use: holding it for the instance's life would keep every
+    // other process's gc waiting.
+    std::unique_ptr<SharedFileLock> gcShared;
+    SharedFileLock::Guard gcLockShared() { return gcShared->acquire(); }
+    // Its own description, so it conflicts with this instance's shared holders too.
+    FileLock gcLockExclusive() { return FileLock(gcLockPath, LockMode::Exclusive); }
+    // A per-path lock, for whoever builds an output (so that it is built once). Adding does not
+    // take it: registration is serialised by the database's write lock (see store-add.cc).
     PathLock lockPath(const StorePath& p) {
         return PathLock(locksDir + "/" + p.to_string() + ".lock");
     }
@@ -70,13 +79,13 @@ struct LocalStore::Impl {
     std::optional<int64_t> pathId(const StorePath& p);
     std::optional<ValidPathInfo> pathInfo(const StorePath& p, bool withReferrers);
     StorePathSet refsOf(int64_t id);
-    // Registers info in one transaction. Each reference must be valid or info.path itself.
-    void registerPath(const ValidPathInfo& info);
     // Removes the row and its outgoing references; fails if a valid path still refers to it.
     void invalidate(int64_t id);
 
-    // Appends to this instance's temporary roots; the caller holds gc.lock (shared or more).
-    void addTempRootLocked(const StorePath& p);
+    // Appends to this instance's temporary roots (one write for all); the caller holds gc.lock
+    // (shared or more).
+    void addTempRootsLocked(const std::vector<StorePath>& ps);
+    void addTempRootLocked(const StorePath& p) { addTempRootsLocked({p}); }
     // Throws the "registered but missing on disk" error when the item is absent.
     void checkPresent(const StorePath& p) const;
     // Paths, ids and the reference graph; the caller holds dbMutex.
@@ -119,11 +128,12 @@ struct LocalStore::Impl::Stmts {
 };
 
 // Canonicalises a freshly created item: regular files 0444/0555, directories 0555 (the top one
-// keeps u+w so it can still be renamed into place; see finishTop), mtime 1, hard links broken,
-// anything but files, directories and symlinks refused.
-void canonicalisePath(const std::string& path);
-// After the rename: the top directory loses u+w, and its mtime (touched by rename) is reset.
-void finishTop(const std::string& path);
+// keeps u+w so it can still be renamed into place; see finishTopDir), mtime 1, hard links broken,
+// anything but files, directories and symlinks refused. Returns whether the top is a directory.
+bool canonicalisePath(const std::string& path);
+// After renaming a directory into place: it loses u+w, and its mtime (touched by rename, which
+// rewrites its ".." entry) is reset. A file's or symlink's mtime is not touched by rename.
+void finishTopDir(const std::string& path);
 // Sum of st_blocks*512 over a tree, as du would count it.
 uint64_t diskUsage(const std::string& path);
 

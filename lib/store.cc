@@ -118,6 +118,7 @@ LocalStore::LocalStore(const StoreConfig& config) : impl(std::make_unique<Impl>(
     s.dbFile = s.varDir + "/db/db.sqlite";
     for (auto& d : {s.varDir + "/db", s.gcRootsDir, s.tempRootsDir, s.locksDir})
         createDirs(d);
+    s.gcShared = std::make_unique<SharedFileLock>(s.gcLockPath);
 
     s.db = std::make_unique<SQLite>(s.dbFile);
     auto& db = *s.db;
@@ -237,31 +238,6 @@ std::optional<ValidPathInfo> LocalStore::Impl::pathInfo(const StorePath& p, bool
     return info;
 }
 
-void LocalStore::Impl::registerPath(const ValidPathInfo& info) {
-    SQLiteTxn txn(*db);
-    std::vector<int64_t> refIds;
-    for (auto& r : info.references) {
-        if (r == info.path) continue;
-        auto id = pathId(r);
-        if (!id)
-            throw InvalidPath("cannot register '" + print(info.path) + "': its reference '" +
-                              print(r) + "' is not a valid path");
-        refIds.push_back(*id);
-    }
-    std::optional<std::string> deriver, ca;
-    if (info.deriver) deriver = print(*info.deriver);
-    if (!info.ca.empty()) ca = info.ca;
-    st->insertPath
-        .use(print(info.path), info.narHash.to(HashFormat::Nix32, true), int64_t(info.narSize),
-             int64_t(info.registrationTime), deriver, ca)
-        .exec();
-    int64_t id = db->lastInsertRowId();
-    if (info.references.contains(info.path)) refIds.push_back(id);
-    for (auto r : refIds)
-        st->insertRef.use(id, r).exec();
-    txn.commit();
-}
-
 void LocalStore::Impl::invalidate(int64_t id) {
     SQLiteTxn txn(*db);
     st->deleteRefs.use(id).exec();
@@ -298,9 +274,13 @@ std::string LocalStore::Impl::newTempPath() {
 
 // --- Temporary roots.
 
-void LocalStore::Impl::addTempRootLocked(const StorePath& p) {
+void LocalStore::Impl::addTempRootsLocked(const std::vector<StorePath>& ps) {
     std::lock_guard lk(tempRootsMutex);
-    if (tempRoots.contains(p)) return;
+    StorePathSet fresh;
+    std::string lines;
+    for (auto& p : ps)
+        if (!tempRoots.contains(p) && fresh.insert(p).second) lines += print(p) + "\n";
+    if (lines.empty()) return;
     static std::atomic<unsigned> counter{0};
     while (!tempRootsFd) {
         tempRootsPath =
@@ -317,14 +297,13 @@ void LocalStore::Impl::addTempRootLocked(const StorePath& p) {
         if (::ftruncate(fd.get(), 0) != 0) throw SysError("truncating '" + tempRootsPath + "'");
         tempRootsFd = std::move(fd);
     }
-    std::string line = print(p) + "\n";
-    if (::write(tempRootsFd.get(), line.data(), line.size()) != ssize_t(line.size()))
+    if (::write(tempRootsFd.get(), lines.data(), lines.size()) != ssize_t(lines.size()))
         throw SysError("writing temporary roots file '" + tempRootsPath + "'");
-    tempRoots.insert(p);
+    tempRoots.merge(fresh);
 }
 
 void LocalStore::addTempRoot(const StorePath& p) {
-    auto gcLock = impl->gcLock(LockMode::Shared);
+    auto gcLock = impl->gcLockShared();
     impl->addTempRootLocked(p);
 }
 
@@ -414,14 +393,14 @@ std::map<std::string, StorePath> LocalStore::queryDerivationOutputs(const StoreP
 
 void LocalStore::dump(const StorePath& p, Sink& sink) {
     // Shared gc lock: the item cannot be collected while it is being read.
-    auto gcLock = impl->gcLock(LockMode::Shared);
+    auto gcLock = impl->gcLockShared();
     if (!isValid(p)) throw InvalidPath("path '" + printStorePath(p) + "' is not valid");
     impl->checkPresent(p);
     dumpPath(impl->realPath(p), sink);
 }
 
 std::string LocalStore::readText(const StorePath& p) {
-    auto gcLock = impl->gcLock(LockMode::Shared);
+    auto gcLock = impl->gcLockShared();
     if (!isValid(p)) throw InvalidPath("path '" + printStorePath(p) + "' is not valid");
     impl->checkPresent(p);
     auto real = impl->realPath(p);

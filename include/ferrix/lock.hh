@@ -4,6 +4,7 @@
 
 #include "ferrix/file.hh"
 
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -25,6 +26,40 @@ public:
 
 private:
     FileLock() = default;
+    AutoCloseFD fd;
+};
+
+// A shared lock on a long-lived file through one descriptor kept open for the owner's life, so
+// taking it costs one flock instead of open + flock + close. The threads of the owner share that
+// descriptor, and flock state belongs to the open file description, not to a thread: holders are
+// therefore counted here, the first one taking the flock and the last one releasing it (a single
+// LOCK_UN would otherwise release every thread's hold). An exclusive locker (gc) must use its own
+// description, e.g. a FileLock; it waits until the count drops to zero.
+class SharedFileLock {
+public:
+    explicit SharedFileLock(const std::string& path);
+    SharedFileLock(const SharedFileLock&) = delete;
+    SharedFileLock& operator=(const SharedFileLock&) = delete;
+
+    class Guard {
+    public:
+        explicit Guard(SharedFileLock& l) : lock(&l) {}
+        Guard(Guard&& o) noexcept : lock(o.lock) { o.lock = nullptr; }
+        Guard& operator=(Guard&&) = delete;
+        ~Guard() {
+            if (lock) lock->release();
+        }
+
+    private:
+        SharedFileLock* lock;
+    };
+    // Blocks until acquired.
+    Guard acquire();
+
+private:
+    void release() noexcept;
+    std::mutex mutex;
+    unsigned holders = 0;
     AutoCloseFD fd;
 };
 

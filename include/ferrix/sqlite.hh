@@ -32,6 +32,9 @@ public:
 
     void exec(const std::string& sql);
     int64_t lastInsertRowId();
+    // False in autocommit mode: no transaction is open, or SQLite ended one by itself (a failed
+    // COMMIT rolls back on most errors).
+    bool inTransaction();
     sqlite3* get() { return db; }
     const std::string& path() const { return path_; }
     // Throws SQLiteError with the connection's current error message.
@@ -86,14 +89,19 @@ private:
     [[noreturn]] void fail(int rc);
 };
 
-// BEGIN IMMEDIATE takes the write lock up front: a transaction that reads then writes can
-// never fail half way with SQLITE_BUSY. Rolls back in the destructor unless committed.
+// Write: BEGIN IMMEDIATE takes the write lock up front, so a transaction that reads then writes
+// can never fail half way with SQLITE_BUSY, and it serialises writers across connections and
+// processes. Read: a plain BEGIN, so several look-ups share one snapshot and one acquisition of
+// SQLite's read locks. Rolls back in the destructor unless committed.
 class SQLiteTxn {
 public:
-    explicit SQLiteTxn(SQLite& db);
+    enum class Mode { Read, Write };
+    explicit SQLiteTxn(SQLite& db, Mode mode = Mode::Write);
     ~SQLiteTxn();
     SQLiteTxn(const SQLiteTxn&) = delete;
     SQLiteTxn& operator=(const SQLiteTxn&) = delete;
+    // On failure the transaction stays open (and is rolled back by the destructor) only if
+    // SQLite left it open; see SQLite::inTransaction.
     void commit();
 
 private:

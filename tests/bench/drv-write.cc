@@ -2,7 +2,8 @@
 // Derivation, computes its outputs (fillInputAddressedOutputs with memoised DrvHashes) and writes
 // the .drv with LocalStore::addText, against `nix-instantiate --store T expr.nix` on a Nix
 // expression with the same structure. The expression is written so that Nix produces the very
-// same .drv files (same store paths), which the bench checks.
+// same .drv files (same store paths), which the bench checks. A second ferrix mode writes the
+// whole graph with one LocalStore::addTexts call, as (ferrix derivations) is to.
 #include "bench.hh"
 #include "ferrix/derivation.hh"
 #include "ferrix/store.hh"
@@ -91,14 +92,17 @@ struct Written {
 
 // Everything the anchor does after parsing: build each derivation, compute its outputs and write
 // it with addText. Without a store only the .drv paths are computed, which is what
-// `nix-instantiate --readonly-mode` does.
-Written buildGraph(const StoreDir& sd, LocalStore* store, const std::vector<Node>& g) {
+// `nix-instantiate --readonly-mode` does. With `batch`, the paths are computed as they go and
+// the whole graph is written at the end with one addTexts.
+Written buildGraph(const StoreDir& sd, LocalStore* store, const std::vector<Node>& g,
+                   bool batch = false) {
     DrvHashes hashes([](const std::string& p) -> Derivation {
         throw InvalidPath("derivation '" + p + "' was not written by this run");
     });
     Written w;
     w.drvPaths.reserve(g.size());
     w.drvs.reserve(g.size());
+    std::vector<TextItem> items;
     for (int i = 0; i < int(g.size()); i++) {
         auto& n = g[size_t(i)];
         Derivation d;
@@ -123,13 +127,26 @@ Written buildGraph(const StoreDir& sd, LocalStore* store, const std::vector<Node
                  {"flags", nodeFlags(i)},
                  {"deps", deps}};
         fillInputAddressedOutputs(d, sd, hashes);
-        if (store)
+        if (store && batch) {
+            TextItem t{d.name + ".drv", unparse(d, false), derivationReferences(sd, d)};
+            w.drvPaths.push_back(sd.print(
+                sd.makeTextPath(t.name, hashString(HashAlgo::SHA256, t.contents), t.references)));
+            items.push_back(std::move(t));
+        } else if (store) {
             w.drvPaths.push_back(store->printStorePath(
                 store->addText(d.name + ".drv", unparse(d, false), derivationReferences(sd, d))));
-        else
+        } else {
             w.drvPaths.push_back(drvPathOf(sd, d));
+        }
         hashes.add(w.drvPaths.back(), d);
         w.drvs.push_back(std::move(d));
+    }
+    if (store && batch) {
+        auto paths = store->addTexts(items);
+        for (size_t i = 0; i < paths.size(); i++)
+            if (store->printStorePath(paths[i]) != w.drvPaths[i])
+                throw Error("addTexts wrote " + store->printStorePath(paths[i]) + ", expected " +
+                            w.drvPaths[i]);
     }
     return w;
 }
@@ -141,12 +158,12 @@ StoreConfig nixLikeStore(const std::string& root) {
     return c;
 }
 
-Written ferrixRun(const std::vector<Node>& g, double& seconds) {
+Written ferrixRun(const std::vector<Node>& g, double& seconds, bool batch = false) {
     auto& root = keptTempDir("ferrix-bench-drv-");
     Written w;
     seconds = timeIt([&] {
         LocalStore store(nixLikeStore(root.path()));
-        w = buildGraph(store.storeDir(), &store, g);
+        w = buildGraph(store.storeDir(), &store, g, batch);
     });
     return w;
 }
@@ -184,6 +201,8 @@ void headline(const std::string& fs) {
     // Untimed first round: warms up, and checks that both sides wrote the same .drv files.
     double t;
     written = ferrixRun(graph, t);
+    if (ferrixRun(graph, t, true).drvPaths != written.drvPaths)
+        warning(bn, "addTexts and addText wrote different .drv paths");
     std::vector<std::string> theirs;
     nixRun(theirs);
     if (theirs != written.drvPaths) {
@@ -205,11 +224,13 @@ void headline(const std::string& fs) {
             .seconds;
     };
 
-    std::vector<double> tFerrix, tNix, tFerrixRo, tNixRo;
+    std::vector<double> tFerrix, tNix, tFerrixRo, tNixRo, tBatch;
     for (int i = 0; i < runs; i++) {
         std::vector<std::string> ignored;
         ferrixRun(graph, t);
         tFerrix.push_back(t);
+        ferrixRun(graph, t, true);
+        tBatch.push_back(t);
         tNix.push_back(nixRun(ignored));
         tFerrixRo.push_back(timeIt([&] { buildGraph(nixStoreDir, nullptr, graph); }));
         tNixRo.push_back(nixReadOnly());
@@ -229,6 +250,12 @@ void headline(const std::string& fs) {
     goal(bn, n / f >= goalVsNix,
          strf("nix-instantiate/ferrix %.1fx, ferrix at %.2f of nix's time (goal <= 0.50)", n / f,
               f / n));
+    // The goal is judged on addText, one transaction per .drv like Nix; the batch is reported.
+    double b = median(tBatch);
+    std::printf("the whole graph with one addTexts: median %.1f ms (best %.1f), %.0f us/drv\n",
+                b * 1e3, best(tBatch) * 1e3, b * 1e6 / nDrvs);
+    ratio(bn, strf("batched (addTexts) ferrix at %.2f of nix-instantiate's time, %.1fx faster",
+                   b / n, n / b));
 }
 
 // --- Break-down of one derivation (the last, with its inputs' hashes already known): computing
@@ -272,9 +299,30 @@ void BM_AddTextDrv(benchmark::State& state) {
             store.addText("micro.drv", text + std::to_string(counter++), refs));
 }
 
+// The whole graph into a fresh store with one addTexts (items/s: derivations per second).
+void BM_AddTextsGraph(benchmark::State& state) {
+    std::vector<TextItem> items;
+    StoreDir sd("/nix/store");
+    for (auto& d : written.drvs)
+        items.push_back({d.name + ".drv", unparse(d, false), derivationReferences(sd, d)});
+    for (auto _ : state) {
+        state.PauseTiming();
+        auto root = std::make_unique<TempDir>("ferrix-bench-micro-");
+        auto store = std::make_unique<LocalStore>(nixLikeStore(root->path()));
+        state.ResumeTiming();
+        benchmark::DoNotOptimize(store->addTexts(items));
+        state.PauseTiming();
+        store.reset();
+        root.reset();
+        state.ResumeTiming();
+    }
+    state.SetItemsProcessed(int64_t(state.iterations() * items.size()));
+}
+
 BENCHMARK(BM_FillOutputs)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Unparse)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_AddTextDrv)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_AddTextsGraph)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 } // namespace
 

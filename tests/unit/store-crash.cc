@@ -1,14 +1,18 @@
-// Crash safety: a child process adds items (text, flat files, trees, build outputs, roots, the
-// odd gc) in a loop and is SIGKILLed at a random moment. Whatever phase the kill lands in, the
-// store must afterwards verify clean (every registered item whole), and one gc must leave no
-// temporary directory and no unregistered item behind.
+// Crash safety: a child process adds items (text, flat files, trees, build outputs, batches of
+// text items, roots, the odd gc) in a loop and is SIGKILLed at a random moment. Whatever phase
+// the kill lands in, the store must afterwards verify clean (every registered item whole, no
+// half-registered batch), and one gc must leave no temporary directory and no unregistered item
+// behind.
 #include "ferrix/store.hh"
 #include "store-test-util.hh"
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <gtest/gtest.h>
+#include <new>
 #include <random>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -18,10 +22,15 @@ using namespace ferrix::test;
 
 namespace {
 
+// Shared with the child (an anonymous shared mapping), so the parent can tell where a kill landed.
+struct ChildState {
+    std::atomic<int> inBatch{0};
+};
+
 // Runs in the child until killed. `round` makes every run's items new, so adds do real work
-// instead of finding the item already valid.
+// instead of finding the item already valid. Every fourth round adds batches only.
 [[noreturn]] void addForever(const std::string& root, const std::string& work, int round,
-                             int readyFd) {
+                             int readyFd, ChildState& state) {
     try {
         LocalStore store(configAt(root));
         // The parent's clock starts when we say so: right away (the kill may land in the first
@@ -50,7 +59,7 @@ namespace {
             size_t size = (rng() % 4 == 0) ? rng() % (512 * 1024) : rng() % 4096;
             auto [refText, refs] = refsText();
             StorePathSet candidates(made.begin(), made.end());
-            switch (i % 5) {
+            switch (round % 4 == 3 ? 5 : i % 6) {
             case 0:
                 made.push_back(store.addText("text-" + tag, refText + tag, refs));
                 break;
@@ -83,6 +92,34 @@ namespace {
             case 4:
                 store.addRoot(made[rng() % made.size()], "root-" + tag);
                 break;
+            case 5: {
+                // Each item refers to the one before it and to a few earlier items.
+                std::vector<TextItem> batch;
+                int n = 2 + int(rng() % 40);
+                for (int k = 0; k < n; k++) {
+                    auto [text, r] = refsText();
+                    if (!batch.empty()) {
+                        auto& b = batch.back();
+                        StorePath prev = store.storeDir().makeTextPath(
+                            b.name, hashString(HashAlgo::SHA256, b.contents), b.references);
+                        text += store.printStorePath(prev);
+                        r.insert(prev);
+                    }
+                    batch.push_back({"batch-" + tag + "-" + std::to_string(k), text + tag, r});
+                }
+                // For the parent: which paths must be valid all together or not at all.
+                std::string list;
+                for (auto& b : batch)
+                    list += store.printStorePath(store.storeDir().makeTextPath(
+                                b.name, hashString(HashAlgo::SHA256, b.contents), b.references)) +
+                            "\n";
+                writeFile(work + "/batch-" + tag, list);
+                state.inBatch = 1;
+                auto paths = store.addTexts(batch);
+                state.inBatch = 0;
+                made.insert(made.end(), paths.begin(), paths.end());
+                break;
+            }
             }
             if (i % 17 == 16) store.collectGarbage();
             if (i + 1 >= readyAfter) ready();
@@ -103,17 +140,22 @@ TEST(StoreCrash, SigkillAtRandomPointsLeavesAConsistentStore) {
     const int rounds = 30;
     // Where the kills landed, judged by what they left: a half-built temporary item, an
     // unregistered item at its final path (killed between rename and commit), or neither.
-    size_t maxValid = 0, midCopy = 0, beforeCommit = 0;
+    size_t maxValid = 0, midCopy = 0, beforeCommit = 0, inBatch = 0;
+    void* shared = ::mmap(nullptr, sizeof(ChildState), PROT_READ | PROT_WRITE,
+                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(shared, MAP_FAILED);
+    auto* state = new (shared) ChildState;
     for (int round = 0; round < rounds; round++) {
         std::string work = scratch.path + "/work-" + std::to_string(round);
         createDirs(work);
         int fds[2];
         ASSERT_EQ(::pipe(fds), 0);
+        state->inBatch = 0;
         pid_t pid = ::fork();
         ASSERT_GE(pid, 0);
         if (pid == 0) {
             ::close(fds[0]);
-            addForever(root, work, round, fds[1]);
+            addForever(root, work, round, fds[1], *state);
         }
         ::close(fds[1]);
         char c;
@@ -127,9 +169,24 @@ TEST(StoreCrash, SigkillAtRandomPointsLeavesAConsistentStore) {
         int status = 0;
         ASSERT_EQ(::waitpid(pid, &status, 0), pid);
         ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with status " << status;
+        inBatch += state->inBatch.load();
 
         LocalStore store(configAt(root));
         if (!tempEntries(store).empty()) midCopy++;
+        // Every batch of this round (its items are this child's temporary roots, so its own gc
+        // kept them) is registered whole or not at all.
+        for (auto& name : listNames(work)) {
+            if (!name.starts_with("batch-")) continue;
+            std::string list = readFile(work + "/" + name);
+            size_t n = 0, valid = 0;
+            for (size_t pos = 0, nl; (nl = list.find('\n', pos)) != std::string::npos;
+                 pos = nl + 1) {
+                n++;
+                valid += store.isValid(store.parseStorePath(list.substr(pos, nl - pos)));
+            }
+            EXPECT_TRUE(valid == 0 || valid == n)
+                << "round " << round << ": " << valid << " of " << n << " items of " << name;
+        }
         auto v = store.verify();
         maxValid = std::max(maxValid, v.checked);
         EXPECT_TRUE(v.ok()) << "round " << round << ": " << v.missing.size() << " missing, "
@@ -154,7 +211,10 @@ TEST(StoreCrash, SigkillAtRandomPointsLeavesAConsistentStore) {
     }
     // Some runs got past twenty adds (rooted ones survive the child's gc).
     EXPECT_GE(maxValid, 4u);
-    std::printf("%d kills: %zu left a temporary item, %zu an unregistered item; up to %zu "
-                "valid paths\n",
-                rounds, midCopy, beforeCommit, maxValid);
+    // The batch-only rounds spend nearly all their time inside addTexts.
+    EXPECT_GE(inBatch, 1u);
+    std::printf("%d kills: %zu inside a batch, %zu left a temporary item, %zu an unregistered "
+                "item; up to %zu valid paths\n",
+                rounds, inBatch, midCopy, beforeCommit, maxValid);
+    ::munmap(shared, sizeof(ChildState));
 }

@@ -8,7 +8,9 @@
 #include <chrono>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/fs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -375,6 +377,145 @@ TEST_F(StoreTest, RegisterOutputMovesBuildIntoPlace) {
     EXPECT_EQ(store->queryDerivationOutputs(drv).at("out"), target);
 }
 
+// --- Batches of text items.
+
+namespace {
+
+StorePath textPath(LocalStore& store, const TextItem& t) {
+    return store.storeDir().makeTextPath(t.name, hashString(HashAlgo::SHA256, t.contents),
+                                         t.references);
+}
+
+} // namespace
+
+TEST_F(StoreTest, AddTextsWithReferencesWithinTheBatch) {
+    auto store = open("/nix/store");
+    auto base = store->addText("base", "b", {});
+    StorePath foo = textPath(*store, {"foo", "bar", {}});
+    std::string bazText = store->printStorePath(foo);
+    std::string quxText = bazText + " " + store->printStorePath(base);
+    // A referrer may come before its reference: the batch is registered as a whole.
+    std::vector<TextItem> items{
+        {"baz", bazText, {foo}}, {"foo", "bar", {}}, {"qux", quxText, {foo, base}}};
+    auto paths = store->addTexts(items);
+    ASSERT_EQ(paths.size(), 3u);
+    EXPECT_EQ(store->printStorePath(paths[0]), "/nix/store/5xd714cbfnkz02h2vbsj4fm03x3f15nf-baz");
+    EXPECT_EQ(store->printStorePath(paths[1]), "/nix/store/vxjiwkjkn7x4079qvh1jkl5pn05j2aw0-foo");
+    EXPECT_EQ(paths[2], textPath(*store, items[2]));
+    EXPECT_EQ(store->queryReferences(paths[0]), StorePathSet{foo});
+    EXPECT_EQ(store->queryReferences(paths[2]), (StorePathSet{foo, base}));
+    EXPECT_EQ(store->queryReferrers(foo), (StorePathSet{paths[0], paths[2]}));
+    EXPECT_EQ(store->readText(paths[2]), quxText);
+    for (auto& p : paths) {
+        auto st = statOf(store->realPath(p));
+        EXPECT_EQ(st.st_mode & 07777, 0444u);
+        EXPECT_EQ(st.st_mtime, 1);
+        auto info = store->queryPathInfo(p);
+        auto nar = hashPath(HashAlgo::SHA256, store->realPath(p));
+        EXPECT_EQ(info.narHash, nar.hash);
+        EXPECT_EQ(info.narSize, nar.size);
+        EXPECT_EQ(info.ca.substr(0, 12), "text:sha256:");
+    }
+    // The same as adding them one at a time, referenced items first.
+    EXPECT_EQ(store->addText("qux", quxText, {foo, base}), paths[2]);
+    EXPECT_EQ(countRows(*store, "ValidPaths"), 4);
+    EXPECT_EQ(countRows(*store, "Refs"), 3);
+    EXPECT_TRUE(store->verify().ok());
+    EXPECT_TRUE(tempEntries(*store).empty());
+    EXPECT_TRUE(listNames(root + "/var/ferrix/locks").empty()); // adds create no lock files
+}
+
+TEST_F(StoreTest, AddTextsIsIdempotent) {
+    auto store = open();
+    EXPECT_TRUE(store->addTexts({}).empty());
+    std::vector<TextItem> items{{"a", "alpha", {}}, {"b", "beta", {}}, {"a", "alpha", {}}};
+    auto first = store->addTexts(items);
+    ASSERT_EQ(first.size(), 3u);
+    EXPECT_EQ(first[0], first[2]); // a duplicate within the batch is registered once
+    EXPECT_EQ(countRows(*store, "ValidPaths"), 2);
+    auto t = store->queryPathInfo(first[0]).registrationTime;
+
+    // Re-run, in another instance, with a new item that refers to an old one.
+    auto other = open();
+    items.push_back({"c", other->printStorePath(first[1]), {first[1]}});
+    auto again = other->addTexts(items);
+    ASSERT_EQ(again.size(), 4u);
+    EXPECT_TRUE(std::equal(first.begin(), first.end(), again.begin()));
+    EXPECT_EQ(other->queryReferences(again[3]), StorePathSet{first[1]});
+    EXPECT_EQ(other->queryPathInfo(first[0]).registrationTime, t);
+    EXPECT_EQ(countRows(*store, "ValidPaths"), 3);
+    EXPECT_TRUE(tempEntries(*store).empty());
+
+    // An item registered but deleted behind our back is put back.
+    deletePath(store->realPath(first[1]));
+    EXPECT_EQ(store->addTexts(items), again);
+    EXPECT_EQ(store->readText(first[1]), "beta");
+    EXPECT_TRUE(store->verify().ok());
+    EXPECT_EQ(countRows(*store, "ValidPaths"), 3);
+}
+
+TEST_F(StoreTest, AddTextsBadNameWritesNothing) {
+    auto store = open();
+    std::vector<TextItem> items{{"good", "1", {}}, {"bad name", "2", {}}, {"fine", "3", {}}};
+    EXPECT_THROW(store->addTexts(items), BadStorePath);
+    EXPECT_EQ(countRows(*store, "ValidPaths"), 0);
+    EXPECT_TRUE(storeEntries(*store).empty());
+    EXPECT_TRUE(tempEntries(*store).empty());
+}
+
+TEST_F(StoreTest, AddTextsReferenceToInvalidPathWritesNothing) {
+    auto store = open();
+    auto valid = store->addText("valid", "v", {});
+    StorePath nowhere("0123456789abcdfghijklmnpqrsvwxyz-nowhere");
+    TextItem a{"a", "alpha", {valid}};
+    StorePath pa = textPath(*store, a);
+    std::vector<TextItem> items{a,
+                                {"b", store->printStorePath(pa), {pa}},
+                                {"c", store->printStorePath(nowhere), {nowhere, pa}}};
+    EXPECT_THROW(store->addTexts(items), InvalidPath);
+    // Also when the culprit comes first.
+    std::swap(items[0], items[2]);
+    EXPECT_THROW(store->addTexts(items), InvalidPath);
+    EXPECT_EQ(store->queryAllValidPaths(), StorePathSet{valid});
+    EXPECT_EQ(storeEntries(*store).size(), 1u);
+    EXPECT_TRUE(tempEntries(*store).empty());
+    EXPECT_EQ(countRows(*store, "Refs"), 0);
+}
+
+namespace {
+
+// Sets or clears the immutable attribute, which even root cannot unlink through; false where
+// the file system or the privileges do not allow it.
+bool setImmutable(const std::string& path, bool on) {
+    AutoCloseFD fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    int flags = 0;
+    if (!fd || ::ioctl(fd.get(), FS_IOC_GETFLAGS, &flags) != 0) return false;
+    flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
+    return ::ioctl(fd.get(), FS_IOC_SETFLAGS, &flags) == 0;
+}
+
+} // namespace
+
+// The second item's final path holds a leftover that cannot be removed, so the batch fails after
+// the first item was renamed into place: that one must be removed again, nothing registered.
+TEST_F(StoreTest, AddTextsFailingAfterARenameUndoesIt) {
+    auto store = open();
+    std::vector<TextItem> items{{"first", "1", {}}, {"second", "2", {}}};
+    std::string stuck = store->realPath(textPath(*store, items[1]));
+    createDirs(stuck);
+    writeFile(stuck + "/file", "leftover");
+    if (!setImmutable(stuck + "/file", true)) GTEST_SKIP() << "cannot make a file immutable here";
+    EXPECT_THROW(store->addTexts(items), SysError);
+    setImmutable(stuck + "/file", false);
+    EXPECT_EQ(countRows(*store, "ValidPaths"), 0);
+    EXPECT_FALSE(pathExists(store->realPath(textPath(*store, items[0]))));
+    EXPECT_TRUE(tempEntries(*store).empty());
+    // The leftover no longer resists: the same batch now replaces it.
+    auto paths = store->addTexts(items);
+    EXPECT_EQ(store->readText(paths[1]), "2");
+    EXPECT_TRUE(store->verify().ok());
+}
+
 // --- Concurrency.
 
 TEST_F(StoreTest, TwoThreadsAddTheSameItem) {
@@ -425,6 +566,12 @@ TEST_F(StoreTest, TwoProcessesAddTheSameItem) {
                 auto store = open();
                 store->addPath(d, "same");
                 store->addText("same-text", "hello", {});
+                // Overlapping batches: items shared by all, and one of each child's own.
+                std::vector<TextItem> batch;
+                for (int k = 0; k < 20; k++)
+                    batch.push_back({"shared-" + std::to_string(k), "s" + std::to_string(k), {}});
+                batch.push_back({"own-" + std::to_string(i), "mine", {}});
+                store->addTexts(batch);
             } catch (...) {
                 rc = 1;
             }
@@ -438,9 +585,51 @@ TEST_F(StoreTest, TwoProcessesAddTheSameItem) {
         EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
     auto store = open();
-    EXPECT_EQ(countRows(*store, "ValidPaths"), 2);
+    EXPECT_EQ(countRows(*store, "ValidPaths"), 2 + 20 + 4);
     EXPECT_TRUE(store->verify().ok());
     EXPECT_TRUE(tempEntries(*store).empty());
+}
+
+TEST_F(StoreTest, ThreadsAddOverlappingBatches) {
+    auto shared = open();
+    std::vector<std::vector<StorePath>> results(4);
+    std::string errors[4];
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; i++)
+        threads.emplace_back([&, i] {
+            try {
+                auto own = i % 2 ? open() : nullptr;
+                LocalStore& store = own ? *own : *shared;
+                // A chain: item k refers to item k-1, whose path every thread computes alike.
+                std::vector<TextItem> batch;
+                for (int k = 0; k < 30; k++) {
+                    StorePathSet refs;
+                    std::string text = "link " + std::to_string(k);
+                    if (k > 0) {
+                        StorePath prev = textPath(store, batch.back());
+                        refs.insert(prev);
+                        text += " " + store.printStorePath(prev);
+                    }
+                    batch.push_back({"chain-" + std::to_string(k), text, refs});
+                }
+                batch.push_back({"thread-" + std::to_string(i), "own", {}});
+                for (int round = 0; round < 3; round++)
+                    results[i] = store.addTexts(batch);
+            } catch (std::exception& e) {
+                errors[i] = e.what();
+            }
+        });
+    for (auto& t : threads)
+        t.join();
+    for (int i = 0; i < 4; i++) {
+        EXPECT_EQ(errors[i], "");
+        ASSERT_EQ(results[i].size(), 31u);
+        EXPECT_TRUE(std::equal(results[i].begin(), results[i].end() - 1, results[0].begin()));
+    }
+    EXPECT_EQ(countRows(*shared, "ValidPaths"), 30 + 4);
+    EXPECT_EQ(countRows(*shared, "Refs"), 29);
+    EXPECT_TRUE(shared->verify().ok());
+    EXPECT_TRUE(tempEntries(*shared).empty());
 }
 
 TEST_F(StoreTest, GcDuringAddsKeepsWhatWasAdded) {
@@ -473,6 +662,74 @@ TEST_F(StoreTest, GcDuringAddsKeepsWhatWasAdded) {
     for (auto& p : added)
         EXPECT_TRUE(collector->isValid(p));
     EXPECT_TRUE(collector->verify().ok());
+}
+
+TEST_F(StoreTest, GcDuringBatchedAddsKeepsWhatWasAdded) {
+    auto adder = open();
+    auto collector = open();
+    std::vector<StorePath> added;
+    std::string error;
+    std::atomic<bool> done = false;
+    std::thread t([&] {
+        try {
+            std::optional<StorePath> prev;
+            for (int i = 0; i < 15; i++) {
+                // Two items, the second referring to the first and to the last batch's.
+                std::vector<TextItem> batch{
+                    {"b-" + std::to_string(i), "first " + std::to_string(i), {}}};
+                StorePathSet refs{textPath(*adder, batch[0])};
+                if (prev) refs.insert(*prev);
+                std::string text;
+                for (auto& r : refs)
+                    text += adder->printStorePath(r) + " ";
+                batch.push_back({"c-" + std::to_string(i), text, refs});
+                auto paths = adder->addTexts(batch);
+                added.insert(added.end(), paths.begin(), paths.end());
+                prev = paths[1]; // must stay valid although no root protects it
+            }
+        } catch (std::exception& e) {
+            error = e.what();
+        }
+        done = true;
+    });
+    int gcs = 0;
+    for (; !done || gcs < 3; gcs++)
+        collector->collectGarbage();
+    t.join();
+    EXPECT_EQ(error, "");
+    EXPECT_EQ(added.size(), 30u);
+    for (auto& p : added)
+        EXPECT_TRUE(collector->isValid(p));
+    EXPECT_TRUE(collector->verify().ok());
+}
+
+TEST(SharedFileLock, CountsHoldersAndExcludesExclusiveLockers) {
+    ScratchDir dir;
+    std::string f = dir.path + "/gc.lock";
+    SharedFileLock lock(f);
+    {
+        auto g1 = lock.acquire();
+        auto g2 = lock.acquire();
+        EXPECT_FALSE(FileLock::tryAcquire(f, LockMode::Exclusive));
+        EXPECT_TRUE(FileLock::tryAcquire(f, LockMode::Shared));
+        { auto gone = std::move(g1); }
+        EXPECT_FALSE(FileLock::tryAcquire(f, LockMode::Exclusive)); // g2 still holds it
+    }
+    EXPECT_TRUE(FileLock::tryAcquire(f, LockMode::Exclusive));
+
+    // Held exclusively elsewhere: acquiring waits until it is released.
+    auto exclusive = FileLock::tryAcquire(f, LockMode::Exclusive);
+    ASSERT_TRUE(exclusive);
+    std::atomic<bool> got{false};
+    std::thread waiter([&] {
+        auto g = lock.acquire();
+        got = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_FALSE(got);
+    exclusive.reset();
+    waiter.join();
+    EXPECT_TRUE(got);
 }
 
 TEST(PathLock, ExcludesAndUnlinksOnRelease) {
