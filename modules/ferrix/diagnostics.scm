@@ -36,6 +36,7 @@
             load-package-file/located
             call-with-form-tracking
             read-syntax-file
+            split-reader-message
 
             with-package-context
             check-package
@@ -435,7 +436,7 @@ ARGS."
                       ((string) "unterminated string")
                       ((comment) "unterminated block comment"))))
            (_
-            (values (and file
+            (values (and file (file-exists? file)
                          ;; The reader reports the column after the last
                          ;; character read, 1-based.
                          (location (file file) (line line)
@@ -556,6 +557,13 @@ FILE-OF-STACK (a file being loaded by Guile's module system)."
          entries))
   (define (tracked file)
     (reverse (hash-ref %tracked-forms file '())))
+  (define (search-file file)
+    ;; FILE was not tracked (a module loaded by Guile): look for the
+    ;; identifier in its text.
+    (any (lambda (form)
+           (let ((loc (syntax-location (syntax-find-identifier name form))))
+             (and loc (cons loc #f))))
+         (read-syntax-file file)))
   (define package-file
     (let ((package (%package-context)))
       (and package (package-location package)
@@ -566,13 +574,10 @@ FILE-OF-STACK (a file being loaded by Guile's module system)."
                 (search-entries (cons (cons module form) (tracked file))))
                (() #f))
              (and package-file (search-entries (tracked package-file)))
+             (and package-file (null? (tracked package-file))
+                  (search-file package-file))
              (any (compose search-entries tracked) %tracked-files)
-             (and file-of-stack
-                  (any (lambda (form)
-                         (let ((loc (syntax-location
-                                     (syntax-find-identifier name form))))
-                           (and loc (cons loc #f))))
-                       (read-syntax-file file-of-stack))))))
+             (and file-of-stack (search-file file-of-stack)))))
     (match found
       ((loc . module) (values loc module))
       (#f (values #f (match %active-forms
@@ -641,7 +646,11 @@ an exception object raised where STACK (or #f) was captured."
       (values #f (exception->message exn)))
      ((package-error? exn)
       (values (let ((p (package-error-package exn)))
-                (or (and (package? p) (package-location p))
+                (or (and (package? p)
+                         (if (package-input-error? exn)
+                             (input-field-location
+                              p (package-error-invalid-input exn))
+                             (package-location p)))
                     (package-fallback)))
               (exception->message exn)))
      (else
@@ -700,6 +709,19 @@ PACKAGE, else the location of that form, else #f."
                                   (syntax-location clause))))
                          (syntax-children form))))
              loc))))
+
+(define (input-field-location package input)
+  "Return the location of the input field of PACKAGE that holds INPUT."
+  (let ((field (find (lambda (field+accessor)
+                       (member input
+                               (false-if-exception
+                                ((cdr field+accessor) package))))
+                     `((inputs . ,package-inputs)
+                       (native-inputs . ,package-native-inputs)
+                       (propagated-inputs . ,package-propagated-inputs)))))
+    (if field
+        (field-location package (car field))
+        (package-location package))))
 
 (define (check-package package)
   "Check the fields of PACKAGE whose type lowering relies on, computing its
@@ -818,31 +840,37 @@ backtrace first.  'exit' passes through."
 ;;;
 
 (define (string-distance a b)
-  "Return the Levenshtein distance between strings A and B."
+  "Return the edit distance between strings A and B: the number of
+characters to insert, delete or replace, or adjacent characters to swap, to
+turn one into the other (optimal string alignment distance)."
   (let* ((la (string-length a))
          (lb (string-length b))
-         (row (list->vector (iota (+ lb 1)))))
-    ;; ROW holds the distances from the first I-1 characters of A to each
-    ;; prefix of B; each pass makes it those of the first I.
+         (d (make-array 0 (+ la 1) (+ lb 1))))
+    (do ((i 0 (+ i 1))) ((> i la)) (array-set! d i i 0))
+    (do ((j 0 (+ j 1))) ((> j lb)) (array-set! d j 0 j))
     (do ((i 1 (+ i 1)))
-        ((> i la) (vector-ref row lb))
-      (let ((diagonal (vector-ref row 0)))
-        (vector-set! row 0 i)
-        (do ((j 1 (+ j 1)))
-            ((> j lb))
-          (let* ((above (vector-ref row j))
-                 (cost (if (char=? (string-ref a (- i 1))
-                                   (string-ref b (- j 1)))
-                           0 1)))
-            (vector-set! row j (min (+ above 1)
-                                    (+ (vector-ref row (- j 1)) 1)
-                                    (+ diagonal cost)))
-            (set! diagonal above)))))))
+        ((> i la) (array-ref d la lb))
+      (do ((j 1 (+ j 1)))
+          ((> j lb))
+        (let* ((same? (char=? (string-ref a (- i 1)) (string-ref b (- j 1))))
+               (best (min (+ 1 (array-ref d (- i 1) j))
+                          (+ 1 (array-ref d i (- j 1)))
+                          (+ (if same? 0 1) (array-ref d (- i 1) (- j 1))))))
+          (array-set! d
+                      (if (and (> i 1) (> j 1)
+                               (char=? (string-ref a (- i 1))
+                                       (string-ref b (- j 2)))
+                               (char=? (string-ref a (- i 2))
+                                       (string-ref b (- j 1))))
+                          (min best (+ 1 (array-ref d (- i 2) (- j 2))))
+                          best)
+                      i j))))))
 
 (define* (similar-strings str candidates #:key (limit 3))
   "Return up to LIMIT strings of CANDIDATES close to STR (by edit distance,
-at most a third of STR's length), closest first."
-  (let* ((max-distance (max 1 (quotient (string-length str) 3)))
+at most a third of STR's length: none for names of one or two characters),
+closest first."
+  (let* ((max-distance (quotient (string-length str) 3))
          (scored (filter-map (lambda (candidate)
                                (and (not (string=? candidate str))
                                     (< (abs (- (string-length candidate)

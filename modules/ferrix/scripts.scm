@@ -12,6 +12,7 @@
   #:use-module (ferrix store)
   #:use-module (ferrix derivations)
   #:use-module (ferrix toolchain)
+  #:use-module ((ferrix build-system cargo) #:select (system->rust-platform))
   #:use-module (ferrix diagnostics)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
@@ -103,20 +104,49 @@ argument."
       --store-dir=PATH   the store's logical directory, e.g. /nix/store
 "))
 
+(define (join-long-option-arguments args options)
+  "Return ARGS with \"--NAME VALUE\" turned into \"--NAME=VALUE\" for the long
+options among OPTIONS that take an argument, as the other commands accept
+both forms (SRFI-37 only accepts the second)."
+  (define takes-argument?
+    (let ((names (append-map (lambda (opt)
+                               (if (option-required-arg? opt)
+                                   (filter string? (option-names opt))
+                                   '()))
+                             options)))
+      (lambda (arg)
+        (and (string-prefix? "--" arg)
+             (not (string-index arg #\=))
+             (member (substring arg 2) names)))))
+  (let loop ((args args) (result '()))
+    (match args
+      (() (reverse result))
+      (("--" . rest) (append (reverse result) args))
+      (((? takes-argument? name) value . rest)
+       (loop rest (cons (string-append name "=" value) result)))
+      ((arg . rest) (loop rest (cons arg result))))))
+
 (define (parse-command-line command args options)
   "Parse ARGS, the arguments of 'ferrix COMMAND', with OPTIONS (SRFI-37
 options whose processors cons onto an alist).  Return the alist; an unknown
-option is a usage error."
-  (args-fold args options
-             (lambda (opt name arg result)
-               (leave 2 "~a: unrecognized option '~a'~%Try 'ferrix ~a --help'."
-                      command
-                      (if (char? name) (string #\- name)
-                          (string-append "--" name))
-                      command))
-             (lambda (operand result)
-               (alist-cons 'argument operand result))
-             '()))
+option or a missing argument is a usage error."
+  (catch 'misc-error
+    (lambda ()
+      (args-fold (join-long-option-arguments args options) options
+                 (lambda (opt name arg result)
+                   (leave 2 "~a: unrecognized option '~a'~%\
+Try 'ferrix ~a --help'."
+                          command
+                          (if (char? name) (string #\- name)
+                              (string-append "--" name))
+                          command))
+                 (lambda (operand result)
+                   (alist-cons 'argument operand result))
+                 '()))
+    (lambda (key subr fmt fargs . _)
+      (leave 2 "~a: ~a~%Try 'ferrix ~a --help'." command
+             (apply simple-format #f fmt (or fargs '()))
+             command))))
 
 (define (option-values opts key)
   "Return the values of option KEY in OPTS, in command-line order."
@@ -131,7 +161,12 @@ store options and the Rust toolchain of --with-rust."
   (call-with-error-reporting
    (lambda ()
      (let ((system (or (assq-ref opts 'system) (%current-system)))
+           (target (assq-ref opts 'target))
            (rust (assq-ref opts 'with-rust)))
+       ;; Check the system and the target before any package is involved,
+       ;; so that an unknown one is not reported as the package's error.
+       (system->rust-platform system)
+       (when target (system->rust-platform target))
        (when rust
          (unless (file-exists? rust)
            (leave 1 "error: --with-rust: ~a: no such file or directory" rust))
@@ -183,7 +218,8 @@ locations; return the list of their values."
 
 (define %expression-imports
   '((ferrix packages) (ferrix build-system) (ferrix build-system cargo)
-    (ferrix download) (ferrix toolchain) (ferrix derivations) (guile)))
+    (ferrix download) (ferrix toolchain) (ferrix store) (ferrix derivations)
+    (guile)))
 
 (define (evaluate-expressions opts)
   "Evaluate the expressions of the -e options in OPTS, in order, each in a
@@ -193,7 +229,17 @@ fresh module using the ferrix modules; return their values."
            (for-each (lambda (name)
                        (module-use! module (resolve-interface name)))
                      %expression-imports)
-           (let ((form (call-with-input-string expression read-syntax)))
+           (let ((form (catch 'read-error
+                         (lambda ()
+                           (call-with-input-string expression read-syntax))
+                         (lambda (key subr fmt args . rest)
+                           (raise-diagnostic-error
+                            #f "-e ~a: ~a" expression
+                            (let-values (((file line column reason)
+                                          (split-reader-message
+                                           (apply simple-format #f fmt
+                                                  (or args '())))))
+                              reason))))))
              (when (eof-object? form)
                (raise-diagnostic-error #f "-e: empty expression"))
              (eval form module))))

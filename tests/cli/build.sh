@@ -1,0 +1,214 @@
+# `ferrix build -d`: packages from -f, -e, -L and by name lowered to .drv files; determinism across
+# processes and stores; options; and errors in package files reported as FILE:LINE:COLUMN with a
+# one-line reason, the backtrace only with --debug.
+source "$(dirname "$0")/lib/assert.bash"
+: "${FERRIX_SOURCE_DIR:?}"
+examples=$FERRIX_SOURCE_DIR/examples
+cd "$TEST_TMP" # error locations are printed relative to the current directory
+
+# Usage.
+expect_status "--help" 0 "$FERRIX" build --help
+expect_match "--help says -d is required" "$out" "-d is required until the build scheduler lands"
+expect_status "without -d: usage error" 2 "$FERRIX" build -f "$examples/hello.scm"
+expect_match "without -d: explained" "$err" "^ferrix: build: -d is required"
+expect_status "no package: usage error" 2 "$FERRIX" build -d
+expect_status "unknown option: usage error" 2 "$FERRIX" build -d --frobnicate hello
+expect_match "unknown option: named" "$err" "unrecognized option '--frobnicate'"
+expect_status "-f without its argument" 2 "$FERRIX" build -d -f
+
+# One package from a file: one .drv, in the store, and nothing built.
+expect_status "-d -f examples/hello.scm" 0 "$FERRIX" build -d -f "$examples/hello.scm"
+drv=$out
+expect_match "a .drv in the store" "$drv" "^$FERRIX_STORE/store/[0-9a-z]{32}-hello-0\.1\.0\.drv$"
+expect_eq "the .drv exists" "$(test -f "$drv" && echo yes)" "yes"
+expect_eq "nothing built" "$(ls "$FERRIX_STORE/store" | grep -c -- '-hello-0\.1\.0$' || true)" "0"
+
+# Determinism: another process, the same .drv; by name after -f; through -e.
+expect_eq "same .drv in another process" "$("$FERRIX" build -d -f "$examples/hello.scm")" "$drv"
+expect_eq "-f then the name: printed once" "$("$FERRIX" build -d -f "$examples/hello.scm" hello)" "$drv"
+expect_eq "-e (load-package-file ...)" \
+  "$("$FERRIX" build -d -e "(load-package-file \"$examples/hello.scm\")")" "$drv"
+# Two stores with the same store directory (and two processes) give the same file name.
+a=$("$FERRIX" --store "$TEST_TMP/nix-a" --store-dir /nix/store build -d -f "$examples/hello.scm")
+b=$("$FERRIX" build --store "$TEST_TMP/nix-b" --store-dir /nix/store -d -f "$examples/hello.scm")
+expect_match "a /nix/store .drv" "$a" "^/nix/store/[0-9a-z]{32}-hello-0\.1\.0\.drv$"
+expect_eq "same .drv in two fresh stores" "$b" "$a"
+expect_eq "--store after the command is used" "$(test -f "$TEST_TMP/nix-b/nix/store/${b#/nix/store/}" && echo yes)" "yes"
+
+# The same definition in a package module found with -L gives the same derivation.
+mkdir -p mods/demo
+cat >mods/demo/hello.scm <<SCM
+(define-module (demo hello)
+  #:use-module (ferrix packages)
+  #:use-module (ferrix build-system cargo))
+
+(define-public hello
+  (package
+    (name "hello")
+    (version "0.1.0")
+    (source (local-file "$examples/hello"
+                        #:recursive? #t
+                        #:select? (lambda (file stat)
+                                    (not (member (basename file)
+                                                 '("target" "Cargo.lock"))))))
+    (build-system cargo-build-system)
+    (arguments
+     \`(#:install-source? #f))
+    (synopsis "Print a greeting")
+    (description
+     "The smallest ferrix example: a Rust program with no dependencies.")
+    (license "GPL-3.0-or-later")
+    (home-page #f)))
+SCM
+expect_status "-L DIR NAME" 0 "$FERRIX" build -d -L mods hello
+expect_eq "-L DIR NAME equals -f FILE" "$out" "$drv"
+expect_status "-L DIR NAME@VERSION" 0 "$FERRIX" build -d -L mods hello@0.1
+expect_eq "NAME@VERSION prefix" "$out" "$drv"
+expect_status "unknown version" 1 "$FERRIX" build -d -L mods hello@2
+expect_match "unknown version: available ones" "$err" "no version 2 of package 'hello' \(available: 0\.1\.0\)"
+expect_status "unknown package" 1 "$FERRIX" build -d -L mods helo
+expect_eq "unknown package: a suggestion" "$err" "ferrix: error: helo: unknown package (did you mean 'hello'?)"
+
+# Several packages; dependencies; -e with a list and with a derivation.
+expect_status "-f examples/packages.scm NAME" 0 "$FERRIX" build -d -f "$examples/packages.scm" rust-memchr
+expect_eq "two .drv files" "$(wc -l <<<"$out")" "2"
+expect_match "word-count first" "$(head -n1 <<<"$out")" "-word-count-0\.1\.0\.drv$"
+expect_match "then rust-memchr" "$(tail -n1 <<<"$out")" "-rust-memchr-2\.5\.0\.drv$"
+expect_status "-e a list" 0 "$FERRIX" build -d -f "$examples/packages.scm" \
+  -e '(map specification->package (list "rust-itoa" "rust-cfg-if"))'
+expect_eq "-e a list: one .drv each, after the file's" "$(sed 1d <<<"$out" | sed 's/.*-\(rust-[a-z-]*\)-[0-9.]*\.drv$/\1/' | tr '\n' ' ')" "rust-itoa rust-cfg-if "
+expect_status "-e a derivation" 0 "$FERRIX" build -d \
+  -e "(with-store s (package-derivation s (load-package-file \"$examples/hello.scm\")))"
+expect_eq "-e a derivation: its file name" "$out" "$drv"
+expect_status "-e something else" 1 "$FERRIX" build -d -e '(list 1 2)'
+expect_eq "-e something else: explained" "$err" "ferrix: error: -e (list 1 2): expected a package, a derivation or a list of them, got (1 2)"
+
+# Systems, targets, outputs, toolchains.
+cat >multi.scm <<SCM
+(use-modules (ferrix packages) (ferrix build-system cargo))
+(package
+  (name "multi")
+  (version "1.0")
+  (source (local-file "$examples/hello" #:recursive? #t))
+  (build-system cargo-build-system)
+  (outputs '("out" "doc")))
+SCM
+expect_status "two outputs" 0 "$FERRIX" build -d -f multi.scm
+expect_eq "two outputs: one .drv" "$(wc -l <<<"$out")" "1"
+expect_match "two outputs: both in the .drv" "$(cat "$out")" '\("doc",.*\("out",'
+expect_status "-s aarch64-linux" 0 "$FERRIX" build -d -s aarch64-linux -f "$examples/hello.scm"
+expect_eq "-s: the .drv says so" "$(grep -o '"aarch64-linux"' "$out" | head -n1)" '"aarch64-linux"'
+[ "$out" != "$drv" ] && ok "-s: another .drv" || not_ok "-s: another .drv"
+expect_status "--target aarch64-linux-gnu" 0 "$FERRIX" build -d --target aarch64-linux-gnu -f "$examples/hello.scm"
+expect_match "--target: the Rust target in the build script" \
+  "$(cat $(grep -o "$FERRIX_STORE/store/[0-9a-z]*-hello-0.1.0-builder" "$out" | head -n1))" "aarch64-unknown-linux-gnu"
+expect_status "unknown system" 1 "$FERRIX" build -d -s vax-vms -f "$examples/hello.scm"
+expect_match "unknown system: named, not blamed on the package" "$err" "^ferrix: error: unknown system \"vax-vms\": no Rust target"
+expect_status "unknown target" 1 "$FERRIX" build -d --target vax-dec-vms -f "$examples/hello.scm"
+expect_match "unknown target: named" "$err" "^ferrix: error: unknown system \"vax-dec-vms\""
+mkdir -p fake-rust/bin
+cat >fake-rust/bin/rustc <<'SH'
+#!/bin/sh
+case "$1" in
+  -vV) printf 'rustc 1.70.0 (fake)\nbinary: rustc\ncommit-hash: unknown\nhost: x86_64-unknown-linux-gnu\nrelease: 1.70.0\n' ;;
+  *) echo "rustc 1.70.0 (fake)" ;;
+esac
+SH
+printf '#!/bin/sh\necho "cargo 1.70.0 (fake)"\n' >fake-rust/bin/cargo
+chmod +x fake-rust/bin/rustc fake-rust/bin/cargo
+expect_status "--with-rust=PATH" 0 "$FERRIX" build -d --with-rust=fake-rust -f "$examples/hello.scm"
+[ "$out" != "$drv" ] && ok "--with-rust: another .drv" || not_ok "--with-rust: another .drv"
+expect_match "--with-rust: the toolchain is an input" "$(cat "$out")" "rust-toolchain-1\.70\.0"
+expect_status "--with-rust=missing" 1 "$FERRIX" build -d --with-rust=no-such-dir -f "$examples/hello.scm"
+
+# Errors in package files.  Each bad file differs from good.scm in one place; the location is
+# exact (lines from 1, columns from 0) and the reason fits on one line.
+mkdir -p bad/src
+echo 'fn main() {}' >bad/src/main.rs
+cat >bad/good.scm <<'SCM'
+(use-modules (ferrix packages)
+             (ferrix build-system cargo))
+
+(define-public hello
+  (package
+    (name "hello")
+    (version "0.1.0")
+    (source (local-file "src" #:recursive? #t))
+    (build-system cargo-build-system)
+    (synopsis "Print a greeting")
+    (description "A test package.")
+    (license "GPL-3.0-or-later")))
+
+hello
+SCM
+bad() { # bad NAME SED-SCRIPT: bad/NAME.scm is good.scm edited by SED-SCRIPT
+  sed "$2" bad/good.scm >"bad/$1.scm"
+}
+bad field 's/(synopsis "Print/(synopsys "Print/'
+bad unbound 's/(build-system cargo-build-system)/(build-system cargo-bulid-system)/'
+bad wrong-type 's/(version "0.1.0")/(version (string-append "0." 1))/'
+bad unclosed 's/(name "hello")/(name "hello"/'
+bad extra-paren 's/(license "GPL-3.0-or-later")))/(license "GPL-3.0-or-later"))))/'
+bad field-type 's/(version "0.1.0")/(version 1)/'
+bad missing-field '/(version "0.1.0")/d'
+bad duplicate-field 's/(name "hello")/(name "hello") (name "hi")/'
+bad arguments 's/(build-system cargo-build-system)/(build-system cargo-build-system) (arguments "fast")/'
+bad arguments-thunk 's/(build-system cargo-build-system)/(build-system cargo-build-system) (arguments (list #:tests? (car (list))))/'
+bad input-unbound 's/(build-system cargo-build-system)/(build-system cargo-build-system) (inputs (list rust-nowhere))/'
+bad bad-input 's/(build-system cargo-build-system)/(build-system cargo-build-system)\n    (inputs (list 42))/'
+expect_status "good.scm is good" 0 "$FERRIX" build -d -f bad/good.scm
+
+# check_error LABEL FILE EXPECTED-STDERR: exit status 1, exactly that one line, no backtrace; with
+# --debug, a backtrace and the same line last.
+check_error() {
+  local label=$1 file=$2 expected=$3
+  expect_status "$label: exit status 1" 1 "$FERRIX" build -d -f "$file"
+  expect_eq "$label: FILE:LINE:COLUMN: error: reason" "$err" "$expected"
+  expect_status "$label --debug: exit status 1" 1 "$FERRIX" build -d --debug -f "$file"
+  expect_match "$label --debug: a backtrace" "$err" "^Backtrace:"
+  expect_eq "$label --debug: the same error last" "$(tail -n1 <<<"$err")" "$expected"
+}
+check_error "unknown field" bad/field.scm \
+  "bad/field.scm:10:4: error: package: extraneous field initializers (synopsys)"
+check_error "unbound variable" bad/unbound.scm \
+  "bad/unbound.scm:9:18: error: unbound variable 'cargo-bulid-system' (did you mean 'cargo-build-system'?)"
+check_error "wrong argument type" bad/wrong-type.scm \
+  "bad/wrong-type.scm:7:13: error: string-append: Wrong type (expecting string): 1"
+check_error "unclosed parenthesis" bad/unclosed.scm \
+  "bad/unclosed.scm:6:4: error: unbalanced parentheses: this one is never closed"
+check_error "extra parenthesis" bad/extra-paren.scm \
+  "bad/extra-paren.scm:12:34: error: unbalanced parentheses: this one closes nothing"
+check_error "field of the wrong type, found at lowering" bad/field-type.scm \
+  "bad/field-type.scm:7:4: error: hello: field 'version': expected a string, got 1"
+check_error "missing field" bad/missing-field.scm \
+  "bad/missing-field.scm:5:2: error: package: missing field initializers (version)"
+check_error "duplicate field" bad/duplicate-field.scm \
+  "bad/duplicate-field.scm:6:19: error: package: duplicate field initializers (name)"
+check_error "arguments of the wrong type" bad/arguments.scm \
+  "bad/arguments.scm:9:38: error: hello@0.1.0: field 'arguments': expected a list of keyword arguments (#:KEYWORD VALUE ...), got \"fast\""
+check_error "error in a thunked field" bad/arguments-thunk.scm \
+  "bad/arguments-thunk.scm:9:38: error: hello@0.1.0: field 'arguments': car: Wrong type argument in position 1 (expecting pair): ()"
+check_error "unbound variable in a thunked field" bad/input-unbound.scm \
+  "bad/input-unbound.scm:9:52: error: unbound variable 'rust-nowhere'"
+check_error "invalid input" bad/bad-input.scm \
+  "bad/bad-input.scm:10:4: error: hello@0.1.0: invalid input (\"_\" 42)"
+
+# In a package module found with -L (loaded by Guile's module system, not tracked).
+mkdir -p badmods/demo
+cat >badmods/demo/pkgs.scm <<'SCM'
+(define-module (demo pkgs)
+  #:use-module (ferrix packages)
+  #:use-module (ferrix build-system cargo))
+
+(define-public demo
+  (package
+    (name "demo")
+    (version "1.0")
+    (build-system cargo-build-system)
+    (inputs (list no-such-package))
+    (synopsis "Demo")))
+SCM
+expect_status "-L module: unbound variable" 1 "$FERRIX" build -d -L badmods demo
+expect_eq "-L module: located" "$err" "badmods/demo/pkgs.scm:10:18: error: unbound variable 'no-such-package'"
+
+finish
