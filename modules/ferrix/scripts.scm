@@ -34,6 +34,7 @@
 
             package-dependencies
             argument-packages
+            checked-closure
             lower-objects))
 
 ;;; Commentary:

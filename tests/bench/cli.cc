@@ -20,6 +20,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 using namespace ferrix;
 using namespace ferrix::bench;
@@ -116,6 +117,45 @@ std::string schemeFile(const std::vector<Node>& g) {
         s += " p" + std::to_string(i);
     return s + ")\n";
 }
+
+// The same packages as 1,000 literal `package` forms, for the break-down only.
+std::string literalSchemeFile(const std::vector<Node>& g) {
+    std::mt19937_64 rng(2000);
+    std::string s = "(use-modules (ferrix packages) (ferrix build-system cargo) (ferrix download))\n";
+    for (int i = 0; i < int(g.size()); i++) {
+        std::string n = std::to_string(i);
+        s += "(define p" + n + "\n  (package\n    (name \"rust-p" + n + "\")\n    (version \"1." +
+             std::to_string(i % 10) + "." + n +
+             "\")\n    (source (origin (method url-fetch)\n              (uri (crate-uri \"p" + n +
+             "\" version))\n              (file-name (string-append name \"-\" version "
+             "\".tar.gz\"))\n              (sha256 (base32 \"" +
+             fakeHash(rng) +
+             "\"))))\n    (build-system cargo-build-system)\n    (inputs (list";
+        for (int j : g[size_t(i)].inputs)
+            s += " p" + std::to_string(j);
+        s += "))\n    (arguments '(#:cargo-build-flags (\"--release\" \"--jobs=" +
+             std::to_string(i % 4 + 1) + "\")))\n    (home-page \"https://example.org/p" + n +
+             "\")\n    (synopsis \"Package " + n + "\")\n    (description \"Generated package " + n +
+             ".\")\n    (license \"MIT\")))\n";
+    }
+    s += "(list";
+    for (int i = 0; i < int(g.size()); i++)
+        s += " p" + std::to_string(i);
+    return s + ")\n";
+}
+
+// Run by `ferrix repl`: the phases of `ferrix build -d -f FILE`, timed in one process.
+const char* const phasesScript = R"((use-modules (ferrix scripts) (ferrix diagnostics))
+(define start (get-internal-real-time))
+(define (ms) (/ (- (get-internal-real-time) start) 1e6))
+(define file (cadr (command-line)))
+(define packages (load-package-file/located file))
+(define loaded (ms))
+(checked-closure packages)
+(define checked (ms))
+(with-store store (lower-objects store packages))
+(format #t "~a ~a ~a~%" (exact->inexact loaded) (exact->inexact (- checked loaded)) (exact->inexact (- (ms) checked)))
+)";
 
 // --- (a) The Nix expression that writes what ferrix wrote.
 
@@ -270,6 +310,8 @@ NixExpr nixExpressionFromStore(const std::string& root, const std::vector<std::s
 
 // --- The comparisons.
 
+std::string phasesScript_, literalFile_;
+
 void packageGraph(const std::string& fs, const std::string& cache, const std::string& genFile) {
     std::string name = std::string("package-graph [") + fs + "]";
     const char* bn = name.c_str();
@@ -328,6 +370,31 @@ void packageGraph(const std::string& fs, const std::string& cache, const std::st
         tFerrix.push_back(ferrixRun(ignored));
         tNix.push_back(nixRun(ignored));
     }
+    // Where ferrix's time goes, in one more process: loading the file, checking the packages,
+    // lowering them (computing and writing the store items).
+    auto phases = [&](const std::string& file) {
+        auto& root = keptTempDir("ferrix-bench-cli-");
+        Proc p = runChecked({ferrixBinary(), "--store", root.path(), "--store-dir", nixStore,
+                             "repl", phasesScript_, file},
+                            ferrixEnv(cache), root.path());
+        double load = 0, check = 0, lower = 0;
+        if (std::sscanf(p.out.c_str(), "%lf %lf %lf", &load, &check, &lower) != 3)
+            throw Error("unexpected output of the phases script: " + p.out);
+        return std::make_tuple(p.seconds, load, check, lower);
+    };
+    auto [total, load, check, lower] = phases(genFile);
+    std::printf("break-down of one more run (%.0f ms): start-up and modules %.0f ms, loading "
+                "gen.scm %.0f ms, checking the packages %.0f ms, lowering (computing and writing "
+                "3,002 store items) %.0f ms\n",
+                total * 1e3, (total - (load + check + lower) / 1e3) * 1e3, load, check, lower);
+    if (!literalFile_.empty()) {
+        auto [ltotal, lload, lcheck, llower] = phases(literalFile_);
+        std::printf("the same packages as 1,000 literal `package` forms: %.0f ms, of which "
+                    "loading (macro expansion) %.0f ms\n",
+                    ltotal * 1e3, lload);
+        literalFile_.clear(); // once is enough
+    }
+
     double f = median(tFerrix), n = median(tNix);
     std::printf("median of %d runs (best): ferrix build -d %.1f ms (%.1f), nix-instantiate %.1f "
                 "ms (%.1f)\n",
@@ -389,6 +456,10 @@ int main() {
         auto& work = keptTempDir("ferrix-bench-cli-gen-");
         std::string genFile = work / "gen.scm";
         writeFile(genFile, schemeFile(makeGraph()), 0644);
+        phasesScript_ = work / "phases.scm";
+        writeFile(phasesScript_, phasesScript, 0644);
+        literalFile_ = work / "literal.scm";
+        writeFile(literalFile_, literalSchemeFile(makeGraph()), 0644);
         if (headlineWanted())
             for (auto& [dir, fs] : scratchFilesystems()) {
                 scratchBase = dir;
