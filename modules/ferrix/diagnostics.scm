@@ -600,6 +600,14 @@ or #f."
 (define (form-location form)
   (syntax-location form))
 
+(define (mentions-package? message package)
+  "Return true if MESSAGE names PACKAGE as NAME@VERSION or NAME-VERSION."
+  (let ((name (package-name package))
+        (version (package-version package)))
+    (and (string? name) (string? version)
+         (or (string-contains message (string-append name "@" version))
+             (string-contains message (string-append name "-" version))))))
+
 (define (exception->diagnostic exn stack)
   "Return two values: the location (or #f) and the one-line message of EXN,
 an exception object raised where STACK (or #f) was captured."
@@ -672,7 +680,7 @@ an exception object raised where STACK (or #f) was captured."
                          (form-location form)))))
              (package-fallback))
          (if (and package (not active) (not (package-error? exn))
-                  (not (string-contains message (package-name package))))
+                  (not (mentions-package? message package)))
              (format #f "~a: ~a" (package-full-name package) message)
              message)))))))
 
@@ -868,9 +876,11 @@ turn one into the other (optimal string alignment distance)."
 
 (define* (similar-strings str candidates #:key (limit 3))
   "Return up to LIMIT strings of CANDIDATES close to STR (by edit distance,
-at most a third of STR's length: none for names of one or two characters),
-closest first."
-  (let* ((max-distance (quotient (string-length str) 3))
+at most a quarter of STR's length, and 1 for names of 3 to 7 characters;
+none for shorter names), closest first."
+  (let* ((max-distance (if (< (string-length str) 3)
+                           0
+                           (max 1 (quotient (string-length str) 4))))
          (scored (filter-map (lambda (candidate)
                                (and (not (string=? candidate str))
                                     (< (abs (- (string-length candidate)
