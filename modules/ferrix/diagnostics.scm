@@ -727,9 +727,12 @@ PACKAGE, else the location of that form, else #f."
                      `((inputs . ,package-inputs)
                        (native-inputs . ,package-native-inputs)
                        (propagated-inputs . ,package-propagated-inputs)))))
-    (if field
-        (field-location package (car field))
-        (package-location package))))
+    (cond (field (field-location package (car field)))
+          ((match input
+             ((_ object . _) (eq? object (package-source package)))
+             (_ #f))
+           (field-location package 'source))
+          (else (package-location package)))))
 
 (define (check-package package)
   "Check the fields of PACKAGE whose type lowering relies on, computing its

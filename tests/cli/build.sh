@@ -156,6 +156,8 @@ bad arguments 's/(build-system cargo-build-system)/(build-system cargo-build-sys
 bad arguments-thunk 's/(build-system cargo-build-system)/(build-system cargo-build-system) (arguments (list #:tests? (car (list))))/'
 bad input-unbound 's/(build-system cargo-build-system)/(build-system cargo-build-system) (inputs (list rust-nowhere))/'
 bad bad-input 's/(build-system cargo-build-system)/(build-system cargo-build-system)\n    (inputs (list 42))/'
+bad bad-source 's/(source (local-file "src" #:recursive? #t))/(source 42)/'
+bad no-such-file 's/(local-file "src" #:recursive? #t)/(local-file "nowhere")/'
 expect_status "good.scm is good" 0 "$FERRIX" build -d -f bad/good.scm
 
 # check_error LABEL FILE EXPECTED-STDERR: exit status 1, exactly that one line, no backtrace; with
@@ -192,6 +194,11 @@ check_error "unbound variable in a thunked field" bad/input-unbound.scm \
   "bad/input-unbound.scm:9:52: error: unbound variable 'rust-nowhere'"
 check_error "invalid input" bad/bad-input.scm \
   "bad/bad-input.scm:10:4: error: hello@0.1.0: invalid input (\"_\" 42)"
+
+check_error "invalid source" bad/bad-source.scm \
+  "bad/bad-source.scm:8:4: error: hello@0.1.0: invalid input (\"source\" 42)"
+expect_status "missing local file" 1 "$FERRIX" build -d -f bad/no-such-file.scm
+expect_match "missing local file: located" "$err" "^bad/no-such-file\.scm:8:12: error: local-file: file 'nowhere' not found \(looked for .*/bad/nowhere\)$"
 
 # In a package module found with -L (loaded by Guile's module system, not tracked).
 mkdir -p badmods/demo
