@@ -14,6 +14,7 @@ void defineAll() {
     defineHashPrimitives();
     defineDerivationPrimitives();
     defineCliPrimitives();
+    defineBuildPrimitives();
 }
 
 } // namespace ferrix::guile

@@ -12,5 +12,6 @@ void defineStorePrimitives();
 void defineHashPrimitives();
 void defineDerivationPrimitives();
 void defineCliPrimitives();
+void defineBuildPrimitives();
 
 } // namespace ferrix::guile

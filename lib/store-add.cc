@@ -29,6 +29,7 @@
 #include <ctime>
 #include <dirent.h>
 #include <fcntl.h>
+#include <functional>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -511,6 +512,63 @@ ValidPathInfo LocalStore::registerOutput(const std::string& builtPath, const Sto
     info.registrationTime = std::time(nullptr);
     commitOne(s, std::move(info), std::move(tmp), dir);
     return queryPathInfo(target);
+}
+
+std::vector<ValidPathInfo> LocalStore::registerOutputs(const std::vector<BuiltOutput>& outputs,
+                                                       const StorePathSet& candidates,
+                                                       const std::optional<StorePath>& deriver) {
+    auto& s = *impl;
+    StorePathSet cands = candidates;
+    for (auto& o : outputs) cands.insert(o.target);
+    auto gcLock = s.gcLockShared();
+    std::vector<PendingAdd> adds;
+    adds.reserve(outputs.size());
+    time_t now = std::time(nullptr);
+    for (auto& o : outputs) {
+        struct stat st = lstatPath(o.builtPath);
+        adds.push_back(PendingAdd{ValidPathInfo(o.target), TempItem(s), false});
+        auto& a = adds.back();
+        if (S_ISDIR(st.st_mode) && (st.st_mode & S_IWUSR) == 0)
+            ::chmod(o.builtPath.c_str(), st.st_mode | S_IWUSR);
+        if (::rename(o.builtPath.c_str(), a.temp.item().c_str()) != 0) {
+            if (errno != EXDEV) throw SysError("moving '" + o.builtPath + "' into the store");
+            copyTree(o.builtPath, a.temp.item());
+            deletePath(o.builtPath);
+        }
+        a.dir = canonicalisePath(a.temp.item());
+        NarScan scan = hashAndScan(a.temp.item(), cands);
+        a.info.narHash = scan.nar.hash;
+        a.info.narSize = scan.nar.size;
+        a.info.references = scan.references;
+        a.info.deriver = deriver;
+        a.info.registrationTime = now;
+        a.info.ca = o.ca;
+    }
+    // A cycle between outputs (a refers to b, b to a) would make the closure invariant
+    // impossible to keep while deleting either (gc deletes referrers first): refused, as Nix does.
+    std::map<StorePath, const StorePathSet*> batch;
+    for (auto& a : adds) batch.emplace(a.info.path, &a.info.references);
+    std::map<StorePath, int> state; // 1: on the current path, 2: done
+    std::function<void(const StorePath&)> visit = [&](const StorePath& p) {
+        state[p] = 1;
+        for (auto& r : *batch.at(p)) {
+            if (r == p || !batch.contains(r)) continue;
+            if (state[r] == 1)
+                throw StoreError("cycle detected in the references of '" + s.print(p) +
+                                 "': it refers to '" + s.print(r) + "', which refers back to it");
+            if (state[r] == 0) visit(r);
+        }
+        state[p] = 2;
+    };
+    for (auto& [p, refs] : batch)
+        if (state[p] == 0) visit(p);
+    commitAdds(s, adds);
+    std::vector<StorePath> paths;
+    for (auto& o : outputs) paths.push_back(o.target);
+    s.addTempRootsLocked(paths);
+    std::vector<ValidPathInfo> infos;
+    for (auto& o : outputs) infos.push_back(queryPathInfo(o.target));
+    return infos;
 }
 
 } // namespace ferrix

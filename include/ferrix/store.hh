@@ -157,6 +157,20 @@ public:
     ValidPathInfo registerOutput(const std::string& builtPath, const StorePath& target,
                                  const StorePathSet& candidates,
                                  const std::optional<StorePath>& deriver = std::nullopt);
+    // Several outputs of one build at once (one may refer to another), like registerOutput but
+    // all or nothing in ONE transaction: each is scanned for references among `candidates` and
+    // every target. A cycle between them (a refers to b and b to a) is refused, as Nix does.
+    // `ca` is the content address of a fixed output ("fixed:r:sha256:...", see
+    // ValidPathInfo::ca), empty for input-addressed ones. Targets already valid keep their
+    // registration and their build is discarded. Returns the infos in the order given.
+    struct BuiltOutput {
+        std::string builtPath;
+        StorePath target;
+        std::string ca;
+    };
+    std::vector<ValidPathInfo> registerOutputs(const std::vector<BuiltOutput>& outputs,
+                                               const StorePathSet& candidates,
+                                               const std::optional<StorePath>& deriver);
     // Records a derivation's outputs (the .drv must be valid).
     void registerDerivationOutputs(const StorePath& drv,
                                    const std::map<std::string, StorePath>& outputs);

@@ -47,7 +47,10 @@
             requisites
             add-root
             remove-root
-            add-temp-root))
+            add-temp-root
+
+            build-derivations
+            log-file))
 
 (eval-when (expand load eval)
   (load-extension "libguile-ferrix" "init_ferrix"))
@@ -332,5 +335,40 @@ root).  Return the symlink created."
 (define (add-temp-root store path)
   "Keep PATH alive while STORE is open."
   (%add-temp-root store path))
+
+;;;
+;;; Building.
+;;;
+
+(define* (build-derivations store derivations
+                            #:key (max-jobs 1) (cores 0) keep-failed? check?
+                            (timeout 0) (max-silent-time 0))
+  "Realise DERIVATIONS, a list of .drv file names (or <derivation> records,
+or (DRV . OUTPUT) pairs as Guix accepts, the output being ignored: every
+output is built), in STORE: build each derivation of their graph whose
+outputs are not all valid, inputs first, up to MAX-JOBS at once, each with
+CORES cores (0: all).  KEEP-FAILED? keeps the build directory of a failed
+build; CHECK? rebuilds the given derivations and compares the results with
+the valid outputs.  TIMEOUT and MAX-SILENT-TIME are in seconds (0: none).
+Return, per derivation, an alist of output names and store paths.  A failed
+build raises a ferrix-error."
+  (define (file-name drv)
+    (cond ((string? drv) drv)
+          ((pair? drv) (file-name (car drv)))
+          ((and (struct? drv)
+                (module-defined? (resolve-interface '(ferrix derivations))
+                                 'derivation-file-name))
+           ((module-ref (resolve-interface '(ferrix derivations))
+                        'derivation-file-name)
+            drv))
+          (else (error "not a derivation" drv))))
+  (%build-derivations store (map file-name derivations)
+                      max-jobs cores keep-failed? check?
+                      timeout max-silent-time))
+
+(define (log-file store file)
+  "Return the build log of FILE, a .drv file name or an output built by a
+derivation, or #f if there is none."
+  (%log-file store file))
 
 ;;; store.scm ends here

@@ -32,7 +32,8 @@
 (define %commands
   ;; (NAME . SYNOPSIS) of the commands listed by 'ferrix --help'.  Any module
   ;; (ferrix scripts NAME) is a command, listed or not.
-  '(("build" . "lower packages to derivations (-d)")
+  '(("build" . "build packages (-d: lower them to derivations)")
+    ("log" . "print the build log of a derivation or output")
     ("show" . "show information about packages")
     ("graph" . "print the dependency graph of packages (DOT)")
     ("repl" . "read-eval-print loop with the ferrix modules")

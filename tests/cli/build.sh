@@ -8,9 +8,7 @@ cd "$TEST_TMP" # error locations are printed relative to the current directory
 
 # Usage.
 expect_status "--help" 0 "$FERRIX" build --help
-expect_match "--help says -d is required" "$out" "-d is required until the build scheduler lands"
-expect_status "without -d: usage error" 2 "$FERRIX" build -f "$examples/hello.scm"
-expect_match "without -d: explained" "$err" "^ferrix: build: -d is required"
+expect_match "--help describes -d" "$out" "-d, --derivations +only lower to derivations"
 expect_status "no package: usage error" 2 "$FERRIX" build -d
 expect_status "unknown option: usage error" 2 "$FERRIX" build -d --frobnicate hello
 expect_match "unknown option: named" "$err" "unrecognized option '--frobnicate'"

@@ -1,8 +1,8 @@
 ;;; ferrix --- functional package builder for Rust crates
 ;;;
-;;; (ferrix scripts build): 'ferrix build', like 'guix build'.  For now it
-;;; only lowers packages to derivations and prints their file names (-d):
-;;; realising them arrives with the build scheduler.
+;;; (ferrix scripts build): 'ferrix build', like 'guix build': lower
+;;; packages to derivations and realise them (or only print the derivations'
+;;; file names with -d).
 
 (define-module (ferrix scripts build)
   #:use-module (ferrix ui)
@@ -15,12 +15,21 @@
   #:export (ferrix-build))
 
 (define (show-help)
-  (display "Usage: ferrix build -d [OPTION]... [PACKAGE]...
-Lower PACKAGEs (NAME or NAME@VERSION) and the packages given by -f and -e to
-derivations, write them to the store and print their file names, one per
-line.  Nothing is built: -d is required until the build scheduler lands.
+  (display "Usage: ferrix build [OPTION]... [PACKAGE]...
+Build PACKAGEs (NAME or NAME@VERSION) and the packages given by -f and -e,
+and print the store paths of their outputs, one per line.
 
-  -d, --derivations      print the derivation file names (required for now)")
+  -d, --derivations      only lower to derivations and print their file names
+  -M, --max-jobs=N       build up to N derivations at once (default: 1)
+  -c, --cores=N          let each build use N cores (default: 0, all)
+  -K, --keep-failed      keep the build directory of a failed build
+      --check            rebuild the packages and compare with the result
+                         already in the store, naming the files that differ
+      --timeout=SECONDS  kill a build that takes longer than SECONDS
+      --max-silent-time=SECONDS
+                         kill a build silent for longer than SECONDS
+  -r, --root=FILE        make FILE a symlink to the result, and a GC root
+      --no-substitutes   build everything locally (always the case)")
   (show-load-options-help)
   (show-lowering-options-help)
   (display "
@@ -29,11 +38,50 @@ Errors in package files are reported as FILE:LINE:COLUMN: error: REASON
 on success, 1 on failure, 2 on a usage error.
 "))
 
+(define (number-option short long key)
+  (option (if short (list short long) (list long)) #t #f
+          (lambda (opt name arg result)
+            (let ((n (and arg (string->number arg))))
+              (unless (and n (exact-integer? n) (>= n 0))
+                (leave 2 "build: option '~a' needs a non-negative integer, \
+not '~a'~%Try 'ferrix build --help'."
+                       (if (char? name) (string #\- name)
+                           (string-append "--" name))
+                       (or arg "")))
+              (alist-cons key n result)))))
+
+(define (flag-option short long key)
+  (option (if short (list short long) (list long)) #f #f
+          (lambda (opt name arg result)
+            (alist-cons key #t result))))
+
 (define %options
-  (cons (option '(#\d "derivations") #f #f
-                (lambda (opt name arg result)
-                  (alist-cons 'derivations? #t result)))
-        (append %load-options %lowering-options)))
+  (append (list (flag-option #\d "derivations" 'derivations?)
+                (number-option #\M "max-jobs" 'max-jobs)
+                (number-option #\c "cores" 'cores)
+                (flag-option #\K "keep-failed" 'keep-failed?)
+                (flag-option #f "check" 'check?)
+                (number-option #f "timeout" 'timeout)
+                (number-option #f "max-silent-time" 'max-silent-time)
+                (option '(#\r "root") #t #f
+                        (lambda (opt name arg result)
+                          (alist-cons 'root arg result)))
+                (flag-option #f "no-substitutes" 'no-substitutes?))
+          %load-options %lowering-options))
+
+(define (register-roots store root results)
+  "Make ROOT (and ROOT-1, ROOT-2... for further derivations, ROOT-OUTPUT for
+outputs other than \"out\") GC roots pointing to the outputs in RESULTS."
+  (let loop ((results results) (index 0))
+    (unless (null? results)
+      (let ((base (if (zero? index) root
+                      (string-append root "-" (number->string index)))))
+        (for-each (lambda (output)
+                    (add-root store (cdr output)
+                              (if (string=? (car output) "out") base
+                                  (string-append base "-" (car output)))))
+                  (car results)))
+      (loop (cdr results) (+ index 1)))))
 
 (define (ferrix-build . args)
   "Run 'ferrix build' with the list of strings ARGS."
@@ -41,9 +89,6 @@ on success, 1 on failure, 2 on a usage error.
     (when (assq-ref opts 'help?)
       (show-help)
       (exit 0))
-    (unless (assq-ref opts 'derivations?)
-      (leave 2 "build: -d is required: building is not implemented until \
-the build scheduler lands~%Try 'ferrix build --help'."))
     (when (and (null? (option-values opts 'argument))
                (null? (option-values opts 'file))
                (null? (option-values opts 'expression)))
@@ -62,15 +107,36 @@ Try 'ferrix build --help'."))
                                      (option-values opts 'expression)
                                      (evaluate-expressions opts))
                          (resolve-specifications opts)))
-               (derivations
-                (with-store store
-                  (lower-objects store objects
-                                 #:system (%current-system)
-                                 #:target (assq-ref opts 'target)))))
-          (for-each (lambda (file)
-                      (display file)
-                      (newline))
-                    (delete-duplicates (map derivation-file-name derivations)))
+               (store   (open-store))
+               (files   (delete-duplicates
+                         (map derivation-file-name
+                              (lower-objects store objects
+                                             #:system (%current-system)
+                                             #:target (assq-ref opts 'target))))))
+          (if (assq-ref opts 'derivations?)
+              (for-each (lambda (file)
+                          (display file)
+                          (newline))
+                        files)
+              (let ((results (build-derivations
+                              store files
+                              #:max-jobs (or (assq-ref opts 'max-jobs) 1)
+                              #:cores (or (assq-ref opts 'cores) 0)
+                              #:keep-failed? (assq-ref opts 'keep-failed?)
+                              #:check? (assq-ref opts 'check?)
+                              #:timeout (or (assq-ref opts 'timeout) 0)
+                              #:max-silent-time
+                              (or (assq-ref opts 'max-silent-time) 0))))
+                (for-each (lambda (outputs)
+                            (for-each (lambda (output)
+                                        (display (cdr output))
+                                        (newline))
+                                      outputs))
+                          results)
+                (let ((root (assq-ref opts 'root)))
+                  (when root
+                    (register-roots store root results)))))
+          (close-store store)
           (force-output))))))
 
 ;;; build.scm ends here

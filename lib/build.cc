@@ -1,0 +1,688 @@
+// The scheduler and the build of one derivation. See build.hh and doc/build.md.
+//
+// One build, in order:
+//   1. take the PathLock of every output (sorted, so two processes cannot deadlock); if another
+//      process holds one, say so and wait; then look again: if the outputs became valid meanwhile
+//      there is nothing to do;
+//   2. a fresh directory ROOT/var/ferrix/builds/NAME-XXXXXX holding build/ (the builder's
+//      working and temporary directory) and, with a mount namespace, store/ (the scratch store
+//      directory: the input closure bind-mounted read-only, the outputs written there);
+//   3. run the builder (process.hh) with the log going to ROOT/var/log/ferrix/drvs/XX/REST.log;
+//   4. on success every output must exist (and a fixed output must have its hash), then all the
+//      outputs are registered in one transaction (LocalStore::registerOutputs) and the
+//      derivation's output mapping recorded; on failure the outputs are deleted, the log is kept
+//      and the build directory removed (kept with -K).
+#include "ferrix/build.hh"
+
+#include "ferrix/derivation.hh"
+#include "ferrix/fetch.hh"
+#include "ferrix/file.hh"
+#include "ferrix/hash.hh"
+#include "ferrix/lock.hh"
+#include "ferrix/nar.hh"
+#include "ferrix/process.hh"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <dirent.h>
+#include <fcntl.h>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+namespace ferrix {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void writeAll(int fd, std::string_view s) {
+    while (!s.empty()) {
+        ssize_t n = ::write(fd, s.data(), s.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return; // progress output is best effort
+        s.remove_prefix(size_t(n));
+    }
+}
+
+// The user's view of the builds: plain lines, or on a terminal the same lines with a live block
+// of one line per running build (name, phase, elapsed seconds) kept below them.
+class Progress {
+public:
+    explicit Progress(int fd) : fd(fd) {
+        const char* term = std::getenv("TERM");
+        tty = ::isatty(fd) && !(term && std::strcmp(term, "dumb") == 0);
+        if (tty) ticker = std::thread([this] { tick(); });
+    }
+    ~Progress() {
+        {
+            std::lock_guard lk(m);
+            stopping = true;
+            clearBlock();
+        }
+        cv.notify_all();
+        if (ticker.joinable()) ticker.join();
+    }
+    void message(const std::string& line) {
+        std::lock_guard lk(m);
+        clearBlock();
+        writeAll(fd, line + "\n");
+        drawBlock();
+    }
+    void started(const std::string& key, const std::string& name, const std::string& line) {
+        std::lock_guard lk(m);
+        clearBlock();
+        writeAll(fd, line + "\n");
+        running[key] = Running{name, "", Clock::now()};
+        drawBlock();
+    }
+    void phase(const std::string& key, const std::string& phase) {
+        std::lock_guard lk(m);
+        auto it = running.find(key);
+        if (it == running.end()) return;
+        it->second.phase = phase;
+        if (tty) {
+            clearBlock();
+            drawBlock();
+        }
+    }
+    void finished(const std::string& key, const std::string& line) {
+        std::lock_guard lk(m);
+        clearBlock();
+        running.erase(key);
+        if (!line.empty()) writeAll(fd, line + "\n");
+        drawBlock();
+    }
+
+private:
+    struct Running {
+        std::string name, phase;
+        Clock::time_point start;
+    };
+    void clearBlock() {
+        if (!tty) return;
+        std::string s;
+        for (size_t i = 0; i < shown; i++) s += "\033[1A\033[2K";
+        writeAll(fd, s);
+        shown = 0;
+    }
+    void drawBlock() {
+        if (!tty || stopping) return;
+        std::string s;
+        auto now = Clock::now();
+        for (auto& [key, r] : running) {
+            auto secs = std::chrono::duration_cast<std::chrono::seconds>(now - r.start).count();
+            s += "  [" + std::to_string(secs) + "s] " + r.name;
+            if (!r.phase.empty()) s += " (" + r.phase + ")";
+            s += "\n";
+        }
+        writeAll(fd, s);
+        shown = running.size();
+    }
+    void tick() {
+        std::unique_lock lk(m);
+        while (!stopping) {
+            cv.wait_for(lk, std::chrono::seconds(1));
+            if (stopping) break;
+            if (!running.empty()) {
+                clearBlock();
+                drawBlock();
+            }
+        }
+    }
+
+    int fd;
+    bool tty = false;
+    std::mutex m;
+    std::condition_variable cv;
+    bool stopping = false;
+    std::map<std::string, Running> running;
+    size_t shown = 0;
+    std::thread ticker;
+};
+
+struct Node {
+    StorePath drvPath;
+    std::string drvPathStr;
+    Derivation drv;
+    bool check = false;
+    std::vector<Node*> dependents;
+    size_t pendingDeps = 0;
+    explicit Node(StorePath p) : drvPath(std::move(p)) {}
+};
+
+std::string lastLines(const std::string& path, unsigned n) {
+    AutoCloseFD fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return "";
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return "";
+    off_t from = std::max<off_t>(0, st.st_size - 65536);
+    std::string data(size_t(st.st_size - from), '\0');
+    ssize_t got = ::pread(fd.get(), data.data(), data.size(), from);
+    if (got < 0) return "";
+    data.resize(size_t(got));
+    if (!data.empty() && data.back() == '\n') data.pop_back();
+    // The start of the n-th line from the end.
+    size_t start = data.size();
+    for (unsigned i = 0; i < n && start > 0; i++) {
+        size_t nl = data.rfind('\n', start - 1);
+        start = nl == std::string::npos ? 0 : nl;
+        if (nl == std::string::npos) break;
+    }
+    if (start < data.size() && data[start] == '\n') start++;
+    return data.substr(start);
+}
+
+std::vector<std::string> listNames(const std::string& dir) {
+    std::vector<std::string> names;
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return names;
+    while (struct dirent* e = ::readdir(d)) {
+        std::string n = e->d_name;
+        if (n != "." && n != "..") names.push_back(n);
+    }
+    ::closedir(d);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+// Files that differ between two trees, relative to their tops ("" is the top itself).
+void diffTrees(const std::string& a, const std::string& b, const std::string& rel,
+               std::vector<std::string>& out) {
+    struct stat sa, sb;
+    bool ha = ::lstat(a.c_str(), &sa) == 0, hb = ::lstat(b.c_str(), &sb) == 0;
+    std::string name = rel.empty() ? "." : rel;
+    if (!ha || !hb) {
+        out.push_back(name + (ha ? " (only in the original)" : " (only in the rebuild)"));
+        return;
+    }
+    if ((sa.st_mode & S_IFMT) != (sb.st_mode & S_IFMT)) {
+        out.push_back(name + " (file type)");
+        return;
+    }
+    if (S_ISREG(sa.st_mode)) {
+        if (((sa.st_mode ^ sb.st_mode) & S_IXUSR) != 0) out.push_back(name + " (executable bit)");
+        else if (sa.st_size != sb.st_size || readFile(a) != readFile(b)) out.push_back(name);
+    } else if (S_ISLNK(sa.st_mode)) {
+        if (readLink(a) != readLink(b)) out.push_back(name + " (symbolic link target)");
+    } else if (S_ISDIR(sa.st_mode)) {
+        auto na = listNames(a), nb = listNames(b);
+        std::vector<std::string> all;
+        std::set_union(na.begin(), na.end(), nb.begin(), nb.end(), std::back_inserter(all));
+        for (auto& n : all)
+            diffTrees(a + "/" + n, b + "/" + n, rel.empty() ? n : rel + "/" + n, out);
+    }
+}
+
+std::vector<std::string> splitSpaces(const std::string& s) {
+    std::vector<std::string> out;
+    std::istringstream in(s);
+    std::string w;
+    while (in >> w) out.push_back(w);
+    return out;
+}
+
+class Scheduler {
+public:
+    Scheduler(LocalStore& store, const BuildOptions& options)
+        : store(store), opts(options), progress(options.progressFd) {}
+
+    std::vector<std::map<std::string, std::string>>
+    run(const std::vector<DerivationRequest>& requests);
+
+private:
+    Node* load(const std::string& drvPath, bool top);
+    void buildOne(Node& n);
+    void runBuilder(Node& n, const std::string& top, const StorePathSet& closure,
+                    const std::map<std::string, std::string>& built, const std::string& logPath);
+    void download(Node& n, const std::string& top, std::map<std::string, std::string>& built,
+                  const std::string& logPath);
+
+    LocalStore& store;
+    BuildOptions opts;
+    Progress progress;
+    std::map<std::string, std::unique_ptr<Node>> nodes;
+    std::vector<Node*> toBuild;
+};
+
+Node* Scheduler::load(const std::string& drvPath, bool top) {
+    if (auto it = nodes.find(drvPath); it != nodes.end()) {
+        if (top && opts.check) it->second->check = true;
+        return it->second.get();
+    }
+    StorePath sp = store.parseStorePath(drvPath);
+    if (!sp.isDerivation()) throw UsageError("'" + drvPath + "' is not a derivation");
+    auto node = std::make_unique<Node>(sp);
+    Node* n = node.get();
+    nodes.emplace(drvPath, std::move(node));
+    n->drvPathStr = drvPath;
+    std::string name(sp.name().substr(0, sp.name().size() - 4));
+    n->drv = parseDerivation(store.readText(sp), name, &store.storeDir());
+    n->check = top && opts.check;
+    bool valid = true;
+    for (auto& [o, out] : n->drv.outputs) {
+        StorePath p = store.parseStorePath(out.path);
+        if (!store.isValid(p)) valid = false;
+        else store.addTempRoot(p);
+    }
+    if (valid && !n->check) return n;
+    toBuild.push_back(n);
+    for (auto& [input, outs] : n->drv.inputDrvs) {
+        Node* dep = load(input, false);
+        if (std::find(toBuild.begin(), toBuild.end(), dep) != toBuild.end() && dep != n) {
+            dep->dependents.push_back(n);
+            n->pendingDeps++;
+        }
+    }
+    return n;
+}
+
+std::vector<std::map<std::string, std::string>>
+Scheduler::run(const std::vector<DerivationRequest>& requests) {
+    for (auto& r : requests) {
+        Node* n = load(r.drvPath, true);
+        for (auto& o : r.outputs)
+            if (!n->drv.outputs.contains(o))
+                throw UsageError("derivation '" + r.drvPath + "' has no output '" + o + "'");
+    }
+    if (opts.maxJobs == 0) opts.maxJobs = 1;
+
+    std::mutex m;
+    std::condition_variable cv;
+    std::deque<Node*> ready;
+    for (auto* n : toBuild)
+        if (n->pendingDeps == 0) ready.push_back(n);
+    unsigned active = 0;
+    size_t built = 0;
+    std::vector<std::string> failures;
+    std::vector<std::thread> threads;
+    {
+        std::unique_lock lk(m);
+        while (true) {
+            while (failures.empty() && active < opts.maxJobs && !ready.empty()) {
+                Node* n = ready.front();
+                ready.pop_front();
+                active++;
+                threads.emplace_back([&, n] {
+                    std::string error;
+                    try {
+                        buildOne(*n);
+                    } catch (const std::exception& e) {
+                        error = e.what();
+                    }
+                    std::lock_guard lk2(m);
+                    active--;
+                    if (error.empty()) {
+                        built++;
+                        for (auto* d : n->dependents)
+                            if (--d->pendingDeps == 0) ready.push_back(d);
+                    } else {
+                        failures.push_back(error);
+                    }
+                    cv.notify_all();
+                });
+            }
+            if (active == 0) break;
+            cv.wait(lk);
+        }
+    }
+    for (auto& t : threads) t.join();
+    if (!failures.empty()) {
+        std::string msg = failures.front();
+        for (size_t i = 1; i < failures.size(); i++) msg += "\n" + failures[i];
+        size_t notBuilt = toBuild.size() - built - failures.size();
+        if (notBuilt)
+            msg += "\n" + std::to_string(notBuilt) + " other derivation" +
+                   (notBuilt == 1 ? " was" : "s were") + " not built";
+        throw BuildError(msg);
+    }
+
+    std::vector<std::map<std::string, std::string>> result;
+    for (auto& r : requests) {
+        auto& drv = nodes.at(r.drvPath)->drv;
+        std::map<std::string, std::string> outs;
+        for (auto& [o, out] : drv.outputs)
+            if (r.outputs.empty() || r.outputs.contains(o)) outs[o] = out.path;
+        result.push_back(std::move(outs));
+    }
+    return result;
+}
+
+void Scheduler::buildOne(Node& n) {
+    auto& drv = n.drv;
+    // 1. The output locks, in path order.
+    std::vector<StorePath> outPaths;
+    for (auto& [o, out] : drv.outputs) outPaths.push_back(store.parseStorePath(out.path));
+    std::vector<StorePath> sorted = outPaths;
+    std::sort(sorted.begin(), sorted.end());
+    std::vector<PathLock> locks;
+    locks.reserve(sorted.size());
+    for (auto& p : sorted) {
+        std::string lockFile = store.root() + "/var/ferrix/locks/" + p.to_string() + ".lock";
+        auto l = PathLock::tryAcquire(lockFile);
+        if (!l) {
+            progress.message("waiting for another process to finish building '" +
+                             store.printStorePath(p) + "'");
+            l.emplace(PathLock(lockFile));
+        }
+        locks.push_back(std::move(*l));
+    }
+    std::map<std::string, StorePath> outMap;
+    bool allValid = true;
+    for (auto& [o, out] : drv.outputs) {
+        StorePath p = store.parseStorePath(out.path);
+        if (!store.isValid(p)) allValid = false;
+        outMap.emplace(o, p);
+    }
+    if (allValid && !n.check) {
+        // Built by another process while we waited.
+        store.registerDerivationOutputs(n.drvPath, outMap);
+        for (auto& p : outPaths) store.addTempRoot(p);
+        return;
+    }
+    bool check = n.check && allValid;
+
+    // 2. The input closure, kept alive while we build.
+    StorePathSet inputs;
+    for (auto& s : drv.inputSrcs) inputs.insert(store.parseStorePath(s));
+    for (auto& [input, names] : drv.inputDrvs) {
+        auto& dep = nodes.at(input)->drv;
+        for (auto& o : names) {
+            auto it = dep.outputs.find(o);
+            if (it == dep.outputs.end())
+                throw BuildError("derivation '" + input + "' has no output '" + o + "'");
+            inputs.insert(store.parseStorePath(it->second.path));
+        }
+    }
+    for (auto& p : inputs) store.addTempRoot(p);
+    StorePathSet closure = store.computeClosure(inputs);
+
+    std::string builds = store.root() + "/var/ferrix/builds";
+    createDirs(builds);
+    std::string top = makeTempDir(builds, std::string(drv.name) + "-");
+    std::string logPath = buildLogPath(store, n.drvPath);
+    createDirs(dirOf(logPath));
+
+    const auto& ns = namespaceSupport();
+    bool isDownload = drv.builder == "builtin:download";
+    if (!isDownload && drv.builder.starts_with("builtin:"))
+        throw BuildError("derivation '" + n.drvPathStr + "': unsupported builder '" +
+                         drv.builder + "'");
+    // Where each output is built.
+    std::map<std::string, std::string> built;
+    bool inStore = !isDownload && !ns.mount; // the fallback: outputs written in place
+    if (inStore && check)
+        throw BuildError("cannot check '" + n.drvPathStr +
+                         "': --check needs a private mount namespace (" + ns.why + ")");
+    if (inStore && store.realStoreDir() != store.storeDir().dir())
+        throw BuildError("cannot build '" + n.drvPathStr + "' without a private mount "
+                         "namespace: the store directory '" + store.storeDir().dir() +
+                         "' is not where its items are ('" + store.realStoreDir() + "')");
+    for (auto& [o, p] : outMap)
+        built[o] = isDownload ? top + "/" + o
+                   : inStore  ? store.realPath(p)
+                              : top + "/store/" + p.to_string();
+
+    auto cleanOutputs = [&] {
+        for (auto& [o, path] : built) {
+            try {
+                if (pathExists(path)) deletePath(path);
+            } catch (...) {
+            }
+        }
+    };
+    auto removeTop = [&](bool failed) {
+        if (failed && opts.keepFailed) {
+            progress.message("note: keeping build directory '" + top + "'");
+            return;
+        }
+        try {
+            deletePath(top);
+        } catch (...) {
+        }
+    };
+
+    std::string what = check ? "checking" : "building";
+    progress.started(n.drvPathStr, std::string(drv.name),
+                     what + " '" + n.drvPathStr + "'...");
+    auto start = Clock::now();
+    try {
+        if (isDownload) download(n, top, built, logPath);
+        else runBuilder(n, top, closure, built, logPath);
+        for (auto& [o, path] : built) {
+            struct stat st;
+            if (::lstat(path.c_str(), &st) != 0)
+                throw BuildError("builder for '" + n.drvPathStr + "' failed to produce output '" +
+                                 o + "' (" + store.printStorePath(outMap.at(o)) + ")");
+        }
+        // A fixed output must have the hash it promised.
+        std::string ca;
+        if (drv.isFixedOutput()) {
+            auto& out = drv.outputs.at("out");
+            bool recursive = out.hashAlgo.starts_with("r:");
+            HashAlgo algo = parseHashAlgo(recursive ? out.hashAlgo.substr(2) : out.hashAlgo);
+            Hash expected = Hash::parse(out.hash, algo);
+            const std::string& path = built.at("out");
+            Hash actual = recursive ? hashPath(algo, path).hash : hashFile(algo, path);
+            if (actual != expected) {
+                std::string from;
+                if (isDownload) from = " (downloaded from " + drv.env["url"] + ")";
+                throw BuildError(
+                    "hash mismatch in fixed-output derivation '" + n.drvPathStr + "'" + from +
+                    ":\n  expected: " + expected.to(HashFormat::Nix32, true) +
+                    "\n  actual:   " + actual.to(HashFormat::Nix32, true) +
+                    "\nIf the new content is right, update the hash in the definition, e.g. "
+                    "(sha256 (base32 \"" + actual.to(HashFormat::Nix32) + "\"))");
+            }
+            ca = std::string("fixed:") + (recursive ? "r:" : "") +
+                 actual.to(HashFormat::Nix32, true);
+        }
+        if (check) {
+            std::string report;
+            for (auto& [o, p] : outMap) {
+                auto info = store.queryPathInfo(p);
+                Hash got = hashPath(HashAlgo::SHA256, built.at(o)).hash;
+                if (got == info.narHash) continue;
+                std::vector<std::string> diffs;
+                diffTrees(store.realPath(p), built.at(o), "", diffs);
+                report += "\n  output '" + o + "' (" + store.printStorePath(p) +
+                          "): expected NAR hash " + info.narHash.to(HashFormat::Nix32, true) +
+                          ", got " + got.to(HashFormat::Nix32, true);
+                if (!diffs.empty()) {
+                    report += "; files that differ:";
+                    for (auto& d : diffs) report += "\n    " + d;
+                }
+            }
+            if (!report.empty())
+                throw BuildError("derivation '" + n.drvPathStr +
+                                 "' may not be deterministic: a rebuild differs" + report);
+            cleanOutputs();
+            removeTop(false);
+        } else {
+            std::vector<LocalStore::BuiltOutput> outs;
+            for (auto& [o, p] : outMap) outs.push_back({built.at(o), p, ca});
+            store.registerOutputs(outs, closure, n.drvPath);
+            store.registerDerivationOutputs(n.drvPath, outMap);
+            removeTop(false);
+        }
+    } catch (const std::exception& e) {
+        cleanOutputs();
+        removeTop(true);
+        std::string tail = lastLines(logPath, opts.logTailLines);
+        std::string msg = std::string(e.what());
+        if (!dynamic_cast<const BuildError*>(&e))
+            msg = "build of '" + n.drvPathStr + "' failed: " + msg;
+        std::string shown = "error: " + msg;
+        if (!tail.empty()) {
+            shown += "\nlast lines of the log:\n";
+            std::istringstream in(tail);
+            std::string line;
+            while (std::getline(in, line)) shown += "  " + line + "\n";
+            shown.pop_back();
+        }
+        shown += "\nlog: " + logPath;
+        progress.finished(n.drvPathStr, shown);
+        // The details were printed just above: the error itself is one line.
+        throw BuildError(msg.substr(0, msg.find('\n')) + " (log: " + logPath + ")");
+    }
+    auto secs = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    char took[32];
+    std::snprintf(took, sizeof took, "%.1f", double(secs.count()) / 1000);
+    progress.finished(n.drvPathStr, (check ? "checked '" : "built '") + n.drvPathStr + "' in " +
+                                        took + " s");
+}
+
+void Scheduler::runBuilder(Node& n, const std::string& top, const StorePathSet& closure,
+                           const std::map<std::string, std::string>& built,
+                           const std::string& logPath) {
+    auto& drv = n.drv;
+    const auto& ns = namespaceSupport();
+    std::string buildDir = top + "/build";
+    if (::mkdir(buildDir.c_str(), 0700) != 0) throw SysError("creating '" + buildDir + "'");
+
+    SpawnOptions so;
+    so.program = drv.builder;
+    so.args = drv.args;
+    so.cwd = buildDir;
+    so.timeout = opts.timeout;
+    so.maxSilentTime = opts.maxSilentTime;
+    unsigned cores = opts.cores ? opts.cores : std::max(1u, std::thread::hardware_concurrency());
+    const std::string& sd = store.storeDir().dir();
+    auto& env = so.env;
+    env["PATH"] = "/usr/bin:/bin";
+    env["HOME"] = "/homeless-shelter";
+    env["NIX_STORE"] = sd;
+    env["FERRIX_STORE_DIR"] = sd;
+    env["NIX_BUILD_CORES"] = env["FERRIX_BUILD_CORES"] = std::to_string(cores);
+    env["SOURCE_DATE_EPOCH"] = "1";
+    for (auto& [k, v] : drv.env) env[k] = v;
+    env["NIX_BUILD_TOP"] = env["TMPDIR"] = env["TEMPDIR"] = env["TMP"] = env["TEMP"] = buildDir;
+    env["PWD"] = buildDir;
+    env["NIX_LOG_FD"] = "2";
+    // A fixed-output derivation may reach the network (its result is checked by hash).
+    so.privateNetwork = ns.network && !drv.isFixedOutput();
+
+    std::optional<FileLock> gcShared;
+    if (ns.mount) {
+        StoreView view;
+        view.storeDir = sd;
+        view.scratch = top + "/store";
+        if (::mkdir(view.scratch.c_str(), 0755) != 0)
+            throw SysError("creating '" + view.scratch + "'");
+        createDirs(sd);
+        for (auto& p : closure) {
+            std::string real = store.realPath(p);
+            std::string point = view.scratch + "/" + p.to_string();
+            struct stat st = lstatPath(real);
+            if (S_ISLNK(st.st_mode)) {
+                if (::symlink(readLink(real).c_str(), point.c_str()) != 0)
+                    throw SysError("creating '" + point + "'");
+                continue;
+            }
+            if (S_ISDIR(st.st_mode)) {
+                if (::mkdir(point.c_str(), 0555) != 0) throw SysError("creating '" + point + "'");
+            } else {
+                AutoCloseFD f(::open(point.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
+                if (!f) throw SysError("creating '" + point + "'");
+            }
+            view.readOnly.emplace_back(real, p.to_string());
+        }
+        so.storeView = std::move(view);
+    } else {
+        // Outputs are written in place: a concurrent gc must not take them for leftovers.
+        gcShared.emplace(store.root() + "/var/ferrix/gc.lock", LockMode::Shared);
+        for (auto& [o, path] : built)
+            if (pathExists(path)) deletePath(path);
+    }
+
+    AutoCloseFD log(::open(logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!log) throw SysError("creating the log '" + logPath + "'");
+    std::string partial;
+    so.onOutput = [&](std::string_view chunk) {
+        writeAll(log.get(), chunk);
+        partial.append(chunk);
+        size_t nl;
+        while ((nl = partial.find('\n')) != std::string::npos) {
+            std::string_view line(partial.data(), nl);
+            constexpr std::string_view marker = "starting phase `";
+            if (line.starts_with(marker)) {
+                auto rest = line.substr(marker.size());
+                auto end = rest.find('\'');
+                progress.phase(n.drvPathStr, std::string(rest.substr(0, end)));
+            }
+            partial.erase(0, nl + 1);
+        }
+        if (partial.size() > 65536) partial.clear();
+    };
+    ProcessResult r = runProcess(so);
+    if (!r.success())
+        throw BuildError("builder for '" + n.drvPathStr + "' " + r.describe(so));
+}
+
+void Scheduler::download(Node& n, const std::string&, std::map<std::string, std::string>& built,
+                         const std::string& logPath) {
+    auto& drv = n.drv;
+    if (!drv.isFixedOutput())
+        throw BuildError("derivation '" + n.drvPathStr +
+                         "': builtin:download needs a fixed-output derivation");
+    auto it = drv.env.find("url");
+    std::vector<std::string> urls = it == drv.env.end() ? std::vector<std::string>{}
+                                                        : splitSpaces(it->second);
+    AutoCloseFD log(::open(logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!log) throw SysError("creating the log '" + logPath + "'");
+    const std::string& dest = built.at("out");
+    try {
+        std::string used = fetchUrls(urls, dest);
+        writeAll(log.get(), "downloaded '" + used + "'\n");
+        drv.env["url"] = used; // named in a hash mismatch
+    } catch (const std::exception& e) {
+        writeAll(log.get(), std::string(e.what()) + "\n");
+        throw BuildError("cannot download '" + n.drvPathStr + "': " + e.what());
+    }
+    auto ex = drv.env.find("executable");
+    if (ex != drv.env.end() && ex->second == "1") ::chmod(dest.c_str(), 0755);
+}
+
+} // namespace
+
+std::vector<std::map<std::string, std::string>>
+buildDerivations(LocalStore& store, const std::vector<DerivationRequest>& requests,
+                 const BuildOptions& options) {
+    Scheduler s(store, options);
+    return s.run(requests);
+}
+
+std::string buildLogPath(const LocalStore& store, const StorePath& drv) {
+    const std::string& base = drv.to_string();
+    return store.root() + "/var/log/ferrix/drvs/" + base.substr(0, 2) + "/" + base.substr(2) +
+           ".log";
+}
+
+std::optional<std::string> findBuildLog(LocalStore& store, const std::string& path) {
+    const std::string& sd = store.storeDir().dir();
+    if (!path.starts_with(sd + "/"))
+        throw UsageError("'" + path + "' is not in the store directory '" + sd + "'");
+    std::string rest = path.substr(sd.size() + 1);
+    auto slash = rest.find('/');
+    StorePath p(rest.substr(0, slash));
+    std::optional<StorePath> drv;
+    if (p.isDerivation()) {
+        drv = p;
+    } else if (auto info = store.queryPathInfoOpt(p)) {
+        drv = info->deriver;
+    }
+    if (!drv) return std::nullopt;
+    std::string log = buildLogPath(store, *drv);
+    if (!pathExists(log)) return std::nullopt;
+    return log;
+}
+
+} // namespace ferrix

@@ -1,0 +1,236 @@
+// Spawning build processes. See process.hh.
+#include "ferrix/process.hh"
+
+#include "ferrix/error.hh"
+#include "ferrix/file.hh"
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <mutex>
+#include <poll.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace ferrix {
+
+namespace {
+
+// The child's own error report: async-signal-safe, then exit 127.
+[[noreturn]] void childFail(const char* what, int err) {
+    const char* msg = std::strerror(err); // not strictly safe, but only reads a static table
+    const char* prefix = "ferrix: cannot start the builder: ";
+    (void)!::write(2, prefix, std::strlen(prefix));
+    (void)!::write(2, what, std::strlen(what));
+    (void)!::write(2, ": ", 2);
+    (void)!::write(2, msg, std::strlen(msg));
+    (void)!::write(2, "\n", 1);
+    ::_exit(127);
+}
+
+int probeChild(bool net, bool mnt) {
+    pid_t pid = ::fork();
+    if (pid < 0) return errno;
+    if (pid == 0) {
+        if (net && ::unshare(CLONE_NEWNET) != 0) ::_exit(1);
+        if (mnt) {
+            if (::unshare(CLONE_NEWNS) != 0) ::_exit(1);
+            if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(1);
+        }
+        ::_exit(0);
+    }
+    int status;
+    while (::waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return errno;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : EPERM;
+}
+
+} // namespace
+
+const NamespaceSupport& namespaceSupport() {
+    static NamespaceSupport support;
+    static std::once_flag once;
+    std::call_once(once, [] {
+        const char* off = std::getenv("FERRIX_NO_NAMESPACES");
+        if (off && *off && std::strcmp(off, "0") != 0) {
+            support.why = "FERRIX_NO_NAMESPACES is set";
+        } else {
+            support.network = probeChild(true, false) == 0;
+            support.mount = probeChild(false, true) == 0;
+            if (!support.network || !support.mount)
+                support.why = "the kernel refused unshare() (not root, or namespaces disabled)";
+        }
+        if (!support.network || !support.mount)
+            std::fprintf(stderr,
+                         "ferrix: warning: builds run without %s%s%s: %s\n",
+                         support.network ? "" : "a private network namespace",
+                         !support.network && !support.mount ? " and " : "",
+                         support.mount ? "" : "a private mount namespace (inputs read-only)",
+                         support.why.c_str());
+    });
+    return support;
+}
+
+bool ProcessResult::success() const {
+    return !timedOut && !silentTooLong && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+std::string ProcessResult::describe(const SpawnOptions& options) const {
+    if (timedOut)
+        return "timed out after " + std::to_string(options.timeout) + " seconds";
+    if (silentTooLong)
+        return "killed after " + std::to_string(options.maxSilentTime) +
+               " seconds without output";
+    if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status))
+        return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
+               strsignal(WTERMSIG(status)) + ")";
+    return "ended with wait status " + std::to_string(status);
+}
+
+ProcessResult runProcess(const SpawnOptions& o) {
+    // Everything the child needs, prepared before fork().
+    std::vector<std::string> argStrings;
+    argStrings.push_back(o.program);
+    for (auto& a : o.args) argStrings.push_back(a);
+    std::vector<char*> argv;
+    for (auto& a : argStrings) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> envStrings;
+    for (auto& [k, v] : o.env) envStrings.push_back(k + "=" + v);
+    std::vector<char*> envp;
+    for (auto& e : envStrings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+
+    std::vector<std::string> mountSrc, mountDst;
+    if (o.storeView)
+        for (auto& [src, name] : o.storeView->readOnly) {
+            mountSrc.push_back(src);
+            mountDst.push_back(o.storeView->scratch + "/" + name);
+        }
+    std::string scratch = o.storeView ? o.storeView->scratch : "";
+    std::string storeDir = o.storeView ? o.storeView->storeDir : "";
+    bool net = o.privateNetwork;
+    bool mnt = o.storeView.has_value();
+
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw SysError("creating a pipe");
+    AutoCloseFD readEnd(fds[0]), writeEnd(fds[1]);
+
+    pid_t pid = ::fork();
+    if (pid < 0) throw SysError("fork");
+    if (pid == 0) {
+        // The child: system calls only.
+        if (::setsid() < 0) childFail("setsid", errno);
+        int nullFd = ::open("/dev/null", O_RDONLY);
+        if (nullFd < 0) childFail("/dev/null", errno);
+        if (::dup2(nullFd, 0) < 0 || ::dup2(fds[1], 1) < 0 || ::dup2(fds[1], 2) < 0)
+            childFail("dup2", errno);
+        // No inherited descriptor (locks, database, other builds' pipes) reaches the builder.
+        ::syscall(SYS_close_range, 3U, ~0U, 0U);
+        if (net && ::unshare(CLONE_NEWNET) != 0) childFail("unshare(CLONE_NEWNET)", errno);
+        if (mnt) {
+            if (::unshare(CLONE_NEWNS) != 0) childFail("unshare(CLONE_NEWNS)", errno);
+            if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+                childFail("making / private", errno);
+            for (size_t i = 0; i < mountSrc.size(); i++) {
+                const char* dst = mountDst[i].c_str();
+                if (::mount(mountSrc[i].c_str(), dst, nullptr, MS_BIND | MS_REC, nullptr) != 0)
+                    childFail(dst, errno);
+                if (::mount(nullptr, dst, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) !=
+                    0)
+                    childFail(dst, errno);
+            }
+            if (::mount(scratch.c_str(), storeDir.c_str(), nullptr, MS_BIND | MS_REC, nullptr) !=
+                0)
+                childFail(storeDir.c_str(), errno);
+        }
+        if (::chdir(o.cwd.c_str()) != 0) childFail(o.cwd.c_str(), errno);
+        ::signal(SIGPIPE, SIG_DFL);
+        ::execve(argv[0], argv.data(), envp.data());
+        childFail(argv[0], errno);
+    }
+    writeEnd.close();
+    if (o.onStart) o.onStart(pid);
+
+    int pidfd = int(::syscall(SYS_pidfd_open, pid, 0));
+    AutoCloseFD pidFd(pidfd >= 0 ? pidfd : -1);
+    ::fcntl(readEnd.get(), F_SETFL, O_NONBLOCK);
+
+    using Clock = std::chrono::steady_clock;
+    auto start = Clock::now(), lastOutput = start;
+    ProcessResult result;
+    bool pipeOpen = true, exited = false;
+    char buf[65536];
+    auto drain = [&] {
+        while (pipeOpen) {
+            ssize_t n = ::read(readEnd.get(), buf, sizeof buf);
+            if (n > 0) {
+                lastOutput = Clock::now();
+                if (o.onOutput) o.onOutput(std::string_view(buf, size_t(n)));
+                continue;
+            }
+            if (n == 0) pipeOpen = false;
+            else if (errno != EINTR && errno != EAGAIN) pipeOpen = false;
+            if (n < 0 && errno == EINTR) continue;
+            break;
+        }
+    };
+    auto killGroup = [&] { ::kill(-pid, SIGKILL); };
+    while (!exited) {
+        auto now = Clock::now();
+        long waitMs = pidFd ? 60000 : 100;
+        auto limit = [&](Clock::time_point deadline) {
+            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
+            waitMs = std::max(0L, std::min(waitMs, long(ms) + 1));
+        };
+        if (o.timeout) limit(start + std::chrono::seconds(o.timeout));
+        if (o.maxSilentTime) limit(lastOutput + std::chrono::seconds(o.maxSilentTime));
+        struct pollfd pfds[2];
+        int n = 0;
+        if (pipeOpen) pfds[n++] = {readEnd.get(), POLLIN, 0};
+        if (pidFd) pfds[n++] = {pidFd.get(), POLLIN, 0};
+        int r = ::poll(pfds, nfds_t(n), int(waitMs));
+        if (r < 0 && errno != EINTR) {
+            killGroup();
+            throw SysError("poll");
+        }
+        drain();
+        // Has the child ended?
+        int status;
+        pid_t w = ::waitpid(pid, &status, WNOHANG);
+        if (w == pid) {
+            result.status = status;
+            exited = true;
+            break;
+        }
+        now = Clock::now();
+        if (o.timeout && now >= start + std::chrono::seconds(o.timeout)) {
+            result.timedOut = true;
+            killGroup();
+        } else if (o.maxSilentTime && now >= lastOutput + std::chrono::seconds(o.maxSilentTime)) {
+            result.silentTooLong = true;
+            killGroup();
+        }
+        if (result.timedOut || result.silentTooLong) {
+            while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+            }
+            result.status = status;
+            exited = true;
+        }
+    }
+    // The builder is gone; so must be anything it left running in its group. Then collect what
+    // is left in the pipe (a straggler that escaped the group may keep it open: do not wait).
+    killGroup();
+    drain();
+    return result;
+}
+
+} // namespace ferrix

@@ -1,0 +1,103 @@
+// A no-op `ferrix build` (issue 4, item 8): building what is already built must be cheap.
+//
+//  (a) noop-sh: `ferrix build -f FILE` where FILE evaluates to a /bin/sh derivation with one
+//      input derivation, both built already. Goal <= 50 ms. Printed next to it: the same file
+//      with -d (lowering alone), so that the scheduler's own share shows.
+//  (b) noop-hello: `ferrix build -f examples/hello.scm` once hello is built (needs the cargo
+//      phases and a Rust toolchain; skipped when the first build fails). Goal <= 50 ms.
+//
+// Every figure is the wall time of a process, from spawn to exit; the median of the runs.
+#include "bench.hh"
+
+using namespace ferrix;
+using namespace ferrix::bench;
+
+namespace {
+
+constexpr double noopGoal = 0.050; // s
+
+std::string ferrixBinary() {
+    return envOr("FERRIX", FERRIX_BINARY);
+}
+
+std::string sourceDir() {
+#ifdef FERRIX_SOURCE_DIR
+    return envOr("FERRIX_SOURCE_DIR", FERRIX_SOURCE_DIR);
+#else
+    return envOr("FERRIX_SOURCE_DIR", "");
+#endif
+}
+
+std::map<std::string, std::string> ferrixEnv(const std::string& cache) {
+    return {{"XDG_CACHE_HOME", cache}, {"GUILE_AUTO_COMPILE", "0"}};
+}
+
+const char* shFile = R"((use-modules (ferrix store) (ferrix derivations))
+(with-store store
+  (let ((dep (derivation store "noop-dep" "/bin/sh" '("-c" "mkdir $out; echo dep > $out/data"))))
+    (derivation store "noop-top" "/bin/sh"
+                (list "-c" (string-append "mkdir $out; cat " (derivation->output-path dep)
+                                          "/data > $out/copy"))
+                #:inputs (list (list dep)))))
+)";
+
+// Times `ferrix build [-d] -f file` after a first, untimed build; returns false if it failed.
+bool measure(const char* bn, const std::string& what, const std::string& file,
+             const std::string& cache) {
+    header(bn, what);
+    int runs = envInt("FERRIX_BENCH_RUNS", 5) * 3;
+    auto& root = keptTempDir("ferrix-bench-noop-");
+    auto run = [&](bool lowerOnly) {
+        std::vector<std::string> argv = {ferrixBinary(), "--store", root.path(), "build"};
+        if (lowerOnly) argv.push_back("-d");
+        argv.push_back("-f");
+        argv.push_back(file);
+        return runTimed(argv, ferrixEnv(cache), root.path());
+    };
+    Proc first = run(false);
+    if (first.status != 0) {
+        skip(bn, "the first build failed (" + lines(first.err).back() + ")");
+        return false;
+    }
+    std::vector<double> tBuild, tLower;
+    for (int i = 0; i < runs; i++) {
+        Proc p = run(false);
+        if (p.status != 0 || p.out != first.out) warning(bn, "a no-op run differed: " + p.err);
+        if (p.err.find("building") != std::string::npos) warning(bn, "a no-op run built: " + p.err);
+        tBuild.push_back(p.seconds);
+        tLower.push_back(run(true).seconds);
+    }
+    std::printf("first build %.1f ms; no-op: median of %d runs %.1f ms (best %.1f); "
+                "build -d of the same file %.1f ms\n",
+                first.seconds * 1e3, runs, median(tBuild) * 1e3, best(tBuild) * 1e3,
+                median(tLower) * 1e3);
+    goal(bn, median(tBuild) <= noopGoal,
+         strf("no-op ferrix build %.1f ms (goal <= %.0f ms; lowering alone %.1f ms)",
+              median(tBuild) * 1e3, noopGoal * 1e3, median(tLower) * 1e3));
+    return true;
+}
+
+} // namespace
+
+int main() {
+    try {
+        std::printf("ferrix: %s\n", ferrixBinary().c_str());
+        auto& cache = keptTempDir("ferrix-bench-noop-cache-");
+        auto& work = keptTempDir("ferrix-bench-noop-work-");
+        std::string file = work / "noop.scm";
+        writeFile(file, shFile, 0644);
+        measure("noop-sh", "no-op `ferrix build -f FILE` of two built /bin/sh derivations", file,
+                cache.path());
+        std::string hello = sourceDir() + "/examples/hello.scm";
+        if (sourceDir().empty() || !pathExists(hello))
+            skip("noop-hello", "examples/hello.scm not found (set FERRIX_SOURCE_DIR)");
+        else
+            measure("noop-hello", "no-op `ferrix build -f examples/hello.scm`", hello,
+                    cache.path());
+        keptDirs.clear();
+    } catch (std::exception& e) {
+        std::fprintf(stderr, "bench-build-noop: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,246 @@
+# `ferrix build` realising derivations (no cargo: builders are /bin/sh): outputs printed, no-op
+# rebuilds, failures leaving nothing, -K, --check, timeouts, -M, -c, -r, `ferrix log`, two
+# concurrent builds building once, a builder killed mid-build, builtin:download from file:// and
+# from an HTTP server on 127.0.0.1, and the fallback without namespaces.
+source "$(dirname "$0")/lib/assert.bash"
+cd "$TEST_TMP"
+T=$TEST_TMP
+export T
+
+# sq TEXT: TEXT as a Scheme string literal.
+sq() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
+# mk NAME SCRIPT [EXTRA-ARGUMENTS]: like drv, quoting SCRIPT as a Scheme string.
+mk() {
+  cat >"$T/$1.scm" <<SCM
+(use-modules (ferrix store) (ferrix derivations) (ferrix download) (ferrix base32))
+(with-store store
+  (derivation store "$1" "/bin/sh" (list "-c" $(sq "$2")) ${3:-}))
+SCM
+}
+build() { "$FERRIX" build "$@"; }
+
+# --- A simple build, then a no-op.
+mk simple 'echo hello from the builder; echo "$HOME $SOURCE_DATE_EPOCH $NIX_BUILD_CORES" > $out'
+expect_status "simple build" 0 build -f simple.scm
+simple_out=$out
+expect_match "prints the output path" "$simple_out" "^$FERRIX_STORE/store/[0-9a-z]{32}-simple$"
+expect_eq "output contents (HOME, SOURCE_DATE_EPOCH)" "$(cut -d' ' -f1,2 "$simple_out")" "/homeless-shelter 1"
+expect_match "progress: building" "$err" "building '.*-simple\.drv'"
+expect_status "no-op rebuild" 0 build -f simple.scm
+expect_eq "same output" "$out" "$simple_out"
+expect_eq "nothing built again" "$(grep -c building <<<"$err" || true)" "0"
+simple_drv=$(build -d -f simple.scm)
+expect_status "ferrix log DRV" 0 "$FERRIX" log "$simple_drv"
+expect_eq "log holds the output" "$out" "hello from the builder"
+expect_status "ferrix log OUTPUT" 0 "$FERRIX" log "$simple_out"
+expect_eq "log through the deriver" "$out" "hello from the builder"
+expect_status "ferrix log -p" 0 "$FERRIX" log -p "$simple_out"
+expect_match "log file under var/log/ferrix/drvs" "$out" "^$FERRIX_STORE/var/log/ferrix/drvs/[0-9a-z]{2}/[0-9a-z]{30}-simple\.drv\.log$"
+expect_status "ferrix log: no log" 1 "$FERRIX" log "$FERRIX_STORE/store/00000000000000000000000000000000-nothing"
+expect_status "path-info: deriver recorded" 0 "$FERRIX" store path-info "$simple_out"
+expect_match "deriver" "$out" "simple\.drv"
+
+# -c: the cores reach the builder.
+mk cores 'echo $NIX_BUILD_CORES $FERRIX_BUILD_CORES > $out'
+expect_status "-c 3" 0 build -c 3 -f cores.scm
+expect_eq "NIX_BUILD_CORES and FERRIX_BUILD_CORES" "$(cat "$out")" "3 3"
+
+# --- A failing build leaves nothing but its log.
+mk failing 'i=0; while [ $i -lt 30 ]; do echo line $i; i=$((i+1)); done; mkdir $out; echo partial > $out/f; exit 3'
+expect_status "failing build: exit 1" 1 build -f failing.scm
+expect_match "error names the status" "$err" "exited with status 3"
+expect_match "last lines of the log shown" "$err" "line 29"
+expect_eq "only the last lines" "$(grep -c 'line 5$' <<<"$err" || true)" "0"
+expect_match "log path shown" "$err" "var/log/ferrix/drvs/"
+failing_drv=$(build -d -f failing.scm)
+failing_out=$(sed -n 's/.*"out","\([^"]*\)".*/\1/p' "$failing_drv")
+expect_eq "output not in the store" "$(test -e "$failing_out" && echo present || echo absent)" "absent"
+expect_status "output not valid" 1 "$FERRIX" store path-info "$failing_out"
+expect_status "log kept" 0 "$FERRIX" log "$failing_drv"
+expect_match "log complete" "$out" "line 0"
+expect_eq "no build directory left" "$(ls "$FERRIX_STORE/var/ferrix/builds" | grep -c failing || true)" "0"
+
+# -K keeps the build directory and says where.
+mk keep 'echo scratch > kept-file; exit 1'
+expect_status "-K: fails" 1 build -K -f keep.scm
+expect_match "-K: says where" "$err" "keeping build directory '[^']*'"
+kept=$(sed -n "s/.*keeping build directory '\([^']*\)'.*/\1/p" <<<"$err")
+expect_eq "-K: the builder's files are there" "$(cat "$kept/build/kept-file")" "scratch"
+rm -rf "$kept"
+
+# A builder that produces no output fails too.
+mk nothing 'echo nothing'
+expect_status "no output: fails" 1 build -f nothing.scm
+expect_match "no output: named" "$err" "failed to produce output 'out'"
+
+# --- Dependencies, and two outputs referring to each other.
+mk dep 'mkdir $out; echo dep > $out/data'
+cat >"$T/multi.scm" <<'SCM'
+(use-modules (ferrix store) (ferrix derivations))
+(with-store store
+  (let ((dep (load (string-append (getenv "T") "/dep.scm"))))
+    (derivation store "multi" "/bin/sh"
+      (list "-c" (string-append "mkdir $out $lib; echo $lib > $out/lib-path; echo lib > $lib/data; cat "
+                                (derivation->output-path dep) "/data > $out/copy; echo "
+                                (derivation->output-path dep) " > $out/dep-path; touch "
+                                (derivation->output-path dep) "/x 2>/dev/null && echo WRITABLE > $out/ro; true"))
+      #:inputs (list (list dep))
+      #:outputs '("out" "lib"))))
+SCM
+expect_status "multi-output with a dependency" 0 build -f multi.scm
+multi_out=$(grep -- '-multi$' <<<"$out")
+multi_lib=$(grep -- '-multi-lib$' <<<"$out")
+expect_match "two paths printed" "$multi_lib" "-multi-lib$"
+expect_eq "dependency built first" "$(cat "$multi_out/copy")" "dep"
+expect_eq "out refers to lib" "$("$FERRIX" store references "$multi_out" | grep -c -- -multi-lib || true)" "1"
+expect_eq "lib refers to nothing" "$("$FERRIX" store references "$multi_lib" | grep -vc -- '-multi-lib$' || true)" "0"
+expect_eq "out refers to the dependency" "$("$FERRIX" store references "$multi_out" | grep -c -- '-dep$' || true)" "1"
+# Outputs referring to each other: a cycle, refused (as Nix does), and nothing registered.
+mk cycle 'mkdir $out $lib; echo $lib > $out/l; echo $out > $lib/o' "#:outputs '(\"out\" \"lib\")"
+expect_status "outputs in a cycle: fails" 1 build -f cycle.scm
+expect_match "cycle: said" "$err" "cycle detected in the references of"
+cycle_drv=$(build -d -f cycle.scm)
+expect_eq "cycle: nothing registered" "$(ls "$FERRIX_STORE/store" | grep -c -- '-cycle\(-lib\)\?$' || true)" "0"
+if [ "$(id -u)" = 0 ]; then
+  expect_eq "inputs are read-only" "$(test -e "$multi_out/ro" && echo writable || echo read-only)" "read-only"
+fi
+
+# --- --check.
+mk determ 'mkdir $out; echo same > $out/a; mkdir $out/sub; echo same > $out/sub/b'
+expect_status "deterministic: build" 0 build -f determ.scm
+expect_status "deterministic: --check passes" 0 build --check -f determ.scm
+expect_match "--check rebuilt it" "$err" "checking '.*-determ\.drv'"
+mk nondeterm 'mkdir $out; echo same > $out/a; mkdir $out/sub; cat /proc/sys/kernel/random/uuid > $out/sub/random'
+expect_status "non-deterministic: build" 0 build -f nondeterm.scm
+nd_out=$out
+before=$(cat "$nd_out/sub/random")
+expect_status "non-deterministic: --check fails" 1 build --check -f nondeterm.scm
+expect_match "--check names the file" "$err" "sub/random"
+expect_match "--check: not deterministic" "$err" "may not be deterministic"
+expect_eq "--check names only that file" "$(grep -c '^ *a$' <<<"$err" || true)" "0"
+expect_eq "--check leaves the item alone" "$(cat "$nd_out/sub/random")" "$before"
+
+# --- Timeouts.
+mk slow 'echo start; sleep 30; echo never > $out'
+start=$(date +%s)
+expect_status "--timeout 1: fails" 1 build --timeout 1 -f slow.scm
+expect_match "--timeout: said" "$err" "timed out after 1 seconds"
+mk silent 'echo start; sleep 30; echo never > $out; echo x'
+expect_status "--max-silent-time 1: fails" 1 build --max-silent-time 1 -f silent.scm
+expect_match "--max-silent-time: said" "$err" "1 seconds without output"
+expect_eq "timeouts took seconds, not minutes" "$(( $(date +%s) - start < 15 ))" "1"
+expect_eq "no sleep left behind" "$(pgrep -f 'echo start; sleep 30' | wc -l)" "0"
+expect_status "bad --timeout" 2 build --timeout soon -f slow.scm
+
+# --- -M 2: two builds at once (each waits for the other's mark; one at a time would fail).
+mk par-a 'touch $T/par-a; i=0; while [ ! -e $T/par-b ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; [ -e $T/par-b ] && echo a > $out' '#:env-vars (list (cons "T" (getenv "T")))'
+mk par-b 'touch $T/par-b; i=0; while [ ! -e $T/par-a ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; [ -e $T/par-a ] && echo b > $out' '#:env-vars (list (cons "T" (getenv "T")))'
+cat >"$T/par.scm" <<'SCM'
+(list (load (string-append (getenv "T") "/par-a.scm"))
+      (load (string-append (getenv "T") "/par-b.scm")))
+SCM
+expect_status "-M 2: parallel builds" 0 build -M 2 -f par.scm
+expect_eq "-M 2: both outputs" "$(wc -l <<<"$out")" "2"
+
+# --- Two concurrent processes build a derivation once.
+mk once 'echo run >> $T/once-count; sleep 2; echo done > $out' '#:env-vars (list (cons "T" (getenv "T")))'
+build -f once.scm >"$T/once-1.out" 2>"$T/once-1.err" &
+p1=$!
+build -f once.scm >"$T/once-2.out" 2>"$T/once-2.err" &
+p2=$!
+s1=0; s2=0
+wait $p1 || s1=$?
+wait $p2 || s2=$?
+expect_eq "concurrent: both succeed" "$s1 $s2" "0 0"
+expect_eq "concurrent: same output" "$(cat "$T/once-1.out")" "$(cat "$T/once-2.out")"
+expect_eq "concurrent: built once" "$(wc -l <"$T/once-count")" "1"
+expect_eq "concurrent: one 'building' line" "$(cat "$T/once-1.err" "$T/once-2.err" | grep -c "^building")" "1"
+
+# --- The builder killed mid-build; a rebuild succeeds; the store verifies.
+mk killed 'if [ -e $T/killed-mark ]; then mkdir $out; echo fine > $out/f; else touch $T/killed-mark; echo killed-builder-running; sleep 60; fi' '#:env-vars (list (cons "T" (getenv "T")))'
+build -f killed.scm >"$T/killed.out" 2>"$T/killed.err" &
+pk=$!
+for _ in $(seq 100); do [ -e "$T/killed-mark" ] && pgrep -f 'killed-builder-running' >/dev/null && break; sleep 0.1; done
+builder=$(pgrep -f 'killed-builder-running' | head -n1)
+if [ -n "$builder" ]; then kill -KILL -- "-$(ps -o pgid= "$builder" | tr -d ' ')"; fi
+sk=0
+wait $pk || sk=$?
+expect_eq "killed: the build fails" "$sk" "1"
+expect_match "killed: by signal 9" "$(cat "$T/killed.err")" "killed by signal 9"
+expect_status "killed: a rebuild succeeds" 0 build -f killed.scm
+expect_eq "killed: output whole" "$(cat "$out/f")" "fine"
+expect_status "killed: store verify is clean" 0 "$FERRIX" store verify
+
+# --- builtin:download: file://, then HTTP on 127.0.0.1; right and wrong hashes.
+printf 'some source\n' >"$T/source.txt"
+good=$("$FERRIX" hash "$T/source.txt")
+bad=0000000000000000000000000000000000000000000000000000
+fetch() { # NAME URL HASH [SCHEME-URL-LIST]
+  cat >"$T/$1.scm" <<SCM
+(use-modules (ferrix store) (ferrix download) (ferrix base32))
+(with-store store
+  (url-fetch store ${4:-"\"$2\""} 'sha256 (nix-base32-string->bytevector "$3") "source.txt"))
+SCM
+}
+fetch fetch-file "file://$T/source.txt" "$good"
+expect_status "download file://: right hash" 0 build -f fetch-file.scm
+expect_eq "download: contents" "$(cat "$out")" "some source"
+expect_status "download: registered with its content address" 0 "$FERRIX" store path-info --json "$out"
+expect_match "download: ca" "$out" "fixed:sha256:$good"
+fetch fetch-bad "file://$T/source.txt" "$bad"
+expect_status "download: wrong hash fails" 1 build -f fetch-bad.scm
+expect_match "wrong hash: the URL" "$err" "file://$T/source.txt"
+expect_match "wrong hash: expected" "$err" "expected: sha256:$bad"
+expect_match "wrong hash: actual" "$err" "actual: +sha256:$good"
+expect_match "wrong hash: how to update" "$err" "update the hash"
+fetch fetch-missing "" "$good" "(list \"file://$T/no-such-file\" \"file://$T/source.txt\")"
+# Several URLs: the first that works. (The same output as above: already valid, so use a new name.)
+sed -i 's/"source.txt")/"source2.txt")/' "$T/fetch-missing.scm"
+expect_status "download: the second URL works" 0 build -f fetch-missing.scm
+
+if command -v python3 >/dev/null; then
+  mkdir -p "$T/www"
+  printf 'served over http\n' >"$T/www/file.txt"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  (cd "$T/www" && exec timeout 60 python3 -m http.server --bind 127.0.0.1 "$port") >"$T/http.log" 2>&1 &
+  server=$!
+  for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break; sleep 0.1; done
+  hgood=$("$FERRIX" hash "$T/www/file.txt")
+  fetch fetch-http "http://127.0.0.1:$port/file.txt" "$hgood"
+  expect_status "download over HTTP: right hash" 0 build -f fetch-http.scm
+  expect_eq "HTTP: contents" "$(cat "$out")" "served over http"
+  fetch fetch-http-bad "http://127.0.0.1:$port/file.txt" "$bad"
+  sed -i 's/"source.txt")/"other.txt")/' "$T/fetch-http-bad.scm"
+  expect_status "download over HTTP: wrong hash" 1 build -f fetch-http-bad.scm
+  expect_match "HTTP wrong hash: names the URL" "$err" "http://127.0.0.1:$port/file.txt"
+  fetch fetch-http-404 "http://127.0.0.1:$port/missing.txt" "$hgood"
+  sed -i 's/"source.txt")/"third.txt")/' "$T/fetch-http-404.scm"
+  expect_status "download over HTTP: 404 fails" 1 build -f fetch-http-404.scm
+  expect_match "404: said" "$err" "404"
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+fi
+
+# --- -r: a GC root to the output.
+mk rooted 'echo rooted > $out'
+expect_status "-r FILE" 0 build -r "$T/result" -f rooted.scm
+rooted=$out
+expect_eq "-r: symlink to the output" "$(readlink "$T/result")" "$rooted"
+"$FERRIX" store gc >/dev/null 2>&1
+expect_eq "-r: survives gc" "$(cat "$T/result")" "rooted"
+
+# --- Without namespaces (what an unprivileged user gets): warned once, builds still work.
+mk nons 'mkdir $out; echo plain > $out/f; echo another > $out/g'
+expect_status "FERRIX_NO_NAMESPACES=1: builds" 0 env FERRIX_NO_NAMESPACES=1 "$FERRIX" build -f nons.scm
+expect_eq "fallback: output" "$(cat "$out/f")" "plain"
+expect_eq "fallback: warned once" "$(grep -c 'warning: builds run without' <<<"$err")" "1"
+expect_status "fallback: --check refused" 1 env FERRIX_NO_NAMESPACES=1 "$FERRIX" build --check -f nons.scm
+expect_match "fallback: --check explains" "$err" "needs a private mount namespace"
+mk nons-fail 'mkdir $out; echo half > $out/f; exit 1'
+expect_status "fallback: failure" 1 env FERRIX_NO_NAMESPACES=1 "$FERRIX" build -f nons-fail.scm
+nf_drv=$(build -d -f nons-fail.scm)
+nf_out=$(sed -n 's/.*"out","\([^"]*\)".*/\1/p' "$nf_drv")
+expect_eq "fallback: failed output removed" "$(test -e "$nf_out" && echo present || echo absent)" "absent"
+
+expect_status "store verify at the end" 0 "$FERRIX" store verify
+finish

@@ -1,0 +1,181 @@
+// The scheduler on tiny /bin/sh derivations: dependencies, registration with references, a
+// failure that leaves nothing, outputs referring to one another, fixed outputs (builtin:download
+// from file://, right and wrong hash), --check, and the build log.
+#include "ferrix/build.hh"
+
+#include "ferrix/derivation.hh"
+#include "ferrix/hash.hh"
+#include "ferrix/process.hh"
+#include "store-test-util.hh"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+using namespace ferrix;
+
+namespace {
+
+class Build : public ::testing::Test {
+protected:
+    test::ScratchDir dir{"ferrix-build-test-"};
+    LocalStore store{test::configAt(dir.path)};
+    DrvHashes hashes{[this](const std::string& p) {
+        StorePath sp = store.parseStorePath(p);
+        return parseDerivation(store.readText(sp), "", &store.storeDir());
+    }};
+    BuildOptions opts;
+
+    void SetUp() override {
+        // Progress lines go nowhere.
+        opts.progressFd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    }
+    void TearDown() override { ::close(opts.progressFd); }
+
+    // A /bin/sh derivation with the given outputs and input derivations (all their outputs).
+    std::string shDrv(const std::string& name, const std::string& script,
+                      const std::vector<std::string>& inputs = {},
+                      const std::vector<std::string>& outputs = {"out"}) {
+        Derivation d;
+        d.name = name;
+        d.platform = "x86_64-linux";
+        d.builder = "/bin/sh";
+        d.args = {"-c", script};
+        d.env = {{"name", name}, {"builder", "/bin/sh"}, {"system", "x86_64-linux"}};
+        for (auto& o : outputs) d.outputs[o] = {};
+        for (auto& i : inputs) {
+            auto dep = parseDerivation(store.readText(store.parseStorePath(i)), "",
+                                       &store.storeDir());
+            for (auto& [o, _] : dep.outputs) d.inputDrvs[i].insert(o);
+        }
+        fillInputAddressedOutputs(d, store.storeDir(), hashes);
+        return write(d);
+    }
+    std::string write(const Derivation& d) {
+        return store.printStorePath(store.addText(d.name + ".drv", unparse(d, false),
+                                                  derivationReferences(store.storeDir(), d)));
+    }
+    std::string downloadDrv(const std::string& name, const std::string& url, const Hash& h) {
+        Derivation d;
+        d.name = name;
+        d.platform = "x86_64-linux";
+        d.builder = "builtin:download";
+        d.env = {{"name", name}, {"builder", "builtin:download"}, {"system", "x86_64-linux"},
+                 {"url", url}};
+        fillFixedOutput(d, store.storeDir(), FileIngestion::Flat, h);
+        return write(d);
+    }
+    std::map<std::string, std::string> build(const std::string& drv) {
+        return buildDerivations(store, {{drv, {}}}, opts).at(0);
+    }
+    StorePath sp(const std::string& p) { return store.parseStorePath(p); }
+};
+
+} // namespace
+
+TEST_F(Build, DependencyFirstThenReferencesRegistered) {
+    auto dep = shDrv("dep", "mkdir $out; echo dep > $out/data");
+    auto depOut = parseDerivation(store.readText(sp(dep)), "", &store.storeDir())
+                      .outputs.at("out").path;
+    auto top = shDrv("top", "mkdir $out; cat " + depOut + "/data > $out/copy; echo " + depOut +
+                                " > $out/ref", {dep});
+    auto outs = build(top);
+    ASSERT_EQ(outs.size(), 1u);
+    EXPECT_EQ(readFile(outs["out"] + "/copy"), "dep\n");
+    auto info = store.queryPathInfo(sp(outs["out"]));
+    EXPECT_TRUE(info.references.contains(sp(depOut)));
+    EXPECT_EQ(info.deriver, sp(top));
+    EXPECT_EQ(store.queryDerivationOutputs(sp(top)).at("out"), sp(outs["out"]));
+    EXPECT_TRUE(pathExists(buildLogPath(store, sp(top))));
+    EXPECT_EQ(findBuildLog(store, outs["out"]), buildLogPath(store, sp(top)));
+    // Built: a second run builds nothing (the log is not rewritten).
+    ::unlink(buildLogPath(store, sp(top)).c_str());
+    build(top);
+    EXPECT_FALSE(pathExists(buildLogPath(store, sp(top))));
+}
+
+TEST_F(Build, FailureLeavesNothingButTheLog) {
+    auto drv = shDrv("fails", "mkdir $out; echo half > $out/f; echo oops; exit 4");
+    auto out = parseDerivation(store.readText(sp(drv)), "", &store.storeDir()).outputs.at("out").path;
+    try {
+        build(drv);
+        FAIL() << "no error";
+    } catch (const BuildError& e) {
+        EXPECT_NE(std::string(e.what()).find("exited with status 4"), std::string::npos);
+    }
+    EXPECT_FALSE(store.isValid(sp(out)));
+    EXPECT_FALSE(pathExists(store.realPath(sp(out))));
+    EXPECT_EQ(readFile(buildLogPath(store, sp(drv))), "oops\n");
+    EXPECT_TRUE(test::listNames(dir.path + "/var/ferrix/builds").empty());
+    EXPECT_TRUE(store.verify().ok());
+}
+
+TEST_F(Build, OneOutputReferringToAnother) {
+    auto drv = shDrv("two", "mkdir $out $dev; echo $dev > $out/dev-path; echo x > $dev/x", {},
+                     {"out", "dev"});
+    auto outs = build(drv);
+    ASSERT_EQ(outs.size(), 2u);
+    EXPECT_TRUE(store.queryPathInfo(sp(outs["out"])).references.contains(sp(outs["dev"])));
+    EXPECT_TRUE(store.queryPathInfo(sp(outs["dev"])).references.empty());
+}
+
+TEST_F(Build, OutputsInACycleAreRefused) {
+    auto drv = shDrv("cyc", "mkdir $out $dev; echo $dev > $out/d; echo $out > $dev/o", {},
+                     {"out", "dev"});
+    EXPECT_THROW(build(drv), BuildError);
+    auto d = parseDerivation(store.readText(sp(drv)), "", &store.storeDir());
+    for (auto& [o, out] : d.outputs) EXPECT_FALSE(store.isValid(sp(out.path)));
+}
+
+TEST_F(Build, DownloadFromFileUrl) {
+    writeFile(dir.path + "/src.txt", "contents\n");
+    Hash h = hashString(HashAlgo::SHA256, "contents\n");
+    auto drv = downloadDrv("src.txt", "file://" + dir.path + "/src.txt", h);
+    auto outs = build(drv);
+    EXPECT_EQ(readFile(outs["out"]), "contents\n");
+    EXPECT_EQ(store.queryPathInfo(sp(outs["out"])).ca, "fixed:" + h.to(HashFormat::Nix32, true));
+
+    Hash wrong = hashString(HashAlgo::SHA256, "something else");
+    auto bad = downloadDrv("other.txt", "file://" + dir.path + "/src.txt", wrong);
+    try {
+        build(bad);
+        FAIL() << "no error";
+    } catch (const BuildError& e) {
+        std::string msg = e.what();
+        EXPECT_NE(msg.find("hash mismatch"), std::string::npos) << msg;
+    }
+    auto d = parseDerivation(store.readText(sp(bad)), "", &store.storeDir());
+    EXPECT_FALSE(store.isValid(sp(d.outputs.at("out").path)));
+}
+
+TEST_F(Build, CheckComparesRebuilds) {
+    if (!namespaceSupport().mount) GTEST_SKIP() << "--check needs a mount namespace";
+    auto same = shDrv("same", "mkdir $out; echo same > $out/f");
+    build(same);
+    opts.check = true;
+    EXPECT_NO_THROW(build(same));
+    opts.check = false;
+    auto differs = shDrv("differs", "mkdir $out; cat /proc/sys/kernel/random/uuid > $out/r");
+    auto outs = build(differs);
+    std::string before = readFile(outs["out"] + "/r");
+    opts.check = true;
+    try {
+        build(differs);
+        FAIL() << "no error";
+    } catch (const BuildError& e) {
+        EXPECT_NE(std::string(e.what()).find("may not be deterministic"), std::string::npos);
+    }
+    EXPECT_EQ(readFile(outs["out"] + "/r"), before);
+}
+
+TEST_F(Build, ParallelBuildsWithMaxJobs) {
+    // Each waits for the other's mark: built one at a time, neither would finish.
+    std::string t = dir.path;
+    auto a = shDrv("a", "touch " + t + "/a; i=0; while [ ! -e " + t + "/b ] && [ $i -lt 100 ]; "
+                        "do sleep 0.1; i=$((i+1)); done; [ -e " + t + "/b ] && echo > $out");
+    auto b = shDrv("b", "touch " + t + "/b; i=0; while [ ! -e " + t + "/a ] && [ $i -lt 100 ]; "
+                        "do sleep 0.1; i=$((i+1)); done; [ -e " + t + "/a ] && echo > $out");
+    auto top = shDrv("ab", "echo > $out", {a, b});
+    opts.maxJobs = 2;
+    EXPECT_NO_THROW(build(top));
+}
