@@ -7,7 +7,8 @@
 ;;; Needs the build-side directory (target ferrix-build-side).  Uses a store
 ;;; in a temporary directory.  Exits non-zero when a test fails.
 
-(use-modules (ferrix build-system)
+(use-modules (ferrix tests)
+             (ferrix build-system)
              (ferrix packages)
              (ferrix store)
              (ferrix derivations)
@@ -21,25 +22,9 @@
              (ice-9 match)
              (ice-9 rdelim))
 
-(set! test-log-to-file #f)
-(test-runner-factory
- (lambda ()
-   (let ((runner (test-runner-simple)))
-     (test-runner-on-test-end!
-      runner
-      (lambda (runner)
-        (test-on-test-end-simple runner)
-        (when (memq (test-result-kind runner) '(fail xpass))
-          (for-each (lambda (key)
-                      (let ((value (test-result-ref runner key '%none)))
-                        (unless (eq? value '%none)
-                          (format #t "  ~a: ~s~%" key value))))
-                    '(expected-value actual-value actual-error)))))
-     runner)))
 
 (define %test-directory
-  (mkdtemp (string-append (or (getenv "TEST_TMP") (getenv "TMPDIR") "/tmp")
-                          "/ferrix-test-build-system-XXXXXX")))
+  (test-directory "build-system"))
 (setenv "XDG_CACHE_HOME" (string-append %test-directory "/cache"))
 (define %store (open-store #:root (string-append %test-directory "/store")))
 
@@ -84,7 +69,6 @@
 
 
 (test-begin "build-system")
-(define test-runner (test-runner-current))
 
 (test-equal "build-system: fields"
   '(recording "records its calls" #t)
@@ -411,10 +395,6 @@ starting phase `c'\nphase `c' succeeded after 0.0 seconds\n")
 (test-end "build-system")
 
 (close-store %store)
-(system* "chmod" "-R" "u+w" %test-directory)
-(system* "rm" "-rf" %test-directory)
+(delete-test-directory %test-directory)
 
-(exit (if (zero? (+ (test-runner-fail-count test-runner)
-                    (test-runner-xpass-count test-runner)))
-          0
-          1))
+(exit-with-test-status)

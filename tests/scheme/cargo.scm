@@ -10,7 +10,8 @@
 ;;; and fake Rust toolchains in a temporary directory; never the network.
 ;;; Exits non-zero when a test fails.
 
-(use-modules (ferrix build-system cargo)
+(use-modules (ferrix tests)
+             (ferrix build-system cargo)
              (ferrix build-system)
              (ferrix packages)
              (ferrix download)
@@ -25,21 +26,6 @@
              (ice-9 popen)
              (ice-9 rdelim))
 
-(set! test-log-to-file #f)
-(test-runner-factory
- (lambda ()
-   (let ((runner (test-runner-simple)))
-     (test-runner-on-test-end!
-      runner
-      (lambda (runner)
-        (test-on-test-end-simple runner)
-        (when (memq (test-result-kind runner) '(fail xpass))
-          (for-each (lambda (key)
-                      (let ((value (test-result-ref runner key '%none)))
-                        (unless (eq? value '%none)
-                          (format #t "  ~a: ~s~%" key value))))
-                    '(expected-value actual-value actual-error)))))
-     runner)))
 
 
 ;;;
@@ -47,8 +33,7 @@
 ;;;
 
 (define %test-directory
-  (mkdtemp (string-append (or (getenv "TEST_TMP") (getenv "TMPDIR") "/tmp")
-                          "/ferrix-test-cargo-XXXXXX")))
+  (test-directory "cargo"))
 (setenv "XDG_CACHE_HOME" (string-append %test-directory "/cache"))
 (unsetenv "FERRIX_RUST")
 (define %store-root (string-append %test-directory "/store"))
@@ -140,7 +125,6 @@ an alist, quoted values unquoted."
 
 
 (test-begin "cargo")
-(define test-runner (test-runner-current))
 
 
 ;;;
@@ -741,10 +725,6 @@ another guile process with the same load paths and store."
 (test-end "cargo")
 
 (close-store %store)
-(system* "chmod" "-R" "u+w" %test-directory)
-(system* "rm" "-rf" %test-directory)
+(delete-test-directory %test-directory)
 
-(exit (if (zero? (+ (test-runner-fail-count test-runner)
-                    (test-runner-xpass-count test-runner)))
-          0
-          1))
+(exit-with-test-status)

@@ -7,7 +7,8 @@
 ;;; by CTest with the build tree's modules and extension; exits non-zero when
 ;;; a test fails.
 
-(use-modules (ferrix derivations)
+(use-modules (ferrix tests)
+             (ferrix derivations)
              (ferrix store)
              (ferrix base32)
              (srfi srfi-1)
@@ -16,31 +17,9 @@
              (ice-9 rdelim)
              (rnrs bytevectors))
 
-(set! test-log-to-file #f)
-(test-runner-factory
- (lambda ()
-   (let ((runner (test-runner-simple)))
-     (test-runner-on-test-end!
-      runner
-      (lambda (runner)
-        (test-on-test-end-simple runner)
-        (when (memq (test-result-kind runner) '(fail xpass))
-          (for-each (lambda (key)
-                      (let ((value (test-result-ref runner key '%none)))
-                        (unless (eq? value '%none)
-                          (format #t "  ~a: ~s~%" key value))))
-                    '(expected-value actual-value actual-error)))))
-     runner)))
 
 (define %tmp
-  (mkdtemp (string-append (or (getenv "TEST_TMP") "/tmp") "/drv-XXXXXX")))
-
-(define (ferrix-error-of thunk)
-  "Call THUNK; return (KIND MESSAGE) of the ferrix-error it raises, or #f."
-  (catch 'ferrix-error
-    (lambda () (thunk) #f)
-    (lambda args
-      (list (ferrix-error-kind args) (ferrix-error-message args)))))
+  (test-directory "drv"))
 
 ;; The spec's derivations, as a procedure of a store root so that another
 ;; process can run the very same code.  Returns the derivations bar, foo and
@@ -67,7 +46,6 @@
 (define run-recipe (eval %recipe (current-module)))
 
 (test-begin "derivations")
-(define %runner (test-runner-current))
 
 (define %drvs (run-recipe (string-append %tmp "/root")))
 (define %bar (first %drvs))
@@ -272,9 +250,5 @@
 (test-end "derivations")
 
 (close-store %store)
-(system* "chmod" "-R" "u+w" %tmp)
-(system* "rm" "-rf" %tmp)
-(exit (if (zero? (+ (test-runner-fail-count %runner)
-                    (test-runner-xpass-count %runner)))
-          0
-          1))
+(delete-test-directory %tmp)
+(exit-with-test-status)

@@ -6,7 +6,8 @@
 ;;; by CTest with the build tree's modules and extension; exits non-zero
 ;;; when a test fails.
 
-(use-modules (ferrix diagnostics)
+(use-modules (ferrix tests)
+             (ferrix diagnostics)
              (ferrix packages)
              (srfi srfi-1)
              (srfi srfi-11)
@@ -15,24 +16,9 @@
              (srfi srfi-64)
              (ice-9 match))
 
-(set! test-log-to-file #f)
-(test-runner-factory
- (lambda ()
-   (let ((runner (test-runner-simple)))
-     (test-runner-on-test-end!
-      runner
-      (lambda (runner)
-        (test-on-test-end-simple runner)
-        (when (memq (test-result-kind runner) '(fail xpass))
-          (for-each (lambda (key)
-                      (let ((value (test-result-ref runner key '%none)))
-                        (unless (eq? value '%none)
-                          (format #t "  ~a: ~s~%" key value))))
-                    '(expected-value actual-value actual-error)))))
-     runner)))
 
 (define %tmp
-  (mkdtemp (string-append (or (getenv "TEST_TMP") "/tmp") "/diag-XXXXXX")))
+  (test-directory "diag"))
 
 (define scan-parentheses (@@ (ferrix diagnostics) scan-parentheses))
 
@@ -65,7 +51,6 @@ commands would report it, or 'no-error."
   "(use-modules (ferrix packages) (ferrix build-system cargo))\n")
 
 (test-begin "diagnostics")
-(define %runner (test-runner-current))
 
 ;;; The scanner.
 
@@ -218,8 +203,5 @@ p
 
 (test-end "diagnostics")
 
-(system* "rm" "-rf" %tmp)
-(exit (if (zero? (+ (test-runner-fail-count %runner)
-                    (test-runner-xpass-count %runner)))
-          0
-          1))
+(delete-test-directory %tmp)
+(exit-with-test-status)

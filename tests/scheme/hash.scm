@@ -4,46 +4,24 @@
 ;;; spec/store-formats.md section 7.  Run by CTest with the build tree's
 ;;; modules, compiled modules and extension; exits non-zero when a test fails.
 
-(use-modules (ferrix hash)
+(use-modules (ferrix tests)
+             (ferrix hash)
              (ferrix base32)
              (ferrix store)
              (srfi srfi-1)
              (srfi srfi-64)
              (rnrs bytevectors))
 
-(set! test-log-to-file #f)
-(test-runner-factory
- (lambda ()
-   (let ((runner (test-runner-simple)))
-     (test-runner-on-test-end!
-      runner
-      (lambda (runner)
-        (test-on-test-end-simple runner)
-        (when (memq (test-result-kind runner) '(fail xpass))
-          (for-each (lambda (key)
-                      (let ((value (test-result-ref runner key '%none)))
-                        (unless (eq? value '%none)
-                          (format #t "  ~a: ~s~%" key value))))
-                    '(expected-value actual-value actual-error)))))
-     runner)))
 
 (define %tmp
-  (mkdtemp (string-append (or (getenv "TEST_TMP") "/tmp") "/hash-XXXXXX")))
+  (test-directory "hash"))
 
 (define (file-with-contents name contents)
   (let ((file (string-append %tmp "/" name)))
     (call-with-output-file file (lambda (port) (display contents port)))
     file))
 
-(define (ferrix-error-of thunk)
-  "Call THUNK; return (KIND MESSAGE) of the ferrix-error it raises, or #f."
-  (catch 'ferrix-error
-    (lambda () (thunk) #f)
-    (lambda args
-      (list (ferrix-error-kind args) (ferrix-error-message args)))))
-
 (test-begin "hash")
-(define %runner (test-runner-current))
 
 (test-group "hashes of strings and bytevectors"
   (test-equal "sha256 \"\" (row 1)"
@@ -142,8 +120,5 @@
 
 (test-end "hash")
 
-(system* "rm" "-rf" %tmp)
-(exit (if (zero? (+ (test-runner-fail-count %runner)
-                    (test-runner-xpass-count %runner)))
-          0
-          1))
+(delete-test-directory %tmp)
+(exit-with-test-status)

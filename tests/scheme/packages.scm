@@ -5,7 +5,8 @@
 ;;;     guile -L modules -L build/modules --no-auto-compile tests/scheme/packages.scm
 ;;; Uses a store in a temporary directory.  Exits non-zero when a test fails.
 
-(use-modules (ferrix packages)
+(use-modules (ferrix tests)
+             (ferrix packages)
              (ferrix build-system)
              (ferrix build-system cargo)
              (ferrix download)
@@ -21,23 +22,6 @@
              (ice-9 match)
              (ice-9 rdelim))
 
-;; Report on standard output only, with the expected and actual values of
-;; failed tests.
-(set! test-log-to-file #f)
-(test-runner-factory
- (lambda ()
-   (let ((runner (test-runner-simple)))
-     (test-runner-on-test-end!
-      runner
-      (lambda (runner)
-        (test-on-test-end-simple runner)
-        (when (memq (test-result-kind runner) '(fail xpass))
-          (for-each (lambda (key)
-                      (let ((value (test-result-ref runner key '%none)))
-                        (unless (eq? value '%none)
-                          (format #t "  ~a: ~s~%" key value))))
-                    '(expected-value actual-value actual-error)))))
-     runner)))
 
 
 ;;;
@@ -45,13 +29,8 @@
 ;;;
 
 (define %test-directory
-  (mkdtemp (string-append (or (getenv "TEST_TMP") (getenv "TMPDIR") "/tmp")
-                          "/ferrix-test-packages-XXXXXX")))
+  (test-directory "packages"))
 (setenv "XDG_CACHE_HOME" (string-append %test-directory "/cache"))
-
-(define (delete-test-directory)
-  (system* "chmod" "-R" "u+w" %test-directory)
-  (system* "rm" "-rf" %test-directory))
 
 (define %store (open-store #:root (string-append %test-directory "/store")))
 
@@ -149,7 +128,6 @@ printf 'rustc ~a (fake)\\nbinary: rustc\\nrelease: ~a\\nhost: x86_64-unknown-lin
 
 
 (test-begin "packages")
-(define test-runner (test-runner-current))
 
 
 ;;;
@@ -666,9 +644,6 @@ rust-baz
 (test-end "packages")
 
 (close-store %store)
-(delete-test-directory)
+(delete-test-directory %test-directory)
 
-(exit (if (zero? (+ (test-runner-fail-count test-runner)
-                    (test-runner-xpass-count test-runner)))
-          0
-          1))
+(exit-with-test-status)

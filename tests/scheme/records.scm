@@ -4,29 +4,13 @@
 ;;;   guile -L modules --no-auto-compile tests/scheme/records.scm
 ;;; Exits non-zero when a test fails.
 
-(use-modules (ferrix records)
+(use-modules (ferrix tests)
+             (ferrix records)
              (srfi srfi-1)
              (srfi srfi-64)
              (system base compile)
              (ice-9 match))
 
-;; Report on standard output only (no records.log in the current directory),
-;; with the expected and actual values of failed tests.
-(set! test-log-to-file #f)
-(test-runner-factory
- (lambda ()
-   (let ((runner (test-runner-simple)))
-     (test-runner-on-test-end!
-      runner
-      (lambda (runner)
-        (test-on-test-end-simple runner)
-        (when (memq (test-result-kind runner) '(fail xpass))
-          (for-each (lambda (key)
-                      (let ((value (test-result-ref runner key '%none)))
-                        (unless (eq? value '%none)
-                          (format #t "  ~a: ~s~%" key value))))
-                    '(expected-value actual-value actual-error)))))
-     runner)))
 
 (define %here (current-module))
 
@@ -128,7 +112,6 @@ SUBFORM PRINTED), PRINTED being what Guile shows for the error."
 
 (test-begin "records")
 
-(define test-runner (test-runner-current))
 
 
 ;;;
@@ -711,7 +694,4 @@ SUBFORM PRINTED), PRINTED being what Guile shows for the error."
 
 (test-end "records")
 
-(exit (if (zero? (+ (test-runner-fail-count test-runner)
-                    (test-runner-xpass-count test-runner)))
-          0
-          1))
+(exit-with-test-status)

@@ -6,7 +6,8 @@
 ;;; CTest with the build tree's modules and extension; exits non-zero when a
 ;;; test fails.
 
-(use-modules (ferrix store)
+(use-modules (ferrix tests)
+             (ferrix store)
              (ferrix hash)
              (ferrix base32)
              (srfi srfi-1)
@@ -16,36 +17,14 @@
              (ice-9 rdelim)
              (rnrs bytevectors))
 
-(set! test-log-to-file #f)
-(test-runner-factory
- (lambda ()
-   (let ((runner (test-runner-simple)))
-     (test-runner-on-test-end!
-      runner
-      (lambda (runner)
-        (test-on-test-end-simple runner)
-        (when (memq (test-result-kind runner) '(fail xpass))
-          (for-each (lambda (key)
-                      (let ((value (test-result-ref runner key '%none)))
-                        (unless (eq? value '%none)
-                          (format #t "  ~a: ~s~%" key value))))
-                    '(expected-value actual-value actual-error)))))
-     runner)))
 
 (define %tmp
-  (mkdtemp (string-append (or (getenv "TEST_TMP") "/tmp") "/store-XXXXXX")))
+  (test-directory "store"))
 
 (define (tmp-file name contents)
   (let ((file (string-append %tmp "/" name)))
     (call-with-output-file file (lambda (port) (display contents port)))
     file))
-
-(define (ferrix-error-of thunk)
-  "Call THUNK; return (KIND MESSAGE) of the ferrix-error it raises, or #f."
-  (catch 'ferrix-error
-    (lambda () (thunk) #f)
-    (lambda args
-      (list (ferrix-error-kind args) (ferrix-error-message args)))))
 
 (define %ferrix (getenv "FERRIX"))      ;the C++ command line, if given
 
@@ -64,7 +43,6 @@
 (define %own (open-store #:root %own-root))
 
 (test-begin "store")
-(define %runner (test-runner-current))
 
 (test-group "opening"
   (test-assert "store?" (and (store? %nix) (not (store? 42))))
@@ -270,9 +248,5 @@
 
 (close-store %nix)
 (close-store %own)
-(system* "chmod" "-R" "u+w" %tmp)
-(system* "rm" "-rf" %tmp)
-(exit (if (zero? (+ (test-runner-fail-count %runner)
-                    (test-runner-xpass-count %runner)))
-          0
-          1))
+(delete-test-directory %tmp)
+(exit-with-test-status)
