@@ -266,6 +266,7 @@ Node* Scheduler::load(const std::string& drvPath, bool top) {
     n->drvPathStr = drvPath;
     std::string name(sp.name().substr(0, sp.name().size() - 4));
     n->drv = parseDerivation(store.readText(sp), name, &store.storeDir());
+    store.addTempRoot(sp); // gc must not take the .drv while we build from it
     n->check = top && opts.check;
     bool valid = true;
     for (auto& [o, out] : n->drv.outputs) {
@@ -337,10 +338,10 @@ Scheduler::run(const std::vector<DerivationRequest>& requests) {
     for (auto& t : threads) t.join();
     if (!failures.empty()) {
         std::string msg = failures.front();
-        for (size_t i = 1; i < failures.size(); i++) msg += "\n" + failures[i];
+        for (size_t i = 1; i < failures.size(); i++) msg += "; " + failures[i];
         size_t notBuilt = toBuild.size() - built - failures.size();
         if (notBuilt)
-            msg += "\n" + std::to_string(notBuilt) + " other derivation" +
+            msg += "; " + std::to_string(notBuilt) + " other derivation" +
                    (notBuilt == 1 ? " was" : "s were") + " not built";
         throw BuildError(msg);
     }

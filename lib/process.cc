@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -124,11 +125,16 @@ ProcessResult runProcess(const SpawnOptions& o) {
     if (::pipe2(fds, O_CLOEXEC) != 0) throw SysError("creating a pipe");
     AutoCloseFD readEnd(fds[0]), writeEnd(fds[1]);
 
+    pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) throw SysError("fork");
     if (pid == 0) {
         // The child: system calls only.
         if (::setsid() < 0) childFail("setsid", errno);
+        // The builder dies with the thread that waits for it (ferrix interrupted or killed);
+        // if that happened already, before this call, stop here.
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) childFail("prctl", errno);
+        if (::getppid() != parent) ::_exit(127);
         int nullFd = ::open("/dev/null", O_RDONLY);
         if (nullFd < 0) childFail("/dev/null", errno);
         if (::dup2(nullFd, 0) < 0 || ::dup2(fds[1], 1) < 0 || ::dup2(fds[1], 2) < 0)

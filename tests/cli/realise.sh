@@ -30,6 +30,8 @@ expect_status "no-op rebuild" 0 build -f simple.scm
 expect_eq "same output" "$out" "$simple_out"
 expect_eq "nothing built again" "$(grep -c building <<<"$err" || true)" "0"
 simple_drv=$(build -d -f simple.scm)
+expect_status "build DRV: a .drv on the command line" 0 build "$simple_drv"
+expect_eq "build DRV: same output" "$out" "$simple_out"
 expect_status "ferrix log DRV" 0 "$FERRIX" log "$simple_drv"
 expect_eq "log holds the output" "$out" "hello from the builder"
 expect_status "ferrix log OUTPUT" 0 "$FERRIX" log "$simple_out"
@@ -44,6 +46,15 @@ expect_match "deriver" "$out" "simple\.drv"
 mk cores 'echo $NIX_BUILD_CORES $FERRIX_BUILD_CORES > $out'
 expect_status "-c 3" 0 build -c 3 -f cores.scm
 expect_eq "NIX_BUILD_CORES and FERRIX_BUILD_CORES" "$(cat "$out")" "3 3"
+
+# On a terminal: the live block shows the derivation, its phase and the elapsed seconds.
+if command -v script >/dev/null; then
+  mk tty 'echo "starting phase \`configure'"'"'"; sleep 1.2; echo "starting phase \`build'"'"'"; sleep 1.2; echo done > $out'
+  script -qc "'$FERRIX' build -f '$T/tty.scm'" /dev/null >"$T/tty.out" 2>&1 </dev/null || true
+  expect_match "terminal: phase shown" "$(cat "$T/tty.out")" "\[[0-9]+s\] tty \(configure\)"
+  expect_match "terminal: next phase" "$(cat "$T/tty.out")" "\[[12]s\] tty \(build\)"
+  expect_match "terminal: lines redrawn" "$(cat -v "$T/tty.out")" "\^\[\[1A\^\[\[2K"
+fi
 
 # --- A failing build leaves nothing but its log.
 mk failing 'i=0; while [ $i -lt 30 ]; do echo line $i; i=$((i+1)); done; mkdir $out; echo partial > $out/f; exit 3'
@@ -228,6 +239,23 @@ rooted=$out
 expect_eq "-r: symlink to the output" "$(readlink "$T/result")" "$rooted"
 "$FERRIX" store gc >/dev/null 2>&1
 expect_eq "-r: survives gc" "$(cat "$T/result")" "rooted"
+
+# --- A store whose items live elsewhere than its logical directory (/nix/store under ROOT):
+# the builder sees its inputs at /nix/store through the private mount namespace.
+if [ "$(id -u)" = 0 ] && [ -d /nix/store ]; then
+  cat >"$T/nixdir.scm" <<'SCM'
+(use-modules (ferrix store) (ferrix derivations))
+(with-store store
+  (let ((dep (derivation store "nixdep" "/bin/sh" '("-c" "mkdir $out; echo from-dep > $out/data"))))
+    (derivation store "nixtop" "/bin/sh"
+                (list "-c" (string-append "cat " (derivation->output-path dep) "/data > $out"))
+                #:inputs (list (list dep)))))
+SCM
+  expect_status "--store-dir /nix/store: builds" 0 "$FERRIX" --store "$T/nixroot" --store-dir /nix/store build -f nixdir.scm
+  expect_match "--store-dir: a /nix/store path" "$out" "^/nix/store/[0-9a-z]{32}-nixtop$"
+  expect_eq "--store-dir: contents (the input was visible)" "$(cat "$T/nixroot$out")" "from-dep"
+  expect_eq "--store-dir: nothing written to the host's /nix/store" "$(test -e "$out" && echo yes || echo no)" "no"
+fi
 
 # --- Without namespaces (what an unprivileged user gets): warned once, builds still work.
 mk nons 'mkdir $out; echo plain > $out/f; echo another > $out/g'

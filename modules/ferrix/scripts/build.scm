@@ -15,9 +15,10 @@
   #:export (ferrix-build))
 
 (define (show-help)
-  (display "Usage: ferrix build [OPTION]... [PACKAGE]...
-Build PACKAGEs (NAME or NAME@VERSION) and the packages given by -f and -e,
-and print the store paths of their outputs, one per line.
+  (display "Usage: ferrix build [OPTION]... [PACKAGE|DRV]...
+Build PACKAGEs (NAME or NAME@VERSION), derivations (/.../NAME.drv files in
+the store) and the packages given by -f and -e, and print the store paths of
+their outputs, one per line.
 
   -d, --derivations      only lower to derivations and print their file names
   -M, --max-jobs=N       build up to N derivations at once (default: 1)
@@ -85,11 +86,19 @@ outputs other than \"out\") GC roots pointing to the outputs in RESULTS."
 
 (define (ferrix-build . args)
   "Run 'ferrix build' with the list of strings ARGS."
-  (let ((opts (parse-command-line "build" args %options)))
+  (define (derivation-argument? pair)
+    ;; A .drv file name on the command line is built as is, like 'guix build'.
+    (and (eq? (car pair) 'argument)
+         (derivation-path? (cdr pair))
+         (string-prefix? "/" (cdr pair))))
+  (let* ((all  (parse-command-line "build" args %options))
+         (drvs (reverse (map cdr (filter derivation-argument? all))))
+         (opts (remove derivation-argument? all)))
     (when (assq-ref opts 'help?)
       (show-help)
       (exit 0))
-    (when (and (null? (option-values opts 'argument))
+    (when (and (null? drvs)
+               (null? (option-values opts 'argument))
                (null? (option-values opts 'file))
                (null? (option-values opts 'expression)))
       (leave 2 "build: no package given (use PACKAGE, -f FILE or -e EXPR)~%\
@@ -109,10 +118,12 @@ Try 'ferrix build --help'."))
                          (resolve-specifications opts)))
                (store   (open-store))
                (files   (delete-duplicates
-                         (map derivation-file-name
-                              (lower-objects store objects
-                                             #:system (%current-system)
-                                             #:target (assq-ref opts 'target))))))
+                         (append
+                          drvs
+                          (map derivation-file-name
+                               (lower-objects store objects
+                                              #:system (%current-system)
+                                              #:target (assq-ref opts 'target)))))))
           (if (assq-ref opts 'derivations?)
               (for-each (lambda (file)
                           (display file)
