@@ -98,15 +98,23 @@ in turn: (delete NAME), (replace NAME PROC), (add-before NAME NEW PROC),
        p))))
 
 (define-syntax %modify-phase
-  (syntax-rules (delete replace add-before add-after)
-    ((_ phases (delete old))
-     (alist-delete old phases eq?))
-    ((_ phases (replace old new))
-     (alist-replace old new phases))
-    ((_ phases (add-before old new proc))
-     (alist-cons-before old new proc phases))
-    ((_ phases (add-after old new proc))
-     (alist-cons-after old new proc phases))))
+  ;; The clause keywords are recognised by name, not by binding: 'delete' is
+  ;; bound differently by (guile) and (srfi srfi-1), and a build script or
+  ;; package file may have either (or neither) in scope.
+  (lambda (s)
+    (syntax-case s ()
+      ((_ phases (verb old))
+       (eq? 'delete (syntax->datum #'verb))
+       #'(alist-delete old phases eq?))
+      ((_ phases (verb old new))
+       (eq? 'replace (syntax->datum #'verb))
+       #'(alist-replace old new phases))
+      ((_ phases (verb old new proc))
+       (eq? 'add-before (syntax->datum #'verb))
+       #'(alist-cons-before old new proc phases))
+      ((_ phases (verb old new proc))
+       (eq? 'add-after (syntax->datum #'verb))
+       #'(alist-cons-after old new proc phases)))))
 
 (define* (run-phases phases #:rest arguments)
   "Run PHASES, an alist of names to procedures, in order, calling each with

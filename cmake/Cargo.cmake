@@ -1,0 +1,26 @@
+# The Rust-specific parts of the core (lib/archive.cc, lib/cargo/), their Guile primitives
+# (guile/cargo.cc, initialised by init_ferrix_cargo) and the cargo integration tests (label
+# "cargo": real cargo and rustc, offline).
+target_sources(ferrix PRIVATE
+  ${PROJECT_SOURCE_DIR}/lib/archive.cc
+  ${PROJECT_SOURCE_DIR}/lib/cargo/platform.cc
+  ${PROJECT_SOURCE_DIR}/lib/cargo/manifest.cc
+  ${PROJECT_SOURCE_DIR}/lib/cargo/vendor.cc
+  ${PROJECT_SOURCE_DIR}/lib/cargo/phases.cc)
+target_link_libraries(ferrix PRIVATE PkgConfig::TOMLPP PkgConfig::LIBARCHIVE)
+
+target_sources(guile-ferrix-objects PRIVATE ${PROJECT_SOURCE_DIR}/guile/cargo.cc)
+
+if(FERRIX_TESTS)
+  find_program(CARGO_PROGRAM cargo)
+  option(FERRIX_CARGO_TESTS "Run the integration tests that build crates with cargo" ON)
+  if(FERRIX_CARGO_TESTS AND CARGO_PROGRAM)
+    file(GLOB FERRIX_CARGO_TESTS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/cargo/*.sh)
+    foreach(script ${FERRIX_CARGO_TESTS})
+      get_filename_component(name ${script} NAME_WE)
+      add_test(NAME cargo.${name} COMMAND bash ${script})
+      set_tests_properties(cargo.${name} PROPERTIES LABELS cargo TIMEOUT 600
+        ENVIRONMENT "FERRIX=${PROJECT_BINARY_DIR}/ferrix;FERRIX_SOURCE_DIR=${PROJECT_SOURCE_DIR};FERRIX_BUILD_DIR=${PROJECT_BINARY_DIR};TEST_TMP=${PROJECT_BINARY_DIR}/tests/tmp-cargo-${name}")
+    endforeach()
+  endif()
+endif()

@@ -1,0 +1,61 @@
+// Vendoring: crate inputs (crate tarballs, unpacked crate directories, and the share/cargo/registry
+// of built packages) copied into a vendor directory that cargo reads as a directory source, each
+// with the .cargo-checksum.json that `cargo vendor` would write; the cargo configuration that
+// replaces crates.io by it; the pruning of dependencies that cannot be resolved offline; and the
+// check of a Cargo.lock against the vendored set.
+#pragma once
+
+#include "ferrix/cargo/manifest.hh"
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace ferrix::cargo {
+
+struct VendoredCrate {
+    std::string name, version;
+    std::string dir;                    // in the vendor directory
+    std::string origin;                 // the input it came from
+    std::optional<std::string> package; // sha256 (hex) of the .crate, when known
+};
+
+// The sha256 (hex) of every file under `dir` (relative names, '/'-separated, sorted), but
+// .cargo-checksum.json, and `package`: {"files":{...},"package":"HEX"|null}. Symlinks are
+// hashed as the file they point to, as cargo reads them.
+std::string checksumJson(const std::string& dir, const std::optional<std::string>& package);
+void writeChecksumFile(const std::string& dir, const std::optional<std::string>& package);
+
+// Vendors every crate found in `inputs` (store file names) into `vendorDir` (created), one
+// directory NAME-VERSION per crate; the first input giving a NAME-VERSION wins. Inputs that hold
+// no crate are skipped. Target-specific dependencies of the vendored crates that do not apply to
+// `triple` and have no vendored crate are pruned (see pruneManifest); then the checksum files are
+// written. `log` receives one line per decision.
+std::vector<VendoredCrate> vendorInputs(const std::vector<std::string>& inputs,
+                                        const std::string& vendorDir, const std::string& triple,
+                                        std::vector<std::string>& log);
+
+// The cargo configuration: crates.io replaced by the directory source `vendorDir`, offline.
+std::string cargoConfig(const std::string& vendorDir);
+
+// Rewrites `dir`/Cargo.toml without the dependencies cargo could not resolve offline: (when
+// `pruneDev`) dev-dependencies whose crate is not in `available`, and target-specific dependencies
+// whose target does not apply to `triple` and whose crate is not in `available`; features that
+// name a removed dependency lose those entries. The original is kept as Cargo.toml.orig (or
+// Cargo.toml.orig.ferrix when the crate already ships a Cargo.toml.orig). Path dependencies are
+// never pruned. Returns the removed entries ("dev-dependencies.foo",
+// "target.cfg(windows).dependencies.bar"); the file is untouched when nothing is removed.
+std::vector<std::string> pruneManifest(const std::string& dir,
+                                       const std::set<std::string>& available,
+                                       const std::string& triple, bool pruneDev);
+// The name of the saved original manifest in `dir`, or "" if pruneManifest changed nothing.
+std::string savedManifest(const std::string& dir);
+
+// Differences between `lock`'s registry packages and `vendored`: a locked package not vendored at
+// that version, or whose locked checksum differs from the vendored crate's (or the crate's is
+// unknown). Empty: the lock file matches and the build can be --locked.
+std::vector<std::string> lockMismatches(const Lockfile& lock,
+                                        const std::vector<VendoredCrate>& vendored);
+
+} // namespace ferrix::cargo

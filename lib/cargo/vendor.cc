@@ -1,0 +1,349 @@
+// Vendoring crate inputs for offline builds (see vendor.hh).
+#include "ferrix/cargo/vendor.hh"
+
+#include "ferrix/archive.hh"
+#include "ferrix/cargo/platform.hh"
+#include "ferrix/file.hh"
+#include "ferrix/hash.hh"
+
+#include <nlohmann/json.hpp>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <dirent.h>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace ferrix::cargo {
+
+namespace {
+
+std::vector<std::string> listDir(const std::string& dir) {
+    std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
+    if (!d) throw SysError("opening directory '" + dir + "'");
+    std::vector<std::string> names;
+    while (dirent* e = readdir(d.get())) {
+        std::string n = e->d_name;
+        if (n != "." && n != "..") names.push_back(n);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+bool isDir(const std::string& p) {
+    struct stat st;
+    return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool isFile(const std::string& p) {
+    struct stat st;
+    return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool endsWith(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool isTarball(const std::string& f) {
+    for (auto ext : {".crate", ".tar.gz", ".tgz", ".tar.xz", ".tar.bz2", ".tar.zst", ".tar"})
+        if (endsWith(f, ext)) return true;
+    return false;
+}
+
+bool isHex64(const std::string& s) {
+    return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
+}
+
+void hashTree(const std::string& root, const std::string& rel, nlohmann::json& files) {
+    for (auto& name : listDir(rel.empty() ? root : root + "/" + rel)) {
+        std::string r = rel.empty() ? name : rel + "/" + name;
+        std::string p = root + "/" + r;
+        if (r == ".cargo-checksum.json") continue;
+        if (isDir(p)) {
+            struct stat st = lstatPath(p);
+            if (S_ISLNK(st.st_mode)) continue; // cargo lists no directory symlinks
+            hashTree(root, r, files);
+        } else if (isFile(p)) {
+            files[r] = hashFile(HashAlgo::SHA256, p).toBase16();
+        }
+    }
+}
+
+struct Candidate {
+    std::string path; // a tarball or a crate directory
+    bool tarball;
+};
+
+// The crates an input holds.
+std::vector<Candidate> candidates(const std::string& input) {
+    std::vector<Candidate> out;
+    if (isFile(input)) {
+        if (isTarball(input)) out.push_back({input, true});
+    } else if (isDir(input)) {
+        if (isFile(input + "/Cargo.toml")) {
+            out.push_back({input, false});
+        } else {
+            std::string reg = input + "/share/cargo/registry";
+            if (isDir(reg))
+                for (auto& n : listDir(reg)) {
+                    std::string p = reg + "/" + n;
+                    if (isFile(p) && endsWith(n, ".crate"))
+                        out.push_back({p, true});
+                    else if (isDir(p) && isFile(p + "/Cargo.toml"))
+                        out.push_back({p, false});
+                }
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+std::string checksumJson(const std::string& dir, const std::optional<std::string>& package) {
+    nlohmann::json j;
+    j["files"] = nlohmann::json::object();
+    hashTree(dir, "", j["files"]);
+    j["package"] = package ? nlohmann::json(*package) : nlohmann::json(nullptr);
+    return j.dump();
+}
+
+void writeChecksumFile(const std::string& dir, const std::optional<std::string>& package) {
+    std::string text = checksumJson(dir, package);
+    std::string f = dir + "/.cargo-checksum.json";
+    if (pathExists(f)) unlink(f.c_str());
+    writeFile(f, text, 0644);
+}
+
+std::vector<VendoredCrate> vendorInputs(const std::vector<std::string>& inputs,
+                                        const std::string& vendorDir, const std::string& triple,
+                                        std::vector<std::string>& log) {
+    createDirs(vendorDir);
+    std::vector<VendoredCrate> out;
+    std::map<std::string, size_t> seen;
+    int n = 0;
+    for (auto& input : inputs) {
+        for (auto& c : candidates(input)) {
+            std::string tmp = vendorDir + "/.unpack-" + std::to_string(n++);
+            std::optional<std::string> package;
+            if (c.tarball) {
+                unpackSource(c.path, tmp);
+                package = hashFile(HashAlgo::SHA256, c.path).toBase16();
+            } else {
+                Manifest pre = readManifest(c.path + "/Cargo.toml");
+                if (!pre.hasPackage) continue;
+                if (seen.count(pre.name + "-" + pre.version)) {
+                    log.push_back("skipping " + c.path + ": " + pre.name + " " + pre.version +
+                                  " already vendored from " +
+                                  out[seen[pre.name + "-" + pre.version]].origin);
+                    continue;
+                }
+                unpackSource(c.path, tmp);
+                std::string ck = c.path + "/.cargo-checksum.json";
+                if (isFile(ck)) {
+                    try {
+                        auto j = nlohmann::json::parse(readFile(ck));
+                        if (j.contains("package") && j["package"].is_string() &&
+                            isHex64(j["package"].get<std::string>()))
+                            package = j["package"].get<std::string>();
+                    } catch (const nlohmann::json::exception&) {
+                    }
+                }
+            }
+            if (!isFile(tmp + "/Cargo.toml")) {
+                deletePath(tmp);
+                continue;
+            }
+            Manifest m = readManifest(tmp + "/Cargo.toml");
+            if (!m.hasPackage || m.versionFromWorkspace) {
+                log.push_back("skipping " + c.path + ": not a packaged crate");
+                deletePath(tmp);
+                continue;
+            }
+            std::string id = m.name + "-" + m.version;
+            if (seen.count(id)) {
+                log.push_back("skipping " + c.path + ": " + m.name + " " + m.version +
+                              " already vendored from " + out[seen[id]].origin);
+                deletePath(tmp);
+                continue;
+            }
+            std::string dest = vendorDir + "/" + id;
+            if (rename(tmp.c_str(), dest.c_str()) != 0)
+                throw SysError("renaming to '" + dest + "'");
+            seen[id] = out.size();
+            out.push_back({m.name, m.version, dest, c.path, package});
+            log.push_back("vendored " + m.name + " " + m.version + " from " + c.path);
+        }
+    }
+    std::set<std::string> available;
+    for (auto& v : out)
+        available.insert(v.name);
+    for (auto& v : out) {
+        for (auto& removed : pruneManifest(v.dir, available, triple, false))
+            log.push_back("pruned " + removed + " of " + v.name + " " + v.version + " (not for " +
+                          triple + ", no input)");
+        writeChecksumFile(v.dir, v.package);
+    }
+    return out;
+}
+
+std::string cargoConfig(const std::string& vendorDir) {
+    std::ostringstream os;
+    os << "# Written by ferrix: crates come from the vendor directory, never from the network.\n"
+       << "[source.crates-io]\nreplace-with = \"ferrix-vendored\"\n\n"
+       << "[source.ferrix-vendored]\ndirectory = " << toml::value<std::string>(vendorDir) << "\n\n"
+       << "[net]\noffline = true\n";
+    return os.str();
+}
+
+namespace {
+
+// Removes from `deps` (a dependency table) the entries to prune; returns their keys.
+std::vector<std::string> pruneTable(toml::table& deps, const std::set<std::string>& available,
+                                    bool all) {
+    std::vector<std::string> removed;
+    for (auto& [k, v] : deps) {
+        std::string key(k.str());
+        std::string package = key;
+        if (auto t = v.as_table()) {
+            if (t->contains("path")) continue;
+            if (auto p = (*t)["package"].value<std::string>()) package = *p;
+        }
+        if (available.count(package)) continue;
+        (void)all;
+        removed.push_back(key);
+    }
+    for (auto& k : removed)
+        deps.erase(k);
+    return removed;
+}
+
+void collectKeys(const toml::table& t, std::set<std::string>& keys) {
+    for (auto name : {"dependencies", "build-dependencies", "build_dependencies"})
+        if (auto d = t[name].as_table())
+            for (auto& [k, v] : *d)
+                keys.insert(std::string(k.str()));
+}
+
+// The keys of the normal and build dependencies, for every target.
+std::set<std::string> allDepKeys(const toml::table& t) {
+    std::set<std::string> keys;
+    collectKeys(t, keys);
+    if (auto targets = t["target"].as_table())
+        for (auto& [tk, tv] : *targets)
+            if (auto tt = tv.as_table()) collectKeys(*tt, keys);
+    return keys;
+}
+
+} // namespace
+
+static const char rewrittenMark[] = "# Rewritten by ferrix";
+
+std::string savedManifest(const std::string& dir) {
+    std::string f = dir + "/Cargo.toml";
+    if (!pathExists(f) || readFile(f).rfind(rewrittenMark, 0) != 0) return "";
+    if (pathExists(dir + "/Cargo.toml.orig.ferrix")) return dir + "/Cargo.toml.orig.ferrix";
+    return dir + "/Cargo.toml.orig";
+}
+
+std::vector<std::string> pruneManifest(const std::string& dir,
+                                       const std::set<std::string>& available,
+                                       const std::string& triple, bool pruneDev) {
+    std::string file = dir + "/Cargo.toml";
+    std::string text = readFile(file);
+    readManifest(file); // errors with their location
+    toml::table t = toml::parse(text, file);
+    std::vector<std::string> removed;
+    std::set<std::string> before = allDepKeys(t);
+    if (pruneDev) {
+        for (auto name : {"dev-dependencies", "dev_dependencies"})
+            if (auto d = t[name].as_table())
+                for (auto& k : pruneTable(*d, available, true))
+                    removed.push_back(std::string(name) + "." + k);
+    }
+    if (auto targets = t["target"].as_table()) {
+        for (auto& [tk, tv] : *targets) {
+            std::string key(tk.str());
+            auto applies = targetApplies(key, triple);
+            auto tt = tv.as_table();
+            if (!tt) continue;
+            if (applies && *applies) {
+                if (pruneDev)
+                    for (auto name : {"dev-dependencies", "dev_dependencies"})
+                        if (auto d = (*tt)[name].as_table())
+                            for (auto& k : pruneTable(*d, available, true))
+                                removed.push_back("target." + key + "." + name + "." + k);
+                continue;
+            }
+            if (!applies) continue; // undecidable: keep
+            for (auto name : {"dependencies", "build-dependencies", "dev-dependencies",
+                              "build_dependencies", "dev_dependencies"})
+                if (auto d = (*tt)[name].as_table())
+                    for (auto& k : pruneTable(*d, available, true))
+                        removed.push_back("target." + key + "." + name + "." + k);
+        }
+    }
+    if (removed.empty()) return removed;
+    std::set<std::string> after = allDepKeys(t);
+    std::set<std::string> gone;
+    for (auto& k : before)
+        if (!after.count(k)) gone.insert(k);
+    // Dependencies removed from every table: features may not name them any more.
+    if (auto features = t["features"].as_table()) {
+        for (auto& [fk, fv] : *features) {
+            auto arr = fv.as_array();
+            if (!arr) continue;
+            for (size_t i = arr->size(); i-- > 0;) {
+                auto s = (*arr)[i].value<std::string>();
+                if (!s) continue;
+                std::string ref = *s;
+                if (ref.rfind("dep:", 0) == 0) ref = ref.substr(4);
+                ref = ref.substr(0, ref.find('/'));
+                if (!ref.empty() && ref.back() == '?') ref.pop_back();
+                if (gone.count(ref) && !features->contains(ref)) arr->erase(arr->begin() + i);
+            }
+        }
+    }
+    std::string saved = dir + "/Cargo.toml.orig";
+    if (pathExists(saved)) saved = dir + "/Cargo.toml.orig.ferrix";
+    writeFile(saved, text, 0644);
+    std::ostringstream os;
+    os << rewrittenMark << " (dependencies that cannot be resolved offline pruned);\n"
+       << "# the original is " << baseNameOf(saved) << ".\n"
+       << t << "\n";
+    unlink(file.c_str());
+    writeFile(file, os.str(), 0644);
+    return removed;
+}
+
+std::vector<std::string> lockMismatches(const Lockfile& lock,
+                                        const std::vector<VendoredCrate>& vendored) {
+    std::vector<std::string> out;
+    for (auto& p : lock.packages) {
+        if (p.source.empty()) continue; // a workspace member or path dependency
+        if (p.source.rfind("registry+", 0) != 0 && p.source.rfind("sparse+", 0) != 0) {
+            out.push_back(p.name + " " + p.version + " comes from " + p.source +
+                          ", which cannot be vendored");
+            continue;
+        }
+        auto it = std::find_if(vendored.begin(), vendored.end(), [&](const VendoredCrate& v) {
+            return v.name == p.name && v.version == p.version;
+        });
+        if (it == vendored.end()) {
+            out.push_back(p.name + " " + p.version + " is locked but no input provides it");
+            continue;
+        }
+        if (!p.checksum.empty() && it->package != p.checksum)
+            out.push_back(p.name + " " + p.version + " is locked with checksum " + p.checksum +
+                          " but its input (" + it->origin + ") has " +
+                          (it->package ? *it->package : std::string("no known checksum")));
+    }
+    return out;
+}
+
+} // namespace ferrix::cargo

@@ -1,0 +1,308 @@
+// lib/cargo: manifests and lock files (errors at FILE:LINE:COLUMN), cfg() targets, checksum
+// files, manifest pruning, lock-file checks and the phases' command lines.
+#include "ferrix/archive.hh"
+#include "ferrix/cargo/manifest.hh"
+#include "ferrix/cargo/phases.hh"
+#include "ferrix/cargo/platform.hh"
+#include "ferrix/cargo/vendor.hh"
+#include "ferrix/file.hh"
+#include "ferrix/hash.hh"
+#include "store-test-util.hh"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+
+using namespace ferrix;
+using namespace ferrix::cargo;
+using ferrix::test::ScratchDir;
+
+namespace {
+
+const Dependency* findDep(const Manifest& m, const std::string& key, DepKind kind,
+                          const std::string& target = "") {
+    for (auto& d : m.dependencies)
+        if (d.key == key && d.kind == kind && d.target == target) return &d;
+    return nullptr;
+}
+
+std::string errorOf(const std::string& text) {
+    try {
+        parseManifest(text, "dir/Cargo.toml");
+    } catch (const ManifestError& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+} // namespace
+
+TEST(CargoManifest, ReadsPackageBinsAndDependencies) {
+    Manifest m = parseManifest(R"([package]
+name = "app"
+version = "1.2.3"
+
+[[bin]]
+name = "tool"
+path = "src/tool.rs"
+
+[dependencies]
+serde = "1.0"
+json = { version = "1", package = "serde_json", optional = true }
+local = { path = "../local" }
+
+[dev-dependencies]
+tempfile = "3"
+
+[build-dependencies.cc]
+version = "1.0"
+
+[target.'cfg(windows)'.dependencies]
+winapi = "0.3"
+
+[target.x86_64-unknown-linux-gnu.build-dependencies]
+pkg-config = "0.3"
+)",
+                               "Cargo.toml");
+    EXPECT_TRUE(m.hasPackage);
+    EXPECT_EQ(m.name, "app");
+    EXPECT_EQ(m.version, "1.2.3");
+    ASSERT_EQ(m.bins.size(), 1u);
+    EXPECT_EQ(m.bins[0].name, "tool");
+    EXPECT_EQ(m.bins[0].path, "src/tool.rs");
+    ASSERT_EQ(m.dependencies.size(), 7u);
+    auto json = findDep(m, "json", DepKind::Normal);
+    ASSERT_TRUE(json);
+    EXPECT_EQ(json->package, "serde_json");
+    EXPECT_TRUE(json->optional);
+    EXPECT_EQ(json->line, 11);
+    ASSERT_TRUE(findDep(m, "local", DepKind::Normal)->path);
+    EXPECT_EQ(*findDep(m, "local", DepKind::Normal)->path, "../local");
+    EXPECT_EQ(findDep(m, "tempfile", DepKind::Dev)->version, "3");
+    EXPECT_EQ(findDep(m, "cc", DepKind::Build)->version, "1.0");
+    EXPECT_TRUE(findDep(m, "winapi", DepKind::Normal, "cfg(windows)"));
+    EXPECT_TRUE(findDep(m, "pkg-config", DepKind::Build, "x86_64-unknown-linux-gnu"));
+}
+
+TEST(CargoManifest, ReadsWorkspaces) {
+    ScratchDir d("ferrix-cargo-test-");
+    for (auto m : {"crates/a", "crates/b", "crates/skip", "tools/c"}) {
+        createDirs(d.path + "/" + m);
+        writeFile(d.path + "/" + m + "/Cargo.toml", "[package]\nname = \"x\"\n");
+    }
+    writeFile(d.path + "/Cargo.toml",
+              "[workspace]\nmembers = [\"crates/*\", \"tools/c\"]\nexclude = [\"crates/skip\"]\n"
+              "[workspace.package]\nversion = \"0.3.0\"\n");
+    Manifest m = readManifest(d.path + "/Cargo.toml");
+    EXPECT_FALSE(m.hasPackage);
+    EXPECT_TRUE(m.isWorkspace);
+    EXPECT_EQ(m.workspaceVersion, "0.3.0");
+    EXPECT_EQ(workspaceMembers(m, d.path),
+              (std::vector<std::string>{"crates/a", "crates/b", "tools/c"}));
+    EXPECT_FALSE(hasBinaryTargets(m, d.path));
+}
+
+TEST(CargoManifest, ErrorsNameFileLineAndColumn) {
+    EXPECT_EQ(errorOf("[package]\nname = \"a\"\nversion = 3\n"),
+              "dir/Cargo.toml:3:11: package.version must be a string");
+    EXPECT_EQ(errorOf("[package]\nname = \"a\"\n\n[dependencies]\nfoo = 1\n"),
+              "dir/Cargo.toml:5:7: dependencies.foo must be a version string or a table");
+    std::string syntax = errorOf("[package]\nname = \"a\nversion = \"1\"\n");
+    EXPECT_EQ(syntax.rfind("dir/Cargo.toml:2:", 0), 0u) << syntax;
+    EXPECT_EQ(errorOf("[dependencies]\nfoo = \"1\"\n"),
+              "dir/Cargo.toml: neither [package] nor [workspace]: not a Cargo manifest");
+    EXPECT_EQ(errorOf("[package]\nversion = \"1.0.0\"\n"),
+              "dir/Cargo.toml:1:1: [package] has no name");
+    EXPECT_EQ(errorOf("[package]\nname = \"a\"\n[dependencies.x]\noptional = \"yes\"\n"),
+              "dir/Cargo.toml:4:12: dependencies.x.optional must be true or false");
+}
+
+TEST(CargoManifest, BinaryTargets) {
+    ScratchDir d("ferrix-cargo-test-");
+    std::string lib = "[package]\nname = \"a\"\nversion = \"1.0.0\"\n";
+    createDirs(d.path + "/src");
+    writeFile(d.path + "/src/lib.rs", "");
+    EXPECT_FALSE(hasBinaryTargets(parseManifest(lib, "Cargo.toml"), d.path));
+    EXPECT_TRUE(
+        hasBinaryTargets(parseManifest(lib + "[[bin]]\nname = \"x\"\n", "Cargo.toml"), d.path));
+    createDirs(d.path + "/src/bin");
+    EXPECT_TRUE(hasBinaryTargets(parseManifest(lib, "Cargo.toml"), d.path));
+    EXPECT_FALSE(hasBinaryTargets(parseManifest(lib + "autobins = false\n", "Cargo.toml"), d.path));
+    deletePath(d.path + "/src/bin");
+    writeFile(d.path + "/src/main.rs", "fn main() {}");
+    EXPECT_TRUE(hasBinaryTargets(parseManifest(lib, "Cargo.toml"), d.path));
+}
+
+TEST(CargoPlatform, CfgExpressions) {
+    std::string linux = "x86_64-unknown-linux-gnu";
+    EXPECT_EQ(targetApplies("cfg(unix)", linux), true);
+    EXPECT_EQ(targetApplies("cfg(windows)", linux), false);
+    EXPECT_EQ(targetApplies("cfg(target_os = \"linux\")", linux), true);
+    EXPECT_EQ(targetApplies("cfg(target_env = \"msvc\")", linux), false);
+    EXPECT_EQ(targetApplies("cfg(target_os = \"hermit\")", linux), false);
+    EXPECT_EQ(targetApplies("cfg(all(unix, target_pointer_width = \"64\"))", linux), true);
+    EXPECT_EQ(targetApplies("cfg(any(windows, target_arch = \"wasm32\"))", linux), false);
+    EXPECT_EQ(targetApplies("cfg(not(windows))", linux), true);
+    EXPECT_EQ(targetApplies("cfg(feature = \"x\")", linux), std::nullopt);
+    EXPECT_EQ(targetApplies("cfg(any(windows, feature = \"x\"))", linux), std::nullopt);
+    EXPECT_EQ(targetApplies("cfg(all(windows, feature = \"x\"))", linux), false);
+    EXPECT_EQ(targetApplies("x86_64-unknown-linux-gnu", linux), true);
+    EXPECT_EQ(targetApplies("x86_64-pc-windows-msvc", linux), false);
+    EXPECT_EQ(targetApplies("cfg(windows)", "x86_64-pc-windows-gnu"), true);
+    EXPECT_EQ(targetApplies("cfg(target_arch = \"x86\")", "i686-unknown-linux-gnu"), true);
+    EXPECT_EQ(targetApplies("cfg(target_arch = \"arm\")", "armv7-unknown-linux-gnueabihf"), true);
+    EXPECT_EQ(targetApplies("cfg(target_env = \"gnu\")", "armv7-unknown-linux-gnueabihf"), true);
+    EXPECT_THROW(targetApplies("cfg(all(unix)", linux), FormatError);
+    EXPECT_THROW(targetApplies("cfg(target_os = linux)", linux), FormatError);
+}
+
+TEST(CargoLock, ParsesAndChecksAgainstVendored) {
+    Lockfile l = parseLockfile(R"(version = 3
+
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = ["itoa"]
+
+[[package]]
+name = "itoa"
+version = "1.0.1"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "1aab8fc367588b89dcee83ab0fd66b72b50b72fa1904d7095045ace2b0c81c35"
+)",
+                               "Cargo.lock");
+    EXPECT_EQ(l.version, 3);
+    ASSERT_EQ(l.packages.size(), 2u);
+    std::string sum = "1aab8fc367588b89dcee83ab0fd66b72b50b72fa1904d7095045ace2b0c81c35";
+    EXPECT_TRUE(lockMismatches(l, {{"itoa", "1.0.1", "/v/itoa", "in", sum}}).empty());
+    auto noSum = lockMismatches(l, {{"itoa", "1.0.1", "/v/itoa", "in", std::nullopt}});
+    ASSERT_EQ(noSum.size(), 1u);
+    EXPECT_NE(noSum[0].find("no known checksum"), std::string::npos) << noSum[0];
+    auto missing = lockMismatches(l, {{"itoa", "1.0.2", "/v/itoa", "in", sum}});
+    ASSERT_EQ(missing.size(), 1u);
+    EXPECT_EQ(missing[0], "itoa 1.0.1 is locked but no input provides it");
+    try {
+        parseLockfile("version = 3\n[[package]]\nname = \"x\"\n", "dir/Cargo.lock");
+        FAIL();
+    } catch (const ManifestError& e) {
+        EXPECT_STREQ(e.what(), "dir/Cargo.lock:2:1: [[package]] without name or version");
+    }
+}
+
+TEST(CargoVendor, ChecksumFileAsCargoVendorWritesIt) {
+    ScratchDir d("ferrix-cargo-test-");
+    createDirs(d.path + "/c/src");
+    writeFile(d.path + "/c/Cargo.toml", "[package]\nname = \"c\"\nversion = \"1.0.0\"\n");
+    writeFile(d.path + "/c/src/lib.rs", "");
+    writeFile(d.path + "/c/.cargo-checksum.json", "{\"files\":{},\"package\":\"stale\"}");
+    auto j = nlohmann::json::parse(checksumJson(d.path + "/c", std::nullopt));
+    EXPECT_TRUE(j["package"].is_null());
+    ASSERT_EQ(j["files"].size(), 2u); // .cargo-checksum.json itself is not listed
+    EXPECT_EQ(j["files"]["src/lib.rs"],
+              "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(j["files"]["Cargo.toml"],
+              hashFile(HashAlgo::SHA256, d.path + "/c/Cargo.toml").toBase16());
+    writeChecksumFile(d.path + "/c", std::string(64, 'a'));
+    auto k = nlohmann::json::parse(readFile(d.path + "/c/.cargo-checksum.json"));
+    EXPECT_EQ(k["package"], std::string(64, 'a'));
+}
+
+TEST(CargoVendor, VendorsDirectoriesTarballsAndRegistries) {
+    ScratchDir d("ferrix-cargo-test-");
+    auto crate = [&](const std::string& dir, const std::string& name, const std::string& version,
+                     const std::string& extra = "") {
+        createDirs(dir + "/src");
+        writeFile(dir + "/Cargo.toml",
+                  "[package]\nname = \"" + name + "\"\nversion = \"" + version + "\"\n" + extra);
+        writeFile(dir + "/src/lib.rs", "");
+    };
+    crate(d.path + "/in/a", "a", "1.0.0",
+          "[target.'cfg(windows)'.dependencies]\nwinapi = "
+          "\"0.3\"\n[target.'cfg(unix)'.dependencies]\nb = \"2\"\n"
+          "[features]\nwin = [\"winapi/std\"]\n");
+    crate(d.path + "/in/b", "b", "2.0.0");
+    packTree(d.path + "/in/b", "b-2.0.0", d.path + "/in/b-2.0.0.crate");
+    deletePath(d.path + "/in/b");
+    crate(d.path + "/pkg/share/cargo/registry/c-3.0.0", "c", "3.0.0");
+    createDirs(d.path + "/not-a-crate");
+    std::vector<std::string> log;
+    auto v = vendorInputs({d.path + "/in/a", d.path + "/in/b-2.0.0.crate", d.path + "/pkg",
+                           d.path + "/not-a-crate", d.path + "/in/a"},
+                          d.path + "/vendor", "x86_64-unknown-linux-gnu", log);
+    ASSERT_EQ(v.size(), 3u);
+    EXPECT_EQ(v[0].dir, d.path + "/vendor/a-1.0.0");
+    EXPECT_FALSE(v[0].package);
+    EXPECT_EQ(*v[1].package, hashFile(HashAlgo::SHA256, d.path + "/in/b-2.0.0.crate").toBase16());
+    EXPECT_EQ(v[2].name, "c");
+    // a's Windows dependency (no input) is pruned, and the feature naming it emptied; b stays.
+    Manifest a = readManifest(d.path + "/vendor/a-1.0.0/Cargo.toml");
+    EXPECT_FALSE(findDep(a, "winapi", DepKind::Normal, "cfg(windows)"));
+    EXPECT_TRUE(findDep(a, "b", DepKind::Normal, "cfg(unix)"));
+    EXPECT_EQ(readFile(d.path + "/vendor/a-1.0.0/Cargo.toml.orig").find("winapi") !=
+                  std::string::npos,
+              true);
+    EXPECT_EQ(readFile(d.path + "/vendor/a-1.0.0/Cargo.toml").find("winapi"), std::string::npos)
+        << readFile(d.path + "/vendor/a-1.0.0/Cargo.toml");
+    // Checksums were written after the pruning.
+    auto j = nlohmann::json::parse(readFile(d.path + "/vendor/a-1.0.0/.cargo-checksum.json"));
+    EXPECT_EQ(j["files"]["Cargo.toml"],
+              hashFile(HashAlgo::SHA256, d.path + "/vendor/a-1.0.0/Cargo.toml").toBase16());
+    bool skipped = false;
+    for (auto& l : log)
+        skipped |= l.find("already vendored") != std::string::npos;
+    EXPECT_TRUE(skipped);
+}
+
+TEST(CargoVendor, PrunesDevDependenciesWithoutInputs) {
+    ScratchDir d("ferrix-cargo-test-");
+    writeFile(d.path + "/Cargo.toml", R"([package]
+name = "app"
+version = "0.1.0"
+
+[dependencies]
+serde = "1"
+
+[dev-dependencies]
+tempfile = "3"
+quickcheck = "1"
+helper = { path = "helper" }
+)");
+    std::string before = readFile(d.path + "/Cargo.toml");
+    // Tests on: nothing pruned, file untouched.
+    EXPECT_TRUE(pruneManifest(d.path, {"serde"}, "x86_64-unknown-linux-gnu", false).empty());
+    EXPECT_EQ(readFile(d.path + "/Cargo.toml"), before);
+    EXPECT_EQ(savedManifest(d.path), "");
+    auto removed = pruneManifest(d.path, {"serde", "quickcheck"}, "x86_64-unknown-linux-gnu", true);
+    EXPECT_EQ(removed, std::vector<std::string>{"dev-dependencies.tempfile"});
+    Manifest m = readManifest(d.path + "/Cargo.toml");
+    EXPECT_TRUE(findDep(m, "serde", DepKind::Normal));
+    EXPECT_TRUE(findDep(m, "quickcheck", DepKind::Dev));
+    EXPECT_TRUE(findDep(m, "helper", DepKind::Dev)); // path dependencies stay
+    EXPECT_FALSE(findDep(m, "tempfile", DepKind::Dev));
+    EXPECT_EQ(savedManifest(d.path), d.path + "/Cargo.toml.orig");
+    EXPECT_EQ(readFile(d.path + "/Cargo.toml.orig"), before);
+}
+
+TEST(CargoPhases, CommandLines) {
+    Settings s;
+    s.buildFlags = {"--release"};
+    s.testFlags = {"--release"};
+    s.features = {"a", "b"};
+    s.locked = true;
+    EXPECT_EQ(buildCommand(s), (std::vector<std::string>{"cargo", "build", "--offline", "--locked",
+                                                         "--release", "--features", "a,b"}));
+    s.testTargets = {"lib", "integration"};
+    s.parallelTests = false;
+    EXPECT_EQ(testCommand(s),
+              (std::vector<std::string>{"cargo", "test", "--offline", "--locked", "--release",
+                                        "--features", "a,b", "--lib", "--test", "integration", "--",
+                                        "--test-threads=1"}));
+    s.tests = false;
+    EXPECT_TRUE(testCommand(s).empty());
+    setenv("FERRIX_BUILD_CORES", "3", 1);
+    EXPECT_EQ(buildCores(), 3u);
+    setenv("FERRIX_BUILD_CORES", "0", 1);
+    EXPECT_GE(buildCores(), 1u);
+    unsetenv("FERRIX_BUILD_CORES");
+}
