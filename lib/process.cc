@@ -12,6 +12,10 @@
 #include <cstring>
 #include <fcntl.h>
 #include <mutex>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -141,7 +145,19 @@ ProcessResult runProcess(const SpawnOptions& o) {
             childFail("dup2", errno);
         // No inherited descriptor (locks, database, other builds' pipes) reaches the builder.
         ::syscall(SYS_close_range, 3U, ~0U, 0U);
-        if (net && ::unshare(CLONE_NEWNET) != 0) childFail("unshare(CLONE_NEWNET)", errno);
+        if (net) {
+            if (::unshare(CLONE_NEWNET) != 0) childFail("unshare(CLONE_NEWNET)", errno);
+            // The new namespace's loopback starts down; bring it up, as Nix does, so that test
+            // suites can talk to themselves on 127.0.0.1 (there is still no other interface).
+            int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+            if (s < 0) childFail("socket", errno);
+            struct ifreq ifr;
+            std::memset(&ifr, 0, sizeof ifr);
+            std::memcpy(ifr.ifr_name, "lo", 3);
+            ifr.ifr_flags = IFF_UP | IFF_LOOPBACK | IFF_RUNNING;
+            if (::ioctl(s, SIOCSIFFLAGS, &ifr) != 0) childFail("bringing up lo", errno);
+            ::close(s);
+        }
         if (mnt) {
             if (::unshare(CLONE_NEWNS) != 0) childFail("unshare(CLONE_NEWNS)", errno);
             if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)

@@ -4,11 +4,16 @@
 //      input derivation, both built already. Goal <= 50 ms. Printed next to it: the same file
 //      with -d (lowering alone), so that the scheduler's own share shows.
 //      Also printed: `ferrix build /…drv` (the scheduler's no-op without any lowering).
+//      Micro-benchmark: the same no-op inside one process (open store + buildDerivations), the
+//      scheduler's own share.
 //  (b) noop-hello: `ferrix build -f examples/hello.scm` once hello is built (needs the cargo
 //      phases and a Rust toolchain; skipped when the first build fails). Goal <= 50 ms.
 //
 // Every figure is the wall time of a process, from spawn to exit; the median of the runs.
 #include "bench.hh"
+#include "ferrix/build.hh"
+#include "ferrix/derivation.hh"
+#include "ferrix/store.hh"
 
 using namespace ferrix;
 using namespace ferrix::bench;
@@ -86,9 +91,45 @@ bool measure(const char* bn, const std::string& what, const std::string& file,
     return true;
 }
 
+// The scheduler's own share of a no-op: open the store, find the outputs valid, return.
+std::string microRoot, microDrv;
+
+void prepareMicro() {
+    microRoot = keptTempDir("ferrix-bench-noop-micro-").path();
+    StoreConfig c;
+    c.root = microRoot;
+    LocalStore store(c);
+    Derivation d;
+    d.name = "micro";
+    d.platform = "x86_64-linux";
+    d.builder = "/bin/sh";
+    d.args = {"-c", "echo > $out"};
+    d.env = {{"name", "micro"}, {"builder", "/bin/sh"}, {"system", "x86_64-linux"}};
+    d.outputs["out"] = {};
+    DrvHashes hashes(memoryResolver(std::map<std::string, Derivation>{}));
+    fillInputAddressedOutputs(d, store.storeDir(), hashes);
+    microDrv = store.printStorePath(store.addText(
+        "micro.drv", unparse(d, false), derivationReferences(store.storeDir(), d)));
+    BuildOptions o;
+    o.progressFd = -1;
+    buildDerivations(store, {{microDrv, {}}}, o);
+}
+
+void BM_NoopBuildInProcess(benchmark::State& state) {
+    BuildOptions o;
+    o.progressFd = -1;
+    for (auto _ : state) {
+        StoreConfig c;
+        c.root = microRoot;
+        LocalStore store(c);
+        benchmark::DoNotOptimize(buildDerivations(store, {{microDrv, {}}}, o));
+    }
+}
+BENCHMARK(BM_NoopBuildInProcess)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
 } // namespace
 
-int main() {
+int main(int argc, char** argv) {
     try {
         std::printf("ferrix: %s\n", ferrixBinary().c_str());
         auto& cache = keptTempDir("ferrix-bench-noop-cache-");
@@ -103,6 +144,8 @@ int main() {
         else
             measure("noop-hello", "no-op `ferrix build -f examples/hello.scm`", hello,
                     cache.path());
+        prepareMicro();
+        runMicroBenchmarks(argc, argv);
         keptDirs.clear();
     } catch (std::exception& e) {
         std::fprintf(stderr, "bench-build-noop: %s\n", e.what());
