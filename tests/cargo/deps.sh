@@ -109,6 +109,39 @@ expect_status "a Cargo.lock naming a crate no input provides fails" 1 try_build 
 expect_match "... naming it" "$(cat "$TEST_TMP/last.log")" "leaf 1.0.9 is locked but no input provides it"
 rm "$src/app/Cargo.lock"
 
+# A built library package as a plain input: its share/cargo/registry/*.crate is vendored.
+mkdir -p "$src/app2/src"
+printf '[package]\nname = "app2"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nleaf = "1"\n' > "$src/app2/Cargo.toml"
+printf 'fn main() { println!("app2 {}", leaf::leaf()); }\n' > "$src/app2/src/main.rs"
+# leaf built as the package itself: its own lints are not capped (#![deny(warnings)] fails it)...
+leafpkg() {
+  cat <<SCM
+(define leaf
+  (package (name "rust-leaf") (version "1.0.0") (source (local-file "$src/leaf-1.0.0.crate"))
+    (build-system cargo-build-system)
+    (arguments \`(#:rustflags $1))
+    (synopsis "") (description "") (license #f) (home-page #f)))
+SCM
+}
+printf '%s\n%s\nleaf\n' "$PREAMBLE" "$(leafpkg "()")" > "$TEST_TMP/leaf.scm"
+expect_status "a crate's own lints are not capped" 1 try_build "$TEST_TMP/leaf.scm"
+expect_match "... (deny(warnings) and a warning)" "$(cat "$TEST_TMP/last.log")" "error: unused variable"
+# ... unless the package says so.
+cat > "$TEST_TMP/app2.scm" <<SCM
+$PREAMBLE
+$(leafpkg '("--cap-lints" "warn")')
+(package
+  (name "app2") (version "0.1.0")
+  (source (local-file "$src/app2" #:recursive? #t))
+  (build-system cargo-build-system)
+  (inputs (list leaf))
+  (arguments \`(#:install-source? #f))
+  (synopsis "") (description "") (license #f) (home-page #f))
+SCM
+build "$TEST_TMP/app2.scm" "$TEST_TMP/out-app2"
+expect_match "a built package's .crate vendored" "$(cat "$TEST_TMP/last.log")" "vendored leaf 1.0.0 from /.*-rust-leaf-1.0.0/share/cargo/registry/leaf-1.0.0.crate"
+expect_eq "... and the program runs" "$("$TEST_TMP/out-app2/bin/app2")" "app2 7"
+
 # A virtual workspace: a library and a program using it and leaf.
 ws=$src/ws
 mkdir -p "$ws/crates/wlib/src" "$ws/crates/wbin/src"
