@@ -103,6 +103,20 @@ expect_match "#:cargo-test-flags and #:test-target honoured" "$log" "running \`c
 expect_status "#:test-target list with a failing test fails the build" 1 try_build "$(package targets '#:test-target ("lib" "bad")')"
 expect_match "... in the check phase" "$(cat "$TEST_TMP/last.log")" "error: in phase 'check'"
 
+# --- #:features, jobs (-c, #:parallel-build?).
+crate feat main
+printf '\n[features]\nloud = []\n' >> "$src/feat/Cargo.toml"
+printf 'fn main() { if cfg!(feature = "loud") { println!("FEAT"); } else { println!("feat"); } }\n' > "$src/feat/src/main.rs"
+expect_status "-c 1 passed to cargo as jobs" 0 try_build "$(package feat '#:features ("loud") #:install-source? #f')" -c 1
+ln -sfn "$built" "$TEST_TMP/out-feat"
+expect_eq "#:features: the feature is on" "$("$TEST_TMP/out-feat/bin/feat")" "FEAT"
+log=$(cat "$TEST_TMP/last.log")
+expect_match "... cargo build --features loud" "$log" "running \`cargo build --offline --locked --release --features loud'"
+expect_match "... CARGO_BUILD_JOBS from -c" "$log" "environment variable \`CARGO_BUILD_JOBS' set to \`1'"
+build "$(package feat '#:parallel-build? #f')" "$TEST_TMP/out-feat-serial"
+expect_eq "no feature: off" "$("$TEST_TMP/out-feat-serial/bin/feat")" "feat"
+expect_match "#:parallel-build? #f: one job" "$(cat "$TEST_TMP/last.log")" "environment variable \`CARGO_BUILD_JOBS' set to \`1'"
+
 # --- Phases from Scheme: added, replaced, deleted; they get every keyword argument.
 crate phased main
 build "$(package phased '#:phases
