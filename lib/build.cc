@@ -242,7 +242,8 @@ private:
     Node* load(const std::string& drvPath, bool top);
     void buildOne(Node& n);
     void runBuilder(Node& n, const std::string& top, const StorePathSet& closure,
-                    const std::map<std::string, std::string>& built, const std::string& logPath);
+                    const std::map<std::string, std::string>& built, const std::string& logPath,
+                    std::optional<FileLock>& gcShared);
     void download(Node& n, const std::string& top, std::map<std::string, std::string>& built,
                   const std::string& logPath);
 
@@ -451,13 +452,14 @@ void Scheduler::buildOne(Node& n) {
         }
     };
 
+    std::optional<FileLock> gcShared; // the fallback's, held until registration
     std::string what = check ? "checking" : "building";
     progress.started(n.drvPathStr, std::string(drv.name),
                      what + " '" + n.drvPathStr + "'...");
     auto start = Clock::now();
     try {
         if (isDownload) download(n, top, built, logPath);
-        else runBuilder(n, top, closure, built, logPath);
+        else runBuilder(n, top, closure, built, logPath, gcShared);
         for (auto& [o, path] : built) {
             struct stat st;
             if (::lstat(path.c_str(), &st) != 0)
@@ -543,7 +545,7 @@ void Scheduler::buildOne(Node& n) {
 
 void Scheduler::runBuilder(Node& n, const std::string& top, const StorePathSet& closure,
                            const std::map<std::string, std::string>& built,
-                           const std::string& logPath) {
+                           const std::string& logPath, std::optional<FileLock>& gcShared) {
     auto& drv = n.drv;
     const auto& ns = namespaceSupport();
     std::string buildDir = top + "/build";
@@ -571,7 +573,6 @@ void Scheduler::runBuilder(Node& n, const std::string& top, const StorePathSet& 
     // A fixed-output derivation may reach the network (its result is checked by hash).
     so.privateNetwork = ns.network && !drv.isFixedOutput();
 
-    std::optional<FileLock> gcShared;
     if (ns.mount) {
         StoreView view;
         view.storeDir = sd;
@@ -598,7 +599,8 @@ void Scheduler::runBuilder(Node& n, const std::string& top, const StorePathSet& 
         }
         so.storeView = std::move(view);
     } else {
-        // Outputs are written in place: a concurrent gc must not take them for leftovers.
+        // Outputs are written in place: a concurrent gc must not take them for leftovers, until
+        // they are registered (the caller keeps the lock that long).
         gcShared.emplace(store.root() + "/var/ferrix/gc.lock", LockMode::Shared);
         for (auto& [o, path] : built)
             if (pathExists(path)) deletePath(path);

@@ -18,6 +18,19 @@ mk() {
 SCM
 }
 build() { "$FERRIX" build "$@"; }
+# pids_matching TEXT: the processes whose command line contains TEXT (no procps needed; the text
+# goes through the environment so that the scanner does not match itself).
+pids_matching() {
+  PATTERN=$1 python3 -c '
+import os
+for p in os.listdir("/proc"):
+    if not p.isdigit() or int(p) == os.getpid(): continue
+    try: cmd = open("/proc/%s/cmdline" % p, "rb").read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError: continue
+    if os.environ["PATTERN"] in cmd: print(p)'
+}
+# pgid_of PID
+pgid_of() { python3 -c 'import os, sys; print(os.getpgid(int(sys.argv[1])))' "$1"; }
 
 # --- A simple build, then a no-op.
 mk simple 'echo hello from the builder; echo "$HOME $SOURCE_DATE_EPOCH $NIX_BUILD_CORES" > $out'
@@ -140,7 +153,7 @@ mk silent 'echo start; sleep 30; echo never > $out; echo x'
 expect_status "--max-silent-time 1: fails" 1 build --max-silent-time 1 -f silent.scm
 expect_match "--max-silent-time: said" "$err" "1 seconds without output"
 expect_eq "timeouts took seconds, not minutes" "$(( $(date +%s) - start < 15 ))" "1"
-expect_eq "no sleep left behind" "$(pgrep -f 'echo start; sleep 30' | wc -l)" "0"
+expect_eq "no sleep left behind" "$(pids_matching 'echo start; sleep 30' | wc -l)" "0"
 expect_status "bad --timeout" 2 build --timeout soon -f slow.scm
 
 # --- -M 2: two builds at once (each waits for the other's mark; one at a time would fail).
@@ -171,9 +184,9 @@ expect_eq "concurrent: one 'building' line" "$(cat "$T/once-1.err" "$T/once-2.er
 mk killed 'if [ -e $T/killed-mark ]; then mkdir $out; echo fine > $out/f; else touch $T/killed-mark; echo killed-builder-running; sleep 60; fi' '#:env-vars (list (cons "T" (getenv "T")))'
 build -f killed.scm >"$T/killed.out" 2>"$T/killed.err" &
 pk=$!
-for _ in $(seq 100); do [ -e "$T/killed-mark" ] && pgrep -f 'killed-builder-running' >/dev/null && break; sleep 0.1; done
-builder=$(pgrep -f 'killed-builder-running' | head -n1)
-if [ -n "$builder" ]; then kill -KILL -- "-$(ps -o pgid= "$builder" | tr -d ' ')"; fi
+for _ in $(seq 100); do [ -e "$T/killed-mark" ] && [ -n "$(pids_matching 'killed-builder-running')" ] && break; sleep 0.1; done
+builder=$(pids_matching 'killed-builder-running' | head -n1)
+if [ -n "$builder" ]; then kill -KILL -- "-$(pgid_of "$builder")"; fi
 sk=0
 wait $pk || sk=$?
 expect_eq "killed: the build fails" "$sk" "1"
