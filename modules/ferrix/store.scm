@@ -355,12 +355,13 @@ build raises a ferrix-error."
   (define (file-name drv)
     (cond ((string? drv) drv)
           ((pair? drv) (file-name (car drv)))
-          ((and (struct? drv)
-                (module-defined? (resolve-interface '(ferrix derivations))
-                                 'derivation-file-name))
-           ((module-ref (resolve-interface '(ferrix derivations))
-                        'derivation-file-name)
-            drv))
+          ((and (record? drv)
+                (eq? (record-type-descriptor drv)
+                     (module-ref (resolve-interface '(ferrix derivations))
+                                 '<derivation>)))
+           ;; (ferrix derivations) uses this module: its accessor is looked up
+           ;; at run time, through the record type.
+           ((record-accessor (record-type-descriptor drv) 'file-name) drv))
           (else (error "not a derivation" drv))))
   (%build-derivations store (map file-name derivations)
                       max-jobs cores keep-failed? check?

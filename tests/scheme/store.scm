@@ -244,6 +244,58 @@
       (const #f))
     (test-assert "closed after a non-local exit" (not (store-open? escaped)))))
 
+(test-group "build-derivations and log-file"
+  ;; Builders are /bin/sh: no cargo needed.  <derivation> records and .drv
+  ;; file names are both accepted.
+  (let* ((derivation   (@ (ferrix derivations) derivation))
+         (output-path  (@ (ferrix derivations) derivation->output-path))
+         (file-name    (lambda (drv)
+                         ((@ (ferrix derivations) derivation-file-name) drv)))
+         (store        (open-store #:root (string-append %tmp "/build")))
+         (dep          (derivation store "sdep" "/bin/sh"
+                                   '("-c" "echo building-dep; mkdir $out; echo d > $out/d")))
+         (top          (derivation store "stop" "/bin/sh"
+                                   (list "-c" (string-append
+                                               "cat " (output-path dep) "/d > $out; "
+                                               "echo " (output-path dep) " >> $out"))
+                                   #:inputs (list (list dep))))
+         (failing      (derivation store "sfail" "/bin/sh"
+                                   '("-c" "echo about-to-fail; exit 7")))
+         (results      (build-derivations store (list top (file-name dep))
+                                          #:max-jobs 2 #:cores 1)))
+    (test-equal "one alist per derivation, output paths"
+      (list (list (cons "out" (output-path top)))
+            (list (cons "out" (output-path dep))))
+      results)
+    (test-assert "outputs valid" (valid-path? store (output-path top)))
+    (test-equal "built from the input" (string-append "d\n" (output-path dep) "\n")
+      (call-with-input-file (store-real-path store (output-path top)) read-string))
+    (test-equal "deriver recorded" (file-name top)
+      (path-info-deriver (query-path-info store (output-path top))))
+    (test-assert "references scanned"
+      (member (output-path dep) (references store (output-path top))))
+    (test-assert "log-file of a .drv" (string? (log-file store (file-name dep))))
+    (test-equal "log-file of an output: its deriver's log"
+      (log-file store (file-name dep)) (log-file store (output-path dep)))
+    (test-equal "the log holds the builder's output" "building-dep\n"
+      (call-with-input-file (log-file store (file-name dep)) read-string))
+    (test-equal "no log for an item that was not built" #f
+      (log-file store (add-text-to-store store "plain" "text")))
+    (test-equal "a no-op second build" results
+      (build-derivations store (list (cons top "out") dep)))
+    (let ((error (ferrix-error-of
+                  (lambda () (build-derivations store (list failing))))))
+      (test-equal "a failed build is a ferrix-error" 'error (car error))
+      (test-assert "naming the status" (string-contains (cadr error) "status 7")))
+    (test-assert "nothing registered for the failed build"
+      (not (valid-path? store (output-path failing))))
+    (test-assert "its log kept" (string? (log-file store (file-name failing))))
+    (test-assert "wrong type: max-jobs"
+      (catch 'wrong-type-arg
+        (lambda () (build-derivations store (list top) #:max-jobs -1) #f)
+        (const #t)))
+    (close-store store)))
+
 (test-end "store")
 
 (close-store %nix)
