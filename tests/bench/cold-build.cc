@@ -1,0 +1,232 @@
+// A cold build of a real application (issue 4, item 8): ferrix against plain cargo over the same
+// sources, with the same toolchain, in one run. Goal <= 1.05x.
+//
+//  (a) ferrix: `ferrix --store FRESH build -f wordfreq.scm`, examples/wordfreq.scm copied into
+//      a scratch directory (with examples/wordfreq next to it) so that a variant can be written:
+//        cold-build-tests-off  the same definition with #:tests? #f. Plain `cargo build` runs no
+//                              tests, so this is the fair side and the goal is judged on it;
+//        cold-build-tests-on   the definition as it is (its check phase runs `cargo test`):
+//                              printed as a RATIO.
+//      Every run gets a fresh store: the 14 crate packages (sources only, #:skip-build? #t), the
+//      toolchain item and the application are all built.
+//  (b) anchor: `cargo build --release --offline` of a copy of examples/wordfreq, with
+//      .cargo/config.toml replacing crates-io by Debian's directory registry
+//      /usr/share/cargo/registry, a fresh CARGO_HOME and target directory, and what ferrix's
+//      build phase sets: CARGO_BUILD_JOBS (the cores, as ferrix's default -c 0),
+//      CARGO_INCREMENTAL=0 and the same rustc flags (--remap-path-prefix of the build directory,
+//      then FERRIX_RUSTFLAGS or ferrix's default "-C link-arg=-Wl,-z,relro"). Neither side has a
+//      Cargo.lock to start with (wordfreq.scm leaves it out of the source).
+//
+// The sides alternate, FERRIX_BENCH_RUNS times (default 3; a run is about a minute). Every
+// figure is the wall time of a process, from spawn to exit; the median of the runs.
+#include "bench.hh"
+
+using namespace ferrix;
+using namespace ferrix::bench;
+
+namespace {
+
+constexpr double coldGoal = 1.05; // ferrix / cargo
+
+std::string ferrixBinary() {
+    return envOr("FERRIX", FERRIX_BINARY);
+}
+
+std::string sourceDir() {
+#ifdef FERRIX_SOURCE_DIR
+    return envOr("FERRIX_SOURCE_DIR", FERRIX_SOURCE_DIR);
+#else
+    return envOr("FERRIX_SOURCE_DIR", "");
+#endif
+}
+
+const std::string registry = "/usr/share/cargo/registry";
+
+// The rustc flags ferrix passes after its --remap-path-prefix (see %default-rustflags in
+// modules/ferrix/build-system/cargo.scm).
+std::vector<std::string> ferrixRustflags() {
+    const char* env = std::getenv("FERRIX_RUSTFLAGS");
+    if (!env) return {"-C", "link-arg=-Wl,-z,relro"};
+    std::vector<std::string> out;
+    std::string s = env, word;
+    for (char c : s + " ") {
+        if (c == ' ' || c == '\t' || c == '\n') {
+            if (!word.empty()) out.push_back(word);
+            word.clear();
+        } else
+            word += c;
+    }
+    return out;
+}
+
+std::string joinWith(const std::vector<std::string>& v, const std::string& sep) {
+    std::string out;
+    for (auto& s : v)
+        out += (out.empty() ? "" : sep) + s;
+    return out;
+}
+
+// A scratch copy of examples/wordfreq.scm and examples/wordfreq; with `testsOff`, the
+// application's arguments also say #:tests? #f.
+std::string writeDefinition(const std::string& dir, bool testsOff) {
+    std::string ex = sourceDir() + "/examples";
+    runChecked({"cp", "-r", ex + "/wordfreq", dir + "/wordfreq"}, {}, dir);
+    std::string text = readFile(ex + "/wordfreq.scm");
+    if (testsOff) {
+        const std::string from = "#:install-source? #f)";
+        size_t at = text.find(from);
+        if (at == std::string::npos)
+            throw Error("examples/wordfreq.scm: no \"" + from + "\" to add #:tests? #f to");
+        text.replace(at, from.size(), "#:install-source? #f\n       #:tests? #f)");
+    }
+    writeFile(dir + "/wordfreq.scm", text, 0644);
+    return dir + "/wordfreq.scm";
+}
+
+struct Side {
+    std::vector<double> times;
+    std::string output; // last run's stdout (ferrix: the store path)
+};
+
+Proc ferrixCold(const std::string& file, const std::string& cache, int run, Side& side) {
+    auto& root = keptTempDir("ferrix-bench-cold-store-");
+    Proc p = runTimed({ferrixBinary(), "--store", root.path(), "build", "-f", file},
+                      {{"XDG_CACHE_HOME", cache}, {"GUILE_AUTO_COMPILE", "0"}}, root.path());
+    if (p.status != 0) {
+        auto l = lines(p.err);
+        throw Error(strf("ferrix build (run %d) failed: ", run + 1) +
+                    (l.empty() ? std::string("no message") : l.back()));
+    }
+    side.times.push_back(p.seconds);
+    side.output = p.out;
+    // The application's log: where the time went.
+    if (run == 0) {
+        Proc log = runTimed({ferrixBinary(), "--store", root.path(), "log", lines(p.out).back()},
+                            {{"XDG_CACHE_HOME", cache}, {"GUILE_AUTO_COMPILE", "0"}},
+                            root.path());
+        std::string name = file.substr(0, file.rfind('/')) + "/build.log";
+        writeFile(name, log.out, 0644);
+        std::printf("  (first run's application build log: %zu lines, kept in %s until exit)\n",
+                    lines(log.out).size(), name.c_str());
+        for (auto& l : lines(log.out))
+            if (l.find("Compiling ") != std::string::npos ||
+                l.find("Finished") != std::string::npos ||
+                l.find("phase") != std::string::npos || l.find("Installing") != std::string::npos)
+                std::printf("    log: %s\n", l.c_str());
+    }
+    return p;
+}
+
+Proc cargoCold(const std::string& cargo, int run, Side& side) {
+    auto& dir = keptTempDir("ferrix-bench-cold-cargo-");
+    runChecked({"cp", "-r", sourceDir() + "/examples/wordfreq", dir / "src"}, {}, dir.path());
+    deletePath(dir / "src/Cargo.lock");
+    deletePath(dir / "src/target");
+    createDirs(dir / "src/.cargo");
+    writeFile(dir / "src/.cargo/config.toml",
+              "[source.crates-io]\nreplace-with = \"debian\"\n\n[source.debian]\ndirectory = \"" +
+                  registry + "\"\n",
+              0644);
+    std::vector<std::string> flags = {"--remap-path-prefix=" + dir.path() + "=/ferrix-build"};
+    auto extra = ferrixRustflags();
+    flags.insert(flags.end(), extra.begin(), extra.end());
+    std::map<std::string, std::string> env = {
+        {"CARGO_HOME", dir / "cargo-home"},
+        {"CARGO_TARGET_DIR", dir / "target"},
+        {"CARGO_BUILD_JOBS", std::to_string(::sysconf(_SC_NPROCESSORS_ONLN))},
+        {"CARGO_NET_OFFLINE", "true"},
+        {"CARGO_INCREMENTAL", "0"},
+        {"CARGO_TERM_COLOR", "never"},
+        {"CARGO_ENCODED_RUSTFLAGS", joinWith(flags, "\x1f")},
+        {"RUSTFLAGS", ""},
+    };
+    // cargo reads the manifest of the current directory: run it through sh -c "cd".
+    Proc p = runTimed({"/bin/sh", "-c", "cd \"$1\" && exec \"$2\" build --release --offline", "sh",
+                       dir / "src", cargo},
+                      env, dir.path());
+    if (p.status != 0) {
+        auto l = lines(p.err);
+        throw Error(strf("cargo build (run %d) failed: ", run + 1) +
+                    (l.empty() ? std::string("no message") : l.back()));
+    }
+    side.times.push_back(p.seconds);
+    if (run == 0) {
+        size_t compiled = 0;
+        for (auto& l : lines(p.err))
+            compiled += l.find("Compiling ") != std::string::npos;
+        std::printf("  (cargo: %zu crates compiled; rustflags %s)\n", compiled,
+                    joinWith(flags, " ").c_str());
+        if (!pathExists(dir / "target/release/wordfreq"))
+            warning("cold-build", "cargo build made no target/release/wordfreq");
+    }
+    return p;
+}
+
+} // namespace
+
+int main(int, char**) {
+    const char* bn = "cold-build";
+    try {
+        std::printf("ferrix: %s\n", ferrixBinary().c_str());
+        std::string cargo = findProgram("cargo");
+        if (cargo.empty()) {
+            skip(bn, "no cargo on PATH");
+            return 0;
+        }
+        if (sourceDir().empty() || !pathExists(sourceDir() + "/examples/wordfreq.scm")) {
+            skip(bn, "examples/wordfreq.scm not found (set FERRIX_SOURCE_DIR)");
+            return 0;
+        }
+        if (!pathExists(registry + "/clap-4.0.32")) {
+            skip(bn, registry + " has no clap-4.0.32 (build-aux/setup installs it)");
+            return 0;
+        }
+        int runs = envInt("FERRIX_BENCH_RUNS", 3);
+        header(bn, strf("cold `ferrix build -f examples/wordfreq.scm` into a fresh store vs "
+                        "`cargo build --release --offline`, %d runs each, alternating, %ld cores",
+                        runs, ::sysconf(_SC_NPROCESSORS_ONLN)));
+        auto& cache = keptTempDir("ferrix-bench-cold-cache-");
+        auto& offDir = keptTempDir("ferrix-bench-cold-off-");
+        auto& onDir = keptTempDir("ferrix-bench-cold-on-");
+        std::string offFile = writeDefinition(offDir.path(), true);
+        std::string onFile = writeDefinition(onDir.path(), false);
+        bool withTests = envOr("FERRIX_BENCH_COLD_TESTS", "1") != "0";
+
+        Side off, on, anchor;
+        for (int i = 0; i < runs; i++) {
+            Proc a = cargoCold(cargo, i, anchor);
+            std::printf("  run %d: cargo build %.1f s\n", i + 1, a.seconds);
+            std::fflush(stdout);
+            Proc f = ferrixCold(offFile, cache.path(), i, off);
+            std::printf("  run %d: ferrix build, tests off %.1f s\n", i + 1, f.seconds);
+            std::fflush(stdout);
+            if (withTests) {
+                Proc t = ferrixCold(onFile, cache.path(), i, on);
+                std::printf("  run %d: ferrix build, tests on %.1f s\n", i + 1, t.seconds);
+                std::fflush(stdout);
+            }
+            keptDirs.resize(3); // the stores and target directories of this run: gone
+        }
+        double c = median(anchor.times), f = median(off.times);
+        std::printf("cargo build: median %.1f s (best %.1f); ferrix, tests off: median %.1f s "
+                    "(best %.1f)",
+                    c, best(anchor.times), f, best(off.times));
+        if (withTests)
+            std::printf("; ferrix, tests on: median %.1f s (best %.1f)", median(on.times),
+                        best(on.times));
+        std::printf("\n");
+        goal(bn, f <= coldGoal * c,
+             strf("cold ferrix build (tests off) %.2fx plain cargo build (%.1f s vs %.1f s, "
+                  "goal <= %.2fx)",
+                  f / c, f, c, coldGoal));
+        if (withTests)
+            ratio(bn, strf("cold ferrix build with its check phase (cargo test) %.2fx plain "
+                           "cargo build (%.1f s vs %.1f s)",
+                           median(on.times) / c, median(on.times), c));
+        keptDirs.clear();
+    } catch (std::exception& e) {
+        std::fprintf(stderr, "bench-cold-build: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
