@@ -7,8 +7,10 @@
 //                              tests, so this is the fair side and the goal is judged on it;
 //        cold-build-tests-on   the definition as it is (its check phase runs `cargo test`):
 //                              printed as a RATIO.
-//      Every run gets a fresh store: the 14 crate packages (sources only, #:skip-build? #t), the
-//      toolchain item and the application are all built.
+//      Every run gets a fresh store: the 14 crate sources, the toolchain item and the builder
+//      are added while lowering (the crate packages are #:skip-build? #t: no derivation of
+//      their own, their sources are vendored into the application's one cargo build), then the
+//      application's derivation is built.
 //  (b) anchor: `cargo build --release --offline` of a copy of examples/wordfreq, with
 //      .cargo/config.toml replacing crates-io by Debian's directory registry
 //      /usr/share/cargo/registry, a fresh CARGO_HOME and target directory, and what ferrix's
@@ -152,10 +154,13 @@ Proc cargoCold(const std::string& cargo, int run, Side& side) {
     side.times.push_back(p.seconds);
     if (run == 0) {
         size_t compiled = 0;
-        for (auto& l : lines(p.err))
+        std::string finished;
+        for (auto& l : lines(p.err)) {
             compiled += l.find("Compiling ") != std::string::npos;
-        std::printf("  (cargo: %zu crates compiled; rustflags %s)\n", compiled,
-                    joinWith(flags, " ").c_str());
+            if (l.find("Finished") != std::string::npos) finished = l;
+        }
+        std::printf("  (cargo: %zu crates compiled; rustflags %s;\n   cargo's own account:%s)\n",
+                    compiled, joinWith(flags, " ").c_str(), finished.c_str());
         if (!pathExists(dir / "target/release/wordfreq"))
             warning("cold-build", "cargo build made no target/release/wordfreq");
     }
