@@ -19,8 +19,11 @@
 //      then FERRIX_RUSTFLAGS or ferrix's default "-C link-arg=-Wl,-z,relro"). Neither side has a
 //      Cargo.lock to start with (wordfreq.scm leaves it out of the source).
 //
-// The sides alternate, FERRIX_BENCH_RUNS times (default 3; a run is about a minute). Every
-// figure is the wall time of a process, from spawn to exit; the median of the runs.
+// The sides alternate, FERRIX_BENCH_RUNS times (default 3; a run is about a minute);
+// FERRIX_BENCH_COLD_TESTS=0 leaves the tests-on side out. Every figure is the wall time of a
+// process, from spawn to exit; the median of the runs. Also printed, from each application
+// build log: its cargo build phase, and so the time ferrix spends outside cargo build, which
+// varies much less with the load than the two sides' compilations do.
 #include "bench.hh"
 
 using namespace ferrix;
@@ -87,8 +90,16 @@ std::string writeDefinition(const std::string& dir, bool testsOff) {
 
 struct Side {
     std::vector<double> times;
+    std::vector<double> cargoBuild; // ferrix: the build phase (cargo build) of each run
     std::string output; // last run's stdout (ferrix: the store path)
 };
+
+// "phase `build' succeeded after 16.3 seconds" in a build log: 16.3, or -1.
+double buildPhaseSeconds(const std::string& log) {
+    const std::string key = "phase `build' succeeded after ";
+    size_t at = log.find(key);
+    return at == std::string::npos ? -1 : std::atof(log.c_str() + at + key.size());
+}
 
 Proc ferrixCold(const std::string& file, const std::string& cache, int run, Side& side) {
     auto& root = keptTempDir("ferrix-bench-cold-store-");
@@ -102,10 +113,10 @@ Proc ferrixCold(const std::string& file, const std::string& cache, int run, Side
     side.times.push_back(p.seconds);
     side.output = p.out;
     // The application's log: where the time went.
+    Proc log = runTimed({ferrixBinary(), "--store", root.path(), "log", lines(p.out).back()},
+                        {{"XDG_CACHE_HOME", cache}, {"GUILE_AUTO_COMPILE", "0"}}, root.path());
+    side.cargoBuild.push_back(buildPhaseSeconds(log.out));
     if (run == 0) {
-        Proc log = runTimed({ferrixBinary(), "--store", root.path(), "log", lines(p.out).back()},
-                            {{"XDG_CACHE_HOME", cache}, {"GUILE_AUTO_COMPILE", "0"}},
-                            root.path());
         std::string name = file.substr(0, file.rfind('/')) + "/build.log";
         writeFile(name, log.out, 0644);
         std::printf("  (first run's application build log: %zu lines, kept in %s until exit)\n",
@@ -203,11 +214,14 @@ int main(int, char**) {
             std::printf("  run %d: cargo build %.1f s\n", i + 1, a.seconds);
             std::fflush(stdout);
             Proc f = ferrixCold(offFile, cache.path(), i, off);
-            std::printf("  run %d: ferrix build, tests off %.1f s\n", i + 1, f.seconds);
+            std::printf("  run %d: ferrix build, tests off %.1f s (its cargo build phase %.1f s)\n",
+                        i + 1, f.seconds, off.cargoBuild.back());
             std::fflush(stdout);
             if (withTests) {
                 Proc t = ferrixCold(onFile, cache.path(), i, on);
-                std::printf("  run %d: ferrix build, tests on %.1f s\n", i + 1, t.seconds);
+                std::printf("  run %d: ferrix build, tests on %.1f s (its cargo build phase "
+                            "%.1f s)\n",
+                            i + 1, t.seconds, on.cargoBuild.back());
                 std::fflush(stdout);
             }
             keptDirs.resize(3); // the stores and target directories of this run: gone
@@ -220,6 +234,12 @@ int main(int, char**) {
             std::printf("; ferrix, tests on: median %.1f s (best %.1f)", median(on.times),
                         best(on.times));
         std::printf("\n");
+        std::vector<double> outside;
+        for (size_t i = 0; i < off.times.size(); i++)
+            outside.push_back(off.times[i] - off.cargoBuild[i]);
+        std::printf("ferrix, tests off: its cargo build phase median %.1f s; the rest (lowering, "
+                    "configure, check, install, registration) median %.1f s\n",
+                    median(off.cargoBuild), median(outside));
         goal(bn, f <= coldGoal * c,
              strf("cold ferrix build (tests off) %.2fx plain cargo build (%.1f s vs %.1f s, "
                   "goal <= %.2fx)",
