@@ -405,6 +405,29 @@ StorePath LocalStore::addPath(const std::string& srcPath, std::string_view name,
     bool source = method == FileIngestion::Recursive && algo == HashAlgo::SHA256;
 
     auto gcLock = s.gcLockShared();
+    // Hash the source where it stands first: a source lowered again on every evaluation (a
+    // local-file, a registry crate) is then one read and no copy. A missing item is copied and
+    // hashed again below, so a source that changes meanwhile cannot register wrong content.
+    {
+        StorePathSet refs;
+        Hash h;
+        if (source) {
+            NarScan scan = hashAndScan(srcPath, candidates);
+            h = scan.nar.hash;
+            refs = std::move(scan.references);
+        } else {
+            h = method == FileIngestion::Flat ? hashFile(algo, srcPath)
+                                              : hashPath(algo, srcPath).hash;
+        }
+        StorePath path = s.storeDir->makeFixedOutputPath(name, method, h, refs);
+        if (pathExists(s.realPath(path))) {
+            std::lock_guard lk(s.dbMutex);
+            if (s.pathId(path)) {
+                s.addTempRootLocked(path);
+                return path;
+            }
+        }
+    }
     TempItem tmp(s);
     if (method == FileIngestion::Flat)
         copyFileContents(srcPath, tmp.item(), 0600); // flat items are never executable
@@ -519,7 +542,8 @@ std::vector<ValidPathInfo> LocalStore::registerOutputs(const std::vector<BuiltOu
                                                        const std::optional<StorePath>& deriver) {
     auto& s = *impl;
     StorePathSet cands = candidates;
-    for (auto& o : outputs) cands.insert(o.target);
+    for (auto& o : outputs)
+        cands.insert(o.target);
     auto gcLock = s.gcLockShared();
     std::vector<PendingAdd> adds;
     adds.reserve(outputs.size());
@@ -547,7 +571,8 @@ std::vector<ValidPathInfo> LocalStore::registerOutputs(const std::vector<BuiltOu
     // A cycle between outputs (a refers to b, b to a) would make the closure invariant
     // impossible to keep while deleting either (gc deletes referrers first): refused, as Nix does.
     std::map<StorePath, const StorePathSet*> batch;
-    for (auto& a : adds) batch.emplace(a.info.path, &a.info.references);
+    for (auto& a : adds)
+        batch.emplace(a.info.path, &a.info.references);
     std::map<StorePath, int> state; // 1: on the current path, 2: done
     std::function<void(const StorePath&)> visit = [&](const StorePath& p) {
         state[p] = 1;
@@ -564,10 +589,12 @@ std::vector<ValidPathInfo> LocalStore::registerOutputs(const std::vector<BuiltOu
         if (state[p] == 0) visit(p);
     commitAdds(s, adds);
     std::vector<StorePath> paths;
-    for (auto& o : outputs) paths.push_back(o.target);
+    for (auto& o : outputs)
+        paths.push_back(o.target);
     s.addTempRootsLocked(paths);
     std::vector<ValidPathInfo> infos;
-    for (auto& o : outputs) infos.push_back(queryPathInfo(o.target));
+    for (auto& o : outputs)
+        infos.push_back(queryPathInfo(o.target));
     return infos;
 }
 
