@@ -6,10 +6,17 @@ target_sources(ferrix PRIVATE
   ${PROJECT_SOURCE_DIR}/lib/cargo/platform.cc
   ${PROJECT_SOURCE_DIR}/lib/cargo/manifest.cc
   ${PROJECT_SOURCE_DIR}/lib/cargo/vendor.cc
-  ${PROJECT_SOURCE_DIR}/lib/cargo/phases.cc)
+  ${PROJECT_SOURCE_DIR}/lib/cargo/phases.cc
+  ${PROJECT_SOURCE_DIR}/lib/cargo/semver.cc
+  ${PROJECT_SOURCE_DIR}/lib/cargo/index.cc
+  ${PROJECT_SOURCE_DIR}/lib/cargo/registry.cc
+  ${PROJECT_SOURCE_DIR}/lib/cargo/registry-export.cc)
 target_link_libraries(ferrix PRIVATE PkgConfig::TOMLPP PkgConfig::LIBARCHIVE)
 
-target_sources(guile-ferrix-objects PRIVATE ${PROJECT_SOURCE_DIR}/guile/cargo.cc)
+target_sources(guile-ferrix-objects PRIVATE
+  ${PROJECT_SOURCE_DIR}/guile/cargo.cc
+  ${PROJECT_SOURCE_DIR}/guile/registry.cc
+  ${PROJECT_SOURCE_DIR}/guile/import.cc)
 
 if(FERRIX_TESTS)
   find_program(CARGO_PROGRAM cargo)
@@ -23,4 +30,13 @@ if(FERRIX_TESTS)
         ENVIRONMENT "FERRIX=${PROJECT_BINARY_DIR}/ferrix;FERRIX_SOURCE_DIR=${PROJECT_SOURCE_DIR};FERRIX_BUILD_DIR=${PROJECT_BINARY_DIR};TEST_TMP=${PROJECT_BINARY_DIR}/tests/tmp-cargo-${name}")
     endforeach()
   endif()
+  # Registries, the importer and the updater (label "registry"): a registry exported from
+  # Debian's crates, served by tests/lib/httpd.py on 127.0.0.1; some build what they import.
+  file(GLOB FERRIX_REGISTRY_TESTS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/registry/*.sh)
+  foreach(script ${FERRIX_REGISTRY_TESTS})
+    get_filename_component(name ${script} NAME_WE)
+    add_test(NAME registry.${name} COMMAND bash ${script})
+    set_tests_properties(registry.${name} PROPERTIES LABELS registry TIMEOUT 900
+      ENVIRONMENT "FERRIX=${PROJECT_BINARY_DIR}/ferrix;FERRIX_SOURCE_DIR=${PROJECT_SOURCE_DIR};FERRIX_BUILD_DIR=${PROJECT_BINARY_DIR};TEST_TMP=${PROJECT_BINARY_DIR}/tests/tmp-registry-${name}")
+  endforeach()
 endif()
