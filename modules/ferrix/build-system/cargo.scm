@@ -7,6 +7,9 @@
   #:use-module (ferrix packages)
   #:use-module (ferrix toolchain)
   #:use-module (ferrix derivations)
+  #:use-module (ferrix download)
+  #:use-module ((ferrix base32) #:select (nix-base32-string->bytevector))
+  #:use-module (rnrs bytevectors)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-34)
   #:use-module (srfi srfi-35)
@@ -14,6 +17,7 @@
   #:export (cargo-build-system
             %crate-base-url
             crate-uri
+            crate-source
             crate-name->package-name
             system->rust-platform
             %rust-platforms
@@ -72,6 +76,19 @@
 %crate-base-url."
   (string-append (%crate-base-url) "/api/v1/crates/" name "/" version
                  "/download"))
+
+(define (crate-source name version hash)
+  "Return the origin of crate NAME at VERSION (see 'crate-uri') whose .crate
+has the sha256 HASH, a nix-base32 string or a bytevector: the crate sources
+'ferrix import --lockfile' writes, usable as #:cargo-inputs."
+  (origin
+    (method url-fetch)
+    (uri (crate-uri name version))
+    (file-name (string-append (crate-name->package-name name) "-" version
+                              ".tar.gz"))
+    (sha256 (if (bytevector? hash)
+                hash
+                (nix-base32-string->bytevector hash)))))
 
 (define (crate-name->package-name name)
   "Return the package name for crate NAME: \"foo_bar\" -> \"rust-foo-bar\"."

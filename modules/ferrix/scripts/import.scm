@@ -1,0 +1,247 @@
+;;; ferrix --- functional package builder for Rust crates
+;;;
+;;; (ferrix scripts import): 'ferrix import', write package definitions for
+;;; crates of a registry or for the packages of a Cargo.lock, like 'guix
+;;; import crate'.
+
+(define-module (ferrix scripts import)
+  #:use-module (ferrix ui)
+  #:use-module (ferrix scripts)
+  #:use-module (ferrix packages)
+  #:use-module (ferrix store)
+  #:use-module (ferrix import utils)
+  #:use-module (ferrix import crate)
+  #:use-module (srfi srfi-1)
+  #:use-module (srfi srfi-11)
+  #:use-module (srfi srfi-34)
+  #:use-module (srfi srfi-35)
+  #:use-module (srfi srfi-37)
+  #:use-module (ice-9 match)
+  #:export (ferrix-import))
+
+(define (show-help)
+  (display "Usage: ferrix import IMPORTER [OPTION]... ARGUMENT...
+Write package definitions for what ARGUMENTs name, with IMPORTER:
+
+  crate      crates of a registry (crates.io by default), or the packages
+             of a Cargo.lock
+
+'ferrix import --lockfile=FILE' is short for 'ferrix import crate
+--lockfile=FILE'.  Run 'ferrix import IMPORTER --help' for its options.
+"))
+
+(define (show-crate-help)
+  (display "Usage: ferrix import crate [OPTION]... NAME[@VERSION]
+       ferrix import crate [OPTION]... --lockfile=Cargo.lock
+Write a package definition for crate NAME: its newest non-yanked version, or
+the newest matching VERSION, an exact version or a requirement (\"1.2\",
+\"^1.2\", \"~0.4.1\", \">=1, <3\").  The .crate is downloaded into the store
+and checked against the registry's checksum; its sha256 goes into the
+definition.  Definitions are printed to standard output, after the
+use-modules form they need.
+
+With --lockfile, write a crate source for each registry package of the lock
+file (its checksum is the hash: nothing is downloaded), named
+rust-NAME-VERSION, and a list of them all, NAME-cargo-inputs, to be the
+application's #:cargo-inputs.
+
+  -r, --recursive        also import the crates it depends on, recursively,
+                         dependencies first
+      --allow-yanked     allow yanked versions (marked as such)
+      --registry=URL     the registry: a sparse index URL
+                         (\"sparse+https://index.crates.io/\", the default)
+      --lockfile=FILE    import the packages of FILE, a Cargo.lock
+      --insert=FILE      add the new definitions to FILE, in order, rather
+                         than print them; those FILE has are skipped
+  -L, --load-path=DIR    reuse the crate packages of the modules under DIR
+                         rather than import them again (repeatable)
+      --features=LIST    give the root crate the features of LIST (comma
+                         separated) and \"default\", rather than all
+      --no-default-features
+                         with --features: without \"default\"
+      --recursive-dev-dependencies
+                         import the development dependencies of every crate,
+                         not only of the root
+      --no-dev-dependencies
+                         import no development dependencies
+      --debug            print a backtrace along with errors
+  -h, --help             display this help and exit
+"))
+
+(define (value-option short long key)
+  (option (if short (list short long) (list long)) #t #f
+          (lambda (opt name arg result)
+            (alist-cons key arg result))))
+
+(define (flag-option names key)
+  (option names #f #f
+          (lambda (opt name arg result)
+            (alist-cons key #t result))))
+
+(define %crate-options
+  (list (flag-option '(#\r "recursive") 'recursive?)
+        (flag-option '("allow-yanked") 'allow-yanked?)
+        (value-option #f "registry" 'registry)
+        (value-option #f "lockfile" 'lockfile)
+        (value-option #f "insert" 'insert)
+        (value-option #\L "load-path" 'load-path)
+        (value-option #f "features" 'features)
+        (flag-option '("no-default-features") 'no-default-features?)
+        (flag-option '("recursive-dev-dependencies") 'dev-everywhere?)
+        (flag-option '("no-dev-dependencies") 'no-dev?)
+        (flag-option '("debug") 'debug?)
+        (flag-option '(#\h "help") 'help?)))
+
+(define (call-with-import-error-handling debug? thunk)
+  "Call THUNK, turning import errors into \"ferrix: error: ...\" (exit 1)."
+  (guard (c ((and (not debug?) (crate-import-error? c))
+             (leave 1 "error: ~a" (condition-message c)))
+            ((and (not debug?) (insert-error? c))
+             (leave 1 "error: ~a" (condition-message c)))
+            ((and (not debug?) (message-condition? c))
+             (leave 1 "error: ~a" (condition-message c))))
+    (thunk)))
+
+(define (write-definitions header definitions trailer port)
+  (when header
+    (pretty-print-sexp header port)
+    (newline port))
+  (for-each (lambda (items)
+              (newline port)
+              (for-each (lambda (item)
+                          (pretty-print-sexp item port)
+                          (newline port))
+                        items))
+            definitions)
+  (when trailer
+    (newline port)
+    (for-each (lambda (item)
+                (pretty-print-sexp item port)
+                (newline port))
+              trailer)))
+
+(define (output-definitions opts header definitions trailer)
+  (match (assq-ref opts 'insert)
+    (#f (write-definitions header definitions trailer (current-output-port)))
+    (file
+     (unless (file-exists? file)
+       (leave 1 "error: --insert: ~a: no such file" file))
+     (let ((added (insert-definitions file definitions)))
+       (format (current-error-port) "ferrix: ~a: ~a definition~a added~a~%"
+               file (length added) (if (= 1 (length added)) "" "s")
+               (match (- (length definitions) (length added))
+                 (0 "")
+                 (n (format #f ", ~a already there" n))))))))
+
+(define (import-lockfile opts file)
+  (unless (file-exists? file)
+    (leave 1 "error: ~a: no such file" file))
+  (let* ((definitions (lockfile-definitions file))
+         (header '(use-modules (ferrix packages)
+                               (ferrix build-system cargo))))
+    (output-definitions opts header definitions #f)))
+
+(define (import-crate opts spec)
+  (let*-values (((name requirement)
+                 (guard (c ((crate-import-error? c)
+                            (leave 2 "import crate: ~a~%Try 'ferrix import \
+crate --help'." (condition-message c))))
+                   (parse-crate-specification spec)))
+                ((registry-module) (resolve-interface '(ferrix registry)))
+                ((registry)
+                 ((module-ref registry-module 'open-registry)
+                  (or (assq-ref opts 'registry)
+                      ((module-ref registry-module '%default-registry)))))
+                ((recursive?) (assq-ref opts 'recursive?))
+                ((existing)
+                 (begin
+                   (for-each add-to-package-module-path!
+                             (map (lambda (dir)
+                                    (unless (file-is-directory? dir)
+                                      (leave 1 "error: -L ~a: not a directory"
+                                             dir))
+                                    dir)
+                                  (option-values opts 'load-path)))
+                   (load-path-crate-packages)))
+                ((features)
+                 (match (assq-ref opts 'features)
+                   (#f (if (assq-ref opts 'no-default-features?) '() 'all))
+                   (list (remove string-null?
+                                 (map string-trim-both
+                                      (string-split list #\,))))))
+                ((root)
+                 (resolve-crate-closure
+                  (registry-lookup registry) name requirement
+                  #:allow-yanked? (assq-ref opts 'allow-yanked?)
+                  #:features features
+                  #:default-features? (not (assq-ref opts
+                                                     'no-default-features?))
+                  #:dev-dependencies (cond ((assq-ref opts 'no-dev?) #f)
+                                           ((assq-ref opts 'dev-everywhere?)
+                                            'all)
+                                           (else 'root))
+                  #:recursive? recursive?
+                  #:existing existing))
+                ((nodes) (if recursive?
+                             (closure-order root)
+                             (list root)))
+                ((hashes)
+                 (with-store store
+                   (download-crates store registry nodes)))
+                ((definitions)
+                 (filter (lambda (items)
+                           (or recursive?
+                               (eq? (definition-name (last items))
+                                    (node-variable root))))
+                         (crate-definitions root hashes))))
+    (output-definitions opts (crate-import-header root) definitions
+                        (and recursive?
+                             (list (comment "The package this file \
+evaluates to, for 'ferrix build -f'.")
+                                   (node-variable root))))))
+
+(define (ferrix-import-crate args)
+  (let* ((opts (parse-command-line "import crate" args %crate-options))
+         (arguments (option-values opts 'argument))
+         (lockfile (assq-ref opts 'lockfile)))
+    (when (assq-ref opts 'help?)
+      (show-crate-help)
+      (exit 0))
+    (call-with-import-error-handling
+     (assq-ref opts 'debug?)
+     (lambda ()
+       (match (list lockfile arguments)
+         (((? string? file) ())
+          (import-lockfile opts file))
+         ((#f (spec))
+          (import-crate opts spec))
+         ((#f ())
+          (leave 2 "import crate: missing crate name~%Try 'ferrix import \
+crate --help'."))
+         ((#f _)
+          (leave 2 "import crate: one crate at a time (got ~a)~%Try 'ferrix \
+import crate --help'." (string-join arguments " ")))
+         ((_ _)
+          (leave 2 "import crate: --lockfile takes no crate name~%Try \
+'ferrix import crate --help'.")))))))
+
+(define (ferrix-import . args)
+  "Run 'ferrix import' with the list of strings ARGS."
+  (match args
+    (((or "-h" "--help") . _)
+     (show-help)
+     (exit 0))
+    (("crate" . rest)
+     (ferrix-import-crate rest))
+    (((? (lambda (arg)
+           (or (string=? arg "--lockfile")
+               (string-prefix? "--lockfile=" arg))))
+      . _)
+     (ferrix-import-crate args))
+    (()
+     (leave 2 "import: missing importer name~%Try 'ferrix import --help'."))
+    ((importer . _)
+     (leave 2 "import: unknown importer '~a' (known: crate)~%Try 'ferrix \
+import --help'." importer))))
+
+;;; import.scm ends here
