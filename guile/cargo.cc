@@ -10,7 +10,10 @@
 #include "ferrix/archive.hh"
 #include "ferrix/cargo/manifest.hh"
 #include "ferrix/cargo/phases.hh"
+#include "ferrix/cargo/registry-export.hh"
 #include "ferrix/cargo/vendor.hh"
+
+#include <cstdlib>
 
 namespace ferrix::guile {
 
@@ -196,6 +199,54 @@ SCM primBuildCores() {
 }
 #undef SUBR
 
+#define SUBR "%registry-export"
+// SETTINGS: an alist of string pairs: ("source" . DIR) (repeated), ("dir" . DIR), ("base-url" .
+// URL), ("yank" . NAME@VERSION) and ("unyank" . NAME@VERSION) (repeated), ("keep-going" .
+// "true"), ("jobs" . N). Returns the summary: ((crates . N) (versions . N) (exported . N)
+// (packed . N) (unchanged . N) (skipped . N) (bytes . N) (seconds . X) (warnings STRING ...)).
+SCM primRegistryExport(SCM settings) {
+    checkList(settings, 1, SUBR);
+    return guarded(SUBR, [&] {
+        cargo::ExportOptions o;
+        for (auto& [k, v] : toStringAlist(settings, SUBR, 1)) {
+            if (k == "source")
+                o.sources.push_back(v);
+            else if (k == "dir")
+                o.dir = v;
+            else if (k == "base-url")
+                o.baseUrl = v;
+            else if (k == "yank")
+                o.yank.push_back(v);
+            else if (k == "unyank")
+                o.unyank.push_back(v);
+            else if (k == "keep-going")
+                o.keepGoing = v == "true";
+            else if (k == "jobs") {
+                char* end = nullptr;
+                unsigned long n = std::strtoul(v.c_str(), &end, 10);
+                if (v.empty() || *end || n == 0 || n > 1024)
+                    throw UsageError("--jobs " + v + ": expected a positive number");
+                o.jobs = static_cast<unsigned>(n);
+            } else
+                throw UsageError(std::string(SUBR) + ": unknown setting '" + k + "'");
+        }
+        cargo::ExportSummary r = cargo::exportRegistry(o);
+        return scheme([&] {
+            auto count = [](const char* key, uint64_t n) {
+                return scm_cons(scm_from_utf8_symbol(key), scm_from_uint64(n));
+            };
+            return scm_list_n(count("crates", r.crates), count("versions", r.versions),
+                              count("exported", r.exported), count("packed", r.packed),
+                              count("unchanged", r.unchanged), count("skipped", r.skipped),
+                              count("bytes", r.bytes),
+                              scm_cons(scm_from_utf8_symbol("seconds"), scm_from_double(r.seconds)),
+                              scm_cons(scm_from_utf8_symbol("warnings"), stringList(r.warnings)),
+                              SCM_UNDEFINED);
+        });
+    });
+}
+#undef SUBR
+
 } // namespace
 
 void defineCargoPrimitives() {
@@ -211,6 +262,7 @@ void defineCargoPrimitives() {
     def("%cargo-test-command", 1, primTestCommand);
     def("%cargo-install", 1, primInstall);
     def("%cargo-build-cores", 0, primBuildCores);
+    def("%registry-export", 1, primRegistryExport);
 }
 
 } // namespace ferrix::guile

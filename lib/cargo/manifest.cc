@@ -14,9 +14,13 @@ namespace ferrix::cargo {
 
 namespace {
 
+SourcePos posOf(const toml::node& n) {
+    auto& b = n.source().begin;
+    return {static_cast<int>(b.line), static_cast<int>(b.column)};
+}
+
 std::string where(const std::string& file, const toml::source_region& r) {
-    if (r.begin.line == 0) return file + ": ";
-    return file + ":" + std::to_string(r.begin.line) + ":" + std::to_string(r.begin.column) + ": ";
+    return locate(file, {static_cast<int>(r.begin.line), static_cast<int>(r.begin.column)});
 }
 
 [[noreturn]] void fail(const std::string& file, const toml::node& n, const std::string& msg) {
@@ -65,6 +69,7 @@ void readDeps(const std::string& file, const toml::table& t, DepKind kind,
         d.kind = kind;
         d.target = target;
         d.line = static_cast<int>(v.source().begin.line);
+        d.pos = posOf(v);
         std::string what = std::string(depKindTable(kind)) + "." + d.key;
         if (auto s = v.as_string()) {
             d.version = s->get();
@@ -81,6 +86,16 @@ void readDeps(const std::string& file, const toml::table& t, DepKind kind,
                     d.optional = boolean(file, dv, what + ".optional");
                 else if (key == "workspace")
                     d.workspace = boolean(file, dv, what + ".workspace");
+                else if (key == "git")
+                    d.git = str(file, dv, what + ".git");
+                else if (key == "features")
+                    d.features = strings(file, dv, what + ".features");
+                else if (key == "default-features" || key == "default_features")
+                    d.defaultFeatures = boolean(file, dv, what + "." + key);
+                else if (key == "registry")
+                    d.registry = str(file, dv, what + ".registry");
+                else if (key == "registry-index")
+                    d.registryIndex = str(file, dv, what + ".registry-index");
             }
         } else {
             fail(file, v, what + " must be a version string or a table");
@@ -108,7 +123,62 @@ bool isDir(const std::string& p) {
     return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+// `{ workspace = true }`, as a [package] key inherited from the workspace.
+bool inheritsFromWorkspace(const std::string& file, const toml::node& n, const std::string& what) {
+    auto t = n.as_table();
+    if (!t) return false;
+    auto w = t->get("workspace");
+    if (!w || !boolean(file, *w, what + ".workspace"))
+        fail(file, n, what + " must be { workspace = true } when it is a table");
+    return true;
+}
+
+// The [package] keys a registry publishes.
+void readPackageMetadata(const std::string& file, const toml::table& p, Manifest& m) {
+    auto text = [&](const char* key, std::string& out) {
+        auto n = p.get(key);
+        if (!n) return;
+        if (inheritsFromWorkspace(file, *n, std::string("package.") + key))
+            m.inherited.push_back(key);
+        else
+            out = str(file, *n, std::string("package.") + key);
+    };
+    auto list = [&](const char* key, std::vector<std::string>& out) {
+        auto n = p.get(key);
+        if (!n) return;
+        if (inheritsFromWorkspace(file, *n, std::string("package.") + key))
+            m.inherited.push_back(key);
+        else
+            out = strings(file, *n, std::string("package.") + key);
+    };
+    text("description", m.description);
+    text("license", m.license);
+    text("license-file", m.licenseFile);
+    text("homepage", m.homepage);
+    text("repository", m.repository);
+    text("documentation", m.documentation);
+    text("links", m.links);
+    text("rust-version", m.rustVersion);
+    text("edition", m.edition);
+    list("authors", m.authors);
+    list("keywords", m.keywords);
+    list("categories", m.categories);
+    if (auto n = p.get("readme")) {
+        if (auto b = n->as_boolean())
+            m.readme = b->get() ? "README.md" : "";
+        else if (inheritsFromWorkspace(file, *n, "package.readme"))
+            m.inherited.push_back("readme");
+        else
+            m.readme = str(file, *n, "package.readme");
+    }
+}
+
 } // namespace
+
+std::string locate(const std::string& file, SourcePos pos) {
+    if (pos.line == 0) return file + ": ";
+    return file + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) + ": ";
+}
 
 const char* depKindTable(DepKind kind) {
     switch (kind) {
@@ -128,10 +198,13 @@ Manifest parseManifest(const std::string& text, const std::string& file) {
     if (auto n = t.get("package")) {
         auto& p = table(file, *n, "package");
         m.hasPackage = true;
+        m.packagePos = posOf(*n);
         auto name = p.get("name");
         if (!name) fail(file, *n, "[package] has no name");
         m.name = str(file, *name, "package.name");
+        m.namePos = posOf(*name);
         if (auto v = p.get("version")) {
+            m.versionPos = posOf(*v);
             if (auto vt = v->as_table()) {
                 auto w = vt->get("workspace");
                 if (!w || !boolean(file, *w, "package.version.workspace"))
@@ -144,6 +217,7 @@ Manifest parseManifest(const std::string& text, const std::string& file) {
             m.version = "0.0.0"; // cargo's default since 1.75
         }
         if (auto a = p.get("autobins")) m.autobins = boolean(file, *a, "package.autobins");
+        readPackageMetadata(file, p, m);
     }
     if (auto n = t.get("bin")) {
         auto a = n->as_array();
@@ -157,6 +231,13 @@ Manifest parseManifest(const std::string& text, const std::string& file) {
             m.bins.push_back(std::move(target));
         }
     }
+    if (auto n = t.get("lib")) {
+        m.hasLibTable = true;
+        if (auto lp = table(file, *n, "lib").get("path")) m.libPath = str(file, *lp, "lib.path");
+    }
+    if (auto n = t.get("features"))
+        for (auto& [k, v] : table(file, *n, "features"))
+            m.features[std::string(k.str())] = strings(file, v, "features." + std::string(k.str()));
     readDepTables(file, t, "", m.dependencies);
     if (auto n = t.get("target")) {
         for (auto& [k, v] : table(file, *n, "target"))

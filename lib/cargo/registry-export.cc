@@ -1,1 +1,797 @@
-// Placeholder: filled in this session (issue 5).
+// `ferrix registry export` (see registry-export.hh and doc/registry.md).
+#include "ferrix/cargo/registry-export.hh"
+
+#include "ferrix/archive.hh"
+#include "ferrix/cargo/index.hh"
+#include "ferrix/cargo/semver.hh"
+#include "ferrix/file.hh"
+#include "ferrix/hash.hh"
+#include "ferrix/lock.hh"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <dirent.h>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <sys/stat.h>
+#include <thread>
+#include <tuple>
+#include <unistd.h>
+
+namespace ferrix::cargo {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// Bump when the packing or the record format changes: every crate is then repacked.
+constexpr int recordFormat = 1;
+const char* const recordFile = ".ferrix-export.json";
+
+std::vector<std::string> listDir(const std::string& dir) {
+    std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
+    if (!d) throw SysError("opening directory '" + dir + "'");
+    std::vector<std::string> names;
+    while (dirent* e = readdir(d.get())) {
+        std::string n = e->d_name;
+        if (n != "." && n != "..") names.push_back(n);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+bool isDir(const std::string& p) {
+    struct stat st;
+    return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool isFile(const std::string& p) {
+    struct stat st;
+    return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::string dump(const Json& j) {
+    return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// --- Names and versions.
+
+bool validCrateName(const std::string& n) {
+    if (n.empty() || n.size() > 64 || !isalpha(static_cast<unsigned char>(n[0]))) return false;
+    return std::all_of(n.begin(), n.end(), [](char c) {
+        return isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+    });
+}
+
+// Versions are checked when exported; a record's version that does not parse sorts as text.
+int compareVersions(const std::string& a, const std::string& b) {
+    try {
+        return compare(Version::parse(a), Version::parse(b));
+    } catch (const FormatError&) {
+        return a < b ? -1 : a > b ? 1 : 0;
+    }
+}
+
+bool isPrerelease(const std::string& v) {
+    try {
+        return !Version::parse(v).pre.empty();
+    } catch (const FormatError&) {
+        return false;
+    }
+}
+
+// A stable positive 31-bit id (crates.io's ids are integers) for a version or a dependency.
+long long stableId(const std::string& key) {
+    Hash h = hashString(HashAlgo::SHA256, key);
+    return ((static_cast<long long>(h.bytes[0]) << 24) | (h.bytes[1] << 16) | (h.bytes[2] << 8) |
+            h.bytes[3]) &
+           0x7fffffff;
+}
+
+std::string isoTime(time_t t) {
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char buf[32];
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+// --- Fingerprints.
+
+void fingerprintTree(const std::string& root, const std::string& rel, HashSink& sink) {
+    for (auto& name : listDir(rel.empty() ? root : root + "/" + rel)) {
+        std::string r = rel.empty() ? name : rel + "/" + name;
+        std::string p = root + "/" + r;
+        struct stat st = lstatPath(p);
+        bool dir = S_ISDIR(st.st_mode);
+        if (!packedInCrate(r, dir)) continue;
+        std::string head = r + '\0';
+        if (dir) {
+            sink(head + "d\0");
+            fingerprintTree(root, r, sink);
+        } else if (S_ISLNK(st.st_mode)) {
+            sink(head + "l\0" + readLink(p) + '\0');
+        } else if (S_ISREG(st.st_mode)) {
+            sink(head + ((st.st_mode & 0111) ? "x\0" : "f\0") +
+                 hashFile(HashAlgo::SHA256, p).toBase16() + '\0');
+        } else {
+            throw UnsafeArchive(root + ": cannot pack '" + r +
+                                "': not a file, directory or symlink");
+        }
+    }
+}
+
+// --- The records: everything the export knows about one version, from which its public files
+// are written. Kept as DIR/api/v1/crates/NAME/VERSION/.ferrix-export.json.
+
+Json depRecord(const Dependency& d) {
+    Json j;
+    j["name"] = d.key;
+    if (d.package != d.key) j["package"] = d.package;
+    j["req"] = d.version.empty() ? "*" : d.version;
+    j["features"] = d.features;
+    j["optional"] = d.optional;
+    j["default_features"] = d.defaultFeatures;
+    j["target"] = d.target.empty() ? Json(nullptr) : Json(d.target);
+    j["kind"] = d.kind == DepKind::Dev ? "dev" : d.kind == DepKind::Build ? "build" : "normal";
+    if (!d.registryIndex.empty()) j["registry"] = d.registryIndex;
+    return j;
+}
+
+Json nullable(const std::string& s) {
+    return s.empty() ? Json(nullptr) : Json(s);
+}
+
+std::optional<std::string> readmeOf(const SourceCrate& c) {
+    if (c.manifest.readme) {
+        if (c.manifest.readme->empty()) return std::nullopt;
+        if (isFile(c.dir + "/" + *c.manifest.readme)) return c.manifest.readme;
+        return std::nullopt;
+    }
+    for (auto n : {"README.md", "README.txt", "README"})
+        if (isFile(c.dir + "/" + n)) return std::string(n);
+    return std::nullopt;
+}
+
+std::vector<std::string> binNames(const SourceCrate& c) {
+    std::set<std::string> names;
+    auto& m = c.manifest;
+    for (auto& b : m.bins)
+        names.insert(b.name.empty() ? m.name : b.name);
+    if (m.autobins) {
+        if (isFile(c.dir + "/src/main.rs")) names.insert(m.name);
+        if (isDir(c.dir + "/src/bin"))
+            for (auto& n : listDir(c.dir + "/src/bin")) {
+                if (n.size() > 3 && n.substr(n.size() - 3) == ".rs")
+                    names.insert(n.substr(0, n.size() - 3));
+                else if (isFile(c.dir + "/src/bin/" + n + "/main.rs"))
+                    names.insert(n);
+            }
+    }
+    return {names.begin(), names.end()};
+}
+
+Json makeRecord(const SourceCrate& c, const std::string& fingerprint, const std::string& cksum,
+                uint64_t size, bool yanked) {
+    auto& m = c.manifest;
+    Json r;
+    r["format"] = recordFormat;
+    r["name"] = m.name;
+    r["vers"] = m.version;
+    r["source"] = fingerprint;
+    r["cksum"] = cksum;
+    r["size"] = size;
+    r["yanked"] = yanked;
+    struct stat st = lstatPath(c.dir + "/Cargo.toml");
+    r["created_at"] = isoTime(st.st_mtime);
+    r["description"] = nullable(m.description);
+    r["homepage"] = nullable(m.homepage);
+    r["documentation"] = nullable(m.documentation);
+    r["repository"] = nullable(m.repository);
+    r["license"] = nullable(m.license);
+    r["license_file"] = nullable(m.licenseFile);
+    r["keywords"] = m.keywords;
+    r["categories"] = m.categories;
+    r["authors"] = m.authors;
+    r["links"] = nullable(m.links);
+    r["rust_version"] = nullable(m.rustVersion);
+    r["edition"] = nullable(m.edition);
+    Json features = Json::object();
+    for (auto& [k, v] : m.features)
+        features[k] = v;
+    r["features"] = features;
+    r["has_lib"] = !m.libPath.empty() || isFile(c.dir + "/src/lib.rs");
+    r["bin_names"] = binNames(c);
+    auto readme = readmeOf(c);
+    r["readme"] = readme ? Json(*readme) : Json(nullptr);
+    Json deps = Json::array();
+    for (auto& d : m.dependencies)
+        deps.push_back(depRecord(d));
+    r["deps"] = deps;
+    return r;
+}
+
+std::string str(const Json& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// Whether `r` is a record of this format, with every key the public files are made from.
+bool validRecord(const Json& r) {
+    if (!r.is_object() || r.value("format", 0) != recordFormat) return false;
+    for (auto k : {"name", "vers", "source", "cksum", "created_at"})
+        if (!r.contains(k) || !r[k].is_string()) return false;
+    for (auto k : {"description", "homepage", "documentation", "repository", "license",
+                   "license_file", "links", "rust_version", "edition", "readme"})
+        if (!r.contains(k) || !(r[k].is_string() || r[k].is_null())) return false;
+    for (auto k : {"keywords", "categories", "authors", "bin_names", "deps"})
+        if (!r.contains(k) || !r[k].is_array()) return false;
+    for (auto& d : r["deps"])
+        for (auto k : {"name", "req", "kind"})
+            if (!d.is_object() || !d.contains(k) || !d[k].is_string()) return false;
+    for (auto& d : r["deps"])
+        for (auto k : {"features", "optional", "default_features", "target"})
+            if (!d.contains(k)) return false;
+    return r.contains("size") && r["size"].is_number_unsigned() && r.contains("yanked") &&
+           r["yanked"].is_boolean() && r.contains("has_lib") && r.contains("features") &&
+           r["features"].is_object();
+}
+
+// --- Public files, from the records.
+
+std::string apiPath(const std::string& name) {
+    return "api/v1/crates/" + name;
+}
+
+// One line of the sparse index.
+IndexEntry indexEntry(const Json& r) {
+    IndexEntry e;
+    e.name = str(r, "name");
+    e.vers = str(r, "vers");
+    for (auto& d : r["deps"]) {
+        IndexDependency x;
+        x.name = str(d, "name");
+        x.req = str(d, "req");
+        x.features = d["features"].get<std::vector<std::string>>();
+        x.optional = d["optional"].get<bool>();
+        x.defaultFeatures = d["default_features"].get<bool>();
+        x.target = str(d, "target");
+        x.kind = str(d, "kind");
+        x.package = str(d, "package");
+        x.registry = str(d, "registry");
+        e.deps.push_back(std::move(x));
+    }
+    e.cksum = str(r, "cksum");
+    e.features = r["features"].get<std::map<std::string, std::vector<std::string>>>();
+    e.yanked = r["yanked"].get<bool>();
+    e.links = str(r, "links");
+    e.rustVersion = str(r, "rust_version");
+    return e;
+}
+
+Json versionObject(const Json& r) {
+    std::string name = r["name"], vers = r["vers"];
+    std::string base = "/" + apiPath(name) + "/" + vers;
+    Json v;
+    v["id"] = stableId(name + "@" + vers);
+    v["crate"] = name;
+    v["num"] = vers;
+    v["dl_path"] = base + "/download";
+    v["readme_path"] = r["readme"].is_null() ? Json(nullptr) : Json(base + "/readme");
+    v["updated_at"] = r["created_at"];
+    v["created_at"] = r["created_at"];
+    v["downloads"] = 0;
+    v["features"] = r["features"];
+    v["yanked"] = r["yanked"];
+    v["yank_message"] = nullptr;
+    v["lib_links"] = r["links"];
+    v["license"] = r["license"];
+    v["links"] = {{"dependencies", base + "/dependencies"},
+                  {"version_downloads", base + "/downloads"},
+                  {"authors", base + "/authors"}};
+    v["crate_size"] = r["size"];
+    v["published_by"] = nullptr;
+    v["audit_actions"] = Json::array();
+    v["checksum"] = r["cksum"];
+    v["rust_version"] = r["rust_version"];
+    v["has_lib"] = r["has_lib"];
+    v["bin_names"] = r["bin_names"];
+    v["edition"] = r["edition"];
+    v["description"] = r["description"];
+    v["homepage"] = r["homepage"];
+    v["documentation"] = r["documentation"];
+    v["repository"] = r["repository"];
+    v["license_file"] = r["license_file"];
+    return v;
+}
+
+Json dependenciesObject(const Json& r) {
+    std::string name = r["name"], vers = r["vers"];
+    long long versionId = stableId(name + "@" + vers);
+    Json deps = Json::array();
+    size_t i = 0;
+    for (auto& d : r["deps"]) {
+        std::string crate = d.contains("package") ? str(d, "package") : str(d, "name");
+        Json x;
+        x["id"] = stableId(name + "@" + vers + "#" + std::to_string(i++));
+        x["version_id"] = versionId;
+        x["crate_id"] = crate;
+        x["req"] = d["req"];
+        x["optional"] = d["optional"];
+        x["default_features"] = d["default_features"];
+        x["features"] = d["features"];
+        x["target"] = d["target"];
+        x["kind"] = d["kind"];
+        x["downloads"] = 0;
+        // Not in crates.io's answer: the name the crate is used under when renamed.
+        x["explicit_name"] = d.contains("package") ? Json(str(d, "name")) : Json(nullptr);
+        deps.push_back(x);
+    }
+    return Json{{"dependencies", deps}};
+}
+
+// The crate's versions, highest first (as crates.io lists them).
+std::vector<const Json*> sortedVersions(const std::map<std::string, Json>& versions) {
+    std::vector<const Json*> out;
+    for (auto& [_, r] : versions)
+        out.push_back(&r);
+    std::sort(out.begin(), out.end(), [](const Json* a, const Json* b) {
+        return compareVersions(str(*a, "vers"), str(*b, "vers")) > 0;
+    });
+    return out;
+}
+
+Json crateObject(const std::string& name, const std::vector<const Json*>& versions) {
+    // The newest non-yanked version, else the newest: its metadata describes the crate.
+    const Json* max = nullptr;
+    const Json* maxStable = nullptr;
+    const Json* newest = nullptr;
+    for (auto* r : versions) {
+        if ((*r)["yanked"].get<bool>()) continue;
+        if (!max) max = r;
+        if (!maxStable && !isPrerelease(str(*r, "vers"))) maxStable = r;
+        if (!newest || str(*r, "created_at") > str(*newest, "created_at")) newest = r;
+    }
+    bool allYanked = !max;
+    if (!max) max = newest = versions.front();
+    std::string created = str(*versions.front(), "created_at"), updated = created;
+    for (auto* r : versions) {
+        created = std::min(created, str(*r, "created_at"));
+        updated = std::max(updated, str(*r, "created_at"));
+    }
+    std::string base = "/" + apiPath(name);
+    Json c;
+    c["id"] = name;
+    c["name"] = name;
+    c["updated_at"] = updated;
+    Json ids = Json::array();
+    for (auto* r : versions)
+        ids.push_back(stableId(name + "@" + str(*r, "vers")));
+    c["versions"] = ids;
+    c["keywords"] = (*max)["keywords"];
+    c["categories"] = (*max)["categories"];
+    c["badges"] = Json::array();
+    c["created_at"] = created;
+    c["downloads"] = 0;
+    c["recent_downloads"] = 0;
+    c["default_version"] = maxStable ? (*maxStable)["vers"] : (*max)["vers"];
+    c["num_versions"] = versions.size();
+    c["yanked"] = allYanked;
+    c["max_version"] = (*max)["vers"];
+    c["newest_version"] = (*newest)["vers"];
+    c["max_stable_version"] = maxStable ? (*maxStable)["vers"] : Json(nullptr);
+    c["description"] = (*max)["description"];
+    c["homepage"] = (*max)["homepage"];
+    c["documentation"] = (*max)["documentation"];
+    c["repository"] = (*max)["repository"];
+    c["links"] = {{"version_downloads", base + "/downloads"},
+                  {"versions", base + "/versions"},
+                  {"owners", base + "/owners"},
+                  {"owner_team", base + "/owner_team"},
+                  {"owner_user", base + "/owner_user"},
+                  {"reverse_dependencies", base + "/reverse_dependencies"}};
+    c["exact_match"] = false;
+    Json versionList = Json::array();
+    for (auto* r : versions)
+        versionList.push_back(versionObject(*r));
+    Json keywords = Json::array(), categories = Json::array();
+    for (auto& k : (*max)["keywords"])
+        keywords.push_back({{"id", k}, {"keyword", k}, {"created_at", created}, {"crates_cnt", 1}});
+    for (auto& k : (*max)["categories"])
+        categories.push_back({{"id", k},
+                              {"category", k},
+                              {"slug", k},
+                              {"description", ""},
+                              {"created_at", created},
+                              {"crates_cnt", 1}});
+    return Json{{"crate", c},
+                {"versions", versionList},
+                {"keywords", keywords},
+                {"categories", categories}};
+}
+
+// --- Staging and committing.
+
+// A directory next to the registry where the export writes; deleted unless released.
+struct Staging {
+    std::string path;
+    explicit Staging(const std::string& dir)
+        : path(makeTempDir(dirOf(dir), "." + baseNameOf(dir) + ".export-")) {
+        if (chmod(path.c_str(), 0755) != 0) throw SysError("chmod '" + path + "'");
+    }
+    Staging(const Staging&) = delete;
+    Staging& operator=(const Staging&) = delete;
+    ~Staging() {
+        if (path.empty()) return;
+        try {
+            deletePath(path);
+        } catch (...) {
+        }
+    }
+    void put(const std::string& rel, std::string_view contents) {
+        std::string f = path + "/" + rel;
+        createDirs(dirOf(f));
+        writeFile(f, contents, 0644);
+    }
+};
+
+std::pair<std::string, std::string> parseSpec(const std::string& spec, const char* option) {
+    size_t at = spec.rfind('@');
+    if (at == std::string::npos || at == 0 || at + 1 == spec.size())
+        throw UsageError(std::string(option) + " " + spec + ": expected NAME@VERSION");
+    return {spec.substr(0, at), spec.substr(at + 1)};
+}
+
+std::string checkBaseUrl(const std::string& url) {
+    if (url.empty())
+        throw UsageError("--base-url is required: the absolute URL the registry will be served "
+                         "at (cargo needs absolute URLs)");
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0 &&
+        url.rfind("file://", 0) != 0)
+        throw UsageError("--base-url " + url + ": not an absolute http, https or file URL");
+    std::string u = url;
+    while (!u.empty() && u.back() == '/')
+        u.pop_back();
+    return u;
+}
+
+struct Work {
+    SourceCrate crate;
+    std::string fingerprint;
+    const Json* old = nullptr; // the record already in DIR
+    bool reuse = false;
+    std::string cksum;
+    uint64_t size = 0;
+    std::exception_ptr error;
+};
+
+} // namespace
+
+bool packedInCrate(const std::string& rel, bool isDir) {
+    return isDir || (rel != ".cargo-checksum.json" && rel != ".cargo-ok");
+}
+
+std::string sourceFingerprint(const std::string& dir) {
+    HashSink sink(HashAlgo::SHA256);
+    sink("ferrix-crate-" + std::to_string(recordFormat) + '\0');
+    fingerprintTree(dir, "", sink);
+    return sink.finish().toBase16();
+}
+
+void checkPublishable(Manifest& m) {
+    if (!m.hasPackage) throw ManifestError(m.file + ": no [package]: a workspace, not a crate");
+    if (m.versionFromWorkspace || !m.inherited.empty())
+        throw ManifestError(locate(m.file, m.packagePos) + "package." +
+                            (m.versionFromWorkspace ? std::string("version") : m.inherited[0]) +
+                            " is inherited from a workspace: not a packaged crate (export what "
+                            "`cargo package` or `cargo vendor` writes)");
+    if (!validCrateName(m.name))
+        throw ManifestError(locate(m.file, m.namePos) + "invalid crate name '" + m.name +
+                            "' (a letter, then letters, digits, '-' or '_'; at most 64)");
+    try {
+        Version::parse(m.version);
+    } catch (const FormatError& e) {
+        throw ManifestError(locate(m.file, m.versionPos) + e.what() +
+                            " (a semantic version, MAJOR.MINOR.PATCH[-PRE][+BUILD])");
+    }
+    std::vector<Dependency> kept;
+    for (auto& d : m.dependencies) {
+        if (d.workspace)
+            throw ManifestError(locate(m.file, d.pos) + std::string(depKindTable(d.kind)) + "." +
+                                d.key + " is inherited from a workspace: not a packaged crate");
+        if (d.version.empty() && (d.path || d.git)) {
+            if (d.kind == DepKind::Dev) continue; // as `cargo package` does
+            throw ManifestError(locate(m.file, d.pos) + std::string(depKindTable(d.kind)) + "." +
+                                d.key + " has no version requirement, only a " +
+                                (d.path ? "path" : "git repository") +
+                                ": a registry crate's dependencies must be in a registry");
+        }
+        if (!validCrateName(d.package))
+            throw ManifestError(locate(m.file, d.pos) + "invalid crate name '" + d.package + "'");
+        kept.push_back(d);
+    }
+    std::sort(kept.begin(), kept.end(), [](const Dependency& a, const Dependency& b) {
+        return std::tie(a.key, a.kind, a.target) < std::tie(b.key, b.kind, b.target);
+    });
+    m.dependencies = std::move(kept);
+}
+
+std::vector<SourceCrate> findSourceCrates(const std::string& source,
+                                          std::vector<std::string>& warnings) {
+    if (!pathExists(source)) throw Error(source + ": no such file or directory");
+    if (!isDir(source)) throw Error(source + ": not a directory of crates");
+    std::vector<std::string> dirs;
+    if (isFile(source + "/Cargo.toml")) {
+        dirs.push_back(source);
+    } else {
+        for (auto& n : listDir(source)) {
+            std::string p = source + "/" + n;
+            if (!isDir(p) || n[0] == '.') continue;
+            if (isFile(p + "/Cargo.toml"))
+                dirs.push_back(p);
+            else
+                warnings.push_back(p + ": no Cargo.toml, not a crate; skipped");
+        }
+    }
+    std::vector<SourceCrate> out;
+    for (auto& d : dirs) {
+        SourceCrate c{d, readManifest(d + "/Cargo.toml")};
+        checkPublishable(c.manifest);
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+ExportSummary exportRegistry(const ExportOptions& opts) {
+    auto start = std::chrono::steady_clock::now();
+    ExportSummary summary;
+    if (opts.sources.empty()) throw UsageError("no source directory of crates given");
+    if (opts.dir.empty()) throw UsageError("no registry directory given");
+    std::string baseUrl = checkBaseUrl(opts.baseUrl);
+    std::string dir = absPath(opts.dir);
+    while (dir.size() > 1 && dir.back() == '/')
+        dir.pop_back();
+    std::vector<std::pair<std::string, std::string>> yank, unyank;
+    for (auto& s : opts.yank)
+        yank.push_back(parseSpec(s, "--yank"));
+    for (auto& s : opts.unyank)
+        unyank.push_back(parseSpec(s, "--unyank"));
+    if (pathExists(dir) && !isDir(dir)) throw Error(dir + ": exists and is not a directory");
+
+    // 1. Read every source crate; a bad one fails the export before anything is written.
+    std::vector<Work> work;
+    std::set<std::pair<std::string, std::string>> seen;
+    for (auto& src : opts.sources) {
+        std::vector<SourceCrate> crates;
+        if (opts.keepGoing) {
+            // Read crate by crate, so that one bad manifest skips that crate alone.
+            if (!pathExists(src)) throw Error(src + ": no such file or directory");
+            std::vector<std::string> dirs;
+            if (isFile(src + "/Cargo.toml"))
+                dirs.push_back(src);
+            else if (isDir(src))
+                for (auto& n : listDir(src))
+                    if (n[0] != '.' && isDir(src + "/" + n)) {
+                        if (isFile(src + "/" + n + "/Cargo.toml"))
+                            dirs.push_back(src + "/" + n);
+                        else
+                            summary.warnings.push_back(src + "/" + n +
+                                                       ": no Cargo.toml, not a crate; skipped");
+                    }
+            for (auto& d : dirs) {
+                try {
+                    SourceCrate c{d, readManifest(d + "/Cargo.toml")};
+                    checkPublishable(c.manifest);
+                    crates.push_back(std::move(c));
+                } catch (const Error& e) {
+                    summary.warnings.push_back(std::string(e.what()) + " (crate skipped)");
+                    summary.skipped++;
+                }
+            }
+        } else {
+            crates = findSourceCrates(src, summary.warnings);
+        }
+        for (auto& c : crates) {
+            if (!seen.insert({c.manifest.name, c.manifest.version}).second) {
+                summary.warnings.push_back(c.dir + ": " + c.manifest.name + "@" +
+                                           c.manifest.version +
+                                           " already exported from an earlier source; skipped");
+                continue;
+            }
+            Work w;
+            w.crate = std::move(c);
+            work.push_back(std::move(w));
+        }
+    }
+
+    createDirs(dirOf(dir));
+    FileLock lock(dirOf(dir) + "/." + baseNameOf(dir) + ".lock", LockMode::Exclusive);
+
+    // 2. What DIR holds already: NAME -> VERSION -> record.
+    std::map<std::string, std::map<std::string, Json>> registry;
+    std::string crates = dir + "/api/v1/crates";
+    if (isDir(crates))
+        for (auto& name : listDir(crates))
+            for (auto& vers : isDir(crates + "/" + name) ? listDir(crates + "/" + name)
+                                                         : std::vector<std::string>{}) {
+                std::string f = crates + "/" + name + "/" + vers + "/" + recordFile;
+                if (!isFile(f)) continue;
+                Json r;
+                try {
+                    r = Json::parse(readFile(f));
+                } catch (const Json::exception& e) {
+                    throw FormatError(f + ": malformed export record (" + e.what() +
+                                      "); delete its version directory and export again");
+                }
+                if (!validRecord(r) || str(r, "name") != name || str(r, "vers") != vers)
+                    continue; // from another format: the version is exported again if given
+                registry[name][vers] = std::move(r);
+            }
+    for (auto& w : work) {
+        auto c = registry.find(w.crate.manifest.name);
+        if (c == registry.end()) continue;
+        auto v = c->second.find(w.crate.manifest.version);
+        if (v != c->second.end()) w.old = &v->second;
+    }
+
+    // 3. Fingerprint the sources, and pack those that changed, in parallel.
+    Staging staging(dir);
+    {
+        unsigned jobs = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
+        jobs = std::min<unsigned>(
+            {jobs, 16u, static_cast<unsigned>(std::max<size_t>(1, work.size()))});
+        std::atomic<size_t> next{0};
+        auto worker = [&] {
+            for (size_t i; (i = next++) < work.size();) {
+                Work& w = work[i];
+                try {
+                    auto& m = w.crate.manifest;
+                    std::string rel = apiPath(m.name) + "/" + m.version;
+                    w.fingerprint = sourceFingerprint(w.crate.dir);
+                    if (w.old && str(*w.old, "source") == w.fingerprint) {
+                        std::string existing = dir + "/" + rel + "/download";
+                        if (isFile(existing) && hashFile(HashAlgo::SHA256, existing).toBase16() ==
+                                                    str(*w.old, "cksum")) {
+                            w.reuse = true;
+                            w.cksum = str(*w.old, "cksum");
+                            w.size = (*w.old)["size"].get<uint64_t>();
+                            continue;
+                        }
+                    }
+                    std::string out = staging.path + "/" + rel;
+                    createDirs(out);
+                    packTree(w.crate.dir, m.name + "-" + m.version, out + "/download",
+                             packedInCrate);
+                    w.cksum = hashFile(HashAlgo::SHA256, out + "/download").toBase16();
+                    w.size = static_cast<uint64_t>(lstatPath(out + "/download").st_size);
+                    if (auto readme = readmeOf(w.crate)) {
+                        std::string text = readFile(w.crate.dir + "/" + *readme);
+                        writeFile(out + "/readme", text, 0644);
+                    }
+                } catch (...) {
+                    w.error = std::current_exception();
+                }
+            }
+        };
+        std::vector<std::thread> threads;
+        for (unsigned i = 1; i < jobs; i++)
+            threads.emplace_back(worker);
+        worker();
+        for (auto& t : threads)
+            t.join();
+    }
+    for (auto& w : work)
+        if (w.error) {
+            if (!opts.keepGoing) std::rethrow_exception(w.error);
+            try {
+                std::rethrow_exception(w.error);
+            } catch (const std::exception& e) {
+                summary.warnings.push_back(w.crate.dir + ": " + e.what() + " (crate skipped)");
+            }
+            summary.skipped++;
+        }
+
+    // 4. The new records; the crates whose records changed get their files rewritten.
+    std::set<std::string> changed; // crate names
+    for (auto& w : work) {
+        if (w.error) continue;
+        auto& m = w.crate.manifest;
+        bool yanked = w.old && (*w.old)["yanked"].get<bool>();
+        Json r = makeRecord(w.crate, w.fingerprint, w.cksum, w.size, yanked);
+        summary.exported++;
+        (w.reuse ? summary.unchanged : summary.packed)++;
+        if (w.old && w.reuse && dump(*w.old) == dump(r)) continue;
+        registry[m.name][m.version] = std::move(r);
+        changed.insert(m.name);
+    }
+    auto setYanked = [&](const std::pair<std::string, std::string>& spec, bool value,
+                         const char* option) {
+        auto c = registry.find(spec.first);
+        if (c == registry.end() || !c->second.count(spec.second))
+            throw UsageError(std::string(option) + " " + spec.first + "@" + spec.second +
+                             ": no such crate version in the sources or in " + dir);
+        Json& r = c->second[spec.second];
+        if (r["yanked"].get<bool>() == value) return;
+        r["yanked"] = value;
+        changed.insert(spec.first);
+    };
+    for (auto& s : yank)
+        setYanked(s, true, "--yank");
+    for (auto& s : unyank)
+        setYanked(s, false, "--unyank");
+
+    // 5. Stage the files of the changed crates.
+    std::vector<std::string> downloads, perVersion, perCrate, indexFiles;
+    for (auto& name : changed) {
+        auto& versions = registry[name];
+        for (auto& [vers, r] : versions) {
+            std::string rel = apiPath(name) + "/" + vers;
+            std::string f = dir + "/" + rel + "/" + recordFile;
+            bool packed = isFile(staging.path + "/" + rel + "/download");
+            if (!packed && isFile(f) && readFile(f) == dump(r) + "\n") continue;
+            staging.put(rel + "/" + recordFile, dump(r) + "\n");
+            staging.put(rel + "/index.html", dump(Json{{"version", versionObject(r)}}) + "\n");
+            staging.put(rel + "/dependencies", dump(dependenciesObject(r)) + "\n");
+            for (auto f : {"download", "readme"})
+                if (isFile(staging.path + "/" + rel + "/" + f)) downloads.push_back(rel + "/" + f);
+            for (auto f : {recordFile, "index.html", "dependencies"})
+                perVersion.push_back(rel + "/" + f);
+        }
+        auto sorted = sortedVersions(versions);
+        Json crate = crateObject(name, sorted);
+        staging.put(apiPath(name) + "/index.html", dump(crate) + "\n");
+        staging.put(apiPath(name) + "/versions/index.html",
+                    dump(Json{{"versions", crate["versions"]}}) + "\n");
+        perCrate.push_back(apiPath(name) + "/index.html");
+        perCrate.push_back(apiPath(name) + "/versions/index.html");
+        std::string lines;
+        for (auto it = sorted.rbegin(); it != sorted.rend(); ++it)
+            lines += writeIndexLine(indexEntry(**it)) + "\n";
+        staging.put("index/" + indexPath(name), lines);
+        indexFiles.push_back("index/" + indexPath(name));
+    }
+    std::string config = dump(Json{{"dl", baseUrl + "/api/v1/crates"}, {"api", baseUrl}}) + "\n";
+    std::string configFile = dir + "/index/config.json";
+    if (!isFile(configFile) || readFile(configFile) != config) {
+        staging.put("index/config.json", config);
+        indexFiles.push_back("index/config.json");
+    }
+
+    // 6. Commit: a new DIR in one rename; an existing one file by file, the .crate files before
+    // the records and JSON that name them, the index last.
+    if (!pathExists(dir)) {
+        if (rename(staging.path.c_str(), dir.c_str()) != 0)
+            throw SysError("renaming '" + staging.path + "' to '" + dir + "'");
+        staging.path.clear();
+    } else {
+        for (auto* group : {&downloads, &perVersion, &perCrate, &indexFiles})
+            for (auto& rel : *group) {
+                std::string from = staging.path + "/" + rel, to = dir + "/" + rel;
+                createDirs(dirOf(to));
+                if (rename(from.c_str(), to.c_str()) != 0)
+                    throw SysError("renaming '" + from + "' to '" + to + "'");
+            }
+    }
+
+    for (auto& [name, versions] : registry) {
+        summary.crates++;
+        for (auto& [_, r] : versions) {
+            summary.versions++;
+            summary.bytes += r["size"].get<uint64_t>();
+        }
+    }
+    summary.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return summary;
+}
+
+} // namespace ferrix::cargo

@@ -306,3 +306,253 @@ TEST(CargoPhases, CommandLines) {
     EXPECT_GE(buildCores(), 1u);
     unsetenv("FERRIX_BUILD_CORES");
 }
+
+// --- The [package] metadata a registry publishes (registry export).
+
+TEST(CargoManifestMetadata, PackageKeysFeaturesAndDependencyOptions) {
+    Manifest m = parseManifest(R"([package]
+name = "meta"
+version = "0.4.1"
+description = "Says things"
+license = "MIT/Apache-2.0"
+license-file = "LICENSE"
+homepage = "https://example.org"
+repository = "https://example.org/git"
+documentation = "https://docs.example.org"
+keywords = ["a", "b"]
+categories = ["parsing"]
+authors = ["Someone <s@example.org>"]
+links = "meta"
+rust-version = "1.56"
+edition = "2021"
+readme = false
+
+[lib]
+path = "lib.rs"
+
+[features]
+default = ["std"]
+std = ["dep:serde", "serde?/std"]
+
+[dependencies]
+serde = { version = "1", optional = true, default-features = false, features = ["derive"] }
+old = { version = "2", default_features = false }
+other = { version = "3", registry = "mine", registry-index = "sparse+https://r.example/" }
+g = { git = "https://example.org/g.git" }
+)",
+                               "meta/Cargo.toml");
+    EXPECT_EQ(m.description, "Says things");
+    EXPECT_EQ(m.license, "MIT/Apache-2.0");
+    EXPECT_EQ(m.licenseFile, "LICENSE");
+    EXPECT_EQ(m.homepage, "https://example.org");
+    EXPECT_EQ(m.repository, "https://example.org/git");
+    EXPECT_EQ(m.documentation, "https://docs.example.org");
+    EXPECT_EQ(m.keywords, (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(m.categories, (std::vector<std::string>{"parsing"}));
+    EXPECT_EQ(m.authors.size(), 1u);
+    EXPECT_EQ(m.links, "meta");
+    EXPECT_EQ(m.rustVersion, "1.56");
+    EXPECT_EQ(m.edition, "2021");
+    EXPECT_EQ(m.readme, std::optional<std::string>(""));
+    EXPECT_TRUE(m.hasLibTable);
+    EXPECT_EQ(m.libPath, "lib.rs");
+    EXPECT_EQ(m.features.at("std"), (std::vector<std::string>{"dep:serde", "serde?/std"}));
+    EXPECT_TRUE(m.inherited.empty());
+    EXPECT_EQ(m.namePos.line, 2);
+    EXPECT_EQ(m.versionPos.line, 3);
+    EXPECT_EQ(m.versionPos.column, 11);
+
+    const Dependency* serde = findDep(m, "serde", DepKind::Normal);
+    ASSERT_NE(serde, nullptr);
+    EXPECT_FALSE(serde->defaultFeatures);
+    EXPECT_EQ(serde->features, (std::vector<std::string>{"derive"}));
+    EXPECT_EQ(serde->pos.line, 26);
+    EXPECT_FALSE(findDep(m, "old", DepKind::Normal)->defaultFeatures);
+    EXPECT_EQ(findDep(m, "other", DepKind::Normal)->registry, "mine");
+    EXPECT_EQ(findDep(m, "other", DepKind::Normal)->registryIndex, "sparse+https://r.example/");
+    EXPECT_EQ(findDep(m, "g", DepKind::Normal)->git,
+              std::optional<std::string>("https://example.org/g.git"));
+    EXPECT_TRUE(findDep(m, "other", DepKind::Normal)->defaultFeatures);
+}
+
+TEST(CargoManifestMetadata, WorkspaceInheritanceAndErrors) {
+    // Inherited keys are noted, not errors: the phases read workspace members' manifests.
+    Manifest m = parseManifest(R"([package]
+name = "member"
+version.workspace = true
+license.workspace = true
+keywords = { workspace = true }
+readme.workspace = true
+)",
+                               "w/Cargo.toml");
+    EXPECT_TRUE(m.versionFromWorkspace);
+    EXPECT_EQ(m.inherited, (std::vector<std::string>{"license", "keywords", "readme"}));
+    EXPECT_TRUE(m.license.empty());
+    EXPECT_EQ(m.readme, std::nullopt);
+
+    EXPECT_EQ(errorOf("[package]\nname = \"a\"\ndescription = 3\n"),
+              "dir/Cargo.toml:3:15: package.description must be a string");
+    EXPECT_EQ(errorOf("[package]\nname = \"a\"\nlicense = { workspace = false }\n"),
+              "dir/Cargo.toml:3:11: package.license must be { workspace = true } when it is a "
+              "table");
+    EXPECT_EQ(errorOf("[package]\nname = \"a\"\n[features]\nstd = \"x\"\n"),
+              "dir/Cargo.toml:4:7: features.std must be an array of strings");
+    EXPECT_EQ(errorOf("[package]\nname = \"a\"\n[dependencies]\nb = { version = \"1\", "
+                      "features = [1] }\n"),
+              "dir/Cargo.toml:4:34: dependencies.b.features entries must be a string");
+    EXPECT_EQ(errorOf("[package]\nname = \"a\"\n[dependencies]\nb = { version = \"1\", "
+                      "default-features = \"no\" }\n"),
+              "dir/Cargo.toml:4:41: dependencies.b.default-features must be true or false");
+}
+
+// --- Optional dependencies without inputs (helper "perf"; the configure phase prunes them).
+
+TEST(CargoPruneOptional, OptionalDependenciesWithoutInputsAndTheirFeatures) {
+    ScratchDir d("ferrix-cargo-test-");
+    writeFile(d.path + "/Cargo.toml", R"([package]
+name = "app"
+version = "0.1.0"
+
+[dependencies]
+serde = { version = "1", optional = true }
+log = { version = "0.4", optional = true }
+regex = "1"
+local = { path = "local", optional = true }
+json = { package = "serde_json", version = "1", optional = true }
+
+[build-dependencies]
+cc = { version = "1", optional = true }
+
+[target.'cfg(unix)'.dependencies]
+nix = { version = "0.26", optional = true }
+
+[target.'cfg(windows)'.dependencies]
+winapi = { version = "0.3", optional = true }
+
+[features]
+default = ["std", "serde"]
+std = ["log?/std", "regex/std"]
+derive = ["dep:serde", "serde/derive"]
+unix = ["nix"]
+logging = ["log"]
+full = ["derive", "logging"]
+to-json = ["json?/std"]
+)");
+    std::string before = readFile(d.path + "/Cargo.toml");
+    PruneOptions o;
+    o.optional = true;
+    // log has an input; serde_json (renamed json) has one under its package name.
+    auto r = pruneDependencies(d.path, {"regex", "log", "serde_json"}, "x86_64-unknown-linux-gnu", o);
+    EXPECT_EQ(r.removed, (std::vector<std::string>{"dependencies.serde", "build-dependencies.cc",
+                                                   "target.cfg(unix).dependencies.nix",
+                                                   "target.cfg(windows).dependencies.winapi"}));
+    EXPECT_EQ(r.reasons, (std::vector<PruneReason>{PruneReason::Optional, PruneReason::Optional,
+                                                   PruneReason::Optional,
+                                                   PruneReason::OtherPlatform}));
+    EXPECT_EQ(r.optionalPruned, (std::set<std::string>{"cc", "nix", "serde"}));
+    EXPECT_EQ(r.weakened,
+              (std::map<std::string, std::string>{{"cc", "cc"},
+                                                  {"default", "serde"},
+                                                  {"derive", "serde"},
+                                                  {"full", "serde"},
+                                                  {"nix", "nix"},
+                                                  {"unix", "nix"}}));
+    Manifest m = readManifest(d.path + "/Cargo.toml");
+    EXPECT_FALSE(findDep(m, "serde", DepKind::Normal));
+    EXPECT_TRUE(findDep(m, "log", DepKind::Normal));
+    EXPECT_TRUE(findDep(m, "regex", DepKind::Normal));
+    EXPECT_TRUE(findDep(m, "local", DepKind::Normal)); // path dependencies stay
+    EXPECT_TRUE(findDep(m, "json", DepKind::Normal));
+    EXPECT_FALSE(findDep(m, "cc", DepKind::Build));
+    auto list = [&](const char* name) { return m.features.at(name); };
+    EXPECT_EQ(list("default"), std::vector<std::string>{"std"});
+    EXPECT_EQ(list("std"), (std::vector<std::string>{"log?/std", "regex/std"}));
+    EXPECT_TRUE(list("derive").empty()); // kept, empty: asking for it stays valid
+    EXPECT_TRUE(list("unix").empty());
+    EXPECT_EQ(list("logging"), std::vector<std::string>{"log"});
+    EXPECT_EQ(list("full"), (std::vector<std::string>{"derive", "logging"}));
+    EXPECT_EQ(list("to-json"), std::vector<std::string>{"json?/std"});
+    EXPECT_EQ(readFile(savedManifest(d.path)), before);
+
+    // Everything provided: nothing pruned, the file untouched.
+    ScratchDir e("ferrix-cargo-test-");
+    writeFile(e.path + "/Cargo.toml", before);
+    auto none = pruneDependencies(
+        e.path, {"regex", "log", "serde_json", "serde", "cc", "nix", "winapi"},
+        "x86_64-unknown-linux-gnu", o);
+    EXPECT_TRUE(none.removed.empty());
+    EXPECT_EQ(readFile(e.path + "/Cargo.toml"), before);
+    // Without options.optional only the other platform's dependency goes.
+    EXPECT_EQ(pruneManifest(e.path, {"regex"}, "x86_64-unknown-linux-gnu", false),
+              std::vector<std::string>{"target.cfg(windows).dependencies.winapi"});
+}
+
+TEST(CargoPruneOptional, FeatureNamedAfterTheDependency) {
+    ScratchDir d("ferrix-cargo-test-");
+    writeFile(d.path + "/Cargo.toml", R"([package]
+name = "app"
+version = "0.1.0"
+
+[dependencies]
+serde = { version = "1", optional = true }
+
+[features]
+serde = ["dep:serde", "serde/std"]
+all = ["serde"]
+)");
+    PruneOptions o;
+    o.optional = true;
+    auto r = pruneDependencies(d.path, {}, "x86_64-unknown-linux-gnu", o);
+    EXPECT_EQ(r.removed, std::vector<std::string>{"dependencies.serde"});
+    // "all" names the feature serde, which stays (empty).
+    Manifest m = readManifest(d.path + "/Cargo.toml");
+    EXPECT_TRUE(m.features.at("serde").empty());
+    EXPECT_EQ(m.features.at("all"), std::vector<std::string>{"serde"});
+    EXPECT_EQ(r.weakened,
+              (std::map<std::string, std::string>{{"all", "serde"}, {"serde", "serde"}}));
+}
+
+TEST(CargoPruneOptional, ConfigurePrunesAndRefusesFeaturesThatNeedThem) {
+    auto setup = [](const ScratchDir& d, std::vector<std::string> features) {
+        createDirs(d.path + "/source/src");
+        writeFile(d.path + "/source/Cargo.toml", R"([package]
+name = "app"
+version = "0.1.0"
+
+[dependencies]
+serde = { version = "1", optional = true }
+
+[features]
+derive = ["serde/derive"]
+plain = []
+)");
+        writeFile(d.path + "/source/src/lib.rs", "");
+        Settings s;
+        s.name = "app-0.1.0";
+        s.sourceDir = d.path + "/source";
+        s.buildTop = d.path;
+        s.cargoTarget = "x86_64-unknown-linux-gnu";
+        s.features = std::move(features);
+        return s;
+    };
+    {
+        ScratchDir d("ferrix-cargo-test-");
+        auto r = configure(setup(d, {"plain"}));
+        EXPECT_NE(std::find(r.log.begin(), r.log.end(),
+                            "pruned optional dependencies.serde of " + d.path +
+                                "/source/Cargo.toml (no input)"),
+                  r.log.end());
+        EXPECT_FALSE(findDep(readManifest(d.path + "/source/Cargo.toml"), "serde", DepKind::Normal));
+    }
+    for (std::string f : {"derive", "serde", "serde/std", "plain,derive"}) {
+        ScratchDir d("ferrix-cargo-test-");
+        try {
+            configure(setup(d, {f}));
+            ADD_FAILURE() << "feature " << f << " accepted";
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find("needs the optional dependency serde"),
+                      std::string::npos)
+                << e.what();
+        }
+    }
+}

@@ -1,10 +1,12 @@
 // Cargo.toml and Cargo.lock, read with toml++: what the cargo phases need to know about a crate
-// (name, version, binary targets, dependencies of each kind and platform, workspace members) and
-// about a lock file (the locked packages). Errors name FILE:LINE:COLUMN.
+// (name, version, binary targets, dependencies of each kind and platform, workspace members), the
+// metadata a registry publishes (description, license, links, features, dependency features...)
+// and a lock file (the locked packages). Errors name FILE:LINE:COLUMN.
 #pragma once
 
 #include "ferrix/error.hh"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +19,13 @@ class ManifestError : public FormatError {
     using FormatError::FormatError;
 };
 
+// Where a key is in its file (lines and columns from 1, as toml++ counts; 0: unknown).
+struct SourcePos {
+    int line = 0, column = 0;
+};
+// "FILE:LINE:COLUMN: " (or "FILE: " when `pos` is unknown), the prefix of located messages.
+std::string locate(const std::string& file, SourcePos pos);
+
 enum class DepKind { Normal, Dev, Build };
 const char* depKindTable(DepKind kind); // "dependencies", "dev-dependencies", "build-dependencies"
 
@@ -25,11 +34,17 @@ struct Dependency {
     std::string package; // the crate's real name (`package = "..."`, else the key)
     std::string version; // requirement, "" if none
     std::optional<std::string> path;
+    std::optional<std::string> git;
     bool optional = false;
     bool workspace = false; // `workspace = true`
+    std::vector<std::string> features;
+    bool defaultFeatures = true; // `default-features` (or `default_features`)
+    std::string registry;        // `registry = "NAME"`, "" if none
+    std::string registryIndex;   // `registry-index = "URL"` (as `cargo package` writes it)
     DepKind kind = DepKind::Normal;
     std::string target; // "" or the [target.X] key: a triple or "cfg(...)"
     int line = 0;
+    SourcePos pos; // of the dependency's value
 };
 
 struct BinTarget {
@@ -44,10 +59,23 @@ struct Manifest {
     bool versionFromWorkspace = false;
     bool autobins = true;
     std::vector<BinTarget> bins; // [[bin]] tables
+    bool hasLibTable = false;    // a [lib] table
+    std::string libPath;         // its path, "" when not given
     std::vector<Dependency> dependencies;
     bool isWorkspace = false;
     std::vector<std::string> members, exclude; // [workspace]
     std::string workspaceVersion;              // [workspace.package] version
+
+    // [package] metadata, as a registry publishes it; "" or empty when absent. Keys inherited
+    // from the workspace (`description.workspace = true`) are left empty and listed in
+    // `inherited` ("description", "license"...).
+    std::string description, license, licenseFile, homepage, repository, documentation;
+    std::string links, rustVersion, edition;
+    std::optional<std::string> readme; // nullopt: not given; "": `readme = false`
+    std::vector<std::string> authors, keywords, categories;
+    std::vector<std::string> inherited;
+    std::map<std::string, std::vector<std::string>> features; // [features]
+    SourcePos packagePos, namePos, versionPos;
 };
 
 Manifest parseManifest(const std::string& text, const std::string& file);

@@ -1,0 +1,180 @@
+;;; ferrix --- functional package builder for Rust crates
+;;;
+;;; (ferrix scripts registry): 'ferrix registry SUBCOMMAND', crate
+;;; registries.  'ferrix registry export SRC... DIR --base-url URL' makes a
+;;; static, crates.io-shaped registry (.crate files at the download
+;;; endpoint's layout, crates.io's API JSON, cargo's sparse index) from
+;;; directories of unpacked crates; the work is C++
+;;; (lib/cargo/registry-export.cc), see doc/registry.md.
+
+(define-module (ferrix scripts registry)
+  #:use-module (ferrix ui)
+  #:use-module (srfi srfi-1)
+  #:use-module (srfi srfi-26)
+  #:use-module (srfi srfi-37)
+  #:use-module (ice-9 format)
+  #:use-module (ice-9 match)
+  #:export (ferrix-registry))
+
+(eval-when (expand load eval)
+  (load-extension "libguile-ferrix" "init_ferrix_cargo"))
+
+(define (show-help)
+  (display "Usage: ferrix registry SUBCOMMAND [OPTION]... ARGS...
+Manage crate registries.
+
+Subcommands:
+  export SRC... DIR   make or update the static registry DIR from the
+                      unpacked crates in each SRC
+
+Run 'ferrix registry SUBCOMMAND --help' for a subcommand's options.
+"))
+
+(define (show-export-help)
+  (display "Usage: ferrix registry export [OPTION]... SRC... DIR
+Make DIR a static, crates.io-shaped registry of the crates in each SRC: a
+directory of unpacked crates (NAME-VERSION/ or NAME/, each with a
+Cargo.toml), such as Debian's /usr/share/cargo/registry or a 'cargo vendor'
+directory, or one crate directory.  Any static HTTP server can serve DIR;
+cargo uses it through its sparse index (sparse+URL/index/), ferrix through
+its API (URL/api/v1/crates/NAME).  Exporting into an existing DIR adds and
+replaces crates; unchanged ones are not packed again.  A bad crate fails the
+export and leaves DIR as it was.
+
+  -u, --base-url=URL     the absolute URL DIR will be served at (required)
+      --yank=NAME@VERSION
+                         mark that version yanked (repeatable); it stays
+                         yanked in later exports
+      --unyank=NAME@VERSION
+                         mark that version no longer yanked (repeatable)
+  -k, --keep-going       skip bad crates with a warning instead of failing
+  -j, --jobs=N           pack N crates at a time (default: one per core)
+  -q, --quiet            print no summary
+  -h, --help             display this help and exit
+
+Exit status: 0 on success, 1 on failure, 2 on a usage error.
+"))
+
+(define (value-option short long key)
+  (option (if short (list short long) (list long)) #t #f
+          (lambda (opt name arg result)
+            (unless arg
+              (leave 2 "registry export: option '--~a' requires an argument"
+                     long))
+            (alist-cons key arg result))))
+
+(define (flag-option short long key)
+  (option (if short (list short long) (list long)) #f #f
+          (lambda (opt name arg result)
+            (alist-cons key #t result))))
+
+(define %export-options
+  (list (value-option #\u "base-url" 'base-url)
+        (value-option #f "yank" 'yank)
+        (value-option #f "unyank" 'unyank)
+        (value-option #\j "jobs" 'jobs)
+        (flag-option #\k "keep-going" 'keep-going?)
+        (flag-option #\q "quiet" 'quiet?)
+        (flag-option #\h "help" 'help?)))
+
+(define (join-long-options args options)
+  "Return ARGS with \"--NAME VALUE\" turned into \"--NAME=VALUE\" for the
+long OPTIONS that take a value, as SRFI-37 only accepts the second form."
+  (define names
+    (append-map (lambda (opt)
+                  (if (option-required-arg? opt)
+                      (filter string? (option-names opt))
+                      '()))
+                options))
+  (let loop ((args args) (result '()))
+    (match args
+      (() (reverse result))
+      (("--" . rest) (append (reverse result) args))
+      (((? (lambda (arg)
+             (and (string-prefix? "--" arg)
+                  (not (string-index arg #\=))
+                  (member (substring arg 2) names)))
+           name)
+        value . rest)
+       (loop rest (cons (string-append name "=" value) result)))
+      ((arg . rest) (loop rest (cons arg result))))))
+
+(define (parse-options command args options)
+  (args-fold (join-long-options args options)
+             options
+             (lambda (opt name arg result)
+               (leave 2 "~a: unrecognized option '~a'~%Try 'ferrix ~a --help'."
+                      command
+                      (if (char? name) (string #\- name)
+                          (string-append "--" name))
+                      command))
+             (lambda (operand result)
+               (alist-cons 'argument operand result))
+             '()))
+
+(define (values-of opts key)
+  (reverse (filter-map (match-lambda
+                         ((k . v) (and (eq? k key) v)))
+                       opts)))
+
+(define (size->string bytes)
+  (cond ((>= bytes (* 1024 1024))
+         (format #f "~,1f MiB" (/ bytes 1024. 1024.)))
+        ((>= bytes 1024)
+         (format #f "~,1f KiB" (/ bytes 1024.)))
+        (else (format #f "~a bytes" bytes))))
+
+(define (registry-export args)
+  (let* ((opts (parse-options "registry export" args %export-options))
+         (operands (values-of opts 'argument)))
+    (when (assq-ref opts 'help?)
+      (show-export-help)
+      (exit 0))
+    (when (< (length operands) 2)
+      (leave 2 "registry export: expected SRC... DIR~%\
+Try 'ferrix registry export --help'."))
+    (unless (assq-ref opts 'base-url)
+      (leave 2 "registry export: --base-url is required: the absolute URL \
+DIR will be served at~%Try 'ferrix registry export --help'."))
+    (let* ((sources (drop-right operands 1))
+           (dir (last operands))
+           (settings
+            (append (map (cut cons "source" <>) sources)
+                    `(("dir" . ,dir)
+                      ("base-url" . ,(assq-ref opts 'base-url)))
+                    (map (cut cons "yank" <>) (values-of opts 'yank))
+                    (map (cut cons "unyank" <>) (values-of opts 'unyank))
+                    (if (assq-ref opts 'keep-going?)
+                        '(("keep-going" . "true"))
+                        '())
+                    (match (assq-ref opts 'jobs)
+                      (#f '())
+                      (n `(("jobs" . ,n))))))
+           (summary (%registry-export settings))
+           (count (lambda (key) (assq-ref summary key))))
+      (for-each (lambda (warning)
+                  (format (current-error-port) "ferrix: warning: ~a~%" warning))
+                (assq-ref summary 'warnings))
+      (unless (assq-ref opts 'quiet?)
+        (format #t "~a: ~a crates, ~a versions, ~a of .crate files (~a bytes)~%"
+                dir (count 'crates) (count 'versions)
+                (size->string (count 'bytes)) (count 'bytes))
+        (format #t "exported ~a versions (~a packed, ~a unchanged~a) \
+in ~,2f s~%"
+                (count 'exported) (count 'packed) (count 'unchanged)
+                (if (zero? (count 'skipped))
+                    ""
+                    (format #f ", ~a skipped" (count 'skipped)))
+                (count 'seconds))))))
+
+(define (ferrix-registry . args)
+  "Run 'ferrix registry' with the list of strings ARGS."
+  (match args
+    ((or () ((or "-h" "--help") . _))
+     (show-help)
+     (exit (if (null? args) 2 0)))
+    (("export" . rest)
+     (registry-export rest))
+    ((command . _)
+     (leave 2 "registry: unknown subcommand '~a'~%\
+Try 'ferrix registry --help'." command))))
