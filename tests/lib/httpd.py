@@ -15,7 +15,8 @@ connection. Faults can be injected per path, to test the downloader's retries an
   --latency MS        wait MS milliseconds before every answer (emulates a network's RTT)
 
 It writes the port it bound (port 0: any free one) to --port-file once it listens, logs one
-line per request ("METHOD PATH STATUS") to --log, and exits after --max-requests requests or
+line per request ("METHOD PATH STATUS", with --log-connections also the client's port, which
+tells connections apart) to --log, and exits after --max-requests requests or
 --max-seconds seconds, whichever comes first.
 """
 import argparse
@@ -39,6 +40,7 @@ def parse_args():
     p.add_argument("--max-seconds", type=float, default=300)
     p.add_argument("--latency", type=float, default=0)
     p.add_argument("--fault", action="append", default=[])
+    p.add_argument("--log-connections", action="store_true")
     return p.parse_args()
 
 
@@ -88,7 +90,8 @@ def main():
         def record(self, status):
             if log:
                 with lock:
-                    log.write(f"{self.command} {self.path} {status}\n")
+                    extra = f" {self.client_address[1]}" if args.log_connections else ""
+                    log.write(f"{self.command} {self.path} {status}{extra}\n")
 
         def do_HEAD(self):
             self.answer(head=True)
