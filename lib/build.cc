@@ -14,6 +14,7 @@
 //      and the build directory removed (kept with -K).
 #include "ferrix/build.hh"
 
+#include "ferrix/config.hh"
 #include "ferrix/derivation.hh"
 #include "ferrix/fetch.hh"
 #include "ferrix/file.hh"
@@ -53,8 +54,22 @@ void writeAll(int fd, std::string_view s) {
     }
 }
 
+std::string humanSize(uint64_t n) {
+    char buf[32];
+    if (n < 1024)
+        std::snprintf(buf, sizeof buf, "%llu B", (unsigned long long)n);
+    else if (n < 1024 * 1024)
+        std::snprintf(buf, sizeof buf, "%.1f KiB", double(n) / 1024);
+    else if (n < 1024ull * 1024 * 1024)
+        std::snprintf(buf, sizeof buf, "%.1f MiB", double(n) / (1024 * 1024));
+    else
+        std::snprintf(buf, sizeof buf, "%.2f GiB", double(n) / (1024.0 * 1024 * 1024));
+    return buf;
+}
+
 // The user's view of the builds: plain lines, or on a terminal the same lines with a live block
-// of one line per running build (name, phase, elapsed seconds) kept below them.
+// kept below them: one line per running build (name, phase, elapsed seconds), a bar per file
+// being downloaded and a total of the downloads (files done out of all, bytes).
 class Progress {
 public:
     explicit Progress(int fd) : fd(fd) {
@@ -77,12 +92,30 @@ public:
         writeAll(fd, line + "\n");
         drawBlock();
     }
-    void started(const std::string& key, const std::string& name, const std::string& line) {
+    void started(const std::string& key, const std::string& name, const std::string& line,
+                 bool download = false) {
         std::lock_guard lk(m);
         clearBlock();
-        writeAll(fd, line + "\n");
-        running[key] = Running{name, "", Clock::now()};
+        if (!line.empty()) writeAll(fd, line + "\n");
+        running[key] = Running{name, "", Clock::now(), download};
         drawBlock();
+    }
+    // How many downloads this run has in all (for the total line).
+    void expectDownloads(size_t n) {
+        std::lock_guard lk(m);
+        downloadsTotal = n;
+    }
+    void downloadProgress(const std::string& key, uint64_t got, uint64_t total) {
+        std::lock_guard lk(m);
+        auto it = running.find(key);
+        if (it == running.end()) return;
+        it->second.got = got;
+        it->second.total = total;
+    }
+    void downloadFinished(uint64_t size) {
+        std::lock_guard lk(m);
+        downloadsDone++;
+        bytesDone += size;
     }
     void phase(const std::string& key, const std::string& phase) {
         std::lock_guard lk(m);
@@ -106,11 +139,14 @@ private:
     struct Running {
         std::string name, phase;
         Clock::time_point start;
+        bool download = false;
+        uint64_t got = 0, total = 0;
     };
     void clearBlock() {
         if (!tty) return;
         std::string s;
-        for (size_t i = 0; i < shown; i++) s += "\033[1A\033[2K";
+        for (size_t i = 0; i < shown; i++)
+            s += "\033[1A\033[2K";
         writeAll(fd, s);
         shown = 0;
     }
@@ -118,14 +154,34 @@ private:
         if (!tty || stopping) return;
         std::string s;
         auto now = Clock::now();
+        size_t lines = 0, downloading = 0;
+        uint64_t bytes = bytesDone;
         for (auto& [key, r] : running) {
+            if (r.download) {
+                downloading++;
+                bytes += r.got;
+                if (downloading > maxBars) continue;
+                s += "  " + progressBar(r.got, r.total) + " " + r.name + "\n";
+                lines++;
+                continue;
+            }
             auto secs = std::chrono::duration_cast<std::chrono::seconds>(now - r.start).count();
             s += "  [" + std::to_string(secs) + "s] " + r.name;
             if (!r.phase.empty()) s += " (" + r.phase + ")";
             s += "\n";
+            lines++;
+        }
+        if (downloading > maxBars) {
+            s += "  ... and " + std::to_string(downloading - maxBars) + " more downloading\n";
+            lines++;
+        }
+        if (downloadsTotal > 0 && (downloading > 0 || downloadsDone < downloadsTotal)) {
+            s += "  downloads: " + std::to_string(downloadsDone) + "/" +
+                 std::to_string(downloadsTotal) + " files, " + humanSize(bytes) + "\n";
+            lines++;
         }
         writeAll(fd, s);
-        shown = running.size();
+        shown = lines;
     }
     void tick() {
         std::unique_lock lk(m);
@@ -139,8 +195,28 @@ private:
         }
     }
 
+    static constexpr size_t maxBars = 10;
+    static std::string progressBar(uint64_t got, uint64_t total) {
+        constexpr int width = 20;
+        std::string bar = "[";
+        int filled = total ? int(double(got) / double(total) * width) : 0;
+        for (int i = 0; i < width; i++)
+            bar += i < filled ? '#' : (total ? '.' : ' ');
+        bar += "] ";
+        if (total) {
+            char pct[8];
+            std::snprintf(pct, sizeof pct, "%3d%%", int(double(got) * 100 / double(total)));
+            bar += std::string(pct) + " " + humanSize(got) + "/" + humanSize(total);
+        } else {
+            bar += humanSize(got);
+        }
+        return bar;
+    }
+
     int fd;
     bool tty = false;
+    size_t downloadsTotal = 0, downloadsDone = 0;
+    uint64_t bytesDone = 0;
     std::mutex m;
     std::condition_variable cv;
     bool stopping = false;
@@ -154,6 +230,8 @@ struct Node {
     std::string drvPathStr;
     Derivation drv;
     bool check = false;
+    bool download = false; // builtin:download: no build slot, the download engine
+    std::string doneLine;  // what to print when it succeeded, if not "built ..."
     std::vector<Node*> dependents;
     size_t pendingDeps = 0;
     explicit Node(StorePath p) : drvPath(std::move(p)) {}
@@ -209,8 +287,10 @@ void diffTrees(const std::string& a, const std::string& b, const std::string& re
         return;
     }
     if (S_ISREG(sa.st_mode)) {
-        if (((sa.st_mode ^ sb.st_mode) & S_IXUSR) != 0) out.push_back(name + " (executable bit)");
-        else if (sa.st_size != sb.st_size || readFile(a) != readFile(b)) out.push_back(name);
+        if (((sa.st_mode ^ sb.st_mode) & S_IXUSR) != 0)
+            out.push_back(name + " (executable bit)");
+        else if (sa.st_size != sb.st_size || readFile(a) != readFile(b))
+            out.push_back(name);
     } else if (S_ISLNK(sa.st_mode)) {
         if (readLink(a) != readLink(b)) out.push_back(name + " (symbolic link target)");
     } else if (S_ISDIR(sa.st_mode)) {
@@ -226,14 +306,16 @@ std::vector<std::string> splitSpaces(const std::string& s) {
     std::vector<std::string> out;
     std::istringstream in(s);
     std::string w;
-    while (in >> w) out.push_back(w);
+    while (in >> w)
+        out.push_back(w);
     return out;
 }
 
-class Scheduler {
+class Scheduler : public DownloadObserver {
 public:
     Scheduler(LocalStore& store, const BuildOptions& options)
         : store(store), opts(options), progress(options.progressFd) {}
+    ~Scheduler() override { engine.reset(); }
 
     std::vector<std::map<std::string, std::string>>
     run(const std::vector<DerivationRequest>& requests);
@@ -246,12 +328,22 @@ private:
                     std::optional<FileLock>& gcShared);
     void download(Node& n, const std::string& top, std::map<std::string, std::string>& built,
                   const std::string& logPath);
+    Downloader& downloader();
+    // DownloadObserver: progress and the download's log.
+    void attempt(const std::string& tag, const FetchUrl& url, unsigned number) override;
+    void transferred(const std::string& tag, uint64_t got, uint64_t total) override;
+    void failed(const std::string& tag, const FetchAttempt& a, double delay) override;
+    void logLine(const std::string& tag, const std::string& line);
 
     LocalStore& store;
     BuildOptions opts;
     Progress progress;
     std::map<std::string, std::unique_ptr<Node>> nodes;
     std::vector<Node*> toBuild;
+    std::mutex engineMutex;
+    std::optional<FetchOptions> fetchOpts;
+    std::map<std::string, int> downloadLogs; // tag (.drv path) -> its log's descriptor
+    std::unique_ptr<Downloader> engine;      // the last member: destroyed first
 };
 
 Node* Scheduler::load(const std::string& drvPath, bool top) {
@@ -267,13 +359,16 @@ Node* Scheduler::load(const std::string& drvPath, bool top) {
     n->drvPathStr = drvPath;
     std::string name(sp.name().substr(0, sp.name().size() - 4));
     n->drv = parseDerivation(store.readText(sp), name, &store.storeDir());
+    n->download = n->drv.builder == "builtin:download";
     store.addTempRoot(sp); // gc must not take the .drv while we build from it
     n->check = top && opts.check;
     bool valid = true;
     for (auto& [o, out] : n->drv.outputs) {
         StorePath p = store.parseStorePath(out.path);
-        if (!store.isValid(p)) valid = false;
-        else store.addTempRoot(p);
+        if (!store.isValid(p))
+            valid = false;
+        else
+            store.addTempRoot(p);
     }
     if (valid && !n->check) return n;
     toBuild.push_back(n);
@@ -302,18 +397,29 @@ Scheduler::run(const std::vector<DerivationRequest>& requests) {
     std::deque<Node*> ready;
     for (auto* n : toBuild)
         if (n->pendingDeps == 0) ready.push_back(n);
-    unsigned active = 0;
+    size_t downloads = std::count_if(toBuild.begin(), toBuild.end(),
+                                     [](Node* n) { return n->download && !n->check; });
+    progress.expectDownloads(downloads);
+    // Downloads take no build slot: each waits on the download engine in a thread of its own
+    // (which also verifies and registers it), at most this many at once.
+    unsigned maxDownloadThreads = 256;
+    unsigned active = 0, activeDownloads = 0;
     size_t built = 0;
     std::vector<std::string> failures;
     std::vector<std::thread> threads;
     {
         std::unique_lock lk(m);
         while (true) {
-            while (failures.empty() && active < opts.maxJobs && !ready.empty()) {
-                Node* n = ready.front();
-                ready.pop_front();
-                active++;
-                threads.emplace_back([&, n] {
+            for (auto it = ready.begin(); failures.empty() && it != ready.end();) {
+                Node* n = *it;
+                bool dl = n->download;
+                if (dl ? activeDownloads >= maxDownloadThreads : active >= opts.maxJobs) {
+                    ++it;
+                    continue;
+                }
+                it = ready.erase(it);
+                (dl ? activeDownloads : active)++;
+                threads.emplace_back([&, n, dl] {
                     std::string error;
                     try {
                         buildOne(*n);
@@ -321,7 +427,7 @@ Scheduler::run(const std::vector<DerivationRequest>& requests) {
                         error = e.what();
                     }
                     std::lock_guard lk2(m);
-                    active--;
+                    (dl ? activeDownloads : active)--;
                     if (error.empty()) {
                         built++;
                         for (auto* d : n->dependents)
@@ -332,14 +438,16 @@ Scheduler::run(const std::vector<DerivationRequest>& requests) {
                     cv.notify_all();
                 });
             }
-            if (active == 0) break;
+            if (active + activeDownloads == 0) break;
             cv.wait(lk);
         }
     }
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+        t.join();
     if (!failures.empty()) {
         std::string msg = failures.front();
-        for (size_t i = 1; i < failures.size(); i++) msg += "; " + failures[i];
+        for (size_t i = 1; i < failures.size(); i++)
+            msg += "; " + failures[i];
         size_t notBuilt = toBuild.size() - built - failures.size();
         if (notBuilt)
             msg += "; " + std::to_string(notBuilt) + " other derivation" +
@@ -362,7 +470,8 @@ void Scheduler::buildOne(Node& n) {
     auto& drv = n.drv;
     // 1. The output locks, in path order.
     std::vector<StorePath> outPaths;
-    for (auto& [o, out] : drv.outputs) outPaths.push_back(store.parseStorePath(out.path));
+    for (auto& [o, out] : drv.outputs)
+        outPaths.push_back(store.parseStorePath(out.path));
     std::vector<StorePath> sorted = outPaths;
     std::sort(sorted.begin(), sorted.end());
     std::vector<PathLock> locks;
@@ -387,14 +496,16 @@ void Scheduler::buildOne(Node& n) {
     if (allValid && !n.check) {
         // Built by another process while we waited.
         store.registerDerivationOutputs(n.drvPath, outMap);
-        for (auto& p : outPaths) store.addTempRoot(p);
+        for (auto& p : outPaths)
+            store.addTempRoot(p);
         return;
     }
     bool check = n.check && allValid;
 
     // 2. The input closure, kept alive while we build.
     StorePathSet inputs;
-    for (auto& s : drv.inputSrcs) inputs.insert(store.parseStorePath(s));
+    for (auto& s : drv.inputSrcs)
+        inputs.insert(store.parseStorePath(s));
     for (auto& [input, names] : drv.inputDrvs) {
         auto& dep = nodes.at(input)->drv;
         for (auto& o : names) {
@@ -404,7 +515,8 @@ void Scheduler::buildOne(Node& n) {
             inputs.insert(store.parseStorePath(it->second.path));
         }
     }
-    for (auto& p : inputs) store.addTempRoot(p);
+    for (auto& p : inputs)
+        store.addTempRoot(p);
     StorePathSet closure = store.computeClosure(inputs);
 
     std::string builds = store.root() + "/var/ferrix/builds";
@@ -416,8 +528,8 @@ void Scheduler::buildOne(Node& n) {
     const auto& ns = namespaceSupport();
     bool isDownload = drv.builder == "builtin:download";
     if (!isDownload && drv.builder.starts_with("builtin:"))
-        throw BuildError("derivation '" + n.drvPathStr + "': unsupported builder '" +
-                         drv.builder + "'");
+        throw BuildError("derivation '" + n.drvPathStr + "': unsupported builder '" + drv.builder +
+                         "'");
     // Where each output is built.
     std::map<std::string, std::string> built;
     bool inStore = !isDownload && !ns.mount; // the fallback: outputs written in place
@@ -425,9 +537,11 @@ void Scheduler::buildOne(Node& n) {
         throw BuildError("cannot check '" + n.drvPathStr +
                          "': --check needs a private mount namespace (" + ns.why + ")");
     if (inStore && store.realStoreDir() != store.storeDir().dir())
-        throw BuildError("cannot build '" + n.drvPathStr + "' without a private mount "
-                         "namespace: the store directory '" + store.storeDir().dir() +
-                         "' is not where its items are ('" + store.realStoreDir() + "')");
+        throw BuildError("cannot build '" + n.drvPathStr +
+                         "' without a private mount "
+                         "namespace: the store directory '" +
+                         store.storeDir().dir() + "' is not where its items are ('" +
+                         store.realStoreDir() + "')");
     for (auto& [o, p] : outMap)
         built[o] = isDownload ? top + "/" + o
                    : inStore  ? store.realPath(p)
@@ -454,12 +568,15 @@ void Scheduler::buildOne(Node& n) {
 
     std::optional<FileLock> gcShared; // the fallback's, held until registration
     std::string what = check ? "checking" : "building";
+    // A download says "downloading URL..." when its first attempt starts.
     progress.started(n.drvPathStr, std::string(drv.name),
-                     what + " '" + n.drvPathStr + "'...");
+                     isDownload ? "" : what + " '" + n.drvPathStr + "'...", isDownload);
     auto start = Clock::now();
     try {
-        if (isDownload) download(n, top, built, logPath);
-        else runBuilder(n, top, closure, built, logPath, gcShared);
+        if (isDownload)
+            download(n, top, built, logPath);
+        else
+            runBuilder(n, top, closure, built, logPath, gcShared);
         for (auto& [o, path] : built) {
             struct stat st;
             if (::lstat(path.c_str(), &st) != 0)
@@ -483,7 +600,8 @@ void Scheduler::buildOne(Node& n) {
                     ":\n  expected: " + expected.to(HashFormat::Nix32, true) +
                     "\n  actual:   " + actual.to(HashFormat::Nix32, true) +
                     "\nIf the new content is right, update the hash in the definition, e.g. "
-                    "(sha256 (base32 \"" + actual.to(HashFormat::Nix32) + "\"))");
+                    "(sha256 (base32 \"" +
+                    actual.to(HashFormat::Nix32) + "\"))");
             }
             ca = std::string("fixed:") + (recursive ? "r:" : "") +
                  actual.to(HashFormat::Nix32, true);
@@ -501,7 +619,8 @@ void Scheduler::buildOne(Node& n) {
                           ", got " + got.to(HashFormat::Nix32, true);
                 if (!diffs.empty()) {
                     report += "; files that differ:";
-                    for (auto& d : diffs) report += "\n    " + d;
+                    for (auto& d : diffs)
+                        report += "\n    " + d;
                 }
             }
             if (!report.empty())
@@ -511,7 +630,8 @@ void Scheduler::buildOne(Node& n) {
             removeTop(false);
         } else {
             std::vector<LocalStore::BuiltOutput> outs;
-            for (auto& [o, p] : outMap) outs.push_back({built.at(o), p, ca});
+            for (auto& [o, p] : outMap)
+                outs.push_back({built.at(o), p, ca});
             store.registerOutputs(outs, closure, n.drvPath);
             store.registerDerivationOutputs(n.drvPath, outMap);
             removeTop(false);
@@ -528,7 +648,8 @@ void Scheduler::buildOne(Node& n) {
             shown += "\nlast lines of the log:\n";
             std::istringstream in(tail);
             std::string line;
-            while (std::getline(in, line)) shown += "  " + line + "\n";
+            while (std::getline(in, line))
+                shown += "  " + line + "\n";
             shown.pop_back();
         }
         shown += "\nlog: " + logPath;
@@ -539,8 +660,11 @@ void Scheduler::buildOne(Node& n) {
     auto secs = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
     char took[32];
     std::snprintf(took, sizeof took, "%.1f", double(secs.count()) / 1000);
-    progress.finished(n.drvPathStr, (check ? "checked '" : "built '") + n.drvPathStr + "' in " +
-                                        took + " s");
+    if (!n.doneLine.empty())
+        progress.finished(n.drvPathStr, n.doneLine);
+    else
+        progress.finished(n.drvPathStr,
+                          (check ? "checked '" : "built '") + n.drvPathStr + "' in " + took + " s");
 }
 
 void Scheduler::runBuilder(Node& n, const std::string& top, const StorePathSet& closure,
@@ -566,7 +690,8 @@ void Scheduler::runBuilder(Node& n, const std::string& top, const StorePathSet& 
     env["FERRIX_STORE_DIR"] = sd;
     env["NIX_BUILD_CORES"] = env["FERRIX_BUILD_CORES"] = std::to_string(cores);
     env["SOURCE_DATE_EPOCH"] = "1";
-    for (auto& [k, v] : drv.env) env[k] = v;
+    for (auto& [k, v] : drv.env)
+        env[k] = v;
     env["NIX_BUILD_TOP"] = env["TMPDIR"] = env["TEMPDIR"] = env["TMP"] = env["TEMP"] = buildDir;
     env["PWD"] = buildDir;
     env["NIX_LOG_FD"] = "2";
@@ -626,8 +751,42 @@ void Scheduler::runBuilder(Node& n, const std::string& top, const StorePathSet& 
         if (partial.size() > 65536) partial.clear();
     };
     ProcessResult r = runProcess(so);
-    if (!r.success())
-        throw BuildError("builder for '" + n.drvPathStr + "' " + r.describe(so));
+    if (!r.success()) throw BuildError("builder for '" + n.drvPathStr + "' " + r.describe(so));
+}
+
+Downloader& Scheduler::downloader() {
+    std::lock_guard lk(engineMutex);
+    if (!engine) {
+        fetchOpts = opts.fetch ? *opts.fetch : userFetchOptions();
+        engine = std::make_unique<Downloader>(*fetchOpts, this);
+    }
+    return *engine;
+}
+
+void Scheduler::logLine(const std::string& tag, const std::string& line) {
+    std::lock_guard lk(engineMutex);
+    auto it = downloadLogs.find(tag);
+    if (it != downloadLogs.end()) writeAll(it->second, line + "\n");
+}
+
+void Scheduler::attempt(const std::string& tag, const FetchUrl& url, unsigned number) {
+    logLine(tag, "trying '" + url.url + "'" + (url.via.empty() ? "" : " (" + url.via + ")") +
+                     (number > 1 ? ", attempt " + std::to_string(number) : ""));
+    if (number == 1) progress.message("downloading '" + url.url + "'...");
+}
+
+void Scheduler::transferred(const std::string& tag, uint64_t got, uint64_t total) {
+    progress.downloadProgress(tag, got, total);
+}
+
+void Scheduler::failed(const std::string& tag, const FetchAttempt& a, double delay) {
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.1f", delay);
+    std::string line = "'" + a.url + "': " + a.error;
+    if (a.willRetry) line += "; retrying in " + std::string(secs) + " s";
+    logLine(tag, line);
+    if (a.willRetry)
+        progress.message("retrying '" + a.url + "' in " + secs + " s (" + a.error + ")");
 }
 
 void Scheduler::download(Node& n, const std::string&, std::map<std::string, std::string>& built,
@@ -637,21 +796,56 @@ void Scheduler::download(Node& n, const std::string&, std::map<std::string, std:
         throw BuildError("derivation '" + n.drvPathStr +
                          "': builtin:download needs a fixed-output derivation");
     auto it = drv.env.find("url");
-    std::vector<std::string> urls = it == drv.env.end() ? std::vector<std::string>{}
-                                                        : splitSpaces(it->second);
+    std::vector<std::string> urls =
+        it == drv.env.end() ? std::vector<std::string>{} : splitSpaces(it->second);
     AutoCloseFD log(::open(logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!log) throw SysError("creating the log '" + logPath + "'");
-    const std::string& dest = built.at("out");
-    try {
-        std::string used = fetchUrls(urls, dest);
-        writeAll(log.get(), "downloaded '" + used + "'\n");
-        drv.env["url"] = used; // named in a hash mismatch
-    } catch (const std::exception& e) {
-        writeAll(log.get(), std::string(e.what()) + "\n");
-        throw BuildError("cannot download '" + n.drvPathStr + "': " + e.what());
+    Downloader& engine = downloader();
+    // A flat hash is checked as the body streams in (and names content-addressed mirrors).
+    auto& out = drv.outputs.at("out");
+    std::optional<Hash> expected;
+    if (!out.hashAlgo.starts_with("r:"))
+        expected = Hash::parse(out.hash, parseHashAlgo(out.hashAlgo));
+    DownloadRequest req;
+    req.urls = candidateUrls(urls, *fetchOpts, expected);
+    req.dest = built.at("out");
+    req.expected = expected;
+    req.name = std::string(drv.name);
+    req.tag = n.drvPathStr;
+    std::string header = "downloading '" + req.name + "'; URLs in the order tried:\n";
+    for (auto& u : req.urls)
+        header += "  " + u.url + (u.via.empty() ? "" : " (" + u.via + ")") + "\n";
+    writeAll(log.get(), header);
+    {
+        std::lock_guard lk(engineMutex);
+        downloadLogs[req.tag] = log.get();
     }
+    DownloadResult r = engine.download(req);
+    {
+        std::lock_guard lk(engineMutex);
+        downloadLogs.erase(req.tag);
+    }
+    if (!r.ok) {
+        writeAll(log.get(), r.error + "\n");
+        if (r.hashMismatch && r.actual)
+            throw BuildError(
+                "hash mismatch in fixed-output derivation '" + n.drvPathStr +
+                "' (downloaded from " + r.mismatchUrl +
+                "):\n  expected: " + expected->to(HashFormat::Nix32, true) +
+                "\n  actual:   " + r.actual->to(HashFormat::Nix32, true) +
+                "\nIf the new content is right, update the hash in the definition, e.g. "
+                "(sha256 (base32 \"" +
+                r.actual->to(HashFormat::Nix32) + "\"))\n" + r.error);
+        throw BuildError(r.error);
+    }
+    char took[32];
+    std::snprintf(took, sizeof took, "%.1f", r.seconds);
+    n.doneLine = "downloaded '" + r.url + "' (" + humanSize(r.size) + " in " + took + " s)";
+    writeAll(log.get(), n.doneLine + "\n");
+    progress.downloadFinished(r.size);
+    drv.env["url"] = r.url; // named in a hash mismatch
     auto ex = drv.env.find("executable");
-    if (ex != drv.env.end() && ex->second == "1") ::chmod(dest.c_str(), 0755);
+    if (ex != drv.env.end() && ex->second == "1") ::chmod(req.dest.c_str(), 0755);
 }
 
 } // namespace

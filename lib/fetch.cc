@@ -147,7 +147,6 @@ bool transient(CURLcode rc, long status) {
 }
 
 struct Transfer {
-    uint64_t id = 0;
     DownloadRequest req;
     std::function<void(DownloadResult)> done;
     DownloadResult result;
@@ -217,7 +216,6 @@ struct Downloader::Impl {
     std::mutex m;
     std::deque<std::unique_ptr<Transfer>> incoming;
     bool stopping = false;
-    std::atomic<uint64_t> nextId{1};
     std::thread worker;
     // Owned by the worker.
     std::deque<std::unique_ptr<Transfer>> waiting;
@@ -290,7 +288,7 @@ void Downloader::Impl::startAttempt(Transfer& t) {
     lib.easy_setopt(e, CURLOPT_WRITEFUNCTION, writeCallback);
     lib.easy_setopt(e, CURLOPT_WRITEDATA, &t);
     lib.easy_setopt(e, CURLOPT_ERRORBUFFER, t.errbuf);
-    if (observer) observer->attempt(t.id, u, t.attemptsOnUrl + 1);
+    if (observer) observer->attempt(t.req.tag, u, t.attemptsOnUrl + 1);
     lib.multi_add_handle(multi, e);
 }
 
@@ -351,10 +349,11 @@ void Downloader::Impl::finishAttempt(Transfer& t, CURLcode rc) {
         delay = std::min(delay, opts.maxRetryDelay);
         t.notBefore = Clock::now() + std::chrono::microseconds(long(delay * 1e6));
         t.result.attempts.push_back(a);
-        if (observer) observer->retrying(t.id, a, delay);
+        if (observer) observer->failed(t.req.tag, a, delay);
         return;
     }
     t.result.attempts.push_back(a);
+    if (observer) observer->failed(t.req.tag, a, 0);
     if (fatal) {
         t.urlIndex = t.req.urls.size();
         return;
@@ -445,7 +444,7 @@ void Downloader::Impl::loop() {
             for (auto& [e, t] : running) {
                 curl_off_t total = -1;
                 lib.easy_getinfo(e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &total);
-                observer->progress(t->id, t->got, total > 0 ? uint64_t(total) : 0);
+                observer->transferred(t->req.tag, t->got, total > 0 ? uint64_t(total) : 0);
             }
         }
         // Sleep until curl has work, a retry is due, or something is queued (multi_wakeup).
@@ -492,25 +491,22 @@ const FetchOptions& Downloader::options() const {
     return impl->opts;
 }
 
-uint64_t Downloader::enqueue(DownloadRequest request, std::function<void(DownloadResult)> done) {
+void Downloader::enqueue(DownloadRequest request, std::function<void(DownloadResult)> done) {
     auto t = std::make_unique<Transfer>();
-    t->id = impl->nextId++;
     t->req = std::move(request);
     t->done = std::move(done);
     t->start = t->notBefore = Clock::now();
-    uint64_t id = t->id;
     if (t->req.urls.empty()) {
         DownloadResult r;
         r.error = "cannot download '" + t->req.name + "': no URL given";
         t->done(std::move(r));
-        return id;
+        return;
     }
     {
         std::lock_guard lk(impl->m);
         impl->incoming.push_back(std::move(t));
     }
     impl->lib.multi_wakeup(impl->multi);
-    return id;
 }
 
 DownloadResult Downloader::download(DownloadRequest request) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ferrix/error.hh"
+#include "ferrix/fetch.hh"
 #include "ferrix/store.hh"
 
 #include <map>
@@ -29,11 +30,15 @@ struct BuildOptions {
     int progressFd = 2;
     // Lines of a failed build's log printed with the error.
     unsigned logTailLines = 20;
+    // The downloader's settings for builtin:download derivations (which take no -M slot: they
+    // all go to one download engine, fetch->maxDownloads at once). Default: userFetchOptions()
+    // (config.hh), read when the first download starts.
+    std::optional<FetchOptions> fetch;
 };
 
 struct DerivationRequest {
-    std::string drvPath;            // full logical path of a valid .drv
-    std::set<std::string> outputs;  // empty: all
+    std::string drvPath;           // full logical path of a valid .drv
+    std::set<std::string> outputs; // empty: all
 };
 
 // Realises the requests: every derivation of their graph whose outputs are not all valid is

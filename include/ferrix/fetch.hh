@@ -73,7 +73,8 @@ struct DownloadRequest {
     std::vector<FetchUrl> urls;   // tried in order
     std::string dest;             // the file written (mode 0644); empty: kept in memory
     std::optional<Hash> expected; // flat hash checked as the body streams in
-    std::string name;             // for progress
+    std::string name;             // named in errors
+    std::string tag;              // passed to the observer
 };
 
 // One attempt at one URL, for the log.
@@ -101,12 +102,18 @@ struct DownloadResult {
     std::string mismatchUrl;
 };
 
-// Events of a download engine, called on its thread (keep them short).
+// Events of a download engine, called on its thread (keep them short); `tag` is the request's.
 struct DownloadObserver {
     virtual ~DownloadObserver() = default;
-    virtual void attempt(uint64_t /*id*/, const FetchUrl& /*url*/, unsigned /*number*/) {}
-    virtual void progress(uint64_t /*id*/, uint64_t /*got*/, uint64_t /*total, 0 unknown*/) {}
-    virtual void retrying(uint64_t /*id*/, const FetchAttempt& /*failed*/, double /*delay*/) {}
+    // An attempt starts (number: of this URL, from 1).
+    virtual void attempt(const std::string& /*tag*/, const FetchUrl& /*url*/, unsigned /*number*/) {
+    }
+    // Bytes received by the current attempt (total: 0 when unknown), a few times a second.
+    virtual void transferred(const std::string& /*tag*/, uint64_t /*got*/, uint64_t /*total*/) {}
+    // An attempt failed; the next URL is tried next, or this one again after `delay` seconds
+    // when failed.willRetry.
+    virtual void failed(const std::string& /*tag*/, const FetchAttempt& /*failed*/,
+                        double /*delay*/) {}
 };
 
 // The engine: a thread running one curl multi handle. Thread-safe.
@@ -118,8 +125,8 @@ public:
     Downloader& operator=(const Downloader&) = delete;
 
     // Queues a download; `done` is called once, on the engine's thread, with its result. A failed
-    // download's file is deleted. Returns the id given to the observer.
-    uint64_t enqueue(DownloadRequest request, std::function<void(DownloadResult)> done);
+    // download's file is deleted.
+    void enqueue(DownloadRequest request, std::function<void(DownloadResult)> done);
     // Queues and waits.
     DownloadResult download(DownloadRequest request);
 
