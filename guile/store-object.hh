@@ -1,5 +1,6 @@
-// The store as a Guile foreign object (not a smob): a pointer to a StoreHandle, deleted by the
-// finalizer or by %close-store, whichever comes first. A closed store has a null pointer.
+// The store as a Guile struct (what a foreign object is underneath, minus GOOPS; not a smob): an
+// unboxed pointer to a StoreHandle, deleted by the vtable's instance finalizer or by
+// %close-store, whichever comes first. A closed store has a null pointer.
 #pragma once
 
 #include "ferrix/derivation.hh"
@@ -20,7 +21,7 @@ struct StoreHandle {
     DrvHashes drvHashes;
 };
 
-// Creates the foreign object type if not done yet (Scheme side: may raise). Called by %open-store.
+// Creates the store's vtable if not done yet (Scheme side: may raise). Called by %open-store.
 void initStoreType();
 
 // Step 1 of the discipline (Scheme side): the store in argument POS of SUBR, or wrong-type-arg,

@@ -15,27 +15,50 @@ namespace {
 
 SCM storeType = SCM_BOOL_F;
 
+StoreHandle* handleOf(SCM obj) {
+    return reinterpret_cast<StoreHandle*>(SCM_STRUCT_DATA_REF(obj, 0));
+}
+
+void setHandle(SCM obj, StoreHandle* h) {
+    SCM_STRUCT_DATA_SET(obj, 0, reinterpret_cast<scm_t_bits>(h));
+}
+
 void finalizeStore(SCM obj) {
-    auto* h = static_cast<StoreHandle*>(scm_foreign_object_ref(obj, 0));
+    StoreHandle* h = handleOf(obj);
     if (!h) return;
-    scm_foreign_object_set_x(obj, 0, nullptr);
+    setHandle(obj, nullptr);
     delete h; // destructors do not throw
 }
 
 bool isStoreObject(SCM obj) {
-    return SCM_STRUCTP(obj) && scm_is_eq(SCM_STRUCT_VTABLE(obj), storeType);
+    return scm_is_true(storeType) && SCM_STRUCTP(obj) &&
+           scm_is_eq(SCM_STRUCT_VTABLE(obj), storeType);
 }
 
 // Scheme side: the handle of a store object, null once closed.
 StoreHandle* storePointer(SCM obj, int pos, const char* subr) {
     if (!isStoreObject(obj)) scm_wrong_type_arg_msg(subr, pos, obj, "ferrix store");
-    return static_cast<StoreHandle*>(scm_foreign_object_ref(obj, 0));
+    return handleOf(obj);
+}
+
+// #<ferrix-store ROOT> or #<ferrix-store closed>. Scheme side only.
+SCM printStore(SCM obj, SCM port) {
+    port = SCM_COERCE_OUTPORT(port); // a port with a print state, as printers get
+    StoreHandle* h = handleOf(obj);
+    scm_puts("#<ferrix-store ", port);
+    if (h)
+        scm_display(scm_from_utf8_string(h->store.root().c_str()), port);
+    else
+        scm_puts("closed", port);
+    scm_puts(">", port);
+    return SCM_UNSPECIFIED;
 }
 
 std::vector<std::string> printAll(LocalStore& store, const StorePathSet& paths) {
     std::vector<std::string> out;
     out.reserve(paths.size());
-    for (auto& p : paths) out.push_back(store.printStorePath(p));
+    for (auto& p : paths)
+        out.push_back(store.printStorePath(p));
     return out;
 }
 
@@ -54,7 +77,10 @@ SCM openStore(SCM root, SCM storeDir) {
     });
     // Nothing with a destructor is alive here; if making the object fails, the handle leaks
     // (out of Scheme memory) rather than being freed twice.
-    return scm_make_foreign_object_1(storeType, handle);
+    // The initial value of an unboxed field is given as a Scheme integer: 0, then the pointer.
+    SCM obj = scm_c_make_struct(storeType, 0, 1, SCM_UNPACK(SCM_INUM0));
+    setHandle(obj, handle);
+    return obj;
 }
 #undef SUBR
 
@@ -62,7 +88,7 @@ SCM openStore(SCM root, SCM storeDir) {
 SCM closeStore(SCM obj) {
     StoreHandle* h = storePointer(obj, 1, SUBR);
     if (!h) return SCM_UNSPECIFIED; // closing twice is harmless
-    scm_foreign_object_set_x(obj, 0, nullptr);
+    setHandle(obj, nullptr);
     return guarded(SUBR, [&] {
         delete h;
         return SCM_UNSPECIFIED;
@@ -116,7 +142,8 @@ SCM addTextToStore(SCM obj, SCM name, SCM text, SCM refs) {
         std::string n = toString(name);
         std::string contents = toBytes(text);
         StorePathSet references;
-        for (auto& r : toStringList(refs, SUBR, 4)) references.insert(h->store.parseStorePath(r));
+        for (auto& r : toStringList(refs, SUBR, 4))
+            references.insert(h->store.parseStorePath(r));
         StorePath p = h->store.addText(n, contents, references);
         return fromString(h->store.printStorePath(p));
     });
@@ -136,10 +163,22 @@ SCM addToStore(SCM obj, SCM basename, SCM recursive, SCM algo, SCM file, SCM can
         HashAlgo a = parseHashAlgo(toName(algo));
         std::string src = absPath(toString(file));
         StorePathSet cands;
-        for (auto& c : toStringList(candidates, SUBR, 6)) cands.insert(h->store.parseStorePath(c));
-        StorePath p = h->store.addPath(src, name, rec ? FileIngestion::Recursive : FileIngestion::Flat,
-                                       a, cands);
+        for (auto& c : toStringList(candidates, SUBR, 6))
+            cands.insert(h->store.parseStorePath(c));
+        StorePath p = h->store.addPath(
+            src, name, rec ? FileIngestion::Recursive : FileIngestion::Flat, a, cands);
         return fromString(h->store.printStorePath(p));
+    });
+}
+#undef SUBR
+
+#define SUBR "%source-hash"
+SCM sourceHash(SCM obj, SCM file) {
+    StoreHandle* h = storeArg(obj, 1, SUBR);
+    checkString(file, 2, SUBR);
+    return guarded(SUBR, [&] {
+        NarHash r = h->store.hashSource(toString(file));
+        return scheme([&] { return bytevector(r.hash.view()); });
     });
 }
 #undef SUBR
@@ -171,7 +210,8 @@ SCM queryPathInfo(SCM obj, SCM path) {
         // #(path deriver-or-#f nar-hash nar-size references registration-time ca-or-#f)
         return scheme([&] {
             SCM refList = SCM_EOL;
-            for (auto it = refs.rbegin(); it != refs.rend(); ++it) refList = scm_cons(utf8(*it), refList);
+            for (auto it = refs.rbegin(); it != refs.rend(); ++it)
+                refList = scm_cons(utf8(*it), refList);
             SCM v = scm_c_make_vector(7, SCM_BOOL_F);
             scm_c_vector_set_x(v, 0, utf8(full));
             if (!deriver.empty()) scm_c_vector_set_x(v, 1, utf8(deriver));
@@ -192,7 +232,8 @@ SCM references(SCM obj, SCM path) {
     checkString(path, 2, SUBR);
     return guarded(SUBR, [&] {
         LocalStore& store = h->store;
-        return fromStringList(printAll(store, store.queryReferences(store.parseStorePath(toString(path)))));
+        return fromStringList(
+            printAll(store, store.queryReferences(store.parseStorePath(toString(path)))));
     });
 }
 #undef SUBR
@@ -203,7 +244,8 @@ SCM referrers(SCM obj, SCM path) {
     checkString(path, 2, SUBR);
     return guarded(SUBR, [&] {
         LocalStore& store = h->store;
-        return fromStringList(printAll(store, store.queryReferrers(store.parseStorePath(toString(path)))));
+        return fromStringList(
+            printAll(store, store.queryReferrers(store.parseStorePath(toString(path)))));
     });
 }
 #undef SUBR
@@ -215,7 +257,8 @@ SCM requisites(SCM obj, SCM paths) {
     return guarded(SUBR, [&] {
         LocalStore& store = h->store;
         StorePathSet set;
-        for (auto& p : toStringList(paths, SUBR, 2)) set.insert(store.parseStorePath(p));
+        for (auto& p : toStringList(paths, SUBR, 2))
+            set.insert(store.parseStorePath(p));
         return fromStringList(printAll(store, store.computeClosure(set)));
     });
 }
@@ -261,14 +304,17 @@ StoreHandle::StoreHandle(const StoreConfig& config)
     : store(config), drvHashes(directoryResolver(store.storeDir(), store.realStoreDir())) {}
 
 void initStoreType() {
-    // Made when the first store is opened, not when the extension is loaded: foreign object
-    // types load GOOPS, which costs commands that never open a store (ferrix hash) ~10 ms.
-    // Until then no object can be a store, and the type checks compare with #f.
+    // A plain struct vtable with one unboxed slot and an instance finalizer, made when the first
+    // store is opened. Not scm_make_foreign_object_type: that goes through (system
+    // foreign-object), which loads GOOPS (20-26 ms at the first open-store of every command).
+    // Until then no object can be a store.
     if (scm_is_true(storeType)) return;
-    SCM name = scm_from_utf8_symbol("ferrix-store");
-    SCM slots = scm_list_1(scm_from_utf8_symbol("handle"));
-    storeType = scm_make_foreign_object_type(name, slots, finalizeStore);
-    scm_gc_protect_object(storeType);
+    SCM printer =
+        scm_c_make_gsubr("ferrix-store-printer", 2, 0, 0, reinterpret_cast<scm_t_subr>(printStore));
+    SCM type = scm_make_vtable(scm_from_utf8_string("uw"), printer);
+    scm_set_struct_vtable_name_x(type, scm_from_utf8_symbol("ferrix-store"));
+    SCM_SET_VTABLE_INSTANCE_FINALIZER(type, finalizeStore);
+    storeType = scm_permanent_object(type);
 }
 
 StoreHandle* storeArg(SCM obj, int pos, const char* subr) {
@@ -290,6 +336,7 @@ void defineStorePrimitives() {
     def("%store-real-path", 2, storeRealPath);
     def("%add-text-to-store", 4, addTextToStore);
     def("%add-to-store", 6, addToStore);
+    def("%source-hash", 2, sourceHash);
     def("%valid-path?", 2, validPath);
     def("%query-path-info", 2, queryPathInfo);
     def("%references", 2, references);

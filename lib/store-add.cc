@@ -25,11 +25,13 @@
 #include "ferrix/references.hh"
 #include "store-impl.hh"
 
+#include <algorithm>
 #include <cerrno>
 #include <ctime>
 #include <dirent.h>
 #include <fcntl.h>
 #include <functional>
+#include <memory>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -391,6 +393,106 @@ std::vector<StorePath> LocalStore::addTexts(const std::vector<TextItem>& items) 
     return addTextItems(*impl, views);
 }
 
+// --- The source hash cache.
+//
+// A source lowered on every evaluation (a registry crate, a local-file) would be read and hashed
+// whole each time. Its NAR sha256 is kept under var/ferrix/cache/source-hashes, one file per
+// source path, next to a signature of the tree's metadata: every entry's relative name, type and
+// mode, size, device and inode, mtime and ctime (nanoseconds). A later look-up walks the tree
+// with lstat only and uses the hash if the signature is the same; any write, rename, chmod or
+// replacement changes a ctime or an inode, so it is noticed. Git's "racy" case is avoided: an
+// entry whose times are less than two seconds older than the walk makes the result uncacheable
+// (a write within the same clock tick could otherwise go unnoticed).
+
+namespace {
+
+struct TreeSignature {
+    Hash sig;
+    bool racy = false;
+};
+
+void signEntry(HashSink& sink, const std::string& path, const std::string& rel,
+               const struct timespec& now, TreeSignature& out) {
+    struct stat st = lstatPath(path);
+    auto ns = [](const struct timespec& t) {
+        return int64_t(t.tv_sec) * 1000000000 + int64_t(t.tv_nsec);
+    };
+    int64_t limit = ns(now) - int64_t(2) * 1000000000;
+    if (ns(st.st_mtim) >= limit || ns(st.st_ctim) >= limit) out.racy = true;
+    std::string rec = rel;
+    rec += '\0';
+    rec += std::to_string(st.st_mode) + ' ' + std::to_string(st.st_size) + ' ' +
+           std::to_string(st.st_dev) + ' ' + std::to_string(st.st_ino) + ' ' +
+           std::to_string(ns(st.st_mtim)) + ' ' + std::to_string(ns(st.st_ctim)) + '\n';
+    sink(rec);
+    if (!S_ISDIR(st.st_mode)) return;
+    std::vector<std::string> names;
+    {
+        std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(path.c_str()), ::closedir);
+        if (!d) throw SysError("opening directory '" + path + "'");
+        while (dirent* e = ::readdir(d.get())) {
+            std::string n = e->d_name;
+            if (n != "." && n != "..") names.push_back(std::move(n));
+        }
+    }
+    std::sort(names.begin(), names.end());
+    for (auto& n : names)
+        signEntry(sink, path + "/" + n, rel + "/" + n, now, out);
+}
+
+TreeSignature treeSignature(const std::string& path) {
+    struct timespec now;
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    TreeSignature out;
+    HashSink sink(HashAlgo::SHA256);
+    signEntry(sink, path, ".", now, out);
+    out.sig = sink.finish();
+    return out;
+}
+
+const char cacheMagic[] = "ferrix-source-hash 1";
+
+} // namespace
+
+NarHash LocalStore::hashSource(const std::string& srcPath) {
+    auto& s = *impl;
+    std::string path = absPath(srcPath);
+    std::string dir = s.varDir + "/cache/source-hashes";
+    std::string file = dir + "/" + hashString(HashAlgo::SHA256, path).toBase16().substr(0, 40);
+    TreeSignature sig = treeSignature(path);
+    std::string head = std::string(cacheMagic) + "\n" + path + "\n" + sig.sig.toBase16() + "\n";
+    if (!sig.racy) {
+        // A missing, unreadable or stale entry is just a miss.
+        std::string text;
+        try {
+            text = readFile(file);
+        } catch (const SysError&) {
+        }
+        if (text.size() > head.size() && text.compare(0, head.size(), head) == 0) {
+            std::string rest = text.substr(head.size());
+            auto nl = rest.find('\n');
+            try {
+                NarHash r;
+                r.hash = Hash::parse(rest.substr(0, nl), HashAlgo::SHA256);
+                r.size = std::stoull(rest.substr(nl + 1));
+                return r;
+            } catch (const std::exception&) {
+            }
+        }
+    }
+    NarHash r = hashPath(HashAlgo::SHA256, path);
+    if (sig.racy) return r;
+    // Best effort: a store whose cache cannot be written (read-only) just hashes every time.
+    try {
+        createDirs(dir);
+        std::string tmp = file + ".tmp-" + std::to_string(::getpid());
+        writeFile(tmp, head + r.hash.toBase16() + "\n" + std::to_string(r.size) + "\n", 0644);
+        if (::rename(tmp.c_str(), file.c_str()) != 0) ::unlink(tmp.c_str());
+    } catch (const std::exception&) {
+    }
+    return r;
+}
+
 // --- Files, trees and NARs.
 
 StorePath LocalStore::addPath(const std::string& srcPath, std::string_view name,
@@ -411,7 +513,9 @@ StorePath LocalStore::addPath(const std::string& srcPath, std::string_view name,
     {
         StorePathSet refs;
         Hash h;
-        if (source) {
+        if (source && candidates.empty()) {
+            h = hashSource(srcPath).hash; // no references to look for: the cached hash will do
+        } else if (source) {
             NarScan scan = hashAndScan(srcPath, candidates);
             h = scan.nar.hash;
             refs = std::move(scan.references);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "ferrix/hash.hh"
+#include "ferrix/nar.hh"
 #include "ferrix/store-path.hh"
 #include "ferrix/stream.hh"
 
@@ -142,6 +143,11 @@ public:
     StorePath addPath(const std::string& srcPath, std::string_view name,
                       FileIngestion method = FileIngestion::Recursive,
                       HashAlgo algo = HashAlgo::SHA256, const StorePathSet& candidates = {});
+    // The NAR hash and size of the file or tree at `srcPath` (what a recursive sha256 source item
+    // of it would have), cached under the store's state directory by a signature of the tree's
+    // metadata (names, modes, sizes, inodes, mtimes and ctimes of every entry): a source seen
+    // before and unchanged is walked with lstat, not read. Any change to the tree is noticed.
+    NarHash hashSource(const std::string& srcPath);
     // Restores a NAR read from `nar` (validated while restoring) as a recursive content-addressed
     // item. With `expected`, its algorithm chooses the path kind (sha256: source path; other:
     // fixed-output) and a mismatch throws StoreError with both hashes, registering nothing.

@@ -105,7 +105,9 @@ on Debian, the librust-~a-dev package provides it)"
                    id (registry-crate-registry crate) dir
                    (string-map (lambda (c) (if (char=? c #\_) #\- c))
                                (registry-crate-name crate))))
-    (let ((actual (registry-crate-hash crate))
+    ;; The store's source-hash cache: a no-op lowering does not read the
+    ;; crate again (add-to-store below uses the same cache).
+    (let ((actual (source-hash store dir))
           (expected (registry-crate-sha256 crate)))
       (cond ((not expected)
              (crate-error crate "crate ~a from ~a is not pinned: add \

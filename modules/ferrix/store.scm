@@ -33,6 +33,7 @@
             valid-path?
             add-text-to-store
             add-to-store
+            source-hash
             query-path-info
             path-info?
             path-info-path
@@ -284,6 +285,14 @@ file.  HASH-ALGO is a symbol: 'sha256 with RECURSIVE? gives a source path,
 anything else a fixed-output path.  REFERENCES is a list of store items the
 new item may refer to (its contents are scanned for them)."
   (%add-to-store store basename recursive? hash-algo file-name references))
+
+(define (source-hash store file-name)
+  "Return the NAR sha256 (a bytevector) of FILE-NAME, a file or directory
+outside the store, i.e. the hash a recursive 'sha256 add of it would have.
+STORE keeps it in a cache keyed by the tree's metadata (names, modes, sizes,
+inodes, modification and change times), so an unchanged tree is only walked,
+not read again."
+  (%source-hash store file-name))
 
 (define-record-type <path-info>
   (make-path-info path deriver hash nar-size references registration-time

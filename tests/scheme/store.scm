@@ -11,6 +11,7 @@
              (ferrix hash)
              (ferrix base32)
              (srfi srfi-1)
+             (srfi srfi-26)
              (srfi srfi-34)
              (srfi srfi-64)
              (ice-9 popen)
@@ -295,6 +296,58 @@
         (lambda () (build-derivations store (list top) #:max-jobs -1) #f)
         (const #t)))
     (close-store store)))
+
+;; The source-hash cache: keyed by the tree's metadata, never stale.
+(test-group "source-hash"
+  (let* ((dir (string-append %tmp "/hashed-tree"))
+         (cache (string-append %own-root "/var/ferrix/cache/source-hashes"))
+         (entries (lambda ()
+                    (if (file-exists? cache)
+                        (filter (lambda (f) (not (member f '("." ".."))))
+                                (let ((d (opendir cache)))
+                                  (let loop ((acc '()))
+                                    (let ((e (readdir d)))
+                                      (if (eof-object? e)
+                                          (begin (closedir d) acc)
+                                          (loop (cons e acc)))))))
+                        '()))))
+    (mkdir dir)
+    (mkdir (string-append dir "/sub"))
+    (call-with-output-file (string-append dir "/a") (cut display "alpha" <>))
+    (call-with-output-file (string-append dir "/sub/b") (cut display "beta" <>))
+    (test-equal "a tree written just now: its NAR hash, not cached (racy)"
+      (list (nar-hash dir) '())
+      (list (source-hash %own dir) (entries)))
+    (sleep 2)
+    (let ((hash (source-hash %own dir)))
+      (test-equal "an older tree: its NAR hash" (nar-hash dir) hash)
+      (test-equal "... cached in one file" 1 (length (entries)))
+      ;; Replace the cached hash: a look-up that returns it used the cache.
+      (let* ((file (string-append cache "/" (car (entries))))
+             (lines (call-with-input-file file
+                      (lambda (port)
+                        (let loop ((acc '()))
+                          (let ((l (read-line port)))
+                            (if (eof-object? l) (reverse acc)
+                                (loop (cons l acc)))))))))
+        (call-with-output-file file
+          (lambda (port)
+            (for-each (lambda (l) (display l port) (newline port))
+                      (append (list-head lines 3)
+                              (list (make-string 64 #\0))
+                              (list-tail lines 4)))))
+        (test-equal "an unchanged tree is not read again (the cached value)"
+          (make-bytevector 32 0) (source-hash %own dir)))
+      ;; Same size, new contents: ctime and mtime change.
+      (call-with-output-file (string-append dir "/sub/b") (cut display "BETA" <>))
+      (sleep 2)
+      (test-assert "a changed file is noticed"
+        (not (equal? hash (source-hash %own dir))))
+      (test-equal "... and the new hash is right" (nar-hash dir)
+        (source-hash %own dir))
+      (chmod (string-append dir "/a") #o600)
+      (test-equal "so is a changed mode" (nar-hash dir)
+        (source-hash %own dir)))))
 
 (test-end "store")
 
