@@ -15,6 +15,7 @@ void defineAll() {
     defineDerivationPrimitives();
     defineCliPrimitives();
     defineBuildPrimitives();
+    defineFetchPrimitives();
 }
 
 } // namespace ferrix::guile

@@ -13,5 +13,6 @@ void defineHashPrimitives();
 void defineDerivationPrimitives();
 void defineCliPrimitives();
 void defineBuildPrimitives();
+void defineFetchPrimitives();
 
 } // namespace ferrix::guile

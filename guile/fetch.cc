@@ -1,1 +1,65 @@
-// Placeholder: filled in this session (issue 5).
+// Fetch primitives: downloading into the store, and the command line's fetch settings.
+// Conversions and the boundary only; the Scheme API is (ferrix download).
+#include "convert.hh"
+#include "extension.hh"
+#include "guard.hh"
+#include "store-object.hh"
+
+#include "ferrix/build.hh"
+#include "ferrix/config.hh"
+
+#include <string>
+
+namespace ferrix::guile {
+
+namespace {
+
+#define SUBR "%download-to-store"
+// (%download-to-store STORE URL NAME EXECUTABLE?) -> (PATH . SHA256-BYTEVECTOR), with the
+// user's fetch options (configuration file and %set-fetch-options!).
+SCM downloadToStorePrim(SCM obj, SCM url, SCM name, SCM executable) {
+    StoreHandle* h = storeArg(obj, 1, SUBR);
+    checkString(url, 2, SUBR);
+    checkString(name, 3, SUBR);
+    return guarded(SUBR, [&] {
+        DownloadedFile f = downloadToStore(h->store, toString(url), toString(name),
+                                           scm_is_true(executable), userFetchOptions());
+        std::string path = h->store.printStorePath(f.path);
+        std::string hash(f.sha256.view());
+        return scheme([&] { return scm_cons(utf8(path), bytevector(hash)); });
+    });
+}
+#undef SUBR
+
+#define SUBR "%set-fetch-options!"
+// (%set-fetch-options! NO-CONFIG? MIRRORS CONTENT-MIRRORS MAX-DOWNLOADS): settings from the
+// command line over the configuration file's, for the rest of the process. MIRRORS: list of
+// "PREFIX=URL" strings; CONTENT-MIRRORS: list of templates; MAX-DOWNLOADS: #f or a count.
+SCM setFetchOptionsPrim(SCM noConfig, SCM mirrors, SCM contentMirrors, SCM maxDownloads) {
+    checkList(mirrors, 2, SUBR);
+    checkList(contentMirrors, 3, SUBR);
+    if (scm_is_true(maxDownloads) && !scm_is_unsigned_integer(maxDownloads, 1, 100000))
+        scm_wrong_type_arg_msg(SUBR, 4, maxDownloads, "#f or a positive integer");
+    return guarded(SUBR, [&] {
+        ConfigOverrides o;
+        o.noConfig = scm_is_true(noConfig);
+        for (auto& m : toStringList(mirrors, SUBR, 2))
+            o.prefixMirrors.push_back(parseMirrorOption(m));
+        o.contentMirrors = toStringList(contentMirrors, SUBR, 3);
+        if (scm_is_true(maxDownloads)) o.maxDownloads = scm_to_uint(maxDownloads);
+        setConfigOverrides(std::move(o));
+        return SCM_UNSPECIFIED;
+    });
+}
+#undef SUBR
+
+} // namespace
+
+void defineFetchPrimitives() {
+    scm_c_define_gsubr("%download-to-store", 4, 0, 0,
+                       reinterpret_cast<scm_t_subr>(downloadToStorePrim));
+    scm_c_define_gsubr("%set-fetch-options!", 4, 0, 0,
+                       reinterpret_cast<scm_t_subr>(setFetchOptionsPrim));
+}
+
+} // namespace ferrix::guile

@@ -857,6 +857,57 @@ buildDerivations(LocalStore& store, const std::vector<DerivationRequest>& reques
     return s.run(requests);
 }
 
+DownloadedFile downloadToStore(LocalStore& store, const std::string& url, const std::string& name,
+                               bool executable, const FetchOptions& options, int progressFd) {
+    // Validate the name before downloading anything.
+    store.storeDir().makeFixedOutputPath(name, FileIngestion::Flat,
+                                         hashString(HashAlgo::SHA256, ""));
+    std::string builds = store.root() + "/var/ferrix/builds";
+    createDirs(builds);
+    std::string top = makeTempDir(builds, "download-");
+    struct Cleanup {
+        std::string dir;
+        ~Cleanup() {
+            try {
+                deletePath(dir);
+            } catch (...) {
+            }
+        }
+    } cleanup{top};
+    struct Observer : DownloadObserver {
+        int fd;
+        explicit Observer(int fd) : fd(fd) {}
+        void attempt(const std::string&, const FetchUrl& u, unsigned number) override {
+            if (number == 1)
+                writeAll(fd, "downloading '" + u.url + "'" +
+                                 (u.via.empty() ? "" : " (" + u.via + ")") + "...\n");
+        }
+        void failed(const std::string&, const FetchAttempt& a, double delay) override {
+            // Final failures are all in the error.
+            if (!a.willRetry) return;
+            char secs[32];
+            std::snprintf(secs, sizeof secs, "%.1f", delay);
+            writeAll(fd, "retrying '" + a.url + "' in " + secs + " s (" + a.error + ")\n");
+        }
+    } observer(progressFd);
+    Downloader engine(options, &observer);
+    DownloadRequest req;
+    req.urls = candidateUrls({url}, options);
+    req.dest = top + "/" + name;
+    req.name = name;
+    DownloadResult r = engine.download(req);
+    if (!r.ok) throw FetchError(r.error, r.httpStatus);
+    char took[32];
+    std::snprintf(took, sizeof took, "%.1f", r.seconds);
+    writeAll(progressFd,
+             "downloaded '" + r.url + "' (" + humanSize(r.size) + " in " + took + " s)\n");
+    if (executable && ::chmod(req.dest.c_str(), 0755) != 0)
+        throw SysError("changing mode of '" + req.dest + "'");
+    Hash h = hashFile(HashAlgo::SHA256, req.dest);
+    StorePath p = store.addPath(req.dest, name, FileIngestion::Flat, HashAlgo::SHA256);
+    return {p, h, r.url};
+}
+
 std::string buildLogPath(const LocalStore& store, const StorePath& drv) {
     const std::string& base = drv.to_string();
     return store.root() + "/var/log/ferrix/drvs/" + base.substr(0, 2) + "/" + base.substr(2) +

@@ -1,6 +1,8 @@
 // The C++ command line. Each subcommand parses its options, calls the core, prints; no logic of
 // its own beyond presentation. Errors: ferrix::Error -> exit 1, UsageError -> exit 2.
 #include "ferrix/cli.hh"
+#include "ferrix/build.hh"
+#include "ferrix/config.hh"
 #include "ferrix/derivation.hh"
 #include "ferrix/error.hh"
 #include "ferrix/file.hh"
@@ -12,8 +14,8 @@
 
 #include <cstdio>
 #include <cstring>
-#include <exception>
 #include <ctime>
+#include <exception>
 #include <fcntl.h>
 #include <functional>
 #include <iostream>
@@ -135,10 +137,11 @@ struct Globals {
     }
 };
 
-const char* storeOptionsHelp = "      --store=DIR       use the store rooted at DIR (default $FERRIX_STORE or\n"
-                               "                        ${XDG_DATA_HOME:-~/.local/share}/ferrix)\n"
-                               "      --store-dir=PATH  logical store directory, e.g. /nix/store\n"
-                               "                        (default $FERRIX_STORE_DIR or <root>/store)\n";
+const char* storeOptionsHelp =
+    "      --store=DIR       use the store rooted at DIR (default $FERRIX_STORE or\n"
+    "                        ${XDG_DATA_HOME:-~/.local/share}/ferrix)\n"
+    "      --store-dir=PATH  logical store directory, e.g. /nix/store\n"
+    "                        (default $FERRIX_STORE_DIR or <root>/store)\n";
 
 void addStoreOptions(Args& args, Globals& g) {
     args.value(0, "store", [&](const std::string& v) { g.storeRoot = v; });
@@ -160,14 +163,15 @@ int cmdHash(const std::vector<std::string>& argv, Globals&) {
     bool nar = false;
     HashAlgo algo = HashAlgo::SHA256;
     HashFormat fmt = HashFormat::Nix32;
-    Args args("hash", "[OPTION]... FILE...",
-              "Print the cryptographic hash of each FILE (\"-\" is standard input), like `guix hash`\n"
-              "and `nix-hash`.\n\n"
-              "  -r, --recursive        hash the NAR serialisation of FILE (same as -S nar)\n"
-              "  -S, --serializer=TYPE  'none' (the file's bytes, default) or 'nar'\n"
-              "  -H, --hash=ALGO        md5, sha1, sha256 (default) or sha512\n"
-              "  -f, --format=FMT       nix32 (default), base16, base64 or sri\n"
-              "  -h, --help             show this help\n");
+    Args args(
+        "hash", "[OPTION]... FILE...",
+        "Print the cryptographic hash of each FILE (\"-\" is standard input), like `guix hash`\n"
+        "and `nix-hash`.\n\n"
+        "  -r, --recursive        hash the NAR serialisation of FILE (same as -S nar)\n"
+        "  -S, --serializer=TYPE  'none' (the file's bytes, default) or 'nar'\n"
+        "  -H, --hash=ALGO        md5, sha1, sha256 (default) or sha512\n"
+        "  -f, --format=FMT       nix32 (default), base16, base64 or sri\n"
+        "  -h, --help             show this help\n");
     args.flag('r', "recursive", [&] { nar = true; });
     args.value('S', "serializer", [&](const std::string& v) {
         if (v == "nar")
@@ -179,7 +183,8 @@ int cmdHash(const std::vector<std::string>& argv, Globals&) {
     });
     args.value('H', "hash", [&](const std::string& v) {
         auto a = parseHashAlgoOpt(v);
-        if (!a) args.fail("unknown hash algorithm '" + v + "' (expected md5, sha1, sha256, sha512)");
+        if (!a)
+            args.fail("unknown hash algorithm '" + v + "' (expected md5, sha1, sha256, sha512)");
         algo = *a;
     });
     args.value('f', "format", [&](const std::string& v) { fmt = parseFormatOption(v); });
@@ -269,16 +274,17 @@ int storeAdd(const std::vector<std::string>& argv, Globals& g) {
     HashAlgo algo = HashAlgo::SHA256;
     std::vector<std::string> refArgs;
     std::optional<std::string> root;
-    Args args("store add", "[OPTION]... PATH...",
-              "Copy each PATH into the store and print its store path, like `nix-store --add` and\n"
-              "`nix-store --add-fixed`.\n\n"
-              "  -n, --name=NAME        store path name (default: PATH's base name)\n"
-              "  -S, --serializer=TYPE  'nar' (default: the whole tree) or 'none' (one regular file)\n"
-              "  -H, --hash=ALGO        sha256 (default: a source path) or md5/sha1/sha512\n"
-              "                         (a fixed-output path)\n"
-              "  -R, --references-from=PATH  scan the new item for references to PATH's closure\n"
-              "      --root=NAME        also register a GC root named NAME\n" +
-                  std::string(storeOptionsHelp) + "  -h, --help             show this help\n");
+    Args args(
+        "store add", "[OPTION]... PATH...",
+        "Copy each PATH into the store and print its store path, like `nix-store --add` and\n"
+        "`nix-store --add-fixed`.\n\n"
+        "  -n, --name=NAME        store path name (default: PATH's base name)\n"
+        "  -S, --serializer=TYPE  'nar' (default: the whole tree) or 'none' (one regular file)\n"
+        "  -H, --hash=ALGO        sha256 (default: a source path) or md5/sha1/sha512\n"
+        "                         (a fixed-output path)\n"
+        "  -R, --references-from=PATH  scan the new item for references to PATH's closure\n"
+        "      --root=NAME        also register a GC root named NAME\n" +
+            std::string(storeOptionsHelp) + "  -h, --help             show this help\n");
     addStoreOptions(args, g);
     args.value('n', "name", [&](const std::string& v) { name = v; });
     args.value('S', "serializer", [&](const std::string& v) {
@@ -338,7 +344,8 @@ int storeAddText(const std::vector<std::string>& argv, Globals& g) {
     }
     LocalStore& store = g.openStore();
     StorePathSet refs;
-    for (auto& r : refArgs) refs.insert(resolveStorePathArg(store, r));
+    for (auto& r : refArgs)
+        refs.insert(resolveStorePathArg(store, r));
     std::cout << store.printStorePath(store.addText((*pos)[0], contents, refs)) << "\n";
     return 0;
 }
@@ -407,7 +414,8 @@ int storePathInfo(const std::vector<std::string>& argv, Globals& g) {
     if (pos->empty()) args.fail("no path given");
     LocalStore& store = g.openStore();
     StorePathSet paths;
-    for (auto& p : *pos) paths.insert(resolveStorePathArg(store, p));
+    for (auto& p : *pos)
+        paths.insert(resolveStorePathArg(store, p));
     if (closure) paths = store.computeClosure(paths);
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (auto& p : paths) {
@@ -420,7 +428,8 @@ int storePathInfo(const std::vector<std::string>& argv, Globals& g) {
             j["narHash"] = hash;
             j["narSize"] = info.narSize;
             j["references"] = nlohmann::ordered_json::array();
-            for (auto& r : info.references) j["references"].push_back(store.printStorePath(r));
+            for (auto& r : info.references)
+                j["references"].push_back(store.printStorePath(r));
             if (info.deriver) j["deriver"] = store.printStorePath(*info.deriver);
             j["registrationTime"] = info.registrationTime;
             if (!info.ca.empty()) j["ca"] = info.ca;
@@ -442,7 +451,8 @@ int storePathInfo(const std::vector<std::string>& argv, Globals& g) {
             std::cout << "  references:  ";
             if (info.references.empty()) std::cout << " (none)";
             std::cout << "\n";
-            for (auto& r : info.references) std::cout << "    " << store.printStorePath(r) << "\n";
+            for (auto& r : info.references)
+                std::cout << "    " << store.printStorePath(r) << "\n";
         }
     }
     if (json) std::cout << out.dump(2) << "\n";
@@ -465,7 +475,8 @@ int storeReferences(const std::vector<std::string>& argv, Globals& g) {
     if (closure && referrers) args.fail("--recursive and --referrers cannot be combined");
     LocalStore& store = g.openStore();
     StorePathSet paths, result;
-    for (auto& p : *pos) paths.insert(resolveStorePathArg(store, p));
+    for (auto& p : *pos)
+        paths.insert(resolveStorePathArg(store, p));
     if (closure) {
         result = store.computeClosure(paths);
     } else {
@@ -474,7 +485,8 @@ int storeReferences(const std::vector<std::string>& argv, Globals& g) {
             result.insert(r.begin(), r.end());
         }
     }
-    for (auto& p : result) std::cout << store.printStorePath(p) << "\n";
+    for (auto& p : result)
+        std::cout << store.printStorePath(p) << "\n";
     return 0;
 }
 
@@ -506,9 +518,12 @@ int storeVerify(const std::vector<std::string>& argv, Globals& g) {
     }
     for (auto& [a, b] : r.badReferences)
         std::cerr << "bad reference: " << a << " -> " << b << " (not a valid path)\n";
-    for (auto& p : r.invalidated) std::cerr << "removed: " << store.printStorePath(p) << "\n";
+    for (auto& p : r.invalidated)
+        std::cerr << "removed: " << store.printStorePath(p) << "\n";
     std::cerr << "checked " << r.checked << " items: "
-              << (r.ok() ? "all good" : repair ? "problems found and repaired" : "problems found")
+              << (r.ok()   ? "all good"
+                  : repair ? "problems found and repaired"
+                           : "problems found")
               << "\n";
     return r.ok() ? 0 : 1;
 }
@@ -516,13 +531,14 @@ int storeVerify(const std::vector<std::string>& argv, Globals& g) {
 int storeGc(const std::vector<std::string>& argv, Globals& g) {
     GcOptions opts;
     bool deleteSpecific = false;
-    Args args("store gc", "[OPTION]... [--delete PATH...]",
-              "Delete store items that no GC root keeps alive, and leftovers of interrupted adds.\n\n"
-              "      --print-dead, --dry-run  list what would be deleted; delete nothing\n"
-              "      --print-live       list what the roots keep alive\n"
-              "      --delete           delete just the given PATHs (refused if any is alive)\n"
-              "      --max-freed=BYTES  stop after freeing this many bytes\n" +
-                  std::string(storeOptionsHelp) + "  -h, --help             show this help\n");
+    Args args(
+        "store gc", "[OPTION]... [--delete PATH...]",
+        "Delete store items that no GC root keeps alive, and leftovers of interrupted adds.\n\n"
+        "      --print-dead, --dry-run  list what would be deleted; delete nothing\n"
+        "      --print-live       list what the roots keep alive\n"
+        "      --delete           delete just the given PATHs (refused if any is alive)\n"
+        "      --max-freed=BYTES  stop after freeing this many bytes\n" +
+            std::string(storeOptionsHelp) + "  -h, --help             show this help\n");
     addStoreOptions(args, g);
     args.flag(0, "print-dead", [&] { opts.action = GcOptions::Action::PrintDead; });
     args.flag(0, "dry-run", [&] { opts.action = GcOptions::Action::PrintDead; });
@@ -543,12 +559,14 @@ int storeGc(const std::vector<std::string>& argv, Globals& g) {
     if (deleteSpecific) {
         if (pos->empty()) args.fail("--delete needs at least one PATH");
         opts.action = GcOptions::Action::DeleteSpecific;
-        for (auto& p : *pos) opts.paths.insert(resolveStorePathArg(store, p));
+        for (auto& p : *pos)
+            opts.paths.insert(resolveStorePathArg(store, p));
     } else if (!pos->empty()) {
         args.fail("unexpected argument '" + (*pos)[0] + "' (did you mean --delete?)");
     }
     GcResult r = store.collectGarbage(opts);
-    for (auto& p : r.paths) std::cout << store.printStorePath(p) << "\n";
+    for (auto& p : r.paths)
+        std::cout << store.printStorePath(p) << "\n";
     if (opts.action == GcOptions::Action::DeleteDead ||
         opts.action == GcOptions::Action::DeleteSpecific)
         std::cerr << "deleted " << r.paths.size() << " items, " << r.leftoversRemoved.size()
@@ -585,6 +603,90 @@ int storeRoots(const std::vector<std::string>& argv, Globals& g) {
     return 0;
 }
 
+// ---------------------------------------------------------------- download
+
+// The base name of a URL's path (no query, no fragment), as url-fetch names its output.
+std::string urlBaseName(const std::string& url) {
+    std::string path = url.substr(0, url.find_first_of("?#"));
+    while (path.ends_with("/"))
+        path.pop_back();
+    return path.substr(path.rfind('/') + 1);
+}
+
+int cmdDownload(const std::vector<std::string>& argv, Globals& g) {
+    std::optional<std::string> name;
+    bool executable = false;
+    HashAlgo algo = HashAlgo::SHA256;
+    HashFormat format = HashFormat::Nix32;
+    ConfigOverrides overrides;
+    Args args(
+        "download", "[OPTION]... URL",
+        "Download URL into the store and print its store path and its hash (sha256 in\n"
+        "nix32 by default), like `guix download`. The store item is the output of the\n"
+        "url-fetch origin with that name and sha256: building such an origin afterwards\n"
+        "downloads nothing. Mirrors and retries come from the configuration file\n"
+        "(doc/fetch.md: $FERRIX_CONFIG or ${XDG_CONFIG_HOME:-~/.config}/ferrix/config.toml).\n\n"
+        "  -n, --name=NAME        the store item's name (default: URL's base name)\n"
+        "      --executable       make the file executable\n"
+        "  -H, --hash=ALGO        hash printed: sha256 (default), sha512, sha1 or md5\n"
+        "  -f, --format=FMT       nix32 (default), base16, base64 or sri\n"
+        "      --mirror=PREFIX=URL  also try URLs starting with PREFIX at URL + the rest,\n"
+        "                         before the configured mirrors (repeatable)\n"
+        "      --content-mirror=TEMPLATE  a content-addressed mirror (repeatable; only\n"
+        "                         used where a hash is known, i.e. in builds)\n"
+        "      --no-config        ignore the configuration file\n" +
+            std::string(storeOptionsHelp) +
+            "  -h, --help             show this help\n\n"
+            "Exit status: 0 on success, 1 when the download fails, 2 on a usage error.\n");
+    addStoreOptions(args, g);
+    args.value('n', "name", [&](const std::string& v) { name = v; });
+    args.flag(0, "executable", [&] { executable = true; });
+    args.value('H', "hash", [&](const std::string& v) {
+        auto a = parseHashAlgoOpt(v);
+        if (!a) args.fail("unknown hash algorithm '" + v + "'");
+        algo = *a;
+    });
+    args.value('f', "format", [&](const std::string& v) {
+        if (v == "nix32" || v == "nix-base32" || v == "base32")
+            format = HashFormat::Nix32;
+        else if (v == "base16" || v == "hex" || v == "hexadecimal")
+            format = HashFormat::Base16;
+        else if (v == "base64")
+            format = HashFormat::Base64;
+        else if (v == "sri")
+            format = HashFormat::SRI;
+        else
+            args.fail("unknown format '" + v + "' (expected nix32, base16, base64 or sri)");
+    });
+    args.value(0, "mirror", [&](const std::string& v) {
+        try {
+            overrides.prefixMirrors.push_back(parseMirrorOption(v));
+        } catch (const UsageError& e) {
+            args.fail(e.what());
+        }
+    });
+    args.value(0, "content-mirror",
+               [&](const std::string& v) { overrides.contentMirrors.push_back(v); });
+    args.flag(0, "no-config", [&] { overrides.noConfig = true; });
+    auto pos = args.parse(argv);
+    if (!pos) return 0;
+    if (pos->size() != 1) args.fail(pos->empty() ? "no URL given" : "exactly one URL expected");
+    const std::string& url = pos->front();
+    if (url.starts_with("/"))
+        args.fail("'" + url + "' is a file name: give a URL (file://" + url + ")");
+    if (url.find("://") == std::string::npos) args.fail("'" + url + "' is not a URL");
+    if (!name) name = urlBaseName(url);
+    if (name->empty()) args.fail("cannot name the file after '" + url + "': use --name");
+    setConfigOverrides(overrides);
+    FetchOptions options = userFetchOptions();
+    LocalStore& store = g.openStore();
+    std::cout.flush();
+    DownloadedFile f = downloadToStore(store, url, *name, executable, options);
+    Hash h = algo == HashAlgo::SHA256 ? f.sha256 : hashFile(algo, store.realPath(f.path));
+    std::cout << store.printStorePath(f.path) << "\n" << h.to(format) << "\n";
+    return 0;
+}
+
 using Command = int (*)(const std::vector<std::string>&, Globals&);
 
 const std::map<std::string, std::pair<Command, const char*>> storeCommands = {
@@ -604,11 +706,14 @@ int cmdStore(const std::vector<std::string>& argv, Globals& g) {
     size_t i = 0;
     for (; i < argv.size(); i++) {
         const std::string& a = argv[i];
-        if (a.starts_with("--store=")) g.storeRoot = a.substr(8);
-        else if (a.starts_with("--store-dir=")) g.storeDir = a.substr(12);
+        if (a.starts_with("--store="))
+            g.storeRoot = a.substr(8);
+        else if (a.starts_with("--store-dir="))
+            g.storeDir = a.substr(12);
         else if ((a == "--store" || a == "--store-dir") && i + 1 < argv.size())
             (a == "--store" ? g.storeRoot : g.storeDir) = argv[++i];
-        else break;
+        else
+            break;
     }
     if (i == argv.size() || argv[i] == "--help" || argv[i] == "-h") {
         bool help = i < argv.size();
@@ -630,6 +735,7 @@ const std::map<std::string, std::pair<Command, const char*>> commands = {
     {"hash", {cmdHash, "compute the hash of files"}},
     {"store", {cmdStore, "manipulate the store"}},
     {"show-derivation", {cmdShowDerivation, "print derivations as JSON"}},
+    {"download", {cmdDownload, "download a file into the store and print its hash"}},
 };
 
 void printMainHelp(std::ostream& out) {
@@ -701,11 +807,14 @@ int main(int argc, char** argv) {
         size_t i = 0;
         for (; i < args.size(); i++) {
             const std::string& a = args[i];
-            if (a.starts_with("--store=")) g.storeRoot = a.substr(8);
-            else if (a.starts_with("--store-dir=")) g.storeDir = a.substr(12);
+            if (a.starts_with("--store="))
+                g.storeRoot = a.substr(8);
+            else if (a.starts_with("--store-dir="))
+                g.storeDir = a.substr(12);
             else if ((a == "--store" || a == "--store-dir") && i + 1 < args.size())
                 (a == "--store" ? g.storeRoot : g.storeDir) = args[++i];
-            else break;
+            else
+                break;
         }
         if (i == args.size()) {
             printMainHelp(std::cerr);

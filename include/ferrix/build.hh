@@ -49,6 +49,20 @@ std::vector<std::map<std::string, std::string>>
 buildDerivations(LocalStore& store, const std::vector<DerivationRequest>& requests,
                  const BuildOptions& options = {});
 
+// A file fetched by downloadToStore.
+struct DownloadedFile {
+    StorePath path;
+    Hash sha256;     // flat, of the file
+    std::string url; // the URL it came from (maybe a mirror)
+};
+
+// Downloads `url` (mirrors and retries of `options`) and adds it to the store as a flat,
+// fixed-output sha256 item named `name` (0555 when `executable`): exactly the output of the
+// url-fetch derivation with that name and hash, so that building such an origin afterwards is a
+// no-op. Progress lines go to `progressFd`. Throws FetchError; nothing half-written remains.
+DownloadedFile downloadToStore(LocalStore& store, const std::string& url, const std::string& name,
+                               bool executable, const FetchOptions& options, int progressFd = 2);
+
 // Where the log of the derivation `drv` is kept: ROOT/var/log/ferrix/drvs/XX/REST.log, XX being
 // the first two characters of the .drv's base name.
 std::string buildLogPath(const LocalStore& store, const StorePath& drv);

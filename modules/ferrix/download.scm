@@ -9,7 +9,13 @@
   #:use-module (ice-9 match)
   #:export (url-fetch
             %mirrors
-            expand-mirror-uri))
+            expand-mirror-uri
+            url-base-name
+            download-to-store
+            set-fetch-options!))
+
+(eval-when (expand load eval)
+  (load-extension "libguile-ferrix" "init_ferrix"))
 
 ;;; Commentary:
 ;;;
@@ -26,6 +32,11 @@
 ;;;
 ;;; The output is hashed flat (the downloaded file's sha256), or as a NAR
 ;;; with #:recursive?.
+;;;
+;;; Mirrors configured by the user (doc/fetch.md) are not in the derivation:
+;;; the downloader tries them when it realises it.  'download-to-store' is
+;;; what 'ferrix download' does: fetch a URL now and add it to the store as
+;;; the output a url-fetch of it would have.
 ;;;
 ;;; Code:
 
@@ -53,6 +64,32 @@ mirror://NAME/PATH one URL per base URL of mirror NAME."
                                  path))
                 bases))))
       (list uri)))
+
+(define (url-base-name url)
+  "Return the last component of URL's path, without query or fragment."
+  (let* ((end (or (string-index url (char-set #\? #\#)) (string-length url)))
+         (path (string-trim-right (substring url 0 end) #\/)))
+    (match (string-rindex path #\/)
+      (#f path)
+      (slash (substring path (+ slash 1))))))
+
+(define* (download-to-store store url #:key (name (url-base-name url))
+                            executable?)
+  "Download URL (with the user's mirrors and retries) into STORE as the
+flat, fixed-output sha256 item NAME, executable when EXECUTABLE?: the output
+path of a url-fetch of URL with that name and hash.  Return two values: the
+store path and the sha256 of the file (a bytevector)."
+  (match (%download-to-store store url name executable?)
+    ((path . hash) (values path hash))))
+
+(define* (set-fetch-options! #:key no-config? (mirrors '())
+                             (content-mirrors '()) max-downloads)
+  "Set the downloader's options from the command line for the rest of the
+process, over the configuration file's: NO-CONFIG? ignores the file,
+MIRRORS is a list of \"PREFIX=URL\" strings tried before the configured
+prefix mirrors, CONTENT-MIRRORS a list of URL templates, MAX-DOWNLOADS the
+number of transfers at once (#f: the configured one)."
+  (%set-fetch-options! no-config? mirrors content-mirrors max-downloads))
 
 (define* (url-fetch store url hash-algo hash
                     #:optional name

@@ -10,6 +10,7 @@
   #:use-module (ferrix packages)
   #:use-module (ferrix store)
   #:use-module (ferrix derivations)
+  #:use-module (ferrix download)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-37)
   #:export (ferrix-build))
@@ -30,7 +31,20 @@ their outputs, one per line.
       --max-silent-time=SECONDS
                          kill a build silent for longer than SECONDS
   -r, --root=FILE        make FILE a symlink to the result, and a GC root
-      --no-substitutes   build everything locally (always the case)")
+      --no-substitutes   build everything locally (always the case)
+
+Downloads (url-fetch origins) take no -M slot: they run at once over one
+download engine, with the mirrors and retries of the configuration file
+${XDG_CONFIG_HOME:-~/.config}/ferrix/config.toml or $FERRIX_CONFIG (see
+doc/fetch.md):
+      --max-downloads=N  download up to N files at once (default: 16)
+      --mirror=PREFIX=URL
+                         also try URLs starting with PREFIX at URL + the
+                         rest, before the configured mirrors (repeatable)
+      --content-mirror=TEMPLATE
+                         a content-addressed mirror, e.g.
+                         http://host/{sha256} (repeatable)
+      --no-config        ignore the configuration file")
   (show-load-options-help)
   (show-lowering-options-help)
   (display "
@@ -67,7 +81,21 @@ not '~a'~%Try 'ferrix build --help'."
                 (option '(#\r "root") #t #f
                         (lambda (opt name arg result)
                           (alist-cons 'root arg result)))
-                (flag-option #f "no-substitutes" 'no-substitutes?))
+                (flag-option #f "no-substitutes" 'no-substitutes?)
+                (number-option #f "max-downloads" 'max-downloads)
+                (option '("mirror") #t #f
+                        (lambda (opt name arg result)
+                          (unless (and (string-index arg #\=)
+                                       (> (string-index arg #\=) 0)
+                                       (< (+ (string-index arg #\=) 1)
+                                          (string-length arg)))
+                            (leave 2 "build: --mirror needs PREFIX=URL, not '~a'~%\
+Try 'ferrix build --help'." arg))
+                          (alist-cons 'mirror arg result)))
+                (option '("content-mirror") #t #f
+                        (lambda (opt name arg result)
+                          (alist-cons 'content-mirror arg result)))
+                (flag-option #f "no-config" 'no-config?))
           %load-options %lowering-options))
 
 (define (register-roots store root results)
@@ -129,7 +157,16 @@ Try 'ferrix build --help'."))
                           (display file)
                           (newline))
                         files)
-              (let ((results (build-derivations
+              (let ((results (begin
+                               (set-fetch-options!
+                                #:no-config? (assq-ref opts 'no-config?)
+                                #:mirrors (option-values opts 'mirror)
+                                #:content-mirrors
+                                (option-values opts 'content-mirror)
+                                #:max-downloads
+                                (let ((n (assq-ref opts 'max-downloads)))
+                                  (and n (positive? n) n)))
+                               (build-derivations
                               store files
                               #:max-jobs (or (assq-ref opts 'max-jobs) 1)
                               #:cores (or (assq-ref opts 'cores) 0)
@@ -137,7 +174,7 @@ Try 'ferrix build --help'."))
                               #:check? (assq-ref opts 'check?)
                               #:timeout (or (assq-ref opts 'timeout) 0)
                               #:max-silent-time
-                              (or (assq-ref opts 'max-silent-time) 0))))
+                              (or (assq-ref opts 'max-silent-time) 0)))))
                 (for-each (lambda (outputs)
                             (for-each (lambda (output)
                                         (display (cdr output))
