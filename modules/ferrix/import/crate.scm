@@ -8,6 +8,8 @@
   #:use-module (ferrix import utils)
   #:use-module (ferrix licenses)
   #:use-module (ferrix base32)
+  #:use-module (ferrix semver)
+  #:use-module ((ferrix registry) #:prefix registry:)
   #:use-module ((ferrix build-system cargo)
                 #:select (crate-name->package-name %rust-platforms))
   #:use-module (srfi srfi-1)
@@ -83,8 +85,9 @@
 ;;; Commentary:
 ;;;
 ;;; Crates are described by the records below, made from the registry's
-;;; records by 'registry-lookup' (or by hand, in tests): a lookup procedure
-;;; takes a crate name and returns a <crate-info>, or #f.
+;;; records by 'registry-lookup' (or by hand, in tests, so that the
+;;; resolution can be tested without a registry): a lookup procedure takes
+;;; a crate name and returns a <crate-info>, or #f.
 ;;;
 ;;; 'resolve-crate-closure' resolves the dependency graph of a crate the way
 ;;; cargo does for a build: each dependency resolved to the newest
@@ -171,50 +174,40 @@
 ;;; The registry.
 ;;;
 
-(define (registry-ref name)
-  ;; (ferrix registry) is looked up at run time: tests of this module with
-  ;; hand-made crates do not need it.
-  (module-ref (resolve-interface '(ferrix registry)) name))
-
-(define (semver-ref name)
-  (module-ref (resolve-interface '(ferrix semver)) name))
-
 (define (registry-lookup registry)
   "Return a procedure that takes a crate name and returns its <crate-info>
 in REGISTRY, a (ferrix registry) registry, or #f; each crate is asked for
 once."
-  (define lookup-crate (registry-ref 'lookup-crate))
-  (define (ref name) (registry-ref name))
   (define (convert-dependency dep)
-    (dependency-info ((ref 'crate-dependency-name) dep)
-                     ((ref 'crate-dependency-key) dep)
-                     ((ref 'crate-dependency-requirement) dep)
-                     ((ref 'crate-dependency-kind) dep)
-                     ((ref 'crate-dependency-optional?) dep)
-                     ((ref 'crate-dependency-default-features?) dep)
-                     ((ref 'crate-dependency-features) dep)
-                     ((ref 'crate-dependency-target) dep)))
+    (dependency-info (registry:crate-dependency-name dep)
+                     (registry:crate-dependency-key dep)
+                     (registry:crate-dependency-requirement dep)
+                     (registry:crate-dependency-kind dep)
+                     (registry:crate-dependency-optional? dep)
+                     (registry:crate-dependency-default-features? dep)
+                     (registry:crate-dependency-features dep)
+                     (registry:crate-dependency-target dep)))
   (define (convert-version v)
-    (version-info ((ref 'crate-version-number) v)
-                  ((ref 'crate-version-yanked?) v)
-                  ((ref 'crate-version-license) v)
-                  ((ref 'crate-version-checksum) v)
-                  ((ref 'crate-version-features) v)
+    (version-info (registry:crate-version-number v)
+                  (registry:crate-version-yanked? v)
+                  (registry:crate-version-license v)
+                  (registry:crate-version-checksum v)
+                  (registry:crate-version-features v)
                   (map convert-dependency
-                       ((ref 'crate-version-dependencies) v))))
+                       (registry:crate-version-dependencies v))))
   (define cache (make-hash-table))
   (lambda (name)
     (match (hash-ref cache name 'none)
       ('none
-       (let* ((crate (lookup-crate registry name))
+       (let* ((crate (registry:lookup-crate registry name))
               (info (and crate
-                         (crate-info ((ref 'crate-name) crate)
-                                     ((ref 'crate-description) crate)
-                                     ((ref 'crate-home-page) crate)
-                                     ((ref 'crate-repository) crate)
-                                     ((ref 'crate-documentation) crate)
+                         (crate-info (registry:crate-name crate)
+                                     (registry:crate-description crate)
+                                     (registry:crate-home-page crate)
+                                     (registry:crate-repository crate)
+                                     (registry:crate-documentation crate)
                                      (map convert-version
-                                          ((ref 'crate-versions) crate))))))
+                                          (registry:crate-versions crate))))))
          (hash-set! cache name info)
          info))
       (info info))))
@@ -267,7 +260,7 @@ NAME@VERSION, e.g. regex@1.7)" spec name))
     (when version
       (when (string-null? (string-trim-both version))
         (import-error "~s: empty version after '@'" spec))
-      (unless ((semver-ref 'semver-requirement-valid?) version)
+      (unless (semver-requirement-valid? version)
         (import-error "~s: invalid version or requirement ~s" spec
                       version)))
     (values name version)))
@@ -284,7 +277,7 @@ yanked one; #f if there is none."
   (define (matches? v)
     (let ((number (version-info-number v)))
       (if requirement
-          ((semver-ref 'semver-requirement-match?) requirement number)
+          (semver-requirement-match? requirement number)
           (not (prerelease? number)))))
   (define exact
     (and requirement
@@ -294,7 +287,7 @@ yanked one; #f if there is none."
     ;; CANDIDATES are newest first in the registry's order; sort anyway.
     (match (sort candidates
                  (lambda (a b)
-                   ((semver-ref 'semver<?) (version-info-number b)
+                   (semver<? (version-info-number b)
                     (version-info-number a))))
       (() #f)
       ((v . _) v)))
@@ -514,7 +507,7 @@ version meets a requirement.  Return the root node."
            ((crate version variable module)
             (and (string=? crate name)
                  (false-if-exception
-                  ((semver-ref 'semver-requirement-match?)
+                  (semver-requirement-match?
                    (or requirement "*") version))
                  (let ((key (string-append "existing:" (symbol->string
                                                         variable))))
@@ -536,7 +529,7 @@ version meets a requirement.  Return the root node."
                  (or result
                      (and (node-crate node)
                           (string=? (node-name node) name)
-                          ((semver-ref 'semver-requirement-match?)
+                          (semver-requirement-match?
                            (or requirement "*") (node-number node))
                           node)))
                #f nodes))
@@ -565,13 +558,23 @@ by ~a; available: ~a)" name requirement (node-chain parent)
                                ", ")))
               (get-node! crate version parent requirement))))))
 
+  (define (also-normal? node dep)
+    ;; Whether DEP, a dev-dependency of NODE, names a crate NODE also
+    ;; depends on normally: the build's 'configure' keeps such
+    ;; dev-dependencies (an input provides them), so their features count.
+    (any (lambda (other)
+           (and (memq (dependency-info-kind other) '(normal build))
+                (string=? (dependency-info-name other)
+                          (dependency-info-name dep))))
+         (version-info-dependencies (node-version node))))
+
   (define (dependency-applies? node dep)
     (and (case (dependency-info-kind dep)
            ((normal build) #t)
            ((dev) (case dev-dependencies
                     ((all) #t)
                     ((root) (node-root? node))
-                    (else #f)))
+                    (else (and (node-root? node) (also-normal? node dep)))))
            (else #f))
          (linux-target-applies? (dependency-info-target dep))))
 
@@ -726,6 +729,7 @@ by ~a; available: ~a)" name requirement (node-chain parent)
        (filter-map (lambda (dep)
                      (and (eq? 'dev (dependency-info-kind dep))
                           (linux-target-applies? (dependency-info-target dep))
+                          (not (also-normal? root dep))
                           (cons (format #f "~a ~a" (dependency-info-name dep)
                                         (dependency-info-requirement dep))
                                 'dev-skipped)))
@@ -915,7 +919,7 @@ definition can be named so: rename one by hand"
 url-fetch origins of their definitions will, checking each against the
 registry's checksum.  Return a procedure mapping each node to the nix32
 sha256 of its .crate."
-  (define download-url (registry-ref 'registry-download-url))
+  (define download-url registry:registry-download-url)
   (define url-fetch (module-ref (resolve-interface '(ferrix download))
                                 'url-fetch))
   (define build-derivations

@@ -227,13 +227,36 @@ commentary), the first line starting at column INDENT."
       (match args
         (() (put ")" end))
         ((first . rest)
-         (if (and (not (comment? first))
-                  (fits? (flat first) (+ end 1)
-                         (if (null? rest) (+ trail 1) 0)))
-             (pp-items args (put " " end) ")" trail)
-             (begin
-               (newline-to (+ col 1))
-               (pp-items args (+ col 1) ")" trail)))))))
+         (cond
+          ((and (not (eq? head 'list))     ;input lists: one per line
+                (every atom? args)
+                (fits? (flat first) (+ end 1)))
+           ;; Atoms: as many on a line as fit, aligned under the first.
+           (pp-atoms args (put " " end) ")" trail))
+          ((and (not (comment? first))
+                (fits? (flat first) (+ end 1)
+                       (if (null? rest) (+ trail 1) 0)))
+           (pp-items args (put " " end) ")" trail))
+          (else
+           (newline-to (+ col 1))
+           (pp-items args (+ col 1) ")" trail)))))))
+
+  (define (atom? obj)
+    (or (string? obj) (symbol? obj) (number? obj) (boolean? obj)
+        (keyword? obj)))
+
+  (define (pp-atoms atoms col close trail)
+    (let loop ((atoms atoms) (end col) (first? #t))
+      (match atoms
+        (() (put close end))
+        ((atom . rest)
+         (let ((str (flat atom))
+               (trail* (if (null? rest) (+ trail (string-length close)) 0)))
+           (cond (first? (loop rest (put str end) #f))
+                 ((fits? str (+ end 1) trail*)
+                  (loop rest (put str (put " " end)) #f))
+                 (else
+                  (loop rest (put str (newline-to col)) #f))))))))
 
   (define (pp-keywords lst col trail)
     ;; (#:key value #:key value ...): a pair per line.

@@ -11,6 +11,7 @@
   #:use-module (ferrix store)
   #:use-module (ferrix import utils)
   #:use-module (ferrix import crate)
+  #:use-module ((ferrix registry) #:select (open-registry %default-registry))
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
   #:use-module (srfi srfi-34)
@@ -147,11 +148,9 @@ application's #:cargo-inputs.
                             (leave 2 "import crate: ~a~%Try 'ferrix import \
 crate --help'." (condition-message c))))
                    (parse-crate-specification spec)))
-                ((registry-module) (resolve-interface '(ferrix registry)))
                 ((registry)
-                 ((module-ref registry-module 'open-registry)
-                  (or (assq-ref opts 'registry)
-                      ((module-ref registry-module '%default-registry)))))
+                 (open-registry (or (assq-ref opts 'registry)
+                                    (%default-registry))))
                 ((recursive?) (assq-ref opts 'recursive?))
                 ((existing)
                  (begin
