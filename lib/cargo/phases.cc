@@ -4,6 +4,7 @@
 #include "ferrix/archive.hh"
 #include "ferrix/file.hh"
 
+#include <algorithm>
 #include <cstdlib>
 #include <set>
 #include <sys/stat.h>
@@ -27,6 +28,20 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
     for (size_t i = 0; i < v.size(); ++i)
         s += (i ? sep : "") + v[i];
     return s;
+}
+
+// "a,b c" -> {"a", "b", "c"}: cargo's --features takes commas and spaces.
+std::vector<std::string> splitFeatures(const std::string& list) {
+    std::vector<std::string> out;
+    std::string word;
+    for (char c : list + ",") {
+        if (c == ',' || c == ' ') {
+            if (!word.empty()) out.push_back(word);
+            word.clear();
+        } else
+            word += c;
+    }
+    return out;
 }
 
 std::vector<std::string> featureFlags(const Settings& s) {
@@ -86,12 +101,42 @@ ConfigureResult configure(const Settings& s) {
     std::set<std::string> available;
     for (auto& v : vendored)
         available.insert(v.name);
-    for (auto& dir : sourceCrateDirs(s))
-        for (auto& removed : pruneManifest(dir, available, s.cargoTarget, !s.tests))
-            r.log.push_back("pruned " + removed + " of " + dir + "/Cargo.toml (no input" +
-                            (removed.rfind("target.", 0) == 0 ? ", not for " + s.cargoTarget
-                                                              : std::string(", tests off")) +
+    PruneOptions options;
+    options.dev = !s.tests;
+    options.optional = true; // cargo resolves them all for the package being built
+    for (auto& dir : sourceCrateDirs(s)) {
+        PruneResult pruned = pruneDependencies(dir, available, s.cargoTarget, options);
+        for (size_t i = 0; i < pruned.removed.size(); i++) {
+            auto why = pruned.reasons[i];
+            r.log.push_back("pruned " +
+                            std::string(why == PruneReason::Optional ? "optional " : "") +
+                            pruned.removed[i] + " of " + dir + "/Cargo.toml (no input" +
+                            (why == PruneReason::OtherPlatform ? ", not for " + s.cargoTarget
+                             : why == PruneReason::TestsOff    ? std::string(", tests off")
+                                                               : std::string()) +
                             ")");
+        }
+        if (dir != s.sourceDir) continue;
+        // #:features asking for what a pruned optional dependency provides: say so here rather
+        // than build without it (or have cargo say the feature does not exist).
+        for (auto& list : s.features)
+            for (auto& f : splitFeatures(list)) {
+                std::string missing;
+                auto slash = f.find('/');
+                if (slash == std::string::npos && f.rfind("dep:", 0) != 0) {
+                    auto it = pruned.weakened.find(f);
+                    if (it != pruned.weakened.end()) missing = it->second;
+                } else {
+                    std::string dep = slash == std::string::npos ? f.substr(4) : f.substr(0, slash);
+                    if (!dep.empty() && dep.back() == '?') dep.pop_back();
+                    if (pruned.optionalPruned.count(dep)) missing = dep;
+                }
+                if (!missing.empty())
+                    throw Error("feature '" + f + "' (#:features) needs the optional dependency " +
+                                missing + " of " + dir + "/Cargo.toml, which no input provides " +
+                                "(add its crate to the inputs, or leave the feature out)");
+            }
+    }
 
     createDirs(cargoHome);
     writeFile(cargoHome + "/config.toml", cargoConfig(vendor), 0644);

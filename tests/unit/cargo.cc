@@ -430,7 +430,7 @@ nix = { version = "0.26", optional = true }
 winapi = { version = "0.3", optional = true }
 
 [features]
-default = ["std", "serde"]
+default = ["std", "derive"]
 std = ["log?/std", "regex/std"]
 derive = ["dep:serde", "serde/derive"]
 unix = ["nix"]
@@ -442,21 +442,20 @@ to-json = ["json?/std"]
     PruneOptions o;
     o.optional = true;
     // log has an input; serde_json (renamed json) has one under its package name.
-    auto r = pruneDependencies(d.path, {"regex", "log", "serde_json"}, "x86_64-unknown-linux-gnu", o);
+    auto r =
+        pruneDependencies(d.path, {"regex", "log", "serde_json"}, "x86_64-unknown-linux-gnu", o);
     EXPECT_EQ(r.removed, (std::vector<std::string>{"dependencies.serde", "build-dependencies.cc",
                                                    "target.cfg(unix).dependencies.nix",
                                                    "target.cfg(windows).dependencies.winapi"}));
-    EXPECT_EQ(r.reasons, (std::vector<PruneReason>{PruneReason::Optional, PruneReason::Optional,
-                                                   PruneReason::Optional,
-                                                   PruneReason::OtherPlatform}));
+    EXPECT_EQ(r.reasons,
+              (std::vector<PruneReason>{PruneReason::Optional, PruneReason::Optional,
+                                        PruneReason::Optional, PruneReason::OtherPlatform}));
     EXPECT_EQ(r.optionalPruned, (std::set<std::string>{"cc", "nix", "serde"}));
-    EXPECT_EQ(r.weakened,
-              (std::map<std::string, std::string>{{"cc", "cc"},
-                                                  {"default", "serde"},
-                                                  {"derive", "serde"},
-                                                  {"full", "serde"},
-                                                  {"nix", "nix"},
-                                                  {"unix", "nix"}}));
+    EXPECT_EQ(r.weakened, (std::map<std::string, std::string>{{"cc", "cc"},
+                                                              {"derive", "serde"},
+                                                              {"full", "serde"},
+                                                              {"nix", "nix"},
+                                                              {"unix", "nix"}}));
     Manifest m = readManifest(d.path + "/Cargo.toml");
     EXPECT_FALSE(findDep(m, "serde", DepKind::Normal));
     EXPECT_TRUE(findDep(m, "log", DepKind::Normal));
@@ -470,16 +469,16 @@ to-json = ["json?/std"]
     EXPECT_TRUE(list("derive").empty()); // kept, empty: asking for it stays valid
     EXPECT_TRUE(list("unix").empty());
     EXPECT_EQ(list("logging"), std::vector<std::string>{"log"});
-    EXPECT_EQ(list("full"), (std::vector<std::string>{"derive", "logging"}));
+    EXPECT_EQ(list("full"), std::vector<std::string>{"logging"}); // derive: weakened
     EXPECT_EQ(list("to-json"), std::vector<std::string>{"json?/std"});
     EXPECT_EQ(readFile(savedManifest(d.path)), before);
 
     // Everything provided: nothing pruned, the file untouched.
     ScratchDir e("ferrix-cargo-test-");
     writeFile(e.path + "/Cargo.toml", before);
-    auto none = pruneDependencies(
-        e.path, {"regex", "log", "serde_json", "serde", "cc", "nix", "winapi"},
-        "x86_64-unknown-linux-gnu", o);
+    auto none =
+        pruneDependencies(e.path, {"regex", "log", "serde_json", "serde", "cc", "nix", "winapi"},
+                          "x86_64-unknown-linux-gnu", o);
     EXPECT_TRUE(none.removed.empty());
     EXPECT_EQ(readFile(e.path + "/Cargo.toml"), before);
     // Without options.optional only the other platform's dependency goes.
@@ -504,10 +503,10 @@ all = ["serde"]
     o.optional = true;
     auto r = pruneDependencies(d.path, {}, "x86_64-unknown-linux-gnu", o);
     EXPECT_EQ(r.removed, std::vector<std::string>{"dependencies.serde"});
-    // "all" names the feature serde, which stays (empty).
+    // "all" names the feature serde, which stays, empty, and is no longer enabled by "all".
     Manifest m = readManifest(d.path + "/Cargo.toml");
     EXPECT_TRUE(m.features.at("serde").empty());
-    EXPECT_EQ(m.features.at("all"), std::vector<std::string>{"serde"});
+    EXPECT_TRUE(m.features.at("all").empty());
     EXPECT_EQ(r.weakened,
               (std::map<std::string, std::string>{{"all", "serde"}, {"serde", "serde"}}));
 }
@@ -542,7 +541,8 @@ plain = []
                             "pruned optional dependencies.serde of " + d.path +
                                 "/source/Cargo.toml (no input)"),
                   r.log.end());
-        EXPECT_FALSE(findDep(readManifest(d.path + "/source/Cargo.toml"), "serde", DepKind::Normal));
+        EXPECT_FALSE(
+            findDep(readManifest(d.path + "/source/Cargo.toml"), "serde", DepKind::Normal));
     }
     for (std::string f : {"derive", "serde", "serde/std", "plain,derive"}) {
         ScratchDir d("ferrix-cargo-test-");

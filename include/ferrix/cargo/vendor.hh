@@ -7,6 +7,7 @@
 
 #include "ferrix/cargo/manifest.hh"
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -49,6 +50,36 @@ std::string cargoConfig(const std::string& vendorDir);
 std::vector<std::string> pruneManifest(const std::string& dir,
                                        const std::set<std::string>& available,
                                        const std::string& triple, bool pruneDev);
+enum class PruneReason { TestsOff, OtherPlatform, Optional };
+
+struct PruneOptions {
+    bool dev = false;      // dev-dependencies without an input (tests off)
+    bool optional = false; // optional dependencies without an input (the crate being built)
+};
+
+struct PruneResult {
+    std::vector<std::string> removed; // as pruneManifest returns them
+    std::vector<PruneReason> reasons; // one per removed entry
+    // Features that lost what they enabled because an optional dependency was pruned (each
+    // with that dependency): those whose entries named it, those that enable such a feature,
+    // and the implicit feature of each pruned optional dependency. Asking for one of them would
+    // build without what it promises.
+    std::map<std::string, std::string> weakened;
+    // The optional dependencies pruned (and so gone from every table).
+    std::set<std::string> optionalPruned;
+};
+
+// pruneManifest, with the reason of each removal, and (`options.optional`) also pruning the
+// optional dependencies (normal and build, of every table that applies to `triple`) whose crate
+// is not in `available`: cargo resolves every optional dependency of the package being built
+// when it makes a lock file, enabled or not. Feature entries naming a dependency removed from
+// every table are removed ("dep:x", "x/f", "x?/f", and "x" unless a feature is called x), and so
+// are entries enabling a weakened feature (see PruneResult), so that "default" does not turn on
+// code needing what was pruned; the features themselves stay (maybe empty), so that the
+// manifest stays consistent.
+PruneResult pruneDependencies(const std::string& dir, const std::set<std::string>& available,
+                              const std::string& triple, const PruneOptions& options);
+
 // The name of the saved original manifest in `dir`, or "" if pruneManifest changed nothing.
 std::string savedManifest(const std::string& dir);
 
