@@ -903,8 +903,16 @@ DownloadedFile downloadToStore(LocalStore& store, const std::string& url, const 
              "downloaded '" + r.url + "' (" + humanSize(r.size) + " in " + took + " s)\n");
     if (executable && ::chmod(req.dest.c_str(), 0755) != 0)
         throw SysError("changing mode of '" + req.dest + "'");
+    // Registered as the scheduler registers a url-fetch output (same path, same NAR: an
+    // executable keeps its mode), under the output's lock.
     Hash h = hashFile(HashAlgo::SHA256, req.dest);
-    StorePath p = store.addPath(req.dest, name, FileIngestion::Flat, HashAlgo::SHA256);
+    StorePath p = store.storeDir().makeFixedOutputPath(name, FileIngestion::Flat, h);
+    std::string locks = store.root() + "/var/ferrix/locks";
+    createDirs(locks);
+    PathLock lock(locks + "/" + p.to_string() + ".lock");
+    store.registerOutputs({{req.dest, p, "fixed:" + h.to(HashFormat::Nix32, true)}}, {},
+                          std::nullopt);
+    store.addTempRoot(p);
     return {p, h, r.url};
 }
 

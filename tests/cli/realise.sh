@@ -6,6 +6,7 @@ source "$(dirname "$0")/lib/assert.bash"
 cd "$TEST_TMP"
 T=$TEST_TMP
 export T
+export FERRIX_CONFIG=/dev/null # the user's mirrors and retries play no part here
 
 # sq TEXT: TEXT as a Scheme string literal.
 sq() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
