@@ -132,6 +132,10 @@ expect_status "a -f file" 0 refresh -f "$TEST_TMP/plain.scm"
 expect_match "located in the file" "$out" \
   "plain.scm:$((foo_line - 2)):2: rust-rfoo would be upgraded from 1.0.0 to 1.2.0"
 
+expect_status "-e, with -L" 0 refresh -L "$mods" -e '(@ (my crates) rust-rbar-0.1)'
+expect_eq "only what -e names" "$out" \
+  "$bar_loc: rust-rbar would be upgraded from 0.1.0 to 0.1.1 (newest 0.2.0)"
+
 # --- Errors: clear, non-zero, files untouched.
 expect_status "an unknown package" 1 refresh -u -L "$mods" rust-rfo
 expect_match "its name, and a suggestion" "$err" "rust-rfo: unknown package.*rust-rfoo"

@@ -25,8 +25,10 @@
   (display "Usage: ferrix refresh [OPTION]... [PACKAGE]...
 Report, for each crate PACKAGE (NAME or NAME@VERSION), the newest version of
 its crate in the registry that is semver-compatible with the package's, and
-the newest of all.  Without PACKAGE, report on every crate package of the
-modules under the -L directories and of the -f files.
+the newest of all.  Without PACKAGE, report on the crate packages that the -f
+files define or evaluate to and that the -e expressions evaluate to, or
+without those on every crate package of the modules under the -L
+directories.
 
   -u, --update           rewrite the version and sha256 of the packages in
                          their source files (the .crate is downloaded and
@@ -181,21 +183,31 @@ error), 2 on a usage error.
           (let* ((registry (open-registry (or (assq-ref opts 'registry)
                                               (%default-registry))))
                  ;; A file's packages are those it defines, and its value
-                 ;; when that is a package or a list of packages.
+                 ;; when that is a package or a list of packages; -e too.
                  (file-packages (append-map (match-lambda
                                               ((? package? p) (list p))
                                               (((? package? p) ...) p)
                                               (_ '()))
-                                            (load-files opts)))
+                                            (append (load-files opts)
+                                                    (evaluate-expressions
+                                                     opts))))
                  (named (resolve-specifications opts))
                  (roots
                   (cond ((pair? named) named)
                         ((and (null? (option-values opts 'load-path))
-                              (null? (option-values opts 'file)))
+                              (null? (option-values opts 'file))
+                              (null? (option-values opts 'expression)))
                          (leave 2 "refresh: no package given (use PACKAGE, \
 -L DIR or -f FILE)~%Try 'ferrix refresh --help'."))
+                        ((or (pair? (option-values opts 'file))
+                             (pair? (option-values opts 'expression)))
+                         ;; What the files define and evaluate to, and what -e
+                         ;; evaluates to; not the modules under -L.
+                         (append file-packages
+                                 (parameterize ((%package-module-path '()))
+                                   (fold-packages cons '()))))
                         (else
-                         (append file-packages (fold-packages cons '())))))
+                         (fold-packages cons '()))))
                  (_ (for-each (lambda (p)
                                 (unless (crate-package? p)
                                   (report-diagnostic
