@@ -91,12 +91,13 @@ std::string writeDefinition(const std::string& dir, bool testsOff) {
 struct Side {
     std::vector<double> times;
     std::vector<double> cargoBuild; // ferrix: the build phase (cargo build) of each run
-    std::string output; // last run's stdout (ferrix: the store path)
+    std::vector<double> configure;  // ferrix: the configure phase (vendoring, lock file)
+    std::string output;             // last run's stdout (ferrix: the store path)
 };
 
-// "phase `build' succeeded after 16.3 seconds" in a build log: 16.3, or -1.
-double buildPhaseSeconds(const std::string& log) {
-    const std::string key = "phase `build' succeeded after ";
+// "phase `NAME' succeeded after 16.3 seconds" in a build log: 16.3, or -1.
+double phaseSeconds(const std::string& log, const std::string& phase) {
+    const std::string key = "phase `" + phase + "' succeeded after ";
     size_t at = log.find(key);
     return at == std::string::npos ? -1 : std::atof(log.c_str() + at + key.size());
 }
@@ -115,7 +116,8 @@ Proc ferrixCold(const std::string& file, const std::string& cache, int run, Side
     // The application's log: where the time went.
     Proc log = runTimed({ferrixBinary(), "--store", root.path(), "log", lines(p.out).back()},
                         {{"XDG_CACHE_HOME", cache}, {"GUILE_AUTO_COMPILE", "0"}}, root.path());
-    side.cargoBuild.push_back(buildPhaseSeconds(log.out));
+    side.cargoBuild.push_back(phaseSeconds(log.out, "build"));
+    side.configure.push_back(phaseSeconds(log.out, "configure"));
     if (run == 0) {
         std::string name = file.substr(0, file.rfind('/')) + "/build.log";
         writeFile(name, log.out, 0644);
@@ -123,8 +125,8 @@ Proc ferrixCold(const std::string& file, const std::string& cache, int run, Side
                     lines(log.out).size(), name.c_str());
         for (auto& l : lines(log.out))
             if (l.find("Compiling ") != std::string::npos ||
-                l.find("Finished") != std::string::npos ||
-                l.find("phase") != std::string::npos || l.find("Installing") != std::string::npos)
+                l.find("Finished") != std::string::npos || l.find("phase") != std::string::npos ||
+                l.find("Installing") != std::string::npos)
                 std::printf("    log: %s\n", l.c_str());
     }
     return p;
@@ -214,8 +216,9 @@ int main(int, char**) {
             std::printf("  run %d: cargo build %.1f s\n", i + 1, a.seconds);
             std::fflush(stdout);
             Proc f = ferrixCold(offFile, cache.path(), i, off);
-            std::printf("  run %d: ferrix build, tests off %.1f s (its cargo build phase %.1f s)\n",
-                        i + 1, f.seconds, off.cargoBuild.back());
+            std::printf("  run %d: ferrix build, tests off %.1f s (its cargo build phase %.1f s, "
+                        "configure %.1f s)\n",
+                        i + 1, f.seconds, off.cargoBuild.back(), off.configure.back());
             std::fflush(stdout);
             if (withTests) {
                 Proc t = ferrixCold(onFile, cache.path(), i, on);
@@ -238,8 +241,9 @@ int main(int, char**) {
         for (size_t i = 0; i < off.times.size(); i++)
             outside.push_back(off.times[i] - off.cargoBuild[i]);
         std::printf("ferrix, tests off: its cargo build phase median %.1f s; the rest (lowering, "
-                    "configure, check, install, registration) median %.1f s\n",
-                    median(off.cargoBuild), median(outside));
+                    "configure, check, install, registration) median %.1f s, of which configure "
+                    "median %.2f s\n",
+                    median(off.cargoBuild), median(outside), median(off.configure));
         goal(bn, f <= coldGoal * c,
              strf("cold ferrix build (tests off) %.2fx plain cargo build (%.1f s vs %.1f s, "
                   "goal <= %.2fx)",
