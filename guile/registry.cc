@@ -151,12 +151,14 @@ SCM primNormalize(SCM url) {
 #undef SUBR
 
 #define SUBR "%registry-lookup"
-// URL NAME: the crate as nested lists (crateToScheme), or #f when the registry lacks it.
-SCM primLookup(SCM url, SCM name) {
+// URL NAME METADATA?: the crate as nested lists (crateToScheme), or #f when the registry lacks
+// it; without METADATA?, from the index alone.
+SCM primLookup(SCM url, SCM name, SCM metadata) {
     checkString(url, 1, SUBR);
     checkString(name, 2, SUBR);
+    bool withMetadata = scm_is_true(metadata);
     return guarded(SUBR, [&] {
-        std::optional<Crate> c = Registry::open(toString(url)).lookup(toString(name));
+        std::optional<Crate> c = Registry::open(toString(url)).lookup(toString(name), withMetadata);
         if (!c) return SCM_BOOL_F;
         return scheme([&] { return crateToScheme(*c); });
     });
@@ -199,7 +201,7 @@ void defineRegistryPrimitives() {
     def("%semver-compatible?", 2, primCompatible);
     def("%semver-newest-matching", 2, primNewest);
     def("%registry-normalize-url", 1, primNormalize);
-    def("%registry-lookup", 2, primLookup);
+    def("%registry-lookup", 3, primLookup);
     def("%registry-download-url", 3, primDownloadUrl);
     def("%registry-config", 1, primConfig);
 }

@@ -168,18 +168,19 @@ std::optional<std::vector<IndexEntry>> Registry::index(std::string_view name) {
     return index_.emplace(key, std::move(entries)).first->second;
 }
 
-std::optional<Crate> Registry::lookup(std::string_view name) {
+std::optional<Crate> Registry::lookup(std::string_view name, bool metadata) {
     std::string key = lower(name);
     {
         std::lock_guard lock(mutex_);
         if (auto it = crates_.find(key); it != crates_.end()) return it->second;
     }
-    std::optional<Crate> c = fetchCrate(name);
+    if (!metadata) return fetchCrate(name, false); // the index is cached
+    std::optional<Crate> c = fetchCrate(name, true);
     std::lock_guard lock(mutex_);
     return crates_.emplace(key, std::move(c)).first->second;
 }
 
-std::optional<Crate> Registry::fetchCrate(std::string_view name) {
+std::optional<Crate> Registry::fetchCrate(std::string_view name, bool metadata) {
     std::optional<std::vector<IndexEntry>> entries = index(name);
     if (!entries) return std::nullopt;
     Crate c;
@@ -205,7 +206,7 @@ std::optional<Crate> Registry::fetchCrate(std::string_view name) {
         c.versions.push_back(std::move(v));
 
     const RegistryConfig& cfg = config();
-    if (cfg.api.empty()) return c;
+    if (!metadata || cfg.api.empty()) return c;
     // crates.io's answer; a static registry serves it as .../NAME/index.html, reached by a
     // redirect from .../NAME (followed by the fetcher).
     std::string url = cfg.api + "/api/v1/crates/" + c.name;

@@ -161,9 +161,10 @@
                           rust-version size)))
                       versions)))))
 
-(define (lookup-crate registry name)
-  "Return the crate NAME of REGISTRY, or #f if REGISTRY does not have it."
-  (match (%registry-lookup (registry-url registry) name)
+(define* (lookup-crate registry name #:key (metadata? #t))
+  "Return the crate NAME of REGISTRY, or #f if REGISTRY does not have it.
+Without METADATA?, only the index is read (no description, no licenses)."
+  (match (%registry-lookup (registry-url registry) name metadata?)
     (#f #f)
     (lst (list->crate lst))))
 

@@ -153,7 +153,7 @@ version), or a version string.  Raise an &upstream-error when the crate or
 the requested version is not in the registry."
   (let* ((name (package-crate-name package))
          (current (package-crate-version package))
-         (crate (or (lookup-crate registry name)
+         (crate (or (lookup-crate registry name #:metadata? #f)
                     (upstream-error package "crate '~a' is not in the \
 registry ~a" name (registry-url registry)))))
     (unless (semver-valid? current)
@@ -188,7 +188,7 @@ the registry ~a" name v (registry-url registry)))))))
 from URLS) as a fixed-output derivation whose expected hash is the
 registry's checksum, so that the download is verified; return that sha256
 as a bytevector."
-  (let* ((crate (lookup-crate registry name))
+  (let* ((crate (lookup-crate registry name #:metadata? #f))
          (v (and crate (crate-version crate version)))
          (hash (if v
                    (base16-string->bytevector (crate-version-checksum v))

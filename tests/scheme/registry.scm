@@ -123,6 +123,11 @@
 (www "index/2/ab"
      (string-append "{\"name\":\"ab\",\"vers\":\"0.1.0\",\"deps\":[],\"cksum\":\""
                     ck1 "\",\"features\":{}}\n"))
+(www "index/3/a/ab2"
+     (string-append "{\"name\":\"ab2\",\"vers\":\"0.1.0\",\"deps\":[],\"cksum\":\""
+                    ck1 "\",\"features\":{}}\n"))
+(www "api/v1/crates/ab2/index.html"
+     "{\"crate\":{\"name\":\"ab2\",\"description\":\"d\"},\"versions\":[]}")
 (www "index/3/b/bad"
      (lines
       (string-append "{\"name\":\"bad\",\"vers\":\"0.1.0\",\"deps\":[],\"cksum\":\""
@@ -233,7 +238,17 @@ index, sparse+http(s)://HOST/PATH/"
       (lookup-crate (open-registry (string-append %base "/index/")) "foo")
       (- (length (request-log)) before)))
   (test-equal "names are case-insensitive" "foo"
-    (crate-name (lookup-crate %registry "FOO"))))
+    (crate-name (lookup-crate %registry "FOO")))
+  (test-equal "the index alone: no request to the API" '(0 #f #f ("0.1.0"))
+    (let* ((before (length (filter (lambda (line) (string-contains line "/api/"))
+                                   (request-log))))
+           (c (lookup-crate %registry "ab2" #:metadata? #f)))
+      (list (- (length (filter (lambda (line) (string-contains line "/api/"))
+                               (request-log)))
+               before)
+            (crate-description c)
+            (crate-version-license (car (crate-versions c)))
+            (map crate-version-number (crate-versions c))))))
 
 (test-group "missing things"
   (test-equal "a crate not in the registry" #f (lookup-crate %registry "nope"))

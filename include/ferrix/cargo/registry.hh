@@ -62,8 +62,9 @@ public:
     // does not have the crate (404, 410 or 451, as cargo treats them). Throws FetchError or
     // FormatError naming the URL otherwise.
     std::optional<std::vector<IndexEntry>> index(std::string_view name);
-    // Index and API merged; nullopt when the registry does not have the crate.
-    std::optional<Crate> lookup(std::string_view name);
+    // Index and API merged; nullopt when the registry does not have the crate. Without
+    // `metadata`, the index alone (one request less per crate, for the updater).
+    std::optional<Crate> lookup(std::string_view name, bool metadata = true);
     // The download URL of NAME VERSION (the index is read only if dl needs the checksum).
     std::string downloadUrl(std::string_view name, std::string_view version);
 
@@ -75,7 +76,7 @@ private:
     std::optional<RegistryConfig> config_;
     std::map<std::string, std::optional<std::vector<IndexEntry>>> index_; // by lowercased name
     std::map<std::string, std::optional<Crate>> crates_;                  // by lowercased name
-    std::optional<Crate> fetchCrate(std::string_view name);
+    std::optional<Crate> fetchCrate(std::string_view name, bool metadata);
 };
 
 // Fetches URL into memory (retries, mirrors, redirects); nullopt when the server says the
