@@ -8,6 +8,8 @@
 #include "ferrix/hash.hh"
 #include "ferrix/lock.hh"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -130,6 +132,68 @@ void fingerprintTree(const std::string& root, const std::string& rel, HashSink& 
     }
 }
 
+// --- .crate files given as sources: exported as they are (their checksums kept), their
+// manifest and README read from the archive.
+
+bool isCrateFile(const std::string& p) {
+    return p.size() > 6 && p.compare(p.size() - 6, 6, ".crate") == 0;
+}
+
+struct ReadArchive {
+    struct archive* a = archive_read_new();
+    ~ReadArchive() { archive_read_free(a); }
+};
+
+// Lists the regular files of the .crate `file` (relative to its top directory, returned) and
+// reads Cargo.toml and the README files (at most 1 MiB each).
+std::string readCrateArchive(const std::string& file, std::set<std::string>& files,
+                             std::map<std::string, std::string>& texts) {
+    ReadArchive r;
+    archive_read_support_filter_all(r.a);
+    archive_read_support_format_tar(r.a);
+    auto fail = [&](const std::string& what) {
+        const char* msg = archive_error_string(r.a);
+        throw FormatError(file + ": " + what + (msg ? std::string(": ") + msg : ""));
+    };
+    if (archive_read_open_filename(r.a, file.c_str(), 64 * 1024) != ARCHIVE_OK)
+        fail("cannot read the archive");
+    std::string prefix;
+    struct archive_entry* e;
+    int rc;
+    while ((rc = archive_read_next_header(r.a, &e)) == ARCHIVE_OK) {
+        std::string name = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
+        while (name.rfind("./", 0) == 0)
+            name = name.substr(2);
+        size_t slash = name.find('/');
+        std::string top = name.substr(0, slash);
+        if (prefix.empty()) prefix = top;
+        if (top != prefix || top.empty())
+            throw FormatError(file + ": entry '" + name + "' is not under " + prefix +
+                              "/: a .crate holds one NAME-VERSION/ directory");
+        if (slash == std::string::npos || archive_entry_filetype(e) != AE_IFREG) continue;
+        std::string rel = name.substr(slash + 1);
+        files.insert(rel);
+        std::string base = baseNameOf(rel);
+        if ((rel == "Cargo.toml" || base.rfind("README", 0) == 0) &&
+            archive_entry_size(e) <= (1 << 20)) {
+            std::string data(static_cast<size_t>(archive_entry_size(e)), '\0');
+            la_ssize_t n = archive_read_data(r.a, data.data(), data.size());
+            if (n < 0 || static_cast<size_t>(n) != data.size()) fail("reading " + name);
+            texts[rel] = std::move(data);
+        }
+    }
+    if (rc != ARCHIVE_EOF) fail("reading the archive");
+    if (prefix.empty()) throw FormatError(file + ": an empty archive, not a crate");
+    return prefix;
+}
+
+// What a .crate source is exported from: its bytes.
+std::string crateFileFingerprint(const std::string& file) {
+    return hashString(HashAlgo::SHA256,
+                      "ferrix-crate-file\0" + hashFile(HashAlgo::SHA256, file).toBase16())
+        .toBase16();
+}
+
 // --- The records: everything the export knows about one version, from which its public files
 // are written. Kept as DIR/api/v1/crates/NAME/VERSION/.ferrix-export.json.
 
@@ -151,14 +215,48 @@ Json nullable(const std::string& s) {
     return s.empty() ? Json(nullptr) : Json(s);
 }
 
+// A crate's file (relative to its top), in its directory or its .crate.
+bool hasFile(const SourceCrate& c, const std::string& rel) {
+    return c.archive ? c.files.count(rel) > 0 : isFile(c.dir + "/" + rel);
+}
+
+// The names directly under `sub` ("src/bin"), files and directories alike.
+std::set<std::string> namesUnder(const SourceCrate& c, const std::string& sub) {
+    std::set<std::string> out;
+    if (!c.archive) {
+        if (isDir(c.dir + "/" + sub))
+            for (auto& n : listDir(c.dir + "/" + sub))
+                out.insert(n);
+        return out;
+    }
+    std::string prefix = sub + "/";
+    for (auto it = c.files.lower_bound(prefix); it != c.files.end() && it->rfind(prefix, 0) == 0;
+         ++it)
+        out.insert(it->substr(prefix.size(), it->find('/', prefix.size()) - prefix.size()));
+    return out;
+}
+
+std::string readText(const SourceCrate& c, const std::string& rel) {
+    if (!c.archive) return readFile(c.dir + "/" + rel);
+    auto it = c.texts.find(rel);
+    if (it == c.texts.end()) throw Error(c.dir + ": no " + rel + " in the archive");
+    return it->second;
+}
+
 std::optional<std::string> readmeOf(const SourceCrate& c) {
+    auto readable = [&](const std::string& rel) {
+        return rel.find("..") == std::string::npos && hasFile(c, rel) &&
+               (!c.archive || c.texts.count(rel));
+    };
     if (c.manifest.readme) {
         if (c.manifest.readme->empty()) return std::nullopt;
-        if (isFile(c.dir + "/" + *c.manifest.readme)) return c.manifest.readme;
+        // `cargo package` puts a readme from outside the crate at its top.
+        for (auto& rel : {*c.manifest.readme, baseNameOf(*c.manifest.readme)})
+            if (readable(rel)) return rel;
         return std::nullopt;
     }
     for (auto n : {"README.md", "README.txt", "README"})
-        if (isFile(c.dir + "/" + n)) return std::string(n);
+        if (readable(n)) return std::string(n);
     return std::nullopt;
 }
 
@@ -168,14 +266,13 @@ std::vector<std::string> binNames(const SourceCrate& c) {
     for (auto& b : m.bins)
         names.insert(b.name.empty() ? m.name : b.name);
     if (m.autobins) {
-        if (isFile(c.dir + "/src/main.rs")) names.insert(m.name);
-        if (isDir(c.dir + "/src/bin"))
-            for (auto& n : listDir(c.dir + "/src/bin")) {
-                if (n.size() > 3 && n.substr(n.size() - 3) == ".rs")
-                    names.insert(n.substr(0, n.size() - 3));
-                else if (isFile(c.dir + "/src/bin/" + n + "/main.rs"))
-                    names.insert(n);
-            }
+        if (hasFile(c, "src/main.rs")) names.insert(m.name);
+        for (auto& n : namesUnder(c, "src/bin")) {
+            if (n.size() > 3 && n.substr(n.size() - 3) == ".rs")
+                names.insert(n.substr(0, n.size() - 3));
+            else if (hasFile(c, "src/bin/" + n + "/main.rs"))
+                names.insert(n);
+        }
     }
     return {names.begin(), names.end()};
 }
@@ -191,7 +288,7 @@ Json makeRecord(const SourceCrate& c, const std::string& fingerprint, const std:
     r["cksum"] = cksum;
     r["size"] = size;
     r["yanked"] = yanked;
-    struct stat st = lstatPath(c.dir + "/Cargo.toml");
+    struct stat st = lstatPath(c.archive ? c.dir : c.dir + "/Cargo.toml");
     r["created_at"] = isoTime(st.st_mtime);
     r["description"] = nullable(m.description);
     r["homepage"] = nullable(m.homepage);
@@ -209,7 +306,7 @@ Json makeRecord(const SourceCrate& c, const std::string& fingerprint, const std:
     for (auto& [k, v] : m.features)
         features[k] = v;
     r["features"] = features;
-    r["has_lib"] = !m.libPath.empty() || isFile(c.dir + "/src/lib.rs");
+    r["has_lib"] = !m.libPath.empty() || hasFile(c, "src/lib.rs");
     r["bin_names"] = binNames(c);
     auto readme = readmeOf(c);
     r["readme"] = readme ? Json(*readme) : Json(nullptr);
@@ -525,29 +622,61 @@ void checkPublishable(Manifest& m) {
     m.dependencies = std::move(kept);
 }
 
+namespace {
+
+std::vector<std::string> crateCandidates(const std::string& source,
+                                         std::vector<std::string>& warnings) {
+    if (!pathExists(source)) throw Error(source + ": no such file or directory");
+    if (isFile(source)) {
+        if (!isCrateFile(source)) throw Error(source + ": not a directory of crates or a .crate");
+        return {source};
+    }
+    if (!isDir(source)) throw Error(source + ": not a directory of crates");
+    if (isFile(source + "/Cargo.toml")) return {source};
+    std::vector<std::string> out;
+    for (auto& n : listDir(source)) {
+        std::string p = source + "/" + n;
+        if (n[0] == '.') continue;
+        if (isFile(p) && isCrateFile(p))
+            out.push_back(p);
+        else if (!isDir(p))
+            continue;
+        else if (isFile(p + "/Cargo.toml"))
+            out.push_back(p);
+        else
+            warnings.push_back(p + ": no Cargo.toml, not a crate; skipped");
+    }
+    return out;
+}
+
+SourceCrate readSourceCrate(const std::string& path) {
+    SourceCrate c;
+    c.dir = path;
+    if (isFile(path)) {
+        c.archive = true;
+        std::string prefix = readCrateArchive(path, c.files, c.texts);
+        if (!c.texts.count("Cargo.toml")) throw Error(path + ": no " + prefix + "/Cargo.toml");
+        c.manifest = parseManifest(c.texts["Cargo.toml"], path + "/" + prefix + "/Cargo.toml");
+        checkPublishable(c.manifest);
+        std::string want = c.manifest.name + "-" + c.manifest.version;
+        if (prefix != want)
+            throw FormatError(path + ": its files are under " + prefix + "/, not " + want +
+                              "/ as cargo requires of " + c.manifest.name + " " +
+                              c.manifest.version);
+    } else {
+        c.manifest = readManifest(path + "/Cargo.toml");
+        checkPublishable(c.manifest);
+    }
+    return c;
+}
+
+} // namespace
+
 std::vector<SourceCrate> findSourceCrates(const std::string& source,
                                           std::vector<std::string>& warnings) {
-    if (!pathExists(source)) throw Error(source + ": no such file or directory");
-    if (!isDir(source)) throw Error(source + ": not a directory of crates");
-    std::vector<std::string> dirs;
-    if (isFile(source + "/Cargo.toml")) {
-        dirs.push_back(source);
-    } else {
-        for (auto& n : listDir(source)) {
-            std::string p = source + "/" + n;
-            if (!isDir(p) || n[0] == '.') continue;
-            if (isFile(p + "/Cargo.toml"))
-                dirs.push_back(p);
-            else
-                warnings.push_back(p + ": no Cargo.toml, not a crate; skipped");
-        }
-    }
     std::vector<SourceCrate> out;
-    for (auto& d : dirs) {
-        SourceCrate c{d, readManifest(d + "/Cargo.toml")};
-        checkPublishable(c.manifest);
-        out.push_back(std::move(c));
-    }
+    for (auto& p : crateCandidates(source, warnings))
+        out.push_back(readSourceCrate(p));
     return out;
 }
 
@@ -572,33 +701,18 @@ ExportSummary exportRegistry(const ExportOptions& opts) {
     std::set<std::pair<std::string, std::string>> seen;
     for (auto& src : opts.sources) {
         std::vector<SourceCrate> crates;
-        if (opts.keepGoing) {
-            // Read crate by crate, so that one bad manifest skips that crate alone.
-            if (!pathExists(src)) throw Error(src + ": no such file or directory");
-            std::vector<std::string> dirs;
-            if (isFile(src + "/Cargo.toml"))
-                dirs.push_back(src);
-            else if (isDir(src))
-                for (auto& n : listDir(src))
-                    if (n[0] != '.' && isDir(src + "/" + n)) {
-                        if (isFile(src + "/" + n + "/Cargo.toml"))
-                            dirs.push_back(src + "/" + n);
-                        else
-                            summary.warnings.push_back(src + "/" + n +
-                                                       ": no Cargo.toml, not a crate; skipped");
-                    }
-            for (auto& d : dirs) {
-                try {
-                    SourceCrate c{d, readManifest(d + "/Cargo.toml")};
-                    checkPublishable(c.manifest);
-                    crates.push_back(std::move(c));
-                } catch (const Error& e) {
-                    summary.warnings.push_back(std::string(e.what()) + " (crate skipped)");
-                    summary.skipped++;
-                }
+        for (auto& p : crateCandidates(src, summary.warnings)) {
+            if (!opts.keepGoing) {
+                crates.push_back(readSourceCrate(p));
+                continue;
             }
-        } else {
-            crates = findSourceCrates(src, summary.warnings);
+            // One bad crate skips that crate alone.
+            try {
+                crates.push_back(readSourceCrate(p));
+            } catch (const Error& e) {
+                summary.warnings.push_back(std::string(e.what()) + " (crate skipped)");
+                summary.skipped++;
+            }
         }
         for (auto& c : crates) {
             if (!seen.insert({c.manifest.name, c.manifest.version}).second) {
@@ -656,7 +770,8 @@ ExportSummary exportRegistry(const ExportOptions& opts) {
                 try {
                     auto& m = w.crate.manifest;
                     std::string rel = apiPath(m.name) + "/" + m.version;
-                    w.fingerprint = sourceFingerprint(w.crate.dir);
+                    w.fingerprint = w.crate.archive ? crateFileFingerprint(w.crate.dir)
+                                                    : sourceFingerprint(w.crate.dir);
                     if (w.old && str(*w.old, "source") == w.fingerprint) {
                         std::string existing = dir + "/" + rel + "/download";
                         if (isFile(existing) && hashFile(HashAlgo::SHA256, existing).toBase16() ==
@@ -669,13 +784,15 @@ ExportSummary exportRegistry(const ExportOptions& opts) {
                     }
                     std::string out = staging.path + "/" + rel;
                     createDirs(out);
-                    packTree(w.crate.dir, m.name + "-" + m.version, out + "/download",
-                             packedInCrate);
+                    if (w.crate.archive)
+                        writeFile(out + "/download", readFile(w.crate.dir), 0644); // as it is
+                    else
+                        packTree(w.crate.dir, m.name + "-" + m.version, out + "/download",
+                                 packedInCrate);
                     w.cksum = hashFile(HashAlgo::SHA256, out + "/download").toBase16();
                     w.size = static_cast<uint64_t>(lstatPath(out + "/download").st_size);
                     if (auto readme = readmeOf(w.crate)) {
-                        std::string text = readFile(w.crate.dir + "/" + *readme);
-                        writeFile(out + "/readme", text, 0644);
+                        writeFile(out + "/readme", readText(w.crate, *readme), 0644);
                     }
                 } catch (...) {
                     w.error = std::current_exception();

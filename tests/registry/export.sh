@@ -206,6 +206,19 @@ expect_match "--unyank: index line" "$(cat "$REGISTRY_DIR/index/$regex_path")" '
 expect_status "--yank of an unknown version" 2 "$FERRIX" registry export --yank regex@9.9.9 --base-url "$REGISTRY_URL" "$DEBIAN" "$REGISTRY_DIR"
 expect_match "--yank of an unknown version: says so" "$err" "regex@9.9.9: no such crate version"
 
+# --- .crate files as sources: exported as they are, their checksums kept.
+mkdir -p "$TEST_TMP/dotcrates"
+cp "$REGISTRY_DIR/api/v1/crates/regex/1.7.1/download" "$TEST_TMP/dotcrates/regex-1.7.1.crate"
+tar -czf "$TEST_TMP/dotcrates/good-1.0.0.crate" -C "$TEST_TMP/bad" good-1.0.0
+expect_status ".crate files" 0 "$FERRIX" registry export --base-url "$base" "$TEST_TMP/dotcrates" "$TEST_TMP/fromcrates"
+expect_match ".crate files: exported" "$out" "2 crates, 2 versions"
+for pair in regex/1.7.1=regex-1.7.1 good/1.0.0=good-1.0.0; do
+  sum=$(sha256sum <"$TEST_TMP/dotcrates/${pair#*=}.crate" | cut -d' ' -f1)
+  expect_eq ".crate files: ${pair#*=} kept byte for byte" \
+    "$(sha256sum <"$TEST_TMP/fromcrates/api/v1/crates/${pair%=*}/download" | cut -d' ' -f1)" "$sum"
+done
+expect_match ".crate files: index cksum" "$(cat "$TEST_TMP/fromcrates/index/go/od/good")" "\"cksum\":\"$sum\""
+
 # --- cargo resolves against the index, fetches from 127.0.0.1 and builds.
 registry_cargo_home "$TEST_TMP/cargo-home"
 app=$TEST_TMP/app

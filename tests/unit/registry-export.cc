@@ -448,3 +448,64 @@ TEST(RegistryExport, FingerprintFollowsWhatIsPacked) {
     put(d + "/src/main.rs", "fn main() { }\n");
     EXPECT_NE(sourceFingerprint(d), f);
 }
+
+TEST(RegistryExport, CrateFilesExportedAsTheyAre) {
+    Sources s;
+    std::string crates = s.scratch.path + "/crates";
+    createDirs(crates);
+    // A .crate made by tar and gzip, not by ferrix: time stamps and all, its bytes are kept.
+    std::string tool = s.scratch.path + "/tool-2.1.0";
+    put(tool + "/Cargo.toml", "[package]\nname = \"tool\"\nversion = \"2.1.0\"\n"
+                              "license = \"GPL-3.0-or-later\"\nreadme = \"../README.md\"\n");
+    put(tool + "/src/main.rs", "fn main() {}\n");
+    put(tool + "/src/bin/extra.rs", "fn main() {}\n");
+    put(tool + "/README.md", "# tool\n");
+    std::string file = crates + "/tool-2.1.0.crate";
+    ASSERT_EQ(
+        std::system(("tar -czf '" + file + "' -C '" + s.scratch.path + "' tool-2.1.0").c_str()), 0);
+    std::string reg = s.scratch.path + "/reg";
+    ExportSummary sum = exportRegistry(options(crates, reg));
+    EXPECT_EQ(sum.versions, 1u);
+    EXPECT_EQ(readFile(reg + "/api/v1/crates/tool/2.1.0/download"), readFile(file));
+    auto entries = parseIndexFile(readFile(reg + "/index/to/ol/tool"), "tool");
+    ASSERT_EQ(entries.size(), 1u);
+    EXPECT_EQ(entries[0].cksum, hashFile(HashAlgo::SHA256, file).toBase16());
+    Json v = readJson(reg + "/api/v1/crates/tool/index.html")["versions"][0];
+    EXPECT_EQ(v["license"], "GPL-3.0-or-later");
+    EXPECT_EQ(v["has_lib"], false);
+    EXPECT_EQ(v["bin_names"], Json({"extra", "tool"}));
+    EXPECT_EQ(readFile(reg + "/api/v1/crates/tool/2.1.0/readme"), "# tool\n");
+    EXPECT_EQ(exportRegistry(options(crates, reg)).unchanged, 1u);
+
+    // Mixed with unpacked crates; the .crate file alone as a source.
+    ExportOptions both = options(s.dir, s.scratch.path + "/both");
+    both.sources.push_back(file);
+    EXPECT_EQ(exportRegistry(both).versions, 5u);
+
+    // A .crate whose directory is not NAME-VERSION/ is refused, as cargo would.
+    std::string other = s.scratch.path + "/other";
+    put(other + "/wrong/Cargo.toml", "[package]\nname = \"wrong\"\nversion = \"1.0.0\"\n");
+    ASSERT_EQ(std::system(
+                  ("tar -czf '" + crates + "/wrong-1.0.0.crate' -C '" + other + "' wrong").c_str()),
+              0);
+    EXPECT_EQ(errorOf([&] { exportRegistry(options(crates, reg)); }),
+              crates + "/wrong-1.0.0.crate: its files are under wrong/, not wrong-1.0.0/ as cargo "
+                       "requires of wrong 1.0.0");
+    unlink((crates + "/wrong-1.0.0.crate").c_str());
+
+    // A malformed manifest inside a .crate: located inside the archive.
+    put(other + "/bad-0.1.0/Cargo.toml", "[package]\nname = \"bad\"\nversion = \"0.1.0\"\nx = [\n");
+    ASSERT_EQ(
+        std::system(
+            ("tar -czf '" + crates + "/bad-0.1.0.crate' -C '" + other + "' bad-0.1.0").c_str()),
+        0);
+    EXPECT_EQ(errorOf([&] {
+                  exportRegistry(options(crates, reg));
+              }).rfind(crates + "/bad-0.1.0.crate/bad-0.1.0/Cargo.toml:4:", 0),
+              0u);
+    // Not a gzip'd tar at all.
+    writeFile(crates + "/bad-0.1.0.crate", "not an archive");
+    EXPECT_NE(
+        errorOf([&] { exportRegistry(options(crates, reg)); }).find(crates + "/bad-0.1.0.crate: "),
+        std::string::npos);
+}

@@ -24,14 +24,18 @@
 #include "ferrix/cargo/manifest.hh"
 
 #include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 namespace ferrix::cargo {
 
 struct ExportOptions {
-    // Directories of unpacked crates (NAME-VERSION/ or NAME/ with a Cargo.toml each), or crate
-    // directories themselves. The first source giving a NAME@VERSION wins.
+    // Directories of unpacked crates (NAME-VERSION/ or NAME/ with a Cargo.toml each) or of
+    // .crate files (exported as they are, keeping their checksums: ~/.cargo/registry/cache/*,
+    // `cargo package` output), or one crate directory or .crate file. The first source giving a
+    // NAME@VERSION wins.
     std::vector<std::string> sources;
     std::string dir;     // the registry, created or updated
     std::string baseUrl; // where DIR is served: an absolute http, https or file URL
@@ -58,14 +62,21 @@ struct ExportSummary {
 // naming FILE:LINE:COLUMN, and DIR is left unchanged; UsageError for bad options.
 ExportSummary exportRegistry(const ExportOptions& opts);
 
-// A crate found in a source directory, its manifest read and checked for publishing.
+// A crate found in a source, its manifest read and checked for publishing.
 struct SourceCrate {
-    std::string dir;
+    std::string dir; // the crate's directory, or its .crate file
     Manifest manifest;
+    // A .crate file, exported as it is (its checksum kept): its files (relative to its top
+    // NAME-VERSION/ directory) and the text of its Cargo.toml and README files.
+    bool archive = false;
+    std::set<std::string> files;
+    std::map<std::string, std::string> texts;
 };
 
-// The crates of one source (see ExportOptions::sources), sorted by directory; directories
-// without a Cargo.toml are reported in `warnings` and left out. Throws for a bad manifest.
+// The crates of one source (see ExportOptions::sources), sorted by name: crate directories and
+// .crate files (NAME-VERSION.crate, whose entries must all be under NAME-VERSION/, as cargo
+// requires); directories without a Cargo.toml are reported in `warnings` and left out. Throws
+// for a bad manifest or archive.
 std::vector<SourceCrate> findSourceCrates(const std::string& source,
                                           std::vector<std::string>& warnings);
 

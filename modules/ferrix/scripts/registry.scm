@@ -35,7 +35,8 @@ Run 'ferrix registry SUBCOMMAND --help' for a subcommand's options.
 Make DIR a static, crates.io-shaped registry of the crates in each SRC: a
 directory of unpacked crates (NAME-VERSION/ or NAME/, each with a
 Cargo.toml), such as Debian's /usr/share/cargo/registry or a 'cargo vendor'
-directory, or one crate directory.  Any static HTTP server can serve DIR;
+directory, or of NAME-VERSION.crate files (exported as they are, their
+checksums kept), or one crate directory or .crate file.  Any static HTTP server can serve DIR;
 cargo uses it through its sparse index (sparse+URL/index/), ferrix through
 its API (URL/api/v1/crates/NAME).  Exporting into an existing DIR adds and
 replaces crates; unchanged ones are not packed again.  A bad crate fails the
