@@ -157,10 +157,10 @@ DIR will be served at~%Try 'ferrix registry export --help'."))
                   (format (current-error-port) "ferrix: warning: ~a~%" warning))
                 (assq-ref summary 'warnings))
       (unless (assq-ref opts 'quiet?)
-        (format #t "~a: ~a crates, ~a versions, ~a of .crate files (~a bytes)~%"
+        (format #t "~a: ~a crate~:p, ~a version~:p, ~a of .crate files (~a bytes)~%"
                 dir (count 'crates) (count 'versions)
                 (size->string (count 'bytes)) (count 'bytes))
-        (format #t "exported ~a versions (~a packed, ~a unchanged~a) \
+        (format #t "exported ~a version~:p (~a packed, ~a unchanged~a) \
 in ~,2f s~%"
                 (count 'exported) (count 'packed) (count 'unchanged)
                 (if (zero? (count 'skipped))
