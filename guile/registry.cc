@@ -165,6 +165,17 @@ SCM primLookup(SCM url, SCM name, SCM metadata) {
 }
 #undef SUBR
 
+#define SUBR "%registry-prefetch"
+SCM primPrefetch(SCM url, SCM names) {
+    checkString(url, 1, SUBR);
+    checkList(names, 2, SUBR);
+    return guarded(SUBR, [&] {
+        Registry::open(toString(url)).prefetch(toStringList(names, SUBR, 2));
+        return SCM_UNSPECIFIED;
+    });
+}
+#undef SUBR
+
 #define SUBR "%registry-download-url"
 SCM primDownloadUrl(SCM url, SCM name, SCM version) {
     checkString(url, 1, SUBR);
@@ -202,6 +213,7 @@ void defineRegistryPrimitives() {
     def("%semver-newest-matching", 2, primNewest);
     def("%registry-normalize-url", 1, primNormalize);
     def("%registry-lookup", 3, primLookup);
+    def("%registry-prefetch", 2, primPrefetch);
     def("%registry-download-url", 3, primDownloadUrl);
     def("%registry-config", 1, primConfig);
 }

@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <thread>
 
 namespace ferrix::cargo {
 
@@ -151,6 +153,11 @@ std::optional<std::vector<IndexEntry>> Registry::index(std::string_view name) {
     {
         std::lock_guard lock(mutex_);
         if (auto it = index_.find(key); it != index_.end()) return it->second;
+        if (auto it = failed_.find(key); it != failed_.end()) {
+            std::exception_ptr e = it->second;
+            failed_.erase(it); // reported once; a later call tries again
+            std::rethrow_exception(e);
+        }
     }
     // cargo fetches config.json first: a URL that is not a registry says so, not "no crate".
     config();
@@ -166,6 +173,34 @@ std::optional<std::vector<IndexEntry>> Registry::index(std::string_view name) {
     }
     std::lock_guard lock(mutex_);
     return index_.emplace(key, std::move(entries)).first->second;
+}
+
+void Registry::prefetch(const std::vector<std::string>& names, unsigned jobs) {
+    config(); // once, before the workers
+    std::vector<std::string> todo;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& n : names)
+            if (!index_.count(lower(n)) && !failed_.count(lower(n)) &&
+                std::find(todo.begin(), todo.end(), n) == todo.end())
+                todo.push_back(n);
+    }
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+        for (size_t i; (i = next++) < todo.size();) {
+            try {
+                index(todo[i]);
+            } catch (...) {
+                std::lock_guard lock(mutex_);
+                failed_[lower(todo[i])] = std::current_exception();
+            }
+        }
+    };
+    std::vector<std::thread> threads;
+    for (unsigned t = 0; t < std::min<size_t>(jobs, todo.size()); t++)
+        threads.emplace_back(work);
+    for (auto& t : threads)
+        t.join();
 }
 
 std::optional<Crate> Registry::lookup(std::string_view name, bool metadata) {

@@ -18,6 +18,7 @@
             registry-api-url
 
             lookup-crate
+            registry-prefetch
             crate?
             crate-name
             crate-description
@@ -167,6 +168,12 @@ Without METADATA?, only the index is read (no description, no licenses)."
   (match (%registry-lookup (registry-url registry) name metadata?)
     (#f #f)
     (lst (list->crate lst))))
+
+(define (registry-prefetch registry names)
+  "Fetch the index files of the crates NAMES of REGISTRY at once (many
+transfers in parallel), so that 'lookup-crate' then finds them in memory.
+Errors are raised later, by 'lookup-crate' for the crate concerned."
+  (%registry-prefetch (registry-url registry) names))
 
 (define (crate-version crate number)
   "Return the version NUMBER (a string) of CRATE, or #f."

@@ -147,6 +147,17 @@
      (string-append "{\"name\":\"foo\",\"vers\":\"1.0.0\",\"deps\":[],\"cksum\":\""
                     ck1 "\",\"features\":{},\"yanked\":false}\n"))
 
+;; A third registry, for prefetching.
+(www "index3/config.json" (format #f "{\"dl\":\"~a/dl\"}" %base))
+(for-each (lambda (name)
+            (www (string-append "index3/" (substring name 0 2) "/"
+                                (substring name 2 4) "/" name)
+                 (string-append "{\"name\":\"" name
+                                "\",\"vers\":\"1.0.0\",\"deps\":[],\"cksum\":\""
+                                ck1 "\",\"features\":{}}\n")))
+          '("pre1" "pre2" "pre3" "pre4"))
+(www "index3/ba/dd/baddy" "not json\n")
+
 (define %registry (open-registry (string-append %base "/index")))
 (define %registry2 (open-registry (string-append "sparse+" %base "/index2/")))
 
@@ -249,6 +260,24 @@ index, sparse+http(s)://HOST/PATH/"
             (crate-description c)
             (crate-version-license (car (crate-versions c)))
             (map crate-version-number (crate-versions c))))))
+
+(test-group "prefetching"
+  (define registry3 (open-registry (string-append %base "/index3/")))
+  (define (index3-requests)
+    (filter (lambda (line) (string-prefix? "GET /index3/" line)) (request-log)))
+  (registry-prefetch registry3 '("pre1" "pre2" "pre3" "pre4" "pre1" "nope3" "baddy"))
+  (test-equal "one request per crate (and config.json)" 7
+    (length (index3-requests)))
+  (test-equal "lookups answered from memory"
+    '(("1.0.0") ("1.0.0") #f 7)
+    (list (map crate-version-number (crate-versions (lookup-crate registry3 "pre1")))
+          (map crate-version-number (crate-versions (lookup-crate registry3 "pre4")))
+          (lookup-crate registry3 "nope3")
+          (length (index3-requests))))
+  (test-assert "an error met while prefetching is raised by the lookup"
+    (string-prefix? (string-append %base "/index3/ba/dd/baddy:1: malformed JSON")
+                    (cadr (ferrix-error-of
+                           (lambda () (lookup-crate registry3 "baddy")))))))
 
 (test-group "missing things"
   (test-equal "a crate not in the registry" #f (lookup-crate %registry "nope"))

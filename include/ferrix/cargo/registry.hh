@@ -7,6 +7,7 @@
 #include "ferrix/cargo/index.hh"
 
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -62,6 +63,10 @@ public:
     // does not have the crate (404, 410 or 451, as cargo treats them). Throws FetchError or
     // FormatError naming the URL otherwise.
     std::optional<std::vector<IndexEntry>> index(std::string_view name);
+    // Fetches the index files of `names` not fetched yet, up to `jobs` at once (connections
+    // reused), so that index() and lookup() then answer from memory. A failure is remembered
+    // and thrown by the index() call for that name.
+    void prefetch(const std::vector<std::string>& names, unsigned jobs = 16);
     // Index and API merged; nullopt when the registry does not have the crate. Without
     // `metadata`, the index alone (one request less per crate, for the updater).
     std::optional<Crate> lookup(std::string_view name, bool metadata = true);
@@ -75,7 +80,8 @@ private:
     std::mutex mutex_; // guards the caches; fetches run outside it
     std::optional<RegistryConfig> config_;
     std::map<std::string, std::optional<std::vector<IndexEntry>>> index_; // by lowercased name
-    std::map<std::string, std::optional<Crate>> crates_;                  // by lowercased name
+    std::map<std::string, std::exception_ptr> failed_;   // by prefetch(), by lowercased name
+    std::map<std::string, std::optional<Crate>> crates_; // by lowercased name
     std::optional<Crate> fetchCrate(std::string_view name, bool metadata);
 };
 

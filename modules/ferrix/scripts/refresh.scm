@@ -226,6 +226,8 @@ source is not a crate download URL and it has no crate-name property)"
                                  eq?))
                         location<?))
                  (failed? #f)
+                 (_ (registry-prefetch registry
+                                       (map package-crate-name packages)))
                  (updates
                   (filter-map
                    (lambda (package)
