@@ -40,6 +40,7 @@
             upstream-error?
             upstream-error-package
 
+            crate-download-derivation
             crate-download-hash
             sexp-end
             sexp-children
@@ -183,23 +184,31 @@ the registry ~a" name v (registry-url registry)))))))
 ;;; Downloading.
 ;;;
 
-(define* (crate-download-hash store registry name version #:key (urls '()))
-  "Download the .crate of NAME at VERSION from REGISTRY (or, failing that,
-from URLS) as a fixed-output derivation whose expected hash is the
-registry's checksum, so that the download is verified; return that sha256
-as a bytevector."
+(define* (crate-download-derivation store registry name version
+                                    #:key (urls '()))
+  "Return two values: a fixed-output derivation downloading the .crate of
+NAME at VERSION from REGISTRY (or, failing that, from URLS) whose expected
+hash is the registry's checksum, so that building it verifies the download,
+and that sha256 as a bytevector."
   (let* ((crate (lookup-crate registry name #:metadata? #f))
          (v (and crate (crate-version crate version)))
          (hash (if v
                    (base16-string->bytevector (crate-version-checksum v))
                    (error (format #f "crate ~a has no version ~a in ~a"
-                                  name version (registry-url registry)))))
-         (drv (url-fetch store
-                         (delete-duplicates
-                          (cons (registry-download-url registry name version)
-                                urls))
-                         'sha256 hash
-                         (string-append name "-" version ".crate"))))
+                                  name version (registry-url registry))))))
+    (values (url-fetch store
+                       (delete-duplicates
+                        (cons (registry-download-url registry name version)
+                              urls))
+                       'sha256 hash
+                       (string-append name "-" version ".crate"))
+            hash)))
+
+(define* (crate-download-hash store registry name version #:key (urls '()))
+  "Download the .crate of NAME at VERSION (see 'crate-download-derivation')
+and return its sha256 as a bytevector."
+  (let-values (((drv hash) (crate-download-derivation store registry name
+                                                      version #:urls urls)))
     (build-derivations store (list drv))
     hash))
 

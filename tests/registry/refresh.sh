@@ -156,6 +156,14 @@ expect_match "names the URL" "$err" "http://127.0.0.1:9/index/config.json"
 expect_status "a bad --target-version" 2 refresh -L "$mods" --target-version=newer rust-rfoo
 expect_status "a version the registry lacks" 1 refresh -u -L "$mods" --target-version=1.1.0 rust-rfoo
 expect_match "says which" "$err" "crate 'rfoo' has no version 1.1.0"
+# A .crate that does not match the index's checksum: the download fails, nothing is written.
+bar011=$(crate_file rbar 0.1.1)
+cp "$bar011" "$TEST_TMP/rbar-0.1.1.crate"
+echo garbage >"$bar011"
+expect_status "a .crate whose hash is not the index's" 1 refresh -u -L "$mods" rust-rbar
+expect_match "names the URL" "$err" "api/v1/crates/rbar/0\.1\.1/download"
+expect_match "and that nothing changed" "$err" "no file was changed"
+cp "$TEST_TMP/rbar-0.1.1.crate" "$bar011"
 expect_status "the module is unchanged after the failures" 0 unchanged
 # A hash that is not a literal cannot be rewritten: nothing is.
 copy_as indirect

@@ -104,18 +104,22 @@ error), 2 on a usage error.
     (loc (location->display-string loc))))
 
 (define (call-reporting-errors package thunk)
-  "Call THUNK; if it raises an error, report it at PACKAGE and return #f."
-  (with-package-context package
-    (lambda ()
-      (with-exception-handler
-          (lambda (exn)
-            (let-values (((location message) (exception->diagnostic exn #f)))
-              ;; The message starts with NAME@VERSION (the package context).
-              (report-diagnostic (or location (package-location package))
-                                 message)
-              #f))
-        thunk
-        #:unwind? #t))))
+  "Call THUNK; if it raises an error, report it at PACKAGE (if true) and
+return #f."
+  (define (call)
+    (with-exception-handler
+        (lambda (exn)
+          (let-values (((location message) (exception->diagnostic exn #f)))
+            ;; The message starts with NAME@VERSION (the package context).
+            (report-diagnostic (or location
+                                   (and package (package-location package)))
+                               message)
+            #f))
+      thunk
+      #:unwind? #t))
+  (if package
+      (with-package-context package call)
+      (call)))
 
 (define (report update update?)
   "Print what UPDATE says; return #t if there is something to do."
@@ -242,41 +246,60 @@ source is not a crate download URL and it has no crate-name property)"
                    packages)))
             (when (and update? (not failed?) (pair? updates))
               (let* ((store (open-store))
-                     (changes
+                     ;; (PACKAGE OLD NEW DRV HASH) per update.
+                     (downloads
                       (filter-map
                        (lambda (u)
                          (let* ((package (upstream-update-package u))
                                 (old (upstream-update-current u))
                                 (new (crate-version-number
-                                      (upstream-update-target u)))
-                                (hash
-                                 (call-reporting-errors
-                                  package
-                                  (lambda ()
-                                    (crate-download-hash
-                                     store registry
-                                     (crate-name (upstream-update-crate u))
-                                     new
-                                     #:urls (new-urls package old new))))))
-                           (if hash
-                               (list package old new
-                                     (bytevector->nix-base32-string hash))
+                                      (upstream-update-target u))))
+                           (or (call-reporting-errors
+                                package
+                                (lambda ()
+                                  (let-values (((drv hash)
+                                                (crate-download-derivation
+                                                 store registry
+                                                 (crate-name
+                                                  (upstream-update-crate u))
+                                                 new
+                                                 #:urls (new-urls package
+                                                                  old new))))
+                                    (list package old new drv hash))))
                                (begin (set! failed? #t) #f))))
                        updates)))
+                ;; Every .crate at once; a failed download names its URL.
+                (unless (or failed?
+                            (call-reporting-errors
+                             #f
+                             (lambda ()
+                               (build-derivations
+                                store (map fourth downloads) #:max-jobs 8)
+                               #t)))
+                  (set! failed? #t))
                 (close-store store)
                 (unless (or failed?
                             (call-reporting-errors
-                             (upstream-update-package (car updates))
-                   (lambda ()
-                     (update-packages-in-files changes)
-                     (for-each (match-lambda
-                                 ((package old new hash)
-                                  (format #t "~a: ~a updated from ~a to ~a \
+                             #f
+                             (lambda ()
+                               (let ((changes
+                                      (map (match-lambda
+                                             ((package old new drv hash)
+                                              (list package old new
+                                                    (bytevector->nix-base32-string
+                                                     hash))))
+                                           downloads)))
+                                 (update-packages-in-files changes)
+                                 (for-each
+                                  (match-lambda
+                                    ((package old new hash)
+                                     (format #t "~a: ~a updated from ~a to ~a \
 (sha256 ~a)~%"
-                                          (where package) (package-name package)
-                                          old new hash)))
-                               changes)
-                     #t)))
+                                             (where package)
+                                             (package-name package)
+                                             old new hash)))
+                                  changes)
+                                 #t))))
                   (set! failed? #t))))
             (force-output)
             (when failed?
