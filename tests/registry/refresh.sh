@@ -154,6 +154,7 @@ expect_status "an unreachable registry" 1 \
   "$FERRIX" refresh -u -L "$mods" --registry "sparse+http://127.0.0.1:9/index/" rust-rfoo
 expect_match "names the URL" "$err" "http://127.0.0.1:9/index/config.json"
 expect_status "a bad --target-version" 2 refresh -L "$mods" --target-version=newer rust-rfoo
+expect_status "an exact --target-version needs one PACKAGE" 2 refresh -L "$mods" --target-version=1.2.0
 expect_status "a version the registry lacks" 1 refresh -u -L "$mods" --target-version=1.1.0 rust-rfoo
 expect_match "says which" "$err" "crate 'rfoo' has no version 1.1.0"
 # A .crate that does not match the index's checksum: the download fails, nothing is written.

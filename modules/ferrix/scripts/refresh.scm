@@ -179,7 +179,7 @@ return #f."
       (show-help)
       (exit 0))
     (when (and (string? target-version)
-               (> (length (option-values opts 'argument)) 1))
+               (not (= 1 (length (option-values opts 'argument)))))
       (leave 2 "refresh: --target-version=VERSION needs exactly one PACKAGE"))
     (call-with-command-environment opts
       (lambda ()
