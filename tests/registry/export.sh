@@ -271,6 +271,28 @@ for p in lock["package"]:
 assert n >= 8, n
 print(n, "locked packages checked")
 EOF
+
+# A `cargo vendor` directory (NAME/ directories with .cargo-checksum.json) exported: every locked
+# package is there under its name and version. (cargo vendor leaves files out, .gitignore for
+# one, so these .crate files are not the ones cargo downloaded.)
+expect_status "cargo vendor" 0 cargo vendor --locked --respect-source-config "${registry_cargo_flags[@]}" "$TEST_TMP/vendor"
 cd - >/dev/null
+expect_status "export a cargo vendor directory" 0 "$FERRIX" registry export --base-url "$base" "$TEST_TMP/vendor" "$TEST_TMP/fromvendor"
+python3 - "$app/Cargo.lock" "$TEST_TMP/fromvendor" >"$TEST_TMP/vendor.out" 2>&1 <<'EOF' && ok "cargo vendor directory exported: the locked packages" || not_ok "cargo vendor directory exported: the locked packages: $(cat "$TEST_TMP/vendor.out")"
+import hashlib, json, sys, tomllib
+lock, reg = tomllib.load(open(sys.argv[1], "rb")), sys.argv[2]
+n = 0
+for p in lock["package"]:
+    if "source" not in p:
+        continue
+    name = p["name"].lower()
+    path = f"{name[:2]}/{name[2:4]}/{name}" if len(name) > 3 else f"3/{name[0]}/{name}" if len(name) == 3 else f"{len(name)}/{name}"
+    (entry,) = [e for e in map(json.loads, open(f"{reg}/index/{path}")) if e["vers"] == p["version"]]
+    data = open(f"{reg}/api/v1/crates/{p['name']}/{p['version']}/download", "rb").read()
+    assert entry["cksum"] == hashlib.sha256(data).hexdigest(), p
+    n += 1
+assert n >= 8, n
+print(n, "vendored crates")
+EOF
 
 finish
