@@ -10,6 +10,14 @@
   #:use-module (ferrix base32)
   #:use-module (ferrix semver)
   #:use-module ((ferrix registry) #:prefix registry:)
+  #:use-module ((ferrix packages)
+                #:select (package? package-source origin? origin-uri
+                          package-modules))
+  #:use-module ((ferrix download) #:select (url-fetch))
+  #:use-module ((ferrix store) #:select (build-derivations))
+  #:use-module ((ferrix crates)
+                #:select (registry-crate? registry-crate-name
+                          registry-crate-version))
   #:use-module ((ferrix build-system cargo)
                 #:select (crate-name->package-name %rust-platforms))
   #:use-module (srfi srfi-1)
@@ -356,30 +364,24 @@ under it are kept" target)
 (define (origin-crate source)
   "Return (NAME . VERSION) for SOURCE when it is a crate source: an origin
 whose URI is a crate-uri, or a (ferrix crates) registry crate; else #f."
-  (define packages (resolve-interface '(ferrix packages)))
-  (define crates (resolve-interface '(ferrix crates)))
-  (cond ((and source ((module-ref packages 'origin?) source))
+  (cond ((origin? source)
          (any (lambda (uri)
                 (and (string? uri)
                      (match (regexp-exec %crate-uri-rx uri)
                        (#f #f)
                        (m (cons (match:substring m 1)
                                 (match:substring m 2))))))
-              (match ((module-ref packages 'origin-uri) source)
+              (match (origin-uri source)
                 ((? string? uri) (list uri))
                 ((? list? uris) uris)
                 (_ '()))))
-        ((and source ((module-ref crates 'registry-crate?) source))
-         (cons ((module-ref crates 'registry-crate-name) source)
-               ((module-ref crates 'registry-crate-version) source)))
+        ((registry-crate? source)
+         (cons (registry-crate-name source) (registry-crate-version source)))
         (else #f)))
 
 (define (load-path-crate-packages)
   "Return the crate packages defined by the modules of the package module
 path (-L): a list of (CRATE-NAME VERSION VARIABLE MODULE-NAME)."
-  (define packages (resolve-interface '(ferrix packages)))
-  (define package? (module-ref packages 'package?))
-  (define package-source (module-ref packages 'package-source))
   (append-map
    (lambda (interface)
      (let ((result '()))
@@ -398,7 +400,7 @@ path (-L): a list of (CRATE-NAME VERSION VARIABLE MODULE-NAME)."
        (sort result (lambda (a b)
                       (string<? (symbol->string (third a))
                                 (symbol->string (third b)))))))
-   ((module-ref packages 'package-modules))))
+   (package-modules)))
 
 
 ;;;
@@ -920,10 +922,6 @@ url-fetch origins of their definitions will, checking each against the
 registry's checksum.  Return a procedure mapping each node to the nix32
 sha256 of its .crate."
   (define download-url registry:registry-download-url)
-  (define url-fetch (module-ref (resolve-interface '(ferrix download))
-                                'url-fetch))
-  (define build-derivations
-    (module-ref (resolve-interface '(ferrix store)) 'build-derivations))
   (define (file-name node)
     (string-append (crate-name->package-name (node-name node)) "-"
                    (node-number node) ".tar.gz"))

@@ -95,12 +95,14 @@ application's #:cargo-inputs.
 
 (define (call-with-import-error-handling debug? thunk)
   "Call THUNK, turning import errors into \"ferrix: error: ...\" (exit 1)."
+  ;; Other errors go to (ferrix ui)'s handler, which knows ferrix-error's
+  ;; message format.
   (guard (c ((and (not debug?) (crate-import-error? c))
              (leave 1 "error: ~a" (condition-message c)))
             ((and (not debug?) (insert-error? c))
              (leave 1 "error: ~a" (condition-message c)))
-            ((and (not debug?) (message-condition? c))
-             (leave 1 "error: ~a" (condition-message c))))
+            ((and (not debug?) (ferrix-error? c))
+             (leave 1 "error: ~a" (ferrix-error-message c))))
     (thunk)))
 
 (define (write-definitions header definitions trailer port)
