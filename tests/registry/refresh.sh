@@ -136,6 +136,24 @@ expect_status "-e, with -L" 0 refresh -L "$mods" -e '(@ (my crates) rust-rbar-0.
 expect_eq "only what -e names" "$out" \
   "$bar_loc: rust-rbar would be upgraded from 0.1.0 to 0.1.1 (newest 0.2.0)"
 
+# --- Every crate of Debian's registry, pinned at the version the registry has: all up to date
+# (or, for an older one of two versions, nothing compatible newer). Real index lines, written
+# by the export from real Cargo.toml files (renames, targets, features2, build deps).
+{
+  echo '(use-modules (ferrix packages) (ferrix download) (ferrix build-system cargo))'
+  for f in "$REGISTRY_DIR"/api/v1/crates/*/*/download; do
+    v=$(basename "$(dirname "$f")")
+    c=$(basename "$(dirname "$(dirname "$f")")")
+    case $c in rfoo | rbar) continue ;; esac
+    definition "rust-$c-$v" "$c" "$v" "$("$FERRIX" hash "$f")"
+  done
+} >"$TEST_TMP/debian.scm"
+n_debian=$(grep -c '^(define-public' "$TEST_TMP/debian.scm")
+expect_status "refresh -v every Debian crate" 0 refresh -v -f "$TEST_TMP/debian.scm"
+expect_eq "one line per package, none to upgrade" \
+  "$(grep -cE 'is up to date|is the newest compatible version' <<<"$out")" "$n_debian"
+expect_match "over 100 of them" "$n_debian" "^[1-9][0-9][0-9]$"
+
 # --- Errors: clear, non-zero, files untouched.
 expect_status "an unknown package" 1 refresh -u -L "$mods" rust-rfo
 expect_match "its name, and a suggestion" "$err" "rust-rfo: unknown package.*rust-rfoo"
