@@ -3,8 +3,8 @@
 // client does. 200 index files served by tests/lib/httpd.py with 10 ms of latency per answer
 // (a nearby registry). Goal: prefetch >= 4x faster. Both sides read the same files and the
 // bench checks that they found the same entries.
-#include "bench.hh"
 #include "../lib/httpd.hh"
+#include "bench.hh"
 
 #include "ferrix/cargo/index.hh"
 #include "ferrix/cargo/registry.hh"
