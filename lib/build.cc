@@ -111,6 +111,12 @@ public:
         if (it == running.end()) return;
         it->second.got = got;
         it->second.total = total;
+        // Bars move a few times a second, not only at the ticker's second.
+        auto now = Clock::now();
+        if (tty && now - lastDraw >= std::chrono::milliseconds(250)) {
+            clearBlock();
+            drawBlock();
+        }
     }
     void downloadFinished(uint64_t size) {
         std::lock_guard lk(m);
@@ -182,6 +188,7 @@ private:
         }
         writeAll(fd, s);
         shown = lines;
+        lastDraw = now;
     }
     void tick() {
         std::unique_lock lk(m);
@@ -217,6 +224,7 @@ private:
     bool tty = false;
     size_t downloadsTotal = 0, downloadsDone = 0;
     uint64_t bytesDone = 0;
+    Clock::time_point lastDraw;
     std::mutex m;
     std::condition_variable cv;
     bool stopping = false;

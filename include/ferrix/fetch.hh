@@ -44,8 +44,8 @@ struct FetchOptions {
     long lowSpeedTime = 60;       // ...seconds an attempt is abandoned
     long timeout = 0;             // seconds for a whole attempt, 0 = none
     unsigned maxConnections = 32; // open connections in total
-    unsigned maxHostConnections = 8; // per host (HTTP/2 multiplexes many transfers over one)
-    unsigned maxDownloads = 16;      // transfers in flight at once
+    unsigned maxHostConnections = 16; // per host (HTTP/2 multiplexes many transfers over one)
+    unsigned maxDownloads = 16;       // transfers in flight at once
     // Mirrors, tried in this order: prefix mirrors of each URL, the URLs themselves, then the
     // content-addressed mirrors (templates filled with the expected hash, see candidateUrls).
     std::vector<PrefixMirror> prefixMirrors;
