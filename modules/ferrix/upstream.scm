@@ -424,8 +424,10 @@ update it in place")))
 
 (define (write-file-atomically file text)
   "Replace FILE by TEXT: write a temporary file next to it, with FILE's
-permissions, then rename it over FILE."
-  (let* ((template (string-append file ".ferrix-XXXXXX"))
+permissions, then rename it over FILE (over the file a symbolic link points
+to, not the link)."
+  (let* ((file (canonicalize-path file))
+         (template (string-append file ".ferrix-XXXXXX"))
          (port (mkstemp! template))
          (tmp (port-filename port)))
     (catch #t

@@ -152,6 +152,16 @@
   (test-equal "no temporary file left" '("defs.scm")
     (scandir %tmp (lambda (f) (not (member f (list "." "..")))))))
 
+(test-group "a file reached through a symbolic link"
+  (define real (write-file "real.scm" defs))
+  (define link (string-append %tmp "/link.scm"))
+  (symlink real link)
+  (define foo3 (package-in link "rust-foo"))
+  (update-packages-in-files (list (list foo3 "1.0.0" "1.0.1" h2)))
+  (test-assert "the link is still a link" (eq? 'symlink (stat:type (lstat link))))
+  (test-assert "the file it points to was updated"
+    (string-contains (read-file real) "(version \"1.0.1\")")))
+
 (test-group "what cannot be rewritten"
   ;; A fresh copy: FOO2 can be updated, the other one of each pair cannot.
   (define file2 (write-file "defs2.scm" defs))
