@@ -5,8 +5,9 @@
 ;;; web API reached by redirect (as a static registry serves it), yanked
 ;;; versions, prereleases, renamed, target-specific and dev dependencies,
 ;;; "features2", a crate missing from the API, a malformed index line, a
-;;; malformed API answer, an index file answering 500, a crate that is not
-;;; there, and a registry without config.json.
+;;; malformed API answer, an index file answering 500, transient failures
+;;; (503, reset, truncated body) retried, a crate that is not there, a
+;;; registry without config.json, and prefetching.
 
 (use-modules (ferrix tests)
              (ferrix registry)
@@ -53,7 +54,10 @@
      (execlp "python3" "python3" %httpd.py "--root" %root
              "--port-file" (string-append %state "/port") "--log" %log
              "--max-seconds" "120"
-             "--fault" "/index/bo/om/boom=status:500"))
+             "--fault" "/index/bo/om/boom=status:500"
+             "--fault" "/index/fl/ak/flaky=status:503:1"
+             "--fault" "/index/tr/un/trunc=truncate:20:1"
+             "--fault" "/api/v1/crates/flaky/=reset:1"))
     (pid pid)))
 
 (define %port
@@ -138,6 +142,15 @@
                     ck1 "\",\"features\":{}}\n"))
 (www "api/v1/crates/oddapi/index.html" "{\"crate\": [1, 2")
 (www "index/bo/om/boom" "")
+(for-each (lambda (name)
+            (www (string-append "index/" (substring name 0 2) "/"
+                                (substring name 2 4) "/" name)
+                 (string-append "{\"name\":\"" name
+                                "\",\"vers\":\"1.0.0\",\"deps\":[],\"cksum\":\""
+                                ck1 "\",\"features\":{}}\n")))
+          '("flaky" "trunc"))
+(www "api/v1/crates/flaky/index.html"
+     "{\"crate\":{\"name\":\"flaky\",\"description\":\"Flaky\"},\"versions\":[]}")
 
 ;; A second registry: no web API, a dl template with markers.
 (www "index2/config.json"
@@ -316,6 +329,24 @@ expected '[', '{', or a literal")
     (test-equal "HTTP 500: retried (2 attempts configured)" 2
       (count (lambda (line) (string=? line "GET /index/bo/om/boom 500"))
              (request-log)))))
+
+(test-group "transient failures are retried"
+  (test-equal "a 503, then the index file; a reset, then the API answer"
+    '("Flaky" ("1.0.0"))
+    (let ((c (lookup-crate %registry "flaky")))
+      (list (crate-description c) (map crate-version-number (crate-versions c)))))
+  (test-assert "the log shows the 503 and the retry"
+    (let ((log (request-log)))
+      (and (member "GET /index/fl/ak/flaky 503" log)
+           (member "GET /index/fl/ak/flaky 200" log)
+           (member "GET /api/v1/crates/flaky/ reset" log)
+           (member "GET /api/v1/crates/flaky/ 200" log))))
+  (test-equal "a truncated body, then the whole one" '("1.0.0")
+    (map crate-version-number (crate-versions (lookup-crate %registry "trunc"))))
+  (test-assert "the log shows the truncated answer and the retry"
+    (let ((log (request-log)))
+      (and (member "GET /index/tr/un/trunc truncate" log)
+           (member "GET /index/tr/un/trunc 200" log)))))
 
 (test-end "registry")
 
