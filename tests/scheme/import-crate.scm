@@ -417,7 +417,27 @@ LLVM-exception OR Foo-1.0")
     "Fast regular expressions, e.g. for grep"
     (beautify-synopsis "A fast regular   expressions, e.g. for grep. More."))
   (test-equal "description: a sentence" "This package provides a parser."
-    (beautify-description "A parser")))
+    (beautify-description "A parser"))
+  (test-equal "description: two spaces between sentences, not after e.g."
+    "Regular expressions, e.g. for grep.  Linear time!  Really."
+    (beautify-description "Regular expressions, e.g. for grep. Linear time!
+Really"))
+  (test-assert "filled descriptions keep the two spaces"
+    (let ((text (sexp->string
+                 `(description
+                   ,(beautify-description
+                     (string-append "First sentence here. Then "
+                                    (string-join (make-list 20 "word"))))))))
+      (and (string-contains text "here.  Then")
+           (string-index text #\newline)
+           (every (lambda (line) (<= (string-length line) 78))
+                  (string-split text #\newline)))))
+  (test-equal "several keyword arguments: a pair per line"
+    "(arguments\n `(#:skip-build? #t\n   #:cargo-inputs ((\"rust-a\" ,rust-a-1))))"
+    (sexp->string '(arguments
+                    (quasiquote (#:skip-build? #t
+                                 #:cargo-inputs (("rust-a"
+                                                  (unquote rust-a-1)))))))))
 
 (define (write-file file text)
   (call-with-output-file file (cut display text <>)))

@@ -91,6 +91,9 @@ comment or a string with a newline)."
          (match (assq-ref %abbreviations head)
            (#f (fail))
            (prefix (string-append prefix (loop x)))))
+        (((? keyword?) _ (? keyword?) _ ...)
+         ;; Several keyword arguments: a pair per line, as Guix writes them.
+         (return #f))
         ((? list?)
          (string-append "(" (string-join (map loop obj) " ") ")"))
         ((a . b)
@@ -114,25 +117,43 @@ comment or a string with a newline)."
     (add-after . 2) (add-before . 2) (replace . 1) (git-reference . 0)))
 
 (define (fill-string str column width)
-  "Return STR, words separated by single spaces or newlines, so that it
-fits in WIDTH when its opening quote is at COLUMN and its other lines start
-at column 0."
-  (let loop ((words (string-tokenize str (char-set-complement
-                                          (char-set #\space #\newline))))
-             (col (+ column 1))
-             (start? #t)
-             (result '()))
+  "Return STR, words separated by spaces or newlines, so that it fits in
+WIDTH when its opening quote is at COLUMN and its other lines start at
+column 0.  Two spaces after a sentence stay two spaces."
+  ;; WORDS: (WORD . SPACES) pairs, SPACES the spaces that followed WORD.
+  (define words
+    (let loop ((tokens (string-split (string-map (lambda (c)
+                                                   (if (char=? c #\newline)
+                                                       #\space
+                                                       c))
+                                                 str)
+                                     #\space))
+               (result '()))
+      (match tokens
+        (() (reverse result))
+        (("" . rest)
+         (match result
+           (((word . spaces) . older)
+            (loop rest (cons (cons word (+ spaces 1)) older)))
+           (() (loop rest result))))
+        ((word . rest) (loop rest (cons (cons word 1) result))))))
+  (let loop ((words words) (col (+ column 1)) (gap #f) (result '()))
     (match words
       (() (string-concatenate-reverse result))
-      ((word . rest)
-       (cond (start?
-              (loop rest (+ col (string-length word)) #f (cons word result)))
-             ((> (+ col 1 (string-length word)) (- width 2))
-              (loop rest (string-length word) #f
-                    (cons* word "\n" result)))
-             (else
-              (loop rest (+ col 1 (string-length word)) #f
-                    (cons* word " " result))))))))
+      (((word . spaces) . rest)
+       (let ((separator (and gap (make-string (min gap 2) #\space))))
+         (cond ((not separator)
+                (loop rest (+ col (string-length word)) spaces
+                      (cons word result)))
+               ((> (+ col (string-length separator) (string-length word))
+                   (- width 2))
+                (loop rest (string-length word) spaces
+                      (cons* word "\n" result)))
+               (else
+                (loop rest (+ col (string-length separator)
+                              (string-length word))
+                      spaces
+                      (cons* word separator result)))))))))
 
 (define* (pretty-print-sexp obj #:optional (port (current-output-port))
                             #:key (indent 0))
@@ -297,6 +318,21 @@ commentary), the first line starting at column INDENT."
   (string-join (string-tokenize str (char-set-complement char-set:whitespace))
                " "))
 
+(define (sentence-spacing str)
+  "Return STR with two spaces after each sentence, as Guix's descriptions
+have them: after a period, exclamation or question mark followed by an
+upper-case letter (not after \"e.g.\" and the like)."
+  (regexp-substitute/global
+   #f "([a-z0-9)][.!?]) ([A-Z])" str
+   'pre
+   (lambda (m)
+     (if (any (lambda (abbrev)
+                (string-suffix? abbrev (substring str 0 (match:end m 1))))
+              '("e.g." "i.e." "etc." "vs."))
+         (string-append (match:substring m 1) " " (match:substring m 2))
+         (string-append (match:substring m 1) "  " (match:substring m 2))))
+   'post))
+
 (define (first-sentence str)
   "Return the first sentence of STR: up to the first \". \" (or the end)."
   (let loop ((start 0))
@@ -331,23 +367,25 @@ capitalised, as Guix's synopses are."
 
 (define (beautify-description text)
   "Return a description made of TEXT, a crate's description: whitespace
-collapsed, a sentence ending with a period; a bare noun phrase becomes
-\"This package provides ...\", as Guix's importers write it."
+collapsed, sentences ending with a period and separated by two spaces; a
+bare noun phrase becomes \"This package provides ...\", as Guix's
+importers write it."
   (let* ((text (collapse-spaces (or text "")))
          (text (if (or (string-null? text)
                        (string-suffix? "." text) (string-suffix? "!" text)
                        (string-suffix? "?" text))
                    text
                    (string-append text "."))))
-    (cond ((string-null? text) text)
-          ;; Descriptions starting like a noun phrase ("A fast ...", "Fast
-          ;; regular expressions") read well after "This package provides".
-          ((or (string-prefix? "A " text) (string-prefix? "An " text)
-               (string-prefix? "The " text))
-           (string-append "This package provides "
-                          (string (char-downcase (string-ref text 0)))
-                          (string-drop text 1)))
-          (else text))))
+    (sentence-spacing
+     (cond ((string-null? text) text)
+           ;; Descriptions starting like a noun phrase ("A fast ...") read
+           ;; well after "This package provides".
+           ((or (string-prefix? "A " text) (string-prefix? "An " text)
+                (string-prefix? "The " text))
+            (string-append "This package provides "
+                           (string (char-downcase (string-ref text 0)))
+                           (string-drop text 1)))
+           (else text)))))
 
 
 ;;;
