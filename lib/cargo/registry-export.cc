@@ -116,14 +116,15 @@ void fingerprintTree(const std::string& root, const std::string& rel, HashSink& 
         struct stat st = lstatPath(p);
         bool dir = S_ISDIR(st.st_mode);
         if (!packedInCrate(r, dir)) continue;
+        // NAME NUL TYPE NUL [TARGET or SHA-256 NUL]: no two trees give the same stream.
         std::string head = r + '\0';
         if (dir) {
-            sink(head + "d\0");
+            sink(head + "d" + '\0');
             fingerprintTree(root, r, sink);
         } else if (S_ISLNK(st.st_mode)) {
-            sink(head + "l\0" + readLink(p) + '\0');
+            sink(head + "l" + '\0' + readLink(p) + '\0');
         } else if (S_ISREG(st.st_mode)) {
-            sink(head + ((st.st_mode & 0111) ? "x\0" : "f\0") +
+            sink(head + ((st.st_mode & 0111) ? "x" : "f") + '\0' +
                  hashFile(HashAlgo::SHA256, p).toBase16() + '\0');
         } else {
             throw UnsafeArchive(root + ": cannot pack '" + r +
@@ -189,8 +190,8 @@ std::string readCrateArchive(const std::string& file, std::set<std::string>& fil
 
 // What a .crate source is exported from: its bytes.
 std::string crateFileFingerprint(const std::string& file) {
-    return hashString(HashAlgo::SHA256,
-                      "ferrix-crate-file\0" + hashFile(HashAlgo::SHA256, file).toBase16())
+    return hashString(HashAlgo::SHA256, std::string("ferrix-crate-file") + '\0' +
+                                            hashFile(HashAlgo::SHA256, file).toBase16())
         .toBase16();
 }
 
