@@ -66,6 +66,16 @@ std::optional<std::string> fetchOptional(const std::string& url) {
 
 std::string normalizeRegistryUrl(std::string_view url) {
     std::string u(url);
+    // crates.io's git index names crates.io too (Cargo.lock files say so): cargo uses its
+    // sparse index for it, and so does ferrix.
+    for (const char* git : {"registry+https://github.com/rust-lang/crates.io-index",
+                            "https://github.com/rust-lang/crates.io-index"})
+        if (u == git || u == std::string(git) + "/" || u == std::string(git) + ".git")
+            return defaultRegistryUrl;
+    if (u.starts_with("registry+"))
+        throw FormatError("unsupported registry URL '" + u +
+                          "': git registries are not supported, only sparse ones "
+                          "(sparse+http(s)://HOST/PATH/)");
     std::string rest = u.starts_with("sparse+") ? u.substr(7) : u;
     if (!rest.starts_with("http://") && !rest.starts_with("https://"))
         throw FormatError("unsupported registry URL '" + u +

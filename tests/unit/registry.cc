@@ -16,8 +16,12 @@ TEST(Registry, NormalizeUrl) {
     EXPECT_EQ(normalizeRegistryUrl("http://127.0.0.1:8080/index//"),
               "sparse+http://127.0.0.1:8080/index/");
     EXPECT_EQ(normalizeRegistryUrl(defaultRegistryUrl), defaultRegistryUrl);
-    EXPECT_THROW(normalizeRegistryUrl("registry+https://github.com/rust-lang/crates.io-index"),
-                 FormatError);
+    // crates.io's git index is crates.io: its sparse index is used, as cargo does.
+    EXPECT_EQ(normalizeRegistryUrl("registry+https://github.com/rust-lang/crates.io-index"),
+              defaultRegistryUrl);
+    EXPECT_EQ(normalizeRegistryUrl("https://github.com/rust-lang/crates.io-index"),
+              defaultRegistryUrl);
+    EXPECT_THROW(normalizeRegistryUrl("registry+https://git.example/index"), FormatError);
     EXPECT_THROW(normalizeRegistryUrl("file:///srv/index"), FormatError);
     EXPECT_THROW(normalizeRegistryUrl("sparse+https:///x"), FormatError);
     try {

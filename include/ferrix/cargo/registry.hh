@@ -19,7 +19,8 @@ namespace ferrix::cargo {
 
 inline constexpr const char* defaultRegistryUrl = "sparse+https://index.crates.io/";
 
-// "sparse+URL/" with exactly one trailing slash. Throws FormatError for anything else than
+// "sparse+URL/" with exactly one trailing slash; crates.io's git index URL is crates.io's sparse
+// one (as cargo uses it). Throws FormatError for anything else than
 // sparse+http(s)://, http:// or https:// (git and local registries are not supported).
 std::string normalizeRegistryUrl(std::string_view url);
 
