@@ -174,9 +174,13 @@ registry ~a" name (registry-url registry)))))
 the registry ~a" name v (registry-url registry)))))))
       (make-upstream-update package crate current compatible newest
                             (and this (crate-version-yanked? this))
+                            ;; Never a downgrade, unless asked by number.
                             (and target
-                                 (not (string=? (crate-version-number target)
-                                                current))
+                                 (if (string? target-version)
+                                     (not (string=? (crate-version-number target)
+                                                    current))
+                                     (semver<? current
+                                               (crate-version-number target)))
                                  target)))))
 
 

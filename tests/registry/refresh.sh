@@ -154,6 +154,12 @@ expect_eq "one line per package, none to upgrade" \
   "$(grep -cE 'is up to date|is the newest compatible version' <<<"$out")" "$n_debian"
 expect_match "over 100 of them" "$n_debian" "^[1-9][0-9][0-9]$"
 
+copy_as ahead
+sed -i 's/(version "1\.0\.0")/(version "1.9.0")/' "$TEST_TMP/ahead.scm"
+expect_status "a version ahead of the registry's newest compatible one" 0 \
+  refresh -f "$TEST_TMP/ahead.scm" rust-rfoo
+expect_match "no downgrade proposed" "$out" "rust-rfoo 1\.9\.0 is the newest compatible version \(newest 2\.0\.0\)"
+
 # --- Errors: clear, non-zero, files untouched.
 expect_status "an unknown package" 1 refresh -u -L "$mods" rust-rfo
 expect_match "its name, and a suggestion" "$err" "rust-rfo: unknown package.*rust-rfoo"
