@@ -12,7 +12,7 @@ export NO_PROXY=127.0.0.1 no_proxy=127.0.0.1
 unset XDG_CONFIG_HOME
 
 mkdir -p "$T/www/api/v1/crates/foo/1.0.0" "$T/www/cas" "$T/hashed/sha256"
-for f in hello r500 p500 slow trunc1 truncp corrupt reset gone-elsewhere cas-only hashed-only; do
+for f in hello r500 p500 slow trunc1 truncp corrupt reset rst cas-only hashed-only; do
   printf 'contents of %s\n' "$f" >"$T/www/$f.txt"
 done
 head -c 200000 /dev/urandom >"$T/www/big.bin"
@@ -30,7 +30,7 @@ config
 
 httpd_start "$T/www" --fault '/r500.txt=status:500:2' --fault '/p500.txt=status:500' \
   --fault '/slow.txt=slow:3' --fault '/trunc1.txt=truncate:5:1' --fault '/truncp.txt=truncate:5' \
-  --fault '/corrupt.txt=corrupt' --fault '/reset.txt=reset:2' --fault '/big.bin=truncate:1000:1'
+  --fault '/corrupt.txt=corrupt' --fault '/reset.txt=reset:2' --fault '/rst.txt=rst:1' --fault '/big.bin=truncate:1000:1'
 U=$HTTPD_URL
 requests() { grep -c "$1" "$HTTPD_LOG" || true; }
 hash_of() { "$FERRIX" hash "$@"; }
@@ -130,6 +130,9 @@ config
 
 expect_status "resets twice, then ok" 0 "$FERRIX" download "$U/reset.txt"
 expect_eq "resets: two" "$(requests 'GET /reset.txt reset')" "2"
+expect_status "TCP reset (RST) once, then ok" 0 "$FERRIX" download "$U/rst.txt"
+expect_match "RST: said" "$err" "retrying '$U/rst.txt' in [0-9.]+ s \\(.*[Rr]eset"
+expect_eq "RST: then 200" "$(requests 'GET /rst.txt rst') $(requests 'GET /rst.txt 200')" "1 1"
 expect_status "truncated once, then ok" 0 "$FERRIX" download "$U/trunc1.txt"
 expect_eq "truncated: the whole file in the end" "$(cat "$(sed -n 1p <<<"$out")")" "contents of trunc1"
 expect_status "always truncated: fails" 1 "$FERRIX" download "$U/truncp.txt"

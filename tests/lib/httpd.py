@@ -9,6 +9,7 @@ connection. Faults can be injected per path, to test the downloader's retries an
                         status:CODE[:N]   answer CODE (e.g. 500, 404) to the first N requests
                                           (all when N is absent), then serve normally
                         reset[:N]         close the connection without an answer
+                        rst[:N]           abort the connection with a TCP reset (RST)
                         truncate:BYTES[:N] announce the full length, send BYTES, close
                         corrupt[:N]       serve the file with its first byte changed
                         slow:SECONDS[:N]  wait SECONDS before answering
@@ -25,6 +26,7 @@ import http.server
 import os
 import socket
 import socketserver
+import struct
 import sys
 import threading
 import time
@@ -57,7 +59,7 @@ class Fault:
         self.arg = parts[1] if takes_arg else None
         rest = parts[2:] if takes_arg else parts[1:]
         self.left = int(rest[0]) if rest else None  # None: every time
-        if self.kind not in ("status", "reset", "truncate", "corrupt", "slow"):
+        if self.kind not in ("status", "reset", "rst", "truncate", "corrupt", "slow"):
             raise SystemExit(f"httpd.py: --fault {text}: unknown fault '{self.kind}'")
         if takes_arg and self.arg is None:
             raise SystemExit(f"httpd.py: --fault {text}: '{self.kind}' needs a value")
@@ -124,6 +126,14 @@ def main():
             if fault and fault.kind == "slow":
                 time.sleep(float(fault.arg))
                 fault = None
+            if fault and fault.kind == "rst":
+                self.record("rst")
+                self.close_connection = True
+                # Linger 0: close() sends RST instead of FIN ("connection reset by peer").
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                           struct.pack("ii", 1, 0))
+                self.connection.close()
+                return
             if fault and fault.kind == "reset":
                 self.record("reset")
                 self.close_connection = True

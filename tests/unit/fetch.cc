@@ -103,6 +103,20 @@ TEST_F(FetchTest, ResetAndEmptyRepliesAreRetried) {
     EXPECT_EQ(s.count("GET /a.txt reset"), 2u);
 }
 
+TEST_F(FetchTest, ConnectionResetsAreRetried) {
+    TestServer s(www, state, {"--fault", "/a.txt=rst:2", "--fault", "/big.txt=rst"});
+    EXPECT_EQ(fetchToString(s.url + "/a.txt", quick()), "contents of a\n");
+    EXPECT_EQ(s.count("GET /a.txt rst"), 2u);
+    try {
+        fetchToString(s.url + "/big.txt", quick(2));
+        FAIL() << "no error";
+    } catch (const FetchError& e) {
+        std::string msg = e.what();
+        EXPECT_NE(msg.find("(2 attempts)"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("reset"), std::string::npos) << msg;
+    }
+}
+
 TEST_F(FetchTest, TruncatedBodiesAreRetried) {
     TestServer s(www, state, {"--fault", "/big.txt=truncate:1000:2"});
     EXPECT_EQ(fetchToString(s.url + "/big.txt", quick()), get("big.txt"));
