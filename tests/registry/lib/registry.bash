@@ -25,9 +25,9 @@
 #       __CARGO_TEST_CHANNEL_OVERRIDE_DO_NOT_USE_THIS=nightly exported; pass
 #       "${registry_cargo_flags[@]}" to every cargo command.
 #
-# Exports are cached under $FERRIX_BUILD_DIR/tests/registry-cache (one per list of sources,
-# updated incrementally by each run: an unchanged crate is not packed again) and copied, so a
-# test pays for packing Debian's 119 crates only the first time.
+# Exports are cached under $FERRIX_BUILD_DIR/tests/registry-cache (one per list of sources and
+# of the crates they hold, updated incrementally by each run: an unchanged crate is not packed
+# again) and copied, so a test pays for packing Debian's crates only the first time.
 
 source "${FERRIX_SOURCE_DIR:?}/tests/lib/httpd.bash"
 
@@ -59,8 +59,11 @@ registry_serve() {
   REGISTRY_INDEX=sparse+$REGISTRY_URL/index/
 
   local cache_root=${FERRIX_BUILD_DIR:-$TEST_TMP}/tests/registry-cache
-  local key
-  key=$(printf '%s\n' "${sources[@]}" | sha256sum | cut -c1-16)
+  # Keyed by the sources and what they hold: the export adds and replaces, never removes, so a
+  # crate gone from a source must not survive in the cache. Changed files within a crate are
+  # the export's own business (fingerprints).
+  local key src
+  key=$(for src in "${sources[@]}"; do echo "$src"; ls -A "$src"; done | sha256sum | cut -c1-16)
   mkdir -p "$cache_root"
   "${FERRIX:?}" registry export --quiet --base-url "http://cache.invalid" \
     "${sources[@]}" "$cache_root/$key" || return 1
