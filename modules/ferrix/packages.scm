@@ -9,7 +9,9 @@
   #:use-module (ferrix build-system)
   #:use-module (ferrix store)
   #:use-module (ferrix derivations)
-  #:use-module ((ferrix base32) #:select (nix-base32-string->bytevector))
+  #:use-module ((ferrix base32) #:select (nix-base32-string->bytevector
+                                          bytevector->base16-string))
+  #:use-module ((ferrix hash) #:select (sha256))
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
   #:use-module (srfi srfi-26)
@@ -958,6 +960,53 @@ true, along with symlinks and permissions."
             (rmdir file))
           (delete-file file)))))
 
+(define (selected-tree-stamp source select?)
+  "Return a string identifying the files of SOURCE that SELECT? keeps, by
+name, type, size, permissions, inode, modification and change times, or #f
+if one of them changed less than a second ago (a change within the same
+clock tick could then go unnoticed)."
+  (define (ns seconds nanoseconds)
+    (+ (* seconds 1000000000) nanoseconds))
+  (define limit
+    (let ((now (gettimeofday)))
+      (- (ns (car now) (* 1000 (cdr now))) 1000000000)))
+  (define racy? #f)
+  (define (ctime-ns st)
+    ;; Guile 3.0.8's stat:ctimensec gives the seconds again: then assume
+    ;; the end of that second.
+    (let ((nsec (stat:ctimensec st)))
+      (ns (stat:ctime st) (if (< nsec 1000000000) nsec 999999999))))
+  (define (row name st)
+    (when (or (> (ns (stat:mtime st) (stat:mtimensec st)) limit)
+              (> (ctime-ns st) limit))
+      (set! racy? #t))
+    (format #f "~s ~a ~a ~a ~a ~a.~a ~a~%" name (stat:type st) (stat:size st)
+            (stat:perms st) (stat:ino st) (stat:mtime st) (stat:mtimensec st)
+            (ctime-ns st)))
+  (define (walk file name)
+    (let ((st (lstat file)))
+      (cons (row name st)
+            (if (eq? 'directory (stat:type st))
+                (append-map (lambda (entry)
+                              (let ((child (string-append file "/" entry)))
+                                (if (select? child (lstat child))
+                                    (walk child (string-append name "/" entry))
+                                    '())))
+                            (sort (scandir-names file) string<?))
+                '()))))
+  (let ((rows (walk source ".")))
+    (and (not racy?)
+         (bytevector->base16-string (sha256 (string-concatenate rows))))))
+
+(define (scandir-names directory)
+  "Return the entries of DIRECTORY but . and .."
+  (let ((stream (opendir directory)))
+    (let loop ((entries '()))
+      (let ((entry (readdir stream)))
+        (cond ((eof-object? entry) (closedir stream) entries)
+              ((member entry '("." "..")) (loop entries))
+              (else (loop (cons entry entries))))))))
+
 (define (local-file->store-path store file)
   "Add FILE, a <local-file>, to STORE and return its store file name."
   (cached store file #f #f
@@ -969,17 +1018,31 @@ true, along with symlinks and permissions."
               (if (eq? select? true-for-every-file)
                   (add-to-store store (local-file-name file) recursive?
                                 'sha256 source)
-                  (let* ((tmp (mkdtemp (string-append
-                                        (or (getenv "TMPDIR") "/tmp")
-                                        "/ferrix-local-file-XXXXXX")))
-                         (copy (string-append tmp "/copy")))
-                    (dynamic-wind
-                      (const #t)
-                      (lambda ()
-                        (copy-selected source copy select?)
-                        (add-to-store store (local-file-name file) recursive?
-                                      'sha256 copy))
-                      (lambda () (delete-tree tmp)))))))))
+                  ;; The selected files are copied to a temporary directory
+                  ;; to be added; skip that (tens of milliseconds of file
+                  ;; creations and deletions on a busy disk) when the same
+                  ;; selection of unchanged files was added before.
+                  (let* ((stamp (selected-tree-stamp source select?))
+                         (key (list source (local-file-name file) recursive?
+                                    stamp))
+                         (known (and stamp (stamp-cache-ref 'local-file key))))
+                    (if (and known (valid-path? store known))
+                        known
+                        (let* ((tmp (mkdtemp (string-append
+                                              (or (getenv "TMPDIR") "/tmp")
+                                              "/ferrix-local-file-XXXXXX")))
+                               (copy (string-append tmp "/copy"))
+                               (item (dynamic-wind
+                                       (const #t)
+                                       (lambda ()
+                                         (copy-selected source copy select?)
+                                         (add-to-store store
+                                                       (local-file-name file)
+                                                       recursive? 'sha256 copy))
+                                       (lambda () (delete-tree tmp)))))
+                          (when stamp
+                            (stamp-cache-set! 'local-file key item))
+                          item))))))))
 
 
 ;;;

@@ -474,6 +474,50 @@ error's arguments, or 'no-error."
          (not (string=? all some)))))
 
 
+;; A selection of unchanged files added before is not copied again (the
+;; stamp cache), and any change to a selected file is seen.
+(let* ((tree (string-append %test-directory "/stamped"))
+       (lower (lambda ()
+                (local-file->store-path
+                 %store
+                 (local-file tree "stamped"
+                             #:select? (lambda (file stat)
+                                         (not (string=? "skipped"
+                                                        (basename file))))))))
+       (no-tmp (string-append %test-directory "/no-such-tmp"))
+       (write-file (lambda (name text)
+                     (call-with-output-file (string-append tree "/" name)
+                       (lambda (port) (display text port)))))
+       (lower-without-tmp (lambda ()
+                            ;; Copying would need a temporary directory.
+                            (let ((old (getenv "TMPDIR")))
+                              (setenv "TMPDIR" no-tmp)
+                              (let ((result (false-if-exception (lower))))
+                                (if old (setenv "TMPDIR" old) (unsetenv "TMPDIR"))
+                                result)))))
+  (mkdir tree)
+  (write-file "kept" "one")
+  (write-file "skipped" "x")
+  (let ((first (lower)))
+    (test-equal "local-file select?: files written just now are copied each time"
+      #f (lower-without-tmp))
+    (sleep 2)
+    (test-equal "... older ones: the first lowering copies, the next ones do not"
+      (list first first) (list (lower) (lower-without-tmp)))
+    (write-file "skipped" "y")
+    (sleep 2)
+    (test-equal "... a file left out may change" first (lower-without-tmp))
+    (write-file "kept" "two")
+    (sleep 2)
+    (let ((second (lower)))
+      (test-assert "... a selected file that changes gives a new item"
+        (not (string=? first second)))
+      (test-equal "... with the new contents" "two"
+        (call-with-input-file (store-real-path %store (string-append second "/kept"))
+          read-line))
+      (test-equal "... itself cached in turn" second (lower-without-tmp)))))
+
+
 ;;;
 ;;; Bags and derivations.
 ;;;
