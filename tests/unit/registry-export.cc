@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <sys/stat.h>
+#include <thread>
 #include <utime.h>
 
 using namespace ferrix;
@@ -508,4 +509,41 @@ TEST(RegistryExport, CrateFilesExportedAsTheyAre) {
     EXPECT_NE(
         errorOf([&] { exportRegistry(options(crates, reg)); }).find(crates + "/bad-0.1.0.crate: "),
         std::string::npos);
+}
+
+TEST(RegistryExport, ConcurrentExportsIntoOneRegistry) {
+    // Exports into one registry are serialised (a lock next to it): both land, none is lost.
+    Sources s;
+    std::string more = s.scratch.path + "/more";
+    for (int i = 0; i < 8; i++) {
+        std::string d = more + "/c" + std::to_string(i);
+        put(d + "/Cargo.toml",
+            "[package]\nname = \"c" + std::to_string(i) + "\"\nversion = \"1.0.0\"\n");
+        put(d + "/src/lib.rs", "");
+    }
+    std::string reg = s.scratch.path + "/reg";
+    std::string error;
+    std::thread other([&] {
+        try {
+            exportRegistry(options(more, reg));
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+    });
+    exportRegistry(options(s.dir, reg));
+    other.join();
+    EXPECT_EQ(error, "");
+    ExportSummary after = exportRegistry(options(s.dir, reg));
+    EXPECT_EQ(after.crates, 10u);
+    EXPECT_EQ(after.versions, 12u);
+    EXPECT_EQ(after.packed, 0u);
+    for (int i = 0; i < 8; i++) {
+        std::string name = "c" + std::to_string(i);
+        auto e = parseIndexFile(readFile(reg + "/index/2/" + name), name);
+        ASSERT_EQ(e.size(), 1u);
+        EXPECT_EQ(e[0].cksum,
+                  hashFile(HashAlgo::SHA256, reg + "/api/v1/crates/" + name + "/1.0.0/download")
+                      .toBase16());
+    }
+    EXPECT_EQ(parseIndexFile(readFile(reg + "/index/al/ph/alpha"), "alpha").size(), 3u);
 }
