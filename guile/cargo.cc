@@ -1,5 +1,6 @@
 // The cargo build system's primitives (lib/cargo/, archive.hh), for the build side's
-// (ferrix build cargo-build-system). Loaded with
+// (ferrix build cargo-build-system), and %registry-export for `ferrix registry export`
+// ((ferrix scripts registry)). Loaded with
 //   (load-extension "libguile-ferrix" "init_ferrix_cargo")
 //
 // A phase's settings cross the boundary as an alist of string pairs (see settingsOf): booleans
