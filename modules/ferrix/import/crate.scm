@@ -697,8 +697,11 @@ by ~a; available: ~a)" name requirement (node-chain parent)
                     (import-error "crate ~a is not in the registry" name)))
          (version (or (select-version crate requirement
                                       #:allow-yanked? allow-yanked?)
-                      (import-error "no version of crate ~a matches ~a \
-(available: ~a)~a" name requirement
+                      (import-error "no version of crate ~a ~a \
+(available: ~a)~a" name
+                                    (if requirement
+                                        (string-append "matches " requirement)
+                                        "to import")
                                     (string-join
                                      (map (lambda (v)
                                             (string-append
