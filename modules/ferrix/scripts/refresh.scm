@@ -121,6 +121,10 @@ return #f."
       (with-package-context package call)
       (call)))
 
+(define verbose?
+  ;; -v: also report the packages that are up to date.
+  (make-parameter #f))
+
 (define (report update update?)
   "Print what UPDATE says; return #t if there is something to do."
   (let* ((package (upstream-update-package update))
@@ -153,8 +157,6 @@ return #f."
              (format #t "~a: ~a ~a is up to date~a~%"
                      (where package) (package-name package) current yanked))
            #f))))
-
-(define verbose? (make-parameter #f))
 
 (define (new-urls package old new)
   "Return PACKAGE's source URLs moved from version OLD to NEW."
