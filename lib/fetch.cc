@@ -157,15 +157,35 @@ struct Transfer {
     CURL* easy = nullptr;
     AutoCloseFD fd;
     std::unique_ptr<HashSink> hasher;
-    uint64_t got = 0;
+    uint64_t got = 0;        // bytes of the body kept so far (resumed ones included)
+    uint64_t resumeFrom = 0; // > 0: this attempt asks for the rest (Range) of a partial body
+    bool firstChunk = true;
+    const Curl* lib = nullptr;
     int writeErrno = 0;
     char errbuf[CURL_ERROR_SIZE] = "";
 };
+
+// Back to an empty body (a server that ignored Range sends the whole file again).
+void restartBody(Transfer& t) {
+    t.got = 0;
+    t.result.data.clear();
+    t.hasher = t.req.expected ? std::make_unique<HashSink>(t.req.expected->algo) : nullptr;
+    if (t.fd && (::ftruncate(t.fd.get(), 0) != 0 || ::lseek(t.fd.get(), 0, SEEK_SET) != 0))
+        t.writeErrno = errno;
+}
 
 size_t writeCallback(char* data, size_t size, size_t n, void* userp) {
     auto* t = static_cast<Transfer*>(userp);
     size_t total = size * n;
     std::string_view chunk(data, total);
+    if (t->firstChunk) {
+        t->firstChunk = false;
+        long status = 0;
+        t->lib->easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+        // 206: the rest of the body asked for; anything else is the whole body.
+        if (t->resumeFrom > 0 && status != 206) restartBody(*t);
+        if (t->writeErrno) return 0;
+    }
     if (t->hasher) (*t->hasher)(chunk);
     if (t->fd) {
         size_t done = 0;
@@ -252,15 +272,24 @@ struct Downloader::Impl {
 
 void Downloader::Impl::startAttempt(Transfer& t) {
     const FetchUrl& u = t.req.urls[t.urlIndex];
-    t.got = 0;
     t.writeErrno = 0;
     t.errbuf[0] = 0;
-    t.result.data.clear();
-    t.hasher = t.req.expected ? std::make_unique<HashSink>(t.req.expected->algo) : nullptr;
+    t.firstChunk = true;
+    t.lib = &lib;
     if (!t.req.dest.empty()) {
-        t.fd =
-            AutoCloseFD(::open(t.req.dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+        t.fd = AutoCloseFD(::open(t.req.dest.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
         if (!t.fd) throw SysError("creating '" + t.req.dest + "'");
+    }
+    // A retry of the same URL after part of the body came asks for the rest only; the hash so
+    // far is kept. Otherwise the body starts afresh.
+    t.resumeFrom = t.got;
+    bool hashKept = !t.req.expected || t.hasher;
+    if (t.resumeFrom == 0 || !hashKept) {
+        t.resumeFrom = 0;
+        restartBody(t);
+    } else if (t.fd && (::ftruncate(t.fd.get(), off_t(t.got)) != 0 ||
+                        ::lseek(t.fd.get(), 0, SEEK_END) < 0)) {
+        throw SysError("resuming '" + t.req.dest + "'");
     }
     CURL* e = lib.easy_init();
     if (!e) throw FetchError("cannot initialise a libcurl handle");
@@ -288,6 +317,7 @@ void Downloader::Impl::startAttempt(Transfer& t) {
     lib.easy_setopt(e, CURLOPT_WRITEFUNCTION, writeCallback);
     lib.easy_setopt(e, CURLOPT_WRITEDATA, &t);
     lib.easy_setopt(e, CURLOPT_ERRORBUFFER, t.errbuf);
+    if (t.resumeFrom > 0) lib.easy_setopt(e, CURLOPT_RESUME_FROM_LARGE, curl_off_t(t.resumeFrom));
     if (observer) observer->attempt(t.req.tag, u, t.attemptsOnUrl + 1);
     lib.multi_add_handle(multi, e);
 }
@@ -328,6 +358,8 @@ void Downloader::Impl::finishAttempt(Transfer& t, CURLcode rc) {
             a.error = t.errbuf[0] ? std::string(t.errbuf) : std::string(lib.easy_strerror(rc));
         }
         retry = transient(rc, status);
+        // The range asked for is refused: start again from nothing.
+        if (t.resumeFrom > 0 && (status == 416 || rc == CURLE_RANGE_ERROR)) retry = true;
     }
     if (a.httpStatus) t.result.httpStatus = a.httpStatus;
     bool ok = a.error.empty();
@@ -340,6 +372,11 @@ void Downloader::Impl::finishAttempt(Transfer& t, CURLcode rc) {
         t.result.hashMismatch = false;
         return;
     }
+    // Only a body cut short is worth resuming; after an HTTP error (a 5xx page, or a 416 for a
+    // range the server no longer has) the next attempt starts from nothing.
+    bool resumable = rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR ||
+                     rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_HTTP2_STREAM;
+    if (!retry || !resumable || t.attemptsOnUrl >= opts.attempts) t.got = 0;
     if (retry && t.attemptsOnUrl < opts.attempts) {
         a.willRetry = true;
         double delay = opts.retryDelay * std::pow(2.0, double(t.attemptsOnUrl - 1));

@@ -14,6 +14,8 @@ connection. Faults can be injected per path, to test the downloader's retries an
                         corrupt[:N]       serve the file with its first byte changed
                         slow:SECONDS[:N]  wait SECONDS before answering
   --latency MS        wait MS milliseconds before every answer (emulates a network's RTT)
+  --no-ranges         ignore Range headers (by default "Range: bytes=N-" gets a 206 with the
+                      rest of the file)
 
 It writes the port it bound (port 0: any free one) to --port-file once it listens, logs one
 line per request ("METHOD PATH STATUS", with --log-connections also the client's port, which
@@ -44,6 +46,7 @@ def parse_args():
     p.add_argument("--latency", type=float, default=0)
     p.add_argument("--fault", action="append", default=[])
     p.add_argument("--log-connections", action="store_true")
+    p.add_argument("--no-ranges", action="store_true")
     return p.parse_args()
 
 
@@ -167,8 +170,21 @@ def main():
                 data = f.read()
             if fault and fault.kind == "corrupt" and data:
                 data = bytes([data[0] ^ 0xFF]) + data[1:]
-            self.record(200 if not fault else fault.kind)
-            self.send_response(200)
+            status, start = 200, 0
+            rng = self.headers.get("Range", "")
+            if rng.startswith("bytes=") and rng.endswith("-") and not args.no_ranges:
+                try:
+                    start = int(rng[len("bytes="):-1])
+                except ValueError:
+                    start = -1
+                if not 0 <= start < len(data):
+                    return self.plain(416, head)
+                status = 206
+            self.record(status if not fault else fault.kind)
+            self.send_response(status)
+            if status == 206:
+                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                data = data[start:]
             self.send_header("Content-Length", str(len(data)))
             self.send_header("Content-Type", "application/octet-stream")
             self.end_headers()

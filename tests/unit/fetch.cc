@@ -121,7 +121,41 @@ TEST_F(FetchTest, TruncatedBodiesAreRetried) {
     TestServer s(www, state, {"--fault", "/big.txt=truncate:1000:2"});
     EXPECT_EQ(fetchToString(s.url + "/big.txt", quick()), get("big.txt"));
     EXPECT_EQ(s.count("GET /big.txt truncate"), 2u);
+    EXPECT_EQ(s.count("GET /big.txt 206"), 1u); // the third asked for the rest
+}
+
+TEST_F(FetchTest, TruncatedBodiesAreResumedWithRange) {
+    TestServer s(www, state, {"--fault", "/big.txt=truncate:1000:1"});
+    Downloader d(quick());
+    DownloadRequest r;
+    r.urls = {{s.url + "/big.txt", ""}};
+    r.dest = dir.path + "/out";
+    r.expected = hashString(HashAlgo::SHA256, get("big.txt"));
+    auto res = d.download(r);
+    ASSERT_TRUE(res.ok) << res.error;
+    EXPECT_EQ(readFile(r.dest), get("big.txt"));
+    EXPECT_EQ(res.size, get("big.txt").size());
+    EXPECT_EQ(s.count("GET /big.txt truncate"), 1u);
+    EXPECT_EQ(s.count("GET /big.txt 206"), 1u); // the rest only, hashed on from byte 1000
+    EXPECT_EQ(s.count("GET /big.txt 200"), 0u);
+}
+
+TEST_F(FetchTest, ResumeFallsBackToTheWholeBody) {
+    // A server that ignores Range answers 200 with everything: the body starts again.
+    TestServer s(www, state, {"--fault", "/big.txt=truncate:1000:2", "--no-ranges"});
+    Downloader d(quick());
+    DownloadRequest r;
+    r.urls = {{s.url + "/big.txt", ""}};
+    r.dest = dir.path + "/out";
+    r.expected = hashString(HashAlgo::SHA256, get("big.txt"));
+    auto res = d.download(r);
+    ASSERT_TRUE(res.ok) << res.error;
+    EXPECT_EQ(readFile(r.dest), get("big.txt"));
     EXPECT_EQ(s.count("GET /big.txt 200"), 1u);
+    // In memory too.
+    EXPECT_EQ(fetchToString(s.url + "/big.txt", quick()), get("big.txt"));
+    EXPECT_EQ(s.count("GET /big.txt 200"), 2u);
+    EXPECT_EQ(s.count("GET /big.txt truncate"), 2u);
 }
 
 TEST_F(FetchTest, PersistentTruncationFailsAndLeavesNoFile) {
