@@ -6,6 +6,7 @@
 
 #include "ferrix/file.hh"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -183,6 +184,23 @@ SCM sourceHash(SCM obj, SCM file) {
 }
 #undef SUBR
 
+#define SUBR "%source-path"
+SCM sourcePath(SCM obj, SCM name, SCM hash) {
+    StoreHandle* h = storeArg(obj, 1, SUBR);
+    checkString(name, 2, SUBR);
+    checkBytevector(hash, 3, SUBR);
+    return guarded(SUBR, [&] {
+        std::string n = toString(name);
+        std::string bytes = toBytes(hash);
+        if (bytes.size() != 32) throw Error("%source-path: not a sha256 hash");
+        Hash hh(HashAlgo::SHA256);
+        std::copy(bytes.begin(), bytes.end(), hh.bytes);
+        StorePath p = h->store.storeDir().makeFixedOutputPath(n, FileIngestion::Recursive, hh, {});
+        return fromString(h->store.printStorePath(p));
+    });
+}
+#undef SUBR
+
 #define SUBR "%valid-path?"
 SCM validPath(SCM obj, SCM path) {
     StoreHandle* h = storeArg(obj, 1, SUBR);
@@ -337,6 +355,7 @@ void defineStorePrimitives() {
     def("%add-text-to-store", 4, addTextToStore);
     def("%add-to-store", 6, addToStore);
     def("%source-hash", 2, sourceHash);
+    def("%source-path", 3, sourcePath);
     def("%valid-path?", 2, validPath);
     def("%query-path-info", 2, queryPathInfo);
     def("%references", 2, references);

@@ -120,10 +120,18 @@ then update the definition)"
                           id dir (bytevector->nix-base32-string actual)
                           (bytevector->nix-base32-string expected)))
             (else
-             (add-to-store store (string-append (registry-crate-name crate)
-                                                "-"
-                                                (registry-crate-version crate))
-                           #t 'sha256 dir))))))
+             ;; The directory has the pinned hash: the item of that hash,
+             ;; when valid, holds just this (content-addressed), and adding
+             ;; is only needed when it is not.
+             (let* ((name (string-append (registry-crate-name crate) "-"
+                                         (registry-crate-version crate)))
+                    (known (source-store-path store name expected)))
+               ;; Rooted first, so that a collection cannot remove it
+               ;; between the check and its use.
+               (add-temp-root store known)
+               (if (valid-path? store known)
+                   known
+                   (add-to-store store name #t 'sha256 dir))))))))
 
 (register-object-lowerer!
  registry-crate?

@@ -34,6 +34,7 @@
             add-text-to-store
             add-to-store
             source-hash
+            source-store-path
             query-path-info
             path-info?
             path-info-path
@@ -293,6 +294,11 @@ STORE keeps it in a cache keyed by the tree's metadata (names, modes, sizes,
 inodes, modification and change times), so an unchanged tree is only walked,
 not read again."
   (%source-hash store file-name))
+
+(define (source-store-path store name hash)
+  "Return the store file name that a recursive 'sha256 add of a tree called
+NAME whose NAR sha256 is HASH (a bytevector) gets, without references."
+  (%source-path store name hash))
 
 (define-record-type <path-info>
   (make-path-info path deriver hash nar-size references registration-time

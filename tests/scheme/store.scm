@@ -347,7 +347,10 @@
         (source-hash %own dir))
       (chmod (string-append dir "/a") #o600)
       (test-equal "so is a changed mode" (nar-hash dir)
-        (source-hash %own dir)))))
+        (source-hash %own dir))
+      (test-equal "source-store-path: the path add-to-store gives"
+        (add-to-store %own "hashed-tree" #t 'sha256 dir)
+        (source-store-path %own "hashed-tree" (nar-hash dir))))))
 
 (test-end "store")
 
