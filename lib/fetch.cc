@@ -281,10 +281,10 @@ void Downloader::Impl::startAttempt(Transfer& t) {
         if (!t.fd) throw SysError("creating '" + t.req.dest + "'");
     }
     // A retry of the same URL after part of the body came asks for the rest only; the hash so
-    // far is kept. Otherwise the body starts afresh.
+    // far is kept. Only when the hash is known in advance: a file changed on the server between
+    // two attempts would otherwise be stored spliced. Otherwise the body starts afresh.
     t.resumeFrom = t.got;
-    bool hashKept = !t.req.expected || t.hasher;
-    if (t.resumeFrom == 0 || !hashKept) {
+    if (t.resumeFrom == 0 || !t.req.expected || !t.hasher) {
         t.resumeFrom = 0;
         restartBody(t);
     } else if (t.fd && (::ftruncate(t.fd.get(), off_t(t.got)) != 0 ||
