@@ -203,8 +203,9 @@ SCM primBuildCores() {
 #define SUBR "%registry-export"
 // SETTINGS: an alist of string pairs: ("source" . DIR) (repeated), ("dir" . DIR), ("base-url" .
 // URL), ("yank" . NAME@VERSION) and ("unyank" . NAME@VERSION) (repeated), ("keep-going" .
-// "true"), ("jobs" . N). Returns the summary: ((crates . N) (versions . N) (exported . N)
-// (packed . N) (unchanged . N) (skipped . N) (bytes . N) (seconds . X) (warnings STRING ...)).
+// "true"), ("prune" . "true"), ("jobs" . N). Returns the summary: ((crates . N) (versions . N)
+// (exported . N) (packed . N) (unchanged . N) (skipped . N) (removed . N) (bytes . N) (seconds .
+// X) (warnings STRING ...)).
 SCM primRegistryExport(SCM settings) {
     checkList(settings, 1, SUBR);
     return guarded(SUBR, [&] {
@@ -222,6 +223,8 @@ SCM primRegistryExport(SCM settings) {
                 o.unyank.push_back(v);
             else if (k == "keep-going")
                 o.keepGoing = v == "true";
+            else if (k == "prune")
+                o.prune = v == "true";
             else if (k == "jobs") {
                 char* end = nullptr;
                 unsigned long n = std::strtoul(v.c_str(), &end, 10);
@@ -239,7 +242,7 @@ SCM primRegistryExport(SCM settings) {
             return scm_list_n(count("crates", r.crates), count("versions", r.versions),
                               count("exported", r.exported), count("packed", r.packed),
                               count("unchanged", r.unchanged), count("skipped", r.skipped),
-                              count("bytes", r.bytes),
+                              count("removed", r.removed), count("bytes", r.bytes),
                               scm_cons(scm_from_utf8_symbol("seconds"), scm_from_double(r.seconds)),
                               scm_cons(scm_from_utf8_symbol("warnings"), stringList(r.warnings)),
                               SCM_UNDEFINED);

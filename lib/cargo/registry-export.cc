@@ -847,6 +847,34 @@ ExportSummary exportRegistry(const ExportOptions& opts) {
     for (auto& s : unyank)
         setYanked(s, false, "--unyank");
 
+    // --prune: versions no source holds leave the registry, and crates left without versions.
+    std::vector<std::string> goneVersions, goneCrates; // relative to DIR
+    if (opts.prune && summary.skipped > 0) {
+        summary.warnings.push_back("not pruning: " + std::to_string(summary.skipped) +
+                                   " bad crates were skipped, and their versions may be in " + dir);
+    } else if (opts.prune) {
+        for (auto c = registry.begin(); c != registry.end();) {
+            auto& [name, versions] = *c;
+            for (auto v = versions.begin(); v != versions.end();) {
+                if (seen.count({name, v->first})) {
+                    ++v;
+                    continue;
+                }
+                goneVersions.push_back(apiPath(name) + "/" + v->first);
+                summary.removed++;
+                changed.insert(name);
+                v = versions.erase(v);
+            }
+            if (!versions.empty()) {
+                ++c;
+                continue;
+            }
+            goneCrates.push_back(name);
+            changed.erase(name);
+            c = registry.erase(c);
+        }
+    }
+
     // 5. Stage the files of the changed crates.
     std::vector<std::string> downloads, perVersion, perCrate, indexFiles;
     for (auto& name : changed) {
@@ -897,6 +925,21 @@ ExportSummary exportRegistry(const ExportOptions& opts) {
                 createDirs(dirOf(to));
                 if (rename(from.c_str(), to.c_str()) != 0)
                     throw SysError("renaming '" + from + "' to '" + to + "'");
+            }
+        // Pruned: out of the index first, then their files (moved into the staging directory,
+        // which is deleted, so that no half-deleted directory is ever visible).
+        for (auto& name : goneCrates) {
+            std::string f = dir + "/index/" + indexPath(name);
+            if (unlink(f.c_str()) != 0 && errno != ENOENT) throw SysError("deleting '" + f + "'");
+        }
+        for (auto* group : {&goneVersions, &goneCrates})
+            for (size_t i = 0; i < group->size(); i++) {
+                std::string rel = group == &goneCrates ? apiPath((*group)[i]) : (*group)[i];
+                std::string from = dir + "/" + rel, to = staging.path + "/.gone-" +
+                                                         std::to_string(i) +
+                                                         (group == &goneCrates ? "c" : "v");
+                if (rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT)
+                    throw SysError("moving '" + from + "' out of the registry");
             }
     }
 

@@ -218,6 +218,11 @@ for pair in regex/1.7.1=regex-1.7.1 good/1.0.0=good-1.0.0; do
     "$(sha256sum <"$TEST_TMP/fromcrates/api/v1/crates/${pair%=*}/download" | cut -d' ' -f1)" "$sum"
 done
 expect_match ".crate files: index cksum" "$(cat "$TEST_TMP/fromcrates/index/go/od/good")" "\"cksum\":\"$sum\""
+rm "$TEST_TMP/dotcrates/good-1.0.0.crate"
+expect_status "--prune" 0 "$FERRIX" registry export --prune --base-url "$base" "$TEST_TMP/dotcrates" "$TEST_TMP/fromcrates"
+expect_match "--prune: says so" "$out" "1 crate, 1 version, .*\(0 packed, 1 unchanged, 1 removed\)"
+expect_eq "--prune: gone from the index and the API" \
+  "$(ls "$TEST_TMP/fromcrates/index/go/od/good" "$TEST_TMP/fromcrates/api/v1/crates/good" 2>/dev/null | wc -l)" 0
 
 # --- cargo resolves against the index, fetches from 127.0.0.1 and builds.
 registry_cargo_home "$TEST_TMP/cargo-home"

@@ -547,3 +547,46 @@ TEST(RegistryExport, ConcurrentExportsIntoOneRegistry) {
     }
     EXPECT_EQ(parseIndexFile(readFile(reg + "/index/al/ph/alpha"), "alpha").size(), 3u);
 }
+
+TEST(RegistryExport, PruneMirrorsTheSources) {
+    Sources s;
+    std::string more = s.scratch.path + "/more";
+    put(more + "/gamma/Cargo.toml", "[package]\nname = \"gamma\"\nversion = \"2.0.0\"\n");
+    put(more + "/gamma/src/lib.rs", "");
+    std::string reg = s.scratch.path + "/reg";
+    ExportOptions both = options(s.dir, reg);
+    both.sources.push_back(more);
+    exportRegistry(both);
+
+    // Without --prune nothing goes; with it, a version gone from the sources leaves the index,
+    // the API and the disk, and a crate gone altogether leaves no trace.
+    deletePath(s.dir + "/alpha-0.9.3");
+    EXPECT_EQ(exportRegistry(options(s.dir, reg)).versions, 5u);
+    ExportOptions prune = options(s.dir, reg);
+    prune.prune = true;
+    ExportSummary p = exportRegistry(prune);
+    EXPECT_EQ(p.removed, 2u);
+    EXPECT_EQ(p.packed, 0u);
+    EXPECT_EQ(p.crates, 2u);
+    EXPECT_EQ(p.versions, 3u);
+    auto alpha = parseIndexFile(readFile(reg + "/index/al/ph/alpha"), "alpha");
+    ASSERT_EQ(alpha.size(), 2u);
+    EXPECT_EQ(alpha[0].vers, "1.0.0");
+    EXPECT_FALSE(pathExists(reg + "/api/v1/crates/alpha/0.9.3"));
+    EXPECT_EQ(readJson(reg + "/api/v1/crates/alpha/index.html")["versions"].size(), 2u);
+    EXPECT_FALSE(pathExists(reg + "/index/ga/mm/gamma"));
+    EXPECT_FALSE(pathExists(reg + "/api/v1/crates/gamma"));
+    for (auto& n : ferrix::test::listNames(s.scratch.path))
+        EXPECT_TRUE(n == "src" || n == "reg" || n == "more" || n == ".reg.lock") << n;
+    EXPECT_EQ(exportRegistry(prune).removed, 0u);
+
+    // Not when a bad crate was skipped: its versions may be in the registry.
+    put(s.dir + "/broken/Cargo.toml", "[package\n");
+    deletePath(s.dir + "/beta-x");
+    prune.keepGoing = true;
+    ExportSummary k = exportRegistry(prune);
+    EXPECT_EQ(k.removed, 0u);
+    EXPECT_EQ(k.versions, 3u);
+    ASSERT_EQ(k.warnings.size(), 2u);
+    EXPECT_EQ(k.warnings[1].rfind("not pruning: 1 bad crates were skipped", 0), 0u);
+}

@@ -17,8 +17,9 @@
 // NAME/).
 //
 // Exports are incremental and all-or-nothing: an unchanged crate (same files, same packing) is
-// not repacked; every file is built in a temporary directory next to DIR and renamed into place
-// only once every crate has been read and packed, so an error leaves DIR as it was.
+// not repacked; versions already in DIR stay unless pruned; every file is built in a temporary
+// directory next to DIR and renamed into place only once every crate has been read and packed, so
+// an error leaves DIR as it was.
 #pragma once
 
 #include "ferrix/cargo/manifest.hh"
@@ -43,7 +44,10 @@ struct ExportOptions {
     // already in DIR. Yanked stays yanked in later exports until unyanked.
     std::vector<std::string> yank, unyank;
     bool keepGoing = false; // skip a bad crate (a warning) instead of failing the export
-    unsigned jobs = 0;      // packing threads; 0: one per processor
+    // Remove from DIR the versions that no source holds (and crates left without any), so that
+    // DIR mirrors the sources; not done when keepGoing skipped a crate.
+    bool prune = false;
+    unsigned jobs = 0; // packing threads; 0: one per processor
 };
 
 struct ExportSummary {
@@ -52,6 +56,7 @@ struct ExportSummary {
     size_t packed = 0;               // of which .crate files were made
     size_t unchanged = 0;            // of which were exported before from the same files
     size_t skipped = 0;              // bad crates left out (keepGoing)
+    size_t removed = 0;              // versions pruned
     uint64_t bytes = 0;              // size of the registry's .crate files
     double seconds = 0;
     std::vector<std::string> warnings;

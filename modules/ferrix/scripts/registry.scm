@@ -39,7 +39,8 @@ directory, or of NAME-VERSION.crate files (exported as they are, their
 checksums kept), or one crate directory or .crate file.  Any static HTTP server can serve DIR;
 cargo uses it through its sparse index (sparse+URL/index/), ferrix through
 its API (URL/api/v1/crates/NAME).  Exporting into an existing DIR adds and
-replaces crates; unchanged ones are not packed again.  A bad crate fails the
+replaces crates (and removes those no SRC holds with --prune); unchanged ones
+are not packed again.  A bad crate fails the
 export and leaves DIR as it was.
 
   -u, --base-url=URL     the absolute URL DIR will be served at (required)
@@ -49,6 +50,9 @@ export and leaves DIR as it was.
       --unyank=NAME@VERSION
                          mark that version no longer yanked (repeatable)
   -k, --keep-going       skip bad crates with a warning instead of failing
+      --prune            remove from DIR the versions no SRC holds (and the
+                         crates left without any), so that DIR mirrors the
+                         SRCs; not done when --keep-going skipped a crate
   -j, --jobs=N           pack N crates at a time (default: one per core)
   -q, --quiet            print no summary
   -h, --help             display this help and exit
@@ -75,6 +79,7 @@ Exit status: 0 on success, 1 on failure, 2 on a usage error.
         (value-option #f "unyank" 'unyank)
         (value-option #\j "jobs" 'jobs)
         (flag-option #\k "keep-going" 'keep-going?)
+        (flag-option #f "prune" 'prune?)
         (flag-option #\q "quiet" 'quiet?)
         (flag-option #\h "help" 'help?)))
 
@@ -148,6 +153,9 @@ DIR will be served at~%Try 'ferrix registry export --help'."))
                     (if (assq-ref opts 'keep-going?)
                         '(("keep-going" . "true"))
                         '())
+                    (if (assq-ref opts 'prune?)
+                        '(("prune" . "true"))
+                        '())
                     (match (assq-ref opts 'jobs)
                       (#f '())
                       (n `(("jobs" . ,n))))))
@@ -163,9 +171,13 @@ DIR will be served at~%Try 'ferrix registry export --help'."))
         (format #t "exported ~a version~:p (~a packed, ~a unchanged~a) \
 in ~,2f s~%"
                 (count 'exported) (count 'packed) (count 'unchanged)
-                (if (zero? (count 'skipped))
-                    ""
-                    (format #f ", ~a skipped" (count 'skipped)))
+                (string-append
+                 (if (zero? (count 'skipped))
+                     ""
+                     (format #f ", ~a skipped" (count 'skipped)))
+                 (if (zero? (count 'removed))
+                     ""
+                     (format #f ", ~a removed" (count 'removed))))
                 (count 'seconds))))))
 
 (define (ferrix-registry . args)
