@@ -1,6 +1,7 @@
 // The scheduler on tiny /bin/sh derivations: dependencies, registration with references, a
 // failure that leaves nothing, outputs referring to one another, fixed outputs (builtin:download
-// from file://, right and wrong hash), --check, and the build log.
+// from file://, right and wrong hash, mirrors, a build using a download), --check, and the build
+// log.
 #include "ferrix/build.hh"
 
 #include "ferrix/derivation.hh"
@@ -29,6 +30,8 @@ protected:
     void SetUp() override {
         // Progress lines go nowhere.
         opts.progressFd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+        // Not the user's configuration file.
+        opts.fetch = FetchOptions{};
     }
     void TearDown() override { ::close(opts.progressFd); }
 
@@ -42,11 +45,13 @@ protected:
         d.builder = "/bin/sh";
         d.args = {"-c", script};
         d.env = {{"name", name}, {"builder", "/bin/sh"}, {"system", "x86_64-linux"}};
-        for (auto& o : outputs) d.outputs[o] = {};
+        for (auto& o : outputs)
+            d.outputs[o] = {};
         for (auto& i : inputs) {
-            auto dep = parseDerivation(store.readText(store.parseStorePath(i)), "",
-                                       &store.storeDir());
-            for (auto& [o, _] : dep.outputs) d.inputDrvs[i].insert(o);
+            auto dep =
+                parseDerivation(store.readText(store.parseStorePath(i)), "", &store.storeDir());
+            for (auto& [o, _] : dep.outputs)
+                d.inputDrvs[i].insert(o);
         }
         fillInputAddressedOutputs(d, store.storeDir(), hashes);
         return write(d);
@@ -60,7 +65,9 @@ protected:
         d.name = name;
         d.platform = "x86_64-linux";
         d.builder = "builtin:download";
-        d.env = {{"name", name}, {"builder", "builtin:download"}, {"system", "x86_64-linux"},
+        d.env = {{"name", name},
+                 {"builder", "builtin:download"},
+                 {"system", "x86_64-linux"},
                  {"url", url}};
         fillFixedOutput(d, store.storeDir(), FileIngestion::Flat, h);
         return write(d);
@@ -69,16 +76,22 @@ protected:
         return buildDerivations(store, {{drv, {}}}, opts).at(0);
     }
     StorePath sp(const std::string& p) { return store.parseStorePath(p); }
+    std::string derivationOutput(const std::string& drv) {
+        return parseDerivation(store.readText(sp(drv)), "", &store.storeDir())
+            .outputs.at("out")
+            .path;
+    }
 };
 
 } // namespace
 
 TEST_F(Build, DependencyFirstThenReferencesRegistered) {
     auto dep = shDrv("dep", "mkdir $out; echo dep > $out/data");
-    auto depOut = parseDerivation(store.readText(sp(dep)), "", &store.storeDir())
-                      .outputs.at("out").path;
-    auto top = shDrv("top", "mkdir $out; cat " + depOut + "/data > $out/copy; echo " + depOut +
-                                " > $out/ref", {dep});
+    auto depOut =
+        parseDerivation(store.readText(sp(dep)), "", &store.storeDir()).outputs.at("out").path;
+    auto top = shDrv(
+        "top", "mkdir $out; cat " + depOut + "/data > $out/copy; echo " + depOut + " > $out/ref",
+        {dep});
     auto outs = build(top);
     ASSERT_EQ(outs.size(), 1u);
     EXPECT_EQ(readFile(outs["out"] + "/copy"), "dep\n");
@@ -96,7 +109,8 @@ TEST_F(Build, DependencyFirstThenReferencesRegistered) {
 
 TEST_F(Build, FailureLeavesNothingButTheLog) {
     auto drv = shDrv("fails", "mkdir $out; echo half > $out/f; echo oops; exit 4");
-    auto out = parseDerivation(store.readText(sp(drv)), "", &store.storeDir()).outputs.at("out").path;
+    auto out =
+        parseDerivation(store.readText(sp(drv)), "", &store.storeDir()).outputs.at("out").path;
     try {
         build(drv);
         FAIL() << "no error";
@@ -120,11 +134,12 @@ TEST_F(Build, OneOutputReferringToAnother) {
 }
 
 TEST_F(Build, OutputsInACycleAreRefused) {
-    auto drv = shDrv("cyc", "mkdir $out $dev; echo $dev > $out/d; echo $out > $dev/o", {},
-                     {"out", "dev"});
+    auto drv =
+        shDrv("cyc", "mkdir $out $dev; echo $dev > $out/d; echo $out > $dev/o", {}, {"out", "dev"});
     EXPECT_THROW(build(drv), BuildError);
     auto d = parseDerivation(store.readText(sp(drv)), "", &store.storeDir());
-    for (auto& [o, out] : d.outputs) EXPECT_FALSE(store.isValid(sp(out.path)));
+    for (auto& [o, out] : d.outputs)
+        EXPECT_FALSE(store.isValid(sp(out.path)));
 }
 
 TEST_F(Build, DownloadFromFileUrl) {
@@ -171,11 +186,41 @@ TEST_F(Build, CheckComparesRebuilds) {
 TEST_F(Build, ParallelBuildsWithMaxJobs) {
     // Each waits for the other's mark: built one at a time, neither would finish.
     std::string t = dir.path;
-    auto a = shDrv("a", "touch " + t + "/a; i=0; while [ ! -e " + t + "/b ] && [ $i -lt 100 ]; "
-                        "do sleep 0.1; i=$((i+1)); done; [ -e " + t + "/b ] && echo > $out");
-    auto b = shDrv("b", "touch " + t + "/b; i=0; while [ ! -e " + t + "/a ] && [ $i -lt 100 ]; "
-                        "do sleep 0.1; i=$((i+1)); done; [ -e " + t + "/a ] && echo > $out");
+    auto a = shDrv("a", "touch " + t + "/a; i=0; while [ ! -e " + t +
+                            "/b ] && [ $i -lt 100 ]; "
+                            "do sleep 0.1; i=$((i+1)); done; [ -e " +
+                            t + "/b ] && echo > $out");
+    auto b = shDrv("b", "touch " + t + "/b; i=0; while [ ! -e " + t +
+                            "/a ] && [ $i -lt 100 ]; "
+                            "do sleep 0.1; i=$((i+1)); done; [ -e " +
+                            t + "/a ] && echo > $out");
     auto top = shDrv("ab", "echo > $out", {a, b});
     opts.maxJobs = 2;
     EXPECT_NO_THROW(build(top));
+}
+
+TEST_F(Build, DownloadsThroughMirrorsAndABuildUsingThem) {
+    createDirs(dir.path + "/mirror/pkg");
+    createDirs(dir.path + "/cas");
+    writeFile(dir.path + "/mirror/pkg/a.txt", "from the prefix mirror\n");
+    Hash ha = hashString(HashAlgo::SHA256, "from the prefix mirror\n");
+    Hash hb = hashString(HashAlgo::SHA256, "from the content mirror\n");
+    writeFile(dir.path + "/cas/" + hb.toBase16(), "from the content mirror\n");
+    opts.fetch->prefixMirrors = {{"https://example.invalid/", "file://" + dir.path + "/mirror/"}};
+    opts.fetch->contentMirrors = {"file://" + dir.path + "/cas/{sha256}"};
+    opts.maxJobs = 1;
+    auto a = downloadDrv("a.txt", "https://example.invalid/pkg/a.txt", ha);
+    auto b = downloadDrv("b.txt", "file://" + dir.path + "/gone.txt", hb);
+    auto use =
+        shDrv("use", "cat " + derivationOutput(a) + " " + derivationOutput(b) + " > $out", {a, b});
+    auto outs = build(use);
+    EXPECT_EQ(readFile(outs["out"]), "from the prefix mirror\nfrom the content mirror\n");
+    // The mirrors are not in the derivations, and the log says where each came from.
+    EXPECT_EQ(store.readText(sp(a)).find("/mirror/"), std::string::npos);
+    std::string log = readFile(buildLogPath(store, sp(a)));
+    EXPECT_NE(log.find("(mirror of https://example.invalid/)"), std::string::npos) << log;
+    EXPECT_NE(log.find("downloaded 'file://" + dir.path + "/mirror/pkg/a.txt'"), std::string::npos)
+        << log;
+    std::string logB = readFile(buildLogPath(store, sp(b)));
+    EXPECT_NE(logB.find("(content-addressed mirror)"), std::string::npos) << logB;
 }
