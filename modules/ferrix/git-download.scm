@@ -97,11 +97,11 @@ HASH-ALGO.  NAME defaults to \"git-checkout\"."
   "Check out COMMIT (a full sha1 or a tag) of the git repository at URL with
 the host's git, with its submodules when RECURSIVE?, and return the nix32
 sha256 of the tree without .git: the hash a git-fetch origin of that
-reference expects.  Raise a ferrix-error naming URL and COMMIT on failure.
-The temporary checkout is always removed."
+reference expects.  Raise a ferrix-error of kind 'git-error naming URL and
+COMMIT on failure.  The temporary checkout is always removed."
   (define (fail fmt . args)
     (scm-error 'ferrix-error "git-checkout-hash" "~A"
-               (list (apply format #f fmt args)) #f))
+               (list (apply format #f fmt args)) (list 'git-error)))
   (let ((tmp (mkdtemp (string-append (or (getenv "TMPDIR") "/tmp")
                                      "/ferrix-git-XXXXXX"))))
     (dynamic-wind
