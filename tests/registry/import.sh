@@ -96,6 +96,7 @@ fi
 
 # --- The closure of clap: every definition lowers.
 expect_status "import clap -r" 0 import -r clap
+clap_err=$err
 printf '%s\n' "$out" >"$TEST_TMP/clap.scm"
 expect_match "clap_lex" "$out" "define-public rust-clap-lex-0\.3"
 expect_match "crate-name property" "$out" "crate-name \. \"clap_lex\""
@@ -103,6 +104,18 @@ expect_match "no windows crates" "$(grep -c 'define-public rust-winapi' "$TEST_T
 expect_eq "dependencies before dependents" "$(defined_before_use "$TEST_TMP/clap.scm")" ""
 expect_status "clap's closure lowers" 0 "$FERRIX" build -d -f "$TEST_TMP/clap.scm"
 expect_match "a derivation" "$out" "\.drv$"
+expect_match "clap's dev-dependencies missing from the registry: a warning" "$clap_err" \
+  "clap: development dependency trybuild .* left out"
+expect_match "and its tests off" "$(sed -n '/^(define-public rust-clap-4/,$p' "$TEST_TMP/clap.scm")" \
+  "#:tests\? #f"
+clap_status=0
+"$FERRIX" build -f "$TEST_TMP/clap.scm" >"$TEST_TMP/clap.out" 2>"$TEST_TMP/clap.err" ||
+  clap_status=$?
+if [[ $clap_status == 0 ]]; then
+  ok "the imported clap builds (its 38 dependencies vendored)"
+else
+  not_ok "the imported clap builds: $(tail -n 20 "$TEST_TMP/clap.err")"
+fi
 
 # -L: packages already defined are reused.
 mkdir -p "$TEST_TMP/mods/my"
