@@ -95,7 +95,7 @@ long OPTIONS that take a value, as SRFI-37 only accepts the second form."
   (let loop ((args args) (result '()))
     (match args
       (() (reverse result))
-      (("--" . rest) (append (reverse result) args))
+      (("--" . _) (append (reverse result) args))
       (((? (lambda (arg)
              (and (string-prefix? "--" arg)
                   (not (string-index arg #\=))
