@@ -76,6 +76,12 @@
         (string-join (take-right lines (min n (length lines))) "\n"))
       ""))
 
+(define (note fmt . args)
+  ;; Flushed, so that it comes before git's output in the log.
+  (apply format (current-error-port) (string-append "git-fetch: " fmt "~%")
+         args)
+  (force-output (current-error-port)))
+
 (define* (git-checkout url commit directory
                        #:key recursive? log (git-program (which "git")))
   "Make DIRECTORY, which must not exist, hold the tree of COMMIT of the
@@ -112,14 +118,14 @@ install git" url (or (getenv "PATH") "")))
                  (git "remote" "add" "origin" url))
       (checkout-error "cannot make a git repository in ~a to fetch ~a of ~a~a"
                       directory commit url (output)))
-    (format (current-error-port) "git-fetch: fetching ~a of ~a~%" commit url)
+    (note "fetching ~a of ~a" commit url)
     (let ((revision
            (cond ((git "fetch" "--quiet" "--no-tags" "--depth" "1" "origin"
                        commit)
                   "FETCH_HEAD")
                  (else
-                  (format (current-error-port) "git-fetch: ~a cannot be \
-fetched by itself from ~a; fetching the whole repository~%" commit url)
+                  (note "~a cannot be fetched by itself from ~a; fetching the \
+whole repository" commit url)
                   (unless (git "fetch" "--quiet" "origin"
                                "+refs/heads/*:refs/remotes/origin/*"
                                "+refs/tags/*:refs/tags/*")
@@ -166,11 +172,9 @@ fetched by itself from ~a; fetching the whole repository~%" commit url)
   "The builder of a git-fetch origin: check out COMMIT of URL into OUTPUT.
 On failure, say why and exit with status 1."
   (guard (c ((git-checkout-error? c)
-             (format (current-error-port) "git-fetch: error: ~a~%"
-                     (condition-message c))
+             (note "error: ~a" (condition-message c))
              (exit 1)))
     (git-checkout url commit output #:recursive? recursive?)
-    (format (current-error-port) "git-fetch: checked out ~a of ~a~%"
-            commit url)))
+    (note "checked out ~a of ~a" commit url)))
 
 ;;; git.scm ends here
