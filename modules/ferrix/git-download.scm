@@ -64,9 +64,10 @@ file-name field."
   (unless (git-reference? ref)
     (error "git-fetch: the origin's uri must be a git-reference" ref))
   (for-each (lambda (field value)
-              (unless (and (string? value) (not (string-null? value)))
+              (unless (and (string? value) (not (string-null? value))
+                           (not (string-prefix? "-" value)))
                 (error (format #f "git-fetch: git-reference ~a must be a \
-non-empty string" field) value)))
+non-empty string not starting with '-'" field) value)))
             '(url commit)
             (list (git-reference-url ref) (git-reference-commit ref))))
 

@@ -226,6 +226,19 @@
 (test-assert "after failures the temporary checkouts are removed too"
   (scratch-empty?))
 
+(test-assert "a commit that would be an option of git is refused"
+  (let ((message (git-error-of
+                  (lambda ()
+                    (git-checkout-hash %url "--upload-pack=touch /tmp/x")))))
+    (and (string? message)
+         (string-contains message "invalid commit"))))
+
+(test-assert "so is such a URL"
+  (let ((message (git-error-of
+                  (lambda () (git-checkout-hash "--help" %first)))))
+    (and (string? message)
+         (string-contains message "invalid git URL"))))
+
 (test-assert "no git on the host: says so"
   (guard (c ((git-checkout-error? c)
              (string-contains (condition-message c) "no 'git' program")))

@@ -76,6 +76,17 @@
         (string-join (take-right lines (min n (length lines))) "\n"))
       ""))
 
+(define (valid-argument? str)
+  "Return true if STR can be given to git as a URL or revision: not empty,
+not an option, without spaces or control characters."
+  (and (not (string-null? str))
+       (not (string-prefix? "-" str))
+       (not (string-any (lambda (c)
+                          (or (char-whitespace? c)
+                              (< (char->integer c) 32)
+                              (= (char->integer c) 127)))
+                        str))))
+
 (define (note fmt . args)
   ;; Flushed, so that it comes before git's output in the log.
   (apply format (current-error-port) (string-append "git-fetch: " fmt "~%")
@@ -110,8 +121,13 @@ Raise a &message condition on failure."
   (unless (and git-program (file-exists? git-program))
     (checkout-error "cannot fetch ~a: no 'git' program on the host (PATH ~a); \
 install git" url (or (getenv "PATH") "")))
-  (when (string-null? commit)
-    (checkout-error "empty commit for ~a" url))
+  ;; Both reach git's command line: an option there (a Cargo.lock saying
+  ;; "--upload-pack=...") would run a program.
+  (unless (valid-argument? url)
+    (checkout-error "invalid git URL ~s" url))
+  (unless (valid-argument? commit)
+    (checkout-error "invalid commit ~s for ~a: expected a commit id or a tag"
+                    commit url))
   (mkdir-p directory)
   (with-directory-excursion directory
     (unless (and (git "-c" "init.defaultBranch=main" "init" "--quiet")
