@@ -59,7 +59,7 @@
 
 ;;; Commentary:
 ;;;
-;;; A store is a foreign object wrapping the C++ LocalStore.  Open one with
+;;; A store is a struct wrapping the C++ LocalStore.  Open one with
 ;;; 'open-store' (or 'with-store'), close it with 'close-store'; a store
 ;;; that is no longer referenced is also closed by the garbage collector,
 ;;; but closing explicitly releases its locks and temporary roots at a known
