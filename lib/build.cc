@@ -323,7 +323,15 @@ class Scheduler : public DownloadObserver {
 public:
     Scheduler(LocalStore& store, const BuildOptions& options)
         : store(store), opts(options), progress(options.progressFd) {}
-    ~Scheduler() override { engine.reset(); }
+    ~Scheduler() override {
+        engine.reset();
+        if (!dlDir.empty()) {
+            try {
+                deletePath(dlDir);
+            } catch (...) {
+            }
+        }
+    }
 
     std::vector<std::map<std::string, std::string>>
     run(const std::vector<DerivationRequest>& requests);
@@ -337,6 +345,8 @@ private:
     void download(Node& n, const std::string& top, std::map<std::string, std::string>& built,
                   const std::string& logPath);
     Downloader& downloader();
+    // The run's directory for downloads in progress, made on first use, removed by ~Scheduler.
+    std::string downloadsDir();
     // DownloadObserver: progress and the download's log.
     void attempt(const std::string& tag, const FetchUrl& url, unsigned number) override;
     void transferred(const std::string& tag, uint64_t got, uint64_t total) override;
@@ -351,7 +361,8 @@ private:
     std::mutex engineMutex;
     std::optional<FetchOptions> fetchOpts;
     std::map<std::string, int> downloadLogs; // tag (.drv path) -> its log's descriptor
-    std::unique_ptr<Downloader> engine;      // the last member: destroyed first
+    std::string dlDir;
+    std::unique_ptr<Downloader> engine; // the last member: destroyed first
 };
 
 Node* Scheduler::load(const std::string& drvPath, bool top) {
@@ -409,8 +420,9 @@ Scheduler::run(const std::vector<DerivationRequest>& requests) {
                                      [](Node* n) { return n->download && !n->check; });
     progress.expectDownloads(downloads);
     // Downloads take no build slot: each waits on the download engine in a thread of its own
-    // (which also verifies and registers it), at most this many at once.
-    unsigned maxDownloadThreads = 256;
+    // (which also verifies and registers it). 64 at most: enough to keep the engine's transfers
+    // (16 by default) fed, few enough for the open files of their logs and locks.
+    unsigned maxDownloadThreads = 64;
     unsigned active = 0, activeDownloads = 0;
     size_t built = 0;
     std::vector<std::string> failures;
@@ -527,14 +539,18 @@ void Scheduler::buildOne(Node& n) {
         store.addTempRoot(p);
     StorePathSet closure = store.computeClosure(inputs);
 
-    std::string builds = store.root() + "/var/ferrix/builds";
-    createDirs(builds);
-    std::string top = makeTempDir(builds, std::string(drv.name) + "-");
+    bool isDownload = drv.builder == "builtin:download";
+    // A download is one file: it goes into the run's shared downloads directory rather than a
+    // directory of its own (a mkdir and an rmdir per file cost milliseconds on a busy ext4).
+    std::string top = isDownload ? downloadsDir() : [&] {
+        std::string builds = store.root() + "/var/ferrix/builds";
+        createDirs(builds);
+        return makeTempDir(builds, std::string(drv.name) + "-");
+    }();
     std::string logPath = buildLogPath(store, n.drvPath);
     createDirs(dirOf(logPath));
 
     const auto& ns = namespaceSupport();
-    bool isDownload = drv.builder == "builtin:download";
     if (!isDownload && drv.builder.starts_with("builtin:"))
         throw BuildError("derivation '" + n.drvPathStr + "': unsupported builder '" + drv.builder +
                          "'");
@@ -551,7 +567,7 @@ void Scheduler::buildOne(Node& n) {
                          store.storeDir().dir() + "' is not where its items are ('" +
                          store.realStoreDir() + "')");
     for (auto& [o, p] : outMap)
-        built[o] = isDownload ? top + "/" + o
+        built[o] = isDownload ? top + "/" + std::string(p.hashPart()) + "-" + o
                    : inStore  ? store.realPath(p)
                               : top + "/store/" + p.to_string();
 
@@ -564,6 +580,7 @@ void Scheduler::buildOne(Node& n) {
         }
     };
     auto removeTop = [&](bool failed) {
+        if (isDownload) return; // shared; its file is gone (registered or deleted)
         if (failed && opts.keepFailed) {
             progress.message("note: keeping build directory '" + top + "'");
             return;
@@ -760,6 +777,16 @@ void Scheduler::runBuilder(Node& n, const std::string& top, const StorePathSet& 
     };
     ProcessResult r = runProcess(so);
     if (!r.success()) throw BuildError("builder for '" + n.drvPathStr + "' " + r.describe(so));
+}
+
+std::string Scheduler::downloadsDir() {
+    std::lock_guard lk(engineMutex);
+    if (dlDir.empty()) {
+        std::string builds = store.root() + "/var/ferrix/builds";
+        createDirs(builds);
+        dlDir = makeTempDir(builds, "downloads-");
+    }
+    return dlDir;
 }
 
 Downloader& Scheduler::downloader() {
