@@ -163,6 +163,13 @@ package "$TEST_TMP/tag.scm" 0.1.0 "$url" v0.1.0 "$h1"
 expect_status "a tag with the same hash" 0 "$FERRIX" build -f "$TEST_TMP/tag.scm"
 expect_eq "the same output again" "$out" "$built"
 
+# The checkout is deterministic: fetched again (here by its tag, so through a full fetch over the
+# dumb protocol), it is the same tree.
+origin "$TEST_TMP/by-tag.scm" bytag "$url" v0.1.0 "$h1"
+expect_status "a git-fetch of the tag builds" 0 "$FERRIX" build -f "$TEST_TMP/by-tag.scm"
+expect_status "--check: rebuilt, the same tree" 0 "$FERRIX" build --check -f "$TEST_TMP/by-tag.scm"
+expect_match "--check rebuilt it" "$err" "checking '.*-bytag-1-checkout\.drv'"
+
 # --- A wrong hash: the hash of the second commit for the first.
 origin "$TEST_TMP/wrong.scm" wrong "$url" "$c1" "$h2"
 expect_status "a wrong hash fails" 1 "$FERRIX" build -f "$TEST_TMP/wrong.scm"
