@@ -22,6 +22,7 @@
 #include "ferrix/derivation.hh"
 #include "ferrix/store.hh"
 
+#include <cstdlib>
 #include <sys/resource.h>
 
 using namespace ferrix;
@@ -64,6 +65,12 @@ double childCpu() {
     return tv(ru.ru_utime) + tv(ru.ru_stime);
 }
 
+// The 1-minute load average: the figures of a shared machine mean little without it.
+double loadAverage() {
+    double load[1];
+    return ::getloadavg(load, 1) == 1 ? load[0] : -1;
+}
+
 // Times `ferrix build [-d] -f file` after a first, untimed build; returns false if it failed.
 bool measure(const char* bn, const std::string& what, const std::string& file,
              const std::string& cache) {
@@ -86,6 +93,7 @@ bool measure(const char* bn, const std::string& what, const std::string& file,
     std::vector<std::string> byDrv = {ferrixBinary(), "--store", root.path(), "build"};
     byDrv.insert(byDrv.end(), drvs.begin(), drvs.end());
     std::vector<double> tBuild, tLower, tDrv, cpuBuild, cpuDrv;
+    double loadBefore = loadAverage();
     for (int i = 0; i < runs; i++) {
         double c0 = childCpu();
         Proc p = run(false);
@@ -108,6 +116,8 @@ bool measure(const char* bn, const std::string& what, const std::string& file,
     std::printf("CPU time (user + system): no-op build median %.1f ms (best %.1f); build of the "
                 ".drv itself median %.1f ms\n",
                 median(cpuBuild) * 1e3, best(cpuBuild) * 1e3, median(cpuDrv) * 1e3);
+    std::printf("load average (1 min): %.2f before the runs, %.2f after\n", loadBefore,
+                loadAverage());
     goal(bn, median(tBuild) <= noopGoal,
          strf("no-op ferrix build %.1f ms (goal <= %.0f ms; lowering alone %.1f ms, "
               "`ferrix build DRV` %.1f ms; CPU time %.1f ms)",
