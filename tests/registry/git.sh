@@ -83,6 +83,8 @@ expect_status "git-checkout-hash of the second commit" 0 checkout_hash "$url" "$
 expect_eq "it is ferrix hash -r of a clone without .git" "$out" "$h2"
 expect_status "git-checkout-hash of a tag" 0 checkout_hash "$url" v0.1.0
 expect_eq "the tag's commit's tree" "$out" "$h1"
+expect_status "git-checkout-hash of a branch" 0 checkout_hash "$url" main
+expect_eq "its head's tree" "$out" "$h2"
 expect_status "git-checkout-hash over file:// (a shallow fetch)" 0 \
   checkout_hash "file://$srv/gitcrate.git" "$c1"
 expect_eq "the same hash" "$out" "$h1"

@@ -98,7 +98,7 @@ not an option, without spaces or control characters."
   "Make DIRECTORY, which must not exist, hold the tree of COMMIT of the
 repository at URL, with its submodules when RECURSIVE?, and no .git.  git's
 output goes to LOG (a file name) when given, else to the current output.
-Raise a &message condition on failure."
+Raise a &git-checkout-error (a &message) saying what failed."
   (define (git . args)
     ;; Return #t if git exits with status 0.
     (let ((status
@@ -146,7 +146,14 @@ whole repository" commit url)
                                "+refs/heads/*:refs/remotes/origin/*"
                                "+refs/tags/*:refs/tags/*")
                     (checkout-error "cannot fetch ~a of ~a~a" commit url (output)))
-                  commit))))
+                  ;; A commit id or tag, else a branch of the remote.
+                  (let ((branch (string-append "refs/remotes/origin/" commit)))
+                    (if (and (not (git "rev-parse" "--quiet" "--verify"
+                                       (string-append commit "^{commit}")))
+                             (git "rev-parse" "--quiet" "--verify"
+                                  (string-append branch "^{commit}")))
+                        branch
+                        commit))))))
       (unless (git "rev-parse" "--quiet" "--verify"
                    (string-append revision "^{commit}"))
         (checkout-error "no commit, tag or branch '~a' in ~a" commit url))
