@@ -103,8 +103,14 @@ COMMIT on failure.  The temporary checkout is always removed."
   (define (fail fmt . args)
     (scm-error 'ferrix-error "git-checkout-hash" "~A"
                (list (apply format #f fmt args)) (list 'git-error)))
-  (let ((tmp (mkdtemp (string-append (or (getenv "TMPDIR") "/tmp")
-                                     "/ferrix-git-XXXXXX"))))
+  (let ((tmp (let ((template (string-append (or (getenv "TMPDIR") "/tmp")
+                                            "/ferrix-git-XXXXXX")))
+               (catch 'system-error
+                 (lambda () (mkdtemp template))
+                 (lambda args
+                   (fail "cannot check out ~a of ~a: cannot make a temporary \
+directory ~a: ~a" commit url template
+                         (strerror (system-error-errno args))))))))
     (dynamic-wind
       (const #t)
       (lambda ()

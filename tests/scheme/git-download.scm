@@ -239,6 +239,17 @@
     (and (string? message)
          (string-contains message "invalid git URL"))))
 
+(test-assert "no temporary directory: a git-error"
+  (let ((message (git-error-of
+                  (lambda ()
+                    (setenv "TMPDIR" (string-append %tmp "/no-such-dir"))
+                    (dynamic-wind
+                      (const #t)
+                      (lambda () (git-checkout-hash %url %first))
+                      (lambda () (setenv "TMPDIR" %scratch)))))))
+    (and (string? message)
+         (string-contains message "temporary directory"))))
+
 (test-assert "no git on the host: says so"
   (guard (c ((git-checkout-error? c)
              (string-contains (condition-message c) "no 'git' program")))
