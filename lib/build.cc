@@ -67,6 +67,13 @@ std::string humanSize(uint64_t n) {
     return buf;
 }
 
+// A delay for people: "0.05 s", "1.2 s".
+std::string secondsText(double s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, s < 1 ? "%.2f s" : "%.1f s", s);
+    return buf;
+}
+
 // The user's view of the builds: plain lines, or on a terminal the same lines with a live block
 // kept below them: one line per running build (name, phase, elapsed seconds), a bar per file
 // being downloaded and a total of the downloads (files done out of all, bytes).
@@ -815,13 +822,12 @@ void Scheduler::transferred(const std::string& tag, uint64_t got, uint64_t total
 }
 
 void Scheduler::failed(const std::string& tag, const FetchAttempt& a, double delay) {
-    char secs[32];
-    std::snprintf(secs, sizeof secs, "%.1f", delay);
     std::string line = "'" + a.url + "': " + a.error;
-    if (a.willRetry) line += "; retrying in " + std::string(secs) + " s";
+    if (a.willRetry) line += "; retrying in " + secondsText(delay);
     logLine(tag, line);
     if (a.willRetry)
-        progress.message("retrying '" + a.url + "' in " + secs + " s (" + a.error + ")");
+        progress.message("retrying '" + a.url + "' in " + secondsText(delay) + " (" + a.error +
+                         ")");
 }
 
 void Scheduler::download(Node& n, const std::string&, std::map<std::string, std::string>& built,
@@ -920,9 +926,8 @@ DownloadedFile downloadToStore(LocalStore& store, const std::string& url, const 
         void failed(const std::string&, const FetchAttempt& a, double delay) override {
             // Final failures are all in the error.
             if (!a.willRetry) return;
-            char secs[32];
-            std::snprintf(secs, sizeof secs, "%.1f", delay);
-            writeAll(fd, "retrying '" + a.url + "' in " + secs + " s (" + a.error + ")\n");
+            writeAll(fd,
+                     "retrying '" + a.url + "' in " + secondsText(delay) + " (" + a.error + ")\n");
         }
     } observer(progressFd);
     Downloader engine(options, &observer);

@@ -222,8 +222,8 @@ std::string summarise(const Transfer& t) {
         i = j + 1;
     }
     std::string what = t.req.name.empty() ? std::string("download") : "'" + t.req.name + "'";
-    return "cannot download " + what + ": " + std::to_string(as.size()) + " attempt" +
-           (as.size() == 1 ? "" : "s") + ", every URL failed:" + lines;
+    return "cannot download " + what + ": every URL failed (" + std::to_string(as.size()) +
+           " attempt" + (as.size() == 1 ? "" : "s") + ")" + lines;
 }
 
 } // namespace

@@ -92,7 +92,7 @@ TEST_F(FetchTest, Persistent500GivesUpAfterTheConfiguredAttempts) {
         EXPECT_EQ(e.httpStatus(), 500);
         EXPECT_NE(msg.find("HTTP 500 Internal Server Error (4 attempts)"), std::string::npos)
             << msg;
-        EXPECT_NE(msg.find("4 attempts, every URL failed"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("every URL failed (4 attempts)"), std::string::npos) << msg;
     }
     EXPECT_EQ(s.count("GET /a.txt 500"), 4u);
 }
