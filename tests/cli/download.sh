@@ -106,6 +106,10 @@ expect_match "--help names the config file" "$out" "config.toml"
 expect_status "download: no URL" 2 "$FERRIX" download
 expect_status "download: unknown format" 2 "$FERRIX" download -f octal "$U/hello.txt"
 expect_status "download: bad --mirror" 2 "$FERRIX" download --mirror=nothing "$U/hello.txt"
+expect_status "build: bad --mirror" 2 "$FERRIX" build --mirror=nothing -f hello.txt.scm
+expect_match "build: bad --mirror said" "$err" "--mirror needs PREFIX=URL"
+expect_status "build --help: the download options" 0 "$FERRIX" build --help
+expect_match "build --help: --max-downloads" "$out" "--max-downloads=N"
 expect_status "download: 404" 1 "$FERRIX" download "$U/missing.txt"
 expect_match "404: the URL and the status" "$err" "$U/missing.txt: HTTP 404 Not Found"
 expect_eq "404: asked once" "$(requests 'GET /missing.txt')" "1"
