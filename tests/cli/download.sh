@@ -200,8 +200,16 @@ cp "$T/config.toml" "$T/xdg/ferrix/config.toml"
 expect_status "XDG_CONFIG_HOME: ferrix download through the mirror" 0 \
   env -u FERRIX_CONFIG XDG_CONFIG_HOME="$T/xdg" "$FERRIX" download --name=foo-xdg "https://crates.io/api/v1/crates/foo/1.0.0/download"
 expect_eq "XDG_CONFIG_HOME: hash" "$(sed -n 2p <<<"$out")" "$foo_hash"
-# --no-config ignores it; --mirror on the command line.
-expect_status "--no-config: crates.io unreachable" 1 "$FERRIX" download --no-config --name=foo-nc "https://crates.io/api/v1/crates/foo/1.0.0/download"
+# --no-config ignores it (an original URL that refuses connections: no network involved);
+# --mirror on the command line.
+cat >>"$T/config.toml" <<EOF
+[[mirror]]
+prefix = "http://127.0.0.1:1/"
+url = "$U/"
+EOF
+expect_status "a mirror for a refused URL" 0 "$FERRIX" download --name=foo-refused "http://127.0.0.1:1/api/v1/crates/foo/1.0.0/download"
+expect_status "--no-config: no mirror, refused" 1 "$FERRIX" download --no-config --name=foo-nc "http://127.0.0.1:1/api/v1/crates/foo/1.0.0/download"
+expect_match "--no-config: the default 5 attempts, not the file's 3" "$err" "127.0.0.1:1/api/v1/crates/foo/1.0.0/download: .*\(5 attempts\)"
 expect_status "--mirror on the command line" 0 "$FERRIX" download --no-config --name=foo-cli \
   "--mirror=https://crates.io/api/v1/crates/=$U/api/v1/crates/" "https://crates.io/api/v1/crates/foo/1.0.0/download"
 config
