@@ -13,7 +13,8 @@
   #:use-module ((srfi srfi-9 gnu) #:select (set-record-type-printer!))
   #:use-module (srfi srfi-11)
   #:use-module (ice-9 match)
-  #:use-module (ice-9 popen)
+  ;; Only needed when a toolchain's facts are not cached yet.
+  #:autoload (ice-9 popen) (open-pipe* close-pipe)
   #:use-module (ice-9 rdelim)
   ;; Not (rnrs io ports): loading it costs every command about 13 ms.
   #:use-module ((ice-9 textual-ports) #:select (get-string-all))
