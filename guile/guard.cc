@@ -1,6 +1,9 @@
 // The boundary's machinery: failure records, raising, the trampoline. See guard.hh.
 #include "guard.hh"
 
+#include "ferrix/build.hh"
+#include "ferrix/fetch.hh"
+
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -19,19 +22,26 @@ void copyUtf8(char* dst, size_t size, const char* src) noexcept {
     const auto* s = reinterpret_cast<const unsigned char*>(src ? src : "");
     while (*s && o + 1 < size) {
         unsigned char c = *s;
-        size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+        size_t n = c < 0x80           ? 1
+                   : (c >> 5) == 0x6  ? 2
+                   : (c >> 4) == 0xe  ? 3
+                   : (c >> 3) == 0x1e ? 4
+                                      : 0;
         bool ok = n > 0;
-        for (size_t i = 1; ok && i < n; i++) ok = (s[i] & 0xc0) == 0x80;
+        for (size_t i = 1; ok && i < n; i++)
+            ok = (s[i] & 0xc0) == 0x80;
         if (ok && n == 2) ok = c >= 0xc2;
         if (ok && n == 3) ok = !(c == 0xe0 && s[1] < 0xa0) && !(c == 0xed && s[1] >= 0xa0);
-        if (ok && n == 4) ok = c <= 0xf4 && !(c == 0xf0 && s[1] < 0x90) && !(c == 0xf4 && s[1] >= 0x90);
+        if (ok && n == 4)
+            ok = c <= 0xf4 && !(c == 0xf0 && s[1] < 0x90) && !(c == 0xf4 && s[1] >= 0x90);
         if (!ok) {
             dst[o++] = '?';
             s++;
             continue;
         }
         if (o + n >= size) break;
-        for (size_t i = 0; i < n; i++) dst[o++] = static_cast<char>(s[i]);
+        for (size_t i = 0; i < n; i++)
+            dst[o++] = static_cast<char>(s[i]);
         s += n;
     }
     dst[o] = 0;
@@ -165,6 +175,9 @@ const char* errorKind(const std::exception& e) noexcept {
     if (dynamic_cast<const StoreError*>(&e)) return "store-error";
     if (dynamic_cast<const UsageError*>(&e)) return "usage-error";
     if (dynamic_cast<const SchemeError*>(&e)) return "scheme-error";
+    // Callers tell a failed build or download from other failures (e.g. to retry or report).
+    if (dynamic_cast<const BuildError*>(&e)) return "build-error";
+    if (dynamic_cast<const FetchError*>(&e)) return "fetch-error";
     if (dynamic_cast<const Error*>(&e)) return "error";
     return "internal-error";
 }

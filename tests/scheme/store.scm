@@ -286,7 +286,8 @@
       (build-derivations store (list (cons top "out") dep)))
     (let ((error (ferrix-error-of
                   (lambda () (build-derivations store (list failing))))))
-      (test-equal "a failed build is a ferrix-error" 'error (car error))
+      (test-equal "a failed build is a ferrix-error of kind build-error"
+        'build-error (car error))
       (test-assert "naming the status" (string-contains (cadr error) "status 7")))
     (test-assert "nothing registered for the failed build"
       (not (valid-path? store (output-path failing))))
