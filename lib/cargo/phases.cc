@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <set>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -138,14 +139,21 @@ ConfigureResult configure(const Settings& s) {
             }
     }
 
+    std::string lockFile = s.sourceDir + "/Cargo.lock";
+    std::optional<Lockfile> lock;
+    if (pathExists(lockFile)) lock = readLockfile(lockFile);
+    std::vector<std::string> gitSources;
+    if (lock) gitSources = gitSourceIds(*lock);
+
     createDirs(cargoHome);
-    writeFile(cargoHome + "/config.toml", cargoConfig(vendor), 0644);
+    writeFile(cargoHome + "/config.toml", cargoConfig(vendor, gitSources), 0644);
     r.log.push_back("crates.io replaced by " + vendor + " (" + std::to_string(vendored.size()) +
                     " crates) in " + cargoHome + "/config.toml");
+    for (auto& g : gitSources)
+        r.log.push_back("git source " + g + " replaced by " + vendor);
 
-    std::string lockFile = s.sourceDir + "/Cargo.lock";
-    if (pathExists(lockFile)) {
-        auto problems = lockMismatches(readLockfile(lockFile), vendored);
+    if (lock) {
+        auto problems = lockMismatches(*lock, vendored);
         if (!problems.empty()) {
             std::string msg = lockFile + " does not match the crate inputs:";
             for (auto& p : problems)

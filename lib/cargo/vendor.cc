@@ -130,7 +130,24 @@ void linkCrate(const std::string& src, const std::string& dest) {
 struct Candidate {
     std::string path; // a tarball or a crate directory
     bool tarball;
+    bool member = false; // found below a workspace's root
 };
+
+// The crate directories below `top`/`rel` (a workspace checkout), to a few levels; build
+// output, hidden and vendor directories are not searched.
+void workspaceMembers(const std::string& top, const std::string& rel, int depth,
+                      std::vector<Candidate>& out) {
+    if (depth > 3) return;
+    std::string dir = rel.empty() ? top : top + "/" + rel;
+    for (auto& name : listDir(dir)) {
+        if (name[0] == '.' || name == "target" || name == "vendor") continue;
+        std::string r = rel.empty() ? name : rel + "/" + name;
+        std::string p = top + "/" + r;
+        if (!isDir(p) || S_ISLNK(lstatPath(p).st_mode)) continue;
+        if (isFile(p + "/Cargo.toml")) out.push_back({p, false, true});
+        workspaceMembers(top, r, depth + 1, out);
+    }
+}
 
 // The crates an input holds.
 std::vector<Candidate> candidates(const std::string& input) {
@@ -140,6 +157,14 @@ std::vector<Candidate> candidates(const std::string& input) {
     } else if (isDir(input)) {
         if (isFile(input + "/Cargo.toml")) {
             out.push_back({input, false});
+            // A git checkout may be a workspace: its members are crates too (the root itself
+            // may be a virtual manifest, skipped by vendorInputs).
+            toml::table root;
+            try {
+                root = toml::parse_file(input + "/Cargo.toml");
+            } catch (const toml::parse_error&) {
+            }
+            if (root.contains("workspace")) workspaceMembers(input, "", 0, out);
         } else {
             std::string reg = input + "/share/cargo/registry";
             if (isDir(reg))
@@ -187,7 +212,15 @@ std::vector<VendoredCrate> vendorInputs(const std::vector<std::string>& inputs,
                 unpackSource(c.path, tmp);
                 package = hashFile(HashAlgo::SHA256, c.path).toBase16();
             } else {
-                Manifest pre = readManifest(c.path + "/Cargo.toml");
+                Manifest pre;
+                try {
+                    pre = readManifest(c.path + "/Cargo.toml");
+                } catch (const Error& e) {
+                    if (!c.member) throw;
+                    // A test fixture of the workspace, say: not one of its crates.
+                    log.push_back("skipping " + c.path + ": " + e.what());
+                    continue;
+                }
                 if (!pre.hasPackage) continue;
                 if (seen.count(pre.name + "-" + pre.version)) {
                     log.push_back("skipping " + c.path + ": " + pre.name + " " + pre.version +
@@ -244,11 +277,41 @@ std::vector<VendoredCrate> vendorInputs(const std::vector<std::string>& inputs,
     return out;
 }
 
-std::string cargoConfig(const std::string& vendorDir) {
+std::vector<std::string> gitSourceIds(const Lockfile& lock) {
+    std::vector<std::string> ids;
+    for (auto& p : lock.packages) {
+        if (p.source.rfind("git+", 0) != 0) continue;
+        std::string id = p.source.substr(0, p.source.find('#'));
+        if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    }
+    return ids;
+}
+
+std::string cargoConfig(const std::string& vendorDir, const std::vector<std::string>& gitSources) {
     std::ostringstream os;
     os << "# Written by ferrix: crates come from the vendor directory, never from the network.\n"
-       << "[source.crates-io]\nreplace-with = \"ferrix-vendored\"\n\n"
-       << "[source.ferrix-vendored]\ndirectory = " << toml::value<std::string>(vendorDir) << "\n\n"
+       << "[source.crates-io]\nreplace-with = \"ferrix-vendored\"\n\n";
+    // As `cargo vendor` writes them: the source id of the lock file without the commit, its URL
+    // and its rev/tag/branch, replaced by the same directory.
+    for (auto& id : gitSources) {
+        std::string rest = id.substr(4);
+        auto q = rest.find('?');
+        os << "[source." << toml::value<std::string>(id) << "]\n"
+           << "git = " << toml::value<std::string>(rest.substr(0, q)) << "\n";
+        if (q != std::string::npos) {
+            std::istringstream query(rest.substr(q + 1));
+            std::string kv;
+            while (std::getline(query, kv, '&')) {
+                auto eq = kv.find('=');
+                if (eq == std::string::npos) continue;
+                std::string key = kv.substr(0, eq);
+                if (key == "rev" || key == "tag" || key == "branch")
+                    os << key << " = " << toml::value<std::string>(kv.substr(eq + 1)) << "\n";
+            }
+        }
+        os << "replace-with = \"ferrix-vendored\"\n\n";
+    }
+    os << "[source.ferrix-vendored]\ndirectory = " << toml::value<std::string>(vendorDir) << "\n\n"
        << "[net]\noffline = true\n";
     return os.str();
 }
@@ -472,7 +535,8 @@ std::vector<std::string> lockMismatches(const Lockfile& lock,
     std::vector<std::string> out;
     for (auto& p : lock.packages) {
         if (p.source.empty()) continue; // a workspace member or path dependency
-        if (p.source.rfind("registry+", 0) != 0 && p.source.rfind("sparse+", 0) != 0) {
+        bool git = p.source.rfind("git+", 0) == 0;
+        if (!git && p.source.rfind("registry+", 0) != 0 && p.source.rfind("sparse+", 0) != 0) {
             out.push_back(p.name + " " + p.version + " comes from " + p.source +
                           ", which cannot be vendored");
             continue;
@@ -481,9 +545,11 @@ std::vector<std::string> lockMismatches(const Lockfile& lock,
             return v.name == p.name && v.version == p.version;
         });
         if (it == vendored.end()) {
-            out.push_back(p.name + " " + p.version + " is locked but no input provides it");
+            out.push_back(p.name + " " + p.version + " is locked but no input provides it" +
+                          (git ? " (it comes from " + p.source + ")" : ""));
             continue;
         }
+        if (git) continue; // git packages have no checksum: cargo vendor writes "package": null
         if (!p.checksum.empty() && it->package != p.checksum)
             out.push_back(p.name + " " + p.version + " is locked with checksum " + p.checksum +
                           " but its input (" + it->origin + ") has " +

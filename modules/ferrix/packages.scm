@@ -321,10 +321,14 @@ reported at its location."
   (modules   origin-modules (default '()))) ;build-side modules for SNIPPET
 
 (define (uri-basename uri)
-  (let* ((uri (if (pair? uri) (car uri) uri))
-         (uri (let ((q (string-index uri #\?)))
-                (if q (substring uri 0 q) uri))))
-    (basename uri)))
+  (let ((uri (if (pair? uri) (car uri) uri)))
+    (if (string? uri)
+        (basename (match (string-index uri #\?)
+                    (#f uri)
+                    (q (substring uri 0 q))))
+        ;; A git-reference (or another method's record) has no base name:
+        ;; Guix's git-fetch calls such a checkout "git-checkout".
+        "git-checkout")))
 
 (define (origin-actual-file-name origin)
   "Return the store name of ORIGIN: its file name, else the last component

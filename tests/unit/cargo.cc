@@ -556,3 +556,76 @@ plain = []
         }
     }
 }
+
+TEST(CargoVendorGit, WorkspaceCheckoutsAndGitSourcesAsCargoVendorWritesThem) {
+    ScratchDir d("ferrix-cargo-test-");
+    // A git checkout of a virtual workspace: two members, a fixture that is not a crate.
+    std::string ws = d.path + "/ws-checkout";
+    createDirs(ws + "/alpha/src");
+    createDirs(ws + "/beta/src");
+    createDirs(ws + "/tests/fixtures/bad");
+    writeFile(ws + "/Cargo.toml", "[workspace]\nmembers = [\"alpha\", \"beta\"]\n");
+    writeFile(ws + "/alpha/Cargo.toml", "[package]\nname = \"alpha\"\nversion = \"0.1.0\"\n");
+    writeFile(ws + "/alpha/src/lib.rs", "");
+    writeFile(ws + "/beta/Cargo.toml", "[package]\nname = \"beta\"\nversion = \"0.2.0\"\n"
+                                       "[dependencies]\nalpha = { path = \"../alpha\" }\n");
+    writeFile(ws + "/beta/src/lib.rs", "");
+    writeFile(ws + "/tests/fixtures/bad/Cargo.toml", "not toml [");
+    std::vector<std::string> log;
+    auto v = vendorInputs({ws}, d.path + "/vendor", "x86_64-unknown-linux-gnu", log);
+    ASSERT_EQ(v.size(), 2u);
+    EXPECT_EQ(v[0].name, "alpha");
+    EXPECT_EQ(v[0].origin, ws + "/alpha");
+    EXPECT_EQ(v[1].name, "beta");
+    // Git crates have no .crate: "package" is null, as cargo vendor writes it.
+    auto j = nlohmann::json::parse(readFile(d.path + "/vendor/beta-0.2.0/.cargo-checksum.json"));
+    EXPECT_TRUE(j["package"].is_null());
+    EXPECT_TRUE(j["files"].contains("Cargo.toml"));
+    bool fixtureSkipped = false;
+    for (auto& l : log)
+        fixtureSkipped |= l.rfind("skipping " + ws + "/tests/fixtures/bad: ", 0) == 0;
+    EXPECT_TRUE(fixtureSkipped);
+
+    std::string sum = "1aab8fc367588b89dcee83ab0fd66b72b50b72fa1904d7095045ace2b0c81c35";
+    std::string src = "git+https://example.org/ws.git?rev=97682af050#"
+                      "97682af05054ad108b3f51619c31dfc341e0f3ea";
+    Lockfile l =
+        parseLockfile("version = 3\n"
+                      "[[package]]\nname = \"alpha\"\nversion = \"0.1.0\"\nsource = \"" +
+                          src +
+                          "\"\n"
+                          "[[package]]\nname = \"beta\"\nversion = \"0.2.0\"\nsource = \"" +
+                          src +
+                          "\"\n"
+                          "[[package]]\nname = \"gamma\"\nversion = \"1.0.0\"\n"
+                          "source = \"git+https://example.org/g.git?tag=v1&x=y#"
+                          "0123456789abcdef0123456789abcdef01234567\"\n"
+                          "[[package]]\nname = \"itoa\"\nversion = \"1.0.1\"\n"
+                          "source = \"registry+https://github.com/rust-lang/"
+                          "crates.io-index\"\nchecksum = \"" +
+                          sum + "\"\n",
+                      "Cargo.lock");
+    auto ids = gitSourceIds(l);
+    ASSERT_EQ(ids.size(), 2u);
+    EXPECT_EQ(ids[0], "git+https://example.org/ws.git?rev=97682af050");
+    EXPECT_EQ(ids[1], "git+https://example.org/g.git?tag=v1&x=y");
+    EXPECT_EQ(cargoConfig("/v", ids),
+              "# Written by ferrix: crates come from the vendor directory, never from the "
+              "network.\n"
+              "[source.crates-io]\nreplace-with = \"ferrix-vendored\"\n\n"
+              "[source.'git+https://example.org/ws.git?rev=97682af050']\n"
+              "git = 'https://example.org/ws.git'\nrev = '97682af050'\n"
+              "replace-with = \"ferrix-vendored\"\n\n"
+              "[source.'git+https://example.org/g.git?tag=v1&x=y']\n"
+              "git = 'https://example.org/g.git'\ntag = 'v1'\n"
+              "replace-with = \"ferrix-vendored\"\n\n"
+              "[source.ferrix-vendored]\ndirectory = '/v'\n\n[net]\noffline = true\n");
+    // Git packages are checked by name and version only; a missing one names its source.
+    auto vendored = v;
+    vendored.push_back({"itoa", "1.0.1", "/v/itoa", "in", sum});
+    auto problems = lockMismatches(l, vendored);
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_EQ(problems[0], "gamma 1.0.0 is locked but no input provides it (it comes from "
+                           "git+https://example.org/g.git?tag=v1&x=y#"
+                           "0123456789abcdef0123456789abcdef01234567)");
+}

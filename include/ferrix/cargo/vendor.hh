@@ -29,16 +29,23 @@ std::string checksumJson(const std::string& dir, const std::optional<std::string
 void writeChecksumFile(const std::string& dir, const std::optional<std::string>& package);
 
 // Vendors every crate found in `inputs` (store file names) into `vendorDir` (created), one
-// directory NAME-VERSION per crate; the first input giving a NAME-VERSION wins. Inputs that hold
-// no crate are skipped. Target-specific dependencies of the vendored crates that do not apply to
-// `triple` and have no vendored crate are pruned (see pruneManifest); then the checksum files are
-// written. `log` receives one line per decision.
+// directory NAME-VERSION per crate (an input whose Cargo.toml has a [workspace], e.g. a git
+// checkout, gives its member crates too); the first input giving a NAME-VERSION wins. Inputs that
+// hold no crate are skipped. Target-specific dependencies of the vendored crates that do not apply
+// to `triple` and have no vendored crate are pruned (see pruneManifest); then the checksum files
+// are written. `log` receives one line per decision.
 std::vector<VendoredCrate> vendorInputs(const std::vector<std::string>& inputs,
                                         const std::string& vendorDir, const std::string& triple,
                                         std::vector<std::string>& log);
 
-// The cargo configuration: crates.io replaced by the directory source `vendorDir`, offline.
-std::string cargoConfig(const std::string& vendorDir);
+// The cargo configuration: crates.io replaced by the directory source `vendorDir`, offline; and so
+// is each of `gitSources` (git source ids "git+URL?rev=REV", as gitSourceIds gives them), as
+// `cargo vendor` writes it: [source."git+URL?rev=REV"] git = URL, rev = REV.
+std::string cargoConfig(const std::string& vendorDir,
+                        const std::vector<std::string>& gitSources = {});
+
+// The distinct git sources of `lock`'s packages, without the "#COMMIT" fragment, in order.
+std::vector<std::string> gitSourceIds(const Lockfile& lock);
 
 // Rewrites `dir`/Cargo.toml without the dependencies cargo could not resolve offline: (when
 // `pruneDev`) dev-dependencies whose crate is not in `available`, and target-specific dependencies
@@ -83,7 +90,8 @@ PruneResult pruneDependencies(const std::string& dir, const std::set<std::string
 // The name of the saved original manifest in `dir`, or "" if pruneManifest changed nothing.
 std::string savedManifest(const std::string& dir);
 
-// Differences between `lock`'s registry packages and `vendored`: a locked package not vendored at
+// Differences between `lock`'s registry and git packages and `vendored` (git packages: only
+// whether one is vendored at that version, they have no checksum): a locked package not vendored at
 // that version, or whose locked checksum differs from the vendored crate's (or the crate's is
 // unknown). Empty: the lock file matches and the build can be --locked.
 std::vector<std::string> lockMismatches(const Lockfile& lock,

@@ -14,6 +14,7 @@
                 #:select (package? package-source origin? origin-uri
                           package-modules))
   #:use-module ((ferrix download) #:select (url-fetch))
+  #:use-module ((ferrix git-download) #:select (git-checkout-hash))
   #:use-module ((ferrix store) #:select (build-derivations))
   #:use-module ((ferrix crates)
                 #:select (registry-crate? registry-crate-name
@@ -970,20 +971,36 @@ malformed FILE raises a ferrix-error naming FILE:LINE:COLUMN."
   "Return (URL . COMMIT) for SOURCE, \"git+URL?QUERY#COMMIT\"."
   (let* ((rest (string-drop source 4))
          (hash (string-rindex rest #\#))
-         (commit (if hash (substring rest (+ hash 1)) "FIXME"))
+         (commit (if hash
+                     (substring rest (+ hash 1))
+                     (import-error "~a: no commit (#SHA) in the git source"
+                                   source)))
          (url (if hash (substring rest 0 hash) rest))
          (url (match (string-index url #\?)
                 (#f url)
                 (q (substring url 0 q)))))
     (cons url commit)))
 
+(define (git-source-hash name version url commit)
+  "Return the nix32 hash of the checkout of COMMIT of URL, where NAME at
+VERSION comes from; raise a &crate-import-error naming them on failure."
+  (catch 'ferrix-error
+    (lambda ()
+      (git-checkout-hash url commit))
+    (lambda (key subr fmt args . rest)
+      (import-error "~a ~a: cannot check out commit ~a of ~a: ~a" name version
+                    commit url (apply format #f fmt args)))))
+
 (define* (lockfile-definitions file #:key name)
   "Return the definitions for FILE, a Cargo.lock: a crate source per
 registry package, named rust-NAME-VERSION, with the lock file's checksum
 as its hash, and a list of them all, NAME-cargo-inputs (NAME: the lock
 file's only workspace member, else the name of its directory), to be the
-application's #:cargo-inputs.  Git packages get a commented-out origin and a
-FIXME; workspace (path) members are skipped.  Each definition is a list
+application's #:cargo-inputs.  A git package gets a git-fetch origin of its
+commit, hashed by checking it out (packages of the same repository and
+commit share the first one's checkout), and the list is preceded by the
+use-modules form of (ferrix git-download); workspace (path) members are
+skipped.  Each definition is a list
 (COMMENT ... DEFINITION)."
   (define packages (lockfile-packages file))
   (define members (filter-map (match-lambda
@@ -1009,6 +1026,7 @@ FIXME; workspace (path) members are skipped.  Each definition is a list
                    (_ #f))
                  packages)))
   (define registry-warned '())
+  (define git-checkouts '())              ;(((URL . COMMIT) NAME VERSION VAR) ...)
   (define sources
     (filter-map
      (match-lambda
@@ -1049,34 +1067,46 @@ with (crate-source ~s ~s \"HASH\") and list it below."
            ((string-prefix? "git+" source)
             (match (git-source-info source)
               ((url . commit)
-               (warning "~a ~a: git source ~a: ferrix has no git fetcher \
-yet; written as a FIXME" name version url)
-               (list #f
-                     (list (comment
-                            (format #f "FIXME: ~a ~a comes from git (~a, commit ~a).
-ferrix has no git fetcher yet and the lock file records no hash for it:
-fetch it by hand, define it (e.g. as a local-file of the checkout) and add
-it to ~a.
-(define-public ~a
-  (origin
-    (method git-fetch)
-    (uri (git-reference
-          (url ~s)
-          (commit ~s)))
-    (file-name ~s)
-    (sha256 (base32 \"FIXME\"))))"
-                                    name version url commit list-name
-                                    variable url commit
-                                    (string-append
-                                     (crate-name->package-name name) "-"
-                                     version "-checkout"))))))))
+               (match (assoc (cons url commit) git-checkouts)
+                 ((_ . (first-name first-version first-variable))
+                  ;; A workspace repository: the checkout already listed
+                  ;; holds this crate too, and vendoring finds it there.
+                  (list #f
+                        (list (comment
+                               (format #f "~a ~a is in the checkout of ~a ~a (~a, commit ~a):
+~a provides it."
+                                       name version first-name first-version
+                                       url commit first-variable)))))
+                 (#f
+                  (set! git-checkouts
+                    (cons (list (cons url commit) name version variable)
+                          git-checkouts))
+                  (list variable
+                        (list `(define-public ,variable
+                                 (origin
+                                   (method git-fetch)
+                                   (uri (git-reference
+                                         (url ,url)
+                                         (commit ,commit)))
+                                   (file-name
+                                    (git-file-name
+                                     ,(crate-name->package-name name)
+                                     ,version))
+                                   (sha256
+                                    (base32
+                                     ,(git-source-hash name version url
+                                                       commit))))))))))))
            (else
             (warning "~a ~a: unknown source ~s: left out" name version source)
             (list #f (list (comment (format #f "FIXME: ~a ~a: unknown source \
 ~a" name version source))))))))
        (_ #f))                            ;path package: a workspace member
      packages))
-  (append (map second sources)
+  (append (if (null? git-checkouts)
+              '()
+              (list (list (comment "git-fetch, git-reference, git-file-name:")
+                          '(use-modules (ferrix git-download)))))
+          (map second sources)
           (list (list (comment (format #f "The crates of ~a~a, as \
 #:cargo-inputs."
                                        (match members

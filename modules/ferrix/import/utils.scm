@@ -473,7 +473,8 @@ lists: a definition with the comments to write before it) whose variable
 FILE does not define yet, each before the first top-level 'define-public'
 whose name sorts after it (with the comment lines just above that one),
 else after the last one, else at the end of the file.  The rest of FILE is
-kept byte for byte; FILE is replaced atomically.  Return the names of the
+kept byte for byte; FILE is replaced atomically.  A (use-modules ...) item
+goes before the definitions unless FILE names its modules.  Return the names of the
 definitions added, in the order of DEFINITIONS."
   ;; Work on bytes: read FILE as Latin-1 so that offsets are byte offsets
   ;; and any encoding survives unchanged.
@@ -499,27 +500,68 @@ definitions added, in the order of DEFINITIONS."
   (define (utf8->latin1 str)
     (list->string (map integer->char
                        (bytevector->u8-list (string->utf8 str)))))
+  (define (needed? items)
+    ;; A nameless item is a (use-modules MODULE ...) form: needed unless
+    ;; FILE already names each of its modules.
+    (match (last items)
+      (('use-modules modules ...)
+       (not (every (lambda (module)
+                     (string-contains text (object->string module)))
+                   modules)))
+      (form
+       (not (memq (definition-name form) existing)))))
   (define new
-    (filter (lambda (items)
-              (not (memq (definition-name (last items)) existing)))
+    (filter needed?
             (delete-duplicates definitions
                                (lambda (a b)
                                  (eq? (definition-name (last a))
                                       (definition-name (last b)))))))
+  (define new-names
+    (filter-map (compose definition-name last) new))
+  (define (references items)
+    ;; The other new definitions the form of ITEMS names (e.g. the crates of
+    ;; an input list): it must come after them, whatever its name.
+    (let ((self (definition-name (last items))))
+      (let loop ((x (last items)) (acc '()))
+        (cond ((and (symbol? x) (not (eq? x self)) (memq x new-names)
+                    (not (memq x acc)))
+               (cons x acc))
+              ((pair? x) (loop (cdr x) (loop (car x) acc)))
+              (else acc)))))
   (define (placement items)
-    ;; (OFFSET KIND NAME ITEMS); KIND: 'before a form, 'after the last
-    ;; define-public, 'end of the file.
-    (let* ((name (symbol->string (definition-name (last items))))
+    ;; (OFFSET KIND NAME ITEMS RANK); KIND: 'before a form, 'after the last
+    ;; define-public, 'end of the file; RANK orders the forms placed at one
+    ;; offset: those that name others last.
+    (let* ((own (sorted-placement items))
+           (after (filter-map (lambda (name)
+                                (find (lambda (p)
+                                        (eq? name (definition-name
+                                                    (last (fourth p)))))
+                                      plain))
+                              (references items)))
+           (last-one (fold (lambda (p best)
+                             (if (> (first p) (first best)) p best))
+                           own after)))
+      (if (null? after)
+          own
+          (list (first last-one) (second last-one) (third own) items 1))))
+  (define (sorted-placement items)
+    (let* ((name (match (definition-name (last items))
+                   (#f "")                ;use-modules: before the definitions
+                   (symbol (symbol->string symbol))))
            (next (find (match-lambda
                          ((other _ _)
                           (string<? name (symbol->string other))))
                        publics)))
       (cond (next
-             (list (comment-block-start text (second next)) 'before name items))
+             (list (comment-block-start text (second next)) 'before name items
+                   0))
             ((pair? publics)
-             (list (third (last publics)) 'after name items))
+             (list (third (last publics)) 'after name items 0))
             (else
-             (list (string-length text) 'end name items)))))
+             (list (string-length text) 'end name items 0)))))
+  (define plain
+    (map sorted-placement new))
   (define (write-file! result)
     (latin1
      (lambda ()
@@ -543,7 +585,10 @@ definitions added, in the order of DEFINITIONS."
                         (lambda (a b)
                           (or (< (first a) (first b))
                               (and (= (first a) (first b))
-                                   (string<? (third a) (third b))))))))
+                                   (or (< (fifth a) (fifth b))
+                                       (and (= (fifth a) (fifth b))
+                                            (string<? (third a)
+                                                      (third b))))))))))
       (write-file!
        (call-with-output-string
          (lambda (out)
@@ -551,7 +596,7 @@ definitions added, in the order of DEFINITIONS."
              (match placed
                (()
                 (display (substring text position) out))
-               (((offset kind _ items) . rest)
+               (((offset kind _ items _) . rest)
                 (display (substring text position offset) out)
                 (let ((code (utf8->latin1 (definitions->text items))))
                   (case kind
