@@ -493,6 +493,39 @@ Really"))
     (insert-definitions empty (list (def 'rust-z-1)))
     (test-equal "into an empty file" "(define-public rust-z-1 'rust-z-1)\n"
       (read-file empty)))
+  (let ((app (string-append %tmp "/app.scm")))
+    (write-file app "(use-modules (ferrix packages))
+
+(define-public app 'app)
+
+(define-public zlib 'zlib)
+")
+    (test-equal "a use-modules form and a list naming what it comes before"
+      '(#f app-cargo-inputs rust-b-2 rust-a-2)
+      (insert-definitions
+       app
+       (list (list '(use-modules (ferrix git-download)))
+             (list '(define-public app-cargo-inputs (list rust-a-2 rust-b-2)))
+             (def 'rust-b-2) (def 'rust-a-2))))
+    (test-equal "the module first, the list after the sources it names"
+      "(use-modules (ferrix packages))
+
+(use-modules (ferrix git-download))
+
+(define-public app 'app)
+
+(define-public rust-a-2 'rust-a-2)
+
+(define-public rust-b-2 'rust-b-2)
+
+(define-public app-cargo-inputs (list rust-a-2 rust-b-2))
+
+(define-public zlib 'zlib)
+"
+      (read-file app))
+    (test-equal "the module is not added again" '()
+      (insert-definitions
+       app (list (list '(use-modules (ferrix git-download)))))))
   (let ((bad (string-append %tmp "/bad.scm")))
     (write-file bad "(define-public x 1)\n\n(define-public y\n")
     (test-assert "an unreadable file: FILE:LINE:COLUMN, unchanged"
