@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `ferrix import --lockfile` of a Cargo.lock with git sources, end to end: a workspace repository
 # (crates alpha and beta, beta depending on alpha by path) made with the host's git and served
-# over HTTP with git's dumb protocol on 127.0.0.1; an application depending on beta by git rev;
+# over HTTP with git's dumb protocol on 127.0.0.1 (next to a registry holding Debian's itoa); an
+# application depending on beta by git rev and on itoa from the registry;
 # `cargo generate-lockfile` writes the real Cargo.lock (two packages of one git source); the
 # import writes one git-fetch origin for the checkout, hashed as `ferrix hash -r` of the commit's
 # tree, and the input list; `ferrix build` of the application with those #:cargo-inputs vendors
@@ -10,7 +11,7 @@
 # URL and commit, writing nothing; an origin with a git-reference and no file-name is named
 # "git-checkout".
 source "$FERRIX_SOURCE_DIR/tests/cli/lib/assert.bash"
-source "$FERRIX_SOURCE_DIR/tests/lib/httpd.bash"
+source "$FERRIX_SOURCE_DIR/tests/registry/lib/registry.bash"
 export XDG_CACHE_HOME=$TEST_TMP/cache
 export TMPDIR=$TEST_TMP/tmp
 mkdir -p "$TMPDIR"
@@ -19,9 +20,13 @@ export GIT_AUTHOR_NAME=ferrix GIT_AUTHOR_EMAIL=ferrix@example.org
 export GIT_COMMITTER_NAME=ferrix GIT_COMMITTER_EMAIL=ferrix@example.org
 g() { git -c init.defaultBranch=main "$@"; }
 
-srv=$TEST_TMP/srv
-mkdir -p "$srv"
-httpd_start "$srv" --max-seconds 900
+# One server: a registry holding Debian's itoa (for a registry crate next to the git ones) and
+# the git repository.
+mkdir -p "$TEST_TMP/crates"
+ln -s /usr/share/cargo/registry/itoa-1.0.1 "$TEST_TMP/crates/"
+registry_serve "$TEST_TMP/crates" -- --max-seconds 900
+registry_mirror_config "$TEST_TMP/config"
+srv=$REGISTRY_DIR
 
 # --- The workspace repository.
 ws=$TEST_TMP/ws
@@ -60,10 +65,16 @@ edition = "2018"
 
 [dependencies]
 beta = { git = "$url", rev = "$rev" }
+itoa = "1"
 EOF
-echo 'fn main() { println!("{}", beta::greeting()); }' >"$app/src/main.rs"
-expect_status "cargo generate-lockfile" 0 env CARGO_HOME="$TEST_TMP/cargo-home" \
-  CARGO_NET_GIT_FETCH_WITH_CLI=true cargo generate-lockfile --manifest-path "$app/Cargo.toml"
+cat >"$app/src/main.rs" <<'EOF'
+fn main() {
+    println!("{}, {}", beta::greeting(), itoa::Buffer::new().format(42));
+}
+EOF
+registry_cargo_home "$TEST_TMP/cargo-home"
+expect_status "cargo generate-lockfile" 0 env CARGO_NET_GIT_FETCH_WITH_CLI=true \
+  cargo generate-lockfile "${registry_cargo_flags[@]}" --manifest-path "$app/Cargo.toml"
 source_id="git+$url?rev=$rev#$commit"
 expect_eq "both crates locked from the git source" \
   "$(grep -c "^source = \"$source_id\"" "$app/Cargo.lock")" 2
@@ -86,7 +97,9 @@ expect_match "its hash is the tree's" "$out" "\(sha256 \(base32 \"$hash\"\)\)"
 expect_eq "one checkout for the two crates" "$(grep -c '(method git-fetch)' <<<"$out")" 1
 expect_match "beta is said to be in it" "$out" \
   ";; beta 0\.2\.0 is in the checkout of alpha 0\.1\.0"
-expect_match "the input list" "$out" "\(define-public greet-cargo-inputs \(list rust-alpha-0\.1\.0\)\)"
+expect_match "the registry crate as a crate-source" "$out" "\(crate-source \"itoa\" \"1\.0\.1\""
+expect_match "the input list" "$out" \
+  "\(define-public greet-cargo-inputs \(list rust-alpha-0\.1\.0 rust-itoa-1\.0\.1\)\)"
 expect_eq "the checkout was removed" "$(ls -A "$TMPDIR")" ""
 
 # --- Building the application with the imported inputs.
@@ -117,7 +130,7 @@ expect_eq "still once" "$(grep -c '^(use-modules (ferrix git-download))' "$TEST_
 # greet-cargo-inputs sorts before rust-alpha-0.1.0 but names it: it goes after it.
 names=$(sed -n 's/^(define-public \([^ ]*\).*/\1/p' "$TEST_TMP/app.scm")
 expect_eq "the input list after the sources it names" "$(tr '\n' ' ' <<<"$names")" \
-  "greet rust-alpha-0.1.0 greet-cargo-inputs "
+  "greet rust-alpha-0.1.0 rust-itoa-1.0.1 greet-cargo-inputs "
 
 : >"$HTTPD_LOG"
 app_status=0
@@ -125,7 +138,7 @@ app_status=0
 if [[ $app_status == 0 ]]; then
   ok "the application builds from the imported lock file"
   greet=$(tail -n 1 "$TEST_TMP/app.out")
-  expect_eq "and runs with the crates from git" "$("$greet/bin/greet")" "hello from git"
+  expect_eq "and runs with the crates from git" "$("$greet/bin/greet")" "hello from git, 42"
   expect_match "the checkout was fetched from the server" "$(cat "$HTTPD_LOG")" "/ws\.git/"
   log=$("$FERRIX" log "$("$FERRIX" build -d -f "$TEST_TMP/app.scm")")
   expect_match "the git source is replaced" "$log" "git source git\+$url\?rev=$rev replaced by"
@@ -138,7 +151,7 @@ else
 fi
 
 # --- Without the git input, the lock file check names the git package.
-sed 's/(list rust-alpha-0\.1\.0)/(list)/' "$TEST_TMP/app.scm" >"$TEST_TMP/app-none.scm"
+sed 's/(list rust-alpha-0\.1\.0 /(list /' "$TEST_TMP/app.scm" >"$TEST_TMP/app-none.scm"
 expect_status "building without the git checkout fails" 1 "$FERRIX" build -f "$TEST_TMP/app-none.scm"
 expect_match "naming the package and its source" "$err" \
   "alpha 0\.1\.0 is locked but no input provides it \(it comes from $(sed 's/[.?+]/\\&/g' <<<"$source_id")\)"
