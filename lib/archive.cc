@@ -202,18 +202,6 @@ void extractInto(const std::string& file, const std::string& dest) {
         throw Error(archiveError(out.a, "extracting '" + file + "'"));
 }
 
-std::vector<std::string> listDir(const std::string& dir) {
-    std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
-    if (!d) throw SysError("opening directory '" + dir + "'");
-    std::vector<std::string> names;
-    while (dirent* e = readdir(d.get())) {
-        std::string n = e->d_name;
-        if (n != "." && n != "..") names.push_back(n);
-    }
-    std::sort(names.begin(), names.end());
-    return names;
-}
-
 void copyFile(const std::string& from, const std::string& to, mode_t mode) {
     AutoCloseFD in(open(from.c_str(), O_RDONLY | O_CLOEXEC));
     if (!in) throw SysError("opening '" + from + "'");
@@ -242,7 +230,7 @@ void copyFile(const std::string& from, const std::string& to, mode_t mode) {
 // Copies the tree `src` to `dst` (a directory that exists), checking entries as an archive's.
 void copyTree(const std::string& root, const std::string& rel, const std::string& dst) {
     std::string srcDir = rel.empty() ? root : root + "/" + rel;
-    for (auto& name : listDir(srcDir)) {
+    for (auto& name : readDirectory(srcDir)) {
         std::string r = rel.empty() ? name : rel + "/" + name;
         std::string from = root + "/" + r, to = dst + "/" + r;
         struct stat st = lstatPath(from);
@@ -266,11 +254,6 @@ void copyTree(const std::string& root, const std::string& rel, const std::string
     }
 }
 
-bool isDirectory(const std::string& path) {
-    struct stat st;
-    return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 } // namespace
 
 void unpackArchive(const std::string& file, const std::string& dest) {
@@ -292,7 +275,7 @@ void unpackSource(const std::string& source, const std::string& dest) {
     }
     std::string top = tmp.path + "/tree";
     unpackArchive(source, top);
-    auto names = listDir(top);
+    auto names = readDirectory(top);
     std::string root = top;
     if (names.size() == 1 && isDirectory(top + "/" + names[0])) {
         struct stat st = lstatPath(top + "/" + names[0]);
@@ -307,7 +290,7 @@ void collect(const std::string& root, const std::string& rel,
              const std::function<bool(const std::string&, bool)>& select,
              std::vector<std::pair<std::string, struct stat>>& out) {
     std::string dir = rel.empty() ? root : root + "/" + rel;
-    for (auto& name : listDir(dir)) {
+    for (auto& name : readDirectory(dir)) {
         std::string r = rel.empty() ? name : rel + "/" + name;
         struct stat st = lstatPath(root + "/" + r);
         bool isDir = S_ISDIR(st.st_mode);

@@ -1,6 +1,7 @@
 #include "ferrix/file.hh"
 #include "ferrix/error.hh"
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -67,6 +68,35 @@ void writeFile(const std::string& path, std::string_view contents, mode_t mode) 
 bool pathExists(const std::string& path) {
     struct stat st;
     return ::lstat(path.c_str(), &st) == 0;
+}
+
+bool isDirectory(const std::string& path) {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool isRegularFile(const std::string& path) {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::vector<std::string> readDirectory(const std::string& dir) {
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) throw SysError("opening directory '" + dir + "'");
+    std::vector<std::string> names;
+    errno = 0;
+    while (dirent* e = ::readdir(d)) {
+        std::string_view n = e->d_name;
+        if (n != "." && n != "..") names.emplace_back(n);
+    }
+    int err = errno;
+    ::closedir(d);
+    if (err) {
+        errno = err;
+        throw SysError("reading directory '" + dir + "'");
+    }
+    std::sort(names.begin(), names.end());
+    return names;
 }
 
 struct stat lstatPath(const std::string& path) {

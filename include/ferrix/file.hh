@@ -5,6 +5,7 @@
 #include <string_view>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <vector>
 
 namespace ferrix {
 
@@ -30,6 +31,11 @@ private:
 std::string readFile(const std::string& path);
 void writeFile(const std::string& path, std::string_view contents, mode_t mode = 0666);
 bool pathExists(const std::string& path);
+// Whether stat (following links) finds a directory / a regular file there.
+bool isDirectory(const std::string& path);
+bool isRegularFile(const std::string& path);
+// The names in a directory, sorted, without "." and ".."; throws SysError naming it.
+std::vector<std::string> readDirectory(const std::string& dir);
 // lstat; throws SysError naming the path.
 struct stat lstatPath(const std::string& path);
 // Removes a file or a whole tree, making read-only directories writable first. Missing is fine.

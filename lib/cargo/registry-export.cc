@@ -39,28 +39,6 @@ using Json = nlohmann::ordered_json;
 constexpr int recordFormat = 1;
 const char* const recordFile = ".ferrix-export.json";
 
-std::vector<std::string> listDir(const std::string& dir) {
-    std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
-    if (!d) throw SysError("opening directory '" + dir + "'");
-    std::vector<std::string> names;
-    while (dirent* e = readdir(d.get())) {
-        std::string n = e->d_name;
-        if (n != "." && n != "..") names.push_back(n);
-    }
-    std::sort(names.begin(), names.end());
-    return names;
-}
-
-bool isDir(const std::string& p) {
-    struct stat st;
-    return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-bool isFile(const std::string& p) {
-    struct stat st;
-    return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
 std::string dump(const Json& j) {
     return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
@@ -110,7 +88,7 @@ std::string isoTime(time_t t) {
 // --- Fingerprints.
 
 void fingerprintTree(const std::string& root, const std::string& rel, HashSink& sink) {
-    for (auto& name : listDir(rel.empty() ? root : root + "/" + rel)) {
+    for (auto& name : readDirectory(rel.empty() ? root : root + "/" + rel)) {
         std::string r = rel.empty() ? name : rel + "/" + name;
         std::string p = root + "/" + r;
         struct stat st = lstatPath(p);
@@ -218,15 +196,15 @@ Json nullable(const std::string& s) {
 
 // A crate's file (relative to its top), in its directory or its .crate.
 bool hasFile(const SourceCrate& c, const std::string& rel) {
-    return c.archive ? c.files.count(rel) > 0 : isFile(c.dir + "/" + rel);
+    return c.archive ? c.files.count(rel) > 0 : isRegularFile(c.dir + "/" + rel);
 }
 
 // The names directly under `sub` ("src/bin"), files and directories alike.
 std::set<std::string> namesUnder(const SourceCrate& c, const std::string& sub) {
     std::set<std::string> out;
     if (!c.archive) {
-        if (isDir(c.dir + "/" + sub))
-            for (auto& n : listDir(c.dir + "/" + sub))
+        if (isDirectory(c.dir + "/" + sub))
+            for (auto& n : readDirectory(c.dir + "/" + sub))
                 out.insert(n);
         return out;
     }
@@ -628,21 +606,21 @@ namespace {
 std::vector<std::string> crateCandidates(const std::string& source,
                                          std::vector<std::string>& warnings) {
     if (!pathExists(source)) throw Error(source + ": no such file or directory");
-    if (isFile(source)) {
+    if (isRegularFile(source)) {
         if (!isCrateFile(source)) throw Error(source + ": not a directory of crates or a .crate");
         return {source};
     }
-    if (!isDir(source)) throw Error(source + ": not a directory of crates");
-    if (isFile(source + "/Cargo.toml")) return {source};
+    if (!isDirectory(source)) throw Error(source + ": not a directory of crates");
+    if (isRegularFile(source + "/Cargo.toml")) return {source};
     std::vector<std::string> out;
-    for (auto& n : listDir(source)) {
+    for (auto& n : readDirectory(source)) {
         std::string p = source + "/" + n;
         if (n[0] == '.') continue;
-        if (isFile(p) && isCrateFile(p))
+        if (isRegularFile(p) && isCrateFile(p))
             out.push_back(p);
-        else if (!isDir(p))
+        else if (!isDirectory(p))
             continue;
-        else if (isFile(p + "/Cargo.toml"))
+        else if (isRegularFile(p + "/Cargo.toml"))
             out.push_back(p);
         else
             warnings.push_back(p + ": no Cargo.toml, not a crate; skipped");
@@ -653,7 +631,7 @@ std::vector<std::string> crateCandidates(const std::string& source,
 SourceCrate readSourceCrate(const std::string& path) {
     SourceCrate c;
     c.dir = path;
-    if (isFile(path)) {
+    if (isRegularFile(path)) {
         c.archive = true;
         std::string prefix = readCrateArchive(path, c.files, c.texts);
         if (!c.texts.count("Cargo.toml")) throw Error(path + ": no " + prefix + "/Cargo.toml");
@@ -695,7 +673,7 @@ ExportSummary exportRegistry(const ExportOptions& opts) {
         yank.push_back(parseSpec(s, "--yank"));
     for (auto& s : opts.unyank)
         unyank.push_back(parseSpec(s, "--unyank"));
-    if (pathExists(dir) && !isDir(dir)) throw Error(dir + ": exists and is not a directory");
+    if (pathExists(dir) && !isDirectory(dir)) throw Error(dir + ": exists and is not a directory");
 
     // 1. Read every source crate; a bad one fails the export before anything is written.
     std::vector<Work> work;
@@ -734,12 +712,12 @@ ExportSummary exportRegistry(const ExportOptions& opts) {
     // 2. What DIR holds already: NAME -> VERSION -> record.
     std::map<std::string, std::map<std::string, Json>> registry;
     std::string crates = dir + "/api/v1/crates";
-    if (isDir(crates))
-        for (auto& name : listDir(crates))
-            for (auto& vers : isDir(crates + "/" + name) ? listDir(crates + "/" + name)
-                                                         : std::vector<std::string>{}) {
+    if (isDirectory(crates))
+        for (auto& name : readDirectory(crates))
+            for (auto& vers : isDirectory(crates + "/" + name) ? readDirectory(crates + "/" + name)
+                                                               : std::vector<std::string>{}) {
                 std::string f = crates + "/" + name + "/" + vers + "/" + recordFile;
-                if (!isFile(f)) continue;
+                if (!isRegularFile(f)) continue;
                 Json r;
                 try {
                     r = Json::parse(readFile(f));
@@ -775,8 +753,9 @@ ExportSummary exportRegistry(const ExportOptions& opts) {
                                                     : sourceFingerprint(w.crate.dir);
                     if (w.old && str(*w.old, "source") == w.fingerprint) {
                         std::string existing = dir + "/" + rel + "/download";
-                        if (isFile(existing) && hashFile(HashAlgo::SHA256, existing).toBase16() ==
-                                                    str(*w.old, "cksum")) {
+                        if (isRegularFile(existing) &&
+                            hashFile(HashAlgo::SHA256, existing).toBase16() ==
+                                str(*w.old, "cksum")) {
                             w.reuse = true;
                             w.cksum = str(*w.old, "cksum");
                             w.size = (*w.old)["size"].get<uint64_t>();
@@ -882,13 +861,14 @@ ExportSummary exportRegistry(const ExportOptions& opts) {
         for (auto& [vers, r] : versions) {
             std::string rel = apiPath(name) + "/" + vers;
             std::string f = dir + "/" + rel + "/" + recordFile;
-            bool packed = isFile(staging.path + "/" + rel + "/download");
-            if (!packed && isFile(f) && readFile(f) == dump(r) + "\n") continue;
+            bool packed = isRegularFile(staging.path + "/" + rel + "/download");
+            if (!packed && isRegularFile(f) && readFile(f) == dump(r) + "\n") continue;
             staging.put(rel + "/" + recordFile, dump(r) + "\n");
             staging.put(rel + "/index.html", dump(Json{{"version", versionObject(r)}}) + "\n");
             staging.put(rel + "/dependencies", dump(dependenciesObject(r)) + "\n");
             for (auto f : {"download", "readme"})
-                if (isFile(staging.path + "/" + rel + "/" + f)) downloads.push_back(rel + "/" + f);
+                if (isRegularFile(staging.path + "/" + rel + "/" + f))
+                    downloads.push_back(rel + "/" + f);
             for (auto f : {recordFile, "index.html", "dependencies"})
                 perVersion.push_back(rel + "/" + f);
         }
@@ -907,7 +887,7 @@ ExportSummary exportRegistry(const ExportOptions& opts) {
     }
     std::string config = dump(Json{{"dl", baseUrl + "/api/v1/crates"}, {"api", baseUrl}}) + "\n";
     std::string configFile = dir + "/index/config.json";
-    if (!isFile(configFile) || readFile(configFile) != config) {
+    if (!isRegularFile(configFile) || readFile(configFile) != config) {
         staging.put("index/config.json", config);
         indexFiles.push_back("index/config.json");
     }
