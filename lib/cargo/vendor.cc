@@ -246,7 +246,12 @@ std::vector<VendoredCrate> vendorInputs(const std::vector<std::string>& inputs,
             }
             Manifest m = readManifest(tmp + "/Cargo.toml");
             if (!m.hasPackage || m.versionFromWorkspace) {
-                log.push_back("skipping " + c.path + ": not a packaged crate");
+                log.push_back("skipping " + c.path + ": " +
+                              (m.versionFromWorkspace
+                                   ? "its version is inherited from the workspace "
+                                     "(version.workspace = true), which ferrix does not "
+                                     "vendor yet (cargo vendor would normalize the manifest)"
+                                   : "not a packaged crate"));
                 deletePath(tmp);
                 continue;
             }

@@ -571,6 +571,9 @@ TEST(CargoVendorGit, WorkspaceCheckoutsAndGitSourcesAsCargoVendorWritesThem) {
                                        "[dependencies]\nalpha = { path = \"../alpha\" }\n");
     writeFile(ws + "/beta/src/lib.rs", "");
     writeFile(ws + "/tests/fixtures/bad/Cargo.toml", "not toml [");
+    createDirs(ws + "/gamma/src");
+    writeFile(ws + "/gamma/Cargo.toml", "[package]\nname = \"gamma\"\nversion.workspace = true\n");
+    writeFile(ws + "/gamma/src/lib.rs", "");
     std::vector<std::string> log;
     auto v = vendorInputs({ws}, d.path + "/vendor", "x86_64-unknown-linux-gnu", log);
     ASSERT_EQ(v.size(), 2u);
@@ -585,6 +588,13 @@ TEST(CargoVendorGit, WorkspaceCheckoutsAndGitSourcesAsCargoVendorWritesThem) {
     for (auto& l : log)
         fixtureSkipped |= l.rfind("skipping " + ws + "/tests/fixtures/bad: ", 0) == 0;
     EXPECT_TRUE(fixtureSkipped);
+    bool inheritedSkipped = false;
+    for (auto& l : log)
+        inheritedSkipped |= l.rfind("skipping " + ws +
+                                        "/gamma: its version is inherited from "
+                                        "the workspace (version.workspace = true)",
+                                    0) == 0;
+    EXPECT_TRUE(inheritedSkipped);
 
     std::string sum = "1aab8fc367588b89dcee83ab0fd66b72b50b72fa1904d7095045ace2b0c81c35";
     std::string src = "git+https://example.org/ws.git?rev=97682af050#"
