@@ -19,11 +19,6 @@ std::string absUnder(const std::string& top, const std::string& p) {
     return !p.empty() && p[0] == '/' ? p : top + "/" + p;
 }
 
-bool isDir(const std::string& p) {
-    struct stat st;
-    return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 std::string join(const std::vector<std::string>& v, const std::string& sep) {
     std::string s;
     for (size_t i = 0; i < v.size(); ++i)
@@ -191,7 +186,7 @@ ConfigureResult configure(const Settings& s) {
     std::vector<std::string> pc;
     for (auto& in : s.nativeInputs)
         for (auto sub : {"/lib/pkgconfig", "/share/pkgconfig"})
-            if (isDir(in + sub)) pc.push_back(in + sub);
+            if (isDirectory(in + sub)) pc.push_back(in + sub);
     const char* old = getenv("PKG_CONFIG_PATH");
     if (old && *old) pc.push_back(old);
     r.env.emplace_back("PKG_CONFIG_PATH", join(pc, ":"));

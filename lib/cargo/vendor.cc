@@ -21,28 +21,6 @@ namespace ferrix::cargo {
 
 namespace {
 
-std::vector<std::string> listDir(const std::string& dir) {
-    std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
-    if (!d) throw SysError("opening directory '" + dir + "'");
-    std::vector<std::string> names;
-    while (dirent* e = readdir(d.get())) {
-        std::string n = e->d_name;
-        if (n != "." && n != "..") names.push_back(n);
-    }
-    std::sort(names.begin(), names.end());
-    return names;
-}
-
-bool isDir(const std::string& p) {
-    struct stat st;
-    return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-bool isFile(const std::string& p) {
-    struct stat st;
-    return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
 bool endsWith(const std::string& s, const std::string& suffix) {
     return s.size() >= suffix.size() &&
            s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -61,17 +39,17 @@ bool isHex64(const std::string& s) {
 }
 
 void hashTree(const std::string& root, const std::string& rel, nlohmann::json& files) {
-    for (auto& name : listDir(rel.empty() ? root : root + "/" + rel)) {
+    for (auto& name : readDirectory(rel.empty() ? root : root + "/" + rel)) {
         std::string r = rel.empty() ? name : rel + "/" + name;
         std::string p = root + "/" + r;
         if (r == ".cargo-checksum.json") continue;
-        if (isDir(p)) {
+        if (isDirectory(p)) {
             struct stat st = lstatPath(p);
             // Cargo lists no directory symlinks; but a vendored crate's top-level entries are
             // symlinks into its input (see linkCrate), which stand for the directories.
             if (S_ISLNK(st.st_mode) && !rel.empty()) continue;
             hashTree(root, r, files);
-        } else if (isFile(p)) {
+        } else if (isRegularFile(p)) {
             files[r] = hashFile(HashAlgo::SHA256, p).toBase16();
         }
     }
@@ -81,7 +59,7 @@ void hashTree(const std::string& root, const std::string& rel, nlohmann::json& f
 // directory), as unpacking a copy would: the vendored crate links to these files.
 void checkLinks(const std::string& top, const std::string& rel) {
     std::string dir = rel.empty() ? top : top + "/" + rel;
-    for (auto& name : listDir(dir)) {
+    for (auto& name : readDirectory(dir)) {
         std::string r = rel.empty() ? name : rel + "/" + name;
         struct stat st = lstatPath(top + "/" + r);
         if (S_ISDIR(st.st_mode)) {
@@ -119,7 +97,7 @@ void checkLinks(const std::string& top, const std::string& rel) {
 void linkCrate(const std::string& src, const std::string& dest) {
     checkLinks(src, "");
     if (::mkdir(dest.c_str(), 0755) != 0) throw SysError("creating '" + dest + "'");
-    for (auto& name : listDir(src)) {
+    for (auto& name : readDirectory(src)) {
         if (name == ".cargo-checksum.json") continue;
         std::string target = src + "/" + name, link = dest + "/" + name;
         if (::symlink(target.c_str(), link.c_str()) != 0)
@@ -139,12 +117,12 @@ void workspaceMembers(const std::string& top, const std::string& rel, int depth,
                       std::vector<Candidate>& out) {
     if (depth > 3) return;
     std::string dir = rel.empty() ? top : top + "/" + rel;
-    for (auto& name : listDir(dir)) {
+    for (auto& name : readDirectory(dir)) {
         if (name[0] == '.' || name == "target" || name == "vendor") continue;
         std::string r = rel.empty() ? name : rel + "/" + name;
         std::string p = top + "/" + r;
-        if (!isDir(p) || S_ISLNK(lstatPath(p).st_mode)) continue;
-        if (isFile(p + "/Cargo.toml")) out.push_back({p, false, true});
+        if (!isDirectory(p) || S_ISLNK(lstatPath(p).st_mode)) continue;
+        if (isRegularFile(p + "/Cargo.toml")) out.push_back({p, false, true});
         workspaceMembers(top, r, depth + 1, out);
     }
 }
@@ -152,10 +130,10 @@ void workspaceMembers(const std::string& top, const std::string& rel, int depth,
 // The crates an input holds.
 std::vector<Candidate> candidates(const std::string& input) {
     std::vector<Candidate> out;
-    if (isFile(input)) {
+    if (isRegularFile(input)) {
         if (isTarball(input)) out.push_back({input, true});
-    } else if (isDir(input)) {
-        if (isFile(input + "/Cargo.toml")) {
+    } else if (isDirectory(input)) {
+        if (isRegularFile(input + "/Cargo.toml")) {
             out.push_back({input, false});
             // A git checkout may be a workspace: its members are crates too (the root itself
             // may be a virtual manifest, skipped by vendorInputs).
@@ -167,12 +145,12 @@ std::vector<Candidate> candidates(const std::string& input) {
             if (root.contains("workspace")) workspaceMembers(input, "", 0, out);
         } else {
             std::string reg = input + "/share/cargo/registry";
-            if (isDir(reg))
-                for (auto& n : listDir(reg)) {
+            if (isDirectory(reg))
+                for (auto& n : readDirectory(reg)) {
                     std::string p = reg + "/" + n;
-                    if (isFile(p) && endsWith(n, ".crate"))
+                    if (isRegularFile(p) && endsWith(n, ".crate"))
                         out.push_back({p, true});
-                    else if (isDir(p) && isFile(p + "/Cargo.toml"))
+                    else if (isDirectory(p) && isRegularFile(p + "/Cargo.toml"))
                         out.push_back({p, false});
                 }
         }
@@ -230,7 +208,7 @@ std::vector<VendoredCrate> vendorInputs(const std::vector<std::string>& inputs,
                 }
                 linkCrate(absPath(c.path), tmp);
                 std::string ck = c.path + "/.cargo-checksum.json";
-                if (isFile(ck)) {
+                if (isRegularFile(ck)) {
                     try {
                         auto j = nlohmann::json::parse(readFile(ck));
                         if (j.contains("package") && j["package"].is_string() &&
@@ -240,7 +218,7 @@ std::vector<VendoredCrate> vendorInputs(const std::vector<std::string>& inputs,
                     }
                 }
             }
-            if (!isFile(tmp + "/Cargo.toml")) {
+            if (!isRegularFile(tmp + "/Cargo.toml")) {
                 deletePath(tmp);
                 continue;
             }
