@@ -15,10 +15,7 @@ source "$FERRIX_SOURCE_DIR/tests/registry/lib/registry.bash"
 export XDG_CACHE_HOME=$TEST_TMP/cache
 export TMPDIR=$TEST_TMP/tmp
 mkdir -p "$TMPDIR"
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
-export GIT_AUTHOR_NAME=ferrix GIT_AUTHOR_EMAIL=ferrix@example.org
-export GIT_COMMITTER_NAME=ferrix GIT_COMMITTER_EMAIL=ferrix@example.org
-g() { git -c init.defaultBranch=main "$@"; }
+source "$FERRIX_SOURCE_DIR/tests/registry/lib/git.bash"
 
 # One server: a registry holding Debian's itoa (for a registry crate next to the git ones) and
 # the git repository.

@@ -14,11 +14,7 @@ export XDG_CACHE_HOME=$TEST_TMP/cache
 # git-checkout-hash's temporary checkouts go here; it must stay empty.
 export TMPDIR=$TEST_TMP/tmp
 mkdir -p "$TMPDIR"
-# The repositories are made without the user's or the system's configuration.
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
-export GIT_AUTHOR_NAME=ferrix GIT_AUTHOR_EMAIL=ferrix@example.org
-export GIT_COMMITTER_NAME=ferrix GIT_COMMITTER_EMAIL=ferrix@example.org
-g() { git -c init.defaultBranch=main -c protocol.file.allow=always "$@"; }
+source "$FERRIX_SOURCE_DIR/tests/registry/lib/git.bash"
 
 srv=$TEST_TMP/srv
 mkdir -p "$srv"
