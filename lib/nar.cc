@@ -161,8 +161,9 @@ public:
         padding(s.size());
     }
 
-    // Appends exactly `size` bytes read from `fd`, then the padding.
-    void contents(int fd, uint64_t size, const std::string& path) {
+    // Appends exactly `size` bytes read from `fd`, then the padding; with `copyFd` >= 0, also
+    // writes them there.
+    void contents(int fd, uint64_t size, const std::string& path, int copyFd = -1) {
         u64(size);
         uint64_t left = size;
         while (left > 0) {
@@ -174,10 +175,23 @@ public:
                 throw SysError("reading file '" + path + "'");
             }
             if (r == 0) throw Error("file '" + path + "' shrank while it was being archived");
+            if (copyFd >= 0) writeAll(copyFd, buf + len, size_t(r), path);
             len += size_t(r);
             left -= uint64_t(r);
         }
         padding(size);
+    }
+
+    static void writeAll(int fd, const char* p, size_t n, const std::string& path) {
+        while (n > 0) {
+            ssize_t r = ::write(fd, p, n);
+            if (r < 0) {
+                if (errno == EINTR) continue;
+                throw SysError("writing the copy of '" + path + "'");
+            }
+            p += r;
+            n -= size_t(r);
+        }
     }
 
     void flush() {
@@ -215,20 +229,25 @@ struct DirListing {
     std::string_view view(const DirEntry& e) const { return {names.data() + e.off, e.len}; }
 };
 
+// With a copy root, each entry is also recreated there as it is read, directly in the store's
+// canonical form (files 0444 or 0555, directories 0555 but the top one 0755, every mtime 1), so
+// the copy holds exactly the bytes serialised.
 class Dumper {
 public:
-    Dumper(const std::string& root, DumpWriter& w) : w(w), path(root) {}
+    Dumper(const std::string& root, DumpWriter& w, const char* copyRoot = nullptr)
+        : w(w), path(root), copyRoot(copyRoot) {}
 
     // `type` is a d_type hint for the root (DT_UNKNOWN if not known).
     void dump(unsigned char type) {
         w.raw(tokMagic);
-        dumpEntry(AT_FDCWD, path.c_str(), type);
+        dumpEntry(AT_FDCWD, path.c_str(), type, copyRoot ? AT_FDCWD : -1, copyRoot ? copyRoot : "");
         w.flush();
     }
 
 private:
     DumpWriter& w;
     std::string path; // of the entry being dumped, for error messages only
+    const char* copyRoot;
     std::vector<std::unique_ptr<DirListing>> listings;
     size_t depth = 0;
     std::vector<char> linkBuf = std::vector<char>(4096);
@@ -248,8 +267,17 @@ private:
                     " (only regular files, directories and symlinks can be archived)");
     }
 
+    static constexpr struct timespec canonicalTimes[2] = {{1, 0}, {1, 0}};
+
+    [[noreturn]] void copyFailed(const char* what) {
+        throw SysError(std::string(what) + " the copy of '" + path + "'");
+    }
+
     // `name` is relative to `dirfd`; `type` is readdir's d_type hint, checked again after open.
-    void dumpEntry(int dirfd, const char* name, unsigned char type) {
+    // With `copyDirfd` >= 0 (or AT_FDCWD), the entry is recreated as `copyName` relative to it.
+    void dumpEntry(int dirfd, const char* name, unsigned char type, int copyDirfd,
+                   const char* copyName) {
+        bool copy = copyDirfd != -1;
         if (type != DT_REG && type != DT_DIR && type != DT_LNK) {
             struct stat st;
             if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
@@ -266,8 +294,15 @@ private:
 
         if (type == DT_LNK) {
             w.raw(tokSymlink);
-            w.str(readLinkAt(dirfd, name));
+            std::string_view target = readLinkAt(dirfd, name);
+            w.str(target);
             w.raw(tokClose);
+            if (copy) {
+                if (::symlinkat(std::string(target).c_str(), copyDirfd, copyName) != 0)
+                    copyFailed("creating");
+                if (::utimensat(copyDirfd, copyName, canonicalTimes, AT_SYMLINK_NOFOLLOW) != 0)
+                    copyFailed("setting the times of");
+            }
         } else if (type == DT_REG) {
             // O_NONBLOCK: should the entry have been replaced by a FIFO, open must not hang.
             AutoCloseFD fd(
@@ -276,13 +311,37 @@ private:
             struct stat st;
             if (::fstat(fd.get(), &st) != 0) throw SysError("getting status of '" + path + "'");
             if (!S_ISREG(st.st_mode)) unsupported(st.st_mode);
-            w.raw(st.st_mode & S_IXUSR ? tokExecutable : tokRegular);
-            w.contents(fd.get(), uint64_t(st.st_size), path);
+            bool executable = st.st_mode & S_IXUSR;
+            w.raw(executable ? tokExecutable : tokRegular);
+            AutoCloseFD out;
+            if (copy) {
+                // Created read-only: the mode applies to later opens, not to this descriptor.
+                out = AutoCloseFD(::openat(copyDirfd, copyName,
+                                           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                                           executable ? 0555 : 0444));
+                if (!out) copyFailed("creating");
+            }
+            w.contents(fd.get(), uint64_t(st.st_size), path, copy ? out.get() : -1);
             w.raw(tokClose);
+            if (copy && ::futimens(out.get(), canonicalTimes) != 0)
+                copyFailed("setting the times of");
         } else {
             AutoCloseFD fd(::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
             if (!fd) throw SysError("opening directory '" + path + "'");
-            dumpDirectory(std::move(fd));
+            AutoCloseFD out;
+            if (copy) {
+                if (::mkdirat(copyDirfd, copyName, 0700) != 0) copyFailed("creating");
+                out = AutoCloseFD(
+                    ::openat(copyDirfd, copyName, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+                if (!out) copyFailed("opening");
+            }
+            dumpDirectory(std::move(fd), copy ? out.get() : -1);
+            if (copy) {
+                // Read-only once its entries exist; the top stays writable for rename().
+                if (::fchmod(out.get(), dirfd == AT_FDCWD ? 0755 : 0555) != 0)
+                    copyFailed("changing the mode of");
+                if (::futimens(out.get(), canonicalTimes) != 0) copyFailed("setting the times of");
+            }
         }
     }
 
@@ -295,7 +354,7 @@ private:
         }
     }
 
-    void dumpDirectory(AutoCloseFD fd) {
+    void dumpDirectory(AutoCloseFD fd, int copyFd) {
         if (listings.size() <= depth) listings.push_back(std::make_unique<DirListing>());
         DirListing& l = *listings[depth];
         l.names.clear();
@@ -331,7 +390,7 @@ private:
             w.str(l.view(e));
             w.raw(tokNode);
             path.append("/").append(l.view(e));
-            dumpEntry(fd.get(), l.name(e), e.type);
+            dumpEntry(fd.get(), l.name(e), e.type, copyFd, l.name(e));
             path.resize(pathLen);
             w.raw(tokClose);
         }
@@ -629,7 +688,7 @@ private:
 
 } // namespace
 
-void dumpPath(const std::string& path, Sink& sink) {
+static void dump(const std::string& path, Sink& sink, const char* copyTo) {
     struct stat st;
     if (::lstat(path.c_str(), &st) != 0) throw SysError("getting status of '" + path + "'");
     unsigned char type = S_ISDIR(st.st_mode)   ? DT_DIR
@@ -647,7 +706,7 @@ void dumpPath(const std::string& path, Sink& sink) {
             producer = std::thread([&] {
                 try {
                     DumpWriter w(pipe);
-                    Dumper(path, w).dump(type);
+                    Dumper(path, w, copyTo).dump(type);
                     pipe.finish(nullptr);
                 } catch (Pipe::Cancelled&) {
                     pipe.finish(nullptr);
@@ -674,7 +733,15 @@ void dumpPath(const std::string& path, Sink& sink) {
     // Framing is under 200 bytes; a symlink target is at most a page.
     size_t cap = type == DT_REG ? size_t(std::min<off_t>(st.st_size, off_t(dumpBufSize))) : 0;
     DumpWriter w(sink, std::max<size_t>(cap + 256, 8192));
-    Dumper(path, w).dump(type);
+    Dumper(path, w, copyTo).dump(type);
+}
+
+void dumpPath(const std::string& path, Sink& sink) {
+    dump(path, sink, nullptr);
+}
+
+void dumpPathCopy(const std::string& path, const std::string& copyTo, Sink& sink) {
+    dump(path, sink, copyTo.c_str());
 }
 
 void dumpString(std::string_view contents, Sink& sink) {

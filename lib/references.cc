@@ -106,16 +106,29 @@ StorePathSet scanForReferences(const std::string& path, const StoreDir&,
     return matching(candidates, scanner.found());
 }
 
-NarScan hashAndScan(const std::string& path, const StorePathSet& candidates) {
+static NarScan scan(const std::string& path, const std::string* copyTo,
+                    const StorePathSet& candidates) {
     HashSink hasher(HashAlgo::SHA256);
     RefScanSink scanner(hashParts(candidates));
     TeeSink tee(hasher, scanner);
-    dumpPath(path, tee);
+    if (copyTo)
+        dumpPathCopy(path, *copyTo, tee);
+    else
+        dumpPath(path, tee);
     NarScan r;
     r.nar.size = hasher.bytesHashed();
     r.nar.hash = hasher.finish();
     r.references = matching(candidates, scanner.found());
     return r;
+}
+
+NarScan hashAndScan(const std::string& path, const StorePathSet& candidates) {
+    return scan(path, nullptr, candidates);
+}
+
+NarScan copyAndScan(const std::string& path, const std::string& copyTo,
+                    const StorePathSet& candidates) {
+    return scan(path, &copyTo, candidates);
 }
 
 } // namespace ferrix

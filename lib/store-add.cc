@@ -32,6 +32,7 @@
 #include <fcntl.h>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -452,44 +453,63 @@ TreeSignature treeSignature(const std::string& path) {
 
 const char cacheMagic[] = "ferrix-source-hash 1";
 
-} // namespace
+// One source's cache entry, its signature taken now: the content hashed later, if the entry
+// misses, is at least as new as the signature, so a change in between only makes a later look-up
+// miss.
+struct SourceCacheEntry {
+    std::string dir, file, head;
+    bool racy;
 
-NarHash LocalStore::hashSource(const std::string& srcPath) {
-    auto& s = *impl;
-    std::string path = absPath(srcPath);
-    std::string dir = s.varDir + "/cache/source-hashes";
-    std::string file = dir + "/" + hashString(HashAlgo::SHA256, path).toBase16().substr(0, 40);
-    TreeSignature sig = treeSignature(path);
-    std::string head = std::string(cacheMagic) + "\n" + path + "\n" + sig.sig.toBase16() + "\n";
-    if (!sig.racy) {
+    SourceCacheEntry(const std::string& varDir, const std::string& path) {
+        dir = varDir + "/cache/source-hashes";
+        file = dir + "/" + hashString(HashAlgo::SHA256, path).toBase16().substr(0, 40);
+        TreeSignature sig = treeSignature(path);
+        head = std::string(cacheMagic) + "\n" + path + "\n" + sig.sig.toBase16() + "\n";
+        racy = sig.racy;
+    }
+
+    std::optional<NarHash> lookup() const {
+        if (racy) return std::nullopt;
         // A missing, unreadable or stale entry is just a miss.
         std::string text;
         try {
             text = readFile(file);
         } catch (const SysError&) {
         }
-        if (text.size() > head.size() && text.compare(0, head.size(), head) == 0) {
-            std::string rest = text.substr(head.size());
-            auto nl = rest.find('\n');
-            try {
-                NarHash r;
-                r.hash = Hash::parse(rest.substr(0, nl), HashAlgo::SHA256);
-                r.size = std::stoull(rest.substr(nl + 1));
-                return r;
-            } catch (const std::exception&) {
-            }
+        if (text.size() <= head.size() || text.compare(0, head.size(), head) != 0)
+            return std::nullopt;
+        std::string rest = text.substr(head.size());
+        auto nl = rest.find('\n');
+        try {
+            NarHash r;
+            r.hash = Hash::parse(rest.substr(0, nl), HashAlgo::SHA256);
+            r.size = std::stoull(rest.substr(nl + 1));
+            return r;
+        } catch (const std::exception&) {
+            return std::nullopt;
         }
     }
-    NarHash r = hashPath(HashAlgo::SHA256, path);
-    if (sig.racy) return r;
-    // Best effort: a store whose cache cannot be written (read-only) just hashes every time.
-    try {
-        createDirs(dir);
-        std::string tmp = file + ".tmp-" + std::to_string(::getpid());
-        writeFile(tmp, head + r.hash.toBase16() + "\n" + std::to_string(r.size) + "\n", 0644);
-        if (::rename(tmp.c_str(), file.c_str()) != 0) ::unlink(tmp.c_str());
-    } catch (const std::exception&) {
+
+    void record(const NarHash& r) const {
+        if (racy) return;
+        // Best effort: a store whose cache cannot be written (read-only) just hashes every time.
+        try {
+            createDirs(dir);
+            std::string tmp = file + ".tmp-" + std::to_string(::getpid());
+            writeFile(tmp, head + r.hash.toBase16() + "\n" + std::to_string(r.size) + "\n", 0644);
+            if (::rename(tmp.c_str(), file.c_str()) != 0) ::unlink(tmp.c_str());
+        } catch (const std::exception&) {
+        }
     }
+};
+
+} // namespace
+
+NarHash LocalStore::hashSource(const std::string& srcPath) {
+    SourceCacheEntry entry(impl->varDir, absPath(srcPath));
+    if (auto cached = entry.lookup()) return *cached;
+    NarHash r = hashPath(HashAlgo::SHA256, srcPath);
+    entry.record(r);
     return r;
 }
 
@@ -507,15 +527,43 @@ StorePath LocalStore::addPath(const std::string& srcPath, std::string_view name,
     bool source = method == FileIngestion::Recursive && algo == HashAlgo::SHA256;
 
     auto gcLock = s.gcLockShared();
-    // Hash the source where it stands first: a source lowered again on every evaluation (a
-    // local-file, a registry crate) is then one read and no copy. A missing item is copied and
-    // hashed again below, so a source that changes meanwhile cannot register wrong content.
+    auto isValid = [&](const StorePath& path) {
+        if (!pathExists(s.realPath(path))) return false;
+        std::lock_guard lk(s.dbMutex);
+        if (!s.pathId(path)) return false;
+        s.addTempRootLocked(path);
+        return true;
+    };
+    // A source without references to look for (a local-file, a registry crate): its hash is
+    // usually in the source-hash cache, and then a valid item costs no read at all. Otherwise it
+    // is read once, copied in canonical form and hashed in the same pass; the hash is of the
+    // bytes copied, so a source changing meanwhile cannot register wrong content.
+    if (source && candidates.empty()) {
+        SourceCacheEntry entry(s.varDir, absPath(srcPath));
+        if (auto cached = entry.lookup()) {
+            StorePath path = s.storeDir->makeFixedOutputPath(name, method, cached->hash, {});
+            if (isValid(path)) return path;
+        }
+        TempItem tmp(s);
+        NarScan scan = copyAndScan(srcPath, tmp.item(), {});
+        entry.record(scan.nar);
+        StorePath path = s.storeDir->makeFixedOutputPath(name, method, scan.nar.hash, {});
+        if (isValid(path)) return path;
+        ValidPathInfo info(path);
+        info.narHash = scan.nar.hash;
+        info.narSize = scan.nar.size;
+        info.registrationTime = std::time(nullptr);
+        info.ca = fixedCa(method, scan.nar.hash);
+        bool dir = S_ISDIR(lstatPath(tmp.item()).st_mode); // not a symlink's target
+        commitOne(s, std::move(info), std::move(tmp), dir);
+        return path;
+    }
+    // Otherwise hash the source where it stands first, so that a valid item is not copied; a
+    // missing one is copied and hashed again below.
     {
         StorePathSet refs;
         Hash h;
-        if (source && candidates.empty()) {
-            h = hashSource(srcPath).hash; // no references to look for: the cached hash will do
-        } else if (source) {
+        if (source) {
             NarScan scan = hashAndScan(srcPath, candidates);
             h = scan.nar.hash;
             refs = std::move(scan.references);
@@ -524,13 +572,7 @@ StorePath LocalStore::addPath(const std::string& srcPath, std::string_view name,
                                               : hashPath(algo, srcPath).hash;
         }
         StorePath path = s.storeDir->makeFixedOutputPath(name, method, h, refs);
-        if (pathExists(s.realPath(path))) {
-            std::lock_guard lk(s.dbMutex);
-            if (s.pathId(path)) {
-                s.addTempRootLocked(path);
-                return path;
-            }
-        }
+        if (isValid(path)) return path;
     }
     TempItem tmp(s);
     if (method == FileIngestion::Flat)

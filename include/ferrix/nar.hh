@@ -18,6 +18,12 @@ extern const std::string narMagic; // "nix-archive-1"
 // naming the offending path. For a directory or a big file the tree is walked and read on a
 // helper thread while `sink` runs, always on the calling thread, in chunks of up to 1 MiB.
 void dumpPath(const std::string& path, Sink& sink);
+
+// dumpPath that also recreates `path` at `copyTo` (which must not exist) from the very bytes it
+// serialises, in the store's canonical form: files 0444 or 0555, directories 0555 (the top one
+// 0755, so that it can still be renamed), every modification time 1. One read of the source
+// instead of a copy and a second read; on error the caller removes what was created.
+void dumpPathCopy(const std::string& path, const std::string& copyTo, Sink& sink);
 // The NAR of a single non-executable regular file with these contents.
 void dumpString(std::string_view contents, Sink& sink);
 

@@ -46,4 +46,9 @@ struct NarScan {
 };
 NarScan hashAndScan(const std::string& path, const StorePathSet& candidates);
 
+// hashAndScan while copying `path` to `copyTo` in canonical form (see dumpPathCopy): the result
+// describes the copy.
+NarScan copyAndScan(const std::string& path, const std::string& copyTo,
+                    const StorePathSet& candidates);
+
 } // namespace ferrix

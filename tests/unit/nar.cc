@@ -284,6 +284,69 @@ TEST_F(NarTest, RoundTrip) {
     EXPECT_FALSE(lstatPath(tmp + "/r/foo").st_mode & S_IXUSR);
 }
 
+TEST_F(NarTest, DumpPathCopyRecreatesTheTreeInCanonicalForm) {
+    std::string d = tmp + "/d";
+    makeRow9Tree(d);
+    mkdirP(d + "/bla/deeper");
+    mkdirP(d + "/emptydir");
+    writeFile(d + "/bla/deeper/exe", "#!/bin/sh\n", 0755);
+    writeFile(d + "/empty", "");
+    symlinkTo("../../foo", d + "/bla/deeper/rel");
+    std::string big(3 * 1024 * 1024 + 5, '\0'); // read on the helper thread, in chunks
+    for (size_t i = 0; i < big.size(); i++)
+        big[i] = char(i * 7919 % 251);
+    writeFile(d + "/big", big);
+
+    StringSink s;
+    dumpPathCopy(d, tmp + "/c", s);
+    EXPECT_EQ(s.s, dump(d));
+    EXPECT_EQ(dump(tmp + "/c"), s.s);
+    EXPECT_EQ(readFile(tmp + "/c/big"), big);
+    EXPECT_EQ(readLink(tmp + "/c/bla/deeper/rel"), "../../foo");
+    EXPECT_EQ(lstatPath(tmp + "/c").st_mode & 07777, 0755u); // the top stays renamable
+    EXPECT_EQ(lstatPath(tmp + "/c/bla").st_mode & 07777, 0555u);
+    EXPECT_EQ(lstatPath(tmp + "/c/emptydir").st_mode & 07777, 0555u);
+    EXPECT_EQ(lstatPath(tmp + "/c/bla/deeper/exe").st_mode & 07777, 0555u);
+    EXPECT_EQ(lstatPath(tmp + "/c/big").st_mode & 07777, 0444u);
+    for (auto f : {"", "/bla", "/bla/deeper", "/bla/deeper/exe", "/bla/deeper/rel", "/big",
+                   "/empty", "/emptydir"})
+        EXPECT_EQ(lstatPath(tmp + "/c" + f).st_mtime, 1) << f;
+}
+
+TEST_F(NarTest, DumpPathCopyOfAFileAndASymlink) {
+    writeFile(tmp + "/f", "contents", 0755);
+    StringSink s;
+    dumpPathCopy(tmp + "/f", tmp + "/g", s);
+    EXPECT_EQ(s.s, dump(tmp + "/f"));
+    EXPECT_EQ(readFile(tmp + "/g"), "contents");
+    EXPECT_EQ(lstatPath(tmp + "/g").st_mode & 07777, 0555u);
+
+    symlinkTo("nowhere", tmp + "/l");
+    StringSink t;
+    dumpPathCopy(tmp + "/l", tmp + "/m", t);
+    EXPECT_EQ(t.s, dump(tmp + "/l"));
+    EXPECT_EQ(readLink(tmp + "/m"), "nowhere");
+    EXPECT_EQ(lstatPath(tmp + "/m").st_mtime, 1);
+}
+
+TEST_F(NarTest, DumpPathCopyRefusesAnExistingDestinationAndFifos) {
+    writeFile(tmp + "/f", "x");
+    writeFile(tmp + "/g", "y");
+    StringSink s;
+    EXPECT_THROW(dumpPathCopy(tmp + "/f", tmp + "/g", s), SysError);
+    EXPECT_EQ(readFile(tmp + "/g"), "y");
+
+    mkdirP(tmp + "/d");
+    ASSERT_EQ(::mkfifo((tmp + "/d/pipe").c_str(), 0644), 0);
+    StringSink t;
+    try {
+        dumpPathCopy(tmp + "/d", tmp + "/c", t);
+        FAIL() << "a FIFO was copied";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("/d/pipe"), std::string::npos) << e.what();
+    }
+}
+
 TEST_F(NarTest, RestoreSingleFileAndSymlink) {
     StringSink s;
     dumpString("hello", s);
