@@ -19,7 +19,8 @@
 //      then FERRIX_RUSTFLAGS or ferrix's default "-C link-arg=-Wl,-z,relro"). Neither side has a
 //      Cargo.lock to start with (wordfreq.scm leaves it out of the source).
 //
-// The sides alternate, FERRIX_BENCH_RUNS times (default 3; a run is about a minute);
+// The sides alternate, FERRIX_BENCH_RUNS times (default 4; a run is about a minute), the anchor
+// first in odd runs and ferrix first in even ones;
 // FERRIX_BENCH_COLD_TESTS=0 leaves the tests-on side out. Every figure is the wall time of a
 // process, from spawn to exit; the median of the runs. Also printed, from each application
 // build log: its cargo build phase, and so the time ferrix spends outside cargo build, which
@@ -199,7 +200,7 @@ int main(int, char**) {
             skip(bn, registry + " has no clap-4.0.32 (build-aux/setup installs it)");
             return 0;
         }
-        int runs = envInt("FERRIX_BENCH_RUNS", 3);
+        int runs = envInt("FERRIX_BENCH_RUNS", 4); // even: each side goes first as often
         header(bn, strf("cold `ferrix build -f examples/wordfreq.scm` into a fresh store vs "
                         "`cargo build --release --offline`, %d runs each, alternating, %ld cores",
                         runs, ::sysconf(_SC_NPROCESSORS_ONLN)));
@@ -212,14 +213,21 @@ int main(int, char**) {
 
         Side off, on, anchor;
         for (int i = 0; i < runs; i++) {
-            Proc a = cargoCold(cargo, i, anchor);
-            std::printf("  run %d: cargo build %.1f s\n", i + 1, a.seconds);
-            std::fflush(stdout);
+            // Alternate which side goes first: on this shared virtual machine the second of two
+            // back-to-back builds is often the slower one (file-system and CPU state left by
+            // the first), which would otherwise always count against the same side.
+            auto anchorRun = [&] {
+                Proc a = cargoCold(cargo, i, anchor);
+                std::printf("  run %d: cargo build %.1f s\n", i + 1, a.seconds);
+                std::fflush(stdout);
+            };
+            if (i % 2 == 0) anchorRun();
             Proc f = ferrixCold(offFile, cache.path(), i, off);
             std::printf("  run %d: ferrix build, tests off %.1f s (its cargo build phase %.1f s, "
                         "configure %.1f s)\n",
                         i + 1, f.seconds, off.cargoBuild.back(), off.configure.back());
             std::fflush(stdout);
+            if (i % 2 == 1) anchorRun();
             if (withTests) {
                 Proc t = ferrixCold(onFile, cache.path(), i, on);
                 std::printf("  run %d: ferrix build, tests on %.1f s (its cargo build phase "
