@@ -45,6 +45,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// ROOT/var/ferrix/builds, where builds and downloads get their directories.
+std::string buildsDirectory(LocalStore& store) {
+    std::string builds = store.root() + "/var/ferrix/builds";
+    createDirs(builds);
+    return builds;
+}
+
 void writeAll(int fd, std::string_view s) {
     while (!s.empty()) {
         ssize_t n = ::write(fd, s.data(), s.size());
@@ -549,11 +556,8 @@ void Scheduler::buildOne(Node& n) {
     bool isDownload = drv.builder == "builtin:download";
     // A download is one file: it goes into the run's shared downloads directory rather than a
     // directory of its own (a mkdir and an rmdir per file cost milliseconds on a busy ext4).
-    std::string top = isDownload ? downloadsDir() : [&] {
-        std::string builds = store.root() + "/var/ferrix/builds";
-        createDirs(builds);
-        return makeTempDir(builds, std::string(drv.name) + "-");
-    }();
+    std::string top = isDownload ? downloadsDir()
+                                 : makeTempDir(buildsDirectory(store), std::string(drv.name) + "-");
     std::string logPath = buildLogPath(store, n.drvPath);
     createDirs(dirOf(logPath));
 
@@ -789,9 +793,7 @@ void Scheduler::runBuilder(Node& n, const std::string& top, const StorePathSet& 
 std::string Scheduler::downloadsDir() {
     std::lock_guard lk(engineMutex);
     if (dlDir.empty()) {
-        std::string builds = store.root() + "/var/ferrix/builds";
-        createDirs(builds);
-        dlDir = makeTempDir(builds, "downloads-");
+        dlDir = makeTempDir(buildsDirectory(store), "downloads-");
     }
     return dlDir;
 }
@@ -903,9 +905,7 @@ DownloadedFile downloadToStore(LocalStore& store, const std::string& url, const 
     // Validate the name before downloading anything.
     store.storeDir().makeFixedOutputPath(name, FileIngestion::Flat,
                                          hashString(HashAlgo::SHA256, ""));
-    std::string builds = store.root() + "/var/ferrix/builds";
-    createDirs(builds);
-    std::string top = makeTempDir(builds, "download-");
+    std::string top = makeTempDir(buildsDirectory(store), "download-");
     struct Cleanup {
         std::string dir;
         ~Cleanup() {
