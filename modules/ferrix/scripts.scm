@@ -361,8 +361,10 @@ is reported at the package it comes from."
     (unless target
       ;; Dependencies first; lowering is memoised, so this costs nothing more.
       (for-each lower closure))
-    (map (lambda (obj)
-           (if (package? obj) (lower obj) obj))
-         objects)))
+    (let ((derivations (map (lambda (obj)
+                              (if (package? obj) (lower obj) obj))
+                            objects)))
+      (package-files-lowered!)
+      derivations)))
 
 ;;; scripts.scm ends here

@@ -22,6 +22,7 @@
              (srfi srfi-34)
              (srfi srfi-35)
              (srfi srfi-64)
+             (ice-9 ftw)
              (ice-9 match)
              (ice-9 popen)
              (ice-9 rdelim))
@@ -606,10 +607,14 @@ path = ~s
         (set-rust-toolchain! %rust-a)))))
 
 (test-assert "toolchain: versions and hashes are cached by file metadata"
-  (let ((cache (string-append %test-directory "/cache/ferrix/stamps.scm")))
-    (and (file-exists? cache)
-         (string-contains (call-with-input-file cache read-string)
-                          (string-append %rust-a "/bin/rustc")))))
+  (let ((cache (string-append %test-directory "/cache/ferrix/stamps")))
+    (any (lambda (entry)
+           (string-contains (call-with-input-file
+                                (string-append cache "/" entry)
+                              read-string)
+                            (string-append %rust-a "/bin/rustc")))
+         (or (scandir cache (lambda (name) (not (string-prefix? "." name))))
+             '()))))
 
 
 ;;;
