@@ -1177,11 +1177,29 @@ when it was compiled, else #f."
                  (call-with-input-file (string-append base ".deps") read)))
          go)))
 
+(define (includes-files? file)
+  "Return true if FILE may include other files' text when it is expanded
+(Guile's 'include' and friends): compiled, it would not notice their changes."
+  (call-with-input-file file
+    (lambda (port)
+      (let loop ()
+        (let ((form (read port)))
+          (and (not (eof-object? form))
+               (or (let walk ((x form))
+                     (cond ((pair? x) (or (walk (car x)) (walk (cdr x))))
+                           ((vector? x) (any walk (vector->list x)))
+                           (else (memq x '(include include-ci
+                                           include-from-path)))))
+                   (loop))))))))
+
 (define (compile-package-file file base)
-  "Compile FILE into BASE.go, with BASE.deps.  Errors are ignored."
+  "Compile FILE into BASE.go, with BASE.deps, unless it includes files.
+Errors are ignored."
   (false-if-exception
    (let ((go (string-append base ".go"))
          (tmp (string-append base ".tmp-" (number->string (getpid)))))
+     (when (includes-files? file)
+       (error "not compiled: it includes files"))
      (make-cache-directory (dirname base))
      (with-fluids ((current-reader #f))
        (with-error-to-port (%make-void-port "w")

@@ -123,6 +123,24 @@ return (VERSION . EXPANSIONS-DURING-THE-LOAD)."
            (= 1 (- (expansions) before)) ;interpreted once, not compiled
            (= 1 (length (cache-files ".go")))))))
 
+(test-equal "a file that includes another is never compiled"
+  '((("1.0" . 1) ("1.0" . 1) ("1.0" . 1)) 1)
+  (let ((file (string-append %test-directory "/including.scm")))
+    (write-package-file! "1.0")
+    (copy-file %file (string-append %test-directory "/part.scm"))
+    (call-with-output-file file
+      (lambda (port)
+        (write '(include "part.scm") port)))
+    (let ((results (map (lambda (i)
+                          (let* ((before (expansions))
+                                 (package (load-package-file file)))
+                            (package-files-lowered!)
+                            (cons (package-version package)
+                                  (- (expansions) before))))
+                        '(1 2 3))))
+      (write-package-file! "2.0")
+      (list results (length (cache-files ".go"))))))
+
 (test-equal "no cache directory at all: loads as before"
   '("2.0" . 1)
   (let ((home (getenv "HOME")))
