@@ -50,8 +50,8 @@
 ;;; rustup, as in ~/.cargo/bin) is resolved with `rustc --print sysroot`,
 ;;; run in the project directory so that rustup honours its overrides;
 ;;; cargo is then taken from the same sysroot.  Versions and hashes are
-;;; cached (${XDG_CACHE_HOME:-~/.cache}/ferrix/stamps.scm) by the binaries'
-;;; device, inode, size and times, and proxy resolutions by the rustup
+;;; cached (${XDG_CACHE_HOME:-~/.cache}/ferrix/stamps, see (ferrix cache))
+;;; by the binaries' device, inode, size and times, and proxy resolutions by the rustup
 ;;; settings and toolchain files that could change them; the item's file
 ;;; name is cached by those facts, so that lowering an unchanged toolchain
 ;;; neither runs nor writes anything.
