@@ -1206,8 +1206,9 @@ Errors are ignored."
          (lambda ()
            (compile-file file #:output-file tmp #:env (package-file-module)
                          #:opts '(#:warnings ()) #:optimization-level 1))))
-     (call-with-output-file (string-append base ".deps")
+     (call-with-output-file (string-append tmp ".deps")
        (cut write (module-file-stamps) <>))
+     (rename-file (string-append tmp ".deps") (string-append base ".deps"))
      (rename-file tmp go)
      (remove-oldest-cache-entries (dirname base) %package-file-cache-size))))
 
