@@ -11,7 +11,9 @@ target_sources(ferrix PRIVATE
   ${PROJECT_SOURCE_DIR}/lib/cargo/index.cc
   ${PROJECT_SOURCE_DIR}/lib/cargo/registry.cc
   ${PROJECT_SOURCE_DIR}/lib/cargo/registry-export.cc)
-target_link_libraries(ferrix PRIVATE PkgConfig::TOMLPP PkgConfig::LIBARCHIVE)
+target_link_libraries(ferrix PRIVATE PkgConfig::TOMLPP)
+# libarchive's headers only: lib/archive.cc opens the library on first use.
+target_include_directories(ferrix PRIVATE ${LIBARCHIVE_INCLUDE_DIRS})
 
 target_sources(guile-ferrix-objects PRIVATE
   ${PROJECT_SOURCE_DIR}/guile/cargo.cc

@@ -8,6 +8,7 @@
 
 #include "ferrix/config.hh"
 #include "ferrix/file.hh"
+#include "shared-library.hh"
 
 #define CURL_DISABLE_TYPECHECK 1
 #include <algorithm>
@@ -20,7 +21,6 @@
 #include <cstring>
 #include <curl/curl.h>
 #include <deque>
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <future>
 #include <map>
@@ -65,16 +65,9 @@ const Curl& curl() {
     static std::string error;
     static std::once_flag once;
     std::call_once(once, [] {
-        void* h = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-        if (!h) {
-            error = std::string("cannot load libcurl: ") + ::dlerror();
-            return;
-        }
+        SharedLibrary lib({"libcurl.so.4"}, "libcurl");
         auto sym = [&](auto& fn, const char* name) {
-            void* p = ::dlsym(h, name);
-            if (!p && error.empty())
-                error = std::string("libcurl lacks ") + name + " (libcurl 7.68 or later needed)";
-            fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(p);
+            lib.function(fn, name, "libcurl 7.68 or later needed");
         };
         sym(c.global_init, "curl_global_init");
         sym(c.easy_init, "curl_easy_init");
@@ -91,6 +84,7 @@ const Curl& curl() {
         sym(c.multi_wakeup, "curl_multi_wakeup");
         sym(c.multi_info_read, "curl_multi_info_read");
         sym(c.multi_cleanup, "curl_multi_cleanup");
+        error = lib.error;
         if (error.empty()) c.global_init(CURL_GLOBAL_DEFAULT);
     });
     if (!error.empty()) throw FetchError(error);

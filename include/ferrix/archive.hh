@@ -13,6 +13,7 @@
 
 #include "ferrix/error.hh"
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -32,6 +33,22 @@ void unpackSource(const std::string& source, const std::string& dest);
 
 // Extracts `archive` into `dest` (created if needed) as is, top-level directory included.
 void unpackArchive(const std::string& archive, const std::string& dest);
+
+// One entry of an archive being read with readArchive: its name as stored ("crate-1.0/src/a.rs"),
+// whether it is a regular file, and its size.
+struct ArchiveEntry {
+    std::string path;
+    bool regular = false;
+    uint64_t size = 0;
+};
+
+// Reads `archive` (any format and compression libarchive knows) entry by entry, in order,
+// calling `visit` with each; within `visit`, `contents()` returns the current entry's bytes (call
+// it at most once). Nothing is extracted. Throws FormatError "ARCHIVE: what went wrong" when it
+// cannot be read.
+void readArchive(const std::string& archive,
+                 const std::function<void(const ArchiveEntry& entry,
+                                          const std::function<std::string()>& contents)>& visit);
 
 // Packs the tree `dir` into `file` (gzip'd GNU tar), every entry under `prefix/` (a crate's
 // "NAME-VERSION"). `select` (if given) is called with each path relative to `dir`

@@ -8,8 +8,6 @@
 #include "ferrix/hash.hh"
 #include "ferrix/lock.hh"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -118,29 +116,13 @@ bool isCrateFile(const std::string& p) {
     return p.size() > 6 && p.compare(p.size() - 6, 6, ".crate") == 0;
 }
 
-struct ReadArchive {
-    struct archive* a = archive_read_new();
-    ~ReadArchive() { archive_read_free(a); }
-};
-
 // Lists the regular files of the .crate `file` (relative to its top directory, returned) and
 // reads Cargo.toml and the README files (at most 1 MiB each).
 std::string readCrateArchive(const std::string& file, std::set<std::string>& files,
                              std::map<std::string, std::string>& texts) {
-    ReadArchive r;
-    archive_read_support_filter_all(r.a);
-    archive_read_support_format_tar(r.a);
-    auto fail = [&](const std::string& what) {
-        const char* msg = archive_error_string(r.a);
-        throw FormatError(file + ": " + what + (msg ? std::string(": ") + msg : ""));
-    };
-    if (archive_read_open_filename(r.a, file.c_str(), 64 * 1024) != ARCHIVE_OK)
-        fail("cannot read the archive");
     std::string prefix;
-    struct archive_entry* e;
-    int rc;
-    while ((rc = archive_read_next_header(r.a, &e)) == ARCHIVE_OK) {
-        std::string name = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
+    readArchive(file, [&](const ArchiveEntry& e, const std::function<std::string()>& contents) {
+        std::string name = e.path;
         while (name.rfind("./", 0) == 0)
             name = name.substr(2);
         size_t slash = name.find('/');
@@ -149,19 +131,13 @@ std::string readCrateArchive(const std::string& file, std::set<std::string>& fil
         if (top != prefix || top.empty())
             throw FormatError(file + ": entry '" + name + "' is not under " + prefix +
                               "/: a .crate holds one NAME-VERSION/ directory");
-        if (slash == std::string::npos || archive_entry_filetype(e) != AE_IFREG) continue;
+        if (slash == std::string::npos || !e.regular) return;
         std::string rel = name.substr(slash + 1);
         files.insert(rel);
         std::string base = baseNameOf(rel);
-        if ((rel == "Cargo.toml" || base.rfind("README", 0) == 0) &&
-            archive_entry_size(e) <= (1 << 20)) {
-            std::string data(static_cast<size_t>(archive_entry_size(e)), '\0');
-            la_ssize_t n = archive_read_data(r.a, data.data(), data.size());
-            if (n < 0 || static_cast<size_t>(n) != data.size()) fail("reading " + name);
-            texts[rel] = std::move(data);
-        }
-    }
-    if (rc != ARCHIVE_EOF) fail("reading the archive");
+        if ((rel == "Cargo.toml" || base.rfind("README", 0) == 0) && e.size <= (1 << 20))
+            texts[rel] = contents();
+    });
     if (prefix.empty()) throw FormatError(file + ": an empty archive, not a crate");
     return prefix;
 }
