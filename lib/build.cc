@@ -45,12 +45,23 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// ROOT/var/ferrix/builds, where builds and downloads get their directories.
-std::string buildsDirectory(LocalStore& store) {
-    std::string builds = store.root() + "/var/ferrix/builds";
-    createDirs(builds);
-    return builds;
-}
+// A fresh directory under ROOT/var/ferrix/builds, where builds and downloads work, flock'ed
+// through a close-on-exec descriptor for as long as this object lives: `ferrix gc` removes the
+// unlocked ones, i.e. those of processes that died (store-gc.cc), unless marked as kept (-K).
+struct WorkDirectory {
+    std::string path;
+    AutoCloseFD lock;
+
+    WorkDirectory() = default;
+    WorkDirectory(LocalStore& store, const std::string& prefix) {
+        std::string builds = store.root() + "/var/ferrix/builds";
+        createDirs(builds);
+        path = makeTempDir(builds, prefix);
+        lock = AutoCloseFD(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!lock || !lockFd(lock.get(), LockMode::Exclusive, false))
+            throw SysError("locking '" + path + "'");
+    }
+};
 
 void writeAll(int fd, std::string_view s) {
     while (!s.empty()) {
@@ -339,9 +350,9 @@ public:
         : store(store), opts(options), progress(options.progressFd) {}
     ~Scheduler() override {
         engine.reset();
-        if (!dlDir.empty()) {
+        if (!dlDir.path.empty()) {
             try {
-                deletePath(dlDir);
+                deletePath(dlDir.path);
             } catch (...) {
             }
         }
@@ -375,7 +386,7 @@ private:
     std::mutex engineMutex;
     std::optional<FetchOptions> fetchOpts;
     std::map<std::string, int> downloadLogs; // tag (.drv path) -> its log's descriptor
-    std::string dlDir;
+    WorkDirectory dlDir;
     std::unique_ptr<Downloader> engine; // the last member: destroyed first
 };
 
@@ -556,8 +567,9 @@ void Scheduler::buildOne(Node& n) {
     bool isDownload = drv.builder == "builtin:download";
     // A download is one file: it goes into the run's shared downloads directory rather than a
     // directory of its own (a mkdir and an rmdir per file cost milliseconds on a busy ext4).
-    std::string top = isDownload ? downloadsDir()
-                                 : makeTempDir(buildsDirectory(store), std::string(drv.name) + "-");
+    WorkDirectory work; // a download's is the run's shared one
+    if (!isDownload) work = WorkDirectory(store, std::string(drv.name) + "-");
+    std::string top = isDownload ? downloadsDir() : work.path;
     std::string logPath = buildLogPath(store, n.drvPath);
     createDirs(dirOf(logPath));
 
@@ -593,6 +605,10 @@ void Scheduler::buildOne(Node& n) {
     auto removeTop = [&](bool failed) {
         if (isDownload) return; // shared; its file is gone (registered or deleted)
         if (failed && opts.keepFailed) {
+            try {
+                writeFile(top + "/.ferrix-kept", "kept by ferrix build -K; gc leaves it\n", 0644);
+            } catch (...) {
+            }
             progress.message("note: keeping build directory '" + top + "'");
             return;
         }
@@ -792,10 +808,8 @@ void Scheduler::runBuilder(Node& n, const std::string& top, const StorePathSet& 
 
 std::string Scheduler::downloadsDir() {
     std::lock_guard lk(engineMutex);
-    if (dlDir.empty()) {
-        dlDir = makeTempDir(buildsDirectory(store), "downloads-");
-    }
-    return dlDir;
+    if (dlDir.path.empty()) dlDir = WorkDirectory(store, "downloads-");
+    return dlDir.path;
 }
 
 Downloader& Scheduler::downloader() {
@@ -905,8 +919,9 @@ DownloadedFile downloadToStore(LocalStore& store, const std::string& url, const 
     // Validate the name before downloading anything.
     store.storeDir().makeFixedOutputPath(name, FileIngestion::Flat,
                                          hashString(HashAlgo::SHA256, ""));
-    std::string top = makeTempDir(buildsDirectory(store), "download-");
-    struct Cleanup {
+    WorkDirectory work(store, "download-");
+    std::string top = work.path;
+    struct Cleanup { // runs while `work` still holds the lock
         std::string dir;
         ~Cleanup() {
             try {

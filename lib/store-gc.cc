@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <ctime>
 #include <dirent.h>
 #include <fcntl.h>
 #include <functional>
@@ -225,6 +226,27 @@ static void removeLeftovers(LocalStore::Impl& s, const StoreGraph& g, GcResult& 
     }
     for (auto& name : listDir(s.locksDir))
         PathLock::tryAcquire(s.locksDir + "/" + name); // released (and unlinked) at once
+    // Build and download directories of processes that died: a live one is flock'ed by its
+    // process (build.cc's WorkDirectory), one kept by `ferrix build -K` is marked.
+    std::string builds = s.varDir + "/builds";
+    time_t now = std::time(nullptr);
+    for (auto& name : listDir(builds)) {
+        std::string p = builds + "/" + name;
+        struct stat st;
+        if (::lstat(p.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+        if (now - st.st_mtime < 10) continue; // made just now: its lock may not be taken yet
+        if (pathExists(p + "/.ferrix-kept")) continue;
+        AutoCloseFD fd(::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!fd || !lockFd(fd.get(), LockMode::Exclusive, false)) continue; // in use
+        uint64_t size = diskUsage(p);
+        try {
+            deletePath(p);
+        } catch (const Error&) {
+            continue; // a process the dead one started may still write there: next time
+        }
+        res.bytesFreed += size;
+        res.leftoversRemoved.push_back(p);
+    }
 }
 
 // Invalidates then deletes each path, in the given (referrers-first) order.

@@ -91,6 +91,9 @@ expect_status "-K: fails" 1 build -K -f keep.scm
 expect_match "-K: says where" "$err" "keeping build directory '[^']*'"
 kept=$(sed -n "s/.*keeping build directory '\([^']*\)'.*/\1/p" <<<"$err")
 expect_eq "-K: the builder's files are there" "$(cat "$kept/build/kept-file")" "scratch"
+touch -d '1 hour ago' "$kept"
+expect_status "-K: gc" 0 "$FERRIX" store gc
+expect_eq "-K: gc leaves a kept build directory" "$(cat "$kept/build/kept-file")" "scratch"
 rm -rf "$kept"
 
 # A builder that produces no output fails too.
@@ -195,6 +198,31 @@ expect_match "killed: by signal 9" "$(cat "$T/killed.err")" "killed by signal 9"
 expect_status "killed: a rebuild succeeds" 0 build -f killed.scm
 expect_eq "killed: output whole" "$(cat "$out/f")" "fine"
 expect_status "killed: store verify is clean" 0 "$FERRIX" store verify
+
+# --- ferrix itself killed mid-build: its build directory stays behind until gc, which leaves
+# the directories of live builds alone.
+mk orphan 'echo orphan-builder-running; sleep 60'
+"$FERRIX" build -f orphan.scm >"$T/orphan.out" 2>"$T/orphan.err" &
+po=$! # ferrix itself, not a subshell
+mk busy 'echo busy-builder-running; sleep 60'
+build -f busy.scm >"$T/busy.out" 2>"$T/busy.err" &
+pb=$!
+for _ in $(seq 100); do [ -n "$(pids_matching 'orphan-builder-running')" ] && [ -n "$(pids_matching 'busy-builder-running')" ] && break; sleep 0.1; done
+orphan=$(pids_matching 'orphan-builder-running' | sed -n 1p)
+kill -KILL "$po"
+wait $po || true
+if [ -n "$orphan" ]; then kill -KILL -- "-$(pgid_of "$orphan")" 2>/dev/null || true; fi
+left=$(ls -d "$FERRIX_STORE"/var/ferrix/builds/orphan-* 2>/dev/null | head -n1 || true)
+expect_match "killed ferrix: its build directory is left" "$left" "/orphan-"
+busy=$(ls -d "$FERRIX_STORE"/var/ferrix/builds/busy-* 2>/dev/null | head -n1 || true)
+touch -d '1 hour ago' "$left" "$busy"
+expect_status "killed ferrix: gc" 0 "$FERRIX" store gc
+expect_eq "killed ferrix: gc removes the dead build's directory" "$(ls -d "$left" 2>/dev/null | wc -l)" "0"
+expect_eq "killed ferrix: gc keeps a running build's" "$(ls -d "$busy" 2>/dev/null | wc -l)" "1"
+busy_builder=$(pids_matching 'busy-builder-running' | sed -n 1p)
+if [ -n "$busy_builder" ]; then kill -KILL -- "-$(pgid_of "$busy_builder")" 2>/dev/null || true; fi
+wait $pb || true
+expect_eq "killed ferrix: nothing left after the running build ends" "$(ls "$FERRIX_STORE"/var/ferrix/builds | grep -c -E '^(orphan|busy)-' || true)" "0"
 
 # --- builtin:download: file://, then HTTP on 127.0.0.1; right and wrong hashes.
 printf 'some source\n' >"$T/source.txt"

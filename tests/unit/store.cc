@@ -897,6 +897,38 @@ TEST_F(StoreTest, GcRemovesLeftoversButNotLiveTempDirs) {
 
 // --- Verification.
 
+TEST_F(StoreTest, GcRemovesBuildDirectoriesOfDeadProcessesOnly) {
+    auto store = open();
+    std::string builds = store->root() + "/var/ferrix/builds";
+    auto make = [&](const std::string& name, bool old) {
+        std::string d = builds + "/" + name;
+        createDirs(d + "/build/target");
+        writeFile(d + "/build/target/big", std::string(4096, 'x'));
+        if (old) {
+            struct timespec t[2] = {{std::time(nullptr) - 3600, 0}, {std::time(nullptr) - 3600, 0}};
+            EXPECT_EQ(::utimensat(AT_FDCWD, d.c_str(), t, 0), 0);
+        }
+        return d;
+    };
+    std::string dead = make("app-0.1.0-dead00", true);
+    std::string live = make("app-0.1.0-live00", true);
+    AutoCloseFD held(::open(live.c_str(), O_RDONLY | O_DIRECTORY));
+    ASSERT_EQ(::flock(held.get(), LOCK_EX), 0); // as a running `ferrix build` holds it
+    std::string kept = make("app-0.1.0-kept00", false);
+    writeFile(kept + "/.ferrix-kept", "");
+    struct timespec t[2] = {{std::time(nullptr) - 3600, 0}, {std::time(nullptr) - 3600, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, kept.c_str(), t, 0), 0);
+    std::string young = make("downloads-young0", false); // its maker may not have locked it yet
+
+    auto res = store->collectGarbage();
+    EXPECT_FALSE(pathExists(dead));
+    EXPECT_TRUE(pathExists(live + "/build/target/big"));
+    EXPECT_TRUE(pathExists(kept + "/build/target/big"));
+    EXPECT_TRUE(pathExists(young + "/build/target/big"));
+    EXPECT_EQ(res.leftoversRemoved, std::vector<std::string>{dead});
+    EXPECT_GE(res.bytesFreed, 4096u);
+}
+
 TEST_F(StoreTest, VerifyDetectsAndRepairs) {
     StorePath base("00000000000000000000000000000000-x"), mid = base, top = base, other = base,
                                                           gone = base, ghost = base;
