@@ -84,7 +84,8 @@ hash=$("$FERRIX" hash -r "$TEST_TMP/archive")
 # --- The import.
 expect_status "import --lockfile" 0 "$FERRIX" import --lockfile "$app/Cargo.lock"
 imported=$out
-expect_match "the git-download module is used" "$out" "\(use-modules \(ferrix git-download\)\)"
+expect_match "the git-download module is used" "$out" "\(ferrix git-download\)\)"
+expect_eq "in the one use-modules form" "$(grep -c '(use-modules' <<<"$out")" 1
 expect_match "a git-fetch origin named after the first crate" "$out" \
   "\(define-public rust-alpha-0\.1\.0"$'\n'" +\(origin"$'\n'" +\(method git-fetch\)"
 expect_match "of the URL without query and commit" "$out" "\(url \"$url\"\)"

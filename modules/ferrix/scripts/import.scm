@@ -123,9 +123,33 @@ application's #:cargo-inputs.
                 (newline port))
               trailer)))
 
+(define (merge-use-modules header definitions)
+  "Return HEADER, a use-modules form, with the modules of the use-modules
+items of DEFINITIONS added, and DEFINITIONS without those items: one
+use-modules form on standard output."
+  (define (use-modules-item? items)
+    (match (last items)
+      (('use-modules _ ...) #t)
+      (_ #f)))
+  (match header
+    (('use-modules modules ...)
+     (let-values (((uses rest) (partition use-modules-item? definitions)))
+       (values `(use-modules
+                 ,@(delete-duplicates
+                    (append modules
+                            (append-map (lambda (items)
+                                          (match (last items)
+                                            ((_ modules ...) modules)))
+                                        uses))))
+               rest)))
+    (_ (values header definitions))))
+
 (define (output-definitions opts header definitions trailer)
   (match (assq-ref opts 'insert)
-    (#f (write-definitions header definitions trailer (current-output-port)))
+    (#f (let-values (((header definitions)
+                      (merge-use-modules header definitions)))
+          (write-definitions header definitions trailer
+                             (current-output-port))))
     (file
      (unless (file-exists? file)
        (leave 1 "error: --insert: ~a: no such file" file))
