@@ -1101,15 +1101,15 @@ with 'set-project-directory!' (the directory of the first file loaded with
 ;;; time the same contents load and lower without error (see
 ;;; 'package-files-lowered!') they are compiled (-O1, about 80 ms) into the
 ;;; cache directory "package-files" and later loads use the compiled code
-;;; (1 ms).  An entry's key covers the file's name and
-;;; contents, Guile's version, the load paths and the imports; its .deps file
-;;; lists the modules that were loaded when it was compiled (their macros are
-;;; inlined in it) with their sizes, inodes and times, and any change to one
-;;; of them leaves the entry unused.  Should the compiled code raise an
-;;; error, it is dropped and the file interpreted instead, so errors are
-;;; reported exactly as without the cache.
+;;; (1 ms).  An entry's key covers the file's name and contents, Guile's
+;;; version, the load paths and the imports; its .deps file lists the modules
+;;; that were loaded when it was compiled (their macros are inlined in it)
+;;; with their sizes, inodes and times, and any change to one of them leaves
+;;; the entry unused.  Should the compiled code raise an error, it is dropped
+;;; and the file interpreted instead, so errors are reported exactly as
+;;; without the cache.
 
-(define %package-file-cache-size 256)       ;files: three per package file
+(define %package-file-cache-size 256)   ;files: .go and .deps (.seen) per file
 
 (define (package-file-module)
   "Return a fresh module for a package file, with the imports it expects."
