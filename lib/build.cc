@@ -46,8 +46,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // A fresh directory under ROOT/var/ferrix/builds, where builds and downloads work, flock'ed
-// through a close-on-exec descriptor for as long as this object lives: `ferrix gc` removes the
-// unlocked ones, i.e. those of processes that died (store-gc.cc), unless marked as kept (-K).
+// through a close-on-exec descriptor for as long as this object lives: `ferrix store gc` removes
+// the unlocked ones, i.e. those of processes that died (store-gc.cc), unless marked as kept (-K).
 struct WorkDirectory {
     std::string path;
     AutoCloseFD lock;
