@@ -23,22 +23,25 @@ unsigned checkCount(SCM obj, int pos, const char* subr) {
 }
 
 #define SUBR "%build-derivations"
-// (%build-derivations STORE DRVS MAX-JOBS CORES KEEP-FAILED? CHECK? TIMEOUT MAX-SILENT-TIME)
+// (%build-derivations STORE DRVS MAX-JOBS CORES KEEP-FAILED? CHECK? TIMEOUT MAX-SILENT-TIME
+//                     KEEP-GOING?)
 // DRVS: list of .drv file names. Returns, per derivation, an alist (OUTPUT . PATH).
 SCM buildDerivationsPrim(SCM obj, SCM drvs, SCM maxJobs, SCM cores, SCM keepFailed, SCM check,
-                         SCM timeout, SCM maxSilent) {
+                         SCM timeout, SCM maxSilent, SCM keepGoing) {
     StoreHandle* h = storeArg(obj, 1, SUBR);
     checkList(drvs, 2, SUBR);
     BuildOptions o;
     o.maxJobs = checkCount(maxJobs, 3, SUBR);
     o.cores = checkCount(cores, 4, SUBR);
     o.keepFailed = scm_is_true(keepFailed);
+    o.keepGoing = scm_is_true(keepGoing);
     o.check = scm_is_true(check);
     o.timeout = checkCount(timeout, 7, SUBR);
     o.maxSilentTime = checkCount(maxSilent, 8, SUBR);
     return guarded(SUBR, [&] {
         std::vector<DerivationRequest> requests;
-        for (auto& d : toStringList(drvs, SUBR, 2)) requests.push_back({d, {}});
+        for (auto& d : toStringList(drvs, SUBR, 2))
+            requests.push_back({d, {}});
         auto results = buildDerivations(h->store, requests, o);
         return scheme([&] {
             SCM list = SCM_EOL;
@@ -70,7 +73,7 @@ SCM logFilePrim(SCM obj, SCM path) {
 } // namespace
 
 void defineBuildPrimitives() {
-    scm_c_define_gsubr("%build-derivations", 8, 0, 0,
+    scm_c_define_gsubr("%build-derivations", 9, 0, 0,
                        reinterpret_cast<scm_t_subr>(buildDerivationsPrim));
     scm_c_define_gsubr("%log-file", 2, 0, 0, reinterpret_cast<scm_t_subr>(logFilePrim));
 }

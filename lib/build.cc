@@ -455,7 +455,10 @@ Scheduler::run(const std::vector<DerivationRequest>& requests) {
     {
         std::unique_lock lk(m);
         while (true) {
-            for (auto it = ready.begin(); failures.empty() && it != ready.end();) {
+            // After a failure, start nothing more unless -k; what depends on a failed build
+            // never becomes ready.
+            for (auto it = ready.begin();
+                 (failures.empty() || opts.keepGoing) && it != ready.end();) {
                 Node* n = *it;
                 bool dl = n->download;
                 if (dl ? activeDownloads >= maxDownloadThreads : active >= opts.maxJobs) {

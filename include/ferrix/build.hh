@@ -23,6 +23,7 @@ struct BuildOptions {
     unsigned maxJobs = 1;       // derivations built at once (-M)
     unsigned cores = 0;         // NIX_BUILD_CORES / FERRIX_BUILD_CORES (-c); 0 = all
     bool keepFailed = false;    // -K: keep the build directory of a failed build
+    bool keepGoing = false;     // -k: after a failure, build what does not depend on it
     bool check = false;         // rebuild the requested derivations and compare
     unsigned timeout = 0;       // seconds, 0 = none
     unsigned maxSilentTime = 0; // seconds, 0 = none

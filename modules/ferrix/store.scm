@@ -356,14 +356,15 @@ root).  Return the symlink created."
 ;;;
 
 (define* (build-derivations store derivations
-                            #:key (max-jobs 1) (cores 0) keep-failed? check?
-                            (timeout 0) (max-silent-time 0))
+                            #:key (max-jobs 1) (cores 0) keep-failed?
+                            keep-going? check? (timeout 0) (max-silent-time 0))
   "Realise DERIVATIONS, a list of .drv file names (or <derivation> records,
 or (DRV . OUTPUT) pairs as Guix accepts, the output being ignored: every
 output is built), in STORE: build each derivation of their graph whose
 outputs are not all valid, inputs first, up to MAX-JOBS at once, each with
 CORES cores (0: all).  KEEP-FAILED? keeps the build directory of a failed
-build; CHECK? rebuilds the given derivations and compares the results with
+build; KEEP-GOING? goes on, after a failure, with the builds that do not
+depend on it (the error then names every failure); CHECK? rebuilds the given derivations and compares the results with
 the valid outputs.  TIMEOUT and MAX-SILENT-TIME are in seconds (0: none).
 Return, per derivation, an alist of output names and store paths.  A failed
 build raises a ferrix-error."
@@ -380,7 +381,7 @@ build raises a ferrix-error."
           (else (error "not a derivation" drv))))
   (%build-derivations store (map file-name derivations)
                       max-jobs cores keep-failed? check?
-                      timeout max-silent-time))
+                      timeout max-silent-time keep-going?))
 
 (define (log-file store file)
   "Return the build log of FILE, a .drv file name or an output built by a

@@ -96,6 +96,27 @@ expect_status "-K: gc" 0 "$FERRIX" store gc
 expect_eq "-K: gc leaves a kept build directory" "$(cat "$kept/build/kept-file")" "scratch"
 rm -rf "$kept"
 
+# --- -k: after a failure, what does not depend on it is still built; without -k it is not.
+cat >"$T/keep-going.scm" <<'SCM'
+(use-modules (ferrix store) (ferrix derivations))
+(with-store store
+  (let* ((bad (derivation store "kg-bad" "/bin/sh" '("-c" "echo kg-bad-failing; exit 4")))
+         (after (derivation store "kg-after" "/bin/sh" '("-c" "mkdir $out")
+                            #:inputs (list (list bad))))
+         (good (derivation store "kg-good" "/bin/sh" '("-c" "echo good > $out"))))
+    (list bad after good)))
+SCM
+kg_good=$(build -d -f keep-going.scm | grep -- '-kg-good.drv$')
+kg_good_out=$(sed -n 's/.*"out","\([^"]*\)".*/\1/p' "$kg_good")
+expect_status "without -k: fails" 1 build -f keep-going.scm
+expect_match "without -k: the others are not built" "$err" "2 other derivations were not built"
+expect_status "without -k: the independent one is not built" 1 "$FERRIX" store path-info "$kg_good_out"
+expect_status "-k: fails" 1 build -k -f keep-going.scm
+expect_match "-k: names the failure" "$err" "kg-bad.drv' exited with status 4"
+expect_match "-k: only the dependent one is not built" "$err" "1 other derivation was not built"
+expect_eq "-k: the independent one is built" "$(cat "$kg_good_out")" "good"
+expect_status "--keep-going is -k" 1 build --keep-going -f keep-going.scm
+
 # A builder that produces no output fails too.
 mk nothing 'echo nothing'
 expect_status "no output: fails" 1 build -f nothing.scm

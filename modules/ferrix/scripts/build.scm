@@ -25,6 +25,8 @@ their outputs, one per line.
   -M, --max-jobs=N       build up to N derivations at once (default: 1)
   -c, --cores=N          let each build use N cores (default: 0, all)
   -K, --keep-failed      keep the build directory of a failed build
+  -k, --keep-going       after a failure, go on building what does not
+                         depend on it
       --check            rebuild the packages and compare with the result
                          already in the store, naming the files that differ
       --timeout=SECONDS  kill a build that takes longer than SECONDS
@@ -75,6 +77,7 @@ not '~a'~%Try 'ferrix build --help'."
                 (number-option #\M "max-jobs" 'max-jobs)
                 (number-option #\c "cores" 'cores)
                 (flag-option #\K "keep-failed" 'keep-failed?)
+                (flag-option #\k "keep-going" 'keep-going?)
                 (flag-option #f "check" 'check?)
                 (number-option #f "timeout" 'timeout)
                 (number-option #f "max-silent-time" 'max-silent-time)
@@ -171,6 +174,7 @@ Try 'ferrix build --help'."))
                               #:max-jobs (or (assq-ref opts 'max-jobs) 1)
                               #:cores (or (assq-ref opts 'cores) 0)
                               #:keep-failed? (assq-ref opts 'keep-failed?)
+                              #:keep-going? (assq-ref opts 'keep-going?)
                               #:check? (assq-ref opts 'check?)
                               #:timeout (or (assq-ref opts 'timeout) 0)
                               #:max-silent-time
