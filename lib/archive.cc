@@ -54,6 +54,7 @@ struct LibArchive {
     decltype(&::archive_read_open_filename) read_open_filename;
     decltype(&::archive_read_support_filter_all) read_support_filter_all;
     decltype(&::archive_read_support_format_all) read_support_format_all;
+    decltype(&::archive_read_support_format_tar) read_support_format_tar;
     decltype(&::archive_write_add_filter_gzip) write_add_filter_gzip;
     decltype(&::archive_write_close) write_close;
     decltype(&::archive_write_data) write_data;
@@ -104,6 +105,7 @@ const LibArchive& la() {
         sym(l.read_open_filename, "archive_read_open_filename");
         sym(l.read_support_filter_all, "archive_read_support_filter_all");
         sym(l.read_support_format_all, "archive_read_support_format_all");
+        sym(l.read_support_format_tar, "archive_read_support_format_tar");
         sym(l.write_add_filter_gzip, "archive_write_add_filter_gzip");
         sym(l.write_close, "archive_write_close");
         sym(l.write_data, "archive_write_data");
@@ -413,7 +415,7 @@ void readArchive(const std::string& file,
                                           const std::function<std::string()>& contents)>& visit) {
     ReadArchive in;
     la().read_support_filter_all(in.a);
-    la().read_support_format_all(in.a);
+    la().read_support_format_tar(in.a);
     if (la().read_open_filename(in.a, file.c_str(), 64 * 1024) != ARCHIVE_OK)
         throw FormatError(archiveError(in.a, file + ": cannot read the archive"));
     archive_entry* e;

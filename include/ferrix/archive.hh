@@ -42,10 +42,10 @@ struct ArchiveEntry {
     uint64_t size = 0;
 };
 
-// Reads `archive` (any format and compression libarchive knows) entry by entry, in order,
-// calling `visit` with each; within `visit`, `contents()` returns the current entry's bytes (call
-// it at most once). Nothing is extracted. Throws FormatError "ARCHIVE: what went wrong" when it
-// cannot be read.
+// Reads `archive`, a tar archive in any compression libarchive knows (a .crate is a gzip'd
+// tar; anything else, a zip say, is refused), entry by entry, in order, calling `visit` with
+// each; within `visit`, `contents()` returns the current entry's bytes (call it at most once).
+// Nothing is extracted. Throws FormatError "ARCHIVE: what went wrong" when it cannot be read.
 void readArchive(const std::string& archive,
                  const std::function<void(const ArchiveEntry& entry,
                                           const std::function<std::string()>& contents)>& visit);

@@ -509,6 +509,17 @@ TEST(RegistryExport, CrateFilesExportedAsTheyAre) {
     EXPECT_NE(
         errorOf([&] { exportRegistry(options(crates, reg)); }).find(crates + "/bad-0.1.0.crate: "),
         std::string::npos);
+    // A zip of a well-formed crate directory: an archive, but not a .crate.
+    deletePath(crates + "/bad-0.1.0.crate");
+    put(other + "/bad-0.1.0/Cargo.toml", "[package]\nname = \"bad\"\nversion = \"0.1.0\"\n");
+    ASSERT_EQ(std::system(("cd '" + other + "' && python3 -c 'import shutil; shutil.make_archive(" +
+                           "\"" + crates + "/bad-0.1.0\", \"zip\", \".\", \"bad-0.1.0\")' && mv '" +
+                           crates + "/bad-0.1.0.zip' '" + crates + "/bad-0.1.0.crate'")
+                              .c_str()),
+              0);
+    EXPECT_NE(
+        errorOf([&] { exportRegistry(options(crates, reg)); }).find(crates + "/bad-0.1.0.crate: "),
+        std::string::npos);
 }
 
 TEST(RegistryExport, ConcurrentExportsIntoOneRegistry) {
