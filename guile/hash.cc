@@ -2,6 +2,7 @@
 // (ferrix base32) name them.
 #include "convert.hh"
 #include "guard.hh"
+#include "primitive.hh"
 
 #include "ferrix/hash.hh"
 #include "ferrix/nar.hh"
@@ -49,9 +50,8 @@ SCM primNarHash(SCM algo, SCM file) {
     return guarded(SUBR, [&] {
         HashAlgo a = parseHashAlgo(toName(algo));
         NarHash nh = hashPath(a, toString(file));
-        return scheme([&] {
-            return scm_values_2(bytevector(nh.hash.view()), scm_from_uint64(nh.size));
-        });
+        return scheme(
+            [&] { return scm_values_2(bytevector(nh.hash.view()), scm_from_uint64(nh.size)); });
     });
 }
 #undef SUBR
@@ -72,7 +72,8 @@ SCM primNix32Decode(SCM str) {
         // nix32 of n bytes has ceil(8n/5) characters; find the n this length belongs to.
         size_t size = s.size() * 5 / 8;
         try {
-            if (nix32Len(size) != s.size()) throw BadHash("invalid length " + std::to_string(s.size()));
+            if (nix32Len(size) != s.size())
+                throw BadHash("invalid length " + std::to_string(s.size()));
             return fromBytes(ferrix::nix32Decode(s, size));
         } catch (BadHash& e) {
             throw BadHash("invalid nix-base32 string '" + s + "': " + e.what());
@@ -136,22 +137,35 @@ SCM primHashParse(SCM algo, SCM str) {
 }
 #undef SUBR
 
+const Primitive hashPrimitives[] = {
+    {"%hash-string", 2, 0, 0, asSubr(primHashString),
+     "Return the ALGO hash (a symbol or string such as sha256) of DATA, a bytevector or a string\n"
+     "hashed as UTF-8, as a bytevector."},
+    {"%hash-file", 2, 0, 0, asSubr(primHashFile),
+     "Return the ALGO hash of the contents of FILE, a regular file, as a bytevector."},
+    {"%nar-hash", 2, 0, 0, asSubr(primNarHash),
+     "Return two values: the ALGO hash of the NAR serialisation of FILE, as a bytevector, and\n"
+     "the NAR's size."},
+    {"%hash-parse", 2, 0, 0, asSubr(primHashParse),
+     "Return the bytes of the ALGO hash written in STRING: base16, nix32, base64, SRI, or any of\n"
+     "them after an \"ALGO:\" prefix."},
+    {"%nix32-encode", 1, 0, 0, asSubr(primNix32Encode),
+     "Return BYTEVECTOR in Nix's base32 (nix32)."},
+    {"%nix32-decode", 1, 0, 0, asSubr(primNix32Decode),
+     "Return the bytevector that STRING, in nix32, encodes."},
+    {"%base16-encode", 1, 0, 0, asSubr(primBase16Encode),
+     "Return BYTEVECTOR in lower-case hexadecimal."},
+    {"%base16-decode", 1, 0, 0, asSubr(primBase16Decode),
+     "Return the bytevector that STRING, in hexadecimal, encodes."},
+    {"%base64-encode", 1, 0, 0, asSubr(primBase64Encode), "Return BYTEVECTOR in base64, padded."},
+    {"%base64-decode", 1, 0, 0, asSubr(primBase64Decode),
+     "Return the bytevector that STRING, in base64, encodes."},
+};
+
 } // namespace
 
 void defineHashPrimitives() {
-    auto def = [](const char* name, int req, auto fn) {
-        scm_c_define_gsubr(name, req, 0, 0, reinterpret_cast<scm_t_subr>(fn));
-    };
-    def("%hash-string", 2, primHashString);
-    def("%hash-file", 2, primHashFile);
-    def("%nar-hash", 2, primNarHash);
-    def("%hash-parse", 2, primHashParse);
-    def("%nix32-encode", 1, primNix32Encode);
-    def("%nix32-decode", 1, primNix32Decode);
-    def("%base16-encode", 1, primBase16Encode);
-    def("%base16-decode", 1, primBase16Decode);
-    def("%base64-encode", 1, primBase64Encode);
-    def("%base64-decode", 1, primBase64Decode);
+    definePrimitives(hashPrimitives);
 }
 
 } // namespace ferrix::guile
