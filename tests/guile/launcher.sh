@@ -20,7 +20,7 @@ expect_status "global options before the help" 0 "$FERRIX" --store "$TEST_TMP/x"
 printf bar >"$TEST_TMP/bar"
 expect_status "--store --store-dir before the command" 0 \
   "$FERRIX" --store "$TEST_TMP/nix" --store-dir /nix/store store add-text foo "$TEST_TMP/bar"
-expect_eq "the spec's text path" "$out" "/nix/store/vxjiwkjkn7x4079qvh1jkl5pn05j2aw0-foo"
+expect_eq "the text path of doc/formats.md, row 11" "$out" "/nix/store/vxjiwkjkn7x4079qvh1jkl5pn05j2aw0-foo"
 expect_status "--store=DIR form" 0 "$FERRIX" --store="$TEST_TMP/nix" store path-info --hash "$out"
 
 # Errors escaping a command's Scheme code. The launcher's own directories come first in the load

@@ -1,7 +1,7 @@
 ;;; ferrix --- functional package builder for Rust crates
 ;;;
 ;;; Tests of (ferrix hash) and (ferrix base32), against the vectors of
-;;; spec/store-formats.md section 7.  Run by CTest with the build tree's
+;;; doc/formats.md, section 7.  Run by CTest with the build tree's
 ;;; modules, compiled modules and extension; exits non-zero when a test fails.
 
 (use-modules (ferrix tests)

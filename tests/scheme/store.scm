@@ -1,6 +1,6 @@
 ;;; ferrix --- functional package builder for Rust crates
 ;;;
-;;; Tests of (ferrix store): paths against spec/store-formats.md section 7
+;;; Tests of (ferrix store): paths against doc/formats.md, section 7,
 ;;; and against the C++ command line ($FERRIX, when CTest gives it), adds,
 ;;; queries, roots, errors as ferrix-error conditions, with-store.  Run by
 ;;; CTest with the build tree's modules and extension; exits non-zero when a
