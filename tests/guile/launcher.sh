@@ -88,12 +88,8 @@ echo '(car 1)' >"$TEST_TMP/fail.scm"
 expect_status "build-side: an error fails" 1 "$item/bin/ferrix" build-side "$TEST_TMP/fail.scm"
 expect_match "build-side: the error is shown" "$err" "car"
 
-# --version loads neither the extension nor the store.
+# --version loads neither the extension nor the store (its time is measured by bench-cli, not
+# here: a bound on a loaded machine fails for the wrong reason).
 libs=$(LD_DEBUG=files "$FERRIX" --version 2>&1 >/dev/null | grep -c 'libguile-ferrix' || true)
 expect_eq "--version does not load libguile-ferrix" "$libs" "0"
-start=$(date +%s%N)
-for _ in $(seq 20); do "$FERRIX" --version >/dev/null; done
-ms=$(( ($(date +%s%N) - start) / 20000000 ))
-echo "# ferrix --version: ${ms} ms per run (average of 20)"
-if [ "$ms" -lt 200 ]; then ok "--version starts quickly"; else not_ok "--version took ${ms} ms"; fi
 finish
