@@ -688,8 +688,8 @@ SUBFORM PRINTED), PRINTED being what Guile shows for the error."
             (thing-version last)))
     (test-equal "10,000 inherits: innate field recomputed each time" 10000
       (- (thing-serial last) (thing-serial base)))
-    (format #t "# 10,000 inherits took ~a ms~%" (inexact->exact (round (* 1000 seconds))))
-    (test-assert "10,000 inherits: less than 10 s" (< seconds 10))))
+    ;; Printed, not bounded: speed is for benchmarks, not for a test on a loaded machine.
+    (format #t "# 10,000 inherits took ~a ms~%" (inexact->exact (round (* 1000 seconds))))))
 
 
 (test-end "records")
