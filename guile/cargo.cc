@@ -3,10 +3,13 @@
 // ((ferrix scripts registry)). Loaded with
 //   (load-extension "libguile-ferrix" "init_ferrix_cargo")
 //
-// A phase's settings cross the boundary as an alist of string pairs (see settingsOf): booleans
-// are "true" or "false", a list is its key repeated once per element.
+// The build side's primitives take the phases' keyword arguments as the Scheme values they are
+// (strings, lists of strings, booleans), each only those it needs; this file checks their types,
+// naming the argument in the error, and converts them. The cargo command lines and their
+// environment are built in Scheme.
 #include "convert.hh"
 #include "guard.hh"
+#include "primitive.hh"
 
 #include "ferrix/archive.hh"
 #include "ferrix/cargo/manifest.hh"
@@ -20,66 +23,39 @@ namespace ferrix::guile {
 
 namespace {
 
-using cargo::Settings;
+// --- Type checks (Scheme side: before guarded()). A wrong type raises wrong-type-arg, its
+// message naming the argument as the docstring does: "Wrong type argument in position 7
+// (FEATURES: expecting a list of strings): 42".
 
-Settings settingsOf(SCM alist, const char* subr) {
-    Settings s;
-    bool testTargetSeen = false;
-    for (auto& [k, v] : toStringAlist(alist, subr, 1)) {
-        auto flag = [&] {
-            if (v != "true" && v != "false")
-                throw UsageError(std::string(subr) + ": setting '" + k +
-                                 "' must be \"true\" or \"false\"");
-            return v == "true";
-        };
-        if (k == "name")
-            s.name = v;
-        else if (k == "crate-name")
-            s.crateName = v;
-        else if (k == "source-dir")
-            s.sourceDir = v;
-        else if (k == "build-top")
-            s.buildTop = v;
-        else if (k == "vendor-dir")
-            s.vendorDir = v;
-        else if (k == "input")
-            s.inputs.push_back(v);
-        else if (k == "native-input")
-            s.nativeInputs.push_back(v);
-        else if (k == "cargo-target")
-            s.cargoTarget = v;
-        else if (k == "cross")
-            s.cross = flag();
-        else if (k == "rustflag")
-            s.rustflags.push_back(v);
-        else if (k == "build-flag")
-            s.buildFlags.push_back(v);
-        else if (k == "test-flag")
-            s.testFlags.push_back(v);
-        else if (k == "feature")
-            s.features.push_back(v);
-        else if (k == "test-target") {
-            s.testTargets.push_back(v);
-            testTargetSeen = true;
-        } else if (k == "tests")
-            s.tests = flag();
-        else if (k == "skip-build")
-            s.skipBuild = flag();
-        else if (k == "install-source")
-            s.installSource = flag();
-        else if (k == "parallel-build")
-            s.parallelBuild = flag();
-        else if (k == "parallel-tests")
-            s.parallelTests = flag();
-        else if (k == "locked")
-            s.locked = flag();
-        else if (k == "out")
-            s.out = v;
-        else
-            throw UsageError(std::string(subr) + ": unknown setting '" + k + "'");
-    }
-    (void)testTargetSeen;
-    return s;
+void expect(bool ok, SCM obj, int pos, const char* name, const char* what, const char* subr) {
+    if (ok) return;
+    scm_error(
+        scm_arg_type_key, subr, "Wrong type argument in position ~A (~A: expecting ~A): ~S",
+        scm_list_4(scm_from_int(pos), scm_from_utf8_string(name), scm_from_utf8_string(what), obj),
+        scm_list_1(obj));
+}
+
+bool isStringList(SCM obj) {
+    if (scm_ilength(obj) < 0) return false;
+    for (; scm_is_pair(obj); obj = scm_cdr(obj))
+        if (!scm_is_string(scm_car(obj))) return false;
+    return true;
+}
+
+void expectString(SCM obj, int pos, const char* name, const char* subr) {
+    expect(scm_is_string(obj), obj, pos, name, "a string", subr);
+}
+
+void expectStringOrFalse(SCM obj, int pos, const char* name, const char* subr) {
+    expect(scm_is_string(obj) || scm_is_false(obj), obj, pos, name, "a string or #f", subr);
+}
+
+void expectStrings(SCM obj, int pos, const char* name, const char* subr) {
+    expect(isStringList(obj), obj, pos, name, "a list of strings", subr);
+}
+
+void expectBoolean(SCM obj, int pos, const char* name, const char* subr) {
+    expect(scm_is_bool(obj), obj, pos, name, "#t or #f", subr);
 }
 
 // Scheme side only (inside scheme()).
@@ -91,36 +67,33 @@ SCM stringList(const std::vector<std::string>& v) {
 }
 
 #define SUBR "%unpack-source"
-SCM primUnpackSource(SCM source, SCM dest) {
-    checkString(source, 1, SUBR);
-    checkString(dest, 2, SUBR);
+SCM primUnpackSource(SCM source, SCM directory) {
+    expectString(source, 1, "SOURCE", SUBR);
+    expectString(directory, 2, "DIRECTORY", SUBR);
     return guarded(SUBR, [&] {
-        ferrix::unpackSource(toString(source), toString(dest));
+        ferrix::unpackSource(toString(source), toString(directory));
         return SCM_UNSPECIFIED;
     });
 }
 #undef SUBR
 
 #define SUBR "%pack-tree"
-// DIR PREFIX FILE: the reproducible .crate of DIR, entries under PREFIX/.
-SCM primPackTree(SCM dir, SCM prefix, SCM file) {
-    checkString(dir, 1, SUBR);
-    checkString(prefix, 2, SUBR);
-    checkString(file, 3, SUBR);
+SCM primPackTree(SCM directory, SCM prefix, SCM file) {
+    expectString(directory, 1, "DIRECTORY", SUBR);
+    expectString(prefix, 2, "PREFIX", SUBR);
+    expectString(file, 3, "FILE", SUBR);
     return guarded(SUBR, [&] {
-        ferrix::packTree(toString(dir), toString(prefix), toString(file));
+        ferrix::packTree(toString(directory), toString(prefix), toString(file));
         return SCM_UNSPECIFIED;
     });
 }
 #undef SUBR
 
 #define SUBR "%cargo-manifest-info"
-// DIR: (NAME VERSION BINARIES?) of DIR/Cargo.toml; NAME and VERSION are #f for a virtual
-// workspace.
-SCM primManifestInfo(SCM dir) {
-    checkString(dir, 1, SUBR);
+SCM primCargoManifestInfo(SCM directory) {
+    expectString(directory, 1, "DIRECTORY", SUBR);
     return guarded(SUBR, [&] {
-        std::string d = toString(dir);
+        std::string d = toString(directory);
         cargo::Manifest m = cargo::readManifest(d + "/Cargo.toml");
         bool bins = cargo::hasBinaryTargets(m, d);
         return scheme([&] {
@@ -132,71 +105,50 @@ SCM primManifestInfo(SCM dir) {
 #undef SUBR
 
 #define SUBR "%cargo-checksum-json"
-// DIR PACKAGE: the .cargo-checksum.json `cargo vendor` writes for DIR; PACKAGE a hex sha256 or #f.
-SCM primChecksumJson(SCM dir, SCM package) {
-    checkString(dir, 1, SUBR);
-    checkStringOrFalse(package, 2, SUBR);
-    return guarded(
-        SUBR, [&] { return fromString(cargo::checksumJson(toString(dir), toStringOpt(package))); });
-}
-#undef SUBR
-
-#define SUBR "%cargo-configure"
-// SETTINGS: (LOCKED? ((VAR . VALUE) ...) (LOG-LINE ...) GENERATE-LOCKFILE-COMMAND).
-SCM primConfigure(SCM settings) {
-    checkList(settings, 1, SUBR);
+SCM primCargoChecksumJson(SCM directory, SCM package) {
+    expectString(directory, 1, "DIRECTORY", SUBR);
+    expectStringOrFalse(package, 2, "PACKAGE", SUBR);
     return guarded(SUBR, [&] {
-        Settings s = settingsOf(settings, SUBR);
-        cargo::ConfigureResult r = cargo::configure(s);
-        return scheme([&] {
-            SCM env = SCM_EOL;
-            for (size_t i = r.env.size(); i-- > 0;)
-                env = scm_cons(scm_cons(utf8(r.env[i].first), utf8(r.env[i].second)), env);
-            return scm_list_4(scm_from_bool(r.locked), env, stringList(r.log),
-                              stringList(r.generateLockfile));
-        });
+        return fromString(cargo::checksumJson(toString(directory), toStringOpt(package)));
     });
 }
 #undef SUBR
 
-#define SUBR "%cargo-build-command"
-SCM primBuildCommand(SCM settings) {
-    checkList(settings, 1, SUBR);
-    return guarded(SUBR,
-                   [&] { return fromStringList(cargo::buildCommand(settingsOf(settings, SUBR))); });
-}
-#undef SUBR
-
-#define SUBR "%cargo-test-command"
-SCM primTestCommand(SCM settings) {
-    checkList(settings, 1, SUBR);
-    return guarded(SUBR,
-                   [&] { return fromStringList(cargo::testCommand(settingsOf(settings, SUBR))); });
-}
-#undef SUBR
-
-#define SUBR "%cargo-install"
-// SETTINGS: ((COMMAND ...) (LOG-LINE ...)); the source is installed, the commands are to run.
-SCM primInstall(SCM settings) {
-    checkList(settings, 1, SUBR);
+#define SUBR "%cargo-prepare-offline-source"
+SCM primCargoPrepareOfflineSource(SCM source, SCM inputs, SCM vendor, SCM cargoHome, SCM target,
+                                  SCM tests, SCM features) {
+    expectString(source, 1, "SOURCE", SUBR);
+    expectStrings(inputs, 2, "INPUTS", SUBR);
+    expectString(vendor, 3, "VENDOR-DIRECTORY", SUBR);
+    expectString(cargoHome, 4, "CARGO-HOME", SUBR);
+    expectString(target, 5, "CARGO-TARGET", SUBR);
+    expectBoolean(tests, 6, "TESTS?", SUBR);
+    expectStrings(features, 7, "FEATURES", SUBR);
     return guarded(SUBR, [&] {
-        cargo::InstallResult r = cargo::install(settingsOf(settings, SUBR));
-        return scheme([&] {
-            SCM cmds = SCM_EOL;
-            for (size_t i = r.commands.size(); i-- > 0;)
-                cmds = scm_cons(stringList(r.commands[i]), cmds);
-            return scm_list_2(cmds, stringList(r.log));
-        });
+        cargo::OfflineSource r = cargo::prepareOfflineSource(
+            toString(source), toStringList(inputs, SUBR, 2), toString(vendor), toString(cargoHome),
+            toString(target), scm_is_true(tests), toStringList(features, SUBR, 7));
+        return scheme([&] { return scm_values_2(stringList(r.log), scm_from_bool(r.lockFile)); });
     });
 }
 #undef SUBR
 
-#define SUBR "%cargo-build-cores"
-SCM primBuildCores() {
+#define SUBR "%cargo-install-source"
+SCM primCargoInstallSource(SCM source, SCM out, SCM name) {
+    expectString(source, 1, "SOURCE", SUBR);
+    expectString(out, 2, "OUT", SUBR);
+    expectString(name, 3, "NAME", SUBR);
     return guarded(SUBR, [&] {
-        unsigned n = cargo::buildCores();
-        return scheme([&] { return scm_from_uint(n); });
+        return fromStringList(
+            cargo::installSource(toString(source), toString(out), toString(name)));
     });
+}
+#undef SUBR
+
+#define SUBR "%cargo-binary-crates"
+SCM primCargoBinaryCrates(SCM source) {
+    expectString(source, 1, "SOURCE", SUBR);
+    return guarded(SUBR, [&] { return fromStringList(cargo::binaryCrateDirs(toString(source))); });
 }
 #undef SUBR
 
@@ -251,22 +203,43 @@ SCM primRegistryExport(SCM settings) {
 }
 #undef SUBR
 
+const Primitive cargoPrimitives[] = {
+    {"%unpack-source", 2, 0, 0, asSubr(primUnpackSource),
+     "Make DIRECTORY (which must not exist) hold the source tree of SOURCE, a directory or an\n"
+     "archive (.crate, .tar.gz, .tar.xz...), refusing entries that would leave the tree; a single\n"
+     "top-level directory becomes DIRECTORY."},
+    {"%pack-tree", 3, 0, 0, asSubr(primPackTree),
+     "Write to FILE the reproducible .crate of DIRECTORY, its entries under PREFIX."},
+    {"%cargo-manifest-info", 1, 0, 0, asSubr(primCargoManifestInfo),
+     "Return (NAME VERSION BINARIES?) for DIRECTORY/Cargo.toml; NAME and VERSION are #f for a\n"
+     "virtual workspace."},
+    {"%cargo-checksum-json", 2, 0, 0, asSubr(primCargoChecksumJson),
+     "Return the .cargo-checksum.json that cargo vendor writes for DIRECTORY, with PACKAGE (a\n"
+     "hexadecimal sha256, or #f) as the package checksum."},
+    {"%cargo-prepare-offline-source", 7, 0, 0, asSubr(primCargoPrepareOfflineSource),
+     "Prepare the crate SOURCE, a directory, for an offline build: vendor the crates of INPUTS\n"
+     "(a list of store file names) into VENDOR-DIRECTORY; prune from SOURCE's manifests the\n"
+     "dependencies no input provides that cargo would resolve (dev-dependencies unless TESTS?,\n"
+     "those of targets other than CARGO-TARGET, optional ones), refusing FEATURES (a list of\n"
+     "strings) that need a pruned one; write CARGO-HOME/config.toml; check SOURCE/Cargo.lock\n"
+     "against the vendored crates.  Return two values: the log lines, and whether there was a\n"
+     "Cargo.lock (it matches)."},
+    {"%cargo-install-source", 3, 0, 0, asSubr(primCargoInstallSource),
+     "Install the crate SOURCE, a directory, under OUT: its tree, with its original Cargo.toml,\n"
+     "to share/rust-source/NAME-VERSION and its reproducible .crate to share/cargo/registry (a\n"
+     "virtual workspace as NAME, without a .crate).  Return the log lines."},
+    {"%cargo-binary-crates", 1, 0, 0, asSubr(primCargoBinaryCrates),
+     "Return the directories, relative to SOURCE, of its crates with binary targets: \".\" for\n"
+     "the package, or members of a virtual workspace."},
+    {"%registry-export", 1, 0, 0, asSubr(primRegistryExport),
+     "Export the directory registries of SETTINGS, an alist of string pairs, as a static\n"
+     "crates.io-shaped registry, and return the summary alist."},
+};
+
 } // namespace
 
 void defineCargoPrimitives() {
-    auto def = [](const char* name, int req, auto fn) {
-        scm_c_define_gsubr(name, req, 0, 0, reinterpret_cast<scm_t_subr>(fn));
-    };
-    def("%unpack-source", 2, primUnpackSource);
-    def("%pack-tree", 3, primPackTree);
-    def("%cargo-manifest-info", 1, primManifestInfo);
-    def("%cargo-checksum-json", 2, primChecksumJson);
-    def("%cargo-configure", 1, primConfigure);
-    def("%cargo-build-command", 1, primBuildCommand);
-    def("%cargo-test-command", 1, primTestCommand);
-    def("%cargo-install", 1, primInstall);
-    def("%cargo-build-cores", 0, primBuildCores);
-    def("%registry-export", 1, primRegistryExport);
+    definePrimitives(cargoPrimitives);
 }
 
 } // namespace ferrix::guile

@@ -2,7 +2,10 @@
 ;;;
 ;;; Tests of (ferrix build-system cargo) and (ferrix toolchain): crate URLs
 ;;; and names, Rust platforms, and lowering: every argument reaching the
-;;; derivation, cross-compilation, the crate-name property, toolchains.
+;;; derivation, cross-compilation, the crate-name property, toolchains.  And
+;;; of the build side, (ferrix build cargo-build-system): the cargo command
+;;; lines and environment built from the script's arguments, #:locked?
+;;; passed on by the phase loop, the typed primitives and their errors.
 ;;; Run from the source directory as:
 ;;;   GUILE_EXTENSIONS_PATH=build/guile \
 ;;;     guile -L modules -L build/modules --no-auto-compile tests/scheme/cargo.scm
@@ -18,14 +21,20 @@
              (ferrix toolchain)
              (ferrix store)
              (ferrix derivations)
+             ((ferrix build cargo-build-system) #:prefix build:)
+             ((ferrix build utils)
+              #:select (run-phases later-phase-arguments mkdir-p))
              (srfi srfi-1)
+             (srfi srfi-11)
              (srfi srfi-34)
              (srfi srfi-35)
              (srfi srfi-64)
              (ice-9 ftw)
              (ice-9 match)
              (ice-9 popen)
-             (ice-9 rdelim))
+             (ice-9 rdelim)
+             ((ice-9 string-fun) #:select (string-replace-substring))
+             ((ice-9 threads) #:select (current-processor-count)))
 
 
 
@@ -726,6 +735,271 @@ another guile process with the same load paths and store."
                                   (specification->package "rust-lazy-static"))
                                  #:crate-name))))))
 
+
+
+;;;
+;;; The build side: command lines and environment, in Scheme.
+;;;
+
+(define (script-arguments drv)
+  "Return the keyword arguments of DRV's cargo-build call as a keyword list
+of values, as the phases receive them (#:outputs and #:phases aside)."
+  (append-map (match-lambda
+                ((key . value) (list key value)))
+              (remove (match-lambda
+                        ((key . _) (memq key '(#:outputs #:phases))))
+                      (build-arguments drv))))
+
+(test-equal "cargo-build-command: the host side's defaults, not locked"
+  '("cargo" "build" "--offline" "--release")
+  (apply build:cargo-build-command (script-arguments foo-drv)))
+
+(test-equal "cargo-build-command: --locked, flags, then features"
+  '("cargo" "build" "--offline" "--locked" "--release" "--locked"
+    "--features" "serde,std")
+  (apply build:cargo-build-command #:locked? #t
+         (script-arguments every-drv)))
+
+(test-equal "cargo-test-command: the host side's defaults"
+  '("cargo" "test" "--offline" "--locked" "--release")
+  (apply build:cargo-test-command #:locked? #t (script-arguments foo-drv)))
+
+(test-equal "cargo-test-command: flags, features, test target, one thread"
+  '("cargo" "test" "--offline" "--release" "--" "--skip" "slow"
+    "--features" "serde,std" "--test" "integration"
+    "--" "--test-threads=1")
+  (apply build:cargo-test-command (script-arguments every-drv)))
+
+(test-equal "test-target-flags: kinds of targets and integration tests"
+  '(() ("--lib") ("--test" "integration")
+    ("--lib" "--bins" "--tests" "--benches" "--examples" "--doc"
+     "--all-targets" "--test" "it" "--test" "other"))
+  (map build:test-target-flags
+       '(#f "lib" "integration"
+         ("lib" "bins" "tests" "benches" "examples" "doc" "all-targets"
+          "it" "other"))))
+
+(test-equal "cargo-install-command: path, root, --locked, features"
+  '(("cargo" "install" "--offline" "--no-track" "--locked" "--path" "."
+     "--root" "/out" "--features" "a,b")
+    ("cargo" "install" "--offline" "--no-track" "--path" "cli"
+     "--root" "/out"))
+  (list (build:cargo-install-command "." "/out" #:locked? #t
+                                     #:features '("a" "b"))
+        (build:cargo-install-command "cli" "/out" #:features '())))
+
+(define (with-environment variables thunk)
+  "Call THUNK with VARIABLES, an alist (#f values unset), set, then restore
+the previous values."
+  (let ((saved (map (match-lambda ((name . _) (cons name (getenv name))))
+                    variables)))
+    (define (set-all! alist)
+      (for-each (match-lambda
+                  ((name . #f) (unsetenv name))
+                  ((name . value) (setenv name value)))
+                alist))
+    (dynamic-wind (lambda () (set-all! variables))
+                  thunk
+                  (lambda () (set-all! saved)))))
+
+(define* (environment #:key (cross? #f) (parallel-build? #t)
+                      (directories '()) (rustflags '("-C" "debuginfo=0")))
+  (build:cargo-environment #:build-directory "/b" #:cargo-home "/b/.cargo"
+                           #:cargo-target "aarch64-unknown-linux-gnu"
+                           #:cross? cross? #:rustflags rustflags
+                           #:parallel-build? parallel-build?
+                           #:directories directories))
+
+(test-equal "cargo-environment: native, in order"
+  `(("CARGO_HOME" . "/b/.cargo")
+    ("CARGO_TARGET_DIR" . "/b/target")
+    ("CARGO_BUILD_JOBS" . "3")
+    ("CARGO_NET_OFFLINE" . "true")
+    ("CARGO_INCREMENTAL" . "0")
+    ("CARGO_TERM_COLOR" . "never")
+    ("CARGO_ENCODED_RUSTFLAGS"
+     . "--remap-path-prefix=/b=/ferrix-build\x1f-C\x1fdebuginfo=0")
+    ("PKG_CONFIG_PATH" . "")
+    ,@build:%sys-crate-switches)
+  (with-environment '(("FERRIX_BUILD_CORES" . "3") ("PKG_CONFIG_PATH" . #f)
+                      ("RUSTDOC" . #f))
+    environment))
+
+(test-equal "cargo-environment: cross, cargo's target and pkg-config allowed"
+  '(("CARGO_BUILD_TARGET" . "aarch64-unknown-linux-gnu")
+    ("PKG_CONFIG_ALLOW_CROSS" . "1"))
+  (with-environment '(("RUSTDOC" . #f))
+    (lambda ()
+      (filter (match-lambda
+                ((name . _) (member name '("CARGO_BUILD_TARGET"
+                                           "PKG_CONFIG_ALLOW_CROSS"))))
+              (environment #:cross? #t)))))
+
+(test-equal "cargo-environment: no cargo target unless cross"
+  #f
+  (assoc-ref (environment) "CARGO_BUILD_TARGET"))
+
+(test-equal "cargo-environment: jobs from -c, all processors for 0, one without #:parallel-build?"
+  (list "5" "4" (number->string (current-processor-count)) "1")
+  (map (match-lambda
+         ((variables parallel?)
+          (with-environment variables
+            (lambda ()
+              (assoc-ref (environment #:parallel-build? parallel?)
+                         "CARGO_BUILD_JOBS")))))
+       '(((("FERRIX_BUILD_CORES" . "5") ("NIX_BUILD_CORES" . "4")) #t)
+         ((("FERRIX_BUILD_CORES" . #f) ("NIX_BUILD_CORES" . "4")) #t)
+         ((("FERRIX_BUILD_CORES" . "0") ("NIX_BUILD_CORES" . "4")) #t)
+         ((("FERRIX_BUILD_CORES" . "5")) #f))))
+
+(define %inputs-directory (string-append %test-directory "/build-side"))
+(define %toolchain-real (string-append %inputs-directory "/real"))
+(define %toolchain-item (string-append %inputs-directory "/item"))
+(define %pc-input (string-append %inputs-directory "/zlib"))
+(mkdir-p (string-append %toolchain-real "/bin"))
+(mkdir-p (string-append %toolchain-item "/bin"))
+(mkdir-p (string-append %pc-input "/lib/pkgconfig"))
+(mkdir-p (string-append %pc-input "/share/pkgconfig"))
+(for-each (lambda (program)
+            (write-script (string-append %toolchain-real "/bin/" program)
+                          "#!/bin/sh\n"))
+          '("rustc" "rustdoc"))
+(symlink (string-append %toolchain-real "/bin/rustc")
+         (string-append %toolchain-item "/bin/rustc"))
+
+(test-equal "cargo-environment: pkg-config directories of the inputs, then PKG_CONFIG_PATH; rustdoc next to the real rustc"
+  (list (string-append %pc-input "/lib/pkgconfig:" %pc-input
+                       "/share/pkgconfig:/elsewhere")
+        (string-append %toolchain-real "/bin/rustdoc")
+        #f)
+  (with-environment '(("PKG_CONFIG_PATH" . "/elsewhere") ("RUSTDOC" . #f))
+    (lambda ()
+      (let ((env (environment #:directories (list %toolchain-item %pc-input)))
+            (mine (with-environment '(("RUSTDOC" . "/my/rustdoc"))
+                    (lambda ()
+                      (environment #:directories (list %toolchain-item))))))
+        (list (assoc-ref env "PKG_CONFIG_PATH")
+              (assoc-ref env "RUSTDOC")
+              (assoc-ref mine "RUSTDOC"))))))
+
+
+;;;
+;;; The build side: values passed on by phases.
+;;;
+
+(define (phase-calls phases . arguments)
+  "Run PHASES with ARGUMENTS, output discarded; return the #:locked? and #:x
+each phase saw, in order."
+  (let ((seen '()))
+    (with-output-to-string
+      (lambda ()
+        (apply run-phases
+               (map (match-lambda
+                      ((name . proc)
+                       (cons name
+                             (lambda* (#:key locked? x #:allow-other-keys
+                                       #:rest arguments)
+                               (set! seen (cons (list name locked? x) seen))
+                               (apply proc arguments)))))
+                    phases)
+               arguments)))
+    (reverse seen)))
+
+(test-equal "run-phases: later-phase-arguments reach the later phases only"
+  '((configure #f 1) (build #t 2) (check #t 2))
+  (phase-calls `((configure . ,(lambda _
+                                 (later-phase-arguments #:locked? #t #:x 2)))
+                 (build . ,(const 'ignored))
+                 (check . ,(lambda _ (values))))
+               #:x 1))
+
+(test-equal "run-phases: without the phase that passes it on, no #:locked?"
+  '((build #f #f) (check #f #f))
+  (phase-calls `((build . ,(const #t)) (check . ,(const #t)))))
+
+
+;;;
+;;; The build side: typed primitives.
+;;;
+
+(define prepare-offline-source
+  (@@ (ferrix build cargo-build-system) %cargo-prepare-offline-source))
+
+(define (wrong-type-message thunk)
+  "Call THUNK; return the message of the wrong-type-arg error it raises, or
+#f."
+  (catch 'wrong-type-arg
+    (lambda () (thunk) #f)
+    (lambda (key subr message arguments rest)
+      (string-append subr ": " (apply format #f message arguments)))))
+
+(test-equal "primitives: a wrong type is an error naming the argument"
+  '("%cargo-prepare-offline-source: Wrong type argument in position 6 (TESTS?: expecting #t or #f): \"yes\""
+    "%cargo-prepare-offline-source: Wrong type argument in position 7 (FEATURES: expecting a list of strings): \"std\""
+    "%cargo-prepare-offline-source: Wrong type argument in position 2 (INPUTS: expecting a list of strings): (\"/a\" 1)"
+    "%cargo-prepare-offline-source: Wrong type argument in position 3 (VENDOR-DIRECTORY: expecting a string): #f"
+    "%cargo-install-source: Wrong type argument in position 3 (NAME: expecting a string): rust-foo"
+    "%cargo-binary-crates: Wrong type argument in position 1 (SOURCE: expecting a string): 42")
+  (map wrong-type-message
+       (list (lambda ()
+               (prepare-offline-source "/s" '() "/v" "/h" "x" "yes" '()))
+             (lambda ()
+               (prepare-offline-source "/s" '() "/v" "/h" "x" #t "std"))
+             (lambda ()
+               (prepare-offline-source "/s" '("/a" 1) "/v" "/h" "x" #t '()))
+             (lambda ()
+               (prepare-offline-source "/s" '() #f "/h" "x" #t '()))
+             (lambda ()
+               ((@@ (ferrix build cargo-build-system) %cargo-install-source)
+                "/s" "/o" 'rust-foo))
+             (lambda ()
+               ((@@ (ferrix build cargo-build-system) %cargo-binary-crates)
+                42)))))
+
+(define (offline-source lock)
+  "Prepare a crate without dependencies (with LOCK as its Cargo.lock, unless
+#f) for an offline build; return its log, whether it had a Cargo.lock, and
+the cargo configuration written."
+  (let ((top (mkdtemp (string-append %test-directory "/offline-XXXXXX"))))
+    (mkdir-p (string-append top "/source/src"))
+    (call-with-output-file (string-append top "/source/Cargo.toml")
+      (lambda (port)
+        (display "[package]\nname = \"solo\"\nversion = \"0.1.0\"\n" port)))
+    (call-with-output-file (string-append top "/source/src/lib.rs")
+      (const #t))
+    (when lock
+      (call-with-output-file (string-append top "/source/Cargo.lock")
+        (lambda (port) (display lock port))))
+    (let-values (((log lock-file?)
+                  (prepare-offline-source (string-append top "/source") '()
+                                          (string-append top "/vendor")
+                                          (string-append top "/.cargo")
+                                          "x86_64-unknown-linux-gnu" #t '())))
+      (list (map (lambda (line)
+                   (string-replace-substring line top "TOP"))
+                 log)
+            lock-file?
+            (file-exists? (string-append top "/.cargo/config.toml"))))))
+
+(test-equal "%cargo-prepare-offline-source: no Cargo.lock"
+  '(("crates.io replaced by TOP/vendor (0 crates) in TOP/.cargo/config.toml")
+    #f #t)
+  (offline-source #f))
+
+(test-equal "%cargo-prepare-offline-source: a matching Cargo.lock"
+  '(("crates.io replaced by TOP/vendor (0 crates) in TOP/.cargo/config.toml")
+    #t #t)
+  (offline-source "version = 3\n\n[[package]]\nname = \"solo\"\nversion = \"0.1.0\"\n"))
+
+(test-assert "%cargo-prepare-offline-source: a Cargo.lock that does not match"
+  (let ((error (ferrix-error-of
+                (lambda ()
+                  (offline-source "version = 3\n\n[[package]]\nname = \"leaf\"
+version = \"1.0.0\"
+source = \"registry+https://github.com/rust-lang/crates.io-index\"\n")))))
+    (and error
+         (string-contains (cadr error)
+                          "leaf 1.0.0 is locked but no input provides it"))))
 
 (test-end "cargo")
 

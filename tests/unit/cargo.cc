@@ -1,5 +1,6 @@
 // lib/cargo: manifests and lock files (errors at FILE:LINE:COLUMN), cfg() targets, checksum
-// files, manifest pruning, lock-file checks and the phases' command lines.
+// files, manifest pruning, lock-file checks, and the phases' source preparation and installation.
+// (The command lines are Scheme's: tests/scheme/cargo.scm.)
 #include "ferrix/archive.hh"
 #include "ferrix/cargo/manifest.hh"
 #include "ferrix/cargo/phases.hh"
@@ -284,27 +285,41 @@ helper = { path = "helper" }
     EXPECT_EQ(readFile(d.path + "/Cargo.toml.orig"), before);
 }
 
-TEST(CargoPhases, CommandLines) {
-    Settings s;
-    s.buildFlags = {"--release"};
-    s.testFlags = {"--release"};
-    s.features = {"a", "b"};
-    s.locked = true;
-    EXPECT_EQ(buildCommand(s), (std::vector<std::string>{"cargo", "build", "--offline", "--locked",
-                                                         "--release", "--features", "a,b"}));
-    s.testTargets = {"lib", "integration"};
-    s.parallelTests = false;
-    EXPECT_EQ(testCommand(s),
-              (std::vector<std::string>{"cargo", "test", "--offline", "--locked", "--release",
-                                        "--features", "a,b", "--lib", "--test", "integration", "--",
-                                        "--test-threads=1"}));
-    s.tests = false;
-    EXPECT_TRUE(testCommand(s).empty());
-    setenv("FERRIX_BUILD_CORES", "3", 1);
-    EXPECT_EQ(buildCores(), 3u);
-    setenv("FERRIX_BUILD_CORES", "0", 1);
-    EXPECT_GE(buildCores(), 1u);
-    unsetenv("FERRIX_BUILD_CORES");
+TEST(CargoPhases, InstallSourceAndBinaryCrates) {
+    ScratchDir d("ferrix-cargo-test-");
+    std::string src = d.path + "/source";
+    createDirs(src + "/src/bin");
+    std::string original = "[package]\nname = \"app\"\nversion = \"0.3.0\"\n\n"
+                           "[dev-dependencies]\ntempfile = \"3\"\n";
+    writeFile(src + "/Cargo.toml", original);
+    writeFile(src + "/src/lib.rs", "");
+    writeFile(src + "/src/bin/tool.rs", "fn main() {}\n");
+    // As configure leaves it with tests off: rewritten, the original kept next to it.
+    PruneOptions testsOff;
+    testsOff.dev = true;
+    ASSERT_EQ(pruneDependencies(src, {}, "x86_64-unknown-linux-gnu", testsOff).removed.size(), 1u);
+    auto log = installSource(src, d.path + "/out", "rust-app-0.3.0");
+    std::string dest = d.path + "/out/share/rust-source/app-0.3.0";
+    EXPECT_EQ(log, (std::vector<std::string>{"source installed in " + dest,
+                                             "crate packed as " + d.path +
+                                                 "/out/share/cargo/registry/app-0.3.0.crate"}));
+    EXPECT_EQ(readFile(dest + "/Cargo.toml"), original);
+    EXPECT_FALSE(pathExists(dest + "/Cargo.toml.orig"));
+    EXPECT_EQ(binaryCrateDirs(src), std::vector<std::string>{"."});
+
+    // A virtual workspace: installed as the package's name, no .crate; binaries per member.
+    std::string ws = d.path + "/ws";
+    createDirs(ws + "/cli/src");
+    createDirs(ws + "/core/src");
+    writeFile(ws + "/Cargo.toml", "[workspace]\nmembers = [\"cli\", \"core\"]\n");
+    writeFile(ws + "/cli/Cargo.toml", "[package]\nname = \"cli\"\nversion = \"1.0.0\"\n");
+    writeFile(ws + "/cli/src/main.rs", "fn main() {}\n");
+    writeFile(ws + "/core/Cargo.toml", "[package]\nname = \"core\"\nversion = \"1.0.0\"\n");
+    writeFile(ws + "/core/src/lib.rs", "");
+    log = installSource(ws, d.path + "/out", "rust-ws-1.0.0");
+    EXPECT_EQ(log, std::vector<std::string>{"source installed in " + d.path +
+                                            "/out/share/rust-source/rust-ws-1.0.0"});
+    EXPECT_EQ(binaryCrateDirs(ws), std::vector<std::string>{"cli"});
 }
 
 // --- The [package] metadata a registry publishes (registry export).
@@ -511,7 +526,7 @@ all = ["serde"]
               (std::map<std::string, std::string>{{"all", "serde"}, {"serde", "serde"}}));
 }
 
-TEST(CargoPruneOptional, ConfigurePrunesAndRefusesFeaturesThatNeedThem) {
+TEST(CargoPruneOptional, PreparingTheSourcePrunesAndRefusesFeaturesThatNeedThem) {
     auto setup = [](const ScratchDir& d, std::vector<std::string> features) {
         createDirs(d.path + "/source/src");
         writeFile(d.path + "/source/Cargo.toml", R"([package]
@@ -526,17 +541,12 @@ derive = ["serde/derive"]
 plain = []
 )");
         writeFile(d.path + "/source/src/lib.rs", "");
-        Settings s;
-        s.name = "app-0.1.0";
-        s.sourceDir = d.path + "/source";
-        s.buildTop = d.path;
-        s.cargoTarget = "x86_64-unknown-linux-gnu";
-        s.features = std::move(features);
-        return s;
+        return prepareOfflineSource(d.path + "/source", {}, d.path + "/vendor", d.path + "/.cargo",
+                                    "x86_64-unknown-linux-gnu", true, features);
     };
     {
         ScratchDir d("ferrix-cargo-test-");
-        auto r = configure(setup(d, {"plain"}));
+        auto r = setup(d, {"plain"});
         EXPECT_NE(std::find(r.log.begin(), r.log.end(),
                             "pruned optional dependencies.serde of " + d.path +
                                 "/source/Cargo.toml (no input)"),
@@ -547,7 +557,7 @@ plain = []
     for (std::string f : {"derive", "serde", "serde/std", "plain,derive"}) {
         ScratchDir d("ferrix-cargo-test-");
         try {
-            configure(setup(d, {f}));
+            setup(d, {f});
             ADD_FAILURE() << "feature " << f << " accepted";
         } catch (const Error& e) {
             EXPECT_NE(std::string(e.what()).find("needs the optional dependency serde"),

@@ -169,6 +169,8 @@ with a message naming SYSTEM, for anything else."
 
 (define %cargo-arguments
   ;; (KEYWORD DEFAULT KIND), in the order they are written to the script.
+  ;; The one place these defaults are written: every argument reaches the
+  ;; build side filled in, so its phases declare none.
   '((#:tests?            #t                  boolean)
     (#:test-target       #f                  test-target)
     (#:cargo-build-flags ("--release")       strings)

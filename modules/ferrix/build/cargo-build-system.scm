@@ -4,21 +4,34 @@
 ;;; system: its standard phases and the 'cargo-build' entry point called by
 ;;; build scripts (see (ferrix build-system cargo) for the script format).
 ;;;
-;;; The phase loop, 'modify-phases' and user phases are Scheme; the work of
-;;; each standard phase is C++ (lib/archive.cc and lib/cargo/, through the
-;;; primitives of guile/cargo.cc): safe unpacking, vendoring with checksum
-;;; files, manifest pruning, Cargo.lock checking, the cargo command lines,
-;;; and the installation of sources and reproducible .crate files.  The
-;;; commands are run here with 'invoke', so that a failing one is an
-;;; &invoke-error naming it.  See doc/cargo.md.
+;;; The phase loop, 'modify-phases', user phases, the cargo command lines
+;;; and their environment are Scheme; the work that needs C++ (lib/archive.cc
+;;; and lib/cargo/, through the primitives of guile/cargo.cc) is safe
+;;; unpacking, vendoring with checksum files, manifest pruning, Cargo.lock
+;;; checking, and the installation of sources and reproducible .crate files.
+;;; The primitives take the phases' keyword arguments as values.  Commands
+;;; are run with 'invoke', so that a failing one is an &invoke-error naming
+;;; it.  See doc/cargo.md.
 
 (define-module (ferrix build cargo-build-system)
   #:use-module (ferrix build utils)
   #:use-module (srfi srfi-1)
+  #:use-module (srfi srfi-11)
+  #:use-module (srfi srfi-34)
+  #:use-module (srfi srfi-35)
   #:use-module (ice-9 match)
+  #:use-module ((ice-9 threads) #:select (current-processor-count))
   #:export (%standard-phases
             cargo-build
-            cargo-phase-settings
+
+            cargo-build-command
+            cargo-test-command
+            cargo-install-command
+            test-target-flags
+            cargo-environment
+            build-cores
+            %sys-crate-switches
+
             unpack-crate-source
             pack-crate
             crate-manifest-info
@@ -35,7 +48,15 @@
 ;;; #:cargo-test-flags #:features #:skip-build? #:install-source?
 ;;; #:vendor-dir #:rustflags #:parallel-build? #:parallel-tests?, so a
 ;;; phase must accept other keys.  Inputs and outputs are alists of labels
-;;; (output names) to store file names.
+;;; (output names) to store file names.  The host side, (ferrix build-system
+;;; cargo), writes every one of them into the build script with its default
+;;; filled in: the defaults live there only, not here.
+;;;
+;;; 'configure' passes #:locked? #t on to the phases after it (see
+;;; 'later-phase-arguments'): it checked Cargo.lock against the vendored
+;;; crates, or generated it from them, so cargo may run --locked.  Without
+;;; 'configure' (deleted, or replaced by a phase that does not pass it on),
+;;; #:locked? is absent and cargo runs without --locked.
 ;;;
 ;;; Directories: 'unpack' unpacks the source into ./source and enters it;
 ;;; the build directory above it (FERRIX_BUILD_TOP) holds the vendor
@@ -66,6 +87,163 @@ VERSION are #f for a virtual workspace."
 sha256, or #f) as the package checksum."
   (%cargo-checksum-json directory package))
 
+
+;;;
+;;; Command lines.
+;;;
+
+(define (locked-flags locked?)
+  (if locked? '("--locked") '()))
+
+(define (feature-flags features)
+  "Return the flags of cargo enabling FEATURES, a list of strings."
+  (if (null? features)
+      '()
+      (list "--features" (string-join features ","))))
+
+(define %test-target-kinds
+  ;; #:test-target names that select a kind of target rather than an
+  ;; integration test.
+  '("lib" "bins" "tests" "benches" "examples" "doc" "all-targets"))
+
+(define (test-target-flags test-target)
+  "Return the flags of 'cargo test' selecting TEST-TARGET: #f (cargo's
+default targets), a string or a list of strings, each a kind of target (see
+%test-target-kinds, given as --KIND) or the name of an integration test
+(--test NAME)."
+  (append-map (lambda (target)
+                (if (member target %test-target-kinds)
+                    (list (string-append "--" target))
+                    (list "--test" target)))
+              (match test-target
+                (#f '())
+                ((? string? target) (list target))
+                (targets targets))))
+
+(define* (cargo-build-command #:key locked? cargo-build-flags features
+                              #:allow-other-keys)
+  "Return the 'cargo build' command line, a list of strings, for
+CARGO-BUILD-FLAGS and FEATURES, --locked when LOCKED?."
+  `("cargo" "build" "--offline" ,@(locked-flags locked?)
+    ,@cargo-build-flags ,@(feature-flags features)))
+
+(define* (cargo-test-command #:key locked? cargo-test-flags features
+                             test-target parallel-tests?
+                             #:allow-other-keys)
+  "Return the 'cargo test' command line for CARGO-TEST-FLAGS, FEATURES and
+TEST-TARGET, --locked when LOCKED?, one test thread unless PARALLEL-TESTS?."
+  `("cargo" "test" "--offline" ,@(locked-flags locked?)
+    ,@cargo-test-flags ,@(feature-flags features)
+    ,@(test-target-flags test-target)
+    ,@(if parallel-tests? '() '("--" "--test-threads=1"))))
+
+(define* (cargo-install-command directory output #:key locked? features
+                                #:allow-other-keys)
+  "Return the 'cargo install' command line installing the binaries of the
+crate in DIRECTORY under OUTPUT, with FEATURES, --locked when LOCKED?."
+  `("cargo" "install" "--offline" "--no-track" ,@(locked-flags locked?)
+    "--path" ,directory "--root" ,output ,@(feature-flags features)))
+
+
+;;;
+;;; Environment.
+;;;
+
+(define %sys-crate-switches
+  ;; Variables that make common -sys crates link the system's libraries
+  ;; through pkg-config rather than build bundled copies; an empty value
+  ;; unsets the variable.
+  '(("LIBZ_SYS_STATIC" . "0")               ;libz-sys: the system's zlib
+    ("OPENSSL_NO_VENDOR" . "1")             ;openssl-sys
+    ("LIBSQLITE3_SYS_USE_PKG_CONFIG" . "1")
+    ("ZSTD_SYS_USE_PKG_CONFIG" . "1")
+    ("LIBGIT2_NO_VENDOR" . "1")
+    ("LIBSSH2_SYS_USE_PKG_CONFIG" . "1")
+    ("LZMA_API_STATIC" . "")                ;lzma-sys: dynamic
+    ("RUSTONIG_SYSTEM_LIBONIG" . "1")       ;onig_sys
+    ("SODIUM_USE_PKG_CONFIG" . "1")))       ;libsodium-sys
+
+(define (build-cores)
+  "Return the number of jobs for cargo: FERRIX_BUILD_CORES, else
+NIX_BUILD_CORES, else the number of processors; 0 in either variable means
+every processor."
+  (define (cores variable)
+    (let ((value (getenv variable)))
+      (and value
+           (not (string-null? value))
+           (string-every char-set:digit value)
+           (string->number value))))
+  (match (or (cores "FERRIX_BUILD_CORES") (cores "NIX_BUILD_CORES") 0)
+    (0 (current-processor-count))
+    (n n)))
+
+(define (rustdoc-next-to-rustc directories)
+  "Return the rustdoc next to the real rustc of the first of DIRECTORIES
+whose bin/rustc leads to one, or #f: a toolchain item links rustc and cargo
+only, and doc tests need rustdoc."
+  (any (lambda (directory)
+         (let ((rustc (string-append directory "/bin/rustc")))
+           (and (file-exists? rustc)
+                (let ((rustdoc (string-append
+                                (dirname (canonicalize-path rustc))
+                                "/rustdoc")))
+                  (and (file-exists? rustdoc) rustdoc)))))
+       directories))
+
+(define* (cargo-environment #:key build-directory cargo-home
+                            cargo-target cross? rustflags parallel-build?
+                            (directories '()))
+  "Return the environment of cargo, an alist of variables to values (an
+empty value unsets the variable), in the order they are set: for a build in
+BUILD-DIRECTORY with CARGO-HOME, for CARGO-TARGET (set as cargo's target
+when CROSS?), with RUSTFLAGS, BUILD-CORES jobs if PARALLEL-BUILD? (else
+one); pkg-config and rustdoc are looked up in DIRECTORIES, every input."
+  `(("CARGO_HOME" . ,cargo-home)
+    ("CARGO_TARGET_DIR" . ,(string-append build-directory "/target"))
+    ("CARGO_BUILD_JOBS" . ,(number->string
+                            (if parallel-build? (build-cores) 1)))
+    ("CARGO_NET_OFFLINE" . "true")
+    ("CARGO_INCREMENTAL" . "0")
+    ("CARGO_TERM_COLOR" . "never")
+    ;; The build directory's name varies from build to build; file names
+    ;; under it end up in the binaries (panic locations of the vendored
+    ;; crates): map it to a fixed name.  Cargo caps the lints of the
+    ;; vendored crates itself (--cap-lints allow for non-path
+    ;; dependencies); here it would cap the package's own too.
+    ("CARGO_ENCODED_RUSTFLAGS"
+     . ,(string-join (cons (string-append "--remap-path-prefix="
+                                          build-directory "=/ferrix-build")
+                           rustflags)
+                     "\x1f"))
+    ,@(if cross?
+          `(("CARGO_BUILD_TARGET" . ,cargo-target)
+            ("PKG_CONFIG_ALLOW_CROSS" . "1"))
+          '())
+    ("PKG_CONFIG_PATH"
+     . ,(string-join
+         (append (filter directory-exists?
+                         (append-map (lambda (directory)
+                                       (list (string-append directory
+                                                            "/lib/pkgconfig")
+                                             (string-append directory
+                                                            "/share/pkgconfig")))
+                                     directories))
+                 (match (getenv "PKG_CONFIG_PATH")
+                   ((or #f "") '())
+                   (path (list path))))
+         ":"))
+    ,@%sys-crate-switches
+    ,@(if (getenv "RUSTDOC")
+          '()
+          (match (rustdoc-next-to-rustc directories)
+            (#f '())
+            (rustdoc `(("RUSTDOC" . ,rustdoc)))))))
+
+
+;;;
+;;; Phases.
+;;;
+
 (define (build-top)
   (or (getenv "FERRIX_BUILD_TOP") (dirname (getcwd))))
 
@@ -78,46 +256,10 @@ and the toolchain."
                  ((_ . file) file))
                inputs)))
 
-(define* (cargo-phase-settings #:key name crate-name (inputs '())
-                               (native-inputs '()) (outputs '())
-                               cargo-target target (rustflags '())
-                               (cargo-build-flags '("--release"))
-                               (cargo-test-flags '("--release"))
-                               (features '()) test-target (tests? #t)
-                               skip-build? (install-source? #t)
-                               (parallel-build? #t) (parallel-tests? #t)
-                               (vendor-dir "ferrix-vendor")
-                               #:allow-other-keys)
-  "Return the settings of the C++ phases for the keyword arguments of a
-phase: an alist of string pairs."
-  (define (flag value) (if value "true" "false"))
-  (define (each key values) (map (lambda (v) (cons key v)) values))
-  `(("name" . ,(or name ""))
-    ("crate-name" . ,(or crate-name ""))
-    ("source-dir" . ,(getcwd))
-    ("build-top" . ,(build-top))
-    ("vendor-dir" . ,vendor-dir)
-    ,@(each "input" (crate-inputs inputs))
-    ;; Where tools and pkg-config files are looked for: every input.
-    ,@(each "native-input" (delete-duplicates
-                            (map cdr (append native-inputs inputs))))
-    ("cargo-target" . ,(or cargo-target ""))
-    ("cross" . ,(flag target))
-    ,@(each "rustflag" rustflags)
-    ,@(each "build-flag" cargo-build-flags)
-    ,@(each "test-flag" cargo-test-flags)
-    ,@(each "feature" features)
-    ,@(each "test-target" (match test-target
-                            (#f '())
-                            ((? string? t) (list t))
-                            (l l)))
-    ("tests" . ,(flag tests?))
-    ("skip-build" . ,(flag skip-build?))
-    ("install-source" . ,(flag install-source?))
-    ("parallel-build" . ,(flag parallel-build?))
-    ("parallel-tests" . ,(flag parallel-tests?))
-    ("locked" . ,(flag (equal? (getenv "FERRIX_CARGO_LOCKED") "1")))
-    ("out" . ,(or (assoc-ref outputs "out") ""))))
+(define (input-directories inputs native-inputs)
+  "The store file names of every input: where tools, pkg-config files and
+rustdoc are looked for."
+  (delete-duplicates (map cdr (append native-inputs inputs))))
 
 (define (run command)
   "Print COMMAND, a list of strings, and invoke it."
@@ -129,20 +271,19 @@ phase: an alist of string pairs."
   (for-each (lambda (line) (format #t "~a~%" line)) lines)
   (force-output))
 
-(define* (set-paths #:key (inputs '()) (native-inputs '())
-                    #:allow-other-keys)
+(define* (set-paths #:key inputs native-inputs #:allow-other-keys)
   "Put the bin directories of the inputs first on PATH, before the host's
 /usr/bin and /bin."
-  (let ((dirs (delete-duplicates (map cdr (append native-inputs inputs)))))
-    (setenv "PATH"
-            (string-join (append (filter directory-exists?
-                                         (map (lambda (dir)
-                                                (string-append dir "/bin"))
-                                              dirs))
-                                 '("/usr/bin" "/bin"))
-                         ":"))
-    (format #t "environment variable `PATH' set to `~a'~%" (getenv "PATH"))
-    (setenv "SOURCE_DATE_EPOCH" "1")))
+  (setenv "PATH"
+          (string-join (append (filter directory-exists?
+                                       (map (lambda (dir)
+                                              (string-append dir "/bin"))
+                                            (input-directories
+                                             inputs native-inputs)))
+                               '("/usr/bin" "/bin"))
+                       ":"))
+  (format #t "environment variable `PATH' set to `~a'~%" (getenv "PATH"))
+  (setenv "SOURCE_DATE_EPOCH" "1"))
 
 (define* (unpack #:key source #:allow-other-keys)
   "Unpack SOURCE into ./source and enter it."
@@ -153,49 +294,84 @@ phase: an alist of string pairs."
     (unpack-crate-source source (string-append top "/source"))
     (chdir (string-append top "/source"))))
 
-(define* (configure #:rest arguments)
-  "Vendor the crate inputs, prune what cannot be resolved offline, point
-cargo at the vendor directory and set its environment; generate Cargo.lock
-when there is none."
-  (match (%cargo-configure (apply cargo-phase-settings arguments))
-    ((_ env log generate)
-     (report log)
-     (for-each (match-lambda
-                 ((var . "") (unsetenv var))
-                 ((var . value) (setenv var value)))
-               env)
-     (for-each (match-lambda
-                 ((var . value)
-                  (format #t "environment variable `~a' set to `~a'~%"
-                          var value)))
-               env)
-     ;; A kept lock file matched the inputs; a generated one matches them by
-     ;; construction: either way the later cargo commands are --locked.
-     (setenv "FERRIX_CARGO_LOCKED" "1")
-     (unless (null? generate)
-       (run generate)))))
+(define* (configure #:key inputs native-inputs target cargo-target tests?
+                    features rustflags parallel-build? vendor-dir
+                    #:allow-other-keys)
+  "Vendor the crate INPUTS into VENDOR-DIR, prune what cannot be resolved
+offline, point cargo at the vendor directory and set its environment;
+check Cargo.lock against the vendored crates, or generate it when there is
+none.  Pass #:locked? #t on to the later phases."
+  (let* ((top (build-top))
+         (vendor (if (absolute-file-name? vendor-dir)
+                     vendor-dir
+                     (string-append top "/" vendor-dir)))
+         (cargo-home (string-append top "/.cargo")))
+    (let-values (((log lock-file?)
+                  (%cargo-prepare-offline-source (getcwd) (crate-inputs inputs)
+                                                 vendor cargo-home cargo-target
+                                                 tests? features)))
+      (report log)
+      (report (list (if lock-file?
+                        "Cargo.lock matches the vendored crates: building --locked"
+                        "no Cargo.lock: generating one from the vendored crates")))
+      (let ((environment
+             (cargo-environment #:build-directory top
+                                #:cargo-home cargo-home
+                                #:cargo-target cargo-target
+                                #:cross? (and target #t)
+                                #:rustflags rustflags
+                                #:parallel-build? parallel-build?
+                                #:directories (input-directories
+                                               inputs native-inputs))))
+        (for-each (match-lambda
+                    ((variable . "") (unsetenv variable))
+                    ((variable . value) (setenv variable value)))
+                  environment)
+        (for-each (match-lambda
+                    ((variable . value)
+                     (format #t "environment variable `~a' set to `~a'~%"
+                             variable value)))
+                  environment))
+      (unless lock-file?
+        (run '("cargo" "generate-lockfile" "--offline")))
+      ;; A kept lock file matched the inputs; a generated one matches them
+      ;; by construction: either way the later cargo commands are --locked.
+      (later-phase-arguments #:locked? #t))))
 
 (define* (build #:key skip-build? #:allow-other-keys #:rest arguments)
   "Run cargo build, unless SKIP-BUILD?."
   (if skip-build?
       (format #t "build skipped (#:skip-build? #t)~%")
-      (run (%cargo-build-command (apply cargo-phase-settings arguments)))))
+      (run (apply cargo-build-command arguments))))
 
-(define* (check #:rest arguments)
-  "Run cargo test on #:test-target with #:cargo-test-flags when #:tests?
-(and the build was not skipped)."
-  (match (%cargo-test-command (apply cargo-phase-settings arguments))
-    (() (format #t "test suite not run~%"))
-    (command (run command))))
+(define* (check #:key tests? skip-build? #:allow-other-keys #:rest arguments)
+  "Run cargo test on #:test-target with #:cargo-test-flags when TESTS? (and
+the build was not SKIP-BUILD?)."
+  (if (and tests? (not skip-build?))
+      (run (apply cargo-test-command arguments))
+      (format #t "test suite not run~%")))
 
-(define* (install #:rest arguments)
+(define* (install #:key name outputs install-source? skip-build? locked?
+                  features #:allow-other-keys)
   "Install the source under share/rust-source and its .crate under
-share/cargo/registry (when #:install-source?), and the binaries with cargo
-install when the crate has binary targets."
-  (match (%cargo-install (apply cargo-phase-settings arguments))
-    ((commands log)
-     (report log)
-     (for-each run commands))))
+share/cargo/registry (when INSTALL-SOURCE?), and the binaries with cargo
+install when the crate has binary targets (unless SKIP-BUILD?)."
+  (let ((out (assoc-ref outputs "out"))
+        (source (getcwd)))
+    (unless out
+      (raise (condition (&message (message "install: no \"out\" output")))))
+    (mkdir-p out)
+    (when install-source?
+      (report (%cargo-install-source source out name)))
+    (unless skip-build?
+      (match (%cargo-binary-crates source)
+        (() (report '("no binary targets: nothing for cargo install")))
+        (directories
+         (for-each (lambda (directory)
+                     (run (cargo-install-command directory out
+                                                 #:locked? locked?
+                                                 #:features features)))
+                   directories))))))
 
 (define %standard-phases
   ;; The phases of the Cargo build system, in order.
@@ -206,8 +382,7 @@ install when the crate has binary targets."
     (check . ,check)
     (install . ,install)))
 
-(define* (cargo-build #:key (phases %standard-phases) #:allow-other-keys
-                      #:rest arguments)
+(define* (cargo-build #:key phases #:allow-other-keys #:rest arguments)
   "Build a crate by running PHASES with ARGUMENTS."
   (apply run-phases phases arguments))
 

@@ -7,7 +7,9 @@
 
 (define-module (ferrix build utils)
   #:use-module (srfi srfi-1)
+  #:use-module (srfi srfi-9)
   #:use-module (srfi srfi-11)
+  #:use-module (srfi srfi-26)
   #:use-module (srfi srfi-34)
   #:use-module (srfi srfi-35)
   #:use-module (ice-9 match)
@@ -23,6 +25,9 @@
             alist-cons-after
             alist-replace
             run-phases
+            later-phase-arguments
+            later-phase-arguments?
+            later-phase-arguments-list
 
             ;; Programs.
             invoke
@@ -116,34 +121,76 @@ in turn: (delete NAME), (replace NAME PROC), (add-before NAME NEW PROC),
        (eq? 'add-after (syntax->datum #'verb))
        #'(alist-cons-after old new proc phases)))))
 
+(define-record-type <later-phase-arguments>
+  (make-later-phase-arguments list)
+  later-phase-arguments?
+  (list later-phase-arguments-list))
+
+(define (later-phase-arguments . arguments)
+  "Return what a phase returns to have the phases after it called with
+ARGUMENTS, a keyword list, on top of their own (a key given replaces the
+one they had): how a phase passes on a value it found, as 'configure' of
+the cargo build system passes #:locked? #t."
+  (make-later-phase-arguments arguments))
+
+(define (replace-keyword-arguments arguments replacements)
+  "Return the keyword list ARGUMENTS with the keys of REPLACEMENTS, a
+keyword list, bound to their values there instead."
+  (let loop ((replacements replacements) (arguments arguments))
+    (match replacements
+      (() arguments)
+      (((? keyword? key) value rest ...)
+       (loop rest
+             (let strip ((arguments arguments))
+               (match arguments
+                 (() (list key value))
+                 (((? (cut eq? key <>)) _ tail ...) (strip tail))
+                 ((head value* tail ...)
+                  (cons* head value* (strip tail))))))))))
+
 (define* (run-phases phases #:rest arguments)
   "Run PHASES, an alist of names to procedures, in order, calling each with
 ARGUMENTS (a keyword list) and reporting, as Guix does, \"starting phase
 `NAME'\" and \"phase `NAME' succeeded after N seconds\".  A phase fails by
-raising an exception, which is reported and re-raised."
+raising an exception, which is reported and re-raised.  A phase that
+returns a 'later-phase-arguments' value adds those arguments to the ones
+of the phases after it; any other value is ignored."
   (define (now) (get-internal-real-time))
-  (for-each
-   (match-lambda
-     ((name . proc)
-      (let ((start (now)))
-        (format #t "starting phase `~a'~%" name)
-        (force-output)
-        (with-exception-handler
-            (lambda (e)
-              (format (current-error-port)
-                      "error: in phase '~a': ~a~%" name
-                      (exception->string e))
-              (format #t "phase `~a' failed after ~,1f seconds~%" name
-                      (/ (- (now) start) 1. internal-time-units-per-second))
-              (force-output)
-              (raise-exception e))
-          (lambda ()
-            (apply proc arguments))
-          #:unwind? #f)
-        (format #t "phase `~a' succeeded after ~,1f seconds~%" name
-                (/ (- (now) start) 1. internal-time-units-per-second))
-        (force-output))))
-   phases))
+  (let loop ((phases phases) (arguments arguments))
+    (match phases
+      (() #t)
+      (((name . proc) rest ...)
+       (let ((start (now)))
+         (format #t "starting phase `~a'~%" name)
+         (force-output)
+         (let ((result
+                (call-with-values
+                    (lambda ()
+                      (with-exception-handler
+                          (lambda (e)
+                            (format (current-error-port)
+                                    "error: in phase '~a': ~a~%" name
+                                    (exception->string e))
+                            (format #t "phase `~a' failed after ~,1f seconds~%"
+                                    name
+                                    (/ (- (now) start) 1.
+                                       internal-time-units-per-second))
+                            (force-output)
+                            (raise-exception e))
+                        (lambda ()
+                          (apply proc arguments))
+                        #:unwind? #f))
+                  (case-lambda
+                    ((value . _) value)
+                    (() #f)))))
+           (format #t "phase `~a' succeeded after ~,1f seconds~%" name
+                   (/ (- (now) start) 1. internal-time-units-per-second))
+           (force-output)
+           (loop rest
+                 (if (later-phase-arguments? result)
+                     (replace-keyword-arguments
+                      arguments (later-phase-arguments-list result))
+                     arguments))))))))
 
 (define (exception->string e)
   (cond ((invoke-error? e)
