@@ -14,7 +14,7 @@
   #:use-module (srfi srfi-26)
   #:use-module (srfi srfi-34)
   #:use-module (srfi srfi-35)
-  #:use-module (ice-9 ftw)
+  #:autoload (ice-9 ftw) (scandir)
   #:use-module (ice-9 match)
   #:export (%package-module-path
             add-to-package-module-path!

@@ -12,14 +12,14 @@
   #:use-module ((ferrix base32) #:select (nix-base32-string->bytevector
                                           bytevector->base16-string))
   #:use-module ((ferrix hash) #:select (sha256))
-  #:use-module ((ferrix build utils) #:select (copy-recursively
-                                               delete-file-recursively))
+  ;; Only copying a selection of files needs these: autoloaded, so that a
+  ;; no-op build does not load (ferrix build utils) and what it uses.
+  #:autoload (ferrix build utils) (copy-recursively delete-file-recursively)
   #:use-module (ferrix package-files)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-26)
   #:use-module (srfi srfi-34)
   #:use-module (srfi srfi-35)
-  #:use-module (ice-9 ftw)
   #:use-module (ice-9 match)
   #:use-module (rnrs bytevectors)
   #:re-export (%current-system
@@ -942,6 +942,15 @@ clock tick could then go unnoticed)."
     (format #f "~s ~a ~a ~a ~a ~a.~a ~a~%" name (stat:type st) (stat:size st)
             (stat:perms st) (stat:ino st) (stat:mtime st) (stat:mtimensec st)
             (ctime-ns st)))
+  (define (entries directory)
+    ;; Not (ice-9 ftw)'s scandir: loading it and (ice-9 vlist) would cost a
+    ;; no-op build a few milliseconds, and this runs on every one.
+    (let ((stream (opendir directory)))
+      (let loop ((result '()))
+        (let ((entry (readdir stream)))
+          (cond ((eof-object? entry) (closedir stream) (sort result string<?))
+                ((member entry '("." "..")) (loop result))
+                (else (loop (cons entry result))))))))
   (define (walk file name)
     (let ((st (lstat file)))
       (cons (row name st)
@@ -951,8 +960,7 @@ clock tick could then go unnoticed)."
                                 (if (select? child (lstat child))
                                     (walk child (string-append name "/" entry))
                                     '())))
-                            (scandir file (negate (cut member <> '("." "..")))
-                                     string<?))
+                            (entries file))
                 '()))))
   (let ((rows (walk source ".")))
     (and (not racy?)
