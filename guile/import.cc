@@ -4,6 +4,7 @@
 // evaluated by ferrix::cargo::targetApplies (platform.hh).
 #include "convert.hh"
 #include "guard.hh"
+#include "primitive.hh"
 
 #include "ferrix/cargo/manifest.hh"
 #include "ferrix/cargo/platform.hh"
@@ -51,12 +52,21 @@ SCM primTargetApplies(SCM key, SCM triple) {
 }
 #undef SUBR
 
+const Primitive importPrimitives[] = {
+    {"%read-lockfile", 1, 0, 0, asSubr(primReadLockfile),
+     "Read the Cargo.lock FILE and return (VERSION (NAME VERSION SOURCE CHECKSUM) ...), its\n"
+     "[[package]] entries in file order, SOURCE and CHECKSUM #f when absent.  Raise a\n"
+     "format-error whose message starts with FILE:LINE:COLUMN if FILE is malformed."},
+    {"%target-applies?", 2, 0, 0, asSubr(primTargetApplies),
+     "Return #t if dependencies under [target.KEY] apply when building for the Rust target\n"
+     "TRIPLE, #f if they do not, or 'unknown if that cannot be decided (features,\n"
+     "target_feature...)."},
+};
+
 } // namespace
 
 void defineImportPrimitives() {
-    scm_c_define_gsubr("%read-lockfile", 1, 0, 0, reinterpret_cast<scm_t_subr>(primReadLockfile));
-    scm_c_define_gsubr("%target-applies?", 2, 0, 0,
-                       reinterpret_cast<scm_t_subr>(primTargetApplies));
+    definePrimitives(importPrimitives);
 }
 
 } // namespace ferrix::guile

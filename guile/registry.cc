@@ -6,6 +6,7 @@
 // records of them.
 #include "convert.hh"
 #include "guard.hh"
+#include "primitive.hh"
 
 #include "ferrix/cargo/registry.hh"
 #include "ferrix/cargo/semver.hh"
@@ -73,7 +74,7 @@ SCM fromBool(bool b) {
 }
 
 #define SUBR "%semver-compare"
-SCM primCompare(SCM a, SCM b) {
+SCM primSemverCompare(SCM a, SCM b) {
     checkString(a, 1, SUBR);
     checkString(b, 2, SUBR);
     return guarded(SUBR, [&] {
@@ -83,7 +84,7 @@ SCM primCompare(SCM a, SCM b) {
 #undef SUBR
 
 #define SUBR "%semver-valid?"
-SCM primValid(SCM s) {
+SCM primSemverValid(SCM s) {
     checkString(s, 1, SUBR);
     return guarded(SUBR, [&] {
         try {
@@ -97,7 +98,7 @@ SCM primValid(SCM s) {
 #undef SUBR
 
 #define SUBR "%semver-requirement-valid?"
-SCM primReqValid(SCM s) {
+SCM primSemverRequirementValid(SCM s) {
     checkString(s, 1, SUBR);
     return guarded(SUBR, [&] {
         try {
@@ -111,7 +112,7 @@ SCM primReqValid(SCM s) {
 #undef SUBR
 
 #define SUBR "%semver-requirement-match?"
-SCM primMatch(SCM req, SCM version) {
+SCM primSemverRequirementMatch(SCM req, SCM version) {
     checkString(req, 1, SUBR);
     checkString(version, 2, SUBR);
     return guarded(SUBR, [&] {
@@ -122,7 +123,7 @@ SCM primMatch(SCM req, SCM version) {
 #undef SUBR
 
 #define SUBR "%semver-compatible?"
-SCM primCompatible(SCM a, SCM b) {
+SCM primSemverCompatible(SCM a, SCM b) {
     checkString(a, 1, SUBR);
     checkString(b, 2, SUBR);
     return guarded(SUBR, [&] {
@@ -132,7 +133,7 @@ SCM primCompatible(SCM a, SCM b) {
 #undef SUBR
 
 #define SUBR "%semver-newest-matching"
-SCM primNewest(SCM versions, SCM req) {
+SCM primSemverNewestMatching(SCM versions, SCM req) {
     checkList(versions, 1, SUBR);
     checkString(req, 2, SUBR);
     return guarded(SUBR, [&] {
@@ -144,7 +145,7 @@ SCM primNewest(SCM versions, SCM req) {
 #undef SUBR
 
 #define SUBR "%registry-normalize-url"
-SCM primNormalize(SCM url) {
+SCM primRegistryNormalizeUrl(SCM url) {
     checkString(url, 1, SUBR);
     return guarded(SUBR, [&] { return fromString(normalizeRegistryUrl(toString(url))); });
 }
@@ -153,7 +154,7 @@ SCM primNormalize(SCM url) {
 #define SUBR "%registry-lookup"
 // URL NAME METADATA?: the crate as nested lists (crateToScheme), or #f when the registry lacks
 // it; without METADATA?, from the index alone.
-SCM primLookup(SCM url, SCM name, SCM metadata) {
+SCM primRegistryLookup(SCM url, SCM name, SCM metadata) {
     checkString(url, 1, SUBR);
     checkString(name, 2, SUBR);
     bool withMetadata = scm_is_true(metadata);
@@ -166,7 +167,7 @@ SCM primLookup(SCM url, SCM name, SCM metadata) {
 #undef SUBR
 
 #define SUBR "%registry-prefetch"
-SCM primPrefetch(SCM url, SCM names) {
+SCM primRegistryPrefetch(SCM url, SCM names) {
     checkString(url, 1, SUBR);
     checkList(names, 2, SUBR);
     return guarded(SUBR, [&] {
@@ -177,7 +178,7 @@ SCM primPrefetch(SCM url, SCM names) {
 #undef SUBR
 
 #define SUBR "%registry-download-url"
-SCM primDownloadUrl(SCM url, SCM name, SCM version) {
+SCM primRegistryDownloadUrl(SCM url, SCM name, SCM version) {
     checkString(url, 1, SUBR);
     checkString(name, 2, SUBR);
     checkString(version, 3, SUBR);
@@ -190,7 +191,7 @@ SCM primDownloadUrl(SCM url, SCM name, SCM version) {
 
 #define SUBR "%registry-config"
 // URL: (DL . API), API #f when the registry has no web API.
-SCM primConfig(SCM url) {
+SCM primRegistryConfig(SCM url) {
     checkString(url, 1, SUBR);
     return guarded(SUBR, [&] {
         const RegistryConfig& c = Registry::open(toString(url)).config();
@@ -199,23 +200,41 @@ SCM primConfig(SCM url) {
 }
 #undef SUBR
 
+const Primitive registryPrimitives[] = {
+    {"%semver-compare", 2, 0, 0, asSubr(primSemverCompare),
+     "Compare the semantic versions A and B: return -1, 0 or 1 as A is older than, the same as\n"
+     "or newer than B."},
+    {"%semver-valid?", 1, 0, 0, asSubr(primSemverValid),
+     "Return true if STRING is a valid semantic version."},
+    {"%semver-requirement-valid?", 1, 0, 0, asSubr(primSemverRequirementValid),
+     "Return true if STRING is a valid cargo version requirement."},
+    {"%semver-requirement-match?", 2, 0, 0, asSubr(primSemverRequirementMatch),
+     "Return true if VERSION satisfies the cargo version requirement REQ."},
+    {"%semver-compatible?", 2, 0, 0, asSubr(primSemverCompatible),
+     "Return true if the versions A and B are semver-compatible, as cargo decides when it\n"
+     "unifies dependencies."},
+    {"%semver-newest-matching", 2, 0, 0, asSubr(primSemverNewestMatching),
+     "Return the newest of VERSIONS, a list of strings, that satisfies REQ, or #f if none does."},
+    {"%registry-normalize-url", 1, 0, 0, asSubr(primRegistryNormalizeUrl),
+     "Return the registry URL in its normal form, \"sparse+URL/\"; raise a format-error for\n"
+     "anything but sparse+http(s)://, http:// and https:// URLs."},
+    {"%registry-lookup", 3, 0, 0, asSubr(primRegistryLookup),
+     "Look up the crate NAME in the registry at URL and return it as nested lists, or #f if the\n"
+     "registry lacks it; with METADATA? true, add what the registry's web API says of it."},
+    {"%registry-prefetch", 2, 0, 0, asSubr(primRegistryPrefetch),
+     "Fetch the index files of NAMES, a list of crate names, from the registry at URL, several\n"
+     "at once, so that later look-ups answer from memory."},
+    {"%registry-download-url", 3, 0, 0, asSubr(primRegistryDownloadUrl),
+     "Return the URL from which the registry at URL serves the .crate file of NAME at VERSION."},
+    {"%registry-config", 1, 0, 0, asSubr(primRegistryConfig),
+     "Return the configuration of the registry at URL as a pair (DL . API), API #f when the\n"
+     "registry has no web API."},
+};
+
 } // namespace
 
 void defineRegistryPrimitives() {
-    auto def = [](const char* name, int req, auto fn) {
-        scm_c_define_gsubr(name, req, 0, 0, reinterpret_cast<scm_t_subr>(fn));
-    };
-    def("%semver-compare", 2, primCompare);
-    def("%semver-valid?", 1, primValid);
-    def("%semver-requirement-valid?", 1, primReqValid);
-    def("%semver-requirement-match?", 2, primMatch);
-    def("%semver-compatible?", 2, primCompatible);
-    def("%semver-newest-matching", 2, primNewest);
-    def("%registry-normalize-url", 1, primNormalize);
-    def("%registry-lookup", 3, primLookup);
-    def("%registry-prefetch", 2, primPrefetch);
-    def("%registry-download-url", 3, primDownloadUrl);
-    def("%registry-config", 1, primConfig);
+    definePrimitives(registryPrimitives);
 }
 
 } // namespace ferrix::guile

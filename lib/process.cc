@@ -14,12 +14,12 @@
 #include <mutex>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -73,8 +73,7 @@ const NamespaceSupport& namespaceSupport() {
                 support.why = "the kernel refused unshare() (not root, or namespaces disabled)";
         }
         if (!support.network || !support.mount)
-            std::fprintf(stderr,
-                         "ferrix: warning: builds run without %s%s%s: %s\n",
+            std::fprintf(stderr, "ferrix: warning: builds run without %s%s%s: %s\n",
                          support.network ? "" : "a private network namespace",
                          !support.network && !support.mount ? " and " : "",
                          support.mount ? "" : "a private mount namespace (inputs read-only)",
@@ -88,11 +87,9 @@ bool ProcessResult::success() const {
 }
 
 std::string ProcessResult::describe(const SpawnOptions& options) const {
-    if (timedOut)
-        return "timed out after " + std::to_string(options.timeout) + " seconds";
+    if (timedOut) return "timed out after " + std::to_string(options.timeout) + " seconds";
     if (silentTooLong)
-        return "killed after " + std::to_string(options.maxSilentTime) +
-               " seconds without output";
+        return "killed after " + std::to_string(options.maxSilentTime) + " seconds without output";
     if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
     if (WIFSIGNALED(status))
         return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
@@ -104,14 +101,18 @@ ProcessResult runProcess(const SpawnOptions& o) {
     // Everything the child needs, prepared before fork().
     std::vector<std::string> argStrings;
     argStrings.push_back(o.program);
-    for (auto& a : o.args) argStrings.push_back(a);
+    for (auto& a : o.args)
+        argStrings.push_back(a);
     std::vector<char*> argv;
-    for (auto& a : argStrings) argv.push_back(a.data());
+    for (auto& a : argStrings)
+        argv.push_back(a.data());
     argv.push_back(nullptr);
     std::vector<std::string> envStrings;
-    for (auto& [k, v] : o.env) envStrings.push_back(k + "=" + v);
+    for (auto& [k, v] : o.env)
+        envStrings.push_back(k + "=" + v);
     std::vector<char*> envp;
-    for (auto& e : envStrings) envp.push_back(e.data());
+    for (auto& e : envStrings)
+        envp.push_back(e.data());
     envp.push_back(nullptr);
 
     std::vector<std::string> mountSrc, mountDst;
@@ -166,12 +167,10 @@ ProcessResult runProcess(const SpawnOptions& o) {
                 const char* dst = mountDst[i].c_str();
                 if (::mount(mountSrc[i].c_str(), dst, nullptr, MS_BIND | MS_REC, nullptr) != 0)
                     childFail(dst, errno);
-                if (::mount(nullptr, dst, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) !=
-                    0)
+                if (::mount(nullptr, dst, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0)
                     childFail(dst, errno);
             }
-            if (::mount(scratch.c_str(), storeDir.c_str(), nullptr, MS_BIND | MS_REC, nullptr) !=
-                0)
+            if (::mount(scratch.c_str(), storeDir.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
                 childFail(storeDir.c_str(), errno);
         }
         if (::chdir(o.cwd.c_str()) != 0) childFail(o.cwd.c_str(), errno);
@@ -199,8 +198,10 @@ ProcessResult runProcess(const SpawnOptions& o) {
                 if (o.onOutput) o.onOutput(std::string_view(buf, size_t(n)));
                 continue;
             }
-            if (n == 0) pipeOpen = false;
-            else if (errno != EINTR && errno != EAGAIN) pipeOpen = false;
+            if (n == 0)
+                pipeOpen = false;
+            else if (errno != EINTR && errno != EAGAIN)
+                pipeOpen = false;
             if (n < 0 && errno == EINTR) continue;
             break;
         }

@@ -41,14 +41,14 @@ struct StoreView {
 };
 
 struct SpawnOptions {
-    std::string program;           // absolute path, run as is (no PATH search)
-    std::vector<std::string> args; // argv[1...]; argv[0] is program
+    std::string program;                    // absolute path, run as is (no PATH search)
+    std::vector<std::string> args;          // argv[1...]; argv[0] is program
     std::map<std::string, std::string> env; // the whole environment
     std::string cwd;
-    bool privateNetwork = false;   // only if namespaceSupport().network
+    bool privateNetwork = false;        // only if namespaceSupport().network
     std::optional<StoreView> storeView; // only if namespaceSupport().mount
-    unsigned timeout = 0;          // seconds, 0 = none: kill after that long
-    unsigned maxSilentTime = 0;    // seconds, 0 = none: kill after that long without output
+    unsigned timeout = 0;               // seconds, 0 = none: kill after that long
+    unsigned maxSilentTime = 0;         // seconds, 0 = none: kill after that long without output
     // Called with each chunk of the child's output, in order, from the calling thread.
     std::function<void(std::string_view)> onOutput;
     // Called once the child exists, with its pid (= its process group).

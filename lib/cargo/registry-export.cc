@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sys/stat.h>
 #include <thread>
@@ -516,16 +517,6 @@ std::string checkBaseUrl(const std::string& url) {
     return u;
 }
 
-struct Work {
-    SourceCrate crate;
-    std::string fingerprint;
-    const Json* old = nullptr; // the record already in DIR
-    bool reuse = false;
-    std::string cksum;
-    uint64_t size = 0;
-    std::exception_ptr error;
-};
-
 } // namespace
 
 bool packedInCrate(const std::string& rel, bool isDir) {
@@ -635,123 +626,89 @@ std::vector<SourceCrate> findSourceCrates(const std::string& source,
     return out;
 }
 
-ExportSummary exportRegistry(const ExportOptions& opts) {
-    auto start = std::chrono::steady_clock::now();
-    ExportSummary summary;
-    if (opts.sources.empty()) throw UsageError("no source directory of crates given");
-    if (opts.dir.empty()) throw UsageError("no registry directory given");
-    std::string baseUrl = checkBaseUrl(opts.baseUrl);
-    std::string dir = absPath(opts.dir);
-    while (dir.size() > 1 && dir.back() == '/')
-        dir.pop_back();
-    std::vector<std::pair<std::string, std::string>> yank, unyank;
-    for (auto& s : opts.yank)
-        yank.push_back(parseSpec(s, "--yank"));
-    for (auto& s : opts.unyank)
-        unyank.push_back(parseSpec(s, "--unyank"));
-    if (pathExists(dir) && !isDirectory(dir)) throw Error(dir + ": exists and is not a directory");
+namespace {
 
-    // 1. Read every source crate; a bad one fails the export before anything is written.
-    std::vector<Work> work;
-    std::set<std::pair<std::string, std::string>> seen;
-    for (auto& src : opts.sources) {
-        std::vector<SourceCrate> crates;
-        for (auto& p : crateCandidates(src, summary.warnings)) {
-            if (!opts.keepGoing) {
-                crates.push_back(readSourceCrate(p));
-                continue;
-            }
-            // One bad crate skips that crate alone.
-            try {
-                crates.push_back(readSourceCrate(p));
-            } catch (const Error& e) {
-                summary.warnings.push_back(std::string(e.what()) + " (crate skipped)");
-                summary.skipped++;
-            }
-        }
-        for (auto& c : crates) {
-            if (!seen.insert({c.manifest.name, c.manifest.version}).second) {
-                summary.warnings.push_back(c.dir + ": " + c.manifest.name + "@" +
-                                           c.manifest.version +
-                                           " already exported from an earlier source; skipped");
-                continue;
-            }
-            Work w;
-            w.crate = std::move(c);
-            work.push_back(std::move(w));
-        }
+using Spec = std::pair<std::string, std::string>;                   // NAME, VERSION
+using Records = std::map<std::string, std::map<std::string, Json>>; // NAME -> VERSION -> record
+
+// One export, step by step (exportRegistry runs the steps in this order): each step reads what
+// the earlier ones left in the members.
+class Export {
+public:
+    explicit Export(const ExportOptions& opts) : opts_(opts) {}
+
+    // Checks the options; nothing is read or written yet.
+    void checkOptions() {
+        if (opts_.sources.empty()) throw UsageError("no source directory of crates given");
+        if (opts_.dir.empty()) throw UsageError("no registry directory given");
+        baseUrl_ = checkBaseUrl(opts_.baseUrl);
+        dir_ = absPath(opts_.dir);
+        while (dir_.size() > 1 && dir_.back() == '/')
+            dir_.pop_back();
+        for (auto& s : opts_.yank)
+            yank_.push_back(parseSpec(s, "--yank"));
+        for (auto& s : opts_.unyank)
+            unyank_.push_back(parseSpec(s, "--unyank"));
+        if (pathExists(dir_) && !isDirectory(dir_))
+            throw Error(dir_ + ": exists and is not a directory");
     }
 
-    createDirs(dirOf(dir));
-    FileLock lock(dirOf(dir) + "/." + baseNameOf(dir) + ".lock", LockMode::Exclusive);
-
-    // 2. What DIR holds already: NAME -> VERSION -> record.
-    std::map<std::string, std::map<std::string, Json>> registry;
-    std::string crates = dir + "/api/v1/crates";
-    if (isDirectory(crates))
-        for (auto& name : readDirectory(crates))
-            for (auto& vers : isDirectory(crates + "/" + name) ? readDirectory(crates + "/" + name)
-                                                               : std::vector<std::string>{}) {
-                std::string f = crates + "/" + name + "/" + vers + "/" + recordFile;
-                if (!isRegularFile(f)) continue;
-                Json r;
-                try {
-                    r = Json::parse(readFile(f));
-                } catch (const Json::exception& e) {
-                    throw FormatError(f + ": malformed export record (" + e.what() +
-                                      "); delete its version directory and export again");
+    // Reads every source crate: a bad one fails the export before anything is written (or, with
+    // keepGoing, is skipped). The first source giving a NAME@VERSION wins.
+    void readSources() {
+        for (auto& src : opts_.sources)
+            for (auto& c : readSource(src)) {
+                if (!seen_.insert({c.manifest.name, c.manifest.version}).second) {
+                    summary_.warnings.push_back(
+                        c.dir + ": " + c.manifest.name + "@" + c.manifest.version +
+                        " already exported from an earlier source; skipped");
+                    continue;
                 }
-                if (!validRecord(r) || str(r, "name") != name || str(r, "vers") != vers)
-                    continue; // from another format: the version is exported again if given
-                registry[name][vers] = std::move(r);
+                Work w;
+                w.crate = std::move(c);
+                work_.push_back(std::move(w));
             }
-    for (auto& w : work) {
-        auto c = registry.find(w.crate.manifest.name);
-        if (c == registry.end()) continue;
-        auto v = c->second.find(w.crate.manifest.version);
-        if (v != c->second.end()) w.old = &v->second;
     }
 
-    // 3. Fingerprint the sources, and pack those that changed, in parallel.
-    Staging staging(dir);
-    {
-        unsigned jobs = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
+    // Takes the registry's lock, for the rest of the export.
+    void lock() {
+        createDirs(dirOf(dir_));
+        lock_.emplace(dirOf(dir_) + "/." + baseNameOf(dir_) + ".lock", LockMode::Exclusive);
+    }
+
+    // Reads the records DIR holds already, and gives each crate read its old record.
+    void readRegistry() {
+        std::string crates = dir_ + "/api/v1/crates";
+        if (isDirectory(crates))
+            for (auto& name : readDirectory(crates))
+                for (auto& vers : isDirectory(crates + "/" + name)
+                                      ? readDirectory(crates + "/" + name)
+                                      : std::vector<std::string>{})
+                    if (auto r = readRecord(crates + "/" + name + "/" + vers + "/" + recordFile,
+                                            name, vers))
+                        registry_[name][vers] = std::move(*r);
+        for (auto& w : work_) {
+            auto c = registry_.find(w.crate.manifest.name);
+            if (c == registry_.end()) continue;
+            auto v = c->second.find(w.crate.manifest.version);
+            if (v != c->second.end()) w.old = &v->second;
+        }
+    }
+
+    // Fingerprints the crates read and packs, in parallel, those that changed since their
+    // record was written; then reports the crates that failed (or, with keepGoing, skips them).
+    void pack() {
+        staging_.emplace(dir_);
+        unsigned jobs = opts_.jobs ? opts_.jobs : std::max(1u, std::thread::hardware_concurrency());
         jobs = std::min<unsigned>(
-            {jobs, 16u, static_cast<unsigned>(std::max<size_t>(1, work.size()))});
+            {jobs, 16u, static_cast<unsigned>(std::max<size_t>(1, work_.size()))});
         std::atomic<size_t> next{0};
         auto worker = [&] {
-            for (size_t i; (i = next++) < work.size();) {
-                Work& w = work[i];
+            for (size_t i; (i = next++) < work_.size();) {
                 try {
-                    auto& m = w.crate.manifest;
-                    std::string rel = apiPath(m.name) + "/" + m.version;
-                    w.fingerprint = w.crate.archive ? crateFileFingerprint(w.crate.dir)
-                                                    : sourceFingerprint(w.crate.dir);
-                    if (w.old && str(*w.old, "source") == w.fingerprint) {
-                        std::string existing = dir + "/" + rel + "/download";
-                        if (isRegularFile(existing) &&
-                            hashFile(HashAlgo::SHA256, existing).toBase16() ==
-                                str(*w.old, "cksum")) {
-                            w.reuse = true;
-                            w.cksum = str(*w.old, "cksum");
-                            w.size = (*w.old)["size"].get<uint64_t>();
-                            continue;
-                        }
-                    }
-                    std::string out = staging.path + "/" + rel;
-                    createDirs(out);
-                    if (w.crate.archive)
-                        writeFile(out + "/download", readFile(w.crate.dir), 0644); // as it is
-                    else
-                        packTree(w.crate.dir, m.name + "-" + m.version, out + "/download",
-                                 packedInCrate);
-                    w.cksum = hashFile(HashAlgo::SHA256, out + "/download").toBase16();
-                    w.size = static_cast<uint64_t>(lstatPath(out + "/download").st_size);
-                    if (auto readme = readmeOf(w.crate)) {
-                        writeFile(out + "/readme", readText(w.crate, *readme), 0644);
-                    }
+                    packOne(work_[i]);
                 } catch (...) {
-                    w.error = std::current_exception();
+                    work_[i].error = std::current_exception();
                 }
             }
         };
@@ -761,154 +718,289 @@ ExportSummary exportRegistry(const ExportOptions& opts) {
         worker();
         for (auto& t : threads)
             t.join();
-    }
-    for (auto& w : work)
-        if (w.error) {
-            if (!opts.keepGoing) std::rethrow_exception(w.error);
-            try {
-                std::rethrow_exception(w.error);
-            } catch (const std::exception& e) {
-                summary.warnings.push_back(w.crate.dir + ": " + e.what() + " (crate skipped)");
+
+        for (auto& w : work_)
+            if (w.error) {
+                if (!opts_.keepGoing) std::rethrow_exception(w.error);
+                try {
+                    std::rethrow_exception(w.error);
+                } catch (const std::exception& e) {
+                    summary_.warnings.push_back(w.crate.dir + ": " + e.what() + " (crate skipped)");
+                }
+                summary_.skipped++;
             }
-            summary.skipped++;
-        }
-
-    // 4. The new records; the crates whose records changed get their files rewritten.
-    std::set<std::string> changed; // crate names
-    for (auto& w : work) {
-        if (w.error) continue;
-        auto& m = w.crate.manifest;
-        bool yanked = w.old && (*w.old)["yanked"].get<bool>();
-        Json r = makeRecord(w.crate, w.fingerprint, w.cksum, w.size, yanked);
-        summary.exported++;
-        (w.reuse ? summary.unchanged : summary.packed)++;
-        if (w.old && w.reuse && dump(*w.old) == dump(r)) continue;
-        registry[m.name][m.version] = std::move(r);
-        changed.insert(m.name);
     }
-    auto setYanked = [&](const std::pair<std::string, std::string>& spec, bool value,
-                         const char* option) {
-        auto c = registry.find(spec.first);
-        if (c == registry.end() || !c->second.count(spec.second))
-            throw UsageError(std::string(option) + " " + spec.first + "@" + spec.second +
-                             ": no such crate version in the sources or in " + dir);
-        Json& r = c->second[spec.second];
-        if (r["yanked"].get<bool>() == value) return;
-        r["yanked"] = value;
-        changed.insert(spec.first);
-    };
-    for (auto& s : yank)
-        setYanked(s, true, "--yank");
-    for (auto& s : unyank)
-        setYanked(s, false, "--unyank");
 
-    // --prune: versions no source holds leave the registry, and crates left without versions.
-    std::vector<std::string> goneVersions, goneCrates; // relative to DIR
-    if (opts.prune && summary.skipped > 0) {
-        summary.warnings.push_back("not pruning: " + std::to_string(summary.skipped) +
-                                   " bad crates were skipped, and their versions may be in " + dir);
-    } else if (opts.prune) {
-        for (auto c = registry.begin(); c != registry.end();) {
+    // Makes the new records; the crates whose records changed get their files rewritten.
+    void updateRecords() {
+        for (auto& w : work_) {
+            if (w.error) continue;
+            auto& m = w.crate.manifest;
+            bool yanked = w.old && (*w.old)["yanked"].get<bool>();
+            Json r = makeRecord(w.crate, w.fingerprint, w.cksum, w.size, yanked);
+            summary_.exported++;
+            (w.reuse ? summary_.unchanged : summary_.packed)++;
+            if (w.old && w.reuse && dump(*w.old) == dump(r)) continue;
+            registry_[m.name][m.version] = std::move(r);
+            changed_.insert(m.name);
+        }
+    }
+
+    // --yank and --unyank.
+    void applyYanks() {
+        for (auto& s : yank_)
+            setYanked(s, true, "--yank");
+        for (auto& s : unyank_)
+            setYanked(s, false, "--unyank");
+    }
+
+    // --prune: versions no source holds leave the registry, and crates left without versions;
+    // not when bad crates were skipped, since their versions may be among them.
+    void prune() {
+        if (!opts_.prune) return;
+        if (summary_.skipped > 0) {
+            summary_.warnings.push_back("not pruning: " + std::to_string(summary_.skipped) +
+                                        " bad crates were skipped, and their versions may be in " +
+                                        dir_);
+            return;
+        }
+        for (auto c = registry_.begin(); c != registry_.end();) {
             auto& [name, versions] = *c;
             for (auto v = versions.begin(); v != versions.end();) {
-                if (seen.count({name, v->first})) {
+                if (seen_.count({name, v->first})) {
                     ++v;
                     continue;
                 }
-                goneVersions.push_back(apiPath(name) + "/" + v->first);
-                summary.removed++;
-                changed.insert(name);
+                goneVersions_.push_back(apiPath(name) + "/" + v->first);
+                summary_.removed++;
+                changed_.insert(name);
                 v = versions.erase(v);
             }
             if (!versions.empty()) {
                 ++c;
                 continue;
             }
-            goneCrates.push_back(name);
-            changed.erase(name);
-            c = registry.erase(c);
+            goneCrates_.push_back(name);
+            changed_.erase(name);
+            c = registry_.erase(c);
         }
     }
 
-    // 5. Stage the files of the changed crates.
-    std::vector<std::string> downloads, perVersion, perCrate, indexFiles;
-    for (auto& name : changed) {
-        auto& versions = registry[name];
-        for (auto& [vers, r] : versions) {
-            std::string rel = apiPath(name) + "/" + vers;
-            std::string f = dir + "/" + rel + "/" + recordFile;
-            bool packed = isRegularFile(staging.path + "/" + rel + "/download");
-            if (!packed && isRegularFile(f) && readFile(f) == dump(r) + "\n") continue;
-            staging.put(rel + "/" + recordFile, dump(r) + "\n");
-            staging.put(rel + "/index.html", dump(Json{{"version", versionObject(r)}}) + "\n");
-            staging.put(rel + "/dependencies", dump(dependenciesObject(r)) + "\n");
-            for (auto f : {"download", "readme"})
-                if (isRegularFile(staging.path + "/" + rel + "/" + f))
-                    downloads.push_back(rel + "/" + f);
-            for (auto f : {recordFile, "index.html", "dependencies"})
-                perVersion.push_back(rel + "/" + f);
+    // Writes the files of the changed crates, and config.json if it changed, into the staging
+    // directory.
+    void stage() {
+        for (auto& name : changed_)
+            stageCrate(name);
+        std::string config =
+            dump(Json{{"dl", baseUrl_ + "/api/v1/crates"}, {"api", baseUrl_}}) + "\n";
+        std::string configFile = dir_ + "/index/config.json";
+        if (!isRegularFile(configFile) || readFile(configFile) != config) {
+            staging_->put("index/config.json", config);
+            indexFiles_.push_back("index/config.json");
         }
-        auto sorted = sortedVersions(versions);
-        Json crate = crateObject(name, sorted);
-        staging.put(apiPath(name) + "/index.html", dump(crate) + "\n");
-        staging.put(apiPath(name) + "/versions/index.html",
-                    dump(Json{{"versions", crate["versions"]}}) + "\n");
-        perCrate.push_back(apiPath(name) + "/index.html");
-        perCrate.push_back(apiPath(name) + "/versions/index.html");
-        std::string lines;
-        for (auto it = sorted.rbegin(); it != sorted.rend(); ++it)
-            lines += writeIndexLine(indexEntry(**it)) + "\n";
-        staging.put("index/" + indexPath(name), lines);
-        indexFiles.push_back("index/" + indexPath(name));
-    }
-    std::string config = dump(Json{{"dl", baseUrl + "/api/v1/crates"}, {"api", baseUrl}}) + "\n";
-    std::string configFile = dir + "/index/config.json";
-    if (!isRegularFile(configFile) || readFile(configFile) != config) {
-        staging.put("index/config.json", config);
-        indexFiles.push_back("index/config.json");
     }
 
-    // 6. Commit: a new DIR in one rename; an existing one file by file, the .crate files before
-    // the records and JSON that name them, the index last.
-    if (!pathExists(dir)) {
-        if (rename(staging.path.c_str(), dir.c_str()) != 0)
-            throw SysError("renaming '" + staging.path + "' to '" + dir + "'");
-        staging.path.clear();
-    } else {
-        for (auto* group : {&downloads, &perVersion, &perCrate, &indexFiles})
+    // Moves the staged files into DIR: a new DIR in one rename; an existing one file by file,
+    // the .crate files before the records and JSON that name them, the index last; then takes
+    // out what was pruned.
+    void commit() {
+        if (!pathExists(dir_)) {
+            if (rename(staging_->path.c_str(), dir_.c_str()) != 0)
+                throw SysError("renaming '" + staging_->path + "' to '" + dir_ + "'");
+            staging_->path.clear();
+            return;
+        }
+        for (auto* group : {&downloads_, &perVersion_, &perCrate_, &indexFiles_})
             for (auto& rel : *group) {
-                std::string from = staging.path + "/" + rel, to = dir + "/" + rel;
+                std::string from = staging_->path + "/" + rel, to = dir_ + "/" + rel;
                 createDirs(dirOf(to));
                 if (rename(from.c_str(), to.c_str()) != 0)
                     throw SysError("renaming '" + from + "' to '" + to + "'");
             }
-        // Pruned: out of the index first, then their files (moved into the staging directory,
-        // which is deleted, so that no half-deleted directory is ever visible).
-        for (auto& name : goneCrates) {
-            std::string f = dir + "/index/" + indexPath(name);
+        removePruned();
+    }
+
+    // The registry's figures after the export.
+    ExportSummary summarize(std::chrono::steady_clock::time_point start) {
+        for (auto& [name, versions] : registry_) {
+            summary_.crates++;
+            for (auto& [_, r] : versions) {
+                summary_.versions++;
+                summary_.bytes += r["size"].get<uint64_t>();
+            }
+        }
+        summary_.seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        return std::move(summary_);
+    }
+
+private:
+    struct Work {
+        SourceCrate crate;
+        std::string fingerprint;
+        const Json* old = nullptr; // the record already in DIR
+        bool reuse = false;        // its .crate in DIR is still right
+        std::string cksum;
+        uint64_t size = 0;
+        std::exception_ptr error;
+    };
+
+    // The crates of one source; with keepGoing, a bad one skips that crate alone.
+    std::vector<SourceCrate> readSource(const std::string& source) {
+        std::vector<SourceCrate> crates;
+        for (auto& p : crateCandidates(source, summary_.warnings)) {
+            if (!opts_.keepGoing) {
+                crates.push_back(readSourceCrate(p));
+                continue;
+            }
+            try {
+                crates.push_back(readSourceCrate(p));
+            } catch (const Error& e) {
+                summary_.warnings.push_back(std::string(e.what()) + " (crate skipped)");
+                summary_.skipped++;
+            }
+        }
+        return crates;
+    }
+
+    // The record in FILE if it is one of this format for NAME VERSION; a record of another
+    // format is ignored (the version is exported again if given), a malformed one is an error.
+    static std::optional<Json> readRecord(const std::string& file, const std::string& name,
+                                          const std::string& vers) {
+        if (!isRegularFile(file)) return std::nullopt;
+        Json r;
+        try {
+            r = Json::parse(readFile(file));
+        } catch (const Json::exception& e) {
+            throw FormatError(file + ": malformed export record (" + e.what() +
+                              "); delete its version directory and export again");
+        }
+        if (!validRecord(r) || str(r, "name") != name || str(r, "vers") != vers)
+            return std::nullopt;
+        return r;
+    }
+
+    // Fingerprints W's crate and, unless DIR's .crate for it is still right, packs it (and its
+    // README) into the staging directory. Runs in the packing threads: touches W alone.
+    void packOne(Work& w) const {
+        auto& m = w.crate.manifest;
+        std::string rel = apiPath(m.name) + "/" + m.version;
+        w.fingerprint =
+            w.crate.archive ? crateFileFingerprint(w.crate.dir) : sourceFingerprint(w.crate.dir);
+        if (w.old && str(*w.old, "source") == w.fingerprint) {
+            std::string existing = dir_ + "/" + rel + "/download";
+            if (isRegularFile(existing) &&
+                hashFile(HashAlgo::SHA256, existing).toBase16() == str(*w.old, "cksum")) {
+                w.reuse = true;
+                w.cksum = str(*w.old, "cksum");
+                w.size = (*w.old)["size"].get<uint64_t>();
+                return;
+            }
+        }
+        std::string out = staging_->path + "/" + rel;
+        createDirs(out);
+        if (w.crate.archive)
+            writeFile(out + "/download", readFile(w.crate.dir), 0644); // as it is
+        else
+            packTree(w.crate.dir, m.name + "-" + m.version, out + "/download", packedInCrate);
+        w.cksum = hashFile(HashAlgo::SHA256, out + "/download").toBase16();
+        w.size = static_cast<uint64_t>(lstatPath(out + "/download").st_size);
+        if (auto readme = readmeOf(w.crate))
+            writeFile(out + "/readme", readText(w.crate, *readme), 0644);
+    }
+
+    void setYanked(const Spec& spec, bool value, const char* option) {
+        auto c = registry_.find(spec.first);
+        if (c == registry_.end() || !c->second.count(spec.second))
+            throw UsageError(std::string(option) + " " + spec.first + "@" + spec.second +
+                             ": no such crate version in the sources or in " + dir_);
+        Json& r = c->second[spec.second];
+        if (r["yanked"].get<bool>() == value) return;
+        r["yanked"] = value;
+        changed_.insert(spec.first);
+    }
+
+    // Stages the files of crate NAME: those of its versions whose record changed or that were
+    // packed, and the crate's JSON and index file.
+    void stageCrate(const std::string& name) {
+        auto& versions = registry_[name];
+        for (auto& [vers, r] : versions) {
+            std::string rel = apiPath(name) + "/" + vers;
+            std::string f = dir_ + "/" + rel + "/" + recordFile;
+            bool packed = isRegularFile(staging_->path + "/" + rel + "/download");
+            if (!packed && isRegularFile(f) && readFile(f) == dump(r) + "\n") continue;
+            staging_->put(rel + "/" + recordFile, dump(r) + "\n");
+            staging_->put(rel + "/index.html", dump(Json{{"version", versionObject(r)}}) + "\n");
+            staging_->put(rel + "/dependencies", dump(dependenciesObject(r)) + "\n");
+            for (auto f : {"download", "readme"})
+                if (isRegularFile(staging_->path + "/" + rel + "/" + f))
+                    downloads_.push_back(rel + "/" + f);
+            for (auto f : {recordFile, "index.html", "dependencies"})
+                perVersion_.push_back(rel + "/" + f);
+        }
+        auto sorted = sortedVersions(versions);
+        Json crate = crateObject(name, sorted);
+        staging_->put(apiPath(name) + "/index.html", dump(crate) + "\n");
+        staging_->put(apiPath(name) + "/versions/index.html",
+                      dump(Json{{"versions", crate["versions"]}}) + "\n");
+        perCrate_.push_back(apiPath(name) + "/index.html");
+        perCrate_.push_back(apiPath(name) + "/versions/index.html");
+        std::string lines;
+        for (auto it = sorted.rbegin(); it != sorted.rend(); ++it)
+            lines += writeIndexLine(indexEntry(**it)) + "\n";
+        staging_->put("index/" + indexPath(name), lines);
+        indexFiles_.push_back("index/" + indexPath(name));
+    }
+
+    // Pruned versions and crates: out of the index first, then their files (moved into the
+    // staging directory, which is deleted, so that no half-deleted directory is ever visible).
+    void removePruned() {
+        for (auto& name : goneCrates_) {
+            std::string f = dir_ + "/index/" + indexPath(name);
             if (unlink(f.c_str()) != 0 && errno != ENOENT) throw SysError("deleting '" + f + "'");
         }
-        for (auto* group : {&goneVersions, &goneCrates})
+        for (auto* group : {&goneVersions_, &goneCrates_})
             for (size_t i = 0; i < group->size(); i++) {
-                std::string rel = group == &goneCrates ? apiPath((*group)[i]) : (*group)[i];
-                std::string from = dir + "/" + rel, to = staging.path + "/.gone-" +
-                                                         std::to_string(i) +
-                                                         (group == &goneCrates ? "c" : "v");
+                std::string rel = group == &goneCrates_ ? apiPath((*group)[i]) : (*group)[i];
+                std::string from = dir_ + "/" + rel, to = staging_->path + "/.gone-" +
+                                                          std::to_string(i) +
+                                                          (group == &goneCrates_ ? "c" : "v");
                 if (rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT)
                     throw SysError("moving '" + from + "' out of the registry");
             }
     }
 
-    for (auto& [name, versions] : registry) {
-        summary.crates++;
-        for (auto& [_, r] : versions) {
-            summary.versions++;
-            summary.bytes += r["size"].get<uint64_t>();
-        }
-    }
-    summary.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return summary;
+    const ExportOptions& opts_;
+    ExportSummary summary_;
+    std::string baseUrl_, dir_;
+    std::vector<Spec> yank_, unyank_;
+    std::vector<Work> work_;                             // the crates read, in source order
+    std::set<Spec> seen_;                                // their NAME@VERSION
+    std::optional<FileLock> lock_;                       // the registry's, from lock()
+    Records registry_;                                   // what DIR holds, then what it will hold
+    std::optional<Staging> staging_;                     // from pack()
+    std::set<std::string> changed_;                      // crates whose files are rewritten
+    std::vector<std::string> goneVersions_, goneCrates_; // pruned, relative to DIR
+    // Staged files, relative to DIR, in the groups commit() moves one after the other.
+    std::vector<std::string> downloads_, perVersion_, perCrate_, indexFiles_;
+};
+
+} // namespace
+
+ExportSummary exportRegistry(const ExportOptions& opts) {
+    auto start = std::chrono::steady_clock::now();
+    Export e(opts);
+    e.checkOptions();
+    e.readSources();
+    e.lock();
+    e.readRegistry();
+    e.pack();
+    e.updateRecords();
+    e.applyYanks();
+    e.prune();
+    e.stage();
+    e.commit();
+    return e.summarize(start);
 }
 
 } // namespace ferrix::cargo

@@ -14,7 +14,9 @@
   #:use-module (ice-9 match)
   #:use-module ((rnrs bytevectors) #:select (bytevector?))
   #:re-export (%current-system
-               %current-target-system)
+               %current-target-system
+               ;; The old name of the one converter, kept for its callers.
+               (gnu-triplet->nix-system . gnu-triplet->ferrix-system))
   #:export (build-system
             build-system?
             build-system-name
@@ -35,7 +37,6 @@
             bag-direct-inputs
             make-bag
 
-            gnu-triplet->ferrix-system
             %standard-inputs
             strip-keyword-arguments
             keyword-argument
@@ -97,26 +98,8 @@
 
 
 ;;;
-;;; Systems.
+;;; Inputs.
 ;;;
-
-(define (gnu-triplet->ferrix-system triplet)
-  "Return the ferrix system name (like Guix's: \"x86_64-linux\") for TRIPLET,
-a GNU triplet such as \"x86_64-pc-linux-gnu\"."
-  (let* ((parts (string-split triplet #\-))
-         (cpu (car parts))
-         (cpu (if (member cpu '("i386" "i486" "i586")) "i686" cpu))
-         (rest (string-join (cdr parts) "-")))
-    (cond ((string-contains rest "linux")
-           (if (and (string-prefix? "arm" cpu)
-                    (string-suffix? "gnueabihf" rest))
-               "armhf-linux"
-               (string-append cpu "-linux")))
-          ((or (string-suffix? "-gnu" triplet)
-               (string-contains rest "gnu0"))
-           ;; GNU/Hurd: i586-pc-gnu, x86_64-pc-gnu.
-           (string-append (if (string=? cpu "i686") "i586" cpu) "-gnu"))
-          (else triplet))))
 
 (define %standard-inputs
   ;; Inputs added to the host inputs of every package.  Builds see the host's

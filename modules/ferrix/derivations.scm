@@ -73,15 +73,25 @@
 ;;;
 
 (define (gnu-triplet->nix-system triplet)
-  "Return the Nix system type for the GNU triplet TRIPLET, such as
-\"x86_64-linux\" for \"x86_64-pc-linux-gnu\"."
-  (let* ((parts  (string-split triplet #\-))
-         (cpu    (car parts))
-         (cpu    (if (member cpu '("i386" "i486" "i586" "i686")) "i686" cpu))
-         (kernel (cond ((string-contains triplet "linux") "linux")
-                       ((string-contains triplet "gnu") "gnu")
-                       (else (last parts)))))
-    (string-append cpu "-" kernel)))
+  "Return the system name for TRIPLET, a GNU triplet such as
+\"x86_64-pc-linux-gnu\": CPU-KERNEL as Guix spells it, which is Nix's
+spelling but for \"armhf-linux\" and the Hurd's \"i586-gnu\".  A system
+name is returned as is, and so is TRIPLET when its kernel is neither Linux
+nor the Hurd."
+  (let* ((parts (string-split triplet #\-))
+         (cpu (car parts))
+         (cpu (if (member cpu '("i386" "i486" "i586")) "i686" cpu))
+         (rest (string-join (cdr parts) "-")))
+    (cond ((string-contains rest "linux")
+           (if (and (string-prefix? "arm" cpu)
+                    (string-suffix? "gnueabihf" rest))
+               "armhf-linux"
+               (string-append cpu "-linux")))
+          ((or (string-suffix? "-gnu" triplet)
+               (string-contains rest "gnu0"))
+           ;; GNU/Hurd: i586-pc-gnu, x86_64-pc-gnu.
+           (string-append (if (string=? cpu "i686") "i586" cpu) "-gnu"))
+          (else triplet))))
 
 (define %current-system
   ;; The system derivations are built for by default, e.g. "x86_64-linux".

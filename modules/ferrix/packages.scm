@@ -11,18 +11,26 @@
   #:use-module (ferrix derivations)
   #:use-module ((ferrix base32) #:select (nix-base32-string->bytevector
                                           bytevector->base16-string))
-  #:use-module ((ferrix hash) #:select (sha256 file-sha256))
-  #:use-module (ferrix cache)
-  #:autoload (system base compile) (compile-file)
+  #:use-module ((ferrix hash) #:select (sha256))
+  ;; Only copying a selection of files needs these: autoloaded, so that a
+  ;; no-op build does not load (ferrix build utils) and what it uses.
+  #:autoload (ferrix build utils) (copy-recursively delete-file-recursively)
+  #:use-module (ferrix package-files)
   #:use-module (srfi srfi-1)
-  #:use-module (srfi srfi-11)
   #:use-module (srfi srfi-26)
   #:use-module (srfi srfi-34)
   #:use-module (srfi srfi-35)
   #:use-module (ice-9 match)
   #:use-module (rnrs bytevectors)
   #:re-export (%current-system
-               %current-target-system)
+               %current-target-system
+
+               ;; Package files, from (ferrix package-files).
+               %project-directory
+               set-project-directory!
+               project-directory
+               load-package-file
+               package-files-lowered!)
   #:export (;; Locations.
             location
             location?
@@ -120,20 +128,7 @@
             package-input-error?
             package-error-invalid-input
             &package-cross-build-system-error
-            package-cross-build-system-error?
-
-            ;; Finding packages.
-            %package-module-path
-            add-to-package-module-path!
-            %project-directory
-            set-project-directory!
-            project-directory
-            load-package-file
-            package-files-lowered!
-            package-modules
-            fold-packages
-            find-packages-by-name
-            specification->package))
+            package-cross-build-system-error?))
 
 ;;; Commentary:
 ;;;
@@ -924,49 +919,6 @@ applies the patches and runs the snippet."
      #:system system
      #:inputs (map input-of (cons fetched patches)))))
 
-(define (copy-selected source destination select?)
-  "Copy SOURCE to DESTINATION, keeping only files for which SELECT? is
-true, along with symlinks and permissions."
-  (let ((st (lstat source)))
-    (case (stat:type st)
-      ((directory)
-       (mkdir destination)
-       (let ((dir (opendir source)))
-         (let loop ()
-           (let ((entry (readdir dir)))
-             (unless (eof-object? entry)
-               (unless (member entry '("." ".."))
-                 (let* ((file (string-append source "/" entry))
-                        (st (lstat file)))
-                   (when (select? file st)
-                     (copy-selected file (string-append destination "/" entry)
-                                    select?))))
-               (loop))))
-         (closedir dir))
-       (chmod destination (stat:perms st)))
-      ((symlink)
-       (symlink (readlink source) destination))
-      (else
-       (copy-file source destination)
-       (chmod destination (stat:perms st))))))
-
-(define (delete-tree file)
-  (let ((st (false-if-exception (lstat file))))
-    (when st
-      (if (eq? 'directory (stat:type st))
-          (begin
-            (chmod file #o755)
-            (let ((dir (opendir file)))
-              (let loop ()
-                (let ((entry (readdir dir)))
-                  (unless (eof-object? entry)
-                    (unless (member entry '("." ".."))
-                      (delete-tree (string-append file "/" entry)))
-                    (loop))))
-              (closedir dir))
-            (rmdir file))
-          (delete-file file)))))
-
 (define (selected-tree-stamp source select?)
   "Return a string identifying the files of SOURCE that SELECT? keeps, by
 name, type, size, permissions, inode, modification and change times, or #f
@@ -990,6 +942,15 @@ clock tick could then go unnoticed)."
     (format #f "~s ~a ~a ~a ~a ~a.~a ~a~%" name (stat:type st) (stat:size st)
             (stat:perms st) (stat:ino st) (stat:mtime st) (stat:mtimensec st)
             (ctime-ns st)))
+  (define (entries directory)
+    ;; Not (ice-9 ftw)'s scandir: loading it and (ice-9 vlist) would cost a
+    ;; no-op build a few milliseconds, and this runs on every one.
+    (let ((stream (opendir directory)))
+      (let loop ((result '()))
+        (let ((entry (readdir stream)))
+          (cond ((eof-object? entry) (closedir stream) (sort result string<?))
+                ((member entry '("." "..")) (loop result))
+                (else (loop (cons entry result))))))))
   (define (walk file name)
     (let ((st (lstat file)))
       (cons (row name st)
@@ -999,20 +960,11 @@ clock tick could then go unnoticed)."
                                 (if (select? child (lstat child))
                                     (walk child (string-append name "/" entry))
                                     '())))
-                            (sort (scandir-names file) string<?))
+                            (entries file))
                 '()))))
   (let ((rows (walk source ".")))
     (and (not racy?)
          (bytevector->base16-string (sha256 (string-concatenate rows))))))
-
-(define (scandir-names directory)
-  "Return the entries of DIRECTORY but . and .."
-  (let ((stream (opendir directory)))
-    (let loop ((entries '()))
-      (let ((entry (readdir stream)))
-        (cond ((eof-object? entry) (closedir stream) entries)
-              ((member entry '("." "..")) (loop entries))
-              (else (loop (cons entry entries))))))))
 
 (define (local-file->store-path store file)
   "Add FILE, a <local-file>, to STORE and return its store file name."
@@ -1042,343 +994,36 @@ clock tick could then go unnoticed)."
                                (item (dynamic-wind
                                        (const #t)
                                        (lambda ()
-                                         (copy-selected source copy select?)
+                                         (copy-recursively source copy
+                                                           #:select? select?)
                                          (add-to-store store
                                                        (local-file-name file)
                                                        recursive? 'sha256 copy))
-                                       (lambda () (delete-tree tmp)))))
+                                       (lambda ()
+                                         (delete-file-recursively tmp)))))
                           (when stamp
                             (stamp-cache-set! 'local-file key item))
                           item))))))))
 
 
 ;;;
-;;; Finding packages by name.
+;;; Finding packages.
 ;;;
 
-(define %package-module-path
-  ;; Directories whose modules are searched for packages (-L).
-  (make-parameter '()))
+;;; Finding packages is (ferrix discovery)'s.  Its names stay importable from
+;;; here, for the modules and package files that import them from here; as
+;;; (ferrix discovery) uses this module, they are re-exported once this
+;;; module is defined rather than by its define-module form.
 
-(define (add-to-package-module-path! directory)
-  "Search DIRECTORY for package modules, and for modules in general."
-  (let ((directory (canonicalize-path directory)))
-    (unless (member directory %load-path)
-      (set! %load-path (cons directory %load-path)))
-    (unless (member directory (%package-module-path))
-      (%package-module-path (append (%package-module-path)
-                                    (list directory))))))
-
-(define %project-directory
-  ;; The directory of the project whose packages are built (where a
-  ;; rust-toolchain.toml may pin the toolchain), or #f for the current
-  ;; directory.
-  (make-parameter #f))
-
-(define %default-project-directory #f)
-
-(define (set-project-directory! directory)
-  "Make DIRECTORY the project directory when %project-directory is not
-parameterized."
-  (set! %default-project-directory directory))
-
-(define (project-directory)
-  "Return the project directory: %project-directory, else the directory set
-with 'set-project-directory!' (the directory of the first file loaded with
-'load-package-file'), else the current directory."
-  (or (%project-directory) %default-project-directory (getcwd)))
-
-(define %package-file-modules '())       ;modules of loaded files, newest first
-
-(define %package-file-imports
-  '((ferrix packages) (ferrix build-system) (ferrix build-system cargo)
-    (ferrix download) (ferrix toolchain) (guile)))
-
-;;; Package files are interpreted: an error is reported at its exact
-;;; location (see (ferrix diagnostics)) and a file evaluated once pays no
-;;; compilation.  But expanding the forms of a file is most of what a no-op
-;;; 'ferrix build -f' costs (14 ms of examples/wordfreq.scm's), so the second
-;;; time the same contents load and lower without error (see
-;;; 'package-files-lowered!') they are compiled (-O1, about 80 ms) into the
-;;; cache directory "package-files" and later loads use the compiled code
-;;; (1 ms).  An entry's key covers the file's name and contents, Guile's
-;;; version, the load paths and the imports; its .deps file lists the modules
-;;; that were loaded when it was compiled (their macros are inlined in it)
-;;; with their sizes, inodes and times, and any change to one of them leaves
-;;; the entry unused.  Should the compiled code raise an error, it is dropped
-;;; and the file interpreted instead, so errors are reported exactly as
-;;; without the cache.
-
-(define %package-file-cache-size 256)   ;files: .go and .deps (.seen) per file
-
-(define (package-file-module)
-  "Return a fresh module for a package file, with the imports it expects."
-  (let ((module (make-fresh-user-module)))
-    (for-each (lambda (name)
-                (module-use! module (resolve-interface name)))
-              %package-file-imports)
-    module))
-
-(define (package-file-cache-base file)
-  "Return the cache file name, without extension, for FILE as it is now, or
-#f."
-  (let ((directory (cache-directory "package-files")))
-    (and directory
-         (false-if-exception
-          (string-append
-           directory "/"
-           (string-take
-            (bytevector->base16-string
-             (sha256 (object->string
-                      (list "ferrix package file 1" (version) file
-                            (bytevector->base16-string (file-sha256 file))
-                            %load-path %load-compiled-path
-                            %package-file-imports))))
-            40))))))
-
-(define (module-file-stamps)
-  "Return (FILE SIZE INODE MTIME MTIMENSEC) for the source file of each
-module loaded so far, Guile's own aside (its version is in the key)."
-  (define guile-directories
-    (list (%library-dir) (%site-dir) (%global-site-dir) (%package-data-dir)))
-  (define (stamp name)
-    (let* ((file (if (string-prefix? "/" name)
-                     name
-                     (search-path %load-path name)))
-           (st (and file
-                    (not (any (cut string-prefix? <> file) guile-directories))
-                    (false-if-exception (stat file)))))
-      (and st
-           (list file (stat:size st) (stat:ino st) (stat:mtime st)
-                 (stat:mtimensec st)))))
-  (let walk ((module (resolve-module '() #f)) (result '()))
-    (hash-fold (lambda (name sub result) (walk sub result))
-               (match (module-filename module)
-                 ((? string? name)
-                  (match (stamp name)
-                    (#f result)
-                    (entry (cons entry result))))
-                 (_ result))
-               (module-submodules module))))
-
-(define (compiled-package-file base)
-  "Return BASE.go if it is there and every module it depends on is as it was
-when it was compiled, else #f."
-  (let ((go (string-append base ".go")))
-    (and (file-exists? go)
-         (false-if-exception
-          (every (match-lambda
-                   ((file size inode mtime mtimensec)
-                    (let ((st (stat file #f)))
-                      (and st
-                           (= size (stat:size st)) (= inode (stat:ino st))
-                           (= mtime (stat:mtime st))
-                           (= mtimensec (stat:mtimensec st))))))
-                 (call-with-input-file (string-append base ".deps") read)))
-         go)))
-
-(define (includes-files? file)
-  "Return true if FILE may include other files' text when it is expanded
-(Guile's 'include' and friends): compiled, it would not notice their changes."
-  (call-with-input-file file
-    (lambda (port)
-      (let loop ()
-        (let ((form (read port)))
-          (and (not (eof-object? form))
-               (or (let walk ((x form))
-                     (cond ((pair? x) (or (walk (car x)) (walk (cdr x))))
-                           ((vector? x) (any walk (vector->list x)))
-                           (else (memq x '(include include-ci
-                                           include-from-path)))))
-                   (loop))))))))
-
-(define (compile-package-file file base)
-  "Compile FILE into BASE.go, with BASE.deps, unless it includes files.
-Errors are ignored."
-  (false-if-exception
-   (let ((go (string-append base ".go"))
-         (tmp (string-append base ".tmp-" (number->string (getpid)))))
-     (when (includes-files? file)
-       (error "not compiled: it includes files"))
-     (make-cache-directory (dirname base))
-     (with-fluids ((current-reader #f))
-       (with-error-to-port (%make-void-port "w")
-         (lambda ()
-           (compile-file file #:output-file tmp #:env (package-file-module)
-                         #:opts '(#:warnings ()) #:optimization-level 1))))
-     (call-with-output-file (string-append tmp ".deps")
-       (cut write (module-file-stamps) <>))
-     (rename-file (string-append tmp ".deps") (string-append base ".deps"))
-     (rename-file tmp go)
-     (remove-oldest-cache-entries (dirname base) %package-file-cache-size))))
-
-(define %loaded-package-files '())       ;(FILE . BASE), not yet noted
-
-(define (note-package-file-lowered file base)
-  "Record that FILE, whose cache entry is BASE, loaded and lowered without
-error: the second time, compile it."
-  (let ((seen (string-append base ".seen")))
-    (if (file-exists? seen)
-        (begin
-          (compile-package-file file base)
-          (false-if-exception (delete-file seen)))
-        (false-if-exception
-         (begin
-           (make-cache-directory (dirname base))
-           (close-port (open-output-file seen)))))))
-
-(define (package-files-lowered!)
-  "Note that the package files interpreted so far loaded and lowered
-without error, so that the second time this happens to unchanged contents
-they get compiled.  Only then: errors raised by compiled code are worded
-differently, so a file whose packages fail to lower is never compiled."
-  (for-each (match-lambda
-              ((file . base) (note-package-file-lowered file base)))
-            (reverse %loaded-package-files))
-  (set! %loaded-package-files '()))
-
-(define (load-package-file file)
-  "Load FILE, a file of package definitions (like 'guix build -f'), in a
-fresh module using the ferrix modules, and return the value of its last
-expression.  Its packages become visible to 'find-packages-by-name'.  The
-first file loaded sets the project directory (see 'project-directory')."
-  (define (load-into module load)
-    (set! %package-file-modules (cons module %package-file-modules))
-    (save-module-excursion
-     (lambda ()
-       (set-current-module module)
-       (load))))
-
-  (let* ((file (canonicalize-path file))
-         (base (package-file-cache-base file))
-         (go (and base (compiled-package-file base))))
-    (define (interpret)
-      (let ((value (load-into (package-file-module)
-                              (lambda () (primitive-load file)))))
-        (when base
-          (set! %loaded-package-files
-                (cons (cons file base) %loaded-package-files)))
-        value))
-
-    (unless %default-project-directory
-      (set-project-directory! (dirname file)))
-    (if go
-        (let* ((module (package-file-module))
-               (result (catch #t
-                         (lambda ()
-                           (list (load-into module
-                                            (lambda () (load-compiled go)))))
-                         (lambda _
-                           ;; Forget what it defined; interpret the file.
-                           (set! %package-file-modules
-                                 (delq module %package-file-modules))
-                           (false-if-exception (delete-file go))
-                           #f))))
-          (if result (car result) (interpret)))
-        (interpret))))
-
-(define (module-file? file)
-  "Return true if FILE starts with a 'define-module' form."
-  (false-if-exception
-   (call-with-input-file file
-     (lambda (port)
-       (match (read port)
-         (('define-module (names ...) _ ...) #t)
-         (_ #f))))))
-
-(define (modules-in-directory directory)
-  (define (walk dir prefix result)
-    (fold (lambda (entry result)
-            (let ((file (string-append dir "/" entry)))
-              (cond ((and (eq? 'directory (stat:type (stat file)))
-                          (not (string-prefix? "." entry)))
-                     (walk file (append prefix (list entry)) result))
-                    ((and (string-suffix? ".scm" entry) (module-file? file))
-                     (cons (map string->symbol
-                                (append prefix
-                                        (list (string-drop-right entry 4))))
-                           result))
-                    (else result))))
-          result
-          (sort (let ((d (opendir dir)))
-                  (let loop ((entries '()))
-                    (let ((e (readdir d)))
-                      (cond ((eof-object? e) (closedir d) entries)
-                            ((member e '("." "..")) (loop entries))
-                            (else (loop (cons e entries))))))
-                  )
-                string<?)))
-  (reverse (walk directory '() '())))
-
-(define %package-module-cache '())      ;((DIRECTORY ...) . INTERFACES)
-
-(define (package-modules)
-  "Return the public interfaces of the modules under %package-module-path,
-loading them, followed by the modules of files loaded with
-'load-package-file'.  The directories are scanned once for a given
-%package-module-path."
-  (append (match %package-module-cache
-            (((? (cut equal? <> (%package-module-path))) . interfaces)
-             interfaces)
-            (_
-             (let ((interfaces
-                    (append-map (lambda (directory)
-                                  (map resolve-interface
-                                       (modules-in-directory directory)))
-                                (%package-module-path))))
-               (set! %package-module-cache
-                 (cons (%package-module-path) interfaces))
-               interfaces)))
-          %package-file-modules))
-
-(define* (fold-packages proc init #:optional (modules (package-modules)))
-  "Call (PROC PACKAGE RESULT) for each package bound in MODULES, each
-package once."
-  (let ((seen (make-hash-table)))
-    (fold (lambda (module result)
-            (let ((result result))
-              (module-for-each
-               (lambda (symbol variable)
-                 (when (variable-bound? variable)
-                   (let ((value (variable-ref variable)))
-                     (when (and (package? value)
-                                (not (hashq-ref seen value)))
-                       (hashq-set! seen value #t)
-                       (set! result (proc value result))))))
-               module)
-              result))
-          init
-          modules)))
-
-(define* (find-packages-by-name name #:optional version)
-  "Return the packages named NAME whose version is VERSION or starts with
-it (at a component boundary), highest version first."
-  (sort (fold-packages (lambda (p result)
-                         (if (and (string=? (package-name p) name)
-                                  (or (not version)
-                                      (version-prefix? version
-                                                       (package-version p))))
-                             (cons p result)
-                             result))
-                       '())
-        (lambda (a b)
-          (version>? (package-version a) (package-version b)))))
-
-(define (specification->package spec)
-  "Return the package for SPEC, \"NAME\" or \"NAME@VERSION\": the highest
-matching version.  Raise an error when there is none."
-  (let-values (((name version)
-                (let ((at (string-rindex spec #\@)))
-                  (if at
-                      (values (substring spec 0 at) (substring spec (+ at 1)))
-                      (values spec #f)))))
-    (match (find-packages-by-name name version)
-      ((p _ ...) p)
-      (()
-       (raise (make-condition &message 'message
-                              (if version
-                                  (format #f "~a: no package with version ~a"
-                                          name version)
-                                  (format #f "~a: unknown package" name))))))))
+(let ((discovery (resolve-interface '(ferrix discovery)))
+      (public (module-public-interface (resolve-module '(ferrix packages)))))
+  (for-each (lambda (name)
+              (module-add! public name (module-variable discovery name)))
+            '(%package-module-path
+              add-to-package-module-path!
+              package-modules
+              fold-packages
+              find-packages-by-name
+              specification->package)))
 
 ;;; packages.scm ends here

@@ -51,7 +51,9 @@ SCM testThrow(SCM kind, SCM message) {
         if (k == "usage") throw UsageError(m);
         if (k == "std") throw std::runtime_error(m);
         if (k == "int") throw 42;
-        if (k == "latin1") throw std::runtime_error("a\xe9" "b");
+        if (k == "latin1")
+            throw std::runtime_error("a\xe9"
+                                     "b");
         return fromString("no exception");
     });
 }
@@ -136,8 +138,9 @@ TEST_F(Boundary, CppExceptionArrivesAsFerrixError) {
 
 TEST_F(Boundary, ErrorKindsNameTheClass) {
     auto kindOf = [](const std::string& k) {
-        return evalToString("(catch 'ferrix-error (lambda () (%test-throw \"" + k +
-                            "\" \"m\")) (lambda (key subr fmt args rest) (list (car rest) (car args))))");
+        return evalToString(
+            "(catch 'ferrix-error (lambda () (%test-throw \"" + k +
+            "\" \"m\")) (lambda (key subr fmt args rest) (list (car rest) (car args))))");
     };
     EXPECT_EQ(kindOf("bad-hash"), "(bad-hash \"m\")");
     EXPECT_EQ(kindOf("usage"), "(usage-error \"m\")");
@@ -157,8 +160,9 @@ TEST_F(Boundary, FerrixErrorIsAnExceptionObjectToo) {
 
 TEST_F(Boundary, LongMessagesAreTruncatedNotOverflowed) {
     std::string big(10000, 'm');
-    std::string len = evalToString("(catch 'ferrix-error (lambda () (%test-throw \"std\" \"" + big +
-                                   "\")) (lambda (key subr fmt args rest) (string-length (car args))))");
+    std::string len =
+        evalToString("(catch 'ferrix-error (lambda () (%test-throw \"std\" \"" + big +
+                     "\")) (lambda (key subr fmt args rest) (string-length (car args))))");
     EXPECT_EQ(len, std::to_string(sizeof(Failure::message) - 1));
 }
 
@@ -173,8 +177,9 @@ TEST_F(Boundary, InvalidUtf8InMessagesIsReplaced) {
 TEST_F(Boundary, SchemeErrorInCallbackBecomesSchemeError) {
     EXPECT_EQ(evalToString("(%test-call-catching (lambda () (error \"oops:\" 42)))"),
               "(\"misc-error\" \"oops: 42\")");
-    EXPECT_EQ(evalToString("(%test-call-catching (lambda () (car 1)))"),
-              "(\"wrong-type-arg\" \"car: Wrong type argument in position 1 (expecting pair): 1\")");
+    EXPECT_EQ(
+        evalToString("(%test-call-catching (lambda () (car 1)))"),
+        "(\"wrong-type-arg\" \"car: Wrong type argument in position 1 (expecting pair): 1\")");
     EXPECT_EQ(evalToString("(%test-call-catching (lambda () (throw 'my-key 1 2)))"),
               "(\"my-key\" \"(my-key 1 2)\")");
     EXPECT_EQ(evalToString("(%test-call-catching (lambda () (raise-exception "
@@ -259,9 +264,10 @@ TEST_F(Boundary, ClosedStoreRaises) {
     eval("(%close-store s)");
     eval("(%close-store s)"); // twice is harmless
     EXPECT_EQ(evalToString("(%store-open? s)"), "#f");
-    EXPECT_EQ(evalToString("(catch 'ferrix-error (lambda () (%store-dir s))"
-                           "  (lambda (key subr fmt args rest) (list subr (car args) (car rest))))"),
-              "(\"%store-dir\" \"store is closed\" store-error)");
+    EXPECT_EQ(
+        evalToString("(catch 'ferrix-error (lambda () (%store-dir s))"
+                     "  (lambda (key subr fmt args rest) (list subr (car args) (car rest))))"),
+        "(\"%store-dir\" \"store is closed\" store-error)");
     EXPECT_EQ(evalToString("(catch 'ferrix-error (lambda () (%add-text-to-store s \"x\" \"y\" '()))"
                            "  (lambda (key subr fmt args rest) (car args)))"),
               "\"store is closed\"");
@@ -275,7 +281,8 @@ TEST_F(Boundary, ClosedStoreRaises) {
         scm_run_finalizers();
         return SCM_UNSPECIFIED;
     });
-    EXPECT_EQ(evalToString("(let* ((t (%open-store \"" + dir + "/store\" #f))"
+    EXPECT_EQ(evalToString("(let* ((t (%open-store \"" + dir +
+                           "/store\" #f))"
                            "       (p (%add-text-to-store t \"x\" \"y\" '())))"
                            "  (%close-store t)"
                            "  (string-suffix? \"-x\" p))"),
@@ -286,17 +293,20 @@ TEST_F(Boundary, ClosedStoreRaises) {
 TEST_F(Boundary, EscapesCannotJumpOverCpp) {
     // An escape continuation (or a full one captured outside) invoked in a callback would jump
     // over the C++ frames: it becomes a ferrix-error instead, raised once they have unwound.
-    EXPECT_EQ(evalToString("(catch 'ferrix-error"
-                           "  (lambda () (call/ec (lambda (k) (%test-call (lambda () (k 'escaped))))))"
-                           "  (lambda (key subr fmt args rest) (car rest)))"),
-              "non-local-exit");
-    EXPECT_EQ(evalToString("(catch 'ferrix-error"
-                           "  (lambda () (call/cc (lambda (k) (%test-call (lambda () (k 'escaped))))))"
-                           "  (lambda (key subr fmt args rest) (car rest)))"),
-              "non-local-exit");
+    EXPECT_EQ(
+        evalToString("(catch 'ferrix-error"
+                     "  (lambda () (call/ec (lambda (k) (%test-call (lambda () (k 'escaped))))))"
+                     "  (lambda (key subr fmt args rest) (car rest)))"),
+        "non-local-exit");
+    EXPECT_EQ(
+        evalToString("(catch 'ferrix-error"
+                     "  (lambda () (call/cc (lambda (k) (%test-call (lambda () (k 'escaped))))))"
+                     "  (lambda (key subr fmt args rest) (car rest)))"),
+        "non-local-exit");
     EXPECT_EQ(probesMade(), 4);
     // Escapes that stay inside the callback are fine.
-    EXPECT_EQ(evalToString("(%test-call (lambda () (call/ec (lambda (k) (k 'inside)))))"), "inside");
+    EXPECT_EQ(evalToString("(%test-call (lambda () (call/ec (lambda (k) (k 'inside)))))"),
+              "inside");
 }
 
 TEST_F(Boundary, StoreErrorsFromTheCore) {
@@ -310,10 +320,12 @@ TEST_F(Boundary, StoreErrorsFromTheCore) {
                            "  (lambda () (%add-text-to-store s2 \"bad name\" \"bar\" '()))"
                            "  (lambda (key subr fmt args rest) (car rest)))"),
               "bad-store-path");
-    EXPECT_EQ(evalToString("(catch 'ferrix-error"
-                           "  (lambda () (%query-path-info s2 \"/nix/store/00000000000000000000000000000000-x\"))"
-                           "  (lambda (key subr fmt args rest) (list (car rest) (car args))))"),
-              "(invalid-path \"path '/nix/store/00000000000000000000000000000000-x' is not valid\")");
+    EXPECT_EQ(
+        evalToString(
+            "(catch 'ferrix-error"
+            "  (lambda () (%query-path-info s2 \"/nix/store/00000000000000000000000000000000-x\"))"
+            "  (lambda (key subr fmt args rest) (list (car rest) (car args))))"),
+        "(invalid-path \"path '/nix/store/00000000000000000000000000000000-x' is not valid\")");
     eval("(%close-store s2)");
     std::system(("rm -rf '" + dir + "'").c_str());
 }
@@ -321,7 +333,8 @@ TEST_F(Boundary, StoreErrorsFromTheCore) {
 void defineHooks() {
     scm_c_define_gsubr("%test-throw", 2, 0, 0, reinterpret_cast<scm_t_subr>(testThrow));
     scm_c_define_gsubr("%test-call", 1, 0, 0, reinterpret_cast<scm_t_subr>(testCall));
-    scm_c_define_gsubr("%test-call-catching", 1, 0, 0, reinterpret_cast<scm_t_subr>(testCallCatching));
+    scm_c_define_gsubr("%test-call-catching", 1, 0, 0,
+                       reinterpret_cast<scm_t_subr>(testCallCatching));
     scm_c_define_gsubr("%test-strings", 1, 0, 0, reinterpret_cast<scm_t_subr>(testStrings));
 }
 

@@ -160,6 +160,9 @@
        '("x86_64-pc-linux-gnu" "i586-unknown-linux-gnu"
          "arm-unknown-linux-gnueabihf" "aarch64-linux-gnu" "i686-pc-gnu")))
 
+(test-assert "gnu-triplet->ferrix-system is (ferrix derivations)'s converter"
+  (eq? gnu-triplet->ferrix-system gnu-triplet->nix-system))
+
 
 ;;;
 ;;; The build-side item.

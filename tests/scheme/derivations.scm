@@ -223,6 +223,58 @@
     '("x86_64-linux" "i686-linux" "aarch64-linux")
     (map gnu-triplet->nix-system
          '("x86_64-pc-linux-gnu" "i586-pc-linux-gnu" "aarch64-unknown-linux-gnu")))
+  ;; The one converter: %current-system's default and the cargo build
+  ;; system's platform look-up both go through it.
+  (test-equal "gnu-triplet->nix-system: the triplets of the systems ferrix knows"
+    '(("x86_64-linux-gnu" . "x86_64-linux")
+      ("x86_64-pc-linux-gnu" . "x86_64-linux")
+      ("x86_64-unknown-linux-gnu" . "x86_64-linux")
+      ("i686-linux-gnu" . "i686-linux")
+      ("i386-pc-linux-gnu" . "i686-linux")
+      ("i486-pc-linux-gnu" . "i686-linux")
+      ("i586-unknown-linux-gnu" . "i686-linux")
+      ("arm-linux-gnueabihf" . "armhf-linux")
+      ("armv7-unknown-linux-gnueabihf" . "armhf-linux")
+      ("aarch64-linux-gnu" . "aarch64-linux")
+      ("aarch64-unknown-linux-gnu" . "aarch64-linux")
+      ("mips64el-linux-gnu" . "mips64el-linux")
+      ("mips64el-unknown-linux-gnuabi64" . "mips64el-linux")
+      ("powerpc-linux-gnu" . "powerpc-linux")
+      ("powerpc64le-linux-gnu" . "powerpc64le-linux")
+      ("riscv64-linux-gnu" . "riscv64-linux")
+      ("i586-pc-gnu" . "i586-gnu")
+      ("i686-pc-gnu" . "i586-gnu")
+      ("i586-pc-gnu0.3" . "i586-gnu")
+      ("x86_64-pc-gnu" . "x86_64-gnu")
+      ("powerpc64-linux-gnu" . "powerpc64-linux")
+      ("loongarch64-linux-gnu" . "loongarch64-linux")
+      ("x86_64-linux-gnux32" . "x86_64-linux")
+      ;; No Linux, no Hurd: left as they are.
+      ("i686-w64-mingw32" . "i686-w64-mingw32")
+      ("x86_64-w64-mingw32" . "x86_64-w64-mingw32")
+      ("vax-bsd" . "vax-bsd"))
+    (map (lambda (triplet) (cons triplet (gnu-triplet->nix-system triplet)))
+         '("x86_64-linux-gnu" "x86_64-pc-linux-gnu" "x86_64-unknown-linux-gnu"
+           "i686-linux-gnu" "i386-pc-linux-gnu" "i486-pc-linux-gnu"
+           "i586-unknown-linux-gnu" "arm-linux-gnueabihf"
+           "armv7-unknown-linux-gnueabihf" "aarch64-linux-gnu"
+           "aarch64-unknown-linux-gnu" "mips64el-linux-gnu"
+           "mips64el-unknown-linux-gnuabi64" "powerpc-linux-gnu"
+           "powerpc64le-linux-gnu" "riscv64-linux-gnu" "i586-pc-gnu"
+           "i686-pc-gnu" "i586-pc-gnu0.3" "x86_64-pc-gnu" "powerpc64-linux-gnu"
+           "loongarch64-linux-gnu" "x86_64-linux-gnux32" "i686-w64-mingw32"
+           "x86_64-w64-mingw32" "vax-bsd")))
+  (test-equal "gnu-triplet->nix-system: a system name is returned as is"
+    '("x86_64-linux" "i686-linux" "armhf-linux" "aarch64-linux"
+      "mips64el-linux" "powerpc-linux" "powerpc64le-linux" "riscv64-linux"
+      "i586-gnu" "x86_64-gnu")
+    (map gnu-triplet->nix-system
+         '("x86_64-linux" "i686-linux" "armhf-linux" "aarch64-linux"
+           "mips64el-linux" "powerpc-linux" "powerpc64le-linux" "riscv64-linux"
+           "i586-gnu" "x86_64-gnu")))
+  (test-equal "%current-system is the host's triplet converted"
+    (gnu-triplet->nix-system %host-type)
+    (%current-system))
   (test-assert "%current-system looks like CPU-KERNEL"
     (string-index (%current-system) #\-)))
 

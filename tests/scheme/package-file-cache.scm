@@ -1,9 +1,9 @@
 ;;; ferrix --- functional package builder for Rust crates
 ;;;
 ;;; Tests of the compiled package files of 'load-package-file' (ferrix
-;;; packages): the second load (and lowering) of unchanged contents compiles
-;;; them, later loads use the compiled code, a file that loads but is not
-;;; lowered is not compiled, and any change (the file, a module it uses)
+;;; package-files): the second load (and lowering) of unchanged contents
+;;; compiles them, later loads use the compiled code, a file that loads but
+;;; is not lowered is not compiled, and any change (the file, a module it uses)
 ;;; or an error brings back the interpreter.  Whether a load was interpreted
 ;;; is seen through a macro of the test files that counts its expansions:
 ;;; compiled code is not expanded again.  Run from the source directory as:
@@ -13,6 +13,8 @@
 
 (use-modules (ferrix tests)
              (ferrix packages)
+             (ferrix package-files)
+             (ferrix discovery)
              (ferrix diagnostics)
              (srfi srfi-1)
              (srfi srfi-64)
