@@ -69,9 +69,9 @@ OutputPlaces DownloadBuilder::outputPlaces(const Derivation& drv) {
     std::string top = directory();
     OutputPlaces places;
     for (auto& [o, out] : drv.outputs) {
-        StorePath p = store.parseStorePath(out.path);
+        const StorePath& p = *out.path;
         std::string at = top + "/" + std::string(p.hashPart()) + "-" + o;
-        places.emplace(o, OutputPlace{std::move(p), std::move(at)});
+        places.emplace(o, OutputPlace{p, std::move(at)});
     }
     return places;
 }

@@ -37,9 +37,9 @@ OutputPlaces builderOutputPlaces(const LocalStore& store, const Derivation& drv,
                          store.realStoreDir() + "')");
     OutputPlaces places;
     for (auto& [o, out] : drv.outputs) {
-        StorePath p = store.parseStorePath(out.path);
+        const StorePath& p = *out.path;
         std::string at = inStore ? store.realPath(p) : top + "/store/" + p.to_string();
-        places.emplace(o, OutputPlace{std::move(p), std::move(at)});
+        places.emplace(o, OutputPlace{p, std::move(at)});
     }
     return places;
 }

@@ -119,7 +119,7 @@ Node* Scheduler::load(const std::string& drvPath, bool top) {
     n->check = top && opts.check;
     bool valid = true;
     for (auto& [o, out] : n->drv.outputs) {
-        StorePath p = store.parseStorePath(out.path);
+        const StorePath& p = *out.path;
         if (!store.isValid(p))
             valid = false;
         else
@@ -129,7 +129,7 @@ Node* Scheduler::load(const std::string& drvPath, bool top) {
     if (valid && !n->check) return n;
     toBuild.push_back(n);
     for (auto& [input, outs] : n->drv.inputDrvs) {
-        Node* dep = load(input, false);
+        Node* dep = load(store.printStorePath(input), false);
         if (std::find(toBuild.begin(), toBuild.end(), dep) != toBuild.end() && dep != n) {
             dep->dependents.push_back(n);
             n->pendingDeps++;
@@ -164,7 +164,8 @@ Scheduler::run(const std::vector<DerivationRequest>& requests) {
         auto& drv = nodes.at(r.drvPath)->drv;
         std::map<std::string, std::string> outs;
         for (auto& [o, out] : drv.outputs)
-            if (r.outputs.empty() || r.outputs.contains(o)) outs[o] = out.path;
+            if (r.outputs.empty() || r.outputs.contains(o))
+                outs[o] = store.printStorePath(*out.path);
         result.push_back(std::move(outs));
     }
     return result;
@@ -232,7 +233,7 @@ void Scheduler::buildOne(Node& n) {
     // 1. The output locks; then look again.
     std::vector<StorePath> outPaths;
     for (auto& [o, out] : n.drv.outputs)
-        outPaths.push_back(store.parseStorePath(out.path));
+        outPaths.push_back(*out.path);
     OutputLocks locks(store, outPaths, [this](const BuildEvent& e) { report(e); });
     bool allValid = validMeanwhile(n);
     if (allValid && !n.check) return;
@@ -250,7 +251,7 @@ void Scheduler::buildOne(Node& n) {
 bool Scheduler::validMeanwhile(Node& n) {
     std::map<std::string, StorePath> outMap;
     for (auto& [o, out] : n.drv.outputs) {
-        StorePath p = store.parseStorePath(out.path);
+        const StorePath& p = *out.path;
         if (!store.isValid(p)) return false;
         outMap.emplace(o, p);
     }
@@ -265,16 +266,15 @@ bool Scheduler::validMeanwhile(Node& n) {
 }
 
 StorePathSet Scheduler::inputClosure(const Node& n) {
-    StorePathSet inputs;
-    for (auto& s : n.drv.inputSrcs)
-        inputs.insert(store.parseStorePath(s));
+    StorePathSet inputs = n.drv.inputSrcs;
     for (auto& [input, names] : n.drv.inputDrvs) {
-        auto& dep = nodes.at(input)->drv;
+        std::string inputPath = store.printStorePath(input);
+        auto& dep = nodes.at(inputPath)->drv;
         for (auto& o : names) {
             auto it = dep.outputs.find(o);
             if (it == dep.outputs.end())
-                throw BuildError("derivation '" + input + "' has no output '" + o + "'");
-            inputs.insert(store.parseStorePath(it->second.path));
+                throw BuildError("derivation '" + inputPath + "' has no output '" + o + "'");
+            inputs.insert(*it->second.path);
         }
     }
     for (auto& p : inputs)

@@ -91,13 +91,14 @@ protected:
             auto dep =
                 parseDerivation(store.readText(store.parseStorePath(i)), "", &store.storeDir());
             for (auto& [o, _] : dep.outputs)
-                d.inputDrvs[i].insert(o);
+                d.inputDrvs[store.parseStorePath(i)].insert(o);
         }
         fillInputAddressedOutputs(d, store.storeDir(), hashes);
         return write(d);
     }
     std::string write(const Derivation& d) {
-        return store.printStorePath(store.addText(d.name + ".drv", unparse(d, false),
+        return store.printStorePath(store.addText(d.name + ".drv",
+                                                  unparse(store.storeDir(), d, false),
                                                   derivationReferences(store.storeDir(), d)));
     }
     std::string downloadDrv(const std::string& name, const std::string& url, const Hash& h) {
@@ -117,9 +118,9 @@ protected:
     }
     StorePath sp(const std::string& p) { return store.parseStorePath(p); }
     std::string derivationOutput(const std::string& drv) {
-        return parseDerivation(store.readText(sp(drv)), "", &store.storeDir())
-            .outputs.at("out")
-            .path;
+        return store.printStorePath(*parseDerivation(store.readText(sp(drv)), "", &store.storeDir())
+                                         .outputs.at("out")
+                                         .path);
     }
 };
 
@@ -127,8 +128,7 @@ protected:
 
 TEST_F(Build, DependencyFirstThenReferencesRegistered) {
     auto dep = shDrv("dep", "mkdir $out; echo dep > $out/data");
-    auto depOut =
-        parseDerivation(store.readText(sp(dep)), "", &store.storeDir()).outputs.at("out").path;
+    auto depOut = derivationOutput(dep);
     auto top = shDrv(
         "top", "mkdir $out; cat " + depOut + "/data > $out/copy; echo " + depOut + " > $out/ref",
         {dep});
@@ -149,8 +149,7 @@ TEST_F(Build, DependencyFirstThenReferencesRegistered) {
 
 TEST_F(Build, FailureLeavesNothingButTheLog) {
     auto drv = shDrv("fails", "mkdir $out; echo half > $out/f; echo oops; exit 4");
-    auto out =
-        parseDerivation(store.readText(sp(drv)), "", &store.storeDir()).outputs.at("out").path;
+    auto out = derivationOutput(drv);
     try {
         build(drv);
         FAIL() << "no error";
@@ -179,7 +178,7 @@ TEST_F(Build, OutputsInACycleAreRefused) {
     EXPECT_THROW(build(drv), BuildError);
     auto d = parseDerivation(store.readText(sp(drv)), "", &store.storeDir());
     for (auto& [o, out] : d.outputs)
-        EXPECT_FALSE(store.isValid(sp(out.path)));
+        EXPECT_FALSE(store.isValid(*out.path));
 }
 
 TEST_F(Build, DownloadFromFileUrl) {
@@ -200,7 +199,7 @@ TEST_F(Build, DownloadFromFileUrl) {
         EXPECT_NE(msg.find("hash mismatch"), std::string::npos) << msg;
     }
     auto d = parseDerivation(store.readText(sp(bad)), "", &store.storeDir());
-    EXPECT_FALSE(store.isValid(sp(d.outputs.at("out").path)));
+    EXPECT_FALSE(store.isValid(*d.outputs.at("out").path));
 }
 
 TEST_F(Build, CheckComparesRebuilds) {
