@@ -1,14 +1,22 @@
-// Build primitives: realising derivations and finding build logs. Conversions and the boundary
-// only; the keyword API is (ferrix store) 'build-derivations' and 'log-file'.
+// Build primitives: realising derivations (events going to the display or to a Scheme
+// procedure) and finding build logs. Conversions and the boundary only; the keyword API is
+// (ferrix store) 'build-derivations' and 'log-file'.
 #include "convert.hh"
 #include "guard.hh"
+#include "primitive.hh"
 #include "store-object.hh"
 
-#include "ferrix/build.hh"
+#include "ferrix/build-log.hh"
+#include "ferrix/scheduler.hh"
 
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace ferrix::guile {
@@ -22,12 +30,104 @@ unsigned checkCount(SCM obj, int pos, const char* subr) {
     return scm_to_uint(obj);
 }
 
+// Events of a run on other threads, kept until the Guile thread delivers them.
+class EventQueue : public BuildObserver {
+public:
+    void event(const BuildEvent& e) override {
+        std::lock_guard lk(m);
+        queue.push_back(e);
+        cv.notify_one();
+    }
+    void close() {
+        std::lock_guard lk(m);
+        closed = true;
+        cv.notify_one();
+    }
+    // The events queued so far, waiting for some; empty once closed and drained.
+    std::deque<BuildEvent> take() {
+        std::unique_lock lk(m);
+        cv.wait(lk, [&] { return !queue.empty() || closed; });
+        return std::exchange(queue, {});
+    }
+
+private:
+    std::mutex m;
+    std::condition_variable cv;
+    std::deque<BuildEvent> queue;
+    bool closed = false;
+};
+
+// Step 3 (in the trampoline): EVENT as an alist, its kind first, then the fields it has.
+SCM eventToScheme(const BuildEvent& e) {
+    SCM alist = SCM_EOL;
+    auto add = [&alist](const char* key, SCM value) {
+        alist = scm_cons(scm_cons(scm_from_utf8_symbol(key), value), alist);
+    };
+    auto addString = [&add](const char* key, const std::string& s) {
+        if (!s.empty()) add(key, utf8(s));
+    };
+    using K = BuildEvent::Kind;
+    if (e.kind == K::Started || e.kind == K::Finished) {
+        add("download?", scm_from_bool(e.download));
+        add("check?", scm_from_bool(e.check));
+    }
+    if (e.kind == K::Finished || e.kind == K::Downloaded || e.kind == K::DownloadRetry)
+        add("seconds", scm_from_double(e.seconds));
+    if (e.kind == K::DownloadProgress || e.kind == K::DownloadsPlanned)
+        add("total", scm_from_uint64(e.total));
+    if (e.kind == K::DownloadProgress || e.kind == K::Downloaded)
+        add("bytes", scm_from_uint64(e.done));
+    addString("log-tail", e.logTail);
+    addString("log-file", e.logPath);
+    addString("text", e.text);
+    addString("via", e.via);
+    addString("url", e.url);
+    addString("path", e.path);
+    addString("name", e.name);
+    addString("derivation", e.drv);
+    add("kind", scm_from_utf8_symbol(BuildEvent::kindName(e.kind)));
+    return alist;
+}
+
+// Runs the build on a thread of its own while this (Guile) thread hands each event to
+// OBSERVER: Scheme is only ever called from the thread that called us. An error raised by
+// OBSERVER stops the deliveries; it is raised once the build is over.
+std::vector<std::map<std::string, std::string>>
+buildObserved(LocalStore& store, const std::vector<DerivationRequest>& requests, BuildOptions o,
+              SCM observer) {
+    EventQueue queue;
+    o.observer = &queue;
+    std::vector<std::map<std::string, std::string>> results;
+    std::exception_ptr buildError, observerError;
+    std::thread worker([&] {
+        try {
+            results = buildDerivations(store, requests, o);
+        } catch (...) {
+            buildError = std::current_exception();
+        }
+        queue.close();
+    });
+    while (true) {
+        std::deque<BuildEvent> batch = queue.take();
+        if (batch.empty()) break;
+        for (const BuildEvent& e : batch) {
+            if (observerError) break;
+            try {
+                scheme([&] { return scm_call_1(observer, eventToScheme(e)); });
+            } catch (...) {
+                observerError = std::current_exception();
+            }
+        }
+    }
+    worker.join();
+    if (observerError) std::rethrow_exception(observerError);
+    if (buildError) std::rethrow_exception(buildError);
+    return results;
+}
+
 #define SUBR "%build-derivations"
-// (%build-derivations STORE DRVS MAX-JOBS CORES KEEP-FAILED? CHECK? TIMEOUT MAX-SILENT-TIME
-//                     KEEP-GOING?)
-// DRVS: list of .drv file names. Returns, per derivation, an alist (OUTPUT . PATH).
-SCM buildDerivationsPrim(SCM obj, SCM drvs, SCM maxJobs, SCM cores, SCM keepFailed, SCM check,
-                         SCM timeout, SCM maxSilent, SCM keepGoing) {
+SCM primBuildDerivations(SCM obj, SCM drvs, SCM maxJobs, SCM cores, SCM keepFailed, SCM check,
+                         SCM timeout, SCM maxSilent, SCM keepGoing, SCM observer) {
     StoreHandle* h = storeArg(obj, 1, SUBR);
     checkList(drvs, 2, SUBR);
     BuildOptions o;
@@ -38,11 +138,14 @@ SCM buildDerivationsPrim(SCM obj, SCM drvs, SCM maxJobs, SCM cores, SCM keepFail
     o.check = scm_is_true(check);
     o.timeout = checkCount(timeout, 7, SUBR);
     o.maxSilentTime = checkCount(maxSilent, 8, SUBR);
+    if (scm_is_true(observer) && scm_is_false(scm_procedure_p(observer)))
+        scm_wrong_type_arg_msg(SUBR, 10, observer, "#f or a procedure");
     return guarded(SUBR, [&] {
         std::vector<DerivationRequest> requests;
         for (auto& d : toStringList(drvs, SUBR, 2))
             requests.push_back({d, {}});
-        auto results = buildDerivations(h->store, requests, o);
+        auto results = scm_is_true(observer) ? buildObserved(h->store, requests, o, observer)
+                                             : buildDerivations(h->store, requests, o);
         return scheme([&] {
             SCM list = SCM_EOL;
             for (size_t i = results.size(); i-- > 0;) {
@@ -58,8 +161,7 @@ SCM buildDerivationsPrim(SCM obj, SCM drvs, SCM maxJobs, SCM cores, SCM keepFail
 #undef SUBR
 
 #define SUBR "%log-file"
-// (%log-file STORE PATH): the build log of a .drv or of an output, or #f.
-SCM logFilePrim(SCM obj, SCM path) {
+SCM primLogFile(SCM obj, SCM path) {
     StoreHandle* h = storeArg(obj, 1, SUBR);
     checkString(path, 2, SUBR);
     return guarded(SUBR, [&] {
@@ -70,12 +172,22 @@ SCM logFilePrim(SCM obj, SCM path) {
 }
 #undef SUBR
 
+const Primitive buildPrimitives[] = {
+    {"%build-derivations", 10, 0, 0, asSubr(primBuildDerivations),
+     "Realise DRVS, a list of .drv file names, in STORE: up to MAX-JOBS builds at once with\n"
+     "CORES cores each (0: all), KEEP-FAILED?, CHECK?, TIMEOUT and MAX-SILENT-TIME (seconds, 0:\n"
+     "none) and KEEP-GOING? as 'build-derivations' describes them.  OBSERVER, #f for the display\n"
+     "on standard error, is a procedure called on this thread with each event of the run as an\n"
+     "alist, (kind . SYMBOL) first.  Return, per derivation, an alist (OUTPUT . PATH)."},
+    {"%log-file", 2, 0, 0, asSubr(primLogFile),
+     "Return the build log of PATH in STORE, a .drv file name or an output built by a\n"
+     "derivation, or #f if there is none."},
+};
+
 } // namespace
 
 void defineBuildPrimitives() {
-    scm_c_define_gsubr("%build-derivations", 9, 0, 0,
-                       reinterpret_cast<scm_t_subr>(buildDerivationsPrim));
-    scm_c_define_gsubr("%log-file", 2, 0, 0, reinterpret_cast<scm_t_subr>(logFilePrim));
+    definePrimitives(buildPrimitives);
 }
 
 } // namespace ferrix::guile

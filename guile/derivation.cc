@@ -7,32 +7,47 @@
 //   ENV     ((KEY . VALUE) ...)
 #include "convert.hh"
 #include "guard.hh"
+#include "primitive.hh"
 #include "store-object.hh"
 
 #include "ferrix/derivation.hh"
 #include "ferrix/file.hh"
 
 #include <mutex>
+#include <optional>
+#include <vector>
 
 namespace ferrix::guile {
 
 namespace {
 
-SCM derivationFields(const std::string& file, const Derivation& drv) {
+SCM derivationFields(const StoreDir& storeDir, const std::string& file, const Derivation& drv) {
+    // Paths printed first: the trampoline's lambda creates no C++ object.
+    std::vector<std::string> outPaths, inputPaths, sourcePaths;
+    for (auto& [o, out] : drv.outputs)
+        outPaths.push_back(out.path ? storeDir.print(*out.path) : "");
+    for (auto& [p, outs] : drv.inputDrvs)
+        inputPaths.push_back(storeDir.print(p));
+    for (auto& p : drv.inputSrcs)
+        sourcePaths.push_back(storeDir.print(p));
     return scheme([&] {
         SCM outputs = SCM_EOL, inputs = SCM_EOL, sources = SCM_EOL, args = SCM_EOL, env = SCM_EOL;
+        size_t i = outPaths.size();
         for (auto it = drv.outputs.rbegin(); it != drv.outputs.rend(); ++it)
-            outputs = scm_cons(scm_list_4(utf8(it->first), utf8(it->second.path),
+            outputs = scm_cons(scm_list_4(utf8(it->first), utf8(outPaths[--i]),
                                           utf8(it->second.hashAlgo), utf8(it->second.hash)),
                                outputs);
+        i = inputPaths.size();
         for (auto it = drv.inputDrvs.rbegin(); it != drv.inputDrvs.rend(); ++it) {
             SCM outs = SCM_EOL;
-            for (auto o = it->second.rbegin(); o != it->second.rend(); ++o) outs = scm_cons(utf8(*o), outs);
-            inputs = scm_cons(scm_cons(utf8(it->first), outs), inputs);
+            for (auto o = it->second.rbegin(); o != it->second.rend(); ++o)
+                outs = scm_cons(utf8(*o), outs);
+            inputs = scm_cons(scm_cons(utf8(inputPaths[--i]), outs), inputs);
         }
-        for (auto it = drv.inputSrcs.rbegin(); it != drv.inputSrcs.rend(); ++it)
+        for (auto it = sourcePaths.rbegin(); it != sourcePaths.rend(); ++it)
             sources = scm_cons(utf8(*it), sources);
-        for (auto it = drv.args.rbegin(); it != drv.args.rend(); ++it) args = scm_cons(utf8(*it), args);
+        for (auto it = drv.args.rbegin(); it != drv.args.rend(); ++it)
+            args = scm_cons(utf8(*it), args);
         for (auto it = drv.env.rbegin(); it != drv.env.rend(); ++it)
             env = scm_cons(scm_cons(utf8(it->first), utf8(it->second)), env);
         return scm_list_n(utf8(file), outputs, inputs, sources, utf8(drv.platform),
@@ -60,7 +75,8 @@ SCM primDerivation(SCM store, SCM name, SCM system, SCM builder, SCM args, SCM e
     SCM fixedAlgo = SCM_BOOL_F, fixedHash = SCM_BOOL_F;
     bool recursive = false;
     if (scm_is_true(fixed)) {
-        if (scm_ilength(fixed) != 3) scm_wrong_type_arg_msg(SUBR, 10, fixed, "#f or (ALGO HASH RECURSIVE?)");
+        if (scm_ilength(fixed) != 3)
+            scm_wrong_type_arg_msg(SUBR, 10, fixed, "#f or (ALGO HASH RECURSIVE?)");
         fixedAlgo = scm_car(fixed);
         fixedHash = scm_cadr(fixed);
         recursive = scm_is_true(scm_caddr(fixed));
@@ -73,18 +89,25 @@ SCM primDerivation(SCM store, SCM name, SCM system, SCM builder, SCM args, SCM e
         drv.platform = toString(system);
         drv.builder = toString(builder);
         drv.args = toStringList(args, SUBR, 5);
-        for (auto& [k, v] : toStringAlist(env, SUBR, 6)) drv.env.insert_or_assign(k, v);
+        for (auto& [k, v] : toStringAlist(env, SUBR, 6))
+            drv.env.insert_or_assign(k, v);
+        LocalStore& st = h->store;
+        const StoreDir& storeDir = st.storeDir();
         for (auto& input : toStringLists(inputs, SUBR, 7)) {
-            auto& outs = drv.inputDrvs[input[0]];
+            StorePath p = storeDir.parse(input[0]);
+            if (!p.isDerivation())
+                throw BadDerivation("input derivation '" + input[0] + "' is not a .drv file");
+            auto& outs = drv.inputDrvs[p];
             if (input.size() == 1) outs.insert("out");
             outs.insert(input.begin() + 1, input.end());
         }
-        for (auto& s : toStringList(sources, SUBR, 8)) drv.inputSrcs.insert(s);
-        for (auto& o : toStringList(outputs, SUBR, 9)) drv.outputs[o] = {};
-        if (drv.outputs.empty()) throw BadDerivation("derivation '" + drv.name + "' has no outputs");
+        for (auto& s : toStringList(sources, SUBR, 8))
+            drv.inputSrcs.insert(storeDir.parse(s));
+        for (auto& o : toStringList(outputs, SUBR, 9))
+            drv.outputs[o] = {};
+        if (drv.outputs.empty())
+            throw BadDerivation("derivation '" + drv.name + "' has no outputs");
 
-        LocalStore& st = h->store;
-        const StoreDir& storeDir = st.storeDir();
         if (scm_is_true(fixed)) {
             HashAlgo algo = parseHashAlgo(toName(fixedAlgo));
             Hash hash(algo);
@@ -92,24 +115,26 @@ SCM primDerivation(SCM store, SCM name, SCM system, SCM builder, SCM args, SCM e
                 std::string bytes = toBytes(fixedHash);
                 if (bytes.size() != hash.size)
                     throw BadHash("a " + std::string(algoName(algo)) + " hash has " +
-                                  std::to_string(hash.size) + " bytes, not " + std::to_string(bytes.size()));
+                                  std::to_string(hash.size) + " bytes, not " +
+                                  std::to_string(bytes.size()));
                 std::copy(bytes.begin(), bytes.end(), hash.bytes);
             } else {
                 hash = Hash::parse(toString(fixedHash), algo);
             }
-            fillFixedOutput(drv, storeDir, recursive ? FileIngestion::Recursive : FileIngestion::Flat, hash);
+            fillFixedOutput(drv, storeDir,
+                            recursive ? FileIngestion::Recursive : FileIngestion::Flat, hash);
         } else {
             std::lock_guard lock(h->drvMutex);
             fillInputAddressedOutputs(drv, storeDir, h->drvHashes);
         }
-        StorePath path = st.addText(drv.name + ".drv", unparse(drv, false),
+        StorePath path = st.addText(drv.name + ".drv", unparse(storeDir, drv, false),
                                     derivationReferences(storeDir, drv));
         std::string file = st.printStorePath(path);
         {
             std::lock_guard lock(h->drvMutex);
             h->drvHashes.add(file, drv);
         }
-        return derivationFields(file, drv);
+        return derivationFields(storeDir, file, drv);
     });
 }
 #undef SUBR
@@ -126,21 +151,34 @@ SCM primReadDerivation(SCM file) {
         if (name.size() > storePathHashLen + 1 && name[storePathHashLen] == '-')
             name = name.substr(storePathHashLen + 1);
         Derivation drv;
+        std::optional<StoreDir> storeDir;
         try {
-            drv = parseDerivation(readFile(f), name);
+            std::string text = readFile(f);
+            storeDir.emplace(derivationStoreDir(text)); // read without its store
+            drv = parseDerivation(text, name, &*storeDir);
         } catch (BadDerivation& e) {
             throw BadDerivation(f + ": " + e.what());
         }
-        return derivationFields(f, drv);
+        return derivationFields(*storeDir, f, drv);
     });
 }
 #undef SUBR
 
+const Primitive derivationPrimitives[] = {
+    {"%derivation", 10, 0, 0, asSubr(primDerivation),
+     "Write to STORE the derivation NAME running BUILDER with ARGS on SYSTEM and return its\n"
+     "fields.  ENV is an alist of strings (output names get their paths); INPUTS a list of\n"
+     "(DRV-PATH OUTPUT ...); SOURCES a list of store paths; OUTPUTS a list of names; FIXED #f or\n"
+     "(HASH-ALGO HASH RECURSIVE?), HASH a bytevector or a string in base16, nix32, base64 or SRI."},
+    {"%read-derivation", 1, 0, 0, asSubr(primReadDerivation),
+     "Return the fields of the derivation in FILE, its name taken from the file name\n"
+     "(\"HASH-NAME.drv\") and its store directory from its paths."},
+};
+
 } // namespace
 
 void defineDerivationPrimitives() {
-    scm_c_define_gsubr("%derivation", 10, 0, 0, reinterpret_cast<scm_t_subr>(primDerivation));
-    scm_c_define_gsubr("%read-derivation", 1, 0, 0, reinterpret_cast<scm_t_subr>(primReadDerivation));
+    definePrimitives(derivationPrimitives);
 }
 
 } // namespace ferrix::guile

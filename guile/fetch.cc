@@ -3,9 +3,10 @@
 #include "convert.hh"
 #include "extension.hh"
 #include "guard.hh"
+#include "primitive.hh"
 #include "store-object.hh"
 
-#include "ferrix/build.hh"
+#include "ferrix/builtin-download.hh"
 #include "ferrix/config.hh"
 
 #include <string>
@@ -15,9 +16,7 @@ namespace ferrix::guile {
 namespace {
 
 #define SUBR "%download-to-store"
-// (%download-to-store STORE URL NAME EXECUTABLE?) -> (PATH . SHA256-BYTEVECTOR), with the
-// user's fetch options (configuration file and %set-fetch-options!).
-SCM downloadToStorePrim(SCM obj, SCM url, SCM name, SCM executable) {
+SCM primDownloadToStore(SCM obj, SCM url, SCM name, SCM executable) {
     StoreHandle* h = storeArg(obj, 1, SUBR);
     checkString(url, 2, SUBR);
     checkString(name, 3, SUBR);
@@ -32,10 +31,7 @@ SCM downloadToStorePrim(SCM obj, SCM url, SCM name, SCM executable) {
 #undef SUBR
 
 #define SUBR "%set-fetch-options!"
-// (%set-fetch-options! NO-CONFIG? MIRRORS CONTENT-MIRRORS MAX-DOWNLOADS): settings from the
-// command line over the configuration file's, for the rest of the process. MIRRORS: list of
-// "PREFIX=URL" strings; CONTENT-MIRRORS: list of templates; MAX-DOWNLOADS: #f or a count.
-SCM setFetchOptionsPrim(SCM noConfig, SCM mirrors, SCM contentMirrors, SCM maxDownloads) {
+SCM primSetFetchOptions(SCM noConfig, SCM mirrors, SCM contentMirrors, SCM maxDownloads) {
     checkList(mirrors, 2, SUBR);
     checkList(contentMirrors, 3, SUBR);
     if (scm_is_true(maxDownloads) && !scm_is_unsigned_integer(maxDownloads, 1, 100000))
@@ -53,13 +49,21 @@ SCM setFetchOptionsPrim(SCM noConfig, SCM mirrors, SCM contentMirrors, SCM maxDo
 }
 #undef SUBR
 
+const Primitive fetchPrimitives[] = {
+    {"%download-to-store", 4, 0, 0, asSubr(primDownloadToStore),
+     "Download URL into STORE as the flat, fixed-output sha256 item NAME (executable when\n"
+     "EXECUTABLE?), with the user's fetch options (configuration file and\n"
+     "%set-fetch-options!), progress on standard error.  Return (PATH . SHA256-BYTEVECTOR)."},
+    {"%set-fetch-options!", 4, 0, 0, asSubr(primSetFetchOptions),
+     "Set, for the rest of the process, fetch settings over the configuration file's: NO-CONFIG?\n"
+     "ignores the file; MIRRORS is a list of \"PREFIX=URL\" strings, CONTENT-MIRRORS a list of\n"
+     "templates, MAX-DOWNLOADS #f or a count."},
+};
+
 } // namespace
 
 void defineFetchPrimitives() {
-    scm_c_define_gsubr("%download-to-store", 4, 0, 0,
-                       reinterpret_cast<scm_t_subr>(downloadToStorePrim));
-    scm_c_define_gsubr("%set-fetch-options!", 4, 0, 0,
-                       reinterpret_cast<scm_t_subr>(setFetchOptionsPrim));
+    definePrimitives(fetchPrimitives);
 }
 
 } // namespace ferrix::guile

@@ -232,12 +232,14 @@ int cmdShowDerivation(const std::vector<std::string>& argv, Globals&) {
             name = name.substr(storePathHashLen + 1);
         std::string text = readFile(f);
         Derivation drv;
+        std::optional<StoreDir> dir;
         try {
-            drv = parseDerivation(text, name);
+            dir.emplace(derivationStoreDir(text));
+            drv = parseDerivation(text, name, &*dir);
         } catch (BadDerivation& e) {
             throw BadDerivation(f + ": " + e.what());
         }
-        all.update(derivationToJson(absPath(f), drv));
+        all.update(derivationToJson(*dir, absPath(f), drv));
     }
     std::cout << all.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return 0;

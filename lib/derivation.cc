@@ -67,7 +67,8 @@ static void appendList(std::string& out, const Range& items, F&& each) {
     out += ']';
 }
 
-std::string unparse(const Derivation& drv, bool maskOutputs, const DerivationInputs* actualInputs) {
+std::string unparse(const StoreDir& storeDir, const Derivation& drv, bool maskOutputs,
+                    const DerivationInputKeys* actualInputs) {
     std::string s;
     s.reserve(1024);
     s += "Derive(";
@@ -76,7 +77,8 @@ std::string unparse(const Derivation& drv, bool maskOutputs, const DerivationInp
         s += '(';
         appendRaw(s, o.first);
         s += ',';
-        appendRaw(s, maskOutputs ? std::string_view() : std::string_view(o.second.path));
+        appendRaw(s,
+                  maskOutputs || !o.second.path ? std::string() : storeDir.print(*o.second.path));
         s += ',';
         appendRaw(s, o.second.hashAlgo);
         s += ',';
@@ -85,16 +87,21 @@ std::string unparse(const Derivation& drv, bool maskOutputs, const DerivationInp
     });
     s += ',';
 
-    appendList(s, actualInputs ? *actualInputs : drv.inputDrvs, [&](auto& i) {
+    auto appendInput = [&](std::string_view path, const std::set<std::string>& outs) {
         s += '(';
-        appendRaw(s, i.first);
+        appendRaw(s, path);
         s += ',';
-        appendList(s, i.second, [&](auto& o) { appendRaw(s, o); });
+        appendList(s, outs, [&](auto& o) { appendRaw(s, o); });
         s += ')';
-    });
+    };
+    if (actualInputs)
+        appendList(s, *actualInputs, [&](auto& i) { appendInput(i.first, i.second); });
+    else
+        appendList(s, drv.inputDrvs,
+                   [&](auto& i) { appendInput(storeDir.print(i.first), i.second); });
     s += ',';
 
-    appendList(s, drv.inputSrcs, [&](auto& p) { appendRaw(s, p); });
+    appendList(s, drv.inputSrcs, [&](auto& p) { appendRaw(s, storeDir.print(p)); });
     s += ',';
     appendRaw(s, drv.platform);
     s += ',';
@@ -140,6 +147,11 @@ class AtermParser {
 public:
     AtermParser(std::string_view s, const StoreDir* storeDir) : s(s), storeDir(storeDir) {}
 
+    // The directory paths are parsed in: the one given, else that of the first output path.
+    const StoreDir* directory() const {
+        return storeDir ? storeDir : inferred ? &*inferred : nullptr;
+    }
+
     Derivation parse() {
         Derivation drv;
         literal("Derive(");
@@ -155,8 +167,11 @@ public:
         list([&] {
             size_t at = pos + 1;
             std::string p = raw("input source path");
-            checkPath(at, p, "input source", false);
-            insertSorted(drv.inputSrcs, std::move(p), at, "input sources");
+            StorePath sp = checkPath(at, p, "input source", false);
+            if (!drv.inputSrcs.empty() && !(*drv.inputSrcs.rbegin() < sp))
+                failAt(at, orderMessage("input sources",
+                                        directory()->print(*drv.inputSrcs.rbegin()), p));
+            drv.inputSrcs.emplace_hint(drv.inputSrcs.end(), std::move(sp));
         });
         expect(',');
 
@@ -186,6 +201,7 @@ public:
 private:
     std::string_view s;
     const StoreDir* storeDir;
+    std::optional<StoreDir> inferred;
     size_t pos = 0;
 
     [[noreturn]] void failAt(size_t at, const std::string& msg) const {
@@ -314,17 +330,26 @@ private:
         set.emplace_hint(set.end(), std::move(v));
     }
 
-    void checkPath(size_t at, const std::string& p, std::string_view what, bool drv) {
+    StorePath checkPath(size_t at, const std::string& p, std::string_view what, bool drv) {
         if (p.empty() || p[0] != '/')
             failAt(at, std::string(what) + " path '" + p + "' is not absolute");
-        if (!storeDir) return;
+        if (!directory()) {
+            auto slash = p.rfind('/');
+            try {
+                inferred.emplace(slash == 0 ? std::string("/") : p.substr(0, slash));
+            } catch (Error& e) {
+                failAt(at, std::string(what) + ": " + e.what());
+            }
+        }
+        std::optional<StorePath> sp;
         try {
-            StorePath sp = storeDir->parse(p);
-            if (drv && !sp.isDerivation())
-                failAt(at, std::string(what) + " '" + p + "' is not a .drv file");
+            sp = directory()->parse(p);
         } catch (BadStorePath& e) {
             failAt(at, std::string(what) + ": " + e.what());
         }
+        if (drv && !sp->isDerivation())
+            failAt(at, std::string(what) + " '" + p + "' is not a .drv file");
+        return std::move(*sp);
     }
 
     void checkOutputName(size_t at, const std::string& name) {
@@ -346,8 +371,7 @@ private:
         expect(',');
         DerivationOutput o;
         size_t pathAt = pos + 1;
-        o.path = raw("output path");
-        checkPath(pathAt, o.path, "output", false);
+        o.path = checkPath(pathAt, raw("output path"), "output", false);
         expect(',');
         size_t algoAt = pos + 1;
         o.hashAlgo = raw("output hash algorithm");
@@ -378,9 +402,10 @@ private:
         expect('(');
         size_t at = pos + 1;
         std::string path = raw("input derivation path");
-        checkPath(at, path, "input derivation", true);
-        if (!drv.inputDrvs.empty() && !(drv.inputDrvs.rbegin()->first < path))
-            failAt(at, orderMessage("input derivations", drv.inputDrvs.rbegin()->first, path));
+        StorePath sp = checkPath(at, path, "input derivation", true);
+        if (!drv.inputDrvs.empty() && !(drv.inputDrvs.rbegin()->first < sp))
+            failAt(at, orderMessage("input derivations",
+                                    directory()->print(drv.inputDrvs.rbegin()->first), path));
         expect(',');
         std::set<std::string> outs;
         list([&] {
@@ -390,7 +415,7 @@ private:
             insertSorted(outs, std::move(o), oat, "input derivation outputs");
         });
         expect(')');
-        drv.inputDrvs.emplace_hint(drv.inputDrvs.end(), std::move(path), std::move(outs));
+        drv.inputDrvs.emplace_hint(drv.inputDrvs.end(), std::move(sp), std::move(outs));
     }
 };
 
@@ -404,6 +429,12 @@ Derivation parseDerivation(std::string_view aterm, std::string name, const Store
     }
     drv.name = std::move(name);
     return drv;
+}
+
+StoreDir derivationStoreDir(std::string_view aterm) {
+    AtermParser parser(aterm, nullptr);
+    parser.parse(); // a derivation has an output, so a directory
+    return *parser.directory();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -450,7 +481,8 @@ const Hash& DrvHashes::get(const std::string& drvPath) {
         throw BadDerivation("cycle in input derivations through '" + drvPath + "'");
     Hash h;
     try {
-        h = hashDerivationModulo(resolve(drvPath), false, *this);
+        // A .drv's directory is its store's.
+        h = hashDerivationModulo(StoreDir(dirOf(drvPath)), resolve(drvPath), false, *this);
     } catch (...) {
         inProgress.erase(drvPath);
         throw;
@@ -460,33 +492,26 @@ const Hash& DrvHashes::get(const std::string& drvPath) {
 }
 
 const Hash& DrvHashes::add(const std::string& drvPath, const Derivation& drv) {
-    Hash h = hashDerivationModulo(drv, false, *this);
+    Hash h = hashDerivationModulo(StoreDir(dirOf(drvPath)), drv, false, *this);
     return cache.insert_or_assign(drvPath, h).first->second;
 }
 
-Hash hashDerivationModulo(const Derivation& drv, bool maskOutputs, DrvHashes& hashes) {
+Hash hashDerivationModulo(const StoreDir& storeDir, const Derivation& drv, bool maskOutputs,
+                          DrvHashes& hashes) {
     if (drv.isFixedOutput()) {
         auto& o = drv.outputs.begin()->second;
-        return hashString(HashAlgo::SHA256,
-                          "fixed:out:" + o.hashAlgo + ":" + o.hash + ":" + o.path);
+        return hashString(HashAlgo::SHA256, "fixed:out:" + o.hashAlgo + ":" + o.hash + ":" +
+                                                (o.path ? storeDir.print(*o.path) : ""));
     }
     // Two fixed-output inputs with equal hashes and names get equal keys: merge their outputs.
-    DerivationInputs inputs;
+    DerivationInputKeys inputs;
     for (auto& [path, outs] : drv.inputDrvs)
-        inputs[hashes.get(path).toBase16()].insert(outs.begin(), outs.end());
-    return hashString(HashAlgo::SHA256, unparse(drv, maskOutputs, &inputs));
+        inputs[hashes.get(storeDir.print(path)).toBase16()].insert(outs.begin(), outs.end());
+    return hashString(HashAlgo::SHA256, unparse(storeDir, drv, maskOutputs, &inputs));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Construction
-
-static void checkAbsolute(const std::string& path, std::string_view what) {
-    if (path.empty() || path[0] != '/')
-        throw BadDerivation(std::string(what) + " path '" + path + "' is not absolute");
-    if (path.find_first_of("\"\\") != std::string::npos)
-        throw BadDerivation(std::string(what) + " path '" + path +
-                            "' contains '\"' or '\\', which the raw field cannot hold");
-}
 
 // Everything but output paths, which construction has yet to fill.
 static void checkShape(const Derivation& drv) {
@@ -519,22 +544,22 @@ static void checkShape(const Derivation& drv) {
     if (drv.platform.find_first_of("\"\\") != std::string::npos)
         throw BadDerivation("derivation '" + drv.name + "': system '" + drv.platform +
                             "' contains '\"' or '\\', which the raw field cannot hold");
+    // Store paths are valid by construction; what is left is what they name.
     for (auto& [p, outs] : drv.inputDrvs) {
-        checkAbsolute(p, "input derivation");
-        if (!p.ends_with(".drv"))
-            throw BadDerivation("input derivation '" + p + "' is not a .drv file");
+        if (!p.isDerivation())
+            throw BadDerivation("input derivation '" + p.to_string() + "' is not a .drv file");
         for (auto& o : outs)
             if (o.empty() || o.find_first_of("\"\\") != std::string::npos)
-                throw BadDerivation("input derivation '" + p + "': bad output name '" + o + "'");
+                throw BadDerivation("input derivation '" + p.to_string() + "': bad output name '" +
+                                    o + "'");
     }
-    for (auto& p : drv.inputSrcs)
-        checkAbsolute(p, "input source");
 }
 
 void checkDerivation(const Derivation& drv) {
     checkShape(drv);
     for (auto& [o, out] : drv.outputs)
-        checkAbsolute(out.path, "output '" + o + "'");
+        if (!out.path)
+            throw BadDerivation("derivation '" + drv.name + "': output '" + o + "' has no path");
 }
 
 void fillInputAddressedOutputs(Derivation& drv, const StoreDir& storeDir, DrvHashes& hashes) {
@@ -544,13 +569,13 @@ void fillInputAddressedOutputs(Derivation& drv, const StoreDir& storeDir, DrvHas
                             "' is fixed-output; its path comes from its hash");
     // The masked text must list every output in env, blank, whether or not it was there.
     for (auto& [o, out] : drv.outputs) {
-        out.path.clear();
+        out.path.reset();
         drv.env[o].clear();
     }
-    Hash h = hashDerivationModulo(drv, true, hashes);
+    Hash h = hashDerivationModulo(storeDir, drv, true, hashes);
     for (auto& [o, out] : drv.outputs) {
-        out.path = storeDir.print(storeDir.makeOutputPath(o, h, drv.name));
-        drv.env[o] = out.path;
+        out.path = storeDir.makeOutputPath(o, h, drv.name);
+        drv.env[o] = storeDir.print(*out.path);
     }
 }
 
@@ -565,36 +590,35 @@ void fillFixedOutput(Derivation& drv, const StoreDir& storeDir, FileIngestion me
     out.hash = hash.toBase16();
     drv.outputs["out"] = out;
     checkShape(drv);
-    out.path = storeDir.print(storeDir.makeFixedOutputPath(drv.name, method, hash));
+    out.path = storeDir.makeFixedOutputPath(drv.name, method, hash);
     drv.outputs["out"] = out;
-    drv.env["out"] = out.path;
+    drv.env["out"] = storeDir.print(*out.path);
 }
 
-StorePathSet derivationReferences(const StoreDir& storeDir, const Derivation& drv) {
-    StorePathSet refs;
-    for (auto& p : drv.inputSrcs)
-        refs.insert(storeDir.parse(p));
+StorePathSet derivationReferences(const StoreDir&, const Derivation& drv) {
+    StorePathSet refs = drv.inputSrcs;
     for (auto& [p, outs] : drv.inputDrvs)
-        refs.insert(storeDir.parse(p));
+        refs.insert(p);
     return refs;
 }
 
 std::string drvPathOf(const StoreDir& storeDir, const Derivation& drv) {
     checkDerivation(drv);
-    return storeDir.print(storeDir.makeTextPath(drv.name + ".drv",
-                                                hashString(HashAlgo::SHA256, unparse(drv, false)),
-                                                derivationReferences(storeDir, drv)));
+    return storeDir.print(storeDir.makeTextPath(
+        drv.name + ".drv", hashString(HashAlgo::SHA256, unparse(storeDir, drv, false)),
+        derivationReferences(storeDir, drv)));
 }
 
 // ---------------------------------------------------------------------------------------------
 // JSON
 
-nlohmann::ordered_json derivationToJson(const std::string& drvPath, const Derivation& drv) {
+nlohmann::ordered_json derivationToJson(const StoreDir& storeDir, const std::string& drvPath,
+                                        const Derivation& drv) {
     using J = nlohmann::ordered_json;
     J outputs = J::object();
     for (auto& [o, out] : drv.outputs) {
         J j = J::object();
-        j["path"] = out.path;
+        j["path"] = out.path ? storeDir.print(*out.path) : "";
         if (out.isFixed()) {
             j["hashAlgo"] = out.hashAlgo;
             j["hash"] = out.hash;
@@ -603,14 +627,17 @@ nlohmann::ordered_json derivationToJson(const std::string& drvPath, const Deriva
     }
     J inputDrvs = J::object();
     for (auto& [p, outs] : drv.inputDrvs)
-        inputDrvs[p] = J(outs);
+        inputDrvs[storeDir.print(p)] = J(outs);
+    J inputSrcs = J::array();
+    for (auto& p : drv.inputSrcs)
+        inputSrcs.push_back(storeDir.print(p));
     J env = J::object();
     for (auto& [k, v] : drv.env)
         env[k] = v;
 
     J d = J::object();
     d["outputs"] = std::move(outputs);
-    d["inputSrcs"] = J(drv.inputSrcs);
+    d["inputSrcs"] = std::move(inputSrcs);
     d["inputDrvs"] = std::move(inputDrvs);
     d["system"] = drv.platform;
     d["builder"] = drv.builder;

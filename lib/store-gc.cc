@@ -227,8 +227,8 @@ static void removeLeftovers(LocalStore::Impl& s, const StoreGraph& g, GcResult& 
     for (auto& name : listDir(s.locksDir))
         PathLock::tryAcquire(s.locksDir + "/" + name); // released (and unlinked) at once
     // Build and download directories of processes that died: a live one is flock'ed by its
-    // process (build.cc's WorkDirectory), one kept by `ferrix build -K` is marked.
-    std::string builds = s.varDir + "/builds";
+    // process (derivation-builder.cc's WorkDirectory), one kept by `ferrix build -K` is marked.
+    std::string builds = s.buildsDir();
     time_t now = std::time(nullptr);
     for (auto& name : listDir(builds)) {
         std::string p = builds + "/" + name;

@@ -59,6 +59,7 @@ struct LocalStore::Impl {
 
     std::string print(const StorePath& p) const { return storeDir->print(p); }
     std::string realPath(const StorePath& p) const { return realStoreDir + "/" + p.to_string(); }
+    std::string buildsDir() const { return varDir + "/builds"; }
     bool inStore(std::string_view path) const;
 
     // gc.lock: shared while adding or reading items, exclusive while collecting or repairing.

@@ -188,6 +188,15 @@ const std::string& LocalStore::root() const {
 const std::string& LocalStore::realStoreDir() const {
     return impl->realStoreDir;
 }
+std::string LocalStore::outputLockPath(const StorePath& p) const {
+    return impl->locksDir + "/" + p.to_string() + ".lock";
+}
+const std::string& LocalStore::gcLockPath() const {
+    return impl->gcLockPath;
+}
+std::string LocalStore::buildsDir() const {
+    return impl->buildsDir();
+}
 std::string LocalStore::dbPath() const {
     return impl->dbFile;
 }

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -19,8 +20,9 @@
 namespace ferrix {
 
 struct DerivationOutput {
-    // Full store path; empty only in the masked text hashed for input-addressed outputs.
-    std::string path;
+    // None only while construction computes it (the masked text hashed for input-addressed
+    // outputs writes it empty).
+    std::optional<StorePath> path;
     // Fixed outputs: "sha256" (flat) or "r:sha256" (recursive) and the lower-case hex hash.
     // Both empty for input-addressed outputs.
     std::string hashAlgo;
@@ -30,14 +32,17 @@ struct DerivationOutput {
     bool operator==(const DerivationOutput&) const = default;
 };
 
-// drv path -> names of the outputs used. std::map/std::set order strings bytewise, which is the
-// order the ATerm needs.
-using DerivationInputs = std::map<std::string, std::set<std::string>>;
+// Input .drv -> names of the outputs used. Store paths of one directory order as their full
+// paths do, bytewise: the order the ATerm needs.
+using DerivationInputs = std::map<StorePath, std::set<std::string>>;
+// The same, keyed by text: the hashes that replace input paths in hashDerivationModulo.
+using DerivationInputKeys = std::map<std::string, std::set<std::string>>;
 
+// Paths are store paths, printed and parsed in the StoreDir of the store the derivation is in.
 struct Derivation {
     std::map<std::string, DerivationOutput> outputs;
     DerivationInputs inputDrvs;
-    std::set<std::string> inputSrcs;
+    StorePathSet inputSrcs;
     std::string platform; // "system"
     std::string builder;
     std::vector<std::string> args;
@@ -50,21 +55,25 @@ struct Derivation {
     bool operator==(const Derivation&) const = default;
 };
 
-// The ATerm, no spaces, no trailing newline. maskOutputs blanks every output path and every env
-// value whose key is an output name; actualInputs, if given, is written instead of inputDrvs
-// (hashDerivationModulo uses both).
-std::string unparse(const Derivation& drv, bool maskOutputs,
-                    const DerivationInputs* actualInputs = nullptr);
+// The ATerm, no spaces, no trailing newline, paths printed in `storeDir`. maskOutputs blanks
+// every output path and every env value whose key is an output name; actualInputs, if given, is
+// written instead of inputDrvs (hashDerivationModulo uses both).
+std::string unparse(const StoreDir& storeDir, const Derivation& drv, bool maskOutputs,
+                    const DerivationInputKeys* actualInputs = nullptr);
 
 // Strict parser for .drv text: accepts exactly what unparse() writes, so unparse(parse(t)) == t
 // and the .drv path recomputed from a parsed derivation is the file's own. Throws
 // BadDerivation("bad derivation at byte N: ...") for truncation, trailing bytes, unterminated
 // strings, a backslash in a raw field, escapes other than \" \\ \n \r \t or a raw LF/CR/TAB
 // in an escaped one, unsorted or duplicate keys, relative paths, bad output names and malformed
-// fixed-output hashes. An empty `name` is taken from env["name"]. With a storeDir, every path must
-// also be a store path in it (input derivations ending in ".drv").
+// fixed-output hashes. An empty `name` is taken from env["name"]. Every path must be a store path
+// in `storeDir` (input derivations ending in ".drv"); without one, in the directory of the first
+// output path (see derivationStoreDir).
 Derivation parseDerivation(std::string_view aterm, std::string name = "",
                            const StoreDir* storeDir = nullptr);
+// The store directory of a .drv's text read without its store: that of its first output path.
+// Throws BadDerivation.
+StoreDir derivationStoreDir(std::string_view aterm);
 
 // Reads the derivation stored at a full .drv path (the store plugs in reading from itself).
 using DerivationResolver = std::function<Derivation(const std::string& drvPath)>;
@@ -96,15 +105,17 @@ private:
 // Fixed-output: sha256("fixed:out:<hashAlgo>:<hex>:<out path>"), whatever maskOutputs says.
 // Otherwise sha256 of the ATerm with each input drv replaced by the hex of its own (unmasked)
 // hash, outputs merged for equal hashes, and outputs masked if asked.
-Hash hashDerivationModulo(const Derivation& drv, bool maskOutputs, DrvHashes& hashes);
+Hash hashDerivationModulo(const StoreDir& storeDir, const Derivation& drv, bool maskOutputs,
+                          DrvHashes& hashes);
 
 // Checks what construction needs: a valid name (also as "<name>.drv"), output names that give
 // valid path names and are not "drv", a fixed output only alone and named "out", a platform the
-// raw ATerm field can hold, absolute paths. Throws BadDerivation.
+// raw ATerm field can hold, input derivations that are .drv files, output paths. Throws
+// BadDerivation.
 void checkDerivation(const Derivation& drv);
 
 // Input-addressed construction: for each output o (already in drv.outputs, paths ignored),
-// env[o] = "" and path "", H = hashDerivationModulo(drv, true), then path_o =
+// env[o] = "" and no path, H = hashDerivationModulo(drv, true), then path_o =
 // makeOutputPath(o, H, drv.name) and env[o] = path_o.
 void fillInputAddressedOutputs(Derivation& drv, const StoreDir& storeDir, DrvHashes& hashes);
 
@@ -121,6 +132,7 @@ std::string drvPathOf(const StoreDir& storeDir, const Derivation& drv);
 // `nix show-derivation` shape, keys in Nix's order: {drvPath: {outputs: {name: {path, hashAlgo?,
 // hash?}}, inputSrcs, inputDrvs, system, builder, args, env}} (include <nlohmann/json.hpp> to
 // use it). Env values may hold bytes that are not UTF-8: dump with error_handler_t::replace.
-nlohmann::ordered_json derivationToJson(const std::string& drvPath, const Derivation& drv);
+nlohmann::ordered_json derivationToJson(const StoreDir& storeDir, const std::string& drvPath,
+                                        const Derivation& drv);
 
 } // namespace ferrix

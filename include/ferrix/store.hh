@@ -123,6 +123,15 @@ public:
     // Physical location of an item (whether or not it exists).
     std::string realPath(const StorePath& p) const;
 
+    // --- Places under ROOT/var/ferrix for whoever builds or downloads into the store.
+
+    // The PathLock file of `p` while it is being built or downloaded, so that it is made once.
+    std::string outputLockPath(const StorePath& p) const;
+    // gc.lock: taken shared by whoever writes items in place, exclusive by gc.
+    const std::string& gcLockPath() const;
+    // Where builds and downloads make their working directories; gc removes the abandoned ones.
+    std::string buildsDir() const;
+
     // --- Adding. Every add is atomic and idempotent (re-adding an item that is registered but
     // missing on disk puts it back); the result is a temporary root until the LocalStore is
     // destroyed. Invalid names throw BadStorePath and references to invalid paths throw

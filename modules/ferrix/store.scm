@@ -357,15 +357,29 @@ root).  Return the symlink created."
 
 (define* (build-derivations store derivations
                             #:key (max-jobs 1) (cores 0) keep-failed?
-                            keep-going? check? (timeout 0) (max-silent-time 0))
+                            keep-going? check? (timeout 0) (max-silent-time 0)
+                            observer)
   "Realise DERIVATIONS, a list of .drv file names (or <derivation> records,
 or (DRV . OUTPUT) pairs as Guix accepts, the output being ignored: every
 output is built), in STORE: build each derivation of their graph whose
 outputs are not all valid, inputs first, up to MAX-JOBS at once, each with
 CORES cores (0: all).  KEEP-FAILED? keeps the build directory of a failed
 build; KEEP-GOING? goes on, after a failure, with the builds that do not
-depend on it (the error then names every failure); CHECK? rebuilds the given derivations and compares the results with
-the valid outputs.  TIMEOUT and MAX-SILENT-TIME are in seconds (0: none).
+depend on it (the error then names every failure); CHECK? rebuilds the given
+derivations and compares the results with the valid outputs.  TIMEOUT and
+MAX-SILENT-TIME are in seconds (0: none).
+
+Progress goes to standard error, unless OBSERVER is a procedure: it is then
+called, in the calling thread, with each event of the run in the order they
+happen, an alist whose first pair is (kind . KIND).  KIND is one of
+'started, 'phase, 'log-line, 'finished, 'failed, 'already-valid, 'waiting,
+'message, 'downloads-planned, 'download-started, 'download-progress,
+'download-retry or 'downloaded; the other keys, present when they apply, are
+'derivation, 'name, 'path, 'url, 'via, 'text (a log line, a phase, an error
+message), 'log-file, 'log-tail, 'bytes, 'total, 'seconds, 'check? and
+'download?.  An error raised by OBSERVER ends its calls; it is raised when
+the run is over.
+
 Return, per derivation, an alist of output names and store paths.  A failed
 build raises a ferrix-error."
   (define (file-name drv)
@@ -381,7 +395,7 @@ build raises a ferrix-error."
           (else (error "not a derivation" drv))))
   (%build-derivations store (map file-name derivations)
                       max-jobs cores keep-failed? check?
-                      timeout max-silent-time keep-going?))
+                      timeout max-silent-time keep-going? observer))
 
 (define (log-file store file)
   "Return the build log of FILE, a .drv file name or an output built by a

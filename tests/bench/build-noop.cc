@@ -143,8 +143,8 @@ void prepareMicro() {
     d.outputs["out"] = {};
     DrvHashes hashes(memoryResolver(std::map<std::string, Derivation>{}));
     fillInputAddressedOutputs(d, store.storeDir(), hashes);
-    microDrv = store.printStorePath(
-        store.addText("micro.drv", unparse(d, false), derivationReferences(store.storeDir(), d)));
+    microDrv = store.printStorePath(store.addText("micro.drv", unparse(store.storeDir(), d, false),
+                                                  derivationReferences(store.storeDir(), d)));
     BuildOptions o;
     o.progressFd = -1;
     buildDerivations(store, {{microDrv, {}}}, o);

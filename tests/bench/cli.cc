@@ -224,11 +224,12 @@ NixExpr nixExpressionFromStore(const std::string& root, const std::vector<std::s
         StorePath sp = sd.parse(p);
         if (sp.isDerivation()) {
             std::string name(sp.name());
-            Derivation d = parseDerivation(store.readText(sp), name.substr(0, name.size() - 4));
+            Derivation d =
+                parseDerivation(store.readText(sp), name.substr(0, name.size() - 4), &sd);
             for (auto& [input, outputs] : d.inputDrvs)
-                visit(input);
+                visit(sd.print(input));
             for (auto& src : d.inputSrcs)
-                visit(src);
+                visit(sd.print(src));
             drvs.emplace(p, std::move(d));
         } else {
             for (auto& ref : store.queryPathInfo(sp).references)
@@ -274,10 +275,11 @@ NixExpr nixExpressionFromStore(const std::string& root, const std::vector<std::s
         // What this derivation may interpolate: its sources and its inputs' outputs.
         std::map<std::string, std::string> vars;
         for (auto& src : d.inputSrcs)
-            vars[src] = var.at(src);
+            vars[sd.print(src)] = var.at(sd.print(src));
         for (auto& [input, outputs] : d.inputDrvs)
             for (auto& o : outputs)
-                vars[drvs.at(input).outputs.at(o).path] = var.at(input) + "." + o;
+                vars[sd.print(*drvs.at(sd.print(input)).outputs.at(o).path)] =
+                    var.at(sd.print(input)) + "." + o;
         std::set<std::string> used;
         std::string attrs;
         for (auto& [k, value] : d.env) {

@@ -116,8 +116,8 @@ Written buildGraph(const StoreDir& sd, LocalStore* store, const std::vector<Node
         for (auto& in : n.inputs) {
             auto& dep = w.drvs[size_t(in.node)];
             const char* o = in.dev ? "dev" : "out";
-            d.inputDrvs[w.drvPaths[size_t(in.node)]].insert(o);
-            deps += (deps.empty() ? "" : " ") + dep.outputs.at(o).path;
+            d.inputDrvs[sd.parse(w.drvPaths[size_t(in.node)])].insert(o);
+            deps += (deps.empty() ? "" : " ") + sd.print(*dep.outputs.at(o).path);
         }
         d.env = {{"name", d.name},
                  {"system", system_},
@@ -128,13 +128,13 @@ Written buildGraph(const StoreDir& sd, LocalStore* store, const std::vector<Node
                  {"deps", deps}};
         fillInputAddressedOutputs(d, sd, hashes);
         if (store && batch) {
-            TextItem t{d.name + ".drv", unparse(d, false), derivationReferences(sd, d)};
+            TextItem t{d.name + ".drv", unparse(sd, d, false), derivationReferences(sd, d)};
             w.drvPaths.push_back(sd.print(
                 sd.makeTextPath(t.name, hashString(HashAlgo::SHA256, t.contents), t.references)));
             items.push_back(std::move(t));
         } else if (store) {
-            w.drvPaths.push_back(store->printStorePath(
-                store->addText(d.name + ".drv", unparse(d, false), derivationReferences(sd, d))));
+            w.drvPaths.push_back(store->printStorePath(store->addText(
+                d.name + ".drv", unparse(sd, d, false), derivationReferences(sd, d))));
         } else {
             w.drvPaths.push_back(drvPathOf(sd, d));
         }
@@ -284,14 +284,14 @@ void BM_FillOutputs(benchmark::State& state) {
 
 void BM_Unparse(benchmark::State& state) {
     for (auto _ : state)
-        benchmark::DoNotOptimize(unparse(last(), false));
+        benchmark::DoNotOptimize(unparse(StoreDir("/nix/store"), last(), false));
 }
 
 void BM_AddTextDrv(benchmark::State& state) {
     TempDir root("ferrix-bench-micro-");
     LocalStore store(nixLikeStore(root.path()));
     buildGraph(store.storeDir(), &store, graph);
-    std::string text = unparse(last(), false);
+    std::string text = unparse(store.storeDir(), last(), false);
     StorePathSet refs = derivationReferences(store.storeDir(), last());
     uint64_t counter = 0;
     for (auto _ : state) // a distinct text each time, so every add writes
@@ -304,7 +304,7 @@ void BM_AddTextsGraph(benchmark::State& state) {
     std::vector<TextItem> items;
     StoreDir sd("/nix/store");
     for (auto& d : written.drvs)
-        items.push_back({d.name + ".drv", unparse(d, false), derivationReferences(sd, d)});
+        items.push_back({d.name + ".drv", unparse(sd, d, false), derivationReferences(sd, d)});
     for (auto _ : state) {
         state.PauseTiming();
         auto root = std::make_unique<TempDir>("ferrix-bench-micro-");

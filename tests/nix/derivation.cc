@@ -247,8 +247,8 @@ private:
     std::string depOutput(Derivation& d, int dep, const std::string& output) {
         const Built& b = built.at(dep);
         std::string o = output.empty() ? gens[dep].outputNames().front() : output;
-        d.inputDrvs[b.drvPath].insert(o);
-        return b.drv.outputs.at(o).path;
+        d.inputDrvs[nixStore.parse(b.drvPath)].insert(o);
+        return nixStore.print(*b.drv.outputs.at(o).path);
     }
 
     std::string str(Derivation& d, const Str& s) {
@@ -264,7 +264,7 @@ private:
             case Piece::File: {
                 std::string path = nixStore.print(
                     nixStore.makeTextPath(p.fileName, hashString(HashAlgo::SHA256, p.text), {}));
-                d.inputSrcs.insert(path);
+                d.inputSrcs.insert(nixStore.parse(path));
                 r += path;
                 break;
             }
@@ -577,23 +577,23 @@ void checkBatch(uint64_t seed, size_t n) {
         const Built& b = builder.build(i);
         std::string nixText = readFile(store.physical(nixPaths[i]));
 
-        ASSERT_EQ(unparse(b.drv, false), nixText);
+        ASSERT_EQ(unparse(nixStore, b.drv, false), nixText);
         ASSERT_EQ(b.drvPath, nixPaths[i]);
         EXPECT_EQ(eval[i]["drv"], b.drvPath);
         ASSERT_EQ(eval[i]["outs"].size(), b.drv.outputs.size());
         for (auto& [o, out] : b.drv.outputs)
-            EXPECT_EQ(eval[i]["outs"][o], out.path) << "output " << o;
+            EXPECT_EQ(eval[i]["outs"][o], nixStore.print(*out.path)) << "output " << o;
 
         std::string base = baseNameOf(nixPaths[i]);
         Derivation parsed = parseDerivation(nixText, b.drv.name, &nixStore);
         EXPECT_EQ(parsed, b.drv);
-        EXPECT_EQ(unparse(parsed, false), nixText);
+        EXPECT_EQ(unparse(nixStore, parsed, false), nixText);
         EXPECT_EQ(drvPathOf(nixStore, parsed), nixPaths[i]);
     }
     // The twins are two inputs of the last derivation with one hash modulo between them.
     const Derivation& top = builder.at(gens.size() - 1).drv;
-    EXPECT_TRUE(top.inputDrvs.count(builder.at(0).drvPath));
-    EXPECT_TRUE(top.inputDrvs.count(builder.at(1).drvPath));
+    EXPECT_TRUE(top.inputDrvs.count(nixStore.parse(builder.at(0).drvPath)));
+    EXPECT_TRUE(top.inputDrvs.count(nixStore.parse(builder.at(1).drvPath)));
     EXPECT_NE(builder.at(0).drvPath, builder.at(1).drvPath);
     EXPECT_EQ(hashes.get(builder.at(0).drvPath), hashes.get(builder.at(1).drvPath));
 
@@ -636,12 +636,13 @@ in [ bar foo multi ]
     EXPECT_EQ(hashes.get(paths[0]).toBase16(),
               "724f3e3634fce4cbbbd3483287b8798588e80280660b9a63fd13a1bc90485b33");
     Derivation foo = parseDerivation(readFile(store.physical(paths[1])), "foo", &nixStore);
-    EXPECT_EQ(foo.outputs.at("out").path, "/nix/store/5vyvcwah9l9kf07d52rcgdk70g2f4y13-foo");
+    EXPECT_EQ(nixStore.print(*foo.outputs.at("out").path),
+              "/nix/store/5vyvcwah9l9kf07d52rcgdk70g2f4y13-foo");
     Derivation multi =
         parseDerivation(readFile(store.physical(paths[2])), "has-multi-out", &nixStore);
-    EXPECT_EQ(multi.outputs.at("lib").path,
+    EXPECT_EQ(nixStore.print(*multi.outputs.at("lib").path),
               "/nix/store/2vixb94v0hy2xc6p7mbnxxcyc095yyia-has-multi-out-lib");
-    EXPECT_EQ(multi.outputs.at("out").path,
+    EXPECT_EQ(nixStore.print(*multi.outputs.at("out").path),
               "/nix/store/55lwldka5nyxa08wnvlizyqw02ihy8ic-has-multi-out");
 }
 
@@ -668,9 +669,9 @@ TEST(NixDerivation, JsonMatchesShowDerivation) {
             continue; // nix prints bytes that are not UTF-8 raw; nothing to compare with
         }
         Derivation d = parseDerivation(readFile(store.physical(p)), "", &nixStore);
-        EXPECT_EQ(derivationToJson(p, d).dump(2), theirs.dump(2));
+        EXPECT_EQ(derivationToJson(nixStore, p, d).dump(2), theirs.dump(2));
         // Byte for byte too, as long as no \b or \f needs escaping (nix writes \u0008, \u000c).
-        EXPECT_EQ(derivationToJson(p, d).dump(2) + "\n", r.out);
+        EXPECT_EQ(derivationToJson(nixStore, p, d).dump(2) + "\n", r.out);
         ++compared;
     }
     EXPECT_GT(compared, 0u);
@@ -723,7 +724,7 @@ TEST(NixDerivation, ThousandDerivationTiming) {
     for (size_t i = 0; i < n; ++i) {
         const Built& b = builder.build(i);
         hashes.add(b.drvPath, b.drv);
-        std::string text = unparse(b.drv, false); // what would be written to the store
+        std::string text = unparse(nixStore, b.drv, false); // what would be written to the store
         ASSERT_FALSE(text.empty());
     }
     double ourMs =
@@ -736,7 +737,7 @@ TEST(NixDerivation, ThousandDerivationTiming) {
     t0 = std::chrono::steady_clock::now();
     for (size_t i = 0; i < n; ++i)
         writeFile(out.path() + "/" + baseNameOf(builder.at(i).drvPath),
-                  unparse(builder.at(i).drv, false));
+                  unparse(nixStore, builder.at(i).drv, false));
     double writeMs =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     std::printf("[ timing ] nix-instantiate: %.1f ms for %zu derivations; ferrix in process: "

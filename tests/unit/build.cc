@@ -1,7 +1,7 @@
 // The scheduler on tiny /bin/sh derivations: dependencies, registration with references, a
 // failure that leaves nothing, outputs referring to one another, fixed outputs (builtin:download
-// from file://, right and wrong hash, mirrors, a build using a download), --check, and the build
-// log.
+// from file://, right and wrong hash, mirrors, a build using a download), --check, the build
+// log, and the events an observer hears, in their order.
 #include "ferrix/build.hh"
 
 #include "ferrix/derivation.hh"
@@ -9,13 +9,53 @@
 #include "ferrix/process.hh"
 #include "store-test-util.hh"
 
+#include <condition_variable>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <mutex>
+#include <thread>
 #include <unistd.h>
 
 using namespace ferrix;
 
 namespace {
+
+// Keeps every event, and lets a test wait for one.
+struct Recorder : BuildObserver {
+    std::mutex m;
+    std::condition_variable cv;
+    std::vector<BuildEvent> events;
+    void event(const BuildEvent& e) override {
+        std::lock_guard lk(m);
+        events.push_back(e);
+        cv.notify_all();
+    }
+    // "KIND [NAME [TEXT]]" per event (NAME: the derivation's), byte counts left out.
+    std::vector<std::string> summary() {
+        std::lock_guard lk(m);
+        std::vector<std::string> out;
+        for (auto& e : events) {
+            if (e.kind == BuildEvent::Kind::DownloadProgress) continue;
+            std::string s = BuildEvent::kindName(e.kind);
+            if (!e.drv.empty()) {
+                std::string base = baseNameOf(e.drv);
+                s += " " + base.substr(base.find('-') + 1, base.size() - base.find('-') - 5);
+            }
+            if (e.kind == BuildEvent::Kind::Phase || e.kind == BuildEvent::Kind::LogLine)
+                s += " " + e.text;
+            out.push_back(s);
+        }
+        return out;
+    }
+    bool waitFor(BuildEvent::Kind k) {
+        std::unique_lock lk(m);
+        return cv.wait_for(lk, std::chrono::seconds(20), [&] {
+            for (auto& e : events)
+                if (e.kind == k) return true;
+            return false;
+        });
+    }
+};
 
 class Build : public ::testing::Test {
 protected:
@@ -51,13 +91,14 @@ protected:
             auto dep =
                 parseDerivation(store.readText(store.parseStorePath(i)), "", &store.storeDir());
             for (auto& [o, _] : dep.outputs)
-                d.inputDrvs[i].insert(o);
+                d.inputDrvs[store.parseStorePath(i)].insert(o);
         }
         fillInputAddressedOutputs(d, store.storeDir(), hashes);
         return write(d);
     }
     std::string write(const Derivation& d) {
-        return store.printStorePath(store.addText(d.name + ".drv", unparse(d, false),
+        return store.printStorePath(store.addText(d.name + ".drv",
+                                                  unparse(store.storeDir(), d, false),
                                                   derivationReferences(store.storeDir(), d)));
     }
     std::string downloadDrv(const std::string& name, const std::string& url, const Hash& h) {
@@ -77,9 +118,9 @@ protected:
     }
     StorePath sp(const std::string& p) { return store.parseStorePath(p); }
     std::string derivationOutput(const std::string& drv) {
-        return parseDerivation(store.readText(sp(drv)), "", &store.storeDir())
-            .outputs.at("out")
-            .path;
+        return store.printStorePath(*parseDerivation(store.readText(sp(drv)), "", &store.storeDir())
+                                         .outputs.at("out")
+                                         .path);
     }
 };
 
@@ -87,8 +128,7 @@ protected:
 
 TEST_F(Build, DependencyFirstThenReferencesRegistered) {
     auto dep = shDrv("dep", "mkdir $out; echo dep > $out/data");
-    auto depOut =
-        parseDerivation(store.readText(sp(dep)), "", &store.storeDir()).outputs.at("out").path;
+    auto depOut = derivationOutput(dep);
     auto top = shDrv(
         "top", "mkdir $out; cat " + depOut + "/data > $out/copy; echo " + depOut + " > $out/ref",
         {dep});
@@ -109,8 +149,7 @@ TEST_F(Build, DependencyFirstThenReferencesRegistered) {
 
 TEST_F(Build, FailureLeavesNothingButTheLog) {
     auto drv = shDrv("fails", "mkdir $out; echo half > $out/f; echo oops; exit 4");
-    auto out =
-        parseDerivation(store.readText(sp(drv)), "", &store.storeDir()).outputs.at("out").path;
+    auto out = derivationOutput(drv);
     try {
         build(drv);
         FAIL() << "no error";
@@ -139,7 +178,7 @@ TEST_F(Build, OutputsInACycleAreRefused) {
     EXPECT_THROW(build(drv), BuildError);
     auto d = parseDerivation(store.readText(sp(drv)), "", &store.storeDir());
     for (auto& [o, out] : d.outputs)
-        EXPECT_FALSE(store.isValid(sp(out.path)));
+        EXPECT_FALSE(store.isValid(*out.path));
 }
 
 TEST_F(Build, DownloadFromFileUrl) {
@@ -160,7 +199,7 @@ TEST_F(Build, DownloadFromFileUrl) {
         EXPECT_NE(msg.find("hash mismatch"), std::string::npos) << msg;
     }
     auto d = parseDerivation(store.readText(sp(bad)), "", &store.storeDir());
-    EXPECT_FALSE(store.isValid(sp(d.outputs.at("out").path)));
+    EXPECT_FALSE(store.isValid(*d.outputs.at("out").path));
 }
 
 TEST_F(Build, CheckComparesRebuilds) {
@@ -223,4 +262,92 @@ TEST_F(Build, DownloadsThroughMirrorsAndABuildUsingThem) {
         << log;
     std::string logB = readFile(buildLogPath(store, sp(b)));
     EXPECT_NE(logB.find("(content-addressed mirror)"), std::string::npos) << logB;
+}
+
+TEST_F(Build, ObserverHearsEachBuildInOrder) {
+    Recorder rec;
+    opts.observer = &rec;
+    auto dep = shDrv("dep", "echo \"starting phase \\`unpack'\"; echo one; mkdir $out; "
+                            "printf 'no newline'");
+    auto top = shDrv("top", "echo two; echo > $out", {dep});
+    build(top);
+    std::vector<std::string> expected = {
+        "downloads-planned", "started dep",
+        "phase dep unpack",  "log-line dep starting phase `unpack'",
+        "log-line dep one",  "log-line dep no newline",
+        "finished dep",      "started top",
+        "log-line top two",  "finished top"};
+    EXPECT_EQ(rec.summary(), expected);
+    auto& started = rec.events.at(1);
+    EXPECT_EQ(started.drv, dep);
+    EXPECT_FALSE(started.check);
+    EXPECT_EQ(describeEvent(started), "building '" + dep + "'...");
+    auto& finished = rec.events.back();
+    EXPECT_EQ(finished.drv, top);
+    EXPECT_EQ(describeEvent(finished).rfind("built '" + top + "' in ", 0), 0u);
+    // Valid: nothing is built and nothing but the plan is said.
+    rec.events.clear();
+    build(top);
+    ASSERT_EQ(rec.events.size(), 1u);
+    EXPECT_EQ(rec.events[0].kind, BuildEvent::Kind::DownloadsPlanned);
+}
+
+TEST_F(Build, ObserverHearsAFailureWithTheLogsTail) {
+    Recorder rec;
+    opts.observer = &rec;
+    opts.logTailLines = 2;
+    auto drv = shDrv("fails", "echo a; echo b; echo c; exit 3");
+    EXPECT_THROW(build(drv), BuildError);
+    std::vector<std::string> expected = {"downloads-planned", "started fails",
+                                         "log-line fails a",  "log-line fails b",
+                                         "log-line fails c",  "failed fails"};
+    EXPECT_EQ(rec.summary(), expected);
+    auto& failed = rec.events.back();
+    EXPECT_EQ(failed.logTail, "b\nc");
+    EXPECT_EQ(failed.logPath, buildLogPath(store, sp(drv)));
+    EXPECT_EQ(describeEvent(failed), "error: builder for '" + drv +
+                                         "' exited with status 3\nlast lines of the log:\n"
+                                         "  b\n  c\nlog: " +
+                                         failed.logPath);
+}
+
+TEST_F(Build, ObserverHearsADownload) {
+    Recorder rec;
+    opts.observer = &rec;
+    writeFile(dir.path + "/f.txt", "file\n");
+    Hash h = hashString(HashAlgo::SHA256, "file\n");
+    std::string url = "file://" + dir.path + "/f.txt";
+    auto drv = downloadDrv("f.txt", url, h);
+    build(drv);
+    std::vector<std::string> expected = {"downloads-planned", "started f.txt",
+                                         "download-started f.txt", "downloaded f.txt",
+                                         "finished f.txt"};
+    EXPECT_EQ(rec.summary(), expected);
+    EXPECT_EQ(rec.events[0].total, 1u);
+    EXPECT_TRUE(rec.events[1].download);
+    EXPECT_EQ(describeEvent(rec.events[1]), "");
+    EXPECT_EQ(describeEvent(rec.events[2]), "downloading '" + url + "'...");
+    EXPECT_EQ(rec.events[3].done, 5u);
+    EXPECT_EQ(describeEvent(rec.events[3]).rfind("downloaded '" + url + "' (5 B in ", 0), 0u);
+    EXPECT_EQ(describeEvent(rec.events[4]), "");
+}
+
+TEST_F(Build, ObserverHearsTheWaitForAnotherBuildsLock) {
+    Recorder rec;
+    opts.observer = &rec;
+    auto drv = shDrv("locked", "echo > $out");
+    StorePath out = sp(derivationOutput(drv));
+    std::optional<PathLock> held(PathLock(store.outputLockPath(out)));
+    std::thread t([&] { build(drv); });
+    ASSERT_TRUE(rec.waitFor(BuildEvent::Kind::Waiting));
+    {
+        std::lock_guard lk(rec.m);
+        EXPECT_EQ(rec.events.back().path, store.printStorePath(out));
+        EXPECT_EQ(describeEvent(rec.events.back()),
+                  "waiting for another process to finish building '" + store.printStorePath(out) +
+                      "'");
+    }
+    held.reset();
+    t.join();
+    EXPECT_TRUE(store.isValid(out));
 }

@@ -11,6 +11,14 @@ using namespace ferrix;
 
 static const StoreDir nixStore("/nix/store");
 
+// A store path of nixStore, and an output's path printed ("" for none).
+static StorePath SP(std::string_view full) {
+    return nixStore.parse(full);
+}
+static std::string P(const std::optional<StorePath>& p) {
+    return p ? nixStore.print(*p) : "";
+}
+
 static const char* barAterm =
     R"(Derive([("out","/nix/store/4q0pg5zpfmznxscq3avycvf9xdvx50n3-bar","r:sha256","08813cbee9903c62be4c5027726a418a300da4500b2d369d3af9286f4815ceba")],[],[],":",":",[],[("builder",":"),("name","bar"),("out","/nix/store/4q0pg5zpfmznxscq3avycvf9xdvx50n3-bar"),("outputHash","08813cbee9903c62be4c5027726a418a300da4500b2d369d3af9286f4815ceba"),("outputHashAlgo","sha256"),("outputHashMode","recursive"),("system",":")]))";
 static const char* fooMasked =
@@ -56,14 +64,14 @@ TEST(Derivation, SpecPlaceholder) {
 
 TEST(Derivation, SpecBar) {
     Derivation bar = makeBar();
-    EXPECT_EQ(unparse(bar, false), barAterm);
-    EXPECT_EQ(bar.outputs.at("out").path, "/nix/store/4q0pg5zpfmznxscq3avycvf9xdvx50n3-bar");
+    EXPECT_EQ(unparse(nixStore, bar, false), barAterm);
+    EXPECT_EQ(P(bar.outputs.at("out").path), "/nix/store/4q0pg5zpfmznxscq3avycvf9xdvx50n3-bar");
     EXPECT_EQ(drvPathOf(nixStore, bar), "/nix/store/0hm2f1psjpcwg8fijsmr4wwxrx59s092-bar.drv");
     DrvHashes hashes(memoryResolver({}));
-    EXPECT_EQ(hashDerivationModulo(bar, false, hashes).toBase16(),
+    EXPECT_EQ(hashDerivationModulo(nixStore, bar, false, hashes).toBase16(),
               "724f3e3634fce4cbbbd3483287b8798588e80280660b9a63fd13a1bc90485b33");
     // Fixed-output: masking makes no difference.
-    EXPECT_EQ(hashDerivationModulo(bar, true, hashes).toBase16(),
+    EXPECT_EQ(hashDerivationModulo(nixStore, bar, true, hashes).toBase16(),
               "724f3e3634fce4cbbbd3483287b8798588e80280660b9a63fd13a1bc90485b33");
     EXPECT_EQ(parseDerivation(barAterm, "bar"), bar);
 }
@@ -75,20 +83,20 @@ TEST(Derivation, SpecFoo) {
     DrvHashes hashes(memoryResolver(drvs));
 
     Derivation foo = basic("foo");
-    foo.inputDrvs[barPath] = {"out"};
-    foo.env["bar"] = bar.outputs.at("out").path;
+    foo.inputDrvs[SP(barPath)] = {"out"};
+    foo.env["bar"] = P(bar.outputs.at("out").path);
     foo.outputs["out"] = {};
     foo.env["out"] = "";
-    DerivationInputs masked{{hashes.get(barPath).toBase16(), {"out"}}};
-    EXPECT_EQ(unparse(foo, true, &masked), fooMasked);
+    DerivationInputKeys masked{{hashes.get(barPath).toBase16(), {"out"}}};
+    EXPECT_EQ(unparse(nixStore, foo, true, &masked), fooMasked);
 
     fillInputAddressedOutputs(foo, nixStore, hashes);
-    EXPECT_EQ(foo.outputs.at("out").path, "/nix/store/5vyvcwah9l9kf07d52rcgdk70g2f4y13-foo");
-    EXPECT_EQ(foo.env.at("out"), foo.outputs.at("out").path);
+    EXPECT_EQ(P(foo.outputs.at("out").path), "/nix/store/5vyvcwah9l9kf07d52rcgdk70g2f4y13-foo");
+    EXPECT_EQ(foo.env.at("out"), P(foo.outputs.at("out").path));
     EXPECT_EQ(drvPathOf(nixStore, foo), "/nix/store/4wvvbi4jwn0prsdxb7vs673qa5h9gr7x-foo.drv");
     EXPECT_EQ(derivationReferences(nixStore, foo),
               StorePathSet{StorePath("0hm2f1psjpcwg8fijsmr4wwxrx59s092-bar.drv")});
-    EXPECT_EQ(parseDerivation(unparse(foo, false), "foo"), foo);
+    EXPECT_EQ(parseDerivation(unparse(nixStore, foo, false), "foo"), foo);
 }
 
 TEST(Derivation, SpecMultiOutput) {
@@ -98,17 +106,17 @@ TEST(Derivation, SpecMultiOutput) {
     d.env["outputs"] = "out lib";
     DrvHashes hashes(memoryResolver({}));
     d.env["out"] = d.env["lib"] = "";
-    EXPECT_EQ(unparse(d, true), multiMasked);
+    EXPECT_EQ(unparse(nixStore, d, true), multiMasked);
     fillInputAddressedOutputs(d, nixStore, hashes);
-    EXPECT_EQ(d.outputs.at("lib").path,
+    EXPECT_EQ(P(d.outputs.at("lib").path),
               "/nix/store/2vixb94v0hy2xc6p7mbnxxcyc095yyia-has-multi-out-lib");
-    EXPECT_EQ(d.outputs.at("out").path,
+    EXPECT_EQ(P(d.outputs.at("out").path),
               "/nix/store/55lwldka5nyxa08wnvlizyqw02ihy8ic-has-multi-out");
-    EXPECT_EQ(d.env.at("lib"), d.outputs.at("lib").path);
+    EXPECT_EQ(d.env.at("lib"), P(d.outputs.at("lib").path));
     EXPECT_EQ(drvPathOf(nixStore, d),
               "/nix/store/h32dahq0bx5rp1krcdx3a53asj21jvhk-has-multi-out.drv");
     // The masked text does not depend on what the paths were before.
-    EXPECT_EQ(unparse(d, true), multiMasked);
+    EXPECT_EQ(unparse(nixStore, d, true), multiMasked);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -116,24 +124,24 @@ TEST(Derivation, SpecMultiOutput) {
 
 TEST(Derivation, EscapingExact) {
     Derivation d = basic("esc");
-    d.outputs["out"] = {"/nix/store/00000000000000000000000000000000-esc", "", ""};
+    d.outputs["out"] = {SP("/nix/store/00000000000000000000000000000000-esc"), "", ""};
     d.builder = "a\"b\\c\nd\re\tf";
     d.args = {
         "\"", "\\", "\n", "\r", "\t", "", "$ ${x}", "caf\xc3\xa9 \xe2\x88\x9a", "\x01\x7f\x80\xff"};
     d.env = {{"k\"\n", "v\\\t\r"}, {"u", "\xf0\x9f\x98\x80"}};
-    std::string t = unparse(d, false);
+    std::string t = unparse(nixStore, d, false);
     EXPECT_EQ(t, "Derive([(\"out\",\"/nix/store/00000000000000000000000000000000-esc\",\"\",\"\")],"
                  "[],[],\":\",\"a\\\"b\\\\c\\nd\\re\\tf\",[\"\\\"\",\"\\\\\",\"\\n\",\"\\r\","
                  "\"\\t\",\"\",\"$ ${x}\",\"caf\xc3\xa9 \xe2\x88\x9a\",\"\x01\x7f\x80\xff\"],"
                  "[(\"k\\\"\\n\",\"v\\\\\\t\\r\"),(\"u\",\"\xf0\x9f\x98\x80\")])");
     Derivation back = parseDerivation(t, "esc");
     EXPECT_EQ(back, d);
-    EXPECT_EQ(unparse(back, false), t);
+    EXPECT_EQ(unparse(nixStore, back, false), t);
 }
 
 TEST(Derivation, EveryByteRoundTrips) {
     Derivation d = basic("bytes");
-    d.outputs["out"] = {"/nix/store/00000000000000000000000000000000-bytes", "", ""};
+    d.outputs["out"] = {SP("/nix/store/00000000000000000000000000000000-bytes"), "", ""};
     std::string all;
     for (int c = 1; c < 256; ++c)
         all += static_cast<char>(c);
@@ -141,17 +149,17 @@ TEST(Derivation, EveryByteRoundTrips) {
     d.builder = all;
     d.args = {all, all.substr(100)};
     d.env[all] = all;
-    std::string t = unparse(d, false);
+    std::string t = unparse(nixStore, d, false);
     EXPECT_EQ(parseDerivation(t, "bytes"), d);
-    EXPECT_EQ(unparse(parseDerivation(t, "bytes"), false), t);
+    EXPECT_EQ(unparse(nixStore, parseDerivation(t, "bytes"), false), t);
 }
 
 TEST(Derivation, RawFieldsAreNotEscaped) {
     // Nix writes system raw: a newline stays a newline, and the parser reads it back.
     Derivation d = basic("raw");
-    d.outputs["out"] = {"/nix/store/00000000000000000000000000000000-raw", "", ""};
+    d.outputs["out"] = {SP("/nix/store/00000000000000000000000000000000-raw"), "", ""};
     d.platform = "x\ny\tz";
-    std::string t = unparse(d, false);
+    std::string t = unparse(nixStore, d, false);
     EXPECT_NE(t.find("\"x\ny\tz\""), std::string::npos);
     EXPECT_EQ(parseDerivation(t, "raw"), d);
 }
@@ -216,20 +224,21 @@ struct RandomDrv {
             std::string hex;
             for (size_t i = 0; i < 2 * hashSize(algo); ++i)
                 hex += "0123456789abcdef"[below(16)];
-            d.outputs["out"] = {path(), (below(2) ? "r:" : "") + std::string(algoName(algo)), hex};
+            d.outputs["out"] = {SP(path()), (below(2) ? "r:" : "") + std::string(algoName(algo)),
+                                hex};
         } else {
             size_t n = 1 + below(4);
             for (size_t i = 0; i < n; ++i) {
-                d.outputs[outputName()] = {path(), "", ""};
+                d.outputs[outputName()] = {SP(path()), "", ""};
             }
         }
         for (size_t i = below(4); i > 0; --i) {
-            auto& outs = d.inputDrvs[path(".drv")];
+            auto& outs = d.inputDrvs[SP(path(".drv"))];
             for (size_t j = below(3); j > 0; --j)
                 outs.insert(outputName());
         }
         for (size_t i = below(4); i > 0; --i)
-            d.inputSrcs.insert(path());
+            d.inputSrcs.insert(SP(path()));
         d.platform = below(2) ? "x86_64-linux" : name();
         d.builder = anyString(20);
         for (size_t i = below(5); i > 0; --i)
@@ -247,11 +256,11 @@ TEST(Derivation, RandomRoundTrips) {
     RandomDrv gen(seed);
     for (int i = 0; i < 2000; ++i) {
         Derivation d = gen.make();
-        std::string t = unparse(d, false);
+        std::string t = unparse(nixStore, d, false);
         Derivation back;
         ASSERT_NO_THROW(back = parseDerivation(t, d.name)) << t;
         ASSERT_EQ(back, d) << t;
-        ASSERT_EQ(unparse(back, false), t);
+        ASSERT_EQ(unparse(nixStore, back, false), t);
     }
 }
 
@@ -263,7 +272,7 @@ TEST(Derivation, MutationsAreRefusedOrExact) {
     const std::string alphabet = "\"\\()[],nrtabc/\n\x01\xff";
     size_t accepted = 0;
     for (int i = 0; i < 200; ++i) {
-        std::string t = unparse(gen.make(), false);
+        std::string t = unparse(nixStore, gen.make(), false);
         for (int j = 0; j < 50; ++j) {
             std::string m = t;
             size_t at = gen.below(m.size());
@@ -278,8 +287,9 @@ TEST(Derivation, MutationsAreRefusedOrExact) {
                 m.insert(at, 1, alphabet[gen.below(alphabet.size())]);
             }
             try {
+                // Read without a store: in the directory of its first output, maybe mutated.
                 Derivation d = parseDerivation(m);
-                ASSERT_EQ(unparse(d, false), m);
+                ASSERT_EQ(unparse(derivationStoreDir(m), d, false), m);
                 ++accepted;
             } catch (BadDerivation&) {
             }
@@ -294,11 +304,11 @@ TEST(Derivation, MutationsAreRefusedOrExact) {
 TEST(Derivation, TruncatedAtEveryOffset) {
     Derivation bar = makeBar();
     Derivation esc = basic("esc");
-    esc.outputs["out"] = {"/nix/store/00000000000000000000000000000000-esc", "", ""};
-    esc.inputDrvs["/nix/store/00000000000000000000000000000000-a.drv"] = {"dev", "out"};
-    esc.inputSrcs.insert("/nix/store/00000000000000000000000000000000-src");
+    esc.outputs["out"] = {SP("/nix/store/00000000000000000000000000000000-esc"), "", ""};
+    esc.inputDrvs[SP("/nix/store/00000000000000000000000000000000-a.drv")] = {"dev", "out"};
+    esc.inputSrcs.insert(SP("/nix/store/00000000000000000000000000000000-src"));
     esc.args = {"a\"b", "\\"};
-    for (const std::string& t : {std::string(barAterm), unparse(esc, false)}) {
+    for (const std::string& t : {std::string(barAterm), unparse(nixStore, esc, false)}) {
         for (size_t n = 0; n < t.size(); ++n) {
             try {
                 parseDerivation(t.substr(0, n));
@@ -338,10 +348,15 @@ TEST(Derivation, MalformedMessages) {
     expectError("Derive(" + o + "],[],[],\"s\\n\",\"b\",[],[])", "backslash in the system");
     expectError("Derive(" + o + R"(],[],["src"],"s","b",[],[]))",
                 "input source path 'src' is not absolute");
-    expectError("Derive(" + o + R"(],[],["/a","/a"],"s","b",[],[]))",
-                "duplicate input sources entry '/a'");
-    expectError("Derive(" + o + R"(],[],["/b","/a"],"s","b",[],[]))",
-                "input sources not sorted: '/a' after '/b'");
+    expectError(
+        "Derive(" + o +
+            R"(],[],["/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a","/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a"],"s","b",[],[]))",
+        "duplicate input sources entry '/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a'");
+    expectError(
+        "Derive(" + o +
+            R"(],[],["/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b","/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a"],"s","b",[],[]))",
+        "input sources not sorted: '/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a' after "
+        "'/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b'");
     expectError("Derive(" + o + R"(],[],[],"s","b",[],[("b",""),("a","")]))",
                 "environment variables not sorted: 'a' after 'b'");
     expectError("Derive(" + o + R"(],[],[],"s","b",[],[("a",""),("a","")]))",
@@ -351,35 +366,48 @@ TEST(Derivation, MalformedMessages) {
                 "output path 'x' is not absolute");
     expectError(R"(Derive([("out","","","")],[],[],"s","b",[],[]))",
                 "output path '' is not absolute");
-    expectError(R"(Derive([("b","/b","",""),("a","/a","","")],[],[],"s","b",[],[]))",
-                "outputs not sorted: 'a' after 'b'");
-    expectError(R"(Derive([("a","/b","",""),("a","/a","","")],[],[],"s","b",[],[]))",
-                "duplicate outputs entry 'a'");
-    expectError(R"(Derive([("a b","/b","","")],[],[],"s","b",[],[]))",
-                "bad output name: invalid character ' '");
-    expectError(R"(Derive([("drv","/b","","")],[],[],"s","b",[],[]))",
-                "'drv' is not allowed as an output name");
-    expectError(R"(Derive([("out","/b","sha257","00")],[],[],"s","b",[],[]))",
-                "unknown output hash algorithm 'sha257'");
-    expectError(R"(Derive([("out","/b","r:sha1","00")],[],[],"s","b",[],[]))",
-                "output hash '00' is not 40 lower-case hex digits");
     expectError(
-        R"(Derive([("out","/b","sha1","0BEEC7B5EA3F0FDBC95D0DD47F3C5BC275DA8A33")],[],[],"s","b",[],[]))",
+        R"(Derive([("b","/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b","",""),("a","/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a","","")],[],[],"s","b",[],[]))",
+        "outputs not sorted: 'a' after 'b'");
+    expectError(
+        R"(Derive([("a","/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b","",""),("a","/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a","","")],[],[],"s","b",[],[]))",
+        "duplicate outputs entry 'a'");
+    expectError(
+        R"(Derive([("a b","/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b","","")],[],[],"s","b",[],[]))",
+        "bad output name: invalid character ' '");
+    expectError(
+        R"(Derive([("drv","/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b","","")],[],[],"s","b",[],[]))",
+        "'drv' is not allowed as an output name");
+    expectError(
+        R"(Derive([("out","/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b","sha257","00")],[],[],"s","b",[],[]))",
+        "unknown output hash algorithm 'sha257'");
+    expectError(
+        R"(Derive([("out","/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b","r:sha1","00")],[],[],"s","b",[],[]))",
+        "output hash '00' is not 40 lower-case hex digits");
+    expectError(
+        R"(Derive([("out","/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b","sha1","0BEEC7B5EA3F0FDBC95D0DD47F3C5BC275DA8A33")],[],[],"s","b",[],[]))",
         "is not 40 lower-case hex digits");
     expectError(
-        R"(Derive([("out","/b","","0beec7b5ea3f0fdbc95d0dd47f3c5bc275da8a33")],[],[],"s","b",[],[]))",
+        R"(Derive([("out","/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b","","0beec7b5ea3f0fdbc95d0dd47f3c5bc275da8a33")],[],[],"s","b",[],[]))",
         "unknown output hash algorithm ''");
     expectError(
-        R"(Derive([("lib","/a","",""),("out","/b","sha1","0beec7b5ea3f0fdbc95d0dd47f3c5bc275da8a33")],[],[],"s","b",[],[]))",
+        R"(Derive([("lib","/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a","",""),("out","/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b","sha1","0beec7b5ea3f0fdbc95d0dd47f3c5bc275da8a33")],[],[],"s","b",[],[]))",
         "fixed output 'out' must be the derivation's only output");
-    expectError("Derive(" + o + R"(],[("/b.drv",["out"]),("/a.drv",["out"])],[],"s","b",[],[]))",
-                "input derivations not sorted: '/a.drv' after '/b.drv'");
-    expectError("Derive(" + o + R"(],[("/a.drv",["out","dev"])],[],"s","b",[],[]))",
-                "input derivation outputs not sorted: 'dev' after 'out'");
+    expectError(
+        "Derive(" + o +
+            R"(],[("/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b.drv",["out"]),("/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a.drv",["out"])],[],"s","b",[],[]))",
+        "input derivations not sorted: '/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a.drv' after "
+        "'/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b.drv'");
+    expectError(
+        "Derive(" + o +
+            R"(],[("/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a.drv",["out","dev"])],[],"s","b",[],[]))",
+        "input derivation outputs not sorted: 'dev' after 'out'");
     expectError("Derive(" + o + R"(],[("a.drv",["out"])],[],"s","b",[],[]))",
                 "input derivation path 'a.drv' is not absolute");
-    expectError("Derive(" + o + R"(],[("/a.drv",["out"],[],"s","b",[],[]))",
-                "expected ')' but found ','");
+    expectError(
+        "Derive(" + o +
+            R"(],[("/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a.drv",["out"],[],"s","b",[],[]))",
+        "expected ')' but found ','");
     expectError("Derive(" + o + R"(],[("/a\.drv",["out"])],[],"s","b",[],[]))",
                 "backslash in the input derivation path");
     expectError("Derive(" + o + R"(],[],[],s,"b",[],[]))",
@@ -463,10 +491,7 @@ TEST(Derivation, ConstructionChecks) {
     x.platform = "a\\b";
     expectBad(x, "which the raw field cannot hold");
     x = d;
-    x.inputSrcs.insert("relative");
-    expectBad(x, "input source path 'relative' is not absolute");
-    x = d;
-    x.inputDrvs["/nix/store/00000000000000000000000000000000-a"] = {"out"};
+    x.inputDrvs[SP("/nix/store/00000000000000000000000000000000-a")] = {"out"};
     expectBad(x, "is not a .drv file");
     x = makeBar();
     expectBad(x, "is fixed-output");
@@ -487,7 +512,7 @@ TEST(Derivation, FixedFlatSha1) {
     auto& out = d.outputs.at("out");
     EXPECT_EQ(out.hashAlgo, "sha1");
     EXPECT_EQ(out.hash, "0beec7b5ea3f0fdbc95d0dd47f3c5bc275da8a33");
-    EXPECT_EQ(out.path, d.env.at("out"));
+    EXPECT_EQ(P(out.path), d.env.at("out"));
     EXPECT_TRUE(d.isFixedOutput());
 }
 
@@ -504,12 +529,12 @@ TEST(Derivation, EqualInputHashesMerge) {
     Derivation top = basic("top");
     top.outputs["out"] = {};
     for (auto& [p, _] : drvs)
-        top.inputDrvs[p] = {"out"};
+        top.inputDrvs[SP(p)] = {"out"};
     top.env["out"] = "";
-    DerivationInputs merged{
+    DerivationInputKeys merged{
         {"724f3e3634fce4cbbbd3483287b8798588e80280660b9a63fd13a1bc90485b33", {"out"}}};
-    EXPECT_EQ(hashDerivationModulo(top, true, hashes),
-              hashString(HashAlgo::SHA256, unparse(top, true, &merged)));
+    EXPECT_EQ(hashDerivationModulo(nixStore, top, true, hashes),
+              hashString(HashAlgo::SHA256, unparse(nixStore, top, true, &merged)));
 }
 
 TEST(Derivation, HashesAreMemoised) {
@@ -529,12 +554,12 @@ TEST(Derivation, HashesAreMemoised) {
     };
     std::string base = add(basic("base"));
     Derivation l = basic("l"), r = basic("r");
-    l.inputDrvs[base] = {"out"};
-    r.inputDrvs[base] = {"out"};
+    l.inputDrvs[SP(base)] = {"out"};
+    r.inputDrvs[SP(base)] = {"out"};
     std::string lp = add(l), rp = add(r);
     Derivation top = basic("top");
-    top.inputDrvs[lp] = {"out"};
-    top.inputDrvs[rp] = {"out"};
+    top.inputDrvs[SP(lp)] = {"out"};
+    top.inputDrvs[SP(rp)] = {"out"};
     add(top);
     EXPECT_EQ(hashes.size(), 3u);
     for (auto& [p, n] : reads)
@@ -549,23 +574,25 @@ TEST(Derivation, HashesAreMemoised) {
 TEST(Derivation, CycleIsAnError) {
     std::map<std::string, Derivation> drvs;
     Derivation a = basic("a"), b = basic("b");
-    a.outputs["out"] = b.outputs["out"] = {"/nix/store/00000000000000000000000000000000-x", "", ""};
-    a.inputDrvs["/b.drv"] = {"out"};
-    b.inputDrvs["/a.drv"] = {"out"};
-    drvs["/a.drv"] = a;
-    drvs["/b.drv"] = b;
+    a.outputs["out"] =
+        b.outputs["out"] = {SP("/nix/store/00000000000000000000000000000000-x"), "", ""};
+    a.inputDrvs[SP("/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b.drv")] = {"out"};
+    b.inputDrvs[SP("/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a.drv")] = {"out"};
+    drvs["/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a.drv"] = a;
+    drvs["/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b.drv"] = b;
     DrvHashes hashes(memoryResolver(drvs));
-    EXPECT_THROW(hashes.get("/a.drv"), BadDerivation);
-    EXPECT_THROW(hashes.get("/a.drv"), BadDerivation); // still a cycle, not a stale marker
+    EXPECT_THROW(hashes.get("/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a.drv"), BadDerivation);
+    EXPECT_THROW(hashes.get("/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a.drv"),
+                 BadDerivation); // still a cycle, not a stale marker
     DrvHashes missing(memoryResolver({}));
-    EXPECT_THROW(missing.get("/nope.drv"), InvalidPath);
+    EXPECT_THROW(missing.get("/nix/store/cccccccccccccccccccccccccccccccc-nope.drv"), InvalidPath);
 }
 
 TEST(Derivation, DirectoryResolver) {
     std::string dir = makeTempDir("/tmp", "ferrix-drv-test");
     Derivation bar = makeBar();
     std::string barPath = drvPathOf(nixStore, bar);
-    writeFile(dir + "/" + baseNameOf(barPath), unparse(bar, false));
+    writeFile(dir + "/" + baseNameOf(barPath), unparse(nixStore, bar, false));
     DrvHashes hashes(directoryResolver(nixStore, dir));
     EXPECT_EQ(hashes.get(barPath).toBase16(),
               "724f3e3634fce4cbbbd3483287b8798588e80280660b9a63fd13a1bc90485b33");
@@ -585,16 +612,16 @@ TEST(Derivation, DirectoryResolver) {
 TEST(Derivation, Json) {
     Derivation bar = makeBar();
     std::string barPath = drvPathOf(nixStore, bar);
-    auto j = derivationToJson(barPath, bar);
+    auto j = derivationToJson(nixStore, barPath, bar);
     EXPECT_EQ(
         j.dump(),
         R"({")" + barPath +
             R"(":{"outputs":{"out":{"path":"/nix/store/4q0pg5zpfmznxscq3avycvf9xdvx50n3-bar","hashAlgo":"r:sha256","hash":"08813cbee9903c62be4c5027726a418a300da4500b2d369d3af9286f4815ceba"}},"inputSrcs":[],"inputDrvs":{},"system":":","builder":":","args":[],"env":{"builder":":","name":"bar","out":"/nix/store/4q0pg5zpfmznxscq3avycvf9xdvx50n3-bar","outputHash":"08813cbee9903c62be4c5027726a418a300da4500b2d369d3af9286f4815ceba","outputHashAlgo":"sha256","outputHashMode":"recursive","system":":"}}})");
     Derivation foo = basic("foo");
-    foo.outputs["out"] = {"/nix/store/00000000000000000000000000000000-foo", "", ""};
-    foo.inputDrvs[barPath] = {"out", "dev"};
+    foo.outputs["out"] = {SP("/nix/store/00000000000000000000000000000000-foo"), "", ""};
+    foo.inputDrvs[SP(barPath)] = {"out", "dev"};
     foo.args = {"-c", "x"};
-    auto f = derivationToJson("/f.drv", foo)["/f.drv"];
+    auto f = derivationToJson(nixStore, "/f.drv", foo)["/f.drv"];
     EXPECT_EQ(f["outputs"].dump(),
               R"({"out":{"path":"/nix/store/00000000000000000000000000000000-foo"}})");
     EXPECT_EQ(f["inputDrvs"][barPath].dump(), R"(["dev","out"])");
@@ -619,7 +646,7 @@ TEST(Derivation, ThousandDerivationGraph) {
         d.platform = "x86_64-linux";
         d.builder = "/nix/store/00000000000000000000000000000000-bash/bin/bash";
         d.args = {"-e", "/nix/store/00000000000000000000000000000000-builder.sh"};
-        d.inputSrcs.insert("/nix/store/00000000000000000000000000000000-builder.sh");
+        d.inputSrcs.insert(SP("/nix/store/00000000000000000000000000000000-builder.sh"));
         d.env["src"] = "/nix/store/00000000000000000000000000000000-source";
         d.env["buildPhase"] = std::string(200, 'x');
         if (i % 10 == 0) {
@@ -630,12 +657,12 @@ TEST(Derivation, ThousandDerivationGraph) {
             if (i % 3 == 0) d.outputs["lib"] = {};
             for (size_t k = std::min<size_t>(paths.size(), 4); k > 0; --k) {
                 auto& p = paths[std::uniform_int_distribution<size_t>(0, paths.size() - 1)(rng)];
-                d.inputDrvs[p].insert("out");
-                d.env["dep" + std::to_string(k)] = drvs.at(p).outputs.at("out").path;
+                d.inputDrvs[SP(p)].insert("out");
+                d.env["dep" + std::to_string(k)] = P(drvs.at(p).outputs.at("out").path);
             }
             fillInputAddressedOutputs(d, nixStore, hashes);
         }
-        std::string text = unparse(d, false);
+        std::string text = unparse(nixStore, d, false);
         bytes += text.size();
         std::string p = drvPathOf(nixStore, d);
         hashes.add(p, d);
@@ -652,11 +679,26 @@ TEST(Derivation, ThousandDerivationGraph) {
     t0 = std::chrono::steady_clock::now();
     DrvHashes cold(memoryResolver(drvs));
     for (auto& [p, d] : drvs) {
-        Derivation back = parseDerivation(unparse(d, false), d.name);
+        Derivation back = parseDerivation(unparse(nixStore, d, false), d.name);
         ASSERT_EQ(back, d);
         cold.get(p);
     }
     ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0);
     std::printf("[ timing ] 1000 derivations parsed and re-hashed cold in %.1f ms\n", ms.count());
     EXPECT_EQ(cold.size(), 1000u);
+}
+
+// Read without its store, a .drv's paths are in the directory of its first output path.
+TEST(Derivation, StoreDirOfTheText) {
+    std::string gnu = unparse(StoreDir("/gnu/store"), makeBar(), false);
+    EXPECT_EQ(derivationStoreDir(barAterm).dir(), "/nix/store");
+    EXPECT_EQ(derivationStoreDir(gnu).dir(), "/gnu/store");
+    Derivation d = parseDerivation(gnu, "bar");
+    EXPECT_EQ(unparse(derivationStoreDir(gnu), d, false), gnu);
+    EXPECT_EQ(d, parseDerivation(barAterm, "bar")); // the same paths: store paths have no directory
+    std::string mixed =
+        R"(Derive([("out","/nix/store/00000000000000000000000000000000-x","",""))"
+        R"(],[],["/gnu/store/00000000000000000000000000000000-s"],"s","b",[],[]))";
+    expectError(mixed, "input source: ");
+    EXPECT_THROW(derivationStoreDir("Derive("), BadDerivation);
 }

@@ -1,0 +1,380 @@
+// The scheduler: the derivation graph, build slots, output locks, keep-going, and the steps of
+// one build. See scheduler.hh and doc/build.md.
+//
+// One build, in order (buildOne):
+//   1. take the locks of its outputs; if the outputs became valid meanwhile (another process
+//      built them while we waited) there is nothing to do;
+//   2. the input closure, kept alive while we build;
+//   3. a fresh work directory ROOT/var/ferrix/builds/NAME-XXXXXX (downloads share the run's
+//      one), the outputs' places and the log ROOT/var/log/ferrix/drvs/XX/REST.log;
+//   4. run the builder in isolation (derivation-builder.hh) or download (builtin-download.hh);
+//   5. on success check the outputs, then register them in one transaction, or with --check
+//      compare them with the valid ones (build-outputs.hh); on failure delete them, keep the
+//      log, remove the work directory (kept with -K) and report the failure with its log's tail.
+#include "ferrix/scheduler.hh"
+
+#include "ferrix/build-display.hh"
+#include "ferrix/build-log.hh"
+#include "ferrix/build-outputs.hh"
+#include "ferrix/builtin-download.hh"
+#include "ferrix/derivation-builder.hh"
+#include "ferrix/derivation.hh"
+#include "ferrix/file.hh"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace ferrix {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Node {
+    StorePath drvPath;
+    std::string drvPathStr;
+    Derivation drv;
+    bool check = false;
+    bool download = false; // builtin:download: no build slot, the download engine
+    std::vector<Node*> dependents;
+    size_t pendingDeps = 0;
+    explicit Node(StorePath p) : drvPath(std::move(p)) {}
+};
+
+// Where one build happens: its work directory, its outputs' places and its log.
+struct BuildPlace {
+    WorkDirectory work; // none for a download: it uses the run's shared directory
+    OutputPlaces outputs;
+    std::string logPath;
+
+    void deleteOutputs() {
+        for (auto& [o, place] : outputs) {
+            try {
+                if (pathExists(place.builtAt)) deletePath(place.builtAt);
+            } catch (...) {
+            }
+        }
+    }
+};
+
+class Scheduler {
+public:
+    Scheduler(LocalStore& store, const BuildOptions& options)
+        : store(store), opts(options),
+          display(options.observer ? nullptr : makeDisplay(options.progressFd)),
+          observer(options.observer ? *options.observer : *display),
+          downloads(store, options.fetch, [this](const BuildEvent& e) { report(e); }) {}
+
+    std::vector<std::map<std::string, std::string>>
+    run(const std::vector<DerivationRequest>& requests);
+
+private:
+    Node* load(const std::string& drvPath, bool top);
+    void runGraph();
+    void buildOne(Node& n);
+    bool validMeanwhile(Node& n);
+    StorePathSet inputClosure(const Node& n);
+    BuildPlace prepare(const Node& n, bool check);
+    void realise(Node& n, bool check, const StorePathSet& closure, BuildPlace& place);
+    void removeWorkDirectory(BuildPlace& place, bool failed);
+    [[noreturn]] void fail(const Node& n, const std::exception& e, const std::string& logPath);
+    // Observers hear one event at a time, whichever thread reports it.
+    void report(const BuildEvent& e) {
+        std::lock_guard lk(reportMutex);
+        observer.event(e);
+    }
+
+    LocalStore& store;
+    BuildOptions opts;
+    std::unique_ptr<BuildObserver> display;
+    BuildObserver& observer;
+    std::mutex reportMutex;
+    std::map<std::string, std::unique_ptr<Node>> nodes;
+    std::vector<Node*> toBuild;
+    size_t built = 0;
+    std::vector<std::string> failures;
+    DownloadBuilder downloads; // the last member: its transfers end before the rest goes
+};
+
+Node* Scheduler::load(const std::string& drvPath, bool top) {
+    if (auto it = nodes.find(drvPath); it != nodes.end()) {
+        if (top && opts.check) it->second->check = true;
+        return it->second.get();
+    }
+    StorePath sp = store.parseStorePath(drvPath);
+    if (!sp.isDerivation()) throw UsageError("'" + drvPath + "' is not a derivation");
+    auto node = std::make_unique<Node>(sp);
+    Node* n = node.get();
+    nodes.emplace(drvPath, std::move(node));
+    n->drvPathStr = drvPath;
+    std::string name(sp.name().substr(0, sp.name().size() - 4));
+    n->drv = parseDerivation(store.readText(sp), name, &store.storeDir());
+    n->download = n->drv.builder == "builtin:download";
+    store.addTempRoot(sp); // gc must not take the .drv while we build from it
+    n->check = top && opts.check;
+    bool valid = true;
+    for (auto& [o, out] : n->drv.outputs) {
+        const StorePath& p = *out.path;
+        if (!store.isValid(p))
+            valid = false;
+        else
+            store.addTempRoot(p);
+    }
+    // A valid derivation's inputs are not even read: a no-op build reads one .drv.
+    if (valid && !n->check) return n;
+    toBuild.push_back(n);
+    for (auto& [input, outs] : n->drv.inputDrvs) {
+        Node* dep = load(store.printStorePath(input), false);
+        if (std::find(toBuild.begin(), toBuild.end(), dep) != toBuild.end() && dep != n) {
+            dep->dependents.push_back(n);
+            n->pendingDeps++;
+        }
+    }
+    return n;
+}
+
+std::vector<std::map<std::string, std::string>>
+Scheduler::run(const std::vector<DerivationRequest>& requests) {
+    for (auto& r : requests) {
+        Node* n = load(r.drvPath, true);
+        for (auto& o : r.outputs)
+            if (!n->drv.outputs.contains(o))
+                throw UsageError("derivation '" + r.drvPath + "' has no output '" + o + "'");
+    }
+    if (opts.maxJobs == 0) opts.maxJobs = 1;
+    runGraph();
+    if (!failures.empty()) {
+        std::string msg = failures.front();
+        for (size_t i = 1; i < failures.size(); i++)
+            msg += "; " + failures[i];
+        size_t notBuilt = toBuild.size() - built - failures.size();
+        if (notBuilt)
+            msg += "; " + std::to_string(notBuilt) + " other derivation" +
+                   (notBuilt == 1 ? " was" : "s were") + " not built";
+        throw BuildError(msg);
+    }
+
+    std::vector<std::map<std::string, std::string>> result;
+    for (auto& r : requests) {
+        auto& drv = nodes.at(r.drvPath)->drv;
+        std::map<std::string, std::string> outs;
+        for (auto& [o, out] : drv.outputs)
+            if (r.outputs.empty() || r.outputs.contains(o))
+                outs[o] = store.printStorePath(*out.path);
+        result.push_back(std::move(outs));
+    }
+    return result;
+}
+
+// Runs what is ready, up to the slots, until nothing runs and nothing more may start.
+void Scheduler::runGraph() {
+    std::mutex m;
+    std::condition_variable cv;
+    std::deque<Node*> ready;
+    for (auto* n : toBuild)
+        if (n->pendingDeps == 0) ready.push_back(n);
+    size_t downloadCount = std::count_if(toBuild.begin(), toBuild.end(),
+                                         [](Node* n) { return n->download && !n->check; });
+    report({.kind = BuildEvent::Kind::DownloadsPlanned, .total = downloadCount});
+    // Downloads take no build slot: each waits on the download engine in a thread of its own
+    // (which also verifies and registers it). 64 at most: enough to keep the engine's transfers
+    // (16 by default) fed, few enough for the open files of their logs and locks.
+    unsigned maxDownloadThreads = 64;
+    unsigned active = 0, activeDownloads = 0;
+    std::vector<std::thread> threads;
+    {
+        std::unique_lock lk(m);
+        while (true) {
+            // After a failure, start nothing more unless -k; what depends on a failed build
+            // never becomes ready.
+            for (auto it = ready.begin();
+                 (failures.empty() || opts.keepGoing) && it != ready.end();) {
+                Node* n = *it;
+                bool dl = n->download;
+                if (dl ? activeDownloads >= maxDownloadThreads : active >= opts.maxJobs) {
+                    ++it;
+                    continue;
+                }
+                it = ready.erase(it);
+                (dl ? activeDownloads : active)++;
+                threads.emplace_back([&, n, dl] {
+                    std::string error;
+                    try {
+                        buildOne(*n);
+                    } catch (const std::exception& e) {
+                        error = e.what();
+                    }
+                    std::lock_guard lk2(m);
+                    (dl ? activeDownloads : active)--;
+                    if (error.empty()) {
+                        built++;
+                        for (auto* d : n->dependents)
+                            if (--d->pendingDeps == 0) ready.push_back(d);
+                    } else {
+                        failures.push_back(error);
+                    }
+                    cv.notify_all();
+                });
+            }
+            if (active + activeDownloads == 0) break;
+            cv.wait(lk);
+        }
+    }
+    for (auto& t : threads)
+        t.join();
+}
+
+void Scheduler::buildOne(Node& n) {
+    // 1. The output locks; then look again.
+    std::vector<StorePath> outPaths;
+    for (auto& [o, out] : n.drv.outputs)
+        outPaths.push_back(*out.path);
+    OutputLocks locks(store, outPaths, [this](const BuildEvent& e) { report(e); });
+    bool allValid = validMeanwhile(n);
+    if (allValid && !n.check) return;
+    bool check = n.check && allValid;
+    // 2. The input closure.
+    StorePathSet closure = inputClosure(n);
+    // 3. Where it happens.
+    BuildPlace place = prepare(n, check);
+    // 4, 5.
+    realise(n, check, closure, place);
+}
+
+// Whether every output is valid; if so, built by another process while we waited for the locks
+// (or, with --check, built before): recorded as this derivation's and kept alive.
+bool Scheduler::validMeanwhile(Node& n) {
+    std::map<std::string, StorePath> outMap;
+    for (auto& [o, out] : n.drv.outputs) {
+        const StorePath& p = *out.path;
+        if (!store.isValid(p)) return false;
+        outMap.emplace(o, p);
+    }
+    if (n.check) return true;
+    store.registerDerivationOutputs(n.drvPath, outMap);
+    for (auto& [o, p] : outMap)
+        store.addTempRoot(p);
+    report({.kind = BuildEvent::Kind::AlreadyValid,
+            .drv = n.drvPathStr,
+            .name = std::string(n.drv.name)});
+    return true;
+}
+
+StorePathSet Scheduler::inputClosure(const Node& n) {
+    StorePathSet inputs = n.drv.inputSrcs;
+    for (auto& [input, names] : n.drv.inputDrvs) {
+        std::string inputPath = store.printStorePath(input);
+        auto& dep = nodes.at(inputPath)->drv;
+        for (auto& o : names) {
+            auto it = dep.outputs.find(o);
+            if (it == dep.outputs.end())
+                throw BuildError("derivation '" + inputPath + "' has no output '" + o + "'");
+            inputs.insert(*it->second.path);
+        }
+    }
+    for (auto& p : inputs)
+        store.addTempRoot(p);
+    return store.computeClosure(inputs);
+}
+
+BuildPlace Scheduler::prepare(const Node& n, bool check) {
+    BuildPlace place;
+    if (n.download) {
+        place.outputs = downloads.outputPlaces(n.drv);
+    } else {
+        place.work = WorkDirectory(store, std::string(n.drv.name) + "-");
+        place.outputs = builderOutputPlaces(store, n.drv, n.drvPathStr, place.work.path, check);
+    }
+    place.logPath = buildLogPath(store, n.drvPath);
+    createDirs(dirOf(place.logPath));
+    return place;
+}
+
+void Scheduler::realise(Node& n, bool check, const StorePathSet& closure, BuildPlace& place) {
+    std::optional<FileLock> gcShared; // the in-place fallback's, held until registration
+    report({.kind = BuildEvent::Kind::Started,
+            .drv = n.drvPathStr,
+            .name = std::string(n.drv.name),
+            .check = check,
+            .download = n.download});
+    auto start = Clock::now();
+    try {
+        BuildLogWriter log(place.logPath, n.drvPathStr, [this](const BuildEvent& e) { report(e); });
+        std::string url;
+        if (n.download)
+            url = downloads.build(n.drv, n.drvPathStr, place.outputs, log);
+        else
+            runBuilder(store, n.drv, n.drvPathStr, place.work.path, closure, place.outputs,
+                       {opts.cores, opts.timeout, opts.maxSilentTime}, log, gcShared);
+        std::string ca = checkBuiltOutputs(n.drv, n.drvPathStr, place.outputs, store, url);
+        if (check) {
+            compareWithValidOutputs(store, n.drvPathStr, place.outputs);
+            place.deleteOutputs();
+        } else {
+            registerBuiltOutputs(store, place.outputs, ca, closure, n.drvPath);
+        }
+        removeWorkDirectory(place, false);
+    } catch (const std::exception& e) {
+        place.deleteOutputs();
+        removeWorkDirectory(place, true);
+        fail(n, e, place.logPath);
+    }
+    double secs =
+        double(
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count()) /
+        1000;
+    report({.kind = BuildEvent::Kind::Finished,
+            .drv = n.drvPathStr,
+            .name = std::string(n.drv.name),
+            .seconds = secs,
+            .check = check,
+            .download = n.download});
+}
+
+void Scheduler::removeWorkDirectory(BuildPlace& place, bool failed) {
+    const std::string& top = place.work.path;
+    if (top.empty()) return; // a download's: shared, its file is gone (registered or deleted)
+    if (failed && opts.keepFailed) {
+        try {
+            writeFile(top + "/.ferrix-kept", "kept by ferrix build -K; gc leaves it\n", 0644);
+        } catch (...) {
+        }
+        report({.kind = BuildEvent::Kind::Message,
+                .text = "note: keeping build directory '" + top + "'"});
+        return;
+    }
+    try {
+        deletePath(top);
+    } catch (...) {
+    }
+}
+
+void Scheduler::fail(const Node& n, const std::exception& e, const std::string& logPath) {
+    std::string msg = e.what();
+    if (!dynamic_cast<const BuildError*>(&e))
+        msg = "build of '" + n.drvPathStr + "' failed: " + msg;
+    report({.kind = BuildEvent::Kind::Failed,
+            .drv = n.drvPathStr,
+            .name = std::string(n.drv.name),
+            .text = msg,
+            .logPath = logPath,
+            .logTail = logTail(logPath, opts.logTailLines)});
+    // The details went to the observer: the error itself is one line.
+    throw BuildError(msg.substr(0, msg.find('\n')) + " (log: " + logPath + ")");
+}
+
+} // namespace
+
+std::vector<std::map<std::string, std::string>>
+buildDerivations(LocalStore& store, const std::vector<DerivationRequest>& requests,
+                 const BuildOptions& options) {
+    Scheduler s(store, options);
+    return s.run(requests);
+}
+
+} // namespace ferrix
