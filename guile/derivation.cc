@@ -7,10 +7,13 @@
 //   ENV     ((KEY . VALUE) ...)
 #include "convert.hh"
 #include "guard.hh"
+#include "primitive.hh"
 #include "store-object.hh"
 
 #include "ferrix/derivation.hh"
 #include "ferrix/file.hh"
+
+#include <nlohmann/json.hpp>
 
 #include <mutex>
 
@@ -27,12 +30,14 @@ SCM derivationFields(const std::string& file, const Derivation& drv) {
                                outputs);
         for (auto it = drv.inputDrvs.rbegin(); it != drv.inputDrvs.rend(); ++it) {
             SCM outs = SCM_EOL;
-            for (auto o = it->second.rbegin(); o != it->second.rend(); ++o) outs = scm_cons(utf8(*o), outs);
+            for (auto o = it->second.rbegin(); o != it->second.rend(); ++o)
+                outs = scm_cons(utf8(*o), outs);
             inputs = scm_cons(scm_cons(utf8(it->first), outs), inputs);
         }
         for (auto it = drv.inputSrcs.rbegin(); it != drv.inputSrcs.rend(); ++it)
             sources = scm_cons(utf8(*it), sources);
-        for (auto it = drv.args.rbegin(); it != drv.args.rend(); ++it) args = scm_cons(utf8(*it), args);
+        for (auto it = drv.args.rbegin(); it != drv.args.rend(); ++it)
+            args = scm_cons(utf8(*it), args);
         for (auto it = drv.env.rbegin(); it != drv.env.rend(); ++it)
             env = scm_cons(scm_cons(utf8(it->first), utf8(it->second)), env);
         return scm_list_n(utf8(file), outputs, inputs, sources, utf8(drv.platform),
@@ -60,7 +65,8 @@ SCM primDerivation(SCM store, SCM name, SCM system, SCM builder, SCM args, SCM e
     SCM fixedAlgo = SCM_BOOL_F, fixedHash = SCM_BOOL_F;
     bool recursive = false;
     if (scm_is_true(fixed)) {
-        if (scm_ilength(fixed) != 3) scm_wrong_type_arg_msg(SUBR, 10, fixed, "#f or (ALGO HASH RECURSIVE?)");
+        if (scm_ilength(fixed) != 3)
+            scm_wrong_type_arg_msg(SUBR, 10, fixed, "#f or (ALGO HASH RECURSIVE?)");
         fixedAlgo = scm_car(fixed);
         fixedHash = scm_cadr(fixed);
         recursive = scm_is_true(scm_caddr(fixed));
@@ -73,15 +79,19 @@ SCM primDerivation(SCM store, SCM name, SCM system, SCM builder, SCM args, SCM e
         drv.platform = toString(system);
         drv.builder = toString(builder);
         drv.args = toStringList(args, SUBR, 5);
-        for (auto& [k, v] : toStringAlist(env, SUBR, 6)) drv.env.insert_or_assign(k, v);
+        for (auto& [k, v] : toStringAlist(env, SUBR, 6))
+            drv.env.insert_or_assign(k, v);
         for (auto& input : toStringLists(inputs, SUBR, 7)) {
             auto& outs = drv.inputDrvs[input[0]];
             if (input.size() == 1) outs.insert("out");
             outs.insert(input.begin() + 1, input.end());
         }
-        for (auto& s : toStringList(sources, SUBR, 8)) drv.inputSrcs.insert(s);
-        for (auto& o : toStringList(outputs, SUBR, 9)) drv.outputs[o] = {};
-        if (drv.outputs.empty()) throw BadDerivation("derivation '" + drv.name + "' has no outputs");
+        for (auto& s : toStringList(sources, SUBR, 8))
+            drv.inputSrcs.insert(s);
+        for (auto& o : toStringList(outputs, SUBR, 9))
+            drv.outputs[o] = {};
+        if (drv.outputs.empty())
+            throw BadDerivation("derivation '" + drv.name + "' has no outputs");
 
         LocalStore& st = h->store;
         const StoreDir& storeDir = st.storeDir();
@@ -92,18 +102,20 @@ SCM primDerivation(SCM store, SCM name, SCM system, SCM builder, SCM args, SCM e
                 std::string bytes = toBytes(fixedHash);
                 if (bytes.size() != hash.size)
                     throw BadHash("a " + std::string(algoName(algo)) + " hash has " +
-                                  std::to_string(hash.size) + " bytes, not " + std::to_string(bytes.size()));
+                                  std::to_string(hash.size) + " bytes, not " +
+                                  std::to_string(bytes.size()));
                 std::copy(bytes.begin(), bytes.end(), hash.bytes);
             } else {
                 hash = Hash::parse(toString(fixedHash), algo);
             }
-            fillFixedOutput(drv, storeDir, recursive ? FileIngestion::Recursive : FileIngestion::Flat, hash);
+            fillFixedOutput(drv, storeDir,
+                            recursive ? FileIngestion::Recursive : FileIngestion::Flat, hash);
         } else {
             std::lock_guard lock(h->drvMutex);
             fillInputAddressedOutputs(drv, storeDir, h->drvHashes);
         }
-        StorePath path = st.addText(drv.name + ".drv", unparse(drv, false),
-                                    derivationReferences(storeDir, drv));
+        StorePath path =
+            st.addText(drv.name + ".drv", unparse(drv, false), derivationReferences(storeDir, drv));
         std::string file = st.printStorePath(path);
         {
             std::lock_guard lock(h->drvMutex);
@@ -136,11 +148,50 @@ SCM primReadDerivation(SCM file) {
 }
 #undef SUBR
 
+#define SUBR "%derivations->json"
+// The derivation's name is its file's, less the store hash and ".drv", as %read-derivation takes
+// it; each derivation is keyed by its file's absolute name, as `nix show-derivation` prints it.
+SCM primDerivationsToJson(SCM files) {
+    checkList(files, 1, SUBR);
+    return guarded(SUBR, [&] {
+        nlohmann::ordered_json all = nlohmann::ordered_json::object();
+        for (auto& f : toStringList(files, SUBR, 1)) {
+            std::string base = baseNameOf(f);
+            if (!base.ends_with(".drv")) throw Error("'" + f + "' is not a .drv file");
+            std::string name = base.substr(0, base.size() - 4);
+            if (name.size() > storePathHashLen + 1 && name[storePathHashLen] == '-')
+                name = name.substr(storePathHashLen + 1);
+            Derivation drv;
+            try {
+                drv = parseDerivation(readFile(f), name);
+            } catch (BadDerivation& e) {
+                throw BadDerivation(f + ": " + e.what());
+            }
+            all.update(derivationToJson(absPath(f), drv));
+        }
+        // Bytes, not a string: the text is UTF-8 whatever the locale of the output port.
+        return fromBytes(all.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+    });
+}
+#undef SUBR
+
+const Primitive derivationPrimitives[] = {
+    {"%derivation", 10, 0, 0, asSubr(primDerivation),
+     "Write to STORE the derivation NAME for SYSTEM running BUILDER with ARGS and the\n"
+     "environment ENV, its input derivations INPUTS ((DRV-PATH OUTPUT ...) ...), its input\n"
+     "sources SOURCES and its OUTPUTS (names); FIXED is #f or (HASH-ALGO HASH RECURSIVE?) for a\n"
+     "fixed output. Return the derivation as a list of its fields."},
+    {"%read-derivation", 1, 0, 0, asSubr(primReadDerivation),
+     "Return the derivation in FILE, a \"HASH-NAME.drv\" file, as a list of its fields."},
+    {"%derivations->json", 1, 0, 0, asSubr(primDerivationsToJson),
+     "Return the derivations in FILES, a list of .drv file names, as one JSON object in the\n"
+     "shape of `nix show-derivation`: its UTF-8 text, in a bytevector."},
+};
+
 } // namespace
 
 void defineDerivationPrimitives() {
-    scm_c_define_gsubr("%derivation", 10, 0, 0, reinterpret_cast<scm_t_subr>(primDerivation));
-    scm_c_define_gsubr("%read-derivation", 1, 0, 0, reinterpret_cast<scm_t_subr>(primReadDerivation));
+    definePrimitives(derivationPrimitives);
 }
 
 } // namespace ferrix::guile
