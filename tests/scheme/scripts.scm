@@ -120,6 +120,15 @@ fail."
   "hint: did you mean 'shop', 'show'?\n"
   (did-you-mean "shom" '("show" "shop" "build")))
 
+(test-equal "the commands over the store do not load the package machinery"
+  '(#f #f #f)
+  (begin
+    (resolve-interface '(ferrix scripts hash))
+    (resolve-interface '(ferrix scripts store))
+    (resolve-interface '(ferrix scripts show-derivation))
+    (map (lambda (name) (resolve-module name #f #:ensure #f))
+         '((ferrix packages) (ferrix scripts packages) (ferrix derivations)))))
+
 (test-end "scripts")
 
 (exit-with-test-status)
