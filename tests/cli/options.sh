@@ -73,4 +73,8 @@ Try 'ferrix store --help'."
 expect_status "unknown store command, nothing close" 2 "$FERRIX" store frob
 expect_eq "store, nothing close: no suggestion" "$err" "ferrix: store: unknown command 'frob'
 Try 'ferrix store --help'."
+expect_status "unknown registry subcommand" 2 "$FERRIX" registry exprot
+expect_eq "unknown registry subcommand: a suggestion" "$err" "ferrix: registry: unknown subcommand 'exprot'
+hint: did you mean 'export'?
+Try 'ferrix registry --help'."
 finish

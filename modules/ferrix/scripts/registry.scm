@@ -135,5 +135,5 @@ in ~,2f s~%"
     (("export" . rest)
      (registry-export rest))
     ((command . _)
-     (leave 2 "registry: unknown subcommand '~a'~%\
-Try 'ferrix registry --help'." command))))
+     (leave 2 "registry: unknown subcommand '~a'~%~aTry 'ferrix registry \
+--help'." command (did-you-mean command '("export"))))))
