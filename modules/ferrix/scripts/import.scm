@@ -230,14 +230,12 @@ evaluates to, for 'ferrix build -f'.")
          ((#f (spec))
           (import-crate opts spec))
          ((#f ())
-          (leave 2 "import crate: missing crate name~%Try 'ferrix import \
-crate --help'."))
+          (usage-error "import crate" "missing crate name"))
          ((#f _)
-          (leave 2 "import crate: one crate at a time (got ~a)~%Try 'ferrix \
-import crate --help'." (string-join arguments " ")))
+          (usage-error "import crate" "one crate at a time (got ~a)"
+                       (string-join arguments " ")))
          ((_ _)
-          (leave 2 "import crate: --lockfile takes no crate name~%Try \
-'ferrix import crate --help'.")))))))
+          (usage-error "import crate" "--lockfile takes no crate name")))))))
 
 (define (ferrix-import . args)
   "Run 'ferrix import' with the list of strings ARGS."
@@ -253,9 +251,8 @@ import crate --help'." (string-join arguments " ")))
       . _)
      (ferrix-import-crate args))
     (()
-     (leave 2 "import: missing importer name~%Try 'ferrix import --help'."))
+     (usage-error "import" "missing importer name"))
     ((importer . _)
-     (leave 2 "import: unknown importer '~a' (known: crate)~%Try 'ferrix \
-import --help'." importer))))
+     (usage-error "import" "unknown importer '~a' (known: crate)" importer))))
 
 ;;; import.scm ends here
