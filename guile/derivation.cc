@@ -13,6 +13,8 @@
 #include "ferrix/derivation.hh"
 #include "ferrix/file.hh"
 
+#include <nlohmann/json.hpp>
+
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -164,6 +166,36 @@ SCM primReadDerivation(SCM file) {
 }
 #undef SUBR
 
+#define SUBR "%derivations->json"
+// The derivation's name is its file's, less the store hash and ".drv", as %read-derivation takes
+// it; each derivation is keyed by its file's absolute name, as `nix show-derivation` prints it.
+SCM primDerivationsToJson(SCM files) {
+    checkList(files, 1, SUBR);
+    return guarded(SUBR, [&] {
+        nlohmann::ordered_json all = nlohmann::ordered_json::object();
+        for (auto& f : toStringList(files, SUBR, 1)) {
+            std::string base = baseNameOf(f);
+            if (!base.ends_with(".drv")) throw Error("'" + f + "' is not a .drv file");
+            std::string name = base.substr(0, base.size() - 4);
+            if (name.size() > storePathHashLen + 1 && name[storePathHashLen] == '-')
+                name = name.substr(storePathHashLen + 1);
+            Derivation drv;
+            std::optional<StoreDir> storeDir;
+            try {
+                std::string text = readFile(f);
+                storeDir.emplace(derivationStoreDir(text));
+                drv = parseDerivation(text, name, &*storeDir);
+            } catch (BadDerivation& e) {
+                throw BadDerivation(f + ": " + e.what());
+            }
+            all.update(derivationToJson(*storeDir, absPath(f), drv));
+        }
+        // Bytes, not a string: the text is UTF-8 whatever the locale of the output port.
+        return fromBytes(all.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+    });
+}
+#undef SUBR
+
 const Primitive derivationPrimitives[] = {
     {"%derivation", 10, 0, 0, asSubr(primDerivation),
      "Write to STORE the derivation NAME running BUILDER with ARGS on SYSTEM and return its\n"
@@ -173,6 +205,9 @@ const Primitive derivationPrimitives[] = {
     {"%read-derivation", 1, 0, 0, asSubr(primReadDerivation),
      "Return the fields of the derivation in FILE, its name taken from the file name\n"
      "(\"HASH-NAME.drv\") and its store directory from its paths."},
+    {"%derivations->json", 1, 0, 0, asSubr(primDerivationsToJson),
+     "Return the derivations in FILES, a list of .drv file names, as one JSON object in the\n"
+     "shape of `nix show-derivation`: its UTF-8 text, in a bytevector."},
 };
 
 } // namespace

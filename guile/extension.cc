@@ -13,7 +13,7 @@ void defineAll() {
     defineStorePrimitives();
     defineHashPrimitives();
     defineDerivationPrimitives();
-    defineCliPrimitives();
+    defineNarPrimitives();
     defineBuildPrimitives();
     defineFetchPrimitives();
 }

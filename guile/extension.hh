@@ -11,7 +11,7 @@ void defineAll();
 void defineStorePrimitives();
 void defineHashPrimitives();
 void defineDerivationPrimitives();
-void defineCliPrimitives();
+void defineNarPrimitives();
 void defineBuildPrimitives();
 void defineFetchPrimitives();
 

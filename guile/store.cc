@@ -2,12 +2,17 @@
 // keyword API is (ferrix store).
 #include "convert.hh"
 #include "guard.hh"
+#include "primitive.hh"
 #include "store-object.hh"
 
+#include "ferrix/error.hh"
 #include "ferrix/file.hh"
+#include "ferrix/stream.hh"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ferrix::guile {
@@ -63,10 +68,18 @@ std::vector<std::string> printAll(LocalStore& store, const StorePathSet& paths) 
     return out;
 }
 
+// A list of strings; inside scheme() only.
+SCM stringList(const std::vector<std::string>& strings) {
+    SCM list = SCM_EOL;
+    for (auto it = strings.rbegin(); it != strings.rend(); ++it)
+        list = scm_cons(utf8(*it), list);
+    return list;
+}
+
 // --- Primitives.
 
 #define SUBR "%open-store"
-SCM openStore(SCM root, SCM storeDir) {
+SCM primOpenStore(SCM root, SCM storeDir) {
     checkStringOrFalse(root, 1, SUBR);
     checkStringOrFalse(storeDir, 2, SUBR);
     initStoreType();
@@ -86,7 +99,7 @@ SCM openStore(SCM root, SCM storeDir) {
 #undef SUBR
 
 #define SUBR "%close-store"
-SCM closeStore(SCM obj) {
+SCM primCloseStore(SCM obj) {
     StoreHandle* h = storePointer(obj, 1, SUBR);
     if (!h) return SCM_UNSPECIFIED; // closing twice is harmless
     setHandle(obj, nullptr);
@@ -97,30 +110,30 @@ SCM closeStore(SCM obj) {
 }
 #undef SUBR
 
-SCM isStore(SCM obj) {
+SCM primStore(SCM obj) {
     return scm_from_bool(isStoreObject(obj));
 }
 
-SCM isOpen(SCM obj) {
+SCM primStoreOpen(SCM obj) {
     return scm_from_bool(storePointer(obj, 1, "%store-open?") != nullptr);
 }
 
 #define SUBR "%store-dir"
-SCM storeDirectory(SCM obj) {
+SCM primStoreDir(SCM obj) {
     StoreHandle* h = storeArg(obj, 1, SUBR);
     return guarded(SUBR, [&] { return fromString(h->store.storeDir().dir()); });
 }
 #undef SUBR
 
 #define SUBR "%store-root"
-SCM storeRoot(SCM obj) {
+SCM primStoreRoot(SCM obj) {
     StoreHandle* h = storeArg(obj, 1, SUBR);
     return guarded(SUBR, [&] { return fromString(h->store.root()); });
 }
 #undef SUBR
 
 #define SUBR "%store-real-path"
-SCM storeRealPath(SCM obj, SCM path) {
+SCM primStoreRealPath(SCM obj, SCM path) {
     StoreHandle* h = storeArg(obj, 1, SUBR);
     checkString(path, 2, SUBR);
     return guarded(SUBR, [&] {
@@ -134,7 +147,7 @@ SCM storeRealPath(SCM obj, SCM path) {
 #undef SUBR
 
 #define SUBR "%add-text-to-store"
-SCM addTextToStore(SCM obj, SCM name, SCM text, SCM refs) {
+SCM primAddTextToStore(SCM obj, SCM name, SCM text, SCM refs) {
     StoreHandle* h = storeArg(obj, 1, SUBR);
     checkString(name, 2, SUBR);
     checkStringOrBytevector(text, 3, SUBR);
@@ -152,7 +165,7 @@ SCM addTextToStore(SCM obj, SCM name, SCM text, SCM refs) {
 #undef SUBR
 
 #define SUBR "%add-to-store"
-SCM addToStore(SCM obj, SCM basename, SCM recursive, SCM algo, SCM file, SCM candidates) {
+SCM primAddToStore(SCM obj, SCM basename, SCM recursive, SCM algo, SCM file, SCM candidates) {
     StoreHandle* h = storeArg(obj, 1, SUBR);
     checkString(basename, 2, SUBR);
     checkSymbolOrString(algo, 4, SUBR);
@@ -174,7 +187,7 @@ SCM addToStore(SCM obj, SCM basename, SCM recursive, SCM algo, SCM file, SCM can
 #undef SUBR
 
 #define SUBR "%source-hash"
-SCM sourceHash(SCM obj, SCM file) {
+SCM primSourceHash(SCM obj, SCM file) {
     StoreHandle* h = storeArg(obj, 1, SUBR);
     checkString(file, 2, SUBR);
     return guarded(SUBR, [&] {
@@ -185,7 +198,7 @@ SCM sourceHash(SCM obj, SCM file) {
 #undef SUBR
 
 #define SUBR "%source-path"
-SCM sourcePath(SCM obj, SCM name, SCM hash) {
+SCM primSourcePath(SCM obj, SCM name, SCM hash) {
     StoreHandle* h = storeArg(obj, 1, SUBR);
     checkString(name, 2, SUBR);
     checkBytevector(hash, 3, SUBR);
@@ -202,7 +215,7 @@ SCM sourcePath(SCM obj, SCM name, SCM hash) {
 #undef SUBR
 
 #define SUBR "%valid-path?"
-SCM validPath(SCM obj, SCM path) {
+SCM primValidPath(SCM obj, SCM path) {
     StoreHandle* h = storeArg(obj, 1, SUBR);
     checkString(path, 2, SUBR);
     bool valid = false;
@@ -216,7 +229,7 @@ SCM validPath(SCM obj, SCM path) {
 #undef SUBR
 
 #define SUBR "%query-path-info"
-SCM queryPathInfo(SCM obj, SCM path) {
+SCM primQueryPathInfo(SCM obj, SCM path) {
     StoreHandle* h = storeArg(obj, 1, SUBR);
     checkString(path, 2, SUBR);
     return guarded(SUBR, [&] {
@@ -245,7 +258,7 @@ SCM queryPathInfo(SCM obj, SCM path) {
 #undef SUBR
 
 #define SUBR "%references"
-SCM references(SCM obj, SCM path) {
+SCM primReferences(SCM obj, SCM path) {
     StoreHandle* h = storeArg(obj, 1, SUBR);
     checkString(path, 2, SUBR);
     return guarded(SUBR, [&] {
@@ -257,7 +270,7 @@ SCM references(SCM obj, SCM path) {
 #undef SUBR
 
 #define SUBR "%referrers"
-SCM referrers(SCM obj, SCM path) {
+SCM primReferrers(SCM obj, SCM path) {
     StoreHandle* h = storeArg(obj, 1, SUBR);
     checkString(path, 2, SUBR);
     return guarded(SUBR, [&] {
@@ -269,7 +282,7 @@ SCM referrers(SCM obj, SCM path) {
 #undef SUBR
 
 #define SUBR "%requisites"
-SCM requisites(SCM obj, SCM paths) {
+SCM primRequisites(SCM obj, SCM paths) {
     StoreHandle* h = storeArg(obj, 1, SUBR);
     checkList(paths, 2, SUBR);
     return guarded(SUBR, [&] {
@@ -283,7 +296,7 @@ SCM requisites(SCM obj, SCM paths) {
 #undef SUBR
 
 #define SUBR "%add-root"
-SCM addRoot(SCM obj, SCM path, SCM name) {
+SCM primAddRoot(SCM obj, SCM path, SCM name) {
     StoreHandle* h = storeArg(obj, 1, SUBR);
     checkString(path, 2, SUBR);
     checkString(name, 3, SUBR);
@@ -295,7 +308,7 @@ SCM addRoot(SCM obj, SCM path, SCM name) {
 #undef SUBR
 
 #define SUBR "%remove-root"
-SCM removeRoot(SCM obj, SCM name) {
+SCM primRemoveRoot(SCM obj, SCM name) {
     StoreHandle* h = storeArg(obj, 1, SUBR);
     checkString(name, 2, SUBR);
     return guarded(SUBR, [&] {
@@ -306,7 +319,7 @@ SCM removeRoot(SCM obj, SCM name) {
 #undef SUBR
 
 #define SUBR "%add-temp-root"
-SCM addTempRoot(SCM obj, SCM path) {
+SCM primAddTempRoot(SCM obj, SCM path) {
     StoreHandle* h = storeArg(obj, 1, SUBR);
     checkString(path, 2, SUBR);
     return guarded(SUBR, [&] {
@@ -315,6 +328,179 @@ SCM addTempRoot(SCM obj, SCM path) {
     });
 }
 #undef SUBR
+
+#define SUBR "%store-exists?"
+// Whether a store has been created under the root that ROOT and STORE-DIR resolve to, so that
+// a command can avoid creating one (dumping an ordinary file).
+SCM primStoreExists(SCM root, SCM storeDir) {
+    checkStringOrFalse(root, 1, SUBR);
+    checkStringOrFalse(storeDir, 2, SUBR);
+    bool exists = false;
+    guarded(SUBR, [&] {
+        auto config = StoreConfig::resolve(toStringOpt(root), toStringOpt(storeDir));
+        exists = pathExists(config.root + "/var/ferrix/db/db.sqlite");
+        return SCM_UNSPECIFIED;
+    });
+    return scm_from_bool(exists);
+}
+#undef SUBR
+
+#define SUBR "%dump-store-item"
+SCM primDumpStoreItem(SCM obj, SCM path, SCM fd) {
+    StoreHandle* h = storeArg(obj, 1, SUBR);
+    checkString(path, 2, SUBR);
+    int out = scm_to_int(fd);
+    return guarded(SUBR, [&] {
+        FdSink sink(out);
+        h->store.dump(h->store.parseStorePath(toString(path)), sink);
+        sink.flush();
+        return SCM_UNSPECIFIED;
+    });
+}
+#undef SUBR
+
+#define SUBR "%find-roots"
+SCM primFindRoots(SCM obj) {
+    StoreHandle* h = storeArg(obj, 1, SUBR);
+    return guarded(SUBR, [&] {
+        std::vector<std::pair<std::string, std::string>> roots;
+        for (auto& [link, p] : h->store.findRoots())
+            roots.emplace_back(link, h->store.printStorePath(p));
+        return scheme([&] {
+            SCM list = SCM_EOL;
+            for (auto it = roots.rbegin(); it != roots.rend(); ++it)
+                list = scm_cons(scm_cons(utf8(it->first), utf8(it->second)), list);
+            return list;
+        });
+    });
+}
+#undef SUBR
+
+GcOptions::Action gcAction(const std::string& name) {
+    if (name == "delete-dead") return GcOptions::Action::DeleteDead;
+    if (name == "print-dead") return GcOptions::Action::PrintDead;
+    if (name == "print-live") return GcOptions::Action::PrintLive;
+    if (name == "delete-specific") return GcOptions::Action::DeleteSpecific;
+    throw UsageError("unknown garbage collection action '" + name + "'");
+}
+
+#define SUBR "%collect-garbage"
+SCM primCollectGarbage(SCM obj, SCM action, SCM paths, SCM maxFreed) {
+    StoreHandle* h = storeArg(obj, 1, SUBR);
+    checkSymbolOrString(action, 2, SUBR);
+    checkList(paths, 3, SUBR);
+    if (scm_is_true(maxFreed) && !scm_is_unsigned_integer(maxFreed, 0, UINT64_MAX))
+        scm_wrong_type_arg_msg(SUBR, 4, maxFreed, "#f or a number of bytes");
+    uint64_t limit = scm_is_true(maxFreed) ? scm_to_uint64(maxFreed) : UINT64_MAX;
+    return guarded(SUBR, [&] {
+        LocalStore& store = h->store;
+        GcOptions options;
+        options.action = gcAction(toName(action));
+        options.maxFreed = limit;
+        for (auto& p : toStringList(paths, SUBR, 3))
+            options.paths.insert(store.parseStorePath(p));
+        GcResult r = store.collectGarbage(options);
+        std::vector<std::string> done = printAll(store, r.paths);
+        return scheme([&] {
+            return scm_list_3(stringList(done), scm_from_uint64(r.bytesFreed),
+                              stringList(r.leftoversRemoved));
+        });
+    });
+}
+#undef SUBR
+
+#define SUBR "%verify-store"
+SCM primVerifyStore(SCM obj, SCM repair) {
+    StoreHandle* h = storeArg(obj, 1, SUBR);
+    bool rep = scm_is_true(repair);
+    return guarded(SUBR, [&] {
+        LocalStore& store = h->store;
+        VerifyResult r = store.verify(rep);
+        std::vector<std::string> missing = printAll(store, r.missing);
+        std::vector<std::string> invalidated = printAll(store, r.invalidated);
+        std::vector<std::string> corruptPaths;
+        for (auto& c : r.corrupt)
+            corruptPaths.push_back(store.printStorePath(c.path));
+        return scheme([&] {
+            SCM corrupt = SCM_EOL, bad = SCM_EOL;
+            for (size_t i = r.corrupt.size(); i-- > 0;) {
+                auto& c = r.corrupt[i];
+                SCM v = scm_c_make_vector(6, SCM_BOOL_F);
+                scm_c_vector_set_x(v, 0, utf8(corruptPaths[i]));
+                if (!c.error.empty()) scm_c_vector_set_x(v, 1, utf8(c.error));
+                scm_c_vector_set_x(v, 2, bytevector(c.expectedHash.view()));
+                scm_c_vector_set_x(v, 3, bytevector(c.actualHash.view()));
+                scm_c_vector_set_x(v, 4, scm_from_uint64(c.expectedSize));
+                scm_c_vector_set_x(v, 5, scm_from_uint64(c.actualSize));
+                corrupt = scm_cons(v, corrupt);
+            }
+            for (auto it = r.badReferences.rbegin(); it != r.badReferences.rend(); ++it)
+                bad = scm_cons(scm_cons(utf8(it->first), utf8(it->second)), bad);
+            return scm_list_5(scm_from_size_t(r.checked), stringList(missing), corrupt, bad,
+                              stringList(invalidated));
+        });
+    });
+}
+#undef SUBR
+
+const Primitive storePrimitives[] = {
+    {"%open-store", 2, 0, 0, asSubr(primOpenStore),
+     "Open the store rooted at ROOT whose logical store directory is STORE-DIR (strings, or #f\n"
+     "for the defaults), creating it if needed, and return it."},
+    {"%close-store", 1, 0, 0, asSubr(primCloseStore),
+     "Close STORE, releasing its locks and temporary roots; closing it again does nothing."},
+    {"%store?", 1, 0, 0, asSubr(primStore), "Return true if OBJ is a store, open or closed."},
+    {"%store-open?", 1, 0, 0, asSubr(primStoreOpen), "Return true if STORE is not closed."},
+    {"%store-dir", 1, 0, 0, asSubr(primStoreDir),
+     "Return the logical store directory of STORE, such as \"/nix/store\"."},
+    {"%store-root", 1, 0, 0, asSubr(primStoreRoot), "Return the directory STORE lives under."},
+    {"%store-real-path", 2, 0, 0, asSubr(primStoreRealPath),
+     "Return where PATH, a store item of STORE or a file inside one, is on disk."},
+    {"%store-exists?", 2, 0, 0, asSubr(primStoreExists),
+     "Return true if the store that ROOT and STORE-DIR (strings or #f) designate has been\n"
+     "created, without creating it."},
+    {"%add-text-to-store", 4, 0, 0, asSubr(primAddTextToStore),
+     "Add TEXT, a string (as UTF-8) or a bytevector, to STORE as the text item NAME referring\n"
+     "to the store paths REFERENCES; return its store path."},
+    {"%add-to-store", 6, 0, 0, asSubr(primAddToStore),
+     "Copy FILE into STORE as BASENAME, as a tree when RECURSIVE? or a regular file otherwise,\n"
+     "hashed with ALGO; scan it for references to the store paths CANDIDATES; return its store\n"
+     "path."},
+    {"%source-hash", 2, 0, 0, asSubr(primSourceHash),
+     "Return the NAR sha256 of FILE, a tree outside the store, as a bytevector (cached by\n"
+     "STORE)."},
+    {"%source-path", 3, 0, 0, asSubr(primSourcePath),
+     "Return the store path of a source item NAME whose NAR sha256 is the bytevector HASH."},
+    {"%valid-path?", 2, 0, 0, asSubr(primValidPath),
+     "Return true if PATH is a valid item of STORE."},
+    {"%query-path-info", 2, 0, 0, asSubr(primQueryPathInfo),
+     "Return what STORE knows about the valid item PATH: #(PATH DERIVER NAR-HASH NAR-SIZE\n"
+     "REFERENCES REGISTRATION-TIME CA), DERIVER and CA #f when absent."},
+    {"%references", 2, 0, 0, asSubr(primReferences),
+     "Return the store paths that the valid item PATH of STORE refers to."},
+    {"%referrers", 2, 0, 0, asSubr(primReferrers),
+     "Return the valid items of STORE that refer to PATH."},
+    {"%requisites", 2, 0, 0, asSubr(primRequisites),
+     "Return the closure of the store paths PATHS in STORE, sorted."},
+    {"%add-root", 3, 0, 0, asSubr(primAddRoot),
+     "Make NAME a GC root of STORE for PATH and return the symlink created."},
+    {"%remove-root", 2, 0, 0, asSubr(primRemoveRoot), "Remove the GC root NAME of STORE."},
+    {"%find-roots", 1, 0, 0, asSubr(primFindRoots),
+     "Return the GC roots of STORE as an alist of root symlinks and store paths, sorted."},
+    {"%add-temp-root", 2, 0, 0, asSubr(primAddTempRoot), "Keep PATH alive while STORE is open."},
+    {"%dump-store-item", 3, 0, 0, asSubr(primDumpStoreItem),
+     "Write the NAR of PATH, a valid item of STORE, to the file descriptor FD."},
+    {"%collect-garbage", 4, 0, 0, asSubr(primCollectGarbage),
+     "Collect garbage in STORE. ACTION: delete-dead, print-dead, print-live or delete-specific\n"
+     "(the store paths PATHS); stop once MAX-FREED bytes (#f: no limit) are freed. Return\n"
+     "(PATHS BYTES-FREED LEFTOVERS): the paths deleted or printed, sorted, and the leftovers\n"
+     "removed."},
+    {"%verify-store", 2, 0, 0, asSubr(primVerifyStore),
+     "Re-hash every item of STORE against its database; with REPAIR?, invalidate and delete\n"
+     "bad items and their referrers. Return (CHECKED MISSING CORRUPT BAD-REFERENCES\n"
+     "INVALIDATED); CORRUPT is a list of #(PATH ERROR EXPECTED-HASH ACTUAL-HASH EXPECTED-SIZE\n"
+     "ACTUAL-SIZE), BAD-REFERENCES a list of (REFERRER . REFERENCE)."},
+};
 
 } // namespace
 
@@ -342,28 +528,7 @@ StoreHandle* storeArg(SCM obj, int pos, const char* subr) {
 }
 
 void defineStorePrimitives() {
-    auto def = [](const char* name, int req, auto fn) {
-        scm_c_define_gsubr(name, req, 0, 0, reinterpret_cast<scm_t_subr>(fn));
-    };
-    def("%open-store", 2, openStore);
-    def("%close-store", 1, closeStore);
-    def("%store?", 1, isStore);
-    def("%store-open?", 1, isOpen);
-    def("%store-dir", 1, storeDirectory);
-    def("%store-root", 1, storeRoot);
-    def("%store-real-path", 2, storeRealPath);
-    def("%add-text-to-store", 4, addTextToStore);
-    def("%add-to-store", 6, addToStore);
-    def("%source-hash", 2, sourceHash);
-    def("%source-path", 3, sourcePath);
-    def("%valid-path?", 2, validPath);
-    def("%query-path-info", 2, queryPathInfo);
-    def("%references", 2, references);
-    def("%referrers", 2, referrers);
-    def("%requisites", 2, requisites);
-    def("%add-root", 3, addRoot);
-    def("%remove-root", 2, removeRoot);
-    def("%add-temp-root", 2, addTempRoot);
+    definePrimitives(storePrimitives);
 }
 
 } // namespace ferrix::guile

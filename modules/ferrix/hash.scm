@@ -13,7 +13,10 @@
             file-hash
             nar-hash
             nar-hash+size
-            hash-string->bytevector))
+            hash-string->bytevector
+            hash-algorithm
+            hash-format
+            hash->string))
 
 (eval-when (expand load eval)
   (load-extension "libguile-ferrix" "init_ferrix"))
@@ -62,5 +65,34 @@ nar' (and the hash of a store item's contents)."
   "Return the bytes of the ALGO hash STR, written in base16, nix32, base64 or
 SRI form."
   (%hash-parse algo str))
+
+(define (hash-algorithm name)
+  "Return the hash algorithm NAME designates, a symbol such as 'sha256, or
+#f if it is not one of md5, sha1, sha256 and sha512."
+  (and (member name '("md5" "sha1" "sha256" "sha512"))
+       (string->symbol name)))
+
+(define (hash-format name)
+  "Return the textual form of hashes NAME designates: 'nix32 (also called
+nix-base32 and base32), 'base16 (hex, hexadecimal), 'base64 or 'sri; #f if
+NAME is none of them."
+  (cond ((member name '("nix32" "nix-base32" "base32")) 'nix32)
+        ((member name '("base16" "hex" "hexadecimal")) 'base16)
+        ((string=? name "base64") 'base64)
+        ((string=? name "sri") 'sri)
+        (else #f)))
+
+(define* (hash->string algo hash format #:key with-algorithm?)
+  "Return HASH, a bytevector computed with ALGO (a symbol), written in
+FORMAT (a symbol, see 'hash-format'), after \"ALGO:\" if WITH-ALGORITHM?.
+The SRI form always names ALGO: \"ALGO-BASE64\"."
+  (define prefix
+    (if with-algorithm? (string-append (symbol->string algo) ":") ""))
+  (case format
+    ((nix32) (string-append prefix (%nix32-encode hash)))
+    ((base16) (string-append prefix (%base16-encode hash)))
+    ((base64) (string-append prefix (%base64-encode hash)))
+    ((sri) (string-append (symbol->string algo) "-" (%base64-encode hash)))
+    (else (error "unknown hash format" format))))
 
 ;;; hash.scm ends here

@@ -1,87 +1,212 @@
 ;;; ferrix --- functional package builder for Rust crates
 ;;;
-;;; (ferrix scripts): what the package commands (build, show, graph) share:
-;;; their common options, finding the packages the command line names, and
-;;; lowering them with errors located in the package files.  The commands
-;;; themselves are the modules (ferrix scripts NAME).
+;;; (ferrix scripts): what every command shares: parsing its command line
+;;; and the options common to several commands.  It is loaded by every
+;;; command, so it loads nothing heavy; finding and lowering packages is
+;;; (ferrix scripts packages).  The commands themselves are the modules
+;;; (ferrix scripts NAME).
 
 (define-module (ferrix scripts)
   #:use-module (ferrix ui)
-  #:use-module (ferrix packages)
-  #:use-module (ferrix build-system)
-  #:use-module (ferrix store)
-  #:use-module (ferrix derivations)
-  #:use-module (ferrix toolchain)
-  #:use-module ((ferrix build-system cargo) #:select (system->rust-platform))
-  #:use-module (ferrix diagnostics)
   #:use-module (srfi srfi-1)
-  #:use-module (srfi srfi-11)
   #:use-module (srfi srfi-37)
   #:use-module (ice-9 match)
-  #:export (%load-options
+  #:export (parse-command-line
+            option-values
+            usage-error
+            flag-option
+            value-option
+
+            %help-option
+            %debug-option
+            %load-path-option
+            %store-options
+            %load-options
             %lowering-options
             show-load-options-help
-            show-lowering-options-help
-            parse-command-line
-            option-values
-            call-with-command-environment
-
-            load-files
-            evaluate-expressions
-            resolve-specifications
-            specification->package*
-            value->objects
-
-            package-dependencies
-            argument-packages
-            checked-closure
-            lower-objects))
+            show-lowering-options-help))
 
 ;;; Commentary:
 ;;;
-;;; Options are parsed into an alist, most recent first; repeated options
-;;; (-L, -f, -e) appear once per use and 'option-values' returns them in
-;;; command-line order.  Operands (package specifications) are under the
-;;; key 'argument.
+;;; Options are SRFI-37 options whose processors cons onto an alist, as in
+;;; Guix.  'parse-command-line' returns that alist, most recent first;
+;;; repeated options (-L, -f, -e) appear once per use and 'option-values'
+;;; returns them in command-line order.  Operands are under the key
+;;; 'argument.  Every command accepts the same forms: "-x VALUE", "-xVALUE",
+;;; "--long=VALUE", "--long VALUE", clustered short flags ("-rf"), and "--"
+;;; ending the options.  A usage error (unknown option, missing value...)
+;;; is printed as "ferrix: COMMAND: MESSAGE" followed by "Try 'ferrix
+;;; COMMAND --help'.", with exit status 2.
 ;;;
 ;;; Code:
 
 
 ;;;
-;;; Options.
+;;; Parsing.
 ;;;
 
-(define (required-argument name arg)
-  "Return ARG, or leave with a usage error if option NAME was not given its
-argument."
-  (or arg
-      (leave 2 "option '~a' requires an argument"
-             (if (char? name) (string #\- name) (string-append "--" name)))))
+(define (usage-error command fmt . args)
+  "Report the usage error of COMMAND described by FMT and ARGS, pointing at
+its --help, and exit with status 2."
+  (apply leave 2 (string-append "~a: " fmt "~%Try 'ferrix ~a --help'.")
+         command (append args (list command))))
 
-(define (value-option short long key)
-  (option (if short (list short long) (list long)) #t #f
+(define (option-name->string name)
+  (if (char? name) (string #\- name) (string-append "--" name)))
+
+(define (value-names options)
+  "Return the long names of the OPTIONS that take a value."
+  (append-map (lambda (opt)
+                (if (option-required-arg? opt)
+                    (filter string? (option-names opt))
+                    '()))
+              options))
+
+(define (join-long-option-values args options)
+  "Return ARGS with \"--NAME VALUE\" turned into \"--NAME=VALUE\" for the
+long OPTIONS that take a value, as SRFI-37 only accepts the second form."
+  (define names (value-names options))
+  (define (takes-value? arg)
+    (and (string-prefix? "--" arg)
+         (not (string-index arg #\=))
+         (member (substring arg 2) names)))
+  (let loop ((args args) (result '()))
+    (match args
+      (() (reverse result))
+      (("--" . _) (append (reverse result) args))
+      (((? takes-value? name) value . rest)
+       (loop rest (cons (string-append name "=" value) result)))
+      ((arg . rest) (loop rest (cons arg result))))))
+
+(define (split-at-first-operand args options)
+  "Return two values: the options of ARGS up to its first operand (or \"--\"),
+and the rest, all operands."
+  (define short-with-value
+    (append-map (lambda (opt)
+                  (if (option-required-arg? opt)
+                      (filter char? (option-names opt))
+                      '()))
+                options))
+  (define (consumes-next? arg)
+    ;; "-L DIR": the last short option of the cluster takes the next argument.
+    (or (and (string-prefix? "--" arg)
+             (not (string-index arg #\=))
+             (member (substring arg 2) (value-names options)))
+        (and (not (string-prefix? "--" arg))
+             (let loop ((i 1))
+               (and (< i (string-length arg))
+                    (if (memv (string-ref arg i) short-with-value)
+                        (= i (- (string-length arg) 1))
+                        (loop (+ i 1))))))))
+  (let loop ((args args) (result '()))
+    (match args
+      (() (values (reverse result) '()))
+      (("--" . rest) (values (reverse result) rest))
+      (((? (lambda (arg)
+             (and (string-prefix? "-" arg) (not (string=? arg "-"))))
+           arg) . rest)
+       (if (and (consumes-next? arg) (pair? rest))
+           (loop (cdr rest) (cons* (car rest) arg result))
+           (loop rest (cons arg result))))
+      (_ (values (reverse result) args)))))
+
+(define (srfi-37-error->message fmt args)
+  "Return the message for the args-fold error FMT with ARGS, in the words
+the commands use."
+  (let ((name (string-append (if (string-contains fmt "`--") "--" "-")
+                             (format #f "~a" (car args)))))
+    (cond ((string-prefix? "Missing required argument" fmt)
+           (format #f "option '~a' needs a value" name))
+          ((string-prefix? "Extraneous argument" fmt)
+           (format #f "option '~a' takes no value" name))
+          (else (apply simple-format #f fmt args)))))
+
+(define* (parse-command-line command args options
+                             #:key stop-at-first-operand?)
+  "Parse ARGS, the arguments of 'ferrix COMMAND', with OPTIONS, SRFI-37
+options whose processors cons onto an alist, and return the alist, operands
+under the key 'argument.  With STOP-AT-FIRST-OPERAND?, the first operand and
+everything after it are operands (as 'ferrix repl FILE ARG...' needs).  An
+unknown option or a missing value is a usage error; an unknown option after
+--help is not, the help being what was asked for."
+  (define-values (to-parse operands)
+    (if stop-at-first-operand?
+        (split-at-first-operand args options)
+        (values args '())))
+  (define result
+    (catch 'misc-error
+      (lambda ()
+        (args-fold (join-long-option-values to-parse options) options
+                   (lambda (opt name arg result)
+                     (if (assq 'help? result)
+                         result
+                         (usage-error command "unrecognized option '~a'"
+                                      (option-name->string name))))
+                   (lambda (operand result)
+                     (alist-cons 'argument operand result))
+                   '()))
+      (lambda (key subr fmt fargs . _)
+        (usage-error command "~a"
+                     (srfi-37-error->message fmt (or fargs '()))))))
+  (fold (lambda (operand result)
+          (alist-cons 'argument operand result))
+        result
+        operands))
+
+(define (option-values opts key)
+  "Return the values of option KEY in OPTS, in command-line order."
+  (reverse (filter-map (match-lambda
+                         ((k . v) (and (eq? k key) v)))
+                       opts)))
+
+(define* (flag-option names key #:optional (value #t))
+  "Return an option called NAMES (characters and strings) that takes no
+value and records KEY with VALUE."
+  (option names #f #f
           (lambda (opt name arg result)
-            (alist-cons key (required-argument name arg) result))))
+            (alist-cons key value result))))
+
+(define (value-option names key)
+  "Return an option called NAMES (characters and strings) that takes a
+value and records it under KEY."
+  (option names #t #f
+          (lambda (opt name arg result)
+            (alist-cons key arg result))))
+
+
+;;;
+;;; Options common to several commands.
+;;;
+
+(define %help-option
+  (flag-option '(#\h "help") 'help?))
+
+(define %debug-option
+  ;; Print a backtrace along with errors.
+  (flag-option '("debug") 'debug?))
+
+(define %load-path-option
+  (value-option '(#\L "load-path") 'load-path))
+
+(define %store-options
+  ;; The store the command uses, as 'ferrix --store' and '--store-dir'.
+  (list (value-option '("store") 'store)
+        (value-option '("store-dir") 'store-dir)))
 
 (define %load-options
-  ;; How packages are found: -L, -f, -e, and --debug.
-  (list (value-option #\L "load-path" 'load-path)
-        (value-option #\f "file" 'file)
-        (value-option #\e "expression" 'expression)
-        (option '("debug") #f #f
-                (lambda (opt name arg result)
-                  (alist-cons 'debug? #t result)))
-        (option '(#\h "help") #f #f
-                (lambda (opt name arg result)
-                  (alist-cons 'help? #t result)))))
+  ;; How packages are found: -L, -f, -e; and --debug, --help.
+  (list %load-path-option
+        (value-option '(#\f "file") 'file)
+        (value-option '(#\e "expression") 'expression)
+        %debug-option
+        %help-option))
 
 (define %lowering-options
   ;; How packages are lowered: system, target, toolchain, store.
-  (list (value-option #\s "system" 'system)
-        (value-option #f "target" 'target)
-        (value-option #f "with-rust" 'with-rust)
-        (value-option #f "store" 'store)
-        (value-option #f "store-dir" 'store-dir)))
+  (cons* (value-option '(#\s "system") 'system)
+         (value-option '("target") 'target)
+         (value-option '("with-rust") 'with-rust)
+         %store-options))
 
 (define (show-load-options-help)
   (display "
@@ -104,267 +229,5 @@ argument."
       --store=DIR        use the store rooted at DIR (as 'ferrix --store')
       --store-dir=PATH   the store's logical directory, e.g. /nix/store
 "))
-
-(define (join-long-option-arguments args options)
-  "Return ARGS with \"--NAME VALUE\" turned into \"--NAME=VALUE\" for the long
-options among OPTIONS that take an argument, as the other commands accept
-both forms (SRFI-37 only accepts the second)."
-  (define takes-argument?
-    (let ((names (append-map (lambda (opt)
-                               (if (option-required-arg? opt)
-                                   (filter string? (option-names opt))
-                                   '()))
-                             options)))
-      (lambda (arg)
-        (and (string-prefix? "--" arg)
-             (not (string-index arg #\=))
-             (member (substring arg 2) names)))))
-  (let loop ((args args) (result '()))
-    (match args
-      (() (reverse result))
-      (("--" . rest) (append (reverse result) args))
-      (((? takes-argument? name) value . rest)
-       (loop rest (cons (string-append name "=" value) result)))
-      ((arg . rest) (loop rest (cons arg result))))))
-
-(define (parse-command-line command args options)
-  "Parse ARGS, the arguments of 'ferrix COMMAND', with OPTIONS (SRFI-37
-options whose processors cons onto an alist).  Return the alist; an unknown
-option or a missing argument is a usage error."
-  (catch 'misc-error
-    (lambda ()
-      (args-fold (join-long-option-arguments args options) options
-                 (lambda (opt name arg result)
-                   (leave 2 "~a: unrecognized option '~a'~%\
-Try 'ferrix ~a --help'."
-                          command
-                          (if (char? name) (string #\- name)
-                              (string-append "--" name))
-                          command))
-                 (lambda (operand result)
-                   (alist-cons 'argument operand result))
-                 '()))
-    (lambda (key subr fmt fargs . _)
-      (leave 2 "~a: ~a~%Try 'ferrix ~a --help'." command
-             (apply simple-format #f fmt (or fargs '()))
-             command))))
-
-(define (option-values opts key)
-  "Return the values of option KEY in OPTS, in command-line order."
-  (reverse (filter-map (match-lambda
-                         ((k . v) (and (eq? k key) v)))
-                       opts)))
-
-(define (call-with-command-environment opts thunk)
-  "Call THUNK with the environment OPTS asks for: errors reported with file
-locations (backtraces with --debug), %current-system set by --system, the
-store options and the Rust toolchain of --with-rust."
-  (call-with-error-reporting
-   (lambda ()
-     (let ((system (or (assq-ref opts 'system) (%current-system)))
-           (target (assq-ref opts 'target))
-           (rust (assq-ref opts 'with-rust)))
-       ;; Check the system and the target before any package is involved,
-       ;; so that an unknown one is not reported as the package's error.
-       (system->rust-platform system)
-       (when target (system->rust-platform target))
-       (when rust
-         (unless (file-exists? rust)
-           (leave 1 "error: --with-rust: ~a: no such file or directory" rust))
-         (set-rust-toolchain! (canonicalize-path rust)))
-       (parameterize ((%current-system system)
-                      (%default-store-root (or (assq-ref opts 'store)
-                                               (%default-store-root)))
-                      (%default-store-directory
-                       (or (assq-ref opts 'store-dir)
-                           (%default-store-directory))))
-         (for-each add-to-package-module-path!
-                   (map (lambda (dir)
-                          (unless (file-is-directory? dir)
-                            (leave 1 "error: -L ~a: not a directory" dir))
-                          dir)
-                        (option-values opts 'load-path)))
-         (thunk))))
-   #:debug? (assq-ref opts 'debug?)))
-
-
-;;;
-;;; What the command line names.
-;;;
-
-(define (value->objects value what)
-  "Return the list of packages and derivations that VALUE, the value of WHAT
-(a description such as \"file.scm\"), stands for: VALUE itself or its
-elements.  Anything else is an error."
-  (define (object? x) (or (package? x) (derivation? x)))
-  (cond ((object? value) (list value))
-        ((and (list? value) (pair? value) (every object? value)) value)
-        (else
-         (raise-diagnostic-error
-          #f "~a: expected a package, a derivation or a list of them, \
-got ~a" what (truncate-display value)))))
-
-(define (truncate-display value)
-  (let ((str (if (unspecified? value)
-                 "no value (the last expression is a definition?)"
-                 (format #f "~s" value))))
-    (if (> (string-length str) 70)
-        (string-append (substring str 0 67) "...")
-        str)))
-
-(define (load-files opts)
-  "Load the files of the -f options in OPTS, in order, with error
-locations; return the list of their values."
-  (map load-package-file/located (option-values opts 'file)))
-
-(define %expression-imports
-  '((ferrix packages) (ferrix build-system) (ferrix build-system cargo)
-    (ferrix download) (ferrix toolchain) (ferrix store) (ferrix derivations)
-    (guile)))
-
-(define (evaluate-expressions opts)
-  "Evaluate the expressions of the -e options in OPTS, in order, each in a
-fresh module using the ferrix modules; return their values."
-  (map (lambda (expression)
-         (let ((module (make-fresh-user-module)))
-           (for-each (lambda (name)
-                       (module-use! module (resolve-interface name)))
-                     %expression-imports)
-           (let ((form (catch 'read-error
-                         (lambda ()
-                           (call-with-input-string expression read-syntax))
-                         (lambda (key subr fmt args . rest)
-                           (raise-diagnostic-error
-                            #f "-e ~a: ~a" expression
-                            (let-values (((file line column reason)
-                                          (split-reader-message
-                                           (apply simple-format #f fmt
-                                                  (or args '())))))
-                              reason))))))
-             (when (eof-object? form)
-               (raise-diagnostic-error #f "-e: empty expression"))
-             (eval form module))))
-       (option-values opts 'expression)))
-
-(define (all-package-names)
-  (delete-duplicates
-   (fold-packages (lambda (p names) (cons (package-name p) names)) '())))
-
-(define (specification->package* spec)
-  "Return the package SPEC (NAME or NAME@VERSION) designates, the highest
-version if several match; raise an error suggesting similar names if there
-is none."
-  (let-values (((name version)
-                (let ((at (string-rindex spec #\@)))
-                  (if (and at (> at 0))
-                      (values (substring spec 0 at) (substring spec (+ at 1)))
-                      (values spec #f)))))
-    (match (find-packages-by-name name version)
-      ((p . _) p)
-      (()
-       (match (and version (find-packages-by-name name))
-         ((? pair? others)
-          (raise-diagnostic-error
-           #f "~a: no version ~a of package '~a' (available: ~a)"
-           spec version name
-           (string-join (map package-version others) ", ")))
-         (_
-          (raise-diagnostic-error
-           #f "~a: unknown package~a" name
-           (match (similar-strings name (all-package-names))
-             (() "")
-             ((best) (format #f " (did you mean '~a'?)" best))
-             ((several ...)
-              (format #f " (did you mean ~a?)"
-                      (string-join (map (lambda (s) (format #f "'~a'" s))
-                                        several)
-                                   ", ")))))))))))
-
-(define (resolve-specifications opts)
-  "Return the packages named by the operands of OPTS."
-  (map specification->package* (option-values opts 'argument)))
-
-
-;;;
-;;; Dependencies and lowering.
-;;;
-
-(define (input-packages inputs)
-  "Return the packages of INPUTS, a list of inputs in either form."
-  (filter-map (match-lambda
-                ((? package? p) p)
-                (((? string?) (? package? p) . _) p)
-                (((? package? p) (? string?)) p)
-                (_ #f))
-              (if (list? inputs) inputs '())))
-
-(define (argument-packages package keyword)
-  "Return the packages listed in the KEYWORD argument of PACKAGE, e.g.
-#:cargo-inputs."
-  (let ((arguments (package-arguments package)))
-    (if (list? arguments)
-        (input-packages (keyword-argument arguments keyword '()))
-        '())))
-
-(define (package-dependencies package)
-  "Return the dependencies of PACKAGE as a list of (KIND . PACKAGES), KIND
-being one of 'inputs, 'native-inputs, 'propagated-inputs, 'cargo-inputs and
-'cargo-development-inputs."
-  `((inputs . ,(input-packages (package-inputs package)))
-    (native-inputs . ,(input-packages (package-native-inputs package)))
-    (propagated-inputs . ,(input-packages (package-propagated-inputs package)))
-    (cargo-inputs . ,(argument-packages package #:cargo-inputs))
-    (cargo-development-inputs
-     . ,(argument-packages package #:cargo-development-inputs))))
-
-(define (checked-closure packages)
-  "Check every package of the closure of PACKAGES (see 'check-package'),
-dependencies before dependants.  Return the closure over the inputs that
-lowering follows (not #:cargo-inputs, whose sources only are used), in that
-order."
-  (let ((seen (make-hash-table)))
-    (let visit ((packages packages) (order '()))
-      (match packages
-        (() order)
-        ((p . rest)
-         (if (hashq-ref seen p)
-             (visit rest order)
-             (begin
-               (hashq-set! seen p #t)
-               (let ((deps (with-package-context p
-                             (lambda ()
-                               (check-package p)
-                               (package-dependencies p)))))
-                 ;; Packages used only for their sources are checked too.
-                 (visit (append (assq-ref deps 'cargo-inputs)
-                                (assq-ref deps 'cargo-development-inputs))
-                        '())
-                 (let ((order (visit (append (assq-ref deps 'native-inputs)
-                                             (assq-ref deps 'inputs)
-                                             (assq-ref deps 'propagated-inputs))
-                                     order)))
-                   (visit rest (cons p order)))))))))))
-
-(define* (lower-objects store objects #:key (system (%current-system)) target)
-  "Return the derivations of OBJECTS, packages and derivations, for SYSTEM
-(cross-compiled for TARGET if true).  Packages are checked first, and for
-native builds their dependencies are lowered before them, so that an error
-is reported at the package it comes from."
-  (let* ((packages (filter package? objects))
-         (closure (reverse (checked-closure packages))))
-    (define (lower package)
-      (with-package-context package
-        (lambda ()
-          (if target
-              (package-cross-derivation store package target system)
-              (package-derivation store package system)))))
-    (unless target
-      ;; Dependencies first; lowering is memoised, so this costs nothing more.
-      (for-each lower closure))
-    (let ((derivations (map (lambda (obj)
-                              (if (package? obj) (lower obj) obj))
-                            objects)))
-      (package-files-lowered!)
-      derivations)))
 
 ;;; scripts.scm ends here

@@ -6,11 +6,13 @@
 
 (define-module (ferrix ui)
   #:use-module (ferrix config)
+  #:autoload (ferrix utils) (similar-strings)
   #:export (main
             run-ferrix-command
             command-store-root
             command-store-directory
             leave
+            did-you-mean
             show-version
             show-usage
             %commands))
@@ -71,6 +73,18 @@ then exit with STATUS."
   (force-output (current-output-port))
   (apply format (current-error-port) (string-append "ferrix: " fmt "~%") args)
   (exit status))
+
+(define (did-you-mean name candidates)
+  "Return a line suggesting the strings of CANDIDATES closest to NAME, as
+\"hint: did you mean 'build'?\" followed by a newline, or the empty string if
+none is close enough."
+  (let ((close (similar-strings name candidates)))
+    (if (null? close)
+        ""
+        (format #f "hint: did you mean ~a?~%"
+                (string-join (map (lambda (str) (string-append "'" str "'"))
+                                  close)
+                             ", ")))))
 
 (define command-store-root
   ;; The --store option given before the command, or #f.
@@ -138,7 +152,8 @@ ARGUMENTS REST) shape \"SUBR: MESSAGE\"."
   (let ((proc (call-with-error-handling
                (lambda () (command-procedure name)))))
     (unless proc
-      (leave 2 "unknown command '~a'~%Try 'ferrix --help'." name))
+      (leave 2 "unknown command '~a'~%~aTry 'ferrix --help'." name
+             (did-you-mean name (map car %commands))))
     (call-with-error-handling
      (lambda ()
        ;; The store options become the defaults of (ferrix store), which the

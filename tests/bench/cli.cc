@@ -146,7 +146,7 @@ std::string literalSchemeFile(const std::vector<Node>& g) {
 }
 
 // Run by `ferrix repl`: the phases of `ferrix build -d -f FILE`, timed in one process.
-const char* const phasesScript = R"((use-modules (ferrix scripts) (ferrix diagnostics))
+const char* const phasesScript = R"((use-modules (ferrix scripts packages) (ferrix diagnostics))
 (define start (get-internal-real-time))
 (define (ms) (/ (- (get-internal-real-time) start) 1e6))
 (define file (cadr (command-line)))

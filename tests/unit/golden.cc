@@ -200,15 +200,14 @@ public:
         const Built& m = built.at("multiple-outputs");
         Derivation ia =
             base("input-addressed", "x86_64-linux",
-                 {"-c", "cat " + source + " " + f.drv.outputs.at("out").path + " > $out",
-                  m.drv.outputs.at("dev").path});
+                 {"-c", "cat " + source + " " + outPath(f, "out") + " > $out", outPath(m, "dev")});
         ia.env["source"] = source;
-        ia.env["tools"] = r.drv.outputs.at("out").path;
+        ia.env["tools"] = outPath(r, "out");
         ia.env["quoted"] = "a \"quoted\" value\nwith\ttabs and a backslash \\";
-        ia.inputSrcs.insert(source);
-        ia.inputDrvs[f.path].insert("out");
-        ia.inputDrvs[r.path].insert("out");
-        ia.inputDrvs[m.path].insert("dev");
+        ia.inputSrcs.insert(nixStore.parse(source));
+        ia.inputDrvs[nixStore.parse(f.path)].insert("out");
+        ia.inputDrvs[nixStore.parse(r.path)].insert("out");
+        ia.inputDrvs[nixStore.parse(m.path)].insert("dev");
         ia.outputs["out"] = {};
         fillInputAddressedOutputs(ia, nixStore, hashes);
         add(std::move(ia));
@@ -217,8 +216,8 @@ public:
     // The output path of NAME's OUTPUT computed from its hash modulo, not read from the .drv.
     std::string outputPath(const std::string& name, const std::string& output) {
         const Derivation& d = built.at(name).drv;
-        return nixStore.print(
-            nixStore.makeOutputPath(output, hashDerivationModulo(d, true, hashes), d.name));
+        return nixStore.print(nixStore.makeOutputPath(
+            output, hashDerivationModulo(nixStore, d, true, hashes), d.name));
     }
 
     std::string sourcePath() const {
@@ -226,6 +225,10 @@ public:
     }
 
 private:
+    static std::string outPath(const Built& b, const std::string& output) {
+        return nixStore.print(*b.drv.outputs.at(output).path);
+    }
+
     DrvHashes hashes{memoryResolver(std::map<std::string, Derivation>{})};
 
     static Hash sha256(std::string_view s) { return hashString(HashAlgo::SHA256, s); }
@@ -258,7 +261,7 @@ TEST_F(Golden, Derivation) {
     for (auto& [name, b] : drvs.built) {
         SCOPED_TRACE(name);
         std::string attr = name;
-        checkGolden("drv/" + name + ".drv", unparse(b.drv, false), [&] {
+        checkGolden("drv/" + name + ".drv", unparse(nixStore, b.drv, false), [&] {
             std::string path = chomp(nixOut("nix-instantiate", {derivationsNix, "-A", attr}));
             return readFile(nix().physical(path));
         });

@@ -7,6 +7,7 @@
 (define-module (ferrix scripts build)
   #:use-module (ferrix ui)
   #:use-module (ferrix scripts)
+  #:use-module (ferrix scripts packages)
   #:use-module (ferrix packages)
   #:use-module (ferrix store)
   #:use-module (ferrix derivations)
@@ -60,31 +61,24 @@ on success, 1 on failure, 2 on a usage error.
           (lambda (opt name arg result)
             (let ((n (and arg (string->number arg))))
               (unless (and n (exact-integer? n) (>= n 0))
-                (leave 2 "build: option '~a' needs a non-negative integer, \
-not '~a'~%Try 'ferrix build --help'."
-                       (if (char? name) (string #\- name)
-                           (string-append "--" name))
-                       (or arg "")))
+                (usage-error "build" "option '~a' needs a non-negative integer, \
+not '~a'"
+                             (if (char? name) (string #\- name)
+                                 (string-append "--" name))
+                             (or arg "")))
               (alist-cons key n result)))))
 
-(define (flag-option short long key)
-  (option (if short (list short long) (list long)) #f #f
-          (lambda (opt name arg result)
-            (alist-cons key #t result))))
-
 (define %options
-  (append (list (flag-option #\d "derivations" 'derivations?)
+  (append (list (flag-option '(#\d "derivations") 'derivations?)
                 (number-option #\M "max-jobs" 'max-jobs)
                 (number-option #\c "cores" 'cores)
-                (flag-option #\K "keep-failed" 'keep-failed?)
-                (flag-option #\k "keep-going" 'keep-going?)
-                (flag-option #f "check" 'check?)
+                (flag-option '(#\K "keep-failed") 'keep-failed?)
+                (flag-option '(#\k "keep-going") 'keep-going?)
+                (flag-option '("check") 'check?)
                 (number-option #f "timeout" 'timeout)
                 (number-option #f "max-silent-time" 'max-silent-time)
-                (option '(#\r "root") #t #f
-                        (lambda (opt name arg result)
-                          (alist-cons 'root arg result)))
-                (flag-option #f "no-substitutes" 'no-substitutes?)
+                (value-option '(#\r "root") 'root)
+                (flag-option '("no-substitutes") 'no-substitutes?)
                 (number-option #f "max-downloads" 'max-downloads)
                 (option '("mirror") #t #f
                         (lambda (opt name arg result)
@@ -92,13 +86,11 @@ not '~a'~%Try 'ferrix build --help'."
                                        (> (string-index arg #\=) 0)
                                        (< (+ (string-index arg #\=) 1)
                                           (string-length arg)))
-                            (leave 2 "build: --mirror needs PREFIX=URL, not '~a'~%\
-Try 'ferrix build --help'." arg))
+                            (usage-error "build" "--mirror needs PREFIX=URL, \
+not '~a'" arg))
                           (alist-cons 'mirror arg result)))
-                (option '("content-mirror") #t #f
-                        (lambda (opt name arg result)
-                          (alist-cons 'content-mirror arg result)))
-                (flag-option #f "no-config" 'no-config?))
+                (value-option '("content-mirror") 'content-mirror)
+                (flag-option '("no-config") 'no-config?))
           %load-options %lowering-options))
 
 (define (register-roots store root results)
@@ -132,8 +124,7 @@ outputs other than \"out\") GC roots pointing to the outputs in RESULTS."
                (null? (option-values opts 'argument))
                (null? (option-values opts 'file))
                (null? (option-values opts 'expression)))
-      (leave 2 "build: no package given (use PACKAGE, -f FILE or -e EXPR)~%\
-Try 'ferrix build --help'."))
+      (usage-error "build" "no package given (use PACKAGE, -f FILE or -e EXPR)"))
     (call-with-command-environment opts
       (lambda ()
         (let* ((objects (append

@@ -6,6 +6,7 @@
 (define-module (ferrix scripts graph)
   #:use-module (ferrix ui)
   #:use-module (ferrix scripts)
+  #:use-module (ferrix scripts packages)
   #:use-module (ferrix packages)
   #:use-module (ferrix store)
   #:use-module (ferrix derivations)
@@ -65,12 +66,8 @@ Try 'ferrix graph --list-types'." arg))
                             (leave 2 "graph: ~a: unknown backend~%\
 Try 'ferrix graph --list-backends'." arg))
                           result))
-                (option '("list-types") #f #f
-                        (lambda (opt name arg result)
-                          (alist-cons 'list 'types result)))
-                (option '("list-backends") #f #f
-                        (lambda (opt name arg result)
-                          (alist-cons 'list 'backends result))))
+                (flag-option '("list-types") 'list 'types)
+                (flag-option '("list-backends") 'list 'backends))
           %load-options
           %lowering-options))
 
@@ -262,7 +259,7 @@ the DOT language, sorted."
     (when (and (null? (option-values opts 'argument))
                (null? (option-values opts 'file))
                (null? (option-values opts 'expression)))
-      (leave 2 "graph: no package given~%Try 'ferrix graph --help'."))
+      (usage-error "graph" "no package given"))
     (call-with-command-environment opts
       (lambda ()
         (let* ((objects (append

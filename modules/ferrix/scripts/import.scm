@@ -16,7 +16,6 @@
   #:use-module (srfi srfi-11)
   #:use-module (srfi srfi-34)
   #:use-module (srfi srfi-35)
-  #:use-module (srfi srfi-37)
   #:use-module (ice-9 match)
   #:export (ferrix-import))
 
@@ -69,29 +68,19 @@ application's #:cargo-inputs.
   -h, --help             display this help and exit
 "))
 
-(define (value-option short long key)
-  (option (if short (list short long) (list long)) #t #f
-          (lambda (opt name arg result)
-            (alist-cons key arg result))))
-
-(define (flag-option names key)
-  (option names #f #f
-          (lambda (opt name arg result)
-            (alist-cons key #t result))))
-
 (define %crate-options
   (list (flag-option '(#\r "recursive") 'recursive?)
         (flag-option '("allow-yanked") 'allow-yanked?)
-        (value-option #f "registry" 'registry)
-        (value-option #f "lockfile" 'lockfile)
-        (value-option #f "insert" 'insert)
-        (value-option #\L "load-path" 'load-path)
-        (value-option #f "features" 'features)
+        (value-option '("registry") 'registry)
+        (value-option '("lockfile") 'lockfile)
+        (value-option '("insert") 'insert)
+        %load-path-option
+        (value-option '("features") 'features)
         (flag-option '("no-default-features") 'no-default-features?)
         (flag-option '("recursive-dev-dependencies") 'dev-everywhere?)
         (flag-option '("no-dev-dependencies") 'no-dev?)
-        (flag-option '("debug") 'debug?)
-        (flag-option '(#\h "help") 'help?)))
+        %debug-option
+        %help-option))
 
 (define (call-with-import-error-handling debug? thunk)
   "Call THUNK, turning import errors into \"ferrix: error: ...\" (exit 1)."
@@ -241,14 +230,12 @@ evaluates to, for 'ferrix build -f'.")
          ((#f (spec))
           (import-crate opts spec))
          ((#f ())
-          (leave 2 "import crate: missing crate name~%Try 'ferrix import \
-crate --help'."))
+          (usage-error "import crate" "missing crate name"))
          ((#f _)
-          (leave 2 "import crate: one crate at a time (got ~a)~%Try 'ferrix \
-import crate --help'." (string-join arguments " ")))
+          (usage-error "import crate" "one crate at a time (got ~a)"
+                       (string-join arguments " ")))
          ((_ _)
-          (leave 2 "import crate: --lockfile takes no crate name~%Try \
-'ferrix import crate --help'.")))))))
+          (usage-error "import crate" "--lockfile takes no crate name")))))))
 
 (define (ferrix-import . args)
   "Run 'ferrix import' with the list of strings ARGS."
@@ -264,9 +251,8 @@ import crate --help'." (string-join arguments " ")))
       . _)
      (ferrix-import-crate args))
     (()
-     (leave 2 "import: missing importer name~%Try 'ferrix import --help'."))
+     (usage-error "import" "missing importer name"))
     ((importer . _)
-     (leave 2 "import: unknown importer '~a' (known: crate)~%Try 'ferrix \
-import --help'." importer))))
+     (usage-error "import" "unknown importer '~a' (known: crate)" importer))))
 
 ;;; import.scm ends here

@@ -9,7 +9,6 @@
   #:use-module (ferrix scripts)
   #:use-module (ferrix store)
   #:use-module (srfi srfi-1)
-  #:use-module (srfi srfi-37)
   #:use-module (ice-9 binary-ports)
   #:export (ferrix-log))
 
@@ -27,18 +26,9 @@ Exit status: 0 on success, 1 when a FILE has no log, 2 on a usage error.
 "))
 
 (define %options
-  (list (option '(#\p "path") #f #f
-                (lambda (opt name arg result)
-                  (alist-cons 'path? #t result)))
-        (option '("store") #t #f
-                (lambda (opt name arg result)
-                  (alist-cons 'store arg result)))
-        (option '("store-dir") #t #f
-                (lambda (opt name arg result)
-                  (alist-cons 'store-dir arg result)))
-        (option '(#\h "help") #f #f
-                (lambda (opt name arg result)
-                  (alist-cons 'help? #t result)))))
+  (cons* (flag-option '(#\p "path") 'path?)
+         %help-option
+         %store-options))
 
 (define (ferrix-log . args)
   "Run 'ferrix log' with the list of strings ARGS."
@@ -48,7 +38,7 @@ Exit status: 0 on success, 1 when a FILE has no log, 2 on a usage error.
       (exit 0))
     (let ((files (option-values opts 'argument)))
       (when (null? files)
-        (leave 2 "log: no file given~%Try 'ferrix log --help'."))
+        (usage-error "log" "no file given"))
       (let ((store (open-store #:root (or (assq-ref opts 'store)
                                           (%default-store-root))
                                #:store-dir (or (assq-ref opts 'store-dir)

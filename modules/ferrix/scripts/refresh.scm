@@ -7,6 +7,7 @@
 (define-module (ferrix scripts refresh)
   #:use-module (ferrix ui)
   #:use-module (ferrix scripts)
+  #:use-module (ferrix scripts packages)
   #:use-module (ferrix packages)
   #:use-module (ferrix diagnostics)
   #:use-module (ferrix registry)
@@ -16,7 +17,6 @@
   #:use-module (ferrix store)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
-  #:use-module (srfi srfi-37)
   #:use-module (ice-9 match)
   #:use-module (ice-9 regex)
   #:export (ferrix-refresh))
@@ -54,29 +54,14 @@ written unless every package could be updated.  Exit status: 0 on success,
 error), 2 on a usage error.
 "))
 
-(define (flag-option short long key)
-  (option (if short (list short long) (list long)) #f #f
-          (lambda (opt name arg result)
-            (alist-cons key #t result))))
-
-(define (value-option short long key)
-  (option (if short (list short long) (list long)) #t #f
-          (lambda (opt name arg result)
-            (unless arg
-              (leave 2 "refresh: option '--~a' requires an argument" long))
-            (alist-cons key arg result))))
-
 (define %options
-  (append (list (flag-option #\u "update" 'update?)
-                (value-option #f "registry" 'registry)
-                (value-option #f "target-version" 'target-version)
-                (option '(#\m "major") #f #f
-                        (lambda (opt name arg result)
-                          (alist-cons 'target-version "latest" result)))
-                (flag-option #f "recursive" 'recursive?)
-                (flag-option #\v "verbose" 'verbose?)
-                (value-option #f "store" 'store)
-                (value-option #f "store-dir" 'store-dir))
+  (append (list (flag-option '(#\u "update") 'update?)
+                (value-option '("registry") 'registry)
+                (value-option '("target-version") 'target-version)
+                (flag-option '(#\m "major") 'target-version "latest")
+                (flag-option '("recursive") 'recursive?)
+                (flag-option '(#\v "verbose") 'verbose?))
+          %store-options
           %load-options))
 
 (define (cargo-input-closure packages)

@@ -9,9 +9,9 @@
 
 (define-module (ferrix scripts registry)
   #:use-module (ferrix ui)
+  #:use-module (ferrix scripts)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-26)
-  #:use-module (srfi srfi-37)
   #:use-module (ice-9 format)
   #:use-module (ice-9 match)
   #:export (ferrix-registry))
@@ -60,68 +60,15 @@ export and leaves DIR as it was.
 Exit status: 0 on success, 1 on failure, 2 on a usage error.
 "))
 
-(define (value-option short long key)
-  (option (if short (list short long) (list long)) #t #f
-          (lambda (opt name arg result)
-            (unless arg
-              (leave 2 "registry export: option '--~a' requires an argument"
-                     long))
-            (alist-cons key arg result))))
-
-(define (flag-option short long key)
-  (option (if short (list short long) (list long)) #f #f
-          (lambda (opt name arg result)
-            (alist-cons key #t result))))
-
 (define %export-options
-  (list (value-option #\u "base-url" 'base-url)
-        (value-option #f "yank" 'yank)
-        (value-option #f "unyank" 'unyank)
-        (value-option #\j "jobs" 'jobs)
-        (flag-option #\k "keep-going" 'keep-going?)
-        (flag-option #f "prune" 'prune?)
-        (flag-option #\q "quiet" 'quiet?)
-        (flag-option #\h "help" 'help?)))
-
-(define (join-long-options args options)
-  "Return ARGS with \"--NAME VALUE\" turned into \"--NAME=VALUE\" for the
-long OPTIONS that take a value, as SRFI-37 only accepts the second form."
-  (define names
-    (append-map (lambda (opt)
-                  (if (option-required-arg? opt)
-                      (filter string? (option-names opt))
-                      '()))
-                options))
-  (let loop ((args args) (result '()))
-    (match args
-      (() (reverse result))
-      (("--" . _) (append (reverse result) args))
-      (((? (lambda (arg)
-             (and (string-prefix? "--" arg)
-                  (not (string-index arg #\=))
-                  (member (substring arg 2) names)))
-           name)
-        value . rest)
-       (loop rest (cons (string-append name "=" value) result)))
-      ((arg . rest) (loop rest (cons arg result))))))
-
-(define (parse-options command args options)
-  (args-fold (join-long-options args options)
-             options
-             (lambda (opt name arg result)
-               (leave 2 "~a: unrecognized option '~a'~%Try 'ferrix ~a --help'."
-                      command
-                      (if (char? name) (string #\- name)
-                          (string-append "--" name))
-                      command))
-             (lambda (operand result)
-               (alist-cons 'argument operand result))
-             '()))
-
-(define (values-of opts key)
-  (reverse (filter-map (match-lambda
-                         ((k . v) (and (eq? k key) v)))
-                       opts)))
+  (list (value-option '(#\u "base-url") 'base-url)
+        (value-option '("yank") 'yank)
+        (value-option '("unyank") 'unyank)
+        (value-option '(#\j "jobs") 'jobs)
+        (flag-option '(#\k "keep-going") 'keep-going?)
+        (flag-option '("prune") 'prune?)
+        (flag-option '(#\q "quiet") 'quiet?)
+        %help-option))
 
 (define (size->string bytes)
   (cond ((>= bytes (* 1024 1024))
@@ -131,25 +78,24 @@ long OPTIONS that take a value, as SRFI-37 only accepts the second form."
         (else (format #f "~a bytes" bytes))))
 
 (define (registry-export args)
-  (let* ((opts (parse-options "registry export" args %export-options))
-         (operands (values-of opts 'argument)))
+  (let* ((opts (parse-command-line "registry export" args %export-options))
+         (operands (option-values opts 'argument)))
     (when (assq-ref opts 'help?)
       (show-export-help)
       (exit 0))
     (when (< (length operands) 2)
-      (leave 2 "registry export: expected SRC... DIR~%\
-Try 'ferrix registry export --help'."))
+      (usage-error "registry export" "expected SRC... DIR"))
     (unless (assq-ref opts 'base-url)
-      (leave 2 "registry export: --base-url is required: the absolute URL \
-DIR will be served at~%Try 'ferrix registry export --help'."))
+      (usage-error "registry export" "--base-url is required: the absolute \
+URL DIR will be served at"))
     (let* ((sources (drop-right operands 1))
            (dir (last operands))
            (settings
             (append (map (cut cons "source" <>) sources)
                     `(("dir" . ,dir)
                       ("base-url" . ,(assq-ref opts 'base-url)))
-                    (map (cut cons "yank" <>) (values-of opts 'yank))
-                    (map (cut cons "unyank" <>) (values-of opts 'unyank))
+                    (map (cut cons "yank" <>) (option-values opts 'yank))
+                    (map (cut cons "unyank" <>) (option-values opts 'unyank))
                     (if (assq-ref opts 'keep-going?)
                         '(("keep-going" . "true"))
                         '())
@@ -189,5 +135,5 @@ in ~,2f s~%"
     (("export" . rest)
      (registry-export rest))
     ((command . _)
-     (leave 2 "registry: unknown subcommand '~a'~%\
-Try 'ferrix registry --help'." command))))
+     (leave 2 "registry: unknown subcommand '~a'~%~aTry 'ferrix registry \
+--help'." command (did-you-mean command '("export"))))))

@@ -5,6 +5,7 @@
 
 (define-module (ferrix scripts repl)
   #:use-module (ferrix ui)
+  #:use-module (ferrix scripts)
   #:use-module (ferrix packages)
   #:use-module (ferrix diagnostics)
   #:use-module (srfi srfi-1)
@@ -39,36 +40,11 @@ FILE are reported as FILE:LINE:COLUMN: error: REASON.
   -h, --help             display this help and exit
 "))
 
-(define (parse-arguments args)
-  "Parse ARGS: options up to the first operand, which is FILE; the rest goes
-to FILE.  Return an alist."
-  (let loop ((args args) (result '()))
-    (define (value option rest)
-      (match rest
-        ((value . rest) (loop rest (alist-cons option value result)))
-        (() (leave 2 "repl: option '~a' requires an argument" (car args)))))
-    (match args
-      (() result)
-      (((or "-h" "--help") . _) (alist-cons 'help? #t result))
-      (((or "-i" "--interactive") . rest)
-       (loop rest (alist-cons 'interactive? #t result)))
-      (("--debug" . rest) (loop rest (alist-cons 'debug? #t result)))
-      (("-L" . rest) (value 'load-path rest))
-      (((? (lambda (a) (string-prefix? "--load-path=" a)) arg) . rest)
-       (loop rest (alist-cons 'load-path
-                              (substring arg (string-length "--load-path="))
-                              result)))
-      (((? (lambda (a) (and (string-prefix? "-L" a) (> (string-length a) 2)))
-           arg) . rest)
-       (loop rest (alist-cons 'load-path (substring arg 2) result)))
-      (("--" file . rest)
-       (alist-cons 'script (cons file rest) result))
-      (((? (lambda (a) (and (string-prefix? "-" a) (not (string=? a "-"))))
-           arg) . _)
-       (leave 2 "repl: unrecognized option '~a'~%Try 'ferrix repl --help'."
-              arg))
-      ((file . rest)
-       (alist-cons 'script (cons file rest) result)))))
+(define %options
+  (list %load-path-option
+        (flag-option '(#\i "interactive") 'interactive?)
+        %debug-option
+        %help-option))
 
 (define (repl-module)
   "Return (guile-user), using the ferrix modules."
@@ -80,7 +56,8 @@ to FILE.  Return an alist."
 
 (define (ferrix-repl . args)
   "Run 'ferrix repl' with the list of strings ARGS."
-  (let ((opts (parse-arguments args)))
+  (let ((opts (parse-command-line "repl" args %options
+                                  #:stop-at-first-operand? #t)))
     (when (assq-ref opts 'help?)
       (show-help)
       (exit 0))
@@ -88,13 +65,10 @@ to FILE.  Return an alist."
                 (unless (file-is-directory? dir)
                   (leave 1 "error: -L ~a: not a directory" dir))
                 (add-to-package-module-path! dir))
-              (reverse (filter-map (match-lambda
-                                     (('load-path . dir) dir)
-                                     (_ #f))
-                                   opts)))
+              (option-values opts 'load-path))
     (let ((module (repl-module)))
       (set-current-module module)
-      (match (assq-ref opts 'script)
+      (match (option-values opts 'argument)
         ((file . script-args)
          (set-program-arguments (cons file script-args))
          (call-with-error-reporting
@@ -110,7 +84,7 @@ to FILE.  Return an alist."
           #:debug? (assq-ref opts 'debug?))
          (when (assq-ref opts 'interactive?)
            (start-repl)))
-        (#f
+        (()
          (start-repl))))))
 
 ;;; repl.scm ends here

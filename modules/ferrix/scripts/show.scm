@@ -6,6 +6,7 @@
 (define-module (ferrix scripts show)
   #:use-module (ferrix ui)
   #:use-module (ferrix scripts)
+  #:use-module (ferrix scripts packages)
   #:use-module (ferrix packages)
   #:use-module (ferrix diagnostics)
   #:use-module (srfi srfi-1)
@@ -119,7 +120,7 @@ as recutils continues a field."
     (when (and (null? (option-values opts 'argument))
                (null? (option-values opts 'file))
                (null? (option-values opts 'expression)))
-      (leave 2 "show: no package given~%Try 'ferrix show --help'."))
+      (usage-error "show" "no package given"))
     (call-with-command-environment opts
       (lambda ()
         (let* ((files (load-files opts))
