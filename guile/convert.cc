@@ -30,7 +30,8 @@ struct Bufs {
     Bufs(const Bufs&) = delete;
     Bufs& operator=(const Bufs&) = delete;
     ~Bufs() {
-        for (auto& b : strings) free(b.data);
+        for (auto& b : strings)
+            free(b.data);
     }
     std::string at(size_t i) const { return std::string(strings[i].data, strings[i].size); }
 };
@@ -39,9 +40,12 @@ enum class Shape { Strings, Lists, Alist };
 
 const char* shapeName(Shape s) {
     switch (s) {
-    case Shape::Strings: return "list of strings";
-    case Shape::Lists: return "list of non-empty lists of strings";
-    case Shape::Alist: return "list of pairs of strings";
+    case Shape::Strings:
+        return "list of strings";
+    case Shape::Lists:
+        return "list of non-empty lists of strings";
+    case Shape::Alist:
+        return "list of pairs of strings";
     }
     return "list";
 }
@@ -79,7 +83,9 @@ struct Walk {
         for (SCM l = list; scm_is_pair(l); l = scm_cdr(l)) {
             SCM e = scm_car(l);
             switch (shape) {
-            case Shape::Strings: string(e); break;
+            case Shape::Strings:
+                string(e);
+                break;
             case Shape::Alist:
                 if (!scm_is_pair(e)) scm_wrong_type_arg_msg(subr, pos, list, shapeName(shape));
                 string(scm_car(e));
@@ -88,7 +94,8 @@ struct Walk {
             case Shape::Lists: {
                 long n = scm_ilength(e);
                 if (n <= 0) scm_wrong_type_arg_msg(subr, pos, list, shapeName(shape));
-                for (SCM x = e; scm_is_pair(x); x = scm_cdr(x)) string(scm_car(x));
+                for (SCM x = e; scm_is_pair(x); x = scm_cdr(x))
+                    string(scm_car(x));
                 group(size_t(n));
                 break;
             }
@@ -126,7 +133,8 @@ bool validUtf8(std::string_view s) {
         if (len == 2 && c < 0xc2) return false;
         if (len == 3 && ((c == 0xe0 && p[i + 1] < 0xa0) || (c == 0xed && p[i + 1] >= 0xa0)))
             return false;
-        if (len == 4 && (c > 0xf4 || (c == 0xf0 && p[i + 1] < 0x90) || (c == 0xf4 && p[i + 1] >= 0x90)))
+        if (len == 4 &&
+            (c > 0xf4 || (c == 0xf0 && p[i + 1] < 0x90) || (c == 0xf4 && p[i + 1] >= 0x90)))
             return false;
         i += len;
     }
@@ -178,7 +186,8 @@ std::vector<std::string> toStringList(SCM list, const char* subr, int pos) {
     collect(list, Shape::Strings, subr, pos, bufs);
     std::vector<std::string> out;
     out.reserve(bufs.strings.size());
-    for (size_t i = 0; i < bufs.strings.size(); i++) out.push_back(bufs.at(i));
+    for (size_t i = 0; i < bufs.strings.size(); i++)
+        out.push_back(bufs.at(i));
     return out;
 }
 
@@ -188,11 +197,13 @@ std::vector<std::vector<std::string>> toStringLists(SCM list, const char* subr, 
     std::vector<std::vector<std::string>> out(bufs.groups.size());
     size_t i = 0;
     for (size_t g = 0; g < bufs.groups.size(); g++)
-        for (size_t k = 0; k < bufs.groups[g]; k++) out[g].push_back(bufs.at(i++));
+        for (size_t k = 0; k < bufs.groups[g]; k++)
+            out[g].push_back(bufs.at(i++));
     return out;
 }
 
-std::vector<std::pair<std::string, std::string>> toStringAlist(SCM list, const char* subr, int pos) {
+std::vector<std::pair<std::string, std::string>> toStringAlist(SCM list, const char* subr,
+                                                               int pos) {
     Bufs bufs;
     collect(list, Shape::Alist, subr, pos, bufs);
     std::vector<std::pair<std::string, std::string>> out;
@@ -220,7 +231,8 @@ SCM fromString(std::string_view s) {
 SCM fromStringList(const std::vector<std::string>& strings) {
     return scheme([&] {
         SCM out = SCM_EOL;
-        for (auto it = strings.rbegin(); it != strings.rend(); ++it) out = scm_cons(utf8(*it), out);
+        for (auto it = strings.rbegin(); it != strings.rend(); ++it)
+            out = scm_cons(utf8(*it), out);
         return out;
     });
 }

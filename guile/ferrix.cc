@@ -110,7 +110,8 @@ void innerMain(void* data, int argc, char** argv) {
     if (paths->compiled[0]) prependToVariable("%load-compiled-path", paths->compiled);
     scm_variable_set_x(scm_c_lookup("%load-should-auto-compile"), SCM_BOOL_F);
     if (argc >= 2 && std::strcmp(argv[1], "build-side") == 0) {
-        for (int i = 2; i < argc; i++) scm_c_primitive_load(argv[i]);
+        for (int i = 2; i < argc; i++)
+            scm_c_primitive_load(argv[i]);
         std::exit(0);
     }
     SCM main = scm_c_public_ref("ferrix ui", "main");

@@ -111,8 +111,7 @@ SCM trampoline(SCM (*fn)(void*), void* data);
 }
 
 // The trampoline: calls f() under scm_c_catch and returns its value, or throws SchemeError.
-template <class F>
-SCM scheme(F&& f) {
+template <class F> SCM scheme(F&& f) {
     using Fn = std::remove_reference_t<F>;
     static_assert(std::is_trivially_destructible_v<Fn>,
                   "scheme(): capture by reference only; the closure must own nothing");
@@ -122,8 +121,7 @@ SCM scheme(F&& f) {
 
 // The guarded wrapper: runs body() (the C++ side, returning SCM) and turns any exception into a
 // Scheme error raised after the C++ side has unwound.
-template <class Body>
-SCM guarded(const char* subr, Body&& body) {
+template <class Body> SCM guarded(const char* subr, Body&& body) {
     static_assert(std::is_trivially_destructible_v<std::remove_reference_t<Body>>,
                   "guarded(): capture by reference only");
     Failure failure;

@@ -696,9 +696,8 @@ TEST(Derivation, StoreDirOfTheText) {
     Derivation d = parseDerivation(gnu, "bar");
     EXPECT_EQ(unparse(derivationStoreDir(gnu), d, false), gnu);
     EXPECT_EQ(d, parseDerivation(barAterm, "bar")); // the same paths: store paths have no directory
-    std::string mixed =
-        R"(Derive([("out","/nix/store/00000000000000000000000000000000-x","",""))"
-        R"(],[],["/gnu/store/00000000000000000000000000000000-s"],"s","b",[],[]))";
+    std::string mixed = R"(Derive([("out","/nix/store/00000000000000000000000000000000-x","",""))"
+                        R"(],[],["/gnu/store/00000000000000000000000000000000-s"],"s","b",[],[]))";
     expectError(mixed, "input source: ");
     EXPECT_THROW(derivationStoreDir("Derive("), BadDerivation);
 }
