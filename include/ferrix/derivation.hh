@@ -1,6 +1,6 @@
 // Derivations: the model, the ATerm text of .drv files (byte-compatible with Nix/Guix), the hash
 // "modulo" fixed-output inputs that input-addressed output paths are computed from, and the
-// construction of output and .drv paths. See spec/store-formats.md, section 4.
+// construction of output and .drv paths. See doc/formats.md, section 4.
 #pragma once
 
 #include "ferrix/hash.hh"

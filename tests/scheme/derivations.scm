@@ -1,7 +1,7 @@
 ;;; ferrix --- functional package builder for Rust crates
 ;;;
 ;;; Tests of (ferrix derivations): the derivations "bar", "foo" and
-;;; "has-multi-out" of spec/store-formats.md section 7 (rows 17-20, the .drv
+;;; "has-multi-out" of doc/formats.md, section 7 (rows 17-20, the .drv
 ;;; and output paths nix-instantiate gives), records and accessors, reading
 ;;; back, sources, errors, and the same .drv in another guile process.  Run
 ;;; by CTest with the build tree's modules and extension; exits non-zero when
