@@ -4,8 +4,10 @@
 #                                           HTTPD_URL (http://127.0.0.1:PORT) and HTTPD_LOG
 #   httpd_stop                              stop it (by its process id)
 #
-# The server stops by itself after --max-seconds (default 300) or --max-requests; a trap on
-# EXIT stops it too.
+# The server stops by itself after --max-seconds or --max-requests; a trap on EXIT stops it too.
+# The time bound given here (30 minutes, a caller's --max-seconds wins) is longer than CTest's
+# limit on a test, so it only ever ends a server whose test was killed: a tighter one expired
+# under registry/import.sh (245 s on a loaded machine against the old default of 300 s).
 HTTPD_PID=
 httpd_start() {
   local dir=$1
@@ -15,7 +17,7 @@ httpd_start() {
   HTTPD_LOG=$state/requests.log
   : >"$HTTPD_LOG"
   python3 "${FERRIX_SOURCE_DIR:?}/tests/lib/httpd.py" --root "$dir" \
-    --port-file "$state/port" --log "$HTTPD_LOG" "$@" 2>"$state/stderr" &
+    --port-file "$state/port" --log "$HTTPD_LOG" --max-seconds 1800 "$@" 2>"$state/stderr" &
   HTTPD_PID=$!
   local i
   for i in $(seq 100); do

@@ -21,7 +21,7 @@ source "$FERRIX_SOURCE_DIR/tests/registry/lib/git.bash"
 # the git repository.
 mkdir -p "$TEST_TMP/crates"
 ln -s /usr/share/cargo/registry/itoa-1.0.1 "$TEST_TMP/crates/"
-registry_serve "$TEST_TMP/crates" -- --max-seconds 900
+registry_serve "$TEST_TMP/crates"
 registry_mirror_config "$TEST_TMP/config"
 srv=$REGISTRY_DIR
 

@@ -18,7 +18,7 @@ source "$FERRIX_SOURCE_DIR/tests/registry/lib/git.bash"
 
 srv=$TEST_TMP/srv
 mkdir -p "$srv"
-httpd_start "$srv" --max-seconds 600
+httpd_start "$srv"
 # publish NAME DIR: make a bare clone of DIR servable at $HTTPD_URL/NAME.git (dumb protocol).
 publish() {
   rm -rf "$srv/$1.git"
