@@ -6,6 +6,7 @@
 
 (define-module (ferrix diagnostics)
   #:use-module (ferrix packages)
+  #:use-module ((ferrix package-files) #:select (load-package-file))
   #:use-module (ferrix build-system)
   #:use-module (ferrix utils)
   #:use-module (srfi srfi-1)

@@ -23,14 +23,7 @@
   #:use-module (ice-9 match)
   #:use-module (rnrs bytevectors)
   #:re-export (%current-system
-               %current-target-system
-
-               ;; Package files, from (ferrix package-files).
-               %project-directory
-               set-project-directory!
-               project-directory
-               load-package-file
-               package-files-lowered!)
+               %current-target-system)
   #:export (;; Locations.
             location
             location?
@@ -1005,25 +998,5 @@ clock tick could then go unnoticed)."
                             (stamp-cache-set! 'local-file key item))
                           item))))))))
 
-
-;;;
-;;; Finding packages.
-;;;
-
-;;; Finding packages is (ferrix discovery)'s.  Its names stay importable from
-;;; here, for the modules and package files that import them from here; as
-;;; (ferrix discovery) uses this module, they are re-exported once this
-;;; module is defined rather than by its define-module form.
-
-(let ((discovery (resolve-interface '(ferrix discovery)))
-      (public (module-public-interface (resolve-module '(ferrix packages)))))
-  (for-each (lambda (name)
-              (module-add! public name (module-variable discovery name)))
-            '(%package-module-path
-              add-to-package-module-path!
-              package-modules
-              fold-packages
-              find-packages-by-name
-              specification->package)))
 
 ;;; packages.scm ends here

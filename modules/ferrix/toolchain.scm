@@ -4,6 +4,7 @@
 
 (define-module (ferrix toolchain)
   #:use-module (ferrix packages)
+  #:use-module ((ferrix package-files) #:select (project-directory))
   #:use-module (ferrix build-system)
   #:use-module (ferrix store)
   #:use-module ((ferrix hash) #:select (file-sha256))

@@ -17,6 +17,8 @@
              (ferrix build-system cargo)
              (ferrix build-system)
              (ferrix packages)
+             (ferrix discovery)
+             (ferrix package-files)
              (ferrix download)
              (ferrix toolchain)
              (ferrix store)
@@ -654,8 +656,8 @@ another guile process with the same load paths and store."
                               %load-compiled-path)))
          (expression
           (format #f "(begin
-  (use-modules (ferrix packages) (ferrix store) (ferrix derivations)
-               (ferrix toolchain))
+  (use-modules (ferrix packages) (ferrix package-files) (ferrix store)
+               (ferrix derivations) (ferrix toolchain))
   (set-rust-toolchain! ~s)
   (let ((store (open-store #:root ~s)))
     (display (derivation-file-name

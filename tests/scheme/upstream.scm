@@ -8,6 +8,8 @@
 (use-modules (ferrix tests)
              (ferrix upstream)
              (ferrix packages)
+             (ferrix discovery)
+             (ferrix package-files)
              (srfi srfi-1)
              (srfi srfi-34)
              (srfi srfi-35)

@@ -11,8 +11,8 @@
   #:use-module (ferrix semver)
   #:use-module ((ferrix registry) #:prefix registry:)
   #:use-module ((ferrix packages)
-                #:select (package? package-source origin? origin-uri
-                          package-modules))
+                #:select (package? package-source origin? origin-uri))
+  #:use-module ((ferrix discovery) #:select (package-modules))
   #:use-module ((ferrix download) #:select (url-fetch))
   #:use-module ((ferrix git-download) #:select (git-checkout-hash))
   #:use-module ((ferrix store) #:select (build-derivations))

@@ -8,6 +8,7 @@
   #:use-module (ferrix ui)
   #:use-module (ferrix scripts)
   #:use-module (ferrix packages)
+  #:use-module (ferrix discovery)
   #:use-module (ferrix store)
   #:use-module (ferrix import utils)
   #:use-module (ferrix import crate)

@@ -9,6 +9,8 @@
   #:use-module (ferrix ui)
   #:use-module (ferrix scripts)
   #:use-module (ferrix packages)
+  #:use-module (ferrix discovery)
+  #:use-module (ferrix package-files)
   #:use-module (ferrix build-system)
   #:use-module (ferrix store)
   #:use-module (ferrix derivations)
@@ -102,7 +104,8 @@ locations; return the list of their values."
   (map load-package-file/located (option-values opts 'file)))
 
 (define %expression-imports
-  '((ferrix packages) (ferrix build-system) (ferrix build-system cargo)
+  '((ferrix packages) (ferrix discovery) (ferrix package-files) (ferrix build-system)
+    (ferrix build-system cargo)
     (ferrix download) (ferrix toolchain) (ferrix store) (ferrix derivations)
     (guile)))
 

@@ -9,6 +9,7 @@
   #:use-module (ferrix scripts)
   #:use-module (ferrix scripts packages)
   #:use-module (ferrix packages)
+  #:use-module (ferrix discovery)
   #:use-module (ferrix diagnostics)
   #:use-module (ferrix registry)
   #:use-module (ferrix semver)

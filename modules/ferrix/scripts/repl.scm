@@ -7,6 +7,7 @@
   #:use-module (ferrix ui)
   #:use-module (ferrix scripts)
   #:use-module (ferrix packages)
+  #:use-module (ferrix discovery)
   #:use-module (ferrix diagnostics)
   #:use-module (srfi srfi-1)
   #:use-module (ice-9 match)
@@ -18,6 +19,8 @@
   ;; The modules the REPL and scripts see, as 'guix repl' offers Guix's.
   '((ferrix records)
     (ferrix packages)
+    (ferrix discovery)
+    (ferrix package-files)
     (ferrix build-system)
     (ferrix build-system cargo)
     (ferrix download)

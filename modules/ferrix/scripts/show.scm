@@ -8,6 +8,7 @@
   #:use-module (ferrix scripts)
   #:use-module (ferrix scripts packages)
   #:use-module (ferrix packages)
+  #:use-module (ferrix discovery)
   #:use-module (ferrix diagnostics)
   #:use-module (srfi srfi-1)
   #:use-module (ice-9 match)
