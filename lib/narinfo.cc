@@ -1,5 +1,6 @@
 #include "ferrix/narinfo.hh"
 
+#include <algorithm>
 #include <charconv>
 
 namespace ferrix {
@@ -64,7 +65,11 @@ void checkContentAddress(const Line& line, std::string_view value) {
     } else {
         line.fail("CA '" + std::string(value) + "' is neither a text: nor a fixed: address");
     }
-    parseHash(line, "CA", rest);
+    try {
+        Hash::parse(rest);
+    } catch (BadHash& e) {
+        line.fail("CA '" + std::string(value) + "' has a bad hash: " + e.what());
+    }
 }
 
 } // namespace

@@ -48,7 +48,8 @@ struct NarInfo {
     // skips them, so that newer caches stay readable.
     static NarInfo parse(const StoreDir& storeDir, std::string_view text, std::string_view whence);
 
-    // The file, every line "Key: value\n" in Nix's order.
+    // The file, every line "Key: value\n" in Nix's order; FileHash and FileSize only when known
+    // (a writer always knows them, as Nix requires).
     std::string toString(const StoreDir& storeDir) const;
 
     // What a Sig signs: "1;PATH;NARHASH;NARSIZE;REF,REF" with full paths. Throws BadNarInfo

@@ -182,8 +182,8 @@ TEST(NarInfo, MalformedLinesNameTheLine) {
               "cache/x.narinfo:5: the last line has no newline");
     EXPECT_EQ(errorOf(minimal + "CA: sha256:abc\n"),
               "cache/x.narinfo:5: CA 'sha256:abc' is neither a text: nor a fixed: address");
-    EXPECT_EQ(errorOf(minimal + "CA: fixed:r:sha256:abc\n").substr(0, 49),
-              "cache/x.narinfo:5: CA 'sha256:abc' is not a hash:");
+    EXPECT_EQ(errorOf(minimal + "CA: fixed:r:sha256:abc\n").substr(0, 59),
+              "cache/x.narinfo:5: CA 'fixed:r:sha256:abc' has a bad hash: ");
 }
 
 TEST(NarInfo, BadStorePaths) {
