@@ -7,17 +7,20 @@
 #include "ferrix/file.hh"
 #include "ferrix/hash.hh"
 #include "ferrix/nar.hh"
+#include "ferrix/narinfo.hh"
 #include "ferrix/store-path.hh"
 #include "ferrix/stream.hh"
 
 #include "../nix/nix-oracle.hh"
 
+#include <archive.h>
 #include <cstdlib>
 #include <functional>
 #include <gtest/gtest.h>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -357,6 +360,263 @@ TEST_F(Golden, StorePaths) {
     }
 
     checkGolden("store-paths.txt", ours, [&] { return theirs; });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Narinfo: what `nix copy --to file://DIR` writes for store items that ferrix computes itself
+// (path, NAR hash and size, references, deriver, content address), uncompressed, in xz, and
+// signed.
+
+const std::string narinfoNix = goldenDir + "/narinfo.nix";
+
+struct CacheItem {
+    std::string name; // of the golden file
+    ValidPathInfo info;
+    std::string nar; // ferrix's NAR of the contents
+};
+
+// The NAR of the file system object at PATH, as ferrix dumps it.
+std::string narOf(const std::string& path) {
+    StringSink nar;
+    dumpPath(path, nar);
+    return nar.s;
+}
+
+// The NAR of a regular file holding TEXT.
+std::string narOfText(const TempDir& tmp, const std::string& text) {
+    std::string path = tmp / "narinfo-text";
+    if (pathExists(path)) deletePath(path);
+    writeFile(path, text, 0644);
+    return narOf(path);
+}
+
+// Nix's ed25519 signature check, done with OpenSSL: does SIG ("NAME:BASE64") by the key
+// PUBLICKEY ("NAME:BASE64") sign FINGERPRINT?
+bool signatureValid(const std::string& sig, const std::string& publicKey,
+                    const std::string& fingerprint) {
+    size_t sc = sig.find(':'), kc = publicKey.find(':');
+    if (sc == std::string::npos || kc == std::string::npos) return false;
+    if (sig.substr(0, sc) != publicKey.substr(0, kc)) return false;
+    std::string s = base64Decode(sig.substr(sc + 1)), k = base64Decode(publicKey.substr(kc + 1));
+    if (k.size() != 32 || s.size() != 64) return false;
+    EVP_PKEY* key = EVP_PKEY_new_raw_public_key(
+        EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(k.data()), k.size());
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    bool ok = key && ctx && EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, key) == 1 &&
+              EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(s.data()), s.size(),
+                               reinterpret_cast<const unsigned char*>(fingerprint.data()),
+                               fingerprint.size()) == 1;
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(key);
+    return ok;
+}
+
+// The raw contents of the xz file at PATH, with libarchive.
+std::string unxz(const std::string& path) {
+    archive* a = archive_read_new();
+    archive_read_support_filter_xz(a);
+    archive_read_support_format_raw(a);
+    std::string out;
+    archive_entry* e;
+    if (archive_read_open_filename(a, path.c_str(), 65536) != ARCHIVE_OK ||
+        archive_read_next_header(a, &e) != ARCHIVE_OK) {
+        std::string err = archive_error_string(a) ? archive_error_string(a) : "unknown error";
+        archive_read_free(a);
+        throw Error("cannot read '" + path + "': " + err);
+    }
+    char buf[65536];
+    la_ssize_t n;
+    while ((n = archive_read_data(a, buf, sizeof buf)) > 0)
+        out.append(buf, size_t(n));
+    archive_read_free(a);
+    if (n < 0) throw Error("cannot decompress '" + path + "'");
+    return out;
+}
+
+class GoldenNarInfo : public Golden {
+protected:
+    const std::string narinfoDir = goldenDir + "/narinfo";
+
+    // The items of the caches, as ferrix computes them.
+    std::vector<std::unique_ptr<CacheItem>> items;
+
+    void SetUp() override {
+        // nix-store --add: a source, recursive sha256.
+        std::string regular = object("regular");
+        NarHash src = hashPath(HashAlgo::SHA256, regular);
+        auto& source = item("source", nixStore.makeSourcePath("regular", src.hash, {}));
+        source.nar = narOf(regular);
+        source.info.ca = "fixed:r:sha256:" + src.hash.toNix32();
+
+        // nix-store --add-fixed sha1: flat, not sha256.
+        std::string executable = object("executable");
+        Hash sha1 = hashFile(HashAlgo::SHA1, executable);
+        auto& fixed = item("fixed-flat-sha1",
+                           nixStore.makeFixedOutputPath("executable", FileIngestion::Flat, sha1));
+        fixed.nar = narOf(executable);
+        fixed.info.ca = "fixed:sha1:" + sha1.toNix32();
+
+        // builtins.toFile, without and with a reference.
+        std::string textContents = "text contents\n";
+        Hash textHash = hashString(HashAlgo::SHA256, textContents);
+        StorePath textPath = nixStore.makeTextPath("golden-text", textHash, {});
+        auto& text = item("text", textPath);
+        text.nar = narOfText(tmp, textContents);
+        text.info.ca = "text:sha256:" + textHash.toNix32();
+
+        std::string refsContents = "refers to " + nixStore.print(textPath) + "\n";
+        Hash refsHash = hashString(HashAlgo::SHA256, refsContents);
+        auto& refs =
+            item("text-refs", nixStore.makeTextPath("golden-text-refs", refsHash, {textPath}));
+        refs.nar = narOfText(tmp, refsContents);
+        refs.info.references = {textPath};
+        refs.info.ca = "text:sha256:" + refsHash.toNix32();
+
+        // A derivation's output: input-addressed, with a deriver and a reference.
+        Derivation d;
+        d.name = "golden-built";
+        d.platform = "x86_64-linux";
+        d.builder = "/bin/sh";
+        d.args = {"-c", "echo built from " + nixStore.print(textPath) + " > $out"};
+        d.env = {{"name", d.name}, {"system", d.platform}, {"builder", d.builder}};
+        d.inputSrcs = {textPath};
+        d.outputs["out"] = {};
+        DrvHashes hashes{memoryResolver(std::map<std::string, Derivation>{})};
+        fillInputAddressedOutputs(d, nixStore, hashes);
+        auto& built = item("built", *d.outputs.at("out").path);
+        built.nar = narOfText(tmp, "built from " + nixStore.print(textPath) + "\n");
+        built.info.references = {textPath};
+        built.info.deriver = nixStore.parse(drvPathOf(nixStore, d));
+
+        for (auto& i : items) {
+            i->info.narHash = hashString(HashAlgo::SHA256, i->nar);
+            i->info.narSize = i->nar.size();
+        }
+    }
+
+    CacheItem& find(const std::string& name) {
+        for (auto& i : items)
+            if (i->name == name) return *i;
+        throw Error("no cache item " + name);
+    }
+
+    // An uncompressed NAR's narinfo, as `nix copy --to file://DIR?compression=none` writes it.
+    static NarInfo uncompressed(const CacheItem& i) {
+        return NarInfo(i.info, "nar/" + i.info.narHash.toNix32() + ".nar", "none", i.info.narHash,
+                       i.info.narSize);
+    }
+
+    // Checks that the golden file REL reads back as itself.
+    void checkRoundTrip(const std::string& rel) {
+        std::string file = goldenDir + "/" + rel;
+        ASSERT_TRUE(isRegularFile(file)) << file << " is missing";
+        std::string golden = readFile(file);
+        std::string again = NarInfo::parse(nixStore, golden, file).toString(nixStore);
+        EXPECT_TRUE(again == golden)
+            << rel << " parsed and rendered: " << firstDifference(again, golden);
+    }
+
+    // The caches nix writes, made on first use when regenerating: "none", "xz" and "signed"
+    // under one directory, and the public key of the signed one.
+    struct NixCaches {
+        std::string dir, publicKey;
+        std::string narinfo(const std::string& cache, const StorePath& p) const {
+            return readFile(dir + "/" + cache + "/" + std::string(p.hashPart()) + ".narinfo");
+        }
+    };
+    const NixCaches& nixCaches() {
+        if (caches) return *caches;
+        caches = std::make_unique<NixCaches>();
+        caches->dir = tmp / "caches";
+        nixOut("nix-store", {"--add", object("regular")});
+        nixOut("nix-store", {"--add-fixed", "sha1", object("executable")});
+        // A chroot store builds in a sandbox: the host's shell and its libraries go in.
+        std::string sandboxPaths;
+        for (auto dir : {"/bin", "/lib", "/lib64", "/usr"})
+            if (pathExists(dir))
+                sandboxPaths += (sandboxPaths.empty() ? "" : " ") + std::string(dir);
+        nixOut("nix-build", {narinfoNix, "-A", "built", "--no-out-link", "--option",
+                             "sandbox-paths", sandboxPaths});
+        nixOut("nix-instantiate", {"--read-write-mode", "--eval", narinfoNix, "-A", "text-refs"});
+        std::string secretKey = tmp / "golden-1.sec", publicKey = tmp / "golden-1.pub";
+        runNix({"nix-store", "--generate-binary-cache-key", "golden-1", secretKey, publicKey});
+        caches->publicKey = readFile(publicKey);
+
+        auto copy = [&](const std::string& query, const std::vector<std::string>& names) {
+            std::vector<std::string> args = {"--extra-experimental-features", "nix-command", "copy",
+                                             "--to", "file://" + caches->dir + "/" + query};
+            for (auto& n : names)
+                args.push_back(nixStore.print(find(n).info.path));
+            nixOut("nix", args);
+        };
+        copy("none?compression=none", {"source", "fixed-flat-sha1", "text", "text-refs", "built"});
+        copy("xz?compression=xz", {"built"});
+        copy("signed?compression=none&secret-key=" + secretKey, {"text-refs"});
+        return *caches;
+    }
+
+private:
+    std::unique_ptr<NixCaches> caches;
+
+    CacheItem& item(const std::string& name, const StorePath& path) {
+        items.push_back(std::make_unique<CacheItem>(CacheItem{name, ValidPathInfo(path), {}}));
+        return *items.back();
+    }
+};
+
+TEST_F(GoldenNarInfo, Uncompressed) {
+    for (auto& i : items) {
+        SCOPED_TRACE(i->name);
+        std::string rel = "narinfo/" + i->name + ".narinfo";
+        const StorePath& path = i->info.path;
+        checkGolden(rel, uncompressed(*i).toString(nixStore),
+                    [&] { return nixCaches().narinfo("none", path); });
+        checkRoundTrip(rel);
+    }
+}
+
+// Nix compresses; ferrix checks the file nix wrote decompresses to its own NAR, and describes it.
+TEST_F(GoldenNarInfo, Xz) {
+    const CacheItem& built = find("built");
+    std::string xzFile = narinfoDir + "/built.nar.xz";
+    if (regenerating()) {
+        NarInfo theirs = NarInfo::parse(nixStore, nixCaches().narinfo("xz", built.info.path), "xz");
+        createDirs(narinfoDir);
+        writeFile(xzFile, readFile(nixCaches().dir + "/xz/" + theirs.url), 0644);
+    }
+    ASSERT_TRUE(isRegularFile(xzFile)) << xzFile << " is missing";
+    EXPECT_TRUE(unxz(xzFile) == built.nar) << xzFile << " is not ferrix's NAR compressed";
+    std::string compressed = readFile(xzFile);
+    Hash fileHash = hashString(HashAlgo::SHA256, compressed);
+    NarInfo ours(built.info, "nar/" + fileHash.toNix32() + ".nar.xz", "xz", fileHash,
+                 compressed.size());
+    checkGolden("narinfo/built-xz.narinfo", ours.toString(nixStore),
+                [&] { return nixCaches().narinfo("xz", built.info.path); });
+    checkRoundTrip("narinfo/built-xz.narinfo");
+}
+
+// The signature nix made is over ferrix's fingerprint, and sits where ferrix renders it.
+TEST_F(GoldenNarInfo, Signed) {
+    const CacheItem& refs = find("text-refs");
+    std::string rel = "narinfo/text-refs-signed.narinfo";
+    std::string keyFile = narinfoDir + "/golden-1.pub";
+    if (regenerating()) {
+        createDirs(narinfoDir);
+        writeFile(keyFile, nixCaches().publicKey + "\n", 0644);
+        writeFile(goldenDir + "/" + rel, nixCaches().narinfo("signed", refs.info.path), 0644);
+    }
+    ASSERT_TRUE(isRegularFile(keyFile)) << keyFile << " is missing";
+    std::string publicKey = chomp(readFile(keyFile));
+    NarInfo ours = uncompressed(refs);
+    NarInfo golden = NarInfo::parse(nixStore, readFile(goldenDir + "/" + rel), rel);
+    ASSERT_EQ(golden.sigs.size(), 1u);
+    for (auto& sig : golden.sigs)
+        EXPECT_TRUE(signatureValid(sig, publicKey, ours.fingerprint(nixStore)))
+            << sig << " does not sign " << ours.fingerprint(nixStore);
+    ours.sigs = golden.sigs;
+    checkGolden(rel, ours.toString(nixStore),
+                [&] { return nixCaches().narinfo("signed", refs.info.path); });
+    checkRoundTrip(rel);
 }
 
 } // namespace
