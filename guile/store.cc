@@ -337,8 +337,7 @@ SCM primStoreExists(SCM root, SCM storeDir) {
     checkStringOrFalse(storeDir, 2, SUBR);
     bool exists = false;
     guarded(SUBR, [&] {
-        auto config = StoreConfig::resolve(toStringOpt(root), toStringOpt(storeDir));
-        exists = pathExists(config.root + "/var/ferrix/db/db.sqlite");
+        exists = StoreConfig::resolve(toStringOpt(root), toStringOpt(storeDir)).exists();
         return SCM_UNSPECIFIED;
     });
     return scm_from_bool(exists);

@@ -49,6 +49,18 @@ StoreConfig StoreConfig::resolve(std::optional<std::string> rootFlag,
     return c;
 }
 
+// The layout under a store's root that opening a store creates.
+static std::string stateDirOf(const std::string& root) {
+    return root + "/var/ferrix";
+}
+static std::string databaseFileOf(const std::string& root) {
+    return stateDirOf(root) + "/db/db.sqlite";
+}
+
+bool StoreConfig::exists() const {
+    return pathExists(databaseFileOf(root));
+}
+
 LocalStore::Impl::Impl() = default;
 
 LocalStore::Impl::~Impl() {
@@ -110,12 +122,12 @@ create index if not exists IndexDerivationOutputs on DerivationOutputs(path);
 LocalStore::LocalStore(const StoreConfig& config) : impl(std::make_unique<Impl>()) {
     auto& s = *impl;
     s.root = normalise(config.root, "the store root");
-    s.varDir = s.root + "/var/ferrix";
+    s.varDir = stateDirOf(s.root);
     s.gcRootsDir = s.varDir + "/gcroots";
     s.tempRootsDir = s.varDir + "/temproots";
     s.locksDir = s.varDir + "/locks";
     s.gcLockPath = s.varDir + "/gc.lock";
-    s.dbFile = s.varDir + "/db/db.sqlite";
+    s.dbFile = databaseFileOf(s.root);
     for (auto& d : {s.varDir + "/db", s.gcRootsDir, s.tempRootsDir, s.locksDir})
         createDirs(d);
     s.gcShared = std::make_unique<SharedFileLock>(s.gcLockPath);

@@ -36,6 +36,9 @@ struct StoreConfig {
     // storeDir = flag, else $FERRIX_STORE_DIR, else unset. Paths are made absolute.
     static StoreConfig resolve(std::optional<std::string> rootFlag,
                                std::optional<std::string> storeDirFlag);
+
+    // Whether a store has been created under root, for commands that must not create one.
+    bool exists() const;
 };
 
 struct ValidPathInfo {
