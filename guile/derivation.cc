@@ -147,21 +147,8 @@ SCM primReadDerivation(SCM file) {
     checkString(file, 1, SUBR);
     return guarded(SUBR, [&] {
         std::string f = toString(file);
-        std::string base = baseNameOf(f);
-        if (!base.ends_with(".drv")) throw BadDerivation("'" + f + "' is not a .drv file");
-        std::string name = base.substr(0, base.size() - 4);
-        if (name.size() > storePathHashLen + 1 && name[storePathHashLen] == '-')
-            name = name.substr(storePathHashLen + 1);
-        Derivation drv;
-        std::optional<StoreDir> storeDir;
-        try {
-            std::string text = readFile(f);
-            storeDir.emplace(derivationStoreDir(text)); // read without its store
-            drv = parseDerivation(text, name, &*storeDir);
-        } catch (BadDerivation& e) {
-            throw BadDerivation(f + ": " + e.what());
-        }
-        return derivationFields(*storeDir, f, drv);
+        DerivationFile d = readDerivationFile(f);
+        return derivationFields(d.storeDir, f, d.drv);
     });
 }
 #undef SUBR
@@ -174,21 +161,8 @@ SCM primDerivationsToJson(SCM files) {
     return guarded(SUBR, [&] {
         nlohmann::ordered_json all = nlohmann::ordered_json::object();
         for (auto& f : toStringList(files, SUBR, 1)) {
-            std::string base = baseNameOf(f);
-            if (!base.ends_with(".drv")) throw Error("'" + f + "' is not a .drv file");
-            std::string name = base.substr(0, base.size() - 4);
-            if (name.size() > storePathHashLen + 1 && name[storePathHashLen] == '-')
-                name = name.substr(storePathHashLen + 1);
-            Derivation drv;
-            std::optional<StoreDir> storeDir;
-            try {
-                std::string text = readFile(f);
-                storeDir.emplace(derivationStoreDir(text));
-                drv = parseDerivation(text, name, &*storeDir);
-            } catch (BadDerivation& e) {
-                throw BadDerivation(f + ": " + e.what());
-            }
-            all.update(derivationToJson(*storeDir, absPath(f), drv));
+            DerivationFile d = readDerivationFile(f);
+            all.update(derivationToJson(d.storeDir, absPath(f), d.drv));
         }
         // Bytes, not a string: the text is UTF-8 whatever the locale of the output port.
         return fromBytes(all.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));

@@ -437,6 +437,22 @@ StoreDir derivationStoreDir(std::string_view aterm) {
     return *parser.directory();
 }
 
+DerivationFile readDerivationFile(const std::string& file) {
+    std::string base = baseNameOf(file);
+    if (!base.ends_with(".drv")) throw BadDerivation("'" + file + "' is not a .drv file");
+    std::string name = base.substr(0, base.size() - 4);
+    if (name.size() > storePathHashLen + 1 && name[storePathHashLen] == '-')
+        name = name.substr(storePathHashLen + 1);
+    std::string text = readFile(file);
+    try {
+        StoreDir storeDir = derivationStoreDir(text);
+        Derivation drv = parseDerivation(text, name, &storeDir);
+        return {std::move(storeDir), std::move(drv)};
+    } catch (BadDerivation& e) {
+        throw BadDerivation(file + ": " + e.what());
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Resolvers and the hash modulo
 

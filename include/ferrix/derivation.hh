@@ -75,6 +75,14 @@ Derivation parseDerivation(std::string_view aterm, std::string name = "",
 // Throws BadDerivation.
 StoreDir derivationStoreDir(std::string_view aterm);
 
+// A .drv file read without its store: its name taken from the file name ("HASH-NAME.drv"), its
+// store directory from its paths. Throws BadDerivation naming the file.
+struct DerivationFile {
+    StoreDir storeDir;
+    Derivation drv;
+};
+DerivationFile readDerivationFile(const std::string& file);
+
 // Reads the derivation stored at a full .drv path (the store plugs in reading from itself).
 using DerivationResolver = std::function<Derivation(const std::string& drvPath)>;
 
