@@ -14,9 +14,7 @@
   #:use-module (ice-9 match)
   #:use-module ((rnrs bytevectors) #:select (bytevector?))
   #:re-export (%current-system
-               %current-target-system
-               ;; The old name of the one converter, kept for its callers.
-               (gnu-triplet->nix-system . gnu-triplet->ferrix-system))
+               %current-target-system)
   #:export (build-system
             build-system?
             build-system-name

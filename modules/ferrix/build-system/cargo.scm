@@ -139,7 +139,7 @@ with a message naming SYSTEM, for anything else."
   (or (and (string? system)
            (or (lookup system)
                ;; Other spellings of a triplet: x86_64-pc-linux-gnu, ….
-               (lookup (gnu-triplet->ferrix-system system))))
+               (lookup (gnu-triplet->nix-system system))))
       (raise (make-compound-condition
               (make-condition &unknown-system-error 'system system)
               (make-condition
