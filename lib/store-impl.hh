@@ -70,11 +70,6 @@ struct LocalStore::Impl {
     SharedFileLock::Guard gcLockShared() { return gcShared->acquire(); }
     // Its own description, so it conflicts with this instance's shared holders too.
     FileLock gcLockExclusive() { return FileLock(gcLockPath, LockMode::Exclusive); }
-    // A per-path lock, for whoever builds an output (so that it is built once). Adding does not
-    // take it: registration is serialised by the database's write lock (see store-add.cc).
-    PathLock lockPath(const StorePath& p) {
-        return PathLock(locksDir + "/" + p.to_string() + ".lock");
-    }
 
     // --- Database; the caller holds dbMutex.
     std::optional<int64_t> pathId(const StorePath& p);

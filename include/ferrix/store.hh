@@ -129,6 +129,7 @@ public:
     // --- Places under ROOT/var/ferrix for whoever builds or downloads into the store.
 
     // The PathLock file of `p` while it is being built or downloaded, so that it is made once.
+    // Adding to the store does not take it: the database's write lock serialises registration.
     std::string outputLockPath(const StorePath& p) const;
     // gc.lock: taken shared by whoever writes items in place, exclusive by gc.
     const std::string& gcLockPath() const;
