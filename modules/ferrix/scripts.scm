@@ -8,6 +8,9 @@
 
 (define-module (ferrix scripts)
   #:use-module (ferrix ui)
+  ;; Only commands that open a store apply the store options: autoloaded, so
+  ;; that the others do not load the store and its extension.
+  #:autoload (ferrix store) (%default-store-root %default-store-directory)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-37)
   #:use-module (ice-9 match)
@@ -21,6 +24,7 @@
             %debug-option
             %load-path-option
             %store-options
+            call-with-store-options
             %load-options
             %lowering-options
             show-load-options-help
@@ -192,6 +196,15 @@ value and records it under KEY."
   ;; The store the command uses, as 'ferrix --store' and '--store-dir'.
   (list (value-option '("store") 'store)
         (value-option '("store-dir") 'store-dir)))
+
+(define (call-with-store-options opts thunk)
+  "Call THUNK with the defaults of 'open-store' set by the --store and
+--store-dir options in OPTS, where they were given."
+  (parameterize ((%default-store-root (or (assq-ref opts 'store)
+                                          (%default-store-root)))
+                 (%default-store-directory (or (assq-ref opts 'store-dir)
+                                               (%default-store-directory))))
+    (thunk)))
 
 (define %load-options
   ;; How packages are found: -L, -f, -e; and --debug, --help.

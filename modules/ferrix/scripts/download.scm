@@ -87,19 +87,16 @@ not '~a'" arg)))
                           #:mirrors (option-values opts 'mirror)
                           #:content-mirrors
                           (option-values opts 'content-mirror))
-      (parameterize ((%default-store-root (or (assq-ref opts 'store)
-                                              (%default-store-root)))
-                     (%default-store-directory
-                      (or (assq-ref opts 'store-dir)
-                          (%default-store-directory))))
-        (with-store store
-          (force-output)
-          (let* ((path sha256 (download-to-store
-                               store url #:name name
-                               #:executable? (assq-ref opts 'executable?)))
-                 (hash (if (eq? algo 'sha256)
-                           sha256
-                           (file-hash algo (store-real-path store path)))))
-            (format #t "~a~%~a~%" path (hash->string algo hash fmt))))))))
+      (call-with-store-options opts
+        (lambda ()
+          (with-store store
+            (force-output)
+            (let* ((path sha256 (download-to-store
+                                 store url #:name name
+                                 #:executable? (assq-ref opts 'executable?)))
+                   (hash (if (eq? algo 'sha256)
+                             sha256
+                             (file-hash algo (store-real-path store path)))))
+              (format #t "~a~%~a~%" path (hash->string algo hash fmt)))))))))
 
 ;;; download.scm ends here

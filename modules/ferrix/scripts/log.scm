@@ -39,10 +39,7 @@ Exit status: 0 on success, 1 when a FILE has no log, 2 on a usage error.
     (let ((files (option-values opts 'argument)))
       (when (null? files)
         (usage-error "log" "no file given"))
-      (let ((store (open-store #:root (or (assq-ref opts 'store)
-                                          (%default-store-root))
-                               #:store-dir (or (assq-ref opts 'store-dir)
-                                               (%default-store-directory)))))
+      (let ((store (call-with-store-options opts open-store)))
         (for-each
          (lambda (file)
            (let ((log (log-file store file)))

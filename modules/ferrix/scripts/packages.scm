@@ -58,19 +58,16 @@ store options and the Rust toolchain of --with-rust."
          (unless (file-exists? rust)
            (leave 1 "error: --with-rust: ~a: no such file or directory" rust))
          (set-rust-toolchain! (canonicalize-path rust)))
-       (parameterize ((%current-system system)
-                      (%default-store-root (or (assq-ref opts 'store)
-                                               (%default-store-root)))
-                      (%default-store-directory
-                       (or (assq-ref opts 'store-dir)
-                           (%default-store-directory))))
-         (for-each add-to-package-module-path!
-                   (map (lambda (dir)
-                          (unless (file-is-directory? dir)
-                            (leave 1 "error: -L ~a: not a directory" dir))
-                          dir)
-                        (option-values opts 'load-path)))
-         (thunk))))
+       (parameterize ((%current-system system))
+         (call-with-store-options opts
+           (lambda ()
+             (for-each add-to-package-module-path!
+                       (map (lambda (dir)
+                              (unless (file-is-directory? dir)
+                                (leave 1 "error: -L ~a: not a directory" dir))
+                              dir)
+                            (option-values opts 'load-path)))
+             (thunk))))))
    #:debug? (assq-ref opts 'debug?)))
 
 

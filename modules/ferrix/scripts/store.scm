@@ -62,11 +62,7 @@ was asked for.  Return the options alist."
 (define (call-with-store* opts proc)
   "Call PROC with the store that the store options of OPTS (else the
 defaults) designate."
-  (parameterize ((%default-store-root (or (assq-ref opts 'store)
-                                          (%default-store-root)))
-                 (%default-store-directory (or (assq-ref opts 'store-dir)
-                                               (%default-store-directory))))
-    (call-with-store proc)))
+  (call-with-store-options opts (lambda () (call-with-store proc))))
 
 (define (absolute-file-name file)
   "Return FILE relative to the current directory, not normalised."
@@ -220,20 +216,20 @@ PATH may be a store item or any file, directory or symlink.
       (leave 1 "error: refusing to write a NAR to a terminal; redirect \
 standard output"))
     (force-output)
-    (let ((file (absolute-file-name (first operands)))
-          (root (or (assq-ref opts 'store) (%default-store-root)))
-          (store-dir (or (assq-ref opts 'store-dir)
-                         (%default-store-directory))))
+    (let ((file (absolute-file-name (first operands))))
       ;; Store items are dumped through the store, which notices a
       ;; registered but missing item; an ordinary file does not create a
       ;; store.
-      (if (%store-exists? root store-dir)
-          (call-with-store* opts
-            (lambda (store)
-              (if (direct-store-path? file (store-directory store))
-                  (%dump-store-item store file 1)
-                  (%dump-path file 1))))
-          (%dump-path file 1)))))
+      (call-with-store-options opts
+        (lambda ()
+          (if (%store-exists? (%default-store-root)
+                              (%default-store-directory))
+              (call-with-store
+               (lambda (store)
+                 (if (direct-store-path? file (store-directory store))
+                     (%dump-store-item store file 1)
+                     (%dump-path file 1))))
+              (%dump-path file 1)))))))
 
 (define (store-restore . args)
   (define show-help
