@@ -8,6 +8,7 @@
   #:use-module (ferrix config)
   #:autoload (ferrix utils) (similar-strings)
   #:export (main
+            leading-store-options
             run-ferrix-command
             command-store-root
             command-store-directory
@@ -167,18 +168,17 @@ ARGUMENTS REST) shape \"SUBR: MESSAGE\"."
                (apply proc args))
              (apply proc args)))))))
 
-(define (main args)
-  "The entry point of 'ferrix': ARGS is the command line, program name
-first."
-  (let loop ((rest (if (pair? args) (cdr args) '()))
-             (root #f)
-             (store-dir #f))
+(define (leading-store-options args root store-dir)
+  "Read the --store and --store-dir options (\"--store=DIR\" or \"--store
+DIR\") at the head of ARGS, which may come before a command or a
+subcommand.  Return three values: the store root and the store directory
+they give (else ROOT and STORE-DIR), and the arguments after them."
+  (let loop ((rest args) (root root) (store-dir store-dir))
     (define (option-value option)
       ;; "--store=X" -> "X"
       (substring (car rest) (+ 1 (string-length option))))
     (cond ((null? rest)
-           (show-usage (current-error-port))
-           (exit 2))
+           (values root store-dir rest))
           ((string-prefix? "--store=" (car rest))
            (loop (cdr rest) (option-value "--store") store-dir))
           ((string-prefix? "--store-dir=" (car rest))
@@ -188,16 +188,29 @@ first."
            (if (string=? (car rest) "--store")
                (loop (cddr rest) (cadr rest) store-dir)
                (loop (cddr rest) root (cadr rest))))
-          ((member (car rest) '("--help" "-h" "help"))
-           (show-usage (current-output-port))
-           (exit 0))
-          ((member (car rest) '("--version" "-V"))
-           (show-version)
-           (exit 0))
           (else
-           (parameterize ((command-store-root root)
-                          (command-store-directory store-dir))
-             (run-ferrix-command (car rest) (cdr rest)))
-           (exit 0)))))
+           (values root store-dir rest)))))
+
+(define (main args)
+  "The entry point of 'ferrix': ARGS is the command line, program name
+first."
+  (call-with-values
+      (lambda ()
+        (leading-store-options (if (pair? args) (cdr args) '()) #f #f))
+    (lambda (root store-dir rest)
+      (cond ((null? rest)
+             (show-usage (current-error-port))
+             (exit 2))
+            ((member (car rest) '("--help" "-h" "help"))
+             (show-usage (current-output-port))
+             (exit 0))
+            ((member (car rest) '("--version" "-V"))
+             (show-version)
+             (exit 0))
+            (else
+             (parameterize ((command-store-root root)
+                            (command-store-directory store-dir))
+               (run-ferrix-command (car rest) (cdr rest)))
+             (exit 0))))))
 
 ;;; ui.scm ends here
