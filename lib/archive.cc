@@ -233,7 +233,7 @@ std::string archiveError(archive* a, const std::string& what) {
 // --- Resolving beneath a root.
 
 // openat2(2) from `dirFd` with RESOLVE_BENEATH and `resolve`. Fails with ENOSYS where the kernel
-// (before 5.6, or a seccomp filter) lacks it, and when FERRIX_NO_OPENAT2 is set (so that the
+// (before 5.6) or a seccomp filter lacks it, and when FERRIX_NO_OPENAT2 is set (so that the
 // tests can run the walk that replaces it).
 int openat2Beneath(int dirFd, const std::string& path, int flags, uint64_t resolve) {
     const char* off = std::getenv("FERRIX_NO_OPENAT2");
@@ -248,6 +248,9 @@ int openat2Beneath(int dirFd, const std::string& path, int flags, uint64_t resol
     for (int tries = 0; tries < 64; ++tries) {
         long fd = syscall(SYS_openat2, dirFd, path.c_str(), &how, sizeof how);
         if (fd >= 0) return int(fd);
+        // EPERM: seccomp filters that predate openat2 (Docker's, say) refuse it so; the walk
+        // meets a real permission error again.
+        if (errno == EPERM) errno = ENOSYS;
         if (errno != EAGAIN && errno != EINTR) return -1;
     }
     return -1;

@@ -132,6 +132,22 @@
   (test-equal "unpack-crate-source within its limits"
     (nar-hash copy)
     (nar-hash (string-append %test-directory "/enough")))
+  (test-assert "the unpack phase passes #:max-unpacked-entries on"
+    (let ((dir (string-append %test-directory "/phase"))
+          (cwd (getcwd)))
+      (mkdir-p dir)
+      (chdir dir)
+      (catch 'ferrix-error
+        (lambda ()
+          ((assq-ref %standard-phases 'unpack)
+           #:source file #:max-unpacked-entries 2)
+          (chdir cwd)
+          #f)
+        (lambda (key subr fmt args . rest)
+          (chdir cwd)
+          (unsetenv "FERRIX_BUILD_TOP")
+          (and (string-contains (car args) "more than 2 entries")
+               (not (file-exists? (string-append dir "/source"))))))))
   (test-equal "%unpack-source: a limit of the wrong type"
     'wrong-type-arg
     (catch #t
