@@ -372,6 +372,22 @@ TEST(Archive, KeepsSymlinkChainsInsideTheTree) {
     });
 }
 
+TEST(Archive, MakesMissingParentsAndLetsLaterEntriesReplaceFiles) {
+    bothResolvers([] {
+        ScratchDir d("ferrix-archive-test-");
+        writeTar(d.path + "/p.tar.gz",
+                 {tFile("p/q/r/f", "1"), tFile("p/q/g", "old"), tFile("p/q/g", "new"),
+                  tLink("p/l", "q/g"), tLink("p/l", "q/r/f"), tDir("p/q")});
+        unpackSource(d.path + "/p.tar.gz", d.path + "/out");
+        EXPECT_EQ(readFile(d.path + "/out/q/r/f"), "1");
+        EXPECT_EQ(readFile(d.path + "/out/q/g"), "new");
+        EXPECT_EQ(readLink(d.path + "/out/l"), "q/r/f");
+        EXPECT_EQ(lstatPath(d.path + "/out/q/r").st_mode & 07777, 0755u);
+        expectRefused({tDir("x"), tDir("x/d"), tFile("x/d/f"), tFile("x/d")}, "x/d",
+                      "would replace a directory");
+    });
+}
+
 TEST(Archive, RefusesTheSymlinkChainFromADirectoryAndFromMemory) {
     bothResolvers([] {
         ScratchDir d("ferrix-archive-test-");
