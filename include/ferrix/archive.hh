@@ -70,7 +70,8 @@ void unpackSource(const std::string& source, const std::string& dest);
 void unpackSource(const std::string& source, const std::string& dest, const UnpackLimits& limits);
 
 // Extracts `archive` into `dest` (created if needed) as is, top-level directory included, with
-// the same checks and limits. On failure, what it created is removed (`dest` too, if it made it).
+// the same checks and limits. On failure, what it made at the top of `dest` is removed (`dest`
+// too, if it made it).
 void unpackArchive(const std::string& archive, const std::string& dest);
 void unpackArchive(const std::string& archive, const std::string& dest, const UnpackLimits& limits);
 
