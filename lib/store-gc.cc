@@ -212,13 +212,8 @@ static StorePathSet readTempRoots(LocalStore::Impl& s, GcResult& res) {
             ::unlink(p.c_str());
             continue;
         }
-        std::string contents;
-        try {
-            contents = readFile(p);
-        } catch (Error& e) {
-            skip(res, p, e.what());
-            continue;
-        }
+        // Held by a live process: its roots cannot be skipped, so an error here stops gc.
+        std::string contents = readFile(p);
         size_t pos = 0;
         while (pos < contents.size()) {
             size_t nl = contents.find('\n', pos);
@@ -234,8 +229,6 @@ static StorePathSet readTempRoots(LocalStore::Impl& s, GcResult& res) {
     return out;
 }
 
-// Removes what a crashed process left: temporary directories nobody holds, unregistered items,
-// and lock files nobody holds.
 // Deletes `p`, a leftover; one that cannot be deleted is reported and left for next time.
 static void removeLeftover(const std::string& p, GcResult& res) {
     uint64_t size = diskUsage(p);
@@ -248,6 +241,9 @@ static void removeLeftover(const std::string& p, GcResult& res) {
     res.bytesFreed += size;
     res.leftoversRemoved.push_back(p);
 }
+
+// Removes what a crashed process left: temporary directories nobody holds, unregistered items,
+// and lock files nobody holds.
 
 static void removeLeftovers(LocalStore::Impl& s, const StoreGraph& g, GcResult& res) {
     for (auto& name : listDir(s.tmpArea)) {
