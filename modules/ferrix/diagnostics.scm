@@ -438,14 +438,20 @@ ARGS."
                       ((comment) "unterminated block comment"))))
            (_
             (values (and file (file-exists? file)
-                         (reader-error-location
-                          file line column
-                          ;; "Unknown # object: ~S" quotes what it read.
-                          (match fargs
-                            (((? string? token))
-                             (and (string-contains fmt ": Unknown # object: ")
-                                  token))
-                            (_ #f))))
+                         (or (reader-error-location
+                              file line column
+                              ;; "Unknown # object: ~S" quotes what it read.
+                              (match fargs
+                                (((? string? token))
+                                 (and (string-contains fmt
+                                                       ": Unknown # object: ")
+                                      token))
+                                (_ #f)))
+                             ;; Not found in the text: the character read
+                             ;; last, if on this line.
+                             (and (>= column 2)
+                                  (location (file file) (line line)
+                                            (column (- column 2))))))
                     reason))))))
     (_ (values #f "read error"))))
 
@@ -770,26 +776,26 @@ made PACKAGE, or #f."
   (let ((loc (package-location package)))
     (and loc
          (let* ((file (location-file loc))
-                    (forms (if (hash-ref %tracked-forms file)
-                               (map cdr (reverse (hash-ref %tracked-forms file)))
-                               (and file (read-syntax-file file))))
-                    (form (and forms
-                               (any (cut syntax-find
-                                         (lambda (stx)
-                                           (let ((l (syntax-location stx)))
-                                             (and l
-                                                  (pair? (syntax->datum stx))
-                                                  (= (location-line l)
-                                                     (location-line loc))
-                                                  (= (location-column l)
-                                                     (location-column loc)))))
-                                         <>)
-                                    forms))))
-               (and form
-                    (find (lambda (clause)
-                            (let ((datum (syntax->datum clause)))
-                              (and (pair? datum) (eq? (car datum) field))))
-                          (syntax-children form)))))))
+                (forms (if (hash-ref %tracked-forms file)
+                           (map cdr (reverse (hash-ref %tracked-forms file)))
+                           (and file (read-syntax-file file))))
+                (form (and forms
+                           (any (cut syntax-find
+                                     (lambda (stx)
+                                       (let ((l (syntax-location stx)))
+                                         (and l
+                                              (pair? (syntax->datum stx))
+                                              (= (location-line l)
+                                                 (location-line loc))
+                                              (= (location-column l)
+                                                 (location-column loc)))))
+                                     <>)
+                                forms))))
+           (and form
+                (find (lambda (clause)
+                        (let ((datum (syntax->datum clause)))
+                          (and (pair? datum) (eq? (car datum) field))))
+                      (syntax-children form)))))))
 
 (define (input-field-location package input)
   "Return the location of the input field of PACKAGE that holds INPUT."
