@@ -208,11 +208,12 @@ SandboxPlan makeBuildRoot(const LocalStore& store, const Derivation& drv,
         add(Kind::ReadOnly, real, storeDir + "/" + p.to_string());
     }
 
-    // The build directory, at its host path, the builder's own.
+    // The build directory, the builder's own, at /build as in Nix: nothing of the host's
+    // layout (where the store's state is) shows, and outputs that record it do not vary.
     std::string buildDir = top + "/build";
     chownPath(buildDir, uid, gid, 0700);
-    mkdirsUnder(root, buildDir);
-    add(Kind::Writable, buildDir, buildDir);
+    mkdirsUnder(root, sandboxBuildDir);
+    add(Kind::Writable, buildDir, sandboxBuildDir);
 
     for (auto& p : impureHostDeps(store, drv, drvPath)) {
         mountPoint(root, p, p);

@@ -117,15 +117,16 @@ void runBuilder(LocalStore& store, const Derivation& drv, const std::string& drv
     uid_t uid = root ? hold.user->uid() : ::getuid();
     gid_t gid = root ? hold.user->gid() : ::getgid();
 
+    bool inPlace = support.mode == SandboxMode::BuildUser;
     SpawnOptions so;
     so.program = drv.builder;
     so.args = drv.args;
-    so.cwd = buildDir;
+    so.cwd = inPlace ? buildDir : sandboxBuildDir;
     so.timeout = limits.timeout;
     so.maxSilentTime = limits.maxSilentTime;
-    so.env = builderEnvironment(drv, store.storeDir(), limits.cores, buildDir);
+    so.env = builderEnvironment(drv, store.storeDir(), limits.cores, so.cwd);
     SandboxPlan plan;
-    if (support.mode == SandboxMode::BuildUser) {
+    if (inPlace) {
         // Outputs are written in place: a concurrent gc must not take them for leftovers, until
         // they are registered (the caller keeps the lock that long).
         hold.gcShared.emplace(store.gcLockPath(), LockMode::Shared);

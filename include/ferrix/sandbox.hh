@@ -39,6 +39,8 @@ const SandboxSupport& sandboxSupport();
 // Who the builder is inside a user namespace (as in Nix's sandbox).
 constexpr uid_t sandboxUid = 1000;
 constexpr gid_t sandboxGid = 100;
+// Where the build directory is inside the new root.
+constexpr const char* sandboxBuildDir = "/build";
 
 struct SandboxMount {
     enum class Kind {
