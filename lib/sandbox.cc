@@ -189,9 +189,11 @@ const char* enterSandbox(const SandboxPlan& plan) {
     for (int cap = 0; cap <= 63; cap++)
         if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno == EINVAL) break;
     // An unprivileged user's namespace denies setgroups(); its groups are that user's own.
-    if (!plan.setgroupsDenied() && ::setgroups(0, nullptr) != 0) return "setgroups";
-    if (::setresgid(plan.gid(), plan.gid(), plan.gid()) != 0) return "setresgid";
-    if (::setresuid(plan.uid(), plan.uid(), plan.uid()) != 0) return "setresuid";
+    // Raw system calls: glibc's wrappers would signal every thread of the parent (copied, but
+    // not running, in this child) to change its ids too, and wait for them forever.
+    if (!plan.setgroupsDenied() && ::syscall(SYS_setgroups, 0, nullptr) != 0) return "setgroups";
+    if (::syscall(SYS_setresgid, plan.gid(), plan.gid(), plan.gid()) != 0) return "setresgid";
+    if (::syscall(SYS_setresuid, plan.uid(), plan.uid(), plan.uid()) != 0) return "setresuid";
     if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
         return "clearing ambient capabilities";
     struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
