@@ -2,6 +2,8 @@
 #include "ferrix/derivation-builder.hh"
 
 #include "ferrix/build-events.hh"
+#include "ferrix/build-root.hh"
+#include "ferrix/sandbox.hh"
 
 #include <algorithm>
 #include <fcntl.h>
@@ -22,13 +24,17 @@ WorkDirectory::WorkDirectory(LocalStore& store, const std::string& prefix) {
 
 OutputPlaces builderOutputPlaces(const LocalStore& store, const Derivation& drv,
                                  const std::string& drvPath, const std::string& top, bool check) {
-    const auto& ns = namespaceSupport();
+    const auto& sandbox = sandboxSupport();
     if (drv.builder.starts_with("builtin:"))
         throw BuildError("derivation '" + drvPath + "': unsupported builder '" + drv.builder + "'");
-    bool inStore = !ns.mount; // the fallback: outputs written in place
+    if (sandbox.mode == SandboxMode::Refused)
+        throw BuildError("cannot build '" + drvPath + "' contained: " + sandbox.why +
+                         ", and ferrix is not root, so there is no other user to run it as; run "
+                         "ferrix as root, or let unprivileged users create user namespaces");
+    bool inStore = sandbox.mode == SandboxMode::BuildUser; // outputs written in place
     if (inStore && check)
         throw BuildError("cannot check '" + drvPath +
-                         "': --check needs a private mount namespace (" + ns.why + ")");
+                         "': --check needs a private mount namespace (" + sandbox.why + ")");
     if (inStore && store.realStoreDir() != store.storeDir().dir())
         throw BuildError("cannot build '" + drvPath +
                          "' without a private mount "
@@ -63,63 +69,90 @@ std::map<std::string, std::string> builderEnvironment(const Derivation& drv, con
     return env;
 }
 
-StoreView makeStoreView(const LocalStore& store, const StorePathSet& closure,
-                        const std::string& top) {
-    StoreView view;
-    view.storeDir = store.storeDir().dir();
-    view.scratch = top + "/store";
-    if (::mkdir(view.scratch.c_str(), 0755) != 0) throw SysError("creating '" + view.scratch + "'");
-    createDirs(view.storeDir);
+void makeScratchStore(const LocalStore& store, const StorePathSet& closure,
+                      const std::string& top) {
+    std::string scratch = top + "/store";
+    if (::mkdir(scratch.c_str(), 0755) != 0) throw SysError("creating '" + scratch + "'");
     for (auto& p : closure) {
         std::string real = store.realPath(p);
-        std::string point = view.scratch + "/" + p.to_string();
+        std::string point = scratch + "/" + p.to_string();
         struct stat st = lstatPath(real);
         if (S_ISLNK(st.st_mode)) {
             if (::symlink(readLink(real).c_str(), point.c_str()) != 0)
                 throw SysError("creating '" + point + "'");
-            continue;
-        }
-        if (S_ISDIR(st.st_mode)) {
+        } else if (S_ISDIR(st.st_mode)) {
             if (::mkdir(point.c_str(), 0555) != 0) throw SysError("creating '" + point + "'");
         } else {
             AutoCloseFD f(::open(point.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
             if (!f) throw SysError("creating '" + point + "'");
         }
-        view.readOnly.emplace_back(real, p.to_string());
     }
-    return view;
 }
+
+namespace {
+
+// BuildUser mode: every output, where the builder wrote it in place, must be the build user's
+// own (not something another user planted at that path).
+void checkOwnership(const OutputPlaces& outputs, const BuildUser& user,
+                    const std::string& drvPath) {
+    for (auto& [o, place] : outputs) {
+        struct stat st;
+        if (::lstat(place.builtAt.c_str(), &st) == 0 && st.st_uid != user.uid())
+            throw BuildError("output '" + o + "' of '" + drvPath + "' (" + place.builtAt +
+                             ") is owned by user " + std::to_string(st.st_uid) +
+                             ", not by the build's user " + std::to_string(user.uid()));
+    }
+}
+
+} // namespace
 
 void runBuilder(LocalStore& store, const Derivation& drv, const std::string& drvPath,
                 const std::string& top, const StorePathSet& closure, const OutputPlaces& outputs,
-                const BuilderLimits& limits, BuildLogWriter& log,
-                std::optional<FileLock>& gcShared) {
-    const auto& ns = namespaceSupport();
+                const BuilderLimits& limits, BuildLogWriter& log, BuilderHold& hold) {
+    const auto& support = sandboxSupport();
+    bool root = ::geteuid() == 0;
     std::string buildDir = top + "/build";
     if (::mkdir(buildDir.c_str(), 0700) != 0) throw SysError("creating '" + buildDir + "'");
+    if (root) hold.user = BuildUser::acquire(store);
+    uid_t uid = root ? hold.user->uid() : ::getuid();
+    gid_t gid = root ? hold.user->gid() : ::getgid();
 
+    bool inPlace = support.mode == SandboxMode::BuildUser;
     SpawnOptions so;
     so.program = drv.builder;
     so.args = drv.args;
-    so.cwd = buildDir;
+    so.cwd = inPlace ? buildDir : sandboxBuildDir;
     so.timeout = limits.timeout;
     so.maxSilentTime = limits.maxSilentTime;
-    so.env = builderEnvironment(drv, store.storeDir(), limits.cores, buildDir);
-    // A fixed-output derivation may reach the network (its result is checked by hash).
-    so.privateNetwork = ns.network && !drv.isFixedOutput();
-    if (ns.mount) {
-        so.storeView = makeStoreView(store, closure, top);
-    } else {
+    so.env = builderEnvironment(drv, store.storeDir(), limits.cores, so.cwd);
+    SandboxPlan plan;
+    if (inPlace) {
         // Outputs are written in place: a concurrent gc must not take them for leftovers, until
         // they are registered (the caller keeps the lock that long).
-        gcShared.emplace(store.gcLockPath(), LockMode::Shared);
+        hold.gcShared.emplace(store.gcLockPath(), LockMode::Shared);
         for (auto& [o, place] : outputs)
             if (pathExists(place.builtAt)) deletePath(place.builtAt);
+        openStoreToBuildUsers(store, gid);
+        impureHostDeps(store, drv, drvPath); // checked as in the other modes
+        if (::chmod(top.c_str(), 0711) != 0) throw SysError("changing the mode of '" + top + "'");
+        if (::chown(buildDir.c_str(), uid, gid) != 0)
+            throw SysError("changing the owner of '" + buildDir + "'");
+        plan.mode = SandboxMode::BuildUser;
+        plan.hostUid = uid;
+        plan.hostGid = gid;
+    } else {
+        makeScratchStore(store, closure, top);
+        plan = makeBuildRoot(store, drv, drvPath, top, closure, support.mode, uid, gid);
     }
+    so.sandbox = &plan;
     so.onOutput = [&](std::string_view chunk) { log.append(chunk); };
     ProcessResult r = runProcess(so);
     log.flush();
+    // In a PID namespace, the builder's exit took every process of the build with it; a build
+    // user's are killed by id, before anything of the outputs is read.
+    if (hold.user) hold.user->killAll();
     if (!r.success()) throw BuildError("builder for '" + drvPath + "' " + r.describe(so));
+    if (support.mode == SandboxMode::BuildUser) checkOwnership(outputs, *hold.user, drvPath);
 }
 
 } // namespace ferrix

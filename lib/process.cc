@@ -11,13 +11,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <mutex>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -40,47 +38,7 @@ namespace {
     ::_exit(127);
 }
 
-int probeChild(bool net, bool mnt) {
-    pid_t pid = ::fork();
-    if (pid < 0) return errno;
-    if (pid == 0) {
-        if (net && ::unshare(CLONE_NEWNET) != 0) ::_exit(1);
-        if (mnt) {
-            if (::unshare(CLONE_NEWNS) != 0) ::_exit(1);
-            if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(1);
-        }
-        ::_exit(0);
-    }
-    int status;
-    while (::waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return errno;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : EPERM;
-}
-
 } // namespace
-
-const NamespaceSupport& namespaceSupport() {
-    static NamespaceSupport support;
-    static std::once_flag once;
-    std::call_once(once, [] {
-        const char* off = std::getenv("FERRIX_NO_NAMESPACES");
-        if (off && *off && std::strcmp(off, "0") != 0) {
-            support.why = "FERRIX_NO_NAMESPACES is set";
-        } else {
-            support.network = probeChild(true, false) == 0;
-            support.mount = probeChild(false, true) == 0;
-            if (!support.network || !support.mount)
-                support.why = "the kernel refused unshare() (not root, or namespaces disabled)";
-        }
-        if (!support.network || !support.mount)
-            std::fprintf(stderr, "ferrix: warning: builds run without %s%s%s: %s\n",
-                         support.network ? "" : "a private network namespace",
-                         !support.network && !support.mount ? " and " : "",
-                         support.mount ? "" : "a private mount namespace (inputs read-only)",
-                         support.why.c_str());
-    });
-    return support;
-}
 
 bool ProcessResult::success() const {
     return !timedOut && !silentTooLong && WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -115,39 +73,41 @@ ProcessResult runProcess(const SpawnOptions& o) {
         envp.push_back(e.data());
     envp.push_back(nullptr);
 
-    std::vector<std::string> mountSrc, mountDst;
-    if (o.storeView)
-        for (auto& [src, name] : o.storeView->readOnly) {
-            mountSrc.push_back(src);
-            mountDst.push_back(o.storeView->scratch + "/" + name);
-        }
-    std::string scratch = o.storeView ? o.storeView->scratch : "";
-    std::string storeDir = o.storeView ? o.storeView->storeDir : "";
-    bool net = o.privateNetwork;
-    bool mnt = o.storeView.has_value();
+    const SandboxPlan* sandbox = o.sandbox;
+    int cloneFlags = sandbox ? sandbox->cloneFlags() : 0;
 
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) throw SysError("creating a pipe");
     AutoCloseFD readEnd(fds[0]), writeEnd(fds[1]);
+    // The child waits for one byte: its id maps are written (a user namespace), and the
+    // thread it belongs to is still alive (after PR_SET_PDEATHSIG: EOF means it is not).
+    int sync[2];
+    if (::pipe2(sync, O_CLOEXEC) != 0) throw SysError("creating a pipe");
+    AutoCloseFD syncRead(sync[0]), syncWrite(sync[1]);
 
-    pid_t parent = ::getpid();
-    pid_t pid = ::fork();
-    if (pid < 0) throw SysError("fork");
+    // clone() without a new stack behaves as fork(), with the namespaces made at once: the
+    // child is the first process of its PID namespace.
+    pid_t pid =
+        pid_t(::syscall(SYS_clone, long(cloneFlags | SIGCHLD), nullptr, nullptr, nullptr, nullptr));
+    if (pid < 0) throw SysError("starting the builder (clone)");
     if (pid == 0) {
         // The child: system calls only.
+        ::close(sync[1]);
         if (::setsid() < 0) childFail("setsid", errno);
-        // The builder dies with the thread that waits for it (ferrix interrupted or killed);
-        // if that happened already, before this call, stop here.
+        // The builder dies with the thread that waits for it (ferrix interrupted or killed).
         if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) childFail("prctl", errno);
-        if (::getppid() != parent) ::_exit(127);
+        char go;
+        ssize_t n;
+        while ((n = ::read(sync[0], &go, 1)) < 0 && errno == EINTR) {
+        }
+        if (n != 1) ::_exit(127);
         int nullFd = ::open("/dev/null", O_RDONLY);
         if (nullFd < 0) childFail("/dev/null", errno);
         if (::dup2(nullFd, 0) < 0 || ::dup2(fds[1], 1) < 0 || ::dup2(fds[1], 2) < 0)
             childFail("dup2", errno);
         // No inherited descriptor (locks, database, other builds' pipes) reaches the builder.
         ::syscall(SYS_close_range, 3U, ~0U, 0U);
-        if (net) {
-            if (::unshare(CLONE_NEWNET) != 0) childFail("unshare(CLONE_NEWNET)", errno);
+        if (cloneFlags & CLONE_NEWNET) {
             // The new namespace's loopback starts down; bring it up, as Nix does, so that test
             // suites can talk to themselves on 127.0.0.1 (there is still no other interface).
             int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -159,25 +119,24 @@ ProcessResult runProcess(const SpawnOptions& o) {
             if (::ioctl(s, SIOCSIFFLAGS, &ifr) != 0) childFail("bringing up lo", errno);
             ::close(s);
         }
-        if (mnt) {
-            if (::unshare(CLONE_NEWNS) != 0) childFail("unshare(CLONE_NEWNS)", errno);
-            if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-                childFail("making / private", errno);
-            for (size_t i = 0; i < mountSrc.size(); i++) {
-                const char* dst = mountDst[i].c_str();
-                if (::mount(mountSrc[i].c_str(), dst, nullptr, MS_BIND | MS_REC, nullptr) != 0)
-                    childFail(dst, errno);
-                if (::mount(nullptr, dst, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0)
-                    childFail(dst, errno);
-            }
-            if (::mount(scratch.c_str(), storeDir.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
-                childFail(storeDir.c_str(), errno);
-        }
+        if (sandbox)
+            if (const char* failed = enterSandbox(*sandbox)) childFail(failed, errno);
         if (::chdir(o.cwd.c_str()) != 0) childFail(o.cwd.c_str(), errno);
         ::signal(SIGPIPE, SIG_DFL);
         ::execve(argv[0], argv.data(), envp.data());
         childFail(argv[0], errno);
     }
+    syncRead.close();
+    try {
+        if (cloneFlags & CLONE_NEWUSER) writeIdMaps(pid, *sandbox);
+    } catch (...) {
+        ::kill(pid, SIGKILL);
+        while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+        }
+        throw;
+    }
+    if (::write(syncWrite.get(), "g", 1) != 1) throw SysError("starting the builder");
+    syncWrite.close();
     writeEnd.close();
     if (o.onStart) o.onStart(pid);
 

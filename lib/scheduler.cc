@@ -296,7 +296,7 @@ BuildPlace Scheduler::prepare(const Node& n, bool check) {
 }
 
 void Scheduler::realise(Node& n, bool check, const StorePathSet& closure, BuildPlace& place) {
-    std::optional<FileLock> gcShared; // the in-place fallback's, held until registration
+    BuilderHold hold; // the build user and gc lock, held until registration
     report({.kind = BuildEvent::Kind::Started,
             .drv = n.drvPathStr,
             .name = std::string(n.drv.name),
@@ -310,7 +310,7 @@ void Scheduler::realise(Node& n, bool check, const StorePathSet& closure, BuildP
             url = downloads.build(n.drv, n.drvPathStr, place.outputs, log);
         else
             runBuilder(store, n.drv, n.drvPathStr, place.work.path, closure, place.outputs,
-                       {opts.cores, opts.timeout, opts.maxSilentTime}, log, gcShared);
+                       {opts.cores, opts.timeout, opts.maxSilentTime}, log, hold);
         std::string ca = checkBuiltOutputs(n.drv, n.drvPathStr, place.outputs, store, url);
         if (check) {
             compareWithValidOutputs(store, n.drvPathStr, place.outputs);

@@ -60,6 +60,10 @@ static void copyFileContents(const std::string& from, const std::string& to, mod
 // Returns whether path is a directory.
 static bool canonicalise(const std::string& path, bool top) {
     struct stat st = lstatPath(path);
+    // A build user's output becomes root's, as every other item (when ferrix is root).
+    if ((st.st_uid != ::geteuid() || st.st_gid != ::getegid()) && ::geteuid() == 0 &&
+        ::lchown(path.c_str(), 0, 0) != 0)
+        throw SysError("changing the owner of '" + path + "'");
     if (S_ISREG(st.st_mode)) {
         mode_t mode = (st.st_mode & S_IXUSR) ? 0555 : 0444;
         if (st.st_nlink > 1) {

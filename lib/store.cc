@@ -247,6 +247,9 @@ const std::string& LocalStore::gcLockPath() const {
 std::string LocalStore::buildsDir() const {
     return impl->buildsDir();
 }
+const std::string& LocalStore::stateDir() const {
+    return impl->varDir;
+}
 std::string LocalStore::dbPath() const {
     return impl->dbFile;
 }

@@ -1,10 +1,11 @@
-// Running one derivation's builder in isolation: its working directory, its environment, its
-// view of the store (the input closure, read-only), no network, and its timeouts. See
-// doc/build.md, "Isolation".
+// Running one derivation's builder contained: its working directory, its environment, its
+// user, its view of the store (the input closure, read-only) and of the host, no network, and
+// its timeouts. See doc/build.md, "Containment".
 #pragma once
 
 #include "ferrix/build-log.hh"
 #include "ferrix/build-outputs.hh"
+#include "ferrix/build-users.hh"
 #include "ferrix/derivation.hh"
 #include "ferrix/file.hh"
 #include "ferrix/lock.hh"
@@ -35,8 +36,8 @@ struct BuilderLimits {
 };
 
 // Where each output of `drv` is built under the work directory `top`: at its logical path in the
-// scratch store top/store with a mount namespace, in place in the store without one. Throws
-// BuildError when the build cannot be isolated as it needs (`check`: a --check rebuild).
+// scratch store top/store with namespaces, in place in the store without them (BuildUser mode).
+// Throws BuildError when the build cannot be contained as it needs (`check`: a --check rebuild).
 OutputPlaces builderOutputPlaces(const LocalStore& store, const Derivation& drv,
                                  const std::string& drvPath, const std::string& top, bool check);
 
@@ -45,17 +46,23 @@ OutputPlaces builderOutputPlaces(const LocalStore& store, const Derivation& drv,
 std::map<std::string, std::string> builderEnvironment(const Derivation& drv, const StoreDir& dir,
                                                       unsigned cores, const std::string& buildDir);
 
-// The private store view of a build in `top`: each item of `closure` gets its mount point in
+// The scratch store of a build in `top`: each item of `closure` gets its mount point in
 // top/store (a symbolic link is copied as it is).
-StoreView makeStoreView(const LocalStore& store, const StorePathSet& closure,
-                        const std::string& top);
+void makeScratchStore(const LocalStore& store, const StorePathSet& closure, const std::string& top);
+
+// What a build holds until its outputs are registered: its build user (so that no other build
+// runs as that id while the outputs are still its), and in BuildUser mode, where outputs are
+// written in place, the shared gc lock.
+struct BuilderHold {
+    std::optional<BuildUser> user;
+    std::optional<FileLock> gcShared;
+};
 
 // Runs the builder of `drv` in top/build, its output going to `log`; the outputs are expected at
-// `outputs`' places. Without a mount namespace, outputs are written in place and `gcShared` is
-// taken (the caller holds it until they are registered). Throws BuildError if it fails.
+// `outputs`' places. When it returns, no process of the build is left. Throws BuildError if it
+// fails or cannot be contained.
 void runBuilder(LocalStore& store, const Derivation& drv, const std::string& drvPath,
                 const std::string& top, const StorePathSet& closure, const OutputPlaces& outputs,
-                const BuilderLimits& limits, BuildLogWriter& log,
-                std::optional<FileLock>& gcShared);
+                const BuilderLimits& limits, BuildLogWriter& log, BuilderHold& hold);
 
 } // namespace ferrix

@@ -1,12 +1,14 @@
 // Running a child process the way a build runs: exactly the given environment, a working
 // directory, stdout and stderr into one pipe read by the caller, stdin from /dev/null, its own
-// session (so its whole process group can be killed), optionally in a private network namespace
-// and a private mount namespace, with a wall-clock timeout and a silence timeout.
+// session (so its whole process group can be killed), optionally contained (sandbox.hh), with a
+// wall-clock timeout and a silence timeout.
 //
 // Everything the child does between fork() and execve() is a system call on memory prepared
 // before fork(): safe in a multi-threaded parent (the scheduler forks from worker threads, and
 // Guile has threads of its own).
 #pragma once
+
+#include "ferrix/sandbox.hh"
 
 #include <functional>
 #include <map>
@@ -19,36 +21,16 @@
 
 namespace ferrix {
 
-// What the kernel lets this process do, probed once per process (a forked child tries). The
-// first call that finds a namespace unavailable says so once on stderr. FERRIX_NO_NAMESPACES=1
-// in the environment turns both off (to exercise the fallback).
-struct NamespaceSupport {
-    bool network = false;
-    bool mount = false;
-    std::string why; // why not, when either is false
-};
-const NamespaceSupport& namespaceSupport();
-
-// A private view of the store directory: `scratch` (a writable directory) is bind-mounted over
-// `storeDir`, after each (source, name) of `readOnly` has been bind-mounted read-only at
-// scratch/name. The caller creates the mount points in scratch (an empty directory for a
-// directory, an empty file for a file). So the child sees exactly those items, read-only, and
-// whatever it creates under storeDir lands in scratch.
-struct StoreView {
-    std::string storeDir;
-    std::string scratch;
-    std::vector<std::pair<std::string, std::string>> readOnly;
-};
-
 struct SpawnOptions {
     std::string program;                    // absolute path, run as is (no PATH search)
     std::vector<std::string> args;          // argv[1...]; argv[0] is program
     std::map<std::string, std::string> env; // the whole environment
     std::string cwd;
-    bool privateNetwork = false;        // only if namespaceSupport().network
-    std::optional<StoreView> storeView; // only if namespaceSupport().mount
-    unsigned timeout = 0;               // seconds, 0 = none: kill after that long
-    unsigned maxSilentTime = 0;         // seconds, 0 = none: kill after that long without output
+    // Contained: its namespaces, root file system and identity (see sandbox.hh); the plan
+    // must outlive the call. Null: run as the caller, in its namespaces.
+    const SandboxPlan* sandbox = nullptr;
+    unsigned timeout = 0;       // seconds, 0 = none: kill after that long
+    unsigned maxSilentTime = 0; // seconds, 0 = none: kill after that long without output
     // Called with each chunk of the child's output, in order, from the calling thread.
     std::function<void(std::string_view)> onOutput;
     // Called once the child exists, with its pid (= its process group).
@@ -65,7 +47,8 @@ struct ProcessResult {
 };
 
 // Runs the child to completion (and kills what is left of its process group once it has
-// exited, so that daemonised stragglers do not outlive it). Throws SysError if it cannot be
+// exited; in a PID namespace the kernel kills every process of the build when the builder, its
+// first process, exits). Throws SysError if it cannot be
 // started; a program that cannot be executed exits with status 127 after writing why.
 ProcessResult runProcess(const SpawnOptions& options);
 

@@ -137,6 +137,8 @@ public:
     const std::string& gcLockPath() const;
     // Where builds and downloads make their working directories; gc removes the abandoned ones.
     std::string buildsDir() const;
+    // ROOT/var/ferrix: the database, locks, roots, logs; never visible to a builder.
+    const std::string& stateDir() const;
 
     // --- Adding. Every add is atomic and idempotent (re-adding an item that is registered but
     // missing on disk puts it back); the result is a temporary root until the LocalStore is

@@ -25,6 +25,7 @@
             rust-toolchain-facts
             rust-toolchain-release
             rust-toolchain->store-path
+            toolchain-item-host-directories
 
             %rust-toolchain
             %rust-toolchain-override
@@ -396,6 +397,31 @@ add it to STORE; return its file name."
         (false-if-exception (rmdir (string-append root "/bin")))
         (false-if-exception (rmdir root))
         (false-if-exception (rmdir tmp))))))
+
+;; What every contained build sees of the host anyway (see doc/build.md).
+(define %visible-host-directories '("/usr" "/bin" "/sbin" "/lib" "/lib64"))
+
+(define (toolchain-item-host-directories item)
+  "Return the host directories that the toolchain store item ITEM needs a
+build to see: the sysroots (the directory above bin/) of its rustc and
+cargo when they are links out of the store to a host toolchain outside
+/usr, as with rustup.  These become the derivation's impureHostDeps."
+  (define (sysroot link)
+    (let ((target (false-if-exception (readlink link))))
+      (and target
+           (string-prefix? "/" target)
+           (dirname (dirname target)))))
+  (delete-duplicates
+   (filter-map (lambda (program)
+                 (let ((root (sysroot (string-append item "/bin/" program))))
+                   (and root
+                        (not (any (lambda (visible)
+                                    (or (string=? root visible)
+                                        (string-prefix? (string-append visible "/")
+                                                        root)))
+                                  %visible-host-directories))
+                        root)))
+               '("rustc" "cargo"))))
 
 (register-object-lowerer!
  rust-toolchain?

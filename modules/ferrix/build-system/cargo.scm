@@ -420,7 +420,14 @@ labelled (\"LABEL\" PACKAGE)" value)))
               ((key value rest ...)
                (loop rest (cons* value key result))))))
          (modules (keyword-argument (cargo-arguments name arguments)
-                                    #:modules '())))
+                                    #:modules '()))
+         ;; A host toolchain (rustup's, say) lives outside the store and
+         ;; outside /usr: the contained build must be shown it, read-only.
+         (host-directories
+          (append-map (match-lambda
+                        (("rust" . file) (toolchain-item-host-directories file))
+                        (_ '()))
+                      (map lowered->pair (append native-inputs inputs)))))
     (build-script->derivation
      store name
      `((use-modules (ferrix build cargo-build-system) (ferrix build utils)
@@ -440,6 +447,9 @@ labelled (\"LABEL\" PACKAGE)" value)))
      #:system system
      #:inputs (map lowered->derivation-input
                    (append native-inputs inputs))
+     #:env-vars (if (null? host-directories)
+                    '()
+                    `(("impureHostDeps" . ,(string-join host-directories))))
      #:outputs outputs)))
 
 (define* (cargo-build store name inputs
