@@ -66,12 +66,34 @@ SCM stringList(const std::vector<std::string>& v) {
     return l;
 }
 
+// A limit argument: #f or unbound (the environment's, else the default), or a natural number.
+void expectLimit(SCM obj, int pos, const char* name, const char* subr) {
+    expect(SCM_UNBNDP(obj) || scm_is_false(obj) ||
+               (scm_is_exact_integer(obj) && scm_is_true(scm_geq_p(obj, scm_from_int(0))) &&
+                scm_is_unsigned_integer(obj, 0, UINT64_MAX)),
+           obj, pos, name, "#f or a non-negative integer", subr);
+}
+
+void setLimit(uint64_t& limit, SCM obj) {
+    if (!SCM_UNBNDP(obj) && scm_is_true(obj)) limit = scm_to_uint64(obj);
+}
+
 #define SUBR "%unpack-source"
-SCM primUnpackSource(SCM source, SCM directory) {
+SCM primUnpackSource(SCM source, SCM directory, SCM maxSize, SCM maxEntries, SCM maxRatio) {
     expectString(source, 1, "SOURCE", SUBR);
     expectString(directory, 2, "DIRECTORY", SUBR);
+    expectLimit(maxSize, 3, "MAX-SIZE", SUBR);
+    expectLimit(maxEntries, 4, "MAX-ENTRIES", SUBR);
+    expectLimit(maxRatio, 5, "MAX-RATIO", SUBR);
     return guarded(SUBR, [&] {
-        ferrix::unpackSource(toString(source), toString(directory));
+        UnpackLimits limits = UnpackLimits::fromEnvironment();
+        scheme([&] {
+            setLimit(limits.maxSize, maxSize);
+            setLimit(limits.maxEntries, maxEntries);
+            setLimit(limits.maxRatio, maxRatio);
+            return SCM_UNSPECIFIED;
+        });
+        ferrix::unpackSource(toString(source), toString(directory), limits);
         return SCM_UNSPECIFIED;
     });
 }
@@ -204,10 +226,13 @@ SCM primRegistryExport(SCM settings) {
 #undef SUBR
 
 const Primitive cargoPrimitives[] = {
-    {"%unpack-source", 2, 0, 0, asSubr(primUnpackSource),
+    {"%unpack-source", 2, 3, 0, asSubr(primUnpackSource),
      "Make DIRECTORY (which must not exist) hold the source tree of SOURCE, a directory or an\n"
      "archive (.crate, .tar.gz, .tar.xz...), refusing entries that would leave the tree; a single\n"
-     "top-level directory becomes DIRECTORY."},
+     "top-level directory becomes DIRECTORY.  Refuse an archive of more than MAX-SIZE bytes of\n"
+     "files, MAX-ENTRIES entries, or more than MAX-RATIO times its compressed size; each is #f\n"
+     "for its FERRIX_MAX_UNPACKED_SIZE, FERRIX_MAX_UNPACKED_ENTRIES or\n"
+     "FERRIX_MAX_COMPRESSION_RATIO, else the default (4 GiB, 1000000, 1000), and 0 for none."},
     {"%pack-tree", 3, 0, 0, asSubr(primPackTree),
      "Write to FILE the reproducible .crate of DIRECTORY, its entries under PREFIX."},
     {"%cargo-manifest-info", 1, 0, 0, asSubr(primCargoManifestInfo),

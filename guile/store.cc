@@ -401,8 +401,8 @@ SCM primCollectGarbage(SCM obj, SCM action, SCM paths, SCM maxFreed) {
         GcResult r = store.collectGarbage(options);
         std::vector<std::string> done = printAll(store, r.paths);
         return scheme([&] {
-            return scm_list_3(stringList(done), scm_from_uint64(r.bytesFreed),
-                              stringList(r.leftoversRemoved));
+            return scm_list_4(stringList(done), scm_from_uint64(r.bytesFreed),
+                              stringList(r.leftoversRemoved), stringList(r.warnings));
         });
     });
 }
@@ -492,8 +492,8 @@ const Primitive storePrimitives[] = {
     {"%collect-garbage", 4, 0, 0, asSubr(primCollectGarbage),
      "Collect garbage in STORE. ACTION: delete-dead, print-dead, print-live or delete-specific\n"
      "(the store paths PATHS); stop once MAX-FREED bytes (#f: no limit) are freed. Return\n"
-     "(PATHS BYTES-FREED LEFTOVERS): the paths deleted or printed, sorted, and the leftovers\n"
-     "removed."},
+     "(PATHS BYTES-FREED LEFTOVERS WARNINGS): the paths deleted or printed, sorted, the\n"
+     "leftovers removed, and what was skipped (junk in the store's directories), as sentences."},
     {"%verify-store", 2, 0, 0, asSubr(primVerifyStore),
      "Re-hash every item of STORE against its database; with REPAIR?, invalidate and delete\n"
      "bad items and their referrers. Return (CHECKED MISSING CORRUPT BAD-REFERENCES\n"

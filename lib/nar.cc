@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -466,12 +467,14 @@ public:
                 expect("name");
                 uint64_t nameStart = offset;
                 readString(name, "entry name");
-                checkName(nameStart, name);
                 Frame& f = stack.back();
+                std::string_view dir(path.data(), f.pathLen);
+                checkName(nameStart, name, dir);
                 if (!f.prevName.empty() && name <= f.prevName) {
-                    if (name == f.prevName) fail(nameStart, "duplicate entry " + quote(name));
+                    if (name == f.prevName)
+                        fail(nameStart, "duplicate entry " + quote(name) + " in " + where(dir));
                     fail(nameStart, "entry " + quote(name) + " is not after " + quote(f.prevName) +
-                                        " (entries must be sorted)");
+                                        " in " + where(dir) + " (entries must be sorted)");
                 }
                 f.prevName = name;
                 expect("node");
@@ -544,12 +547,34 @@ private:
         if (tok != want) fail(start, "expected '" + std::string(want) + "', found " + quote(tok));
     }
 
-    static void checkName(uint64_t at, const std::string& n) {
-        if (n.empty()) fail(at, "entry name is empty");
-        if (n == "." || n == "..") fail(at, "entry name " + quote(n) + " is not allowed");
-        if (n.find('/') != std::string::npos) fail(at, "entry name " + quote(n) + " contains '/'");
+    // The directory at `dir` (relative to the root), for error messages.
+    static std::string where(std::string_view dir) {
+        return dir.empty() ? "the top directory" : "directory " + quote(dir);
+    }
+
+    // The rules Nix applies: a name that restore could not create as one entry of its directory.
+    static void checkName(uint64_t at, const std::string& n, std::string_view dir) {
+        std::string in = " in " + where(dir);
+        if (n.empty()) fail(at, "entry name is empty" + in);
+        if (n == "." || n == "..") fail(at, "entry name " + quote(n) + " is not allowed" + in);
+        if (n.find('/') != std::string::npos)
+            fail(at, "entry name " + quote(n) + " contains '/'" + in);
         if (n.find('\0') != std::string::npos)
-            fail(at, "entry name " + quote(n) + " contains a NUL byte");
+            fail(at, "entry name " + quote(n) + " contains a NUL byte" + in);
+    }
+
+    // symlink(2) takes a C string of at most PATH_MAX bytes with its NUL, and refuses an empty
+    // one: any other target would be restored as something else than the NAR says (cut at the
+    // NUL) or not at all, so two NARs could stand for one tree.
+    static void checkTarget(uint64_t at, const std::string& t, const std::string& path) {
+        std::string link = path.empty() ? "the top symlink" : "symlink " + quote(path);
+        if (t.empty()) fail(at, link + " has an empty target");
+        if (t.size() > PATH_MAX - 1)
+            fail(at, link + " has a target of " + std::to_string(t.size()) + " bytes (at most " +
+                         std::to_string(PATH_MAX - 1) + " are allowed)");
+        if (size_t nul = t.find('\0'); nul != std::string::npos)
+            fail(at, link + " has a target containing a NUL byte (at position " +
+                         std::to_string(nul) + "): " + quote(t));
     }
 
     // Parses a node up to and including its ")" for files and symlinks; for a directory stops
@@ -565,7 +590,9 @@ private:
         }
         if (tok == "symlink") {
             expect("target");
+            uint64_t targetStart = offset;
             readString(target, "symlink target");
+            checkTarget(targetStart, target, path);
             visitor.createSymlink(path, target);
             expect(")");
             return false;

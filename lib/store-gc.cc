@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <dirent.h>
 #include <fcntl.h>
@@ -172,17 +173,46 @@ std::map<std::string, StorePath> LocalStore::findRoots() {
     return out;
 }
 
+// What `lstat` says `path` is, for a message about something that should not be there.
+static std::string kindOf(const std::string& path) {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) return "gone";
+    if (S_ISREG(st.st_mode)) return "a file";
+    if (S_ISDIR(st.st_mode)) return "a directory";
+    if (S_ISLNK(st.st_mode)) return "a symbolic link";
+    if (S_ISFIFO(st.st_mode)) return "a FIFO";
+    if (S_ISSOCK(st.st_mode)) return "a socket";
+    return "a device";
+}
+
+// Files that only ferrix writes (temporary roots, locks) may meet junk left by anything with
+// access to the state directory; gc skips it with a warning rather than failing every time.
+static void skip(GcResult& res, const std::string& path, const std::string& why) {
+    res.warnings.push_back("ignoring '" + path + "': " + why);
+}
+
 // Temporary roots of live processes; files whose lock we can take belong to dead ones and go.
-static StorePathSet readTempRoots(LocalStore::Impl& s) {
+static StorePathSet readTempRoots(LocalStore::Impl& s, GcResult& res) {
     StorePathSet out;
     for (auto& name : listDir(s.tempRootsDir)) {
         std::string p = s.tempRootsDir + "/" + name;
-        AutoCloseFD fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-        if (!fd) continue;
+        // O_NONBLOCK: a FIFO must not hang gc.
+        AutoCloseFD fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+        if (!fd) {
+            if (errno != ENOENT) skip(res, p, std::string("cannot open it: ") + strerror(errno));
+            continue;
+        }
+        // A live process's roots are a regular file it holds open, never anything else.
+        struct stat st;
+        if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+            skip(res, p, "it is " + kindOf(p) + ", not a temporary roots file");
+            continue;
+        }
         if (lockFd(fd.get(), LockMode::Exclusive, false)) {
             ::unlink(p.c_str());
             continue;
         }
+        // Held by a live process: its roots cannot be skipped, so an error here stops gc.
         std::string contents = readFile(p);
         size_t pos = 0;
         while (pos < contents.size()) {
@@ -199,16 +229,30 @@ static StorePathSet readTempRoots(LocalStore::Impl& s) {
     return out;
 }
 
+// Deletes `p`, a leftover; one that cannot be deleted is reported and left for next time.
+static void removeLeftover(const std::string& p, GcResult& res) {
+    uint64_t size = diskUsage(p);
+    try {
+        deletePath(p);
+    } catch (Error& e) {
+        skip(res, p, std::string("cannot remove it: ") + e.what());
+        return;
+    }
+    res.bytesFreed += size;
+    res.leftoversRemoved.push_back(p);
+}
+
 // Removes what a crashed process left: temporary directories nobody holds, unregistered items,
 // and lock files nobody holds.
+
 static void removeLeftovers(LocalStore::Impl& s, const StoreGraph& g, GcResult& res) {
     for (auto& name : listDir(s.tmpArea)) {
         std::string p = s.tmpArea + "/" + name;
-        AutoCloseFD fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+        // O_NONBLOCK: junk that is a FIFO must not hang gc. Anything that is not a directory
+        // (or cannot be opened) is no live process's area, and goes.
+        AutoCloseFD fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
         if (fd && !lockFd(fd.get(), LockMode::Exclusive, false)) continue; // still in use
-        res.bytesFreed += diskUsage(p);
-        deletePath(p);
-        res.leftoversRemoved.push_back(p);
+        removeLeftover(p, res);
     }
     for (auto& name : listDir(s.realStoreDir)) {
         if (name.starts_with(".")) continue;
@@ -219,13 +263,23 @@ static void removeLeftovers(LocalStore::Impl& s, const StoreGraph& g, GcResult& 
             continue; // not ours to judge
         }
         if (g.ids.contains(*sp)) continue;
-        std::string p = s.realPath(*sp);
-        res.bytesFreed += diskUsage(p);
-        deletePath(p);
-        res.leftoversRemoved.push_back(p);
+        removeLeftover(s.realPath(*sp), res);
     }
-    for (auto& name : listDir(s.locksDir))
-        PathLock::tryAcquire(s.locksDir + "/" + name); // released (and unlinked) at once
+    // Stale lock files go: one we can take is held by nobody. Anything else is not ours.
+    for (auto& name : listDir(s.locksDir)) {
+        std::string p = s.locksDir + "/" + name;
+        struct stat st;
+        if (::lstat(p.c_str(), &st) != 0) continue; // removed meanwhile
+        if (!S_ISREG(st.st_mode)) {
+            skip(res, p, "it is " + kindOf(p) + ", not a lock file");
+            continue;
+        }
+        try {
+            PathLock::tryAcquire(p); // released (and unlinked) at once
+        } catch (Error& e) {
+            skip(res, p, e.what());
+        }
+    }
     // Build and download directories of processes that died: a live one is flock'ed by its
     // process (derivation-builder.cc's WorkDirectory), one kept by `ferrix build -K` is marked.
     std::string builds = s.buildsDir();
@@ -238,14 +292,8 @@ static void removeLeftovers(LocalStore::Impl& s, const StoreGraph& g, GcResult& 
         if (pathExists(p + "/.ferrix-kept")) continue;
         AutoCloseFD fd(::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!fd || !lockFd(fd.get(), LockMode::Exclusive, false)) continue; // in use
-        uint64_t size = diskUsage(p);
-        try {
-            deletePath(p);
-        } catch (const Error&) {
-            continue; // a process the dead one started may still write there: next time
-        }
-        res.bytesFreed += size;
-        res.leftoversRemoved.push_back(p);
+        // A process the dead one started may still write there: then it goes next time.
+        removeLeftover(p, res);
     }
 }
 
@@ -276,7 +324,8 @@ GcResult LocalStore::collectGarbage(const GcOptions& opts) {
         g = s.loadGraph();
     }
 
-    StorePathSet roots = readTempRoots(s);
+    GcResult res;
+    StorePathSet roots = readTempRoots(s, res);
     for (auto& [link, p] : findRoots())
         roots.insert(p);
     std::set<int64_t> live;
@@ -292,7 +341,6 @@ GcResult LocalStore::collectGarbage(const GcOptions& opts) {
                 if (!live.contains(r)) todo.push_back(r);
     }
 
-    GcResult res;
     using A = GcOptions::Action;
     if (opts.action == A::PrintLive || opts.action == A::PrintDead) {
         for (auto& [id, p] : g.paths)

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <fcntl.h>
+#include <mutex>
+#include <set>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -61,10 +63,46 @@ bool StoreConfig::exists() const {
     return pathExists(databaseFileOf(root));
 }
 
+// Instances that have a temporary directory. A store still open when the process exits is
+// never destroyed (Guile's exit runs no finalizers, and `ferrix build` exits on an error with
+// its store open), so exit removes their directories: nothing is left for gc to find.
+static std::mutex withTmpDirMutex;
+static std::set<LocalStore::Impl*> withTmpDir;
+// A forked child that calls exit() must not remove them (nor wait for a mutex that another
+// thread of its parent held when it forked).
+static std::atomic<pid_t> withTmpDirPid{0};
+
+static void removeTmpDirsAtExit() {
+    if (::getpid() != withTmpDirPid.load()) return;
+    std::lock_guard lk(withTmpDirMutex);
+    // tmpDir is set before registration and never changes: no need for tmpDirMutex, which a
+    // thread in newTempPath holds while it waits for withTmpDirMutex.
+    for (auto* s : withTmpDir) {
+        try {
+            deletePath(s->tmpDir);
+        } catch (...) {
+            // Left for gc, which sees nobody holds it once this process is gone.
+        }
+    }
+    withTmpDir.clear();
+}
+
+static void registerTmpDir(LocalStore::Impl* s) {
+    static bool atExit = [] { return std::atexit(removeTmpDirsAtExit) == 0; }();
+    (void)atExit;
+    std::lock_guard lk(withTmpDirMutex);
+    withTmpDirPid = ::getpid();
+    withTmpDir.insert(s);
+}
+
 LocalStore::Impl::Impl() = default;
 
 LocalStore::Impl::~Impl() {
     if (tmpDirFd) {
+        {
+            std::lock_guard lk(withTmpDirMutex);
+            withTmpDir.erase(this);
+        }
         try {
             deletePath(tmpDir);
         } catch (...) {
@@ -292,6 +330,7 @@ std::string LocalStore::Impl::newTempPath() {
         lockFd(fd.get(), LockMode::Exclusive, true);
         tmpDir = dir;
         tmpDirFd = std::move(fd);
+        registerTmpDir(this);
     }
     return tmpDir + "/" + std::to_string(tmpCounter++);
 }

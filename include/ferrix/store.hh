@@ -83,6 +83,8 @@ struct GcResult {
     uint64_t bytesFreed = 0;
     // Physical paths of temporary directories and unregistered items that were removed.
     std::vector<std::string> leftoversRemoved;
+    // Entries gc skipped (junk in its directories, a leftover it could not remove), as sentences.
+    std::vector<std::string> warnings;
 };
 
 struct VerifyResult {

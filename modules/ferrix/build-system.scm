@@ -10,6 +10,8 @@
   #:use-module ((ferrix hash) #:select (sha256))
   #:use-module ((ferrix base32) #:select (bytevector->base16-string))
   #:use-module (srfi srfi-1)
+  #:use-module (srfi srfi-34)
+  #:use-module (srfi srfi-35)
   #:use-module (ferrix cache)
   #:use-module (ice-9 match)
   #:use-module ((rnrs bytevectors) #:select (bytevector?))
@@ -38,6 +40,13 @@
             %standard-inputs
             strip-keyword-arguments
             keyword-argument
+
+            &build-system-argument-error
+            build-system-argument-error?
+            build-system-argument-error-name
+            build-system-argument-error-keyword
+            build-system-argument-error-value
+            raise-build-system-argument-error
 
             build-side-directory
             build-side-item
@@ -162,6 +171,23 @@ system cannot build for TARGET."
 ;;;
 ;;; Keyword lists.
 ;;;
+
+;; A package argument a build system refuses: NAME is the name given to its
+;; 'lower' (NAME-VERSION), KEYWORD the argument (#f when the list itself is
+;; malformed), VALUE what it was given.  Also a &message condition.
+(define-condition-type &build-system-argument-error &error
+  build-system-argument-error?
+  (name    build-system-argument-error-name)
+  (keyword build-system-argument-error-keyword)
+  (value   build-system-argument-error-value))
+
+(define (raise-build-system-argument-error name keyword value message)
+  "Raise a &build-system-argument-error for argument KEYWORD of the package
+NAME whose value is VALUE; MESSAGE is the whole sentence."
+  (raise (make-compound-condition
+          (make-condition &build-system-argument-error
+                          'name name 'keyword keyword 'value value)
+          (make-condition &message 'message message))))
 
 (define (strip-keyword-arguments keywords arguments)
   "Remove from ARGUMENTS, a keyword list, the keywords in KEYWORDS and their

@@ -438,12 +438,64 @@ ARGS."
                       ((comment) "unterminated block comment"))))
            (_
             (values (and file (file-exists? file)
-                         ;; The reader reports the column after the last
-                         ;; character read, 1-based.
-                         (location (file file) (line line)
-                                   (column (max 0 (- column 2)))))
+                         (or (reader-error-location
+                              file line column
+                              ;; "Unknown # object: ~S" quotes what it read.
+                              (match fargs
+                                (((? string? token))
+                                 (and (string-contains fmt
+                                                       ": Unknown # object: ")
+                                      token))
+                                (_ #f)))
+                             ;; Not found in the text: the character read
+                             ;; last, if on this line.
+                             (and (>= column 2)
+                                  (location (file file) (line line)
+                                            (column (- column 2))))))
                     reason))))))
     (_ (values #f "read error"))))
+
+(define (reader-error-location file line column token)
+  "Return the location in FILE of what a reader error is about, or #f.  The
+reader gives LINE and COLUMN just after the last character it read, the
+column 1-based; what is wrong is that character or, if TOKEN is a string,
+the TOKEN it just read.  Subtracting from the column alone would be wrong
+(negative) when that crosses a line, as in \"#\" at the end of a line, so
+the position is found in the text, counted as the reader counts (a tab
+advances to the next multiple of 8, an undecodable byte is one character)."
+  (let ((text (false-if-exception
+               (call-with-input-file file
+                 (lambda (port)
+                   (set-port-encoding! port "UTF-8")
+                   (set-port-conversion-strategy! port 'substitute)
+                   (let loop ((chars '()))
+                     (let ((c (read-char port)))
+                       (if (eof-object? c)
+                           (list->string (reverse chars))
+                           (loop (cons c chars))))))))))
+    (and text
+         (let ((n (string-length text))
+               (want (- column 1)))
+           ;; POSITIONS: the (LINE . COLUMN) before each character, and after
+           ;; the last one.
+           (let loop ((i 0) (l 1) (c 0) (positions '()))
+             (define positions* (cons (cons l c) positions))
+             (if (and (= l line) (= c want))
+                 (let* ((all (list->vector (reverse positions*)))
+                        (start (- i (if token (string-length token) 1))))
+                   (and (>= start 0)
+                        (match (vector-ref all start)
+                          ((l . c)
+                           (location (file file) (line l) (column c))))))
+                 (and (< i n) (<= l line)
+                      (let ((ch (string-ref text i)))
+                        (cond ((char=? ch #\newline)
+                               (loop (+ i 1) (+ l 1) 0 positions*))
+                              ((char=? ch #\tab)
+                               (loop (+ i 1) l (* 8 (+ 1 (quotient c 8)))
+                                     positions*))
+                              (else
+                               (loop (+ i 1) l (+ c 1) positions*)))))))))))
 
 
 ;;;
@@ -653,6 +705,18 @@ an exception object raised where STACK (or #f) was captured."
      ((eq? kind 'ferrix-error)
       ;; Failures of the store and other core errors: not the package's.
       (values #f (exception->message exn)))
+     ((build-system-argument-error? exn)
+      ;; Raised by the build system's 'lower', which knows the package by
+      ;; NAME-VERSION only: locate it in PACKAGE if that is the one.
+      (values (or (and package (package? package)
+                       (string? (package-name package))
+                       (string? (package-version package))
+                       (equal? (build-system-argument-error-name exn)
+                               (package-store-name package))
+                       (argument-location
+                        package (build-system-argument-error-keyword exn)))
+                  (package-fallback))
+              (exception->message exn)))
      ((package-error? exn)
       (values (let ((p (package-error-package exn)))
                 (or (and (package? p)
@@ -693,31 +757,45 @@ an exception object raised where STACK (or #f) was captured."
 (define (field-location package field)
   "Return the location of the FIELD clause of the 'package' form that made
 PACKAGE, else the location of that form, else #f."
+  (or (syntax-location (field-syntax package field))
+      (package-location package)))
+
+(define (argument-location package keyword)
+  "Return the location of KEYWORD in the 'arguments' clause of PACKAGE,
+else that of the clause, else that of PACKAGE, else #f."
+  (or (let ((clause (field-syntax package 'arguments)))
+        (and clause keyword
+             (syntax-location
+              (syntax-find (lambda (stx) (eq? (syntax->datum stx) keyword))
+                           clause))))
+      (field-location package 'arguments)))
+
+(define (field-syntax package field)
+  "Return the syntax object of the FIELD clause of the 'package' form that
+made PACKAGE, or #f."
   (let ((loc (package-location package)))
     (and loc
-         (or (let* ((file (location-file loc))
-                    (forms (if (hash-ref %tracked-forms file)
-                               (map cdr (reverse (hash-ref %tracked-forms file)))
-                               (and file (read-syntax-file file))))
-                    (form (and forms
-                               (any (cut syntax-find
-                                         (lambda (stx)
-                                           (let ((l (syntax-location stx)))
-                                             (and l
-                                                  (pair? (syntax->datum stx))
-                                                  (= (location-line l)
-                                                     (location-line loc))
-                                                  (= (location-column l)
-                                                     (location-column loc)))))
-                                         <>)
-                                    forms))))
-               (and form
-                    (any (lambda (clause)
-                           (let ((datum (syntax->datum clause)))
-                             (and (pair? datum) (eq? (car datum) field)
-                                  (syntax-location clause))))
-                         (syntax-children form))))
-             loc))))
+         (let* ((file (location-file loc))
+                (forms (if (hash-ref %tracked-forms file)
+                           (map cdr (reverse (hash-ref %tracked-forms file)))
+                           (and file (read-syntax-file file))))
+                (form (and forms
+                           (any (cut syntax-find
+                                     (lambda (stx)
+                                       (let ((l (syntax-location stx)))
+                                         (and l
+                                              (pair? (syntax->datum stx))
+                                              (= (location-line l)
+                                                 (location-line loc))
+                                              (= (location-column l)
+                                                 (location-column loc)))))
+                                     <>)
+                                forms))))
+           (and form
+                (find (lambda (clause)
+                        (let ((datum (syntax->datum clause)))
+                          (and (pair? datum) (eq? (car datum) field))))
+                      (syntax-children form)))))))
 
 (define (input-field-location package input)
   "Return the location of the input field of PACKAGE that holds INPUT."
@@ -759,15 +837,51 @@ thunked fields; raise a &diagnostic-error located at the faulty field."
                                       (exception->message exn))))
       thunk))
   (define (string-list? x) (and (list? x) (every string? x)))
+  (define (check-store-name field value)
+    ;; VALUE, a non-empty string, becomes part of store file names; only
+    ;; the name starts one.
+    (match (store-name-problem value (eq? field 'name))
+      (#f #t)
+      (problem (fail field "expected ~a made of letters, digits and \
+\"+-._?=\"~a (it becomes part of store file names), got ~s: ~a"
+                     (case field
+                       ((name) "a name")
+                       ((version) "a version")
+                       (else "output names"))
+                     (if (eq? field 'name) ", not starting with '.'" "")
+                     value problem))))
   (check 'name (package-name package)
          (lambda (x) (and (string? x) (not (string-null? x))))
          "a non-empty string")
+  (check-store-name 'name (package-name package))
   (check 'version (package-version package) string? "a string")
+  (check 'version (package-version package)
+         (negate string-null?) "a non-empty string")
+  (check-store-name 'version (package-version package))
   (check 'build-system (package-build-system package) build-system?
          "a build system such as cargo-build-system")
   (check 'outputs (package-outputs package)
          (lambda (x) (and (pair? x) (string-list? x)))
          "a non-empty list of output names (strings)")
+  (for-each (cut check-store-name 'outputs <>) (package-outputs package))
+  ;; The longest store file names made of them: NAME-VERSION-OUTPUT for an
+  ;; output other than "out", NAME-VERSION.drv.
+  (let ((longest (fold (lambda (output longest)
+                         (let ((name (if (string=? output "out")
+                                         (string-append (package-store-name
+                                                         package)
+                                                        ".drv")
+                                         (string-append (package-store-name
+                                                         package)
+                                                        "-" output))))
+                           (if (> (string-length name) (string-length longest))
+                               name
+                               longest)))
+                       "" (package-outputs package))))
+    (when (> (string-length longest) %store-name-max-length)
+      (fail 'name "name and version make the store file name ~s of ~a \
+characters (at most ~a are allowed)" longest (string-length longest)
+            %store-name-max-length)))
   (check 'synopsis (package-synopsis package) string? "a string")
   (check 'description (package-description package) string? "a string")
   (check 'home-page (package-home-page package)
@@ -786,6 +900,37 @@ thunked fields; raise a &diagnostic-error located at the faulty field."
     (unless (and (list? arguments) (keyword-list? arguments))
       (fail 'arguments "expected a list of keyword arguments \
 (#:KEYWORD VALUE ...), got ~s" arguments))))
+
+(define %store-name-max-length
+  ;; The longest name a store file name can have after its hash (Nix's).
+  211)
+
+(define (store-name-char? c)
+  (or (and (char<=? #\a c) (char<=? c #\z))
+      (and (char<=? #\A c) (char<=? c #\Z))
+      (and (char<=? #\0 c) (char<=? c #\9))
+      (memv c '(#\+ #\- #\. #\_ #\? #\=))))
+
+(define (store-name-problem str start?)
+  "Return why STR, a non-empty string, cannot be part of a store file name
+(with START?, begin one), as a phrase, or #f if it can."
+  (cond ((string-index str (negate store-name-char?))
+         => (lambda (i)
+              (let ((c (string-ref str i)))
+                (if (or (char=? c #\space)
+                        (char-set-contains? char-set:graphic c))
+                    (format #f "'~a' is not allowed" c)
+                    (format #f "the character U+~a is not allowed"
+                            (string-pad (string-upcase
+                                         (number->string (char->integer c) 16))
+                                        4 #\0))))))
+        ((and start? (char=? #\. (string-ref str 0)))
+         "it starts with '.'")
+        (else #f)))
+
+(define (package-store-name package)
+  "Return NAME-VERSION of PACKAGE, the name of its store items."
+  (string-append (package-name package) "-" (package-version package)))
 
 (define (keyword-list? lst)
   (match lst

@@ -156,6 +156,21 @@ bad input-unbound 's/(build-system cargo-build-system)/(build-system cargo-build
 bad bad-input 's/(build-system cargo-build-system)/(build-system cargo-build-system)\n    (inputs (list 42))/'
 bad bad-source 's/(source (local-file "src" #:recursive? #t))/(source 42)/'
 bad no-such-file 's/(local-file "src" #:recursive? #t)/(local-file "nowhere")/'
+bad hash-eol 's/(version "0.1.0")/(version "0.1.0") #/'
+bad binary 's/(synopsis "Print a greeting")/(synopsis #\xff\xfe)/'
+bad name-slash 's/(name "hello")/(name "he\/llo")/'
+bad name-dot 's/(name "hello")/(name ".hello")/'
+bad version-empty 's/(version "0.1.0")/(version "")/'
+bad version-space 's/(version "0.1.0")/(version "0.1 beta")/'
+bad output-name 's/(build-system cargo-build-system)/(build-system cargo-build-system) (outputs (list "out" "d\/v"))/'
+bad phases 's/(build-system cargo-build-system)/(build-system cargo-build-system) (arguments (list #:phases 5))/'
+bad phases-string 's/(build-system cargo-build-system)/(build-system cargo-build-system) (arguments `(#:tests? #f #:phases "build"))/'
+bad tests-flag "s/(build-system cargo-build-system)/(build-system cargo-build-system) (arguments '(#:tests? \"no\"))/"
+bad build-flags "s/(build-system cargo-build-system)/(build-system cargo-build-system) (arguments '(#:cargo-build-flags \"--release\"))/"
+bad features "s/(build-system cargo-build-system)/(build-system cargo-build-system) (arguments '(#:features (std)))/"
+bad cargo-inputs "s/(build-system cargo-build-system)/(build-system cargo-build-system) (arguments '(#:cargo-inputs 5))/"
+bad crate-name "s/(build-system cargo-build-system)/(build-system cargo-build-system) (arguments '(#:crate-name hello))/"
+bad unknown-argument "s/(build-system cargo-build-system)/(build-system cargo-build-system) (arguments '(#:test? #f))/"
 expect_status "good.scm is good" 0 "$FERRIX" build -d -f bad/good.scm
 
 # check_error LABEL FILE EXPECTED-STDERR: exit status 1, exactly that one line, no backtrace; with
@@ -192,11 +207,54 @@ check_error "unbound variable in a thunked field" bad/input-unbound.scm \
   "bad/input-unbound.scm:9:52: error: unbound variable 'rust-nowhere'"
 check_error "invalid input" bad/bad-input.scm \
   "bad/bad-input.scm:10:4: error: hello@0.1.0: invalid input (\"_\" 42)"
+expect_eq "an error after the source was added: no temporary directory left" \
+  "$(ls -A "$FERRIX_STORE/store/.ferrix-tmp")" ""
 
 check_error "invalid source" bad/bad-source.scm \
   "bad/bad-source.scm:8:4: error: hello@0.1.0: invalid input (\"source\" 42)"
 expect_status "missing local file" 1 "$FERRIX" build -d -f bad/no-such-file.scm
 expect_match "missing local file: located" "$err" "^bad/no-such-file\.scm:8:12: error: local-file: file 'nowhere' not found \(looked for .*/bad/nowhere\)$"
+
+# Reader errors are located at what the reader choked on, also when that ends a line (Guile
+# reports the position after the newline) or is not text.
+check_error "# at the end of a line" bad/hash-eol.scm \
+  "bad/hash-eol.scm:7:22: error: Unknown # object: \"#\\n\""
+expect_status "binary bytes" 1 "$FERRIX" build -d -f bad/binary.scm
+expect_match "binary bytes: located at the #" "$err" "^bad/binary\.scm:10:14: error: Unknown # object: "
+
+# Names and versions become store file names; build-system arguments are checked when the package
+# is lowered, each error at the argument's keyword.
+check_error "name with a slash" bad/name-slash.scm \
+  "bad/name-slash.scm:6:4: error: he/llo@0.1.0: field 'name': expected a name made of letters, digits and \"+-._?=\", not starting with '.' (it becomes part of store file names), got \"he/llo\": '/' is not allowed"
+check_error "name starting with a dot" bad/name-dot.scm \
+  "bad/name-dot.scm:6:4: error: .hello@0.1.0: field 'name': expected a name made of letters, digits and \"+-._?=\", not starting with '.' (it becomes part of store file names), got \".hello\": it starts with '.'"
+check_error "empty version" bad/version-empty.scm \
+  "bad/version-empty.scm:7:4: error: hello@: field 'version': expected a non-empty string, got \"\""
+check_error "version with a space" bad/version-space.scm \
+  "bad/version-space.scm:7:4: error: hello@0.1 beta: field 'version': expected a version made of letters, digits and \"+-._?=\" (it becomes part of store file names), got \"0.1 beta\": ' ' is not allowed"
+check_error "output name with a slash" bad/output-name.scm \
+  "bad/output-name.scm:9:38: error: hello@0.1.0: field 'outputs': expected output names made of letters, digits and \"+-._?=\" (it becomes part of store file names), got \"d/v\": '/' is not allowed"
+check_error "#:phases not code" bad/phases.scm \
+  "bad/phases.scm:9:55: error: hello-0.1.0: cargo-build-system argument #:phases: expected build-side code for the phases, such as %standard-phases or (modify-phases %standard-phases ...), got 5"
+check_error "#:phases a string, quasiquoted" bad/phases-string.scm \
+  "bad/phases-string.scm:9:63: error: hello-0.1.0: cargo-build-system argument #:phases: expected build-side code for the phases, such as %standard-phases or (modify-phases %standard-phases ...), got \"build\""
+check_error "#:tests? not a boolean" bad/tests-flag.scm \
+  "bad/tests-flag.scm:9:51: error: hello-0.1.0: cargo-build-system argument #:tests?: expected #t or #f, got \"no\""
+check_error "#:cargo-build-flags not a list" bad/build-flags.scm \
+  "bad/build-flags.scm:9:51: error: hello-0.1.0: cargo-build-system argument #:cargo-build-flags: expected a list of strings, got \"--release\""
+check_error "#:features not strings" bad/features.scm \
+  "bad/features.scm:9:51: error: hello-0.1.0: cargo-build-system argument #:features: expected a list of strings, got (std)"
+check_error "#:cargo-inputs not a list" bad/cargo-inputs.scm \
+  "bad/cargo-inputs.scm:9:51: error: hello-0.1.0: cargo-build-system argument #:cargo-inputs: expected a list of inputs, packages or labelled (\"LABEL\" PACKAGE), got 5"
+check_error "#:crate-name not a string" bad/crate-name.scm \
+  "bad/crate-name.scm:9:51: error: hello-0.1.0: cargo-build-system argument #:crate-name: expected a string, got hello"
+expect_status "unknown argument" 1 "$FERRIX" build -d -f bad/unknown-argument.scm
+expect_match "unknown argument: at its keyword" "$err" "^bad/unknown-argument\.scm:9:51: error: hello-0\.1\.0: cargo-build-system: unknown argument #:test\? \(known: "
+
+# A build that fails after its source was added (it has no Cargo.toml) leaves no temporary
+# directory: `ferrix build` exits with its store open.
+expect_status "a failing build" 1 "$FERRIX" build -f bad/good.scm
+expect_eq "a failing build: no temporary directory left" "$(ls -A "$FERRIX_STORE/store/.ferrix-tmp")" ""
 
 # In a package module found with -L (loaded by Guile's module system, not tracked).
 mkdir -p badmods/demo

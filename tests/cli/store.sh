@@ -38,6 +38,13 @@ expect_status "truncated NAR refused" 1 "$FERRIX" store restore "$TEST_TMP/parti
 expect_eq "nothing left after a bad NAR" "$(test -e "$TEST_TMP/partial" && echo exists || echo absent)" "absent"
 expect_status "restore onto an existing path refused" 1 "$FERRIX" store restore "$TEST_TMP/restored" <"$TEST_TMP/nix.nar"
 expect_status "dump to a missing path fails" 1 "$FERRIX" store dump "$TEST_TMP/none"
+# A symlink target with a NUL byte: restore would cut it there, so two NARs would give one tree.
+python3 -c 'import sys
+def s(b): return len(b).to_bytes(8, "little") + b + bytes(-len(b) % 8)
+sys.stdout.buffer.write(b"".join(map(s, [b"nix-archive-1", b"(", b"type", b"directory", b"entry", b"(", b"name", b"ok", b"node", b"(", b"type", b"regular", b"contents", b"x", b")", b")", b"entry", b"(", b"name", b"sym", b"node", b"(", b"type", b"symlink", b"target", b"a\0b", b")", b")", b")"])))' >"$TEST_TMP/nul.nar"
+expect_status "NUL in a symlink target refused" 1 "$FERRIX" store restore "$TEST_TMP/nul-restored" <"$TEST_TMP/nul.nar"
+expect_match "NUL in a symlink target: the symlink named" "$err" "symlink 'sym' has a target containing a NUL byte"
+expect_eq "NUL in a symlink target: nothing left" "$(test -e "$TEST_TMP/nul-restored" && echo exists || echo absent)" "absent"
 
 # Text items, references and path-info.
 t=$(printf 'uses %s\n' "$p" | "$FERRIX" store add-text --reference "$p" note)
@@ -77,6 +84,19 @@ expect_eq "dead item deleted" "$(test -e "$p" && echo exists || echo gone)" "gon
 expect_eq "live item kept" "$(test -e "$keep" && echo exists || echo gone)" "exists"
 "$FERRIX" store roots --remove keep
 expect_eq "gc after removing the root" "$("$FERRIX" store gc 2>/dev/null)" "$keep"
+
+# Junk in the directories gc walks (a build could leave some) is reported and skipped.
+mkdir -p "$FERRIX_STORE/var/ferrix/locks/x.lock"
+mkfifo "$FERRIX_STORE/var/ferrix/locks/fifo.lock" "$FERRIX_STORE/var/ferrix/temproots/fifo"
+mkdir -p "$FERRIX_STORE/var/ferrix/builds" && mkfifo "$FERRIX_STORE/var/ferrix/builds/fifo"
+mkfifo "$FERRIX_STORE/store/.ferrix-tmp/fifo"
+junkdead=$(printf 'junk\n' | "$FERRIX" store add-text junk-dead)
+expect_status "gc with junk in its directories" 0 timeout 60 "$FERRIX" store gc
+expect_eq "gc with junk: the dead item is reclaimed" "$out" "$junkdead"
+expect_match "gc with junk: the lock directory reported" "$err" "ferrix: warning: ignoring '$FERRIX_STORE/var/ferrix/locks/x\.lock': it is a directory, not a lock file"
+expect_match "gc with junk: the FIFO reported" "$err" "ferrix: warning: ignoring '$FERRIX_STORE/var/ferrix/locks/fifo\.lock': it is a FIFO, not a lock file"
+expect_match "gc with junk: the summary still printed" "$err" "deleted 1 items"
+rm -rf "$FERRIX_STORE/var/ferrix/locks/x.lock" "$FERRIX_STORE/var/ferrix/locks/fifo.lock" "$FERRIX_STORE/var/ferrix/temproots/fifo" "$FERRIX_STORE/var/ferrix/builds/fifo"
 
 # verify finds and repairs corruption.
 a=$("$FERRIX" store add "$src")

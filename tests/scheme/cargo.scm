@@ -407,6 +407,57 @@ an alist, quoted values unquoted."
                                       #:arguments '(#:cargo-build-flags "-j1")))
     #f))
 
+(define (argument-error-of thunk)
+  "Call THUNK; return the keyword, value and message of the
+&build-system-argument-error it raises, as a list, or #f."
+  (guard (c ((build-system-argument-error? c)
+             (list (build-system-argument-error-keyword c)
+                   (build-system-argument-error-value c)
+                   (condition-message c))))
+    (thunk)
+    #f))
+
+(test-equal "arguments: #:phases must be code, not a constant"
+  '(#:phases 5 "rust-phases-1.0: cargo-build-system argument #:phases: \
+expected build-side code for the phases, such as %standard-phases or \
+(modify-phases %standard-phases ...), got 5")
+  (argument-error-of
+   (lambda ()
+     (package-derivation %store (crate "phases" "1.0"
+                                       #:arguments '(#:phases 5))))))
+
+(test-equal "arguments: #:phases may be a variable, an expression or quoted"
+  '(#f #f #f)
+  (map (lambda (phases)
+         (argument-error-of
+          (lambda ()
+            (package-derivation %store (crate "phases-ok" "1.0"
+                                              #:arguments
+                                              `(#:phases ,phases))))))
+       '(%standard-phases
+         (modify-phases %standard-phases (delete 'check))
+         '())))
+
+(test-equal "arguments: each kind of value is checked, naming the keyword"
+  '(#:tests? #:cargo-test-flags #:features #:vendor-dir #:test-target
+    #:modules #:cargo-inputs #:cargo-development-inputs #:crate-name)
+  (map (lambda (arguments)
+         (match (argument-error-of
+                 (lambda ()
+                   (package-derivation %store (crate "kinds" "1.0"
+                                                     #:arguments arguments))))
+           ((keyword . _) keyword)
+           (#f #f)))
+       '((#:tests? "yes")
+         (#:cargo-test-flags ("--release" 1))
+         (#:features (std))
+         (#:vendor-dir #f)
+         (#:test-target 5)
+         (#:modules (ice-9 match))
+         (#:cargo-inputs 5)
+         (#:cargo-development-inputs (5))
+         (#:crate-name foo))))
+
 (test-assert "#:cargo-inputs and #:cargo-development-inputs: their source closure is vendored"
   (let* ((leaf (crate "leaf" "1.0.0"))
          (mid (crate "mid" "2.0.0" #:arguments `(#:cargo-inputs (("rust-leaf" ,leaf)))))

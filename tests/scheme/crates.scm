@@ -117,6 +117,44 @@
            (string-contains json "\"package\":\"ab\""))))
   (test-assert "crate-checksum-json: null package"
     (string-contains (crate-checksum-json copy) "\"package\":null"))
+  (test-assert "unpack-crate-source #:max-entries refuses, naming the limit"
+    (catch 'ferrix-error
+      (lambda ()
+        (unpack-crate-source file (string-append %test-directory "/few")
+                             #:max-entries 2)
+        #f)
+      (lambda (key subr fmt args . rest)
+        (and (string-contains (car args) "more than 2 entries")
+             (string-contains (car args) "#:max-unpacked-entries")
+             (not (file-exists? (string-append %test-directory "/few")))))))
+  (unpack-crate-source file (string-append %test-directory "/enough")
+                       #:max-size 100000 #:max-entries 5 #:max-ratio 0)
+  (test-equal "unpack-crate-source within its limits"
+    (nar-hash copy)
+    (nar-hash (string-append %test-directory "/enough")))
+  (test-assert "the unpack phase passes #:max-unpacked-entries on"
+    (let ((dir (string-append %test-directory "/phase"))
+          (cwd (getcwd)))
+      (mkdir-p dir)
+      (chdir dir)
+      (catch 'ferrix-error
+        (lambda ()
+          ((assq-ref %standard-phases 'unpack)
+           #:source file #:max-unpacked-entries 2)
+          (chdir cwd)
+          #f)
+        (lambda (key subr fmt args . rest)
+          (chdir cwd)
+          (unsetenv "FERRIX_BUILD_TOP")
+          (and (string-contains (car args) "more than 2 entries")
+               (not (file-exists? (string-append dir "/source"))))))))
+  (test-equal "%unpack-source: a limit of the wrong type"
+    'wrong-type-arg
+    (catch #t
+      (lambda ()
+        ((@@ (ferrix build cargo-build-system) %unpack-source)
+         file (string-append %test-directory "/bad") -1))
+      (lambda (key . _) key)))
   (test-assert "unsafe archives raise ferrix-error, naming the entry"
     (let ((tar (string-append %test-directory "/evil.tar")))
       (system* "tar" "-cf" tar "-C" %test-directory "--absolute-names"

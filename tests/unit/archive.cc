@@ -7,7 +7,13 @@
 #include <archive_entry.h>
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
 #include <string>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -33,7 +39,10 @@ void writeTar(const std::string& file, const std::vector<TarEntry>& entries,
     archive* a = archive_write_new();
     archive_write_set_format_pax_restricted(a);
     if (filter == "gzip") archive_write_add_filter_gzip(a);
-    if (filter == "xz") archive_write_add_filter_xz(a);
+    if (filter == "xz") {
+        archive_write_add_filter_xz(a);
+        archive_write_set_filter_option(a, "xz", "compression-level", "0"); // fast for big zeros
+    }
     ASSERT_EQ(archive_write_open_filename(a, file.c_str()), ARCHIVE_OK);
     for (auto& e : entries) {
         archive_entry* en = archive_entry_new();
@@ -243,4 +252,373 @@ TEST(Archive, PackSelectLeavesOut) {
     unpackSource(d.path + "/a.crate", d.path + "/back");
     EXPECT_FALSE(pathExists(d.path + "/back/target"));
     EXPECT_TRUE(pathExists(d.path + "/back/Cargo.toml"));
+}
+
+// --- Unpacking that cannot be fooled: write errors, symlink chains, limits.
+
+namespace {
+
+// Sets an environment variable for a scope (FERRIX_NO_OPENAT2, the FERRIX_MAX_* limits).
+struct ScopedEnv {
+    std::string name;
+    ScopedEnv(const std::string& name, const char* value) : name(name) {
+        if (value)
+            setenv(name.c_str(), value, 1);
+        else
+            unsetenv(name.c_str());
+    }
+    ~ScopedEnv() { unsetenv(name.c_str()); }
+};
+
+// Runs `test` once with openat2 and once with the walk that replaces it on older kernels.
+void bothResolvers(const std::function<void()>& test) {
+    {
+        SCOPED_TRACE("with openat2");
+        ScopedEnv env("FERRIX_NO_OPENAT2", nullptr);
+        test();
+    }
+    {
+        SCOPED_TRACE("with the walk (FERRIX_NO_OPENAT2)");
+        ScopedEnv env("FERRIX_NO_OPENAT2", "1");
+        test();
+    }
+}
+
+// x/d0/d1/.../d11/up -> ../../.. (12 levels: back to x) and x/esc -> d0/.../d11/up/../host: each
+// stays in the tree read alone, but esc leads to the file `host` next to the unpacked tree (the
+// tree without x; `above` more levels up for the tree with it).
+std::vector<TarEntry> twelveLevelChain(const std::string& above = "") {
+    std::vector<TarEntry> entries{tDir("x")};
+    std::string dir = "x", up, through;
+    for (int i = 0; i < 12; ++i) {
+        dir += "/d" + std::to_string(i);
+        through += "d" + std::to_string(i) + "/";
+        up += i ? "/.." : "..";
+        entries.push_back(tDir(dir));
+    }
+    entries.push_back(tLink(dir + "/up", up));
+    entries.push_back(tLink("x/esc", through + "up/../" + above + "host"));
+    return entries;
+}
+
+// The tar bytes of `entries`, uncompressed.
+std::string tarBytes(const std::vector<TarEntry>& entries, const std::string& filter = "") {
+    ScratchDir d("ferrix-archive-test-");
+    writeTar(d.path + "/t", entries, filter);
+    return readFile(d.path + "/t");
+}
+
+// `data` as one gzip member.
+std::string gzip(const std::string& data) {
+    std::string out(data.size() + 65536, '\0');
+    size_t used = 0;
+    archive* a = archive_write_new();
+    archive_write_set_format_raw(a);
+    archive_write_add_filter_gzip(a);
+    archive_write_open_memory(a, out.data(), out.size(), &used);
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_size(e, la_int64_t(data.size()));
+    archive_write_header(a, e);
+    archive_write_data(a, data.data(), data.size());
+    archive_write_close(a);
+    archive_write_free(a);
+    archive_entry_free(e);
+    out.resize(used);
+    return out;
+}
+
+// Expects `f` to throw E with every one of `words` in its message.
+template <class E>
+void expectThrow(const std::function<void()>& f, const std::vector<std::string>& words) {
+    try {
+        f();
+        ADD_FAILURE() << "no error; expected one saying '" << words.front() << "'";
+    } catch (const E& e) {
+        for (auto& w : words)
+            EXPECT_NE(std::string(e.what()).find(w), std::string::npos) << e.what();
+    }
+}
+
+} // namespace
+
+TEST(Archive, RefusesASymlinkChainLeavingTheTree) {
+    bothResolvers([] {
+        expectRefused(twelveLevelChain(), "x/esc", "outside the tree");
+        // Simpler: x/sub/l -> .. (x) and x/esc -> sub/l/../host.
+        expectRefused(
+            {tDir("x"), tDir("x/sub"), tLink("x/sub/l", ".."), tLink("x/esc", "sub/l/../host")},
+            "x/esc", "outside the tree");
+        // x/up -> ../x is in the archive's tree, but the destination has no x above it.
+        expectRefused({tDir("x"), tDir("x/src"), tLink("x/up", "../x/src")}, "x/up",
+                      "outside the tree");
+        // Dangling: would leave the tree once `missing` appeared.
+        expectRefused({tDir("x"), tDir("x/s"), tLink("x/s/l", "../missing/../..")}, "x/s/l",
+                      "outside the tree");
+        expectRefused({tDir("x"), tLink("x/a", "b"), tLink("x/b", "a")}, "x/a", "loop");
+    });
+}
+
+TEST(Archive, KeepsSymlinkChainsInsideTheTree) {
+    bothResolvers([] {
+        ScratchDir d("ferrix-archive-test-");
+        auto entries = twelveLevelChain();
+        entries.back() = tLink("x/in", "d0/d1/d2/d3/d4/d5/d6/d7/d8/d9/d10/d11/up/f");
+        entries.push_back(tFile("x/f", "inside"));
+        entries.push_back(tLink("x/dangling", "missing/file"));
+        writeTar(d.path + "/ok.tar.gz", entries);
+        unpackSource(d.path + "/ok.tar.gz", d.path + "/out");
+        EXPECT_EQ(readFile(d.path + "/out/in"), "inside");
+    });
+}
+
+TEST(Archive, MakesMissingParentsAndLetsLaterEntriesReplaceFiles) {
+    bothResolvers([] {
+        ScratchDir d("ferrix-archive-test-");
+        writeTar(d.path + "/p.tar.gz",
+                 {tFile("p/q/r/f", "1"), tFile("p/q/g", "old"), tFile("p/q/g", "new"),
+                  tLink("p/l", "q/g"), tLink("p/l", "q/r/f"), tDir("p/q")});
+        unpackSource(d.path + "/p.tar.gz", d.path + "/out");
+        EXPECT_EQ(readFile(d.path + "/out/q/r/f"), "1");
+        EXPECT_EQ(readFile(d.path + "/out/q/g"), "new");
+        EXPECT_EQ(readLink(d.path + "/out/l"), "q/r/f");
+        EXPECT_EQ(lstatPath(d.path + "/out/q/r").st_mode & 07777, 0755u);
+        expectRefused({tDir("x"), tDir("x/d"), tFile("x/d/f"), tFile("x/d")}, "x/d",
+                      "would replace a directory");
+    });
+}
+
+TEST(Archive, RefusesTheSymlinkChainFromADirectoryAndFromMemory) {
+    bothResolvers([] {
+        ScratchDir d("ferrix-archive-test-");
+        writeFile(d.path + "/host", "host secret");
+        std::string tar = tarBytes(twelveLevelChain("../"), "gzip");
+        expectThrow<UnsafeArchive>([&] { unpackArchiveFromMemory(tar, "mem.tar", d.path + "/m"); },
+                                   {"mem.tar", "'x/esc'", "outside the tree"});
+        EXPECT_FALSE(pathExists(d.path + "/m"));
+
+        // The same chain in a source directory (the links made on disk).
+        std::string dir = d.path + "/tree", through;
+        for (int i = 0; i < 12; ++i) {
+            dir += "/d" + std::to_string(i);
+            through += "d" + std::to_string(i) + "/";
+        }
+        createDirs(dir);
+        std::string up = "..";
+        for (int i = 1; i < 12; ++i)
+            up += "/..";
+        ASSERT_EQ(::symlink(up.c_str(), (dir + "/up").c_str()), 0);
+        ASSERT_EQ(::symlink((through + "up/../host").c_str(), (d.path + "/tree/esc").c_str()), 0);
+        expectThrow<UnsafeArchive>([&] { unpackSource(d.path + "/tree", d.path + "/copy"); },
+                                   {"'esc'", "outside the tree"});
+        EXPECT_FALSE(pathExists(d.path + "/copy"));
+    });
+}
+
+TEST(Archive, NeverWritesThroughASymlink) {
+    bothResolvers([] {
+        // x/esc leads to the directory holding the destination; x/esc/pwned would land there.
+        ScratchDir d("ferrix-archive-test-");
+        std::string tar = d.path + "/t.tar.gz";
+        writeTar(tar, {tDir("x"), tDir("x/sub"), tLink("x/sub/up", ".."),
+                       tLink("x/esc", "sub/up/../../.."), tFile("x/esc/pwned", "gotcha")});
+        expectThrow<UnsafeArchive>([&] { unpackArchive(tar, d.path + "/out"); },
+                                   {"'x/esc/pwned'", "goes through the symlink 'x/esc'"});
+        EXPECT_FALSE(pathExists(d.path + "/pwned"));
+        EXPECT_FALSE(pathExists(d.path + "/out"));
+        // A directory entry and a hard link through a symlink inside the tree.
+        expectRefused({tDir("x"), tDir("x/sub"), tLink("x/l", "sub"), tDir("x/l/d")}, "x/l/d/",
+                      "goes through the symlink 'x/l'");
+        expectRefused({tDir("x"), tFile("x/f"), tLink("x/l", "."), tHard("x/h", "x/l/f")}, "x/h",
+                      "not a file of the archive");
+    });
+}
+
+TEST(Archive, RefusesHardLinksLeavingTheTreeThroughSymlinks) {
+    // x/up -> .. is the archive's root: x/up/x/f names x/f only through the link.
+    expectRefused({tDir("x"), tFile("x/f"), tLink("x/up", ".."), tHard("x/h", "x/up/x/f")}, "x/h",
+                  "not a file of the archive");
+    // A file replaced by a symlink is no longer a file to link to.
+    expectRefused({tDir("x"), tFile("x/f"), tLink("x/f", "../../etc/passwd")}, "x/f",
+                  "outside the tree");
+    expectRefused({tDir("x"), tFile("x/f"), tLink("x/f", "g"), tHard("x/h", "x/f")}, "x/h",
+                  "not a file of the archive");
+}
+
+namespace {
+
+// Mounts a tmpfs of `size` on `dir` for a scope.
+struct Tmpfs {
+    std::string dir;
+    bool mounted = false;
+    Tmpfs(const std::string& dir, const char* size) : dir(dir) {
+        createDirs(dir);
+        mounted = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, size) == 0;
+    }
+    ~Tmpfs() {
+        if (mounted) ::umount2(dir.c_str(), MNT_DETACH);
+    }
+};
+
+} // namespace
+
+TEST(Archive, AFullFileSystemFailsTheUnpackAndLeavesNothing) {
+    if (geteuid() != 0) GTEST_SKIP() << "mounting a full tmpfs needs root";
+    ScratchDir d("ferrix-archive-test-");
+    Tmpfs fs(d.path + "/small", "size=1m");
+    if (!fs.mounted)
+        GTEST_SKIP() << "cannot mount a tmpfs here (" << std::strerror(errno)
+                     << "): the write-error test needs one";
+    std::string big(2 << 20, 'z');
+    writeTar(d.path + "/c.crate",
+             {tDir("c-1.0"), tFile("c-1.0/Cargo.toml", "[package]\n"), tFile("c-1.0/big", big)});
+    std::string dest = fs.dir + "/source";
+    expectThrow<UnpackWriteError>(
+        [&] { unpackSource(d.path + "/c.crate", dest); },
+        {"no space left on device while writing 'c-1.0/big' to '" + dest + "'"});
+    EXPECT_EQ(ferrix::test::listNames(fs.dir), std::vector<std::string>{});
+
+    expectThrow<UnpackWriteError>([&] { unpackArchive(d.path + "/c.crate", fs.dir + "/a"); },
+                                  {"no space left on device while writing 'c-1.0/big'"});
+    EXPECT_EQ(ferrix::test::listNames(fs.dir), std::vector<std::string>{});
+
+    // A source directory too.
+    createDirs(d.path + "/tree");
+    writeFile(d.path + "/tree/big", big);
+    expectThrow<UnpackWriteError>(
+        [&] { unpackSource(d.path + "/tree", dest); },
+        {"no space left on device while writing 'big' to '" + dest + "'"});
+    EXPECT_EQ(ferrix::test::listNames(fs.dir), std::vector<std::string>{});
+
+    // What fits still unpacks.
+    writeTar(d.path + "/s.crate", {tDir("s-1.0"), tFile("s-1.0/f", std::string(4096, 's'))});
+    unpackSource(d.path + "/s.crate", dest);
+    EXPECT_EQ(readFile(dest + "/f"), std::string(4096, 's'));
+}
+
+TEST(Archive, RefusesADecompressionBombBySize) {
+    // A gzip of 5 GiB of zeros, 5 MB: a tar header, then one gzip member of 1 MiB of zeros,
+    // repeated (gzip allows several members in a row).
+    ScratchDir d("ferrix-archive-test-");
+    std::string header(65536, '\0');
+    size_t used = 0;
+    archive* a = archive_write_new();
+    archive_write_set_format_ustar(a);
+    archive_write_set_bytes_per_block(a, 0);
+    archive_write_open_memory(a, header.data(), header.size(), &used);
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, "bomb-1.0/zeros");
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, la_int64_t(5) << 30);
+    ASSERT_EQ(archive_write_header(a, e), ARCHIVE_OK) << archive_error_string(a);
+    header.resize(used);
+    archive_entry_free(e);
+    archive_write_free(a);
+    ASSERT_EQ(header.size(), 512u);
+    std::string bomb = gzip(header), zeros = gzip(std::string(1 << 20, '\0'));
+    for (int i = 0; i < 5 * 1024 + 1; ++i)
+        bomb += zeros;
+    writeFile(d.path + "/bomb.crate", bomb);
+
+    ScopedEnv noSize("FERRIX_MAX_UNPACKED_SIZE", nullptr);
+    auto start = std::chrono::steady_clock::now();
+    expectThrow<ArchiveTooLarge>([&] { unpackSource(d.path + "/bomb.crate", d.path + "/out"); },
+                                 {"bomb.crate", "'bomb-1.0/zeros'",
+                                  "4294967296 bytes, the limit on unpacked size",
+                                  "#:max-unpacked-size", "FERRIX_MAX_UNPACKED_SIZE"});
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+    EXPECT_EQ(ferrix::test::listNames(d.path), std::vector<std::string>{"bomb.crate"});
+
+    UnpackLimits small;
+    small.maxSize = 1000;
+    expectThrow<ArchiveTooLarge>(
+        [&] { unpackSource(d.path + "/bomb.crate", d.path + "/out", small); }, {"past 1000 bytes"});
+}
+
+TEST(Archive, RefusesADecompressionBombByRatio) {
+    // 40 MiB of zeros in xz: some 6 KB, far beyond 1000 to 1 once past the 16 MiB allowance.
+    ScratchDir d("ferrix-archive-test-");
+    writeTar(d.path + "/z.tar.xz", {tDir("z"), tFile("z/zeros", std::string(40 << 20, '\0'))},
+             "xz");
+    ScopedEnv noRatio("FERRIX_MAX_COMPRESSION_RATIO", nullptr);
+    expectThrow<ArchiveTooLarge>([&] { unpackSource(d.path + "/z.tar.xz", d.path + "/out"); },
+                                 {"z.tar.xz", "more than 1000 times its compressed size",
+                                  "'z/zeros'", "the limit on the compression ratio",
+                                  "#:max-compression-ratio", "FERRIX_MAX_COMPRESSION_RATIO"});
+    EXPECT_EQ(ferrix::test::listNames(d.path), std::vector<std::string>{"z.tar.xz"});
+
+    // 0: no limit.
+    ScopedEnv off("FERRIX_MAX_COMPRESSION_RATIO", "0");
+    unpackSource(d.path + "/z.tar.xz", d.path + "/out");
+    EXPECT_EQ(lstatPath(d.path + "/out/zeros").st_size, 40 << 20);
+}
+
+TEST(Archive, RefusesTooManyEntries) {
+    ScratchDir d("ferrix-archive-test-");
+    std::vector<TarEntry> entries{tDir("many")};
+    for (int i = 0; i < 20; ++i)
+        entries.push_back(tFile("many/f" + std::to_string(i)));
+    writeTar(d.path + "/many.tar.gz", entries);
+    UnpackLimits l;
+    l.maxEntries = 10;
+    expectThrow<ArchiveTooLarge>([&] { unpackSource(d.path + "/many.tar.gz", d.path + "/out", l); },
+                                 {"many.tar.gz", "more than 10 entries, the limit on entries",
+                                  "#:max-unpacked-entries", "FERRIX_MAX_UNPACKED_ENTRIES"});
+    EXPECT_FALSE(pathExists(d.path + "/out"));
+    {
+        ScopedEnv env("FERRIX_MAX_UNPACKED_ENTRIES", "10");
+        expectThrow<ArchiveTooLarge>(
+            [&] { unpackSource(d.path + "/many.tar.gz", d.path + "/out"); },
+            {"more than 10 entries"});
+        EXPECT_EQ(UnpackLimits::fromEnvironment().maxEntries, 10u);
+    }
+    {
+        ScopedEnv env("FERRIX_MAX_UNPACKED_ENTRIES", "ten");
+        expectThrow<UsageError>([&] { UnpackLimits::fromEnvironment(); },
+                                {"FERRIX_MAX_UNPACKED_ENTRIES='ten': expected a number"});
+    }
+    l.maxEntries = 21;
+    unpackSource(d.path + "/many.tar.gz", d.path + "/out", l);
+    EXPECT_EQ(ferrix::test::listNames(d.path + "/out").size(), 20u);
+}
+
+namespace {
+
+// Expects the trees `a` and `b` to hold the same names, types, file bytes, executable bits and
+// link targets.
+void expectSameTree(const std::string& a, const std::string& b, const std::string& rel = "") {
+    auto names = readDirectory(rel.empty() ? a : a + "/" + rel);
+    EXPECT_EQ(names, readDirectory(rel.empty() ? b : b + "/" + rel)) << rel;
+    for (auto& n : names) {
+        std::string r = rel.empty() ? n : rel + "/" + n;
+        struct stat sa = lstatPath(a + "/" + r), sb = lstatPath(b + "/" + r);
+        ASSERT_EQ(sa.st_mode & S_IFMT, sb.st_mode & S_IFMT) << r;
+        if (S_ISDIR(sa.st_mode)) {
+            expectSameTree(a, b, r);
+        } else if (S_ISLNK(sa.st_mode)) {
+            EXPECT_EQ(readLink(a + "/" + r), readLink(b + "/" + r)) << r;
+        } else {
+            EXPECT_EQ(readFile(a + "/" + r), readFile(b + "/" + r)) << r;
+            EXPECT_EQ(sa.st_mode & 0100, sb.st_mode & 0100) << r;
+        }
+    }
+}
+
+} // namespace
+
+TEST(Archive, UnpacksARealCrateByteIdentical) {
+    const std::string crate = "/usr/share/cargo/registry/aho-corasick-0.7.19";
+    if (!isDirectory(crate))
+        GTEST_SKIP() << crate << " is not installed (librust-aho-corasick-dev)";
+    ScratchDir d("ferrix-archive-test-");
+    packTree(crate, "aho-corasick-0.7.19", d.path + "/a.crate");
+    bothResolvers([&] {
+        deletePath(d.path + "/out");
+        deletePath(d.path + "/mem");
+        unpackSource(d.path + "/a.crate", d.path + "/out");
+        expectSameTree(crate, d.path + "/out");
+        unpackArchiveFromMemory(readFile(d.path + "/a.crate"), "a.crate", d.path + "/mem");
+        expectSameTree(crate, d.path + "/mem/aho-corasick-0.7.19");
+    });
 }

@@ -3,6 +3,7 @@
 #include "ferrix/hash.hh"
 
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -615,4 +616,78 @@ TEST_F(BadNarTest, TrailingGarbageInDirectoryRestoreCleansUp) {
     bad.resize(bad.size() - 16);
     bad += padded("garbage");
     expectBad(bad, "unknown tag 'garbage' in a directory");
+}
+
+namespace {
+std::string symlinkNar(std::string_view target) {
+    return nar({"nix-archive-1", "(", "type", "symlink", "target"}) + padded(target) + padded(")");
+}
+
+// A directory NAR holding one directory `dir` whose entries are files named `names`.
+std::string nestedDirNar(std::string_view dir, std::initializer_list<std::string_view> names) {
+    std::string inner = dirNar(names);
+    inner.erase(0, padded("nix-archive-1").size());
+    return nar({"nix-archive-1", "(", "type", "directory", "entry", "(", "name"}) + padded(dir) +
+           padded("node") + inner + nar({")", ")"});
+}
+} // namespace
+
+TEST_F(BadNarTest, SymlinkTargetWithNul) {
+    // Restore would cut the target at the NUL: "a\0b" and "a" would give the same tree.
+    expectBad(symlinkNar(std::string_view("a\0b", 3)),
+              "the top symlink has a target containing a NUL byte (at position 1): 'a\\x00b'");
+    std::string n = nar({"nix-archive-1", "(", "type", "directory", "entry", "(", "name", "sub",
+                         "node", "(", "type", "symlink", "target"});
+    size_t at = n.size();
+    n += padded(std::string_view("x\0", 2)) + nar({")", ")", ")"});
+    expectBad(n, "bad NAR at byte " + std::to_string(at) +
+                     ": symlink 'sub' has a target containing a NUL byte (at position 1)");
+}
+
+TEST_F(BadNarTest, EmptySymlinkTarget) {
+    expectBad(symlinkNar(""), "the top symlink has an empty target");
+}
+
+TEST_F(BadNarTest, SymlinkTargetLongerThanPathMax) {
+    expectBad(symlinkNar(std::string(PATH_MAX, 'a')),
+              "the top symlink has a target of " + std::to_string(PATH_MAX) + " bytes (at most " +
+                  std::to_string(PATH_MAX - 1) + " are allowed)");
+}
+
+TEST_F(BadNarTest, BadNamesNameTheirDirectory) {
+    expectBad(nestedDirNar("sub", {"a/b"}), "entry name 'a/b' contains '/' in directory 'sub'");
+    expectBad(nestedDirNar("sub", {"."}), "entry name '.' is not allowed in directory 'sub'");
+    expectBad(nestedDirNar("sub", {""}), "entry name is empty in directory 'sub'");
+    expectBad(nestedDirNar("sub", {"b", "a"}), "entry 'a' is not after 'b' in directory 'sub'");
+    expectBad(nestedDirNar("sub", {"a", "a"}), "duplicate entry 'a' in directory 'sub'");
+    expectBad(dirNar({"a", "a"}), "duplicate entry 'a' in the top directory");
+    expectBad(nestedDirNar("s\xe9", {"a/b"}), "contains '/' in directory 's\\xe9'");
+}
+
+// Whatever the parser accepts, restore then dump gives back byte for byte: the tree holds all
+// that the NAR says, so no two accepted NARs restore to the same tree.
+TEST_F(NarTest, RestoreThenDumpGivesTheInputBack) {
+    std::string longTarget(PATH_MAX - 1, 'x');
+    for (size_t i = 0; i < longTarget.size(); i += 100)
+        longTarget[i] = '/';
+    std::vector<std::string> accepted = {
+        symlinkNar("x"),
+        symlinkNar(longTarget),
+        symlinkNar("\x01\xff weird target \n"),
+        symlinkNar("/"),
+        symlinkNar(".."),
+        dirNar({}),
+        dirNar({"\x01", "...", "A", "a", "\x7f", "\xe9", "\xff"}),
+        nestedDirNar("d", {"-", "x y"}),
+        nar({"nix-archive-1", "(", "type", "regular", "executable", "", "contents", "#!", ")"}),
+        nar({"nix-archive-1", "(", "type", "regular", "contents", "", ")"}),
+    };
+    for (size_t i = 0; i < accepted.size(); i++) {
+        SCOPED_TRACE("NAR " + std::to_string(i));
+        std::string target = tmp + "/r" + std::to_string(i);
+        StringSource src(accepted[i]);
+        ASSERT_NO_THROW(restorePath(target, src));
+        EXPECT_EQ(src.pos, accepted[i].size());
+        EXPECT_EQ(dump(target), accepted[i]);
+    }
 }

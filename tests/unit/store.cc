@@ -553,6 +553,37 @@ TEST_F(StoreTest, TwoThreadsAddTheSameItem) {
     EXPECT_TRUE(store->verify().ok());
 }
 
+// A process that exits with its store still open (as `ferrix build` does on an error: Guile's
+// exit runs no finalizers) leaves no temporary directory; a forked child that calls exit()
+// does not remove its parent's.
+TEST_F(StoreTest, ExitWithAnOpenStoreLeavesNoTemporaryDirectory) {
+    open();
+    std::string area = root + "/store/.ferrix-tmp";
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        int rc = 0;
+        try {
+            auto* store = new LocalStore(configAt(root)); // never destroyed
+            store->addText("added-before-exit", "x", {});
+            if (listNames(area).size() != 1) rc = 10;
+            pid_t child = ::fork();
+            if (child == 0) std::exit(0); // runs the exit handlers of a copy
+            int status = 0;
+            if (child < 0 || ::waitpid(child, &status, 0) != child) rc = 11;
+            if (listNames(area).size() != 1) rc = 12; // still ours
+        } catch (...) {
+            rc = 13;
+        }
+        std::exit(rc);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    EXPECT_TRUE(listNames(area).empty());
+}
+
 TEST_F(StoreTest, TwoProcessesAddTheSameItem) {
     open();
     std::string d = makeTree("p", std::string(300000, 'p'));
@@ -893,6 +924,61 @@ TEST_F(StoreTest, GcRemovesLeftoversButNotLiveTempDirs) {
     EXPECT_TRUE(pathExists(other));
     EXPECT_TRUE(pathExists(store->realPath(keep)));
     EXPECT_EQ(res.leftoversRemoved.size(), 2u);
+}
+
+// Junk in the directories gc walks (a build could make some) is reported, never fatal, and
+// never hangs gc (a FIFO opened for reading would).
+TEST_F(StoreTest, GcSkipsJunkInItsDirectories) {
+    StorePath keep("00000000000000000000000000000000-x"), dead = keep, again = keep;
+    {
+        auto adder = open(); // closed before gc, so its temporary roots go
+        keep = adder->addText("keep", "k", {});
+        adder->addRoot(keep, "keep");
+        dead = adder->addText("dead", "d", {});
+        again = adder->addText("again", "a", {});
+    }
+    auto store = open();
+    std::string var = store->root() + "/var/ferrix";
+    auto fifo = [](const std::string& p) { ASSERT_EQ(::mkfifo(p.c_str(), 0600), 0) << p; };
+    createDirs(var + "/locks/x.lock/inside");
+    fifo(var + "/locks/fifo.lock");
+    std::string stale = var + "/locks/stale.lock";
+    writeFile(stale, "");
+    createDirs(var + "/temproots/junk-dir");
+    fifo(var + "/temproots/junk-fifo");
+    std::string tmpArea = store->realStoreDir() + "/.ferrix-tmp";
+    fifo(tmpArea + "/junk-fifo");
+    writeFile(tmpArea + "/junk-file", "x");
+    createDirs(var + "/builds");
+    fifo(var + "/builds/junk-fifo");
+    writeFile(var + "/builds/junk-file", "x");
+
+    GcResult res;
+    ASSERT_NO_THROW(res = store->collectGarbage());
+    EXPECT_EQ(res.paths, (StorePathSet{dead, again}));
+    EXPECT_FALSE(pathExists(store->realPath(dead)));
+    EXPECT_TRUE(pathExists(store->realPath(keep)));
+    EXPECT_FALSE(pathExists(stale)) << "a stale lock file is still removed";
+    EXPECT_FALSE(pathExists(tmpArea + "/junk-fifo"));
+    EXPECT_FALSE(pathExists(tmpArea + "/junk-file"));
+    auto warned = [&](const std::string& what) {
+        for (auto& w : res.warnings)
+            if (w == what) return true;
+        ADD_FAILURE() << "no warning '" << what << "' among " << res.warnings.size();
+        return false;
+    };
+    warned("ignoring '" + var + "/locks/x.lock': it is a directory, not a lock file");
+    warned("ignoring '" + var + "/locks/fifo.lock': it is a FIFO, not a lock file");
+    warned("ignoring '" + var +
+           "/temproots/junk-dir': it is a directory, not a temporary roots file");
+    warned("ignoring '" + var + "/temproots/junk-fifo': it is a FIFO, not a temporary roots file");
+    EXPECT_EQ(res.warnings.size(), 4u);
+    EXPECT_TRUE(pathExists(var + "/locks/x.lock/inside")) << "junk is not gc's to delete";
+
+    // The junk is still there, and gc still works.
+    res = store->collectGarbage();
+    EXPECT_TRUE(res.paths.empty());
+    EXPECT_EQ(res.warnings.size(), 4u);
 }
 
 // --- Verification.

@@ -191,10 +191,31 @@ with a message naming SYSTEM, for anything else."
     #:properties #:rust #:cargo-inputs #:cargo-development-inputs))
 
 (define (argument-error name keyword message value)
-  (raise (make-condition
-          &message 'message
-          (format #f "~a: cargo-build-system argument ~s: ~a, got ~s"
-                  name keyword message value))))
+  (raise-build-system-argument-error
+   name keyword value
+   (format #f "~a: cargo-build-system argument ~s: ~a, got ~s"
+           name keyword message value)))
+
+(define (phases-code? value)
+  "Return true if VALUE can be build-side code evaluating to a list of
+phases: a variable such as %standard-phases, an expression such as
+(modify-phases ...), or a quoted list; not a constant like 5 or \"x\"."
+  (match value
+    (('quote datum) (list? datum))
+    ((? symbol?) (not (keyword? value)))
+    ((head . _) (list? value))
+    (_ #f)))
+
+(define (inputs-list? value)
+  "Return true if VALUE is a list of inputs, plain (packages, origins, local
+files) or labelled, as #:cargo-inputs are."
+  (and (list? value)
+       (every (match-lambda
+                ((or (? package?) (? origin?) (? local-file?)) #t)
+                (((? string?) _) #t)
+                (((? string?) _ (? string?)) #t)
+                (_ #f))
+              value)))
 
 (define (unquote-datum value)
   "Return the datum VALUE denotes when it is data or quoted data:
@@ -233,6 +254,13 @@ with a message naming SYSTEM, for anything else."
          datum
          (argument-error name keyword
                          "expected a list of module names" value)))
+    ((code)
+     (if (phases-code? value)
+         value
+         (argument-error name keyword
+                         "expected build-side code for the phases, such as \
+%standard-phases or (modify-phases %standard-phases ...)"
+                         value)))
     (else value)))
 
 (define (cargo-arguments name arguments)
@@ -244,20 +272,22 @@ arguments, defaults filled in, in the order of %cargo-arguments."
       (((? keyword? key) value rest ...)
        (unless (or (assq key %cargo-arguments)
                    (memq key '(#:crate-name)))
-         (raise (make-condition
-                 &message 'message
-                 (format #f "~a: cargo-build-system: unknown argument ~s \
+         (raise-build-system-argument-error
+          name key value
+          (format #f "~a: cargo-build-system: unknown argument ~s \
 (known: ~a)" name key
-                         (string-join (map (compose symbol->string
-                                                    keyword->symbol car)
-                                           %cargo-arguments)
-                                      " #:" 'prefix)))))
+                  (string-join (map (compose symbol->string
+                                             keyword->symbol car)
+                                    %cargo-arguments)
+                               " #:" 'prefix))))
+       (when (and (eq? key #:crate-name) (not (string? value)))
+         (argument-error name key "expected a string" value))
        (loop rest))
       ((x _ ...)
-       (raise (make-condition
-               &message 'message
-               (format #f "~a: arguments must be a keyword list, found ~s"
-                       name x))))))
+       (raise-build-system-argument-error
+        name #f x
+        (format #f "~a: arguments must be a keyword list, found ~s"
+                name x)))))
   (append-map (match-lambda
                 ((key default kind)
                  (list key
@@ -327,6 +357,17 @@ DEVELOPMENT-INPUTS and of the cargo inputs of those, recursively
                  (toolchain toolchain))))
     ;; Check the arguments now, so that errors name the package early.
     (cargo-arguments name arguments)
+    (for-each (lambda (keyword value)
+                (unless (inputs-list? value)
+                  (argument-error name keyword
+                                  "expected a list of inputs, packages or \
+labelled (\"LABEL\" PACKAGE)" value)))
+              '(#:cargo-inputs #:cargo-development-inputs)
+              (list cargo-inputs cargo-development-inputs))
+    (unless (or (not rust) (string? rust) (rust-toolchain? rust))
+      (argument-error name #:rust
+                      "expected #f, a toolchain directory or a toolchain"
+                      rust))
     (bag
       (name name)
       (system system)

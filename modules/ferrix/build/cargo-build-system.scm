@@ -66,11 +66,16 @@
 ;;;
 ;;; Code:
 
-(define (unpack-crate-source source directory)
+(define* (unpack-crate-source source directory
+                              #:key max-size max-entries max-ratio)
   "Make DIRECTORY (which must not exist) hold the source tree of SOURCE, a
 directory or an archive (.crate, .tar.gz, .tar.xz ...), refusing entries
-that would leave the tree; a single top-level directory becomes DIRECTORY."
-  (%unpack-source source directory))
+that would leave the tree; a single top-level directory becomes DIRECTORY.
+Refuse an archive of more than MAX-SIZE bytes of files, MAX-ENTRIES entries,
+or more than MAX-RATIO times its compressed size; #f for the environment's
+FERRIX_MAX_UNPACKED_SIZE, FERRIX_MAX_UNPACKED_ENTRIES or
+FERRIX_MAX_COMPRESSION_RATIO, else the default, and 0 for no limit."
+  (%unpack-source source directory max-size max-entries max-ratio))
 
 (define (pack-crate directory prefix file)
   "Write to FILE the reproducible .crate of DIRECTORY, its entries under
@@ -285,13 +290,19 @@ rustdoc are looked for."
   (format #t "environment variable `PATH' set to `~a'~%" (getenv "PATH"))
   (setenv "SOURCE_DATE_EPOCH" "1"))
 
-(define* (unpack #:key source #:allow-other-keys)
-  "Unpack SOURCE into ./source and enter it."
+(define* (unpack #:key source max-unpacked-size max-unpacked-entries
+                 max-compression-ratio #:allow-other-keys)
+  "Unpack SOURCE into ./source and enter it, refusing an archive beyond
+MAX-UNPACKED-SIZE bytes, MAX-UNPACKED-ENTRIES entries or
+MAX-COMPRESSION-RATIO (see 'unpack-crate-source')."
   (unless source
     (error "no source to unpack"))
   (let ((top (getcwd)))
     (setenv "FERRIX_BUILD_TOP" top)
-    (unpack-crate-source source (string-append top "/source"))
+    (unpack-crate-source source (string-append top "/source")
+                         #:max-size max-unpacked-size
+                         #:max-entries max-unpacked-entries
+                         #:max-ratio max-compression-ratio)
     (chdir (string-append top "/source"))))
 
 (define* (configure #:key inputs native-inputs target cargo-target tests?
