@@ -4,7 +4,6 @@
 #include "ferrix/build-events.hh"
 #include "ferrix/error.hh"
 #include "ferrix/lock.hh"
-#include "ferrix/store.hh"
 
 #include <cerrno>
 #include <csignal>
@@ -17,7 +16,8 @@
 namespace ferrix {
 
 BuildUserPool BuildUserPool::fromEnvironment() {
-    BuildUserPool pool{872415232, 128};
+    BuildUserPool pool{872415232, 128, "/run/ferrix/userpool"};
+    if (const char* v = std::getenv("FERRIX_USER_POOL_DIR"); v && *v) pool.lockDir = v;
     if (const char* v = std::getenv("FERRIX_BUILD_USERS_BASE"); v && *v) {
         char* end;
         unsigned long n = std::strtoul(v, &end, 10);
@@ -29,9 +29,9 @@ BuildUserPool BuildUserPool::fromEnvironment() {
     return pool;
 }
 
-BuildUser BuildUser::acquire(const LocalStore& store) {
+BuildUser BuildUser::acquire() {
     BuildUserPool pool = BuildUserPool::fromEnvironment();
-    std::string dir = store.stateDir() + "/userpool";
+    std::string dir = pool.lockDir;
     createDirs(dir);
     for (unsigned i = 0; i < pool.count; i++) {
         uid_t uid = pool.base + i;

@@ -113,7 +113,7 @@ void runBuilder(LocalStore& store, const Derivation& drv, const std::string& drv
     bool root = ::geteuid() == 0;
     std::string buildDir = top + "/build";
     if (::mkdir(buildDir.c_str(), 0700) != 0) throw SysError("creating '" + buildDir + "'");
-    if (root) hold.user = BuildUser::acquire(store);
+    if (root) hold.user = BuildUser::acquire();
     uid_t uid = root ? hold.user->uid() : ::getuid();
     gid_t gid = root ? hold.user->gid() : ::getgid();
 

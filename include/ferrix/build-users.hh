@@ -1,6 +1,8 @@
 // The pool of build users: unprivileged user ids that builders run as when ferrix is root, one
-// per running build, as Nix's nixbld users (ids need no entry in /etc/passwd). Held through a
-// flock'ed file under ROOT/var/ferrix/userpool, so concurrent ferrix processes share the pool.
+// per running build, as Nix's nixbld users (ids need no entry in /etc/passwd). An id is held
+// through a flock'ed file in one directory for the whole machine (ids are the machine's, not a
+// store's: builds into two stores must not share one), so concurrent ferrix processes share
+// the pool.
 #pragma once
 
 #include "ferrix/file.hh"
@@ -11,13 +13,13 @@
 
 namespace ferrix {
 
-class LocalStore;
-
 // The pool's ids: FERRIX_BUILD_USERS_BASE (default 872415232, above any distribution's range)
-// and the 128 ids after it; the group of every build user is the base id.
+// and the 127 ids after it; the group of every build user is the base id. Its lock files are in
+// FERRIX_USER_POOL_DIR (default /run/ferrix/userpool).
 struct BuildUserPool {
     uid_t base;
     unsigned count;
+    std::string lockDir;
     static BuildUserPool fromEnvironment();
 };
 
@@ -25,7 +27,7 @@ class BuildUser {
 public:
     // A free id of the pool, after killing whatever processes a dead build left running under
     // it. Throws BuildError when every id is taken.
-    static BuildUser acquire(const LocalStore& store);
+    static BuildUser acquire();
 
     uid_t uid() const { return uid_; }
     gid_t gid() const { return gid_; }

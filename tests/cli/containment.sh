@@ -165,6 +165,33 @@ expect_match "impureHostDeps: says why" "$err" "would show '.*var/ferrix' to the
 expect_status "impureHostDeps: a missing path is refused" 1 env S=/nonexistent/ferrix "$FERRIX" build -f peek.scm
 expect_match "impureHostDeps: names it" "$err" "'/nonexistent/ferrix'.*does not exist"
 
+# A patched origin's archive is unpacked with the same checks as a crate's: a good one is
+# patched, one whose link leads out of the tree is refused by name.
+mkdir -p "$T/po/good/src-1.0" "$T/po/bad/src-1.0"
+echo hello >"$T/po/good/src-1.0/greeting"
+echo hello >"$T/po/bad/src-1.0/greeting"
+ln -s ../../../../../etc/passwd "$T/po/bad/src-1.0/esc"
+tar -C "$T/po/good" -czf "$T/po/good.tar.gz" src-1.0
+tar -C "$T/po/bad" -czf "$T/po/bad.tar.gz" src-1.0
+printf -- '--- a/greeting\n+++ b/greeting\n@@ -1 +1 @@\n-hello\n+patched\n' >"$T/po/fix.patch"
+origin_scm() {
+  cat >"$T/po/$1.scm" <<SCM
+(use-modules (ferrix packages) (ferrix store) (ferrix download) (ferrix base32))
+(with-store store
+  (origin->derivation store
+    (origin (method url-fetch) (uri "file://$T/po/$1.tar.gz")
+            (sha256 (base32 "$("$FERRIX" hash -f nix32 "$T/po/$1.tar.gz")"))
+            (patches (list (local-file "$T/po/fix.patch"))))))
+SCM
+}
+origin_scm good
+origin_scm bad
+expect_status "patched origin: builds" 0 "$FERRIX" build -f "$T/po/good.scm"
+expect_eq "patched origin: patched" "$(cat "$out/greeting")" "patched"
+expect_status "patched origin with an escaping link: refused" 1 "$FERRIX" build -f "$T/po/bad.scm"
+bad_log=$("$FERRIX" log "$("$FERRIX" build -d -f "$T/po/bad.scm")" 2>&1 || true)
+expect_match "patched origin with an escaping link: names it" "$bad_log" "symlink 'src-1.0/esc' points to '../../../../../etc/passwd', outside the tree"
+
 # An unprivileged user: builds in a user namespace as itself; with no user namespace there is
 # nobody else to run the builder as, and the build is refused, saying why.
 if command -v setpriv >/dev/null; then

@@ -279,6 +279,9 @@ an alist, quoted values unquoted."
     (#:rustflags . ("-C" "link-arg=-Wl,-z,relro"))
     (#:parallel-build? . #t)
     (#:parallel-tests? . #t)
+    (#:max-unpacked-size . #f)
+    (#:max-unpacked-entries . #f)
+    (#:max-compression-ratio . #f)
     (#:phases . %standard-phases))
   (filter (lambda (pair)
             (not (memq (car pair) '(#:source #:inputs #:outputs))))
@@ -425,6 +428,21 @@ expected build-side code for the phases, such as %standard-phases or \
    (lambda ()
      (package-derivation %store (crate "phases" "1.0"
                                        #:arguments '(#:phases 5))))))
+
+(test-equal "arguments: an unpacking limit must be #f or a non-negative integer"
+  '(#:max-unpacked-size -1 "rust-limit-1.0: cargo-build-system argument \
+#:max-unpacked-size: expected #f or a non-negative integer, got -1")
+  (argument-error-of
+   (lambda ()
+     (package-derivation %store (crate "limit" "1.0"
+                                       #:arguments '(#:max-unpacked-size -1))))))
+
+(test-assert "arguments: an unpacking limit reaches the build side"
+  (member '(#:max-unpacked-entries . 10)
+          (build-arguments
+           (package-derivation %store
+                               (crate "limit" "1.0"
+                                      #:arguments '(#:max-unpacked-entries 10))))))
 
 (test-equal "arguments: #:phases may be a variable, an expression or quoted"
   '(#f #f #f)

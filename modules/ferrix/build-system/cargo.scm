@@ -182,6 +182,10 @@ with a message naming SYSTEM, for anything else."
     (#:rustflags         ()                  strings)
     (#:parallel-build?   #t                  boolean)
     (#:parallel-tests?   #t                  boolean)
+    ;; Unpacking limits (doc/cargo.md); #f: the environment's, or the default.
+    (#:max-unpacked-size     #f              limit)
+    (#:max-unpacked-entries  #f              limit)
+    (#:max-compression-ratio #f              limit)
     (#:modules           ()                  modules)
     (#:phases            %standard-phases    code)))
 
@@ -254,6 +258,11 @@ files) or labelled, as #:cargo-inputs are."
          datum
          (argument-error name keyword
                          "expected a list of module names" value)))
+    ((limit)
+     (if (or (not datum) (and (exact-integer? datum) (>= datum 0)))
+         datum
+         (argument-error name keyword "expected #f or a non-negative integer"
+                         value)))
     ((code)
      (if (phases-code? value)
          value

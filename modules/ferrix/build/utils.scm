@@ -55,6 +55,10 @@
             unpack-source
             patch-source))
 
+;; %unpack-source: unpacking in C++, with its checks and limits.
+(eval-when (expand load eval)
+  (load-extension "libguile-ferrix" "init_ferrix_cargo"))
+
 ;;;
 ;;; Phases.
 ;;;
@@ -416,32 +420,13 @@ submatches (use _ to ignore one)."
        '(".tar.gz" ".tgz" ".tar.xz" ".tar.bz2" ".tar.zst" ".tar" ".crate")))
 
 (define (unpack-source source directory)
-  "Make DIRECTORY hold the source tree of SOURCE, a directory (copied) or a
-tarball (extracted, its single top-level directory becoming DIRECTORY).
-Return DIRECTORY."
-  (cond ((directory-exists? source)
-         ;; Store files are read-only: make the copy writable.
-         (copy-recursively source directory)
-         (let loop ((file directory))
-           (let ((st (lstat file)))
-             (unless (eq? 'symlink (stat:type st))
-               (chmod file (logior #o200 (stat:perms st))))
-             (when (eq? 'directory (stat:type st))
-               (for-each (lambda (entry)
-                           (loop (string-append file "/" entry)))
-                         (directory-entries file))))))
-        (else
-         (let ((tmp (string-append directory ".unpack")))
-           (mkdir-p tmp)
-           (invoke "tar" "-xf" source "-C" tmp)
-           (match (directory-entries tmp)
-             ((single)
-              (if (directory-exists? (string-append tmp "/" single))
-                  (begin
-                    (rename-file (string-append tmp "/" single) directory)
-                    (rmdir tmp))
-                  (rename-file tmp directory)))
-             (_ (rename-file tmp directory))))))
+  "Make DIRECTORY hold the source tree of SOURCE, a directory (copied, made
+writable) or an archive (extracted, its single top-level directory becoming
+DIRECTORY), with the checks of every unpacking in ferrix: no entry written
+through a link, no link leading out of the tree, write errors and the size,
+entry and ratio limits reported by name (see doc/cargo.md).  Return
+DIRECTORY."
+  (%unpack-source source directory)
   directory)
 
 (define* (patch-source #:key source (patches '()) snippet output)
