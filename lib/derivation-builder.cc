@@ -104,6 +104,20 @@ void checkOwnership(const OutputPlaces& outputs, const BuildUser& user,
     }
 }
 
+// BuildUser mode: the build user must reach its build directory and the store through every
+// directory above them.
+void checkSearchable(const std::string& path, const std::string& drvPath) {
+    for (std::string dir = dirOf(path);; dir = dirOf(dir)) {
+        struct stat st = lstatPath(dir);
+        if (S_ISDIR(st.st_mode) && !(st.st_mode & S_IXOTH))
+            throw BuildError(
+                "cannot build '" + drvPath + "' as a build user: '" + dir +
+                "' is not searchable by other users, so the build user cannot reach '" + path +
+                "'; make it so (chmod o+x) or use namespaces");
+        if (dir == "/") break;
+    }
+}
+
 } // namespace
 
 void runBuilder(LocalStore& store, const Derivation& drv, const std::string& drvPath,
@@ -133,8 +147,10 @@ void runBuilder(LocalStore& store, const Derivation& drv, const std::string& drv
         for (auto& [o, place] : outputs)
             if (pathExists(place.builtAt)) deletePath(place.builtAt);
         openStoreToBuildUsers(store, gid);
-        impureHostDeps(store, drv, drvPath); // checked as in the other modes
         if (::chmod(top.c_str(), 0711) != 0) throw SysError("changing the mode of '" + top + "'");
+        checkSearchable(buildDir, drvPath);
+        checkSearchable(store.realStoreDir() + "/.", drvPath);
+        impureHostDeps(store, drv, drvPath); // checked as in the other modes
         if (::chown(buildDir.c_str(), uid, gid) != 0)
             throw SysError("changing the owner of '" + buildDir + "'");
         plan.mode = SandboxMode::BuildUser;

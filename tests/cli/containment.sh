@@ -153,6 +153,12 @@ for mode in user-namespace build-users; do
 done
 expect_status "store verify after the killed builds" 0 "$FERRIX" store verify
 
+# Build users must reach the store: a store under a directory closed to others is refused,
+# saying which directory.
+mkdir -m 0700 "$T/closed"
+expect_status "build users: a store they cannot reach is refused" 1 env FERRIX_STORE="$T/closed/root" FERRIX_NO_NAMESPACES=1 MODE=closed "$FERRIX" build -f attack.scm
+expect_match "build users: names the directory" "$err" "'$T/closed' is not searchable by other users"
+
 # A derivation may not show the builder the store or the state directory as a host path.
 cat >"$T/peek.scm" <<'SCM'
 (use-modules (ferrix store) (ferrix derivations))
