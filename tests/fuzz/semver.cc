@@ -25,6 +25,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             fuzz::fail("a version does not parse back from its text", printed, again.str());
         if (!cargo::compatible(*version, *version))
             fuzz::fail("a version is not compatible with itself", printed);
+        for (const char* op : {"=", "^", "~", ">=", "<="}) {
+            std::string exact = op + printed;
+            if (!cargo::VersionReq::parse(exact).matches(*version))
+                fuzz::fail("a requirement naming a version does not match it", exact);
+        }
     }
 
     std::optional<cargo::VersionReq> req;
