@@ -15,6 +15,10 @@ target_link_libraries(ferrix PRIVATE PkgConfig::TOMLPP)
 # libarchive's headers only: lib/archive.cc opens the library on first use.
 target_include_directories(ferrix PRIVATE ${LIBARCHIVE_INCLUDE_DIRS})
 
+if(FERRIX_FUZZ)
+  return() # the core library alone (see FERRIX_FUZZ in CMakeLists.txt)
+endif()
+
 target_sources(guile-ferrix-objects PRIVATE
   ${PROJECT_SOURCE_DIR}/guile/cargo.cc
   ${PROJECT_SOURCE_DIR}/guile/registry.cc

@@ -196,8 +196,10 @@ IndexEntry fromJson(const json& j, const std::string& where) {
 json parse(std::string_view line, const std::string& where) {
     try {
         return json::parse(line);
-    } catch (const json::parse_error& ex) {
-        // nlohmann's message starts with "[json.exception.parse_error.101] parse error at...".
+    } catch (const json::exception& ex) {
+        // Syntax errors and numbers out of range ("1e400"): the message starts with
+        // "[json.exception.parse_error.101] parse error at..." or
+        // "[json.exception.out_of_range.406]".
         std::string msg = ex.what();
         if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
         fail(where, "malformed JSON: " + msg);

@@ -109,14 +109,22 @@ struct Parser {
         pos = end + 1;
         return v;
     }
+    // Bounded, so that a hostile key is refused instead of overflowing the stack.
+    static constexpr int maxDepth = 64;
+    int depth = 0;
+
     std::vector<Tri> list() {
         std::vector<Tri> items;
         if (!eat('(')) fail("expected '('");
-        if (eat(')')) return items;
-        do {
-            items.push_back(expr());
-        } while (eat(','));
-        if (!eat(')')) fail("expected ')'");
+        if (++depth > maxDepth)
+            fail("more than " + std::to_string(maxDepth) + " nested all(), any() or not()");
+        if (!eat(')')) {
+            do {
+                items.push_back(expr());
+            } while (eat(','));
+            if (!eat(')')) fail("expected ')'");
+        }
+        --depth;
         return items;
     }
     Tri expr() {

@@ -158,6 +158,26 @@ TEST(CargoPlatform, CfgExpressions) {
     EXPECT_THROW(targetApplies("cfg(target_os = linux)", linux), FormatError);
 }
 
+// Found by tests/fuzz (cfg): a key nested 200,000 deep overflowed the stack.
+TEST(CargoPlatform, DeepNestingIsRefused) {
+    std::string linux = "x86_64-unknown-linux-gnu";
+    auto nested = [](size_t n) {
+        std::string key = "cfg(";
+        for (size_t i = 0; i < n; ++i)
+            key += "not(";
+        return key + "unix" + std::string(n, ')') + ")";
+    };
+    EXPECT_EQ(targetApplies(nested(64), linux), true);
+    EXPECT_EQ(targetApplies(nested(63), linux), false);
+    try {
+        targetApplies(nested(200000), linux);
+        FAIL() << "a key nested 200,000 deep was accepted";
+    } catch (const FormatError& e) {
+        EXPECT_NE(std::string(e.what()).find(": more than 64 nested all(), any() or not()"),
+                  std::string::npos);
+    }
+}
+
 TEST(CargoLock, ParsesAndChecksAgainstVendored) {
     Lockfile l = parseLockfile(R"(version = 3
 

@@ -154,6 +154,9 @@ TEST(Index, MalformedLines) {
     EXPECT_EQ(err("{\"name\":"), "a/b/c: malformed JSON: parse error at line 1, column 9: "
                                  "syntax error while parsing value - unexpected end of input; "
                                  "expected '[', '{', or a literal");
+    // Found by tests/fuzz (index): a number out of range escaped as nlohmann's out_of_range.
+    EXPECT_EQ(err(R"({"name":"a","vers":"1.0.0","x":1e400})"),
+              "a/b/c: malformed JSON: number overflow parsing '1e400'");
     EXPECT_EQ(err("[1]"), "a/b/c: an index entry must be a JSON object");
     EXPECT_EQ(err(R"({"vers":"1.0.0"})"), "a/b/c: missing field \"name\"");
     EXPECT_EQ(err(R"({"name":5})"), "a/b/c: field \"name\" must be a string");

@@ -1,0 +1,13 @@
+// The Cargo.lock reader: any text is read or refused with a located ManifestError.
+#include "ferrix/cargo/manifest.hh"
+#include "fuzz.hh"
+
+using namespace ferrix;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    try {
+        cargo::parseLockfile(std::string(fuzz::text(data, size)), "Cargo.lock");
+    } catch (const cargo::ManifestError&) {
+    }
+    return 0;
+}
