@@ -224,6 +224,19 @@ TEST_F(Build, CheckComparesRebuilds) {
     EXPECT_EQ(readFile(outs["out"] + "/r"), before);
 }
 
+TEST_F(Build, PrivateNetworkHasOnlyItsOwnLoopbackUp) {
+    if (sandboxSupport().mode == SandboxMode::BuildUser) GTEST_SKIP() << "no namespaces here";
+    // Only lo, and it is up: a connection to a closed port is refused, not unreachable (a test
+    // suite may serve itself on 127.0.0.1); nothing else is reachable.
+    auto drv = shDrv("net", "{ tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; echo --; "
+                            "bash -c 'exec 3<>/dev/tcp/127.0.0.1/1' 2>&1; "
+                            "bash -c 'exec 3<>/dev/tcp/192.0.2.1/80' 2>&1; } > $out; true");
+    std::string out = readFile(build(drv).at("out"));
+    EXPECT_EQ(out.substr(0, out.find("--\n")), "lo\n") << out;
+    EXPECT_NE(out.find("127.0.0.1/1: Connection refused"), std::string::npos) << out;
+    EXPECT_NE(out.find("192.0.2.1/80: Network is unreachable"), std::string::npos) << out;
+}
+
 TEST_F(Build, ParallelBuildsWithMaxJobs) {
     // Contained builds cannot see each other: each records when it ran. One at a time, their
     // two-second runs could not overlap.
