@@ -5,6 +5,9 @@
 #include "ferrix/error.hh"
 #include "ferrix/file.hh"
 
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -45,6 +48,12 @@ void mkdirsUnder(const std::string& root, const std::string& path) {
             at += "/" + path.substr(i, j - i);
             if (::mkdir(at.c_str(), 0755) != 0 && errno != EEXIST)
                 throw SysError("creating '" + at + "'");
+            // Never through a link of the new root (an absolute /bin -> /usr/bin would lead to
+            // the host's).
+            struct stat st;
+            if (::lstat(at.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+                throw BuildError("cannot show '" + path + "' to the build: '" +
+                                 at.substr(root.size()) + "' is not a directory in its root");
         }
         i = j + 1;
     }
@@ -71,13 +80,55 @@ void chownPath(const std::string& path, uid_t uid, gid_t gid, mode_t mode) {
 
 } // namespace
 
-std::vector<std::string> impureHostDeps(const LocalStore& store, const Derivation& drv,
-                                        const std::string& drvPath) {
-    std::vector<std::string> paths;
+namespace {
+
+std::string realPathOf(const std::string& p) {
+    char buf[PATH_MAX];
+    return ::realpath(p.c_str(), buf) ? std::string(buf) : std::string();
+}
+
+// What may be declared: the sysroots of the host toolchains among the inputs (a toolchain item
+// whose bin/rustc or bin/cargo is a link out of the store, see (ferrix toolchain)), and what
+// the user allows in FERRIX_ALLOWED_IMPURE_HOST_DEPS (space- or colon-separated), resolved.
+std::vector<std::string> allowedHostPaths(const LocalStore& store, const StorePathSet& closure) {
+    std::vector<std::string> allowed;
+    const std::string& storeDir = store.storeDir().dir();
+    for (auto& p : closure)
+        for (const char* program : {"/bin/rustc", "/bin/cargo"}) {
+            std::string link = store.realPath(p) + program;
+            struct stat st;
+            if (::lstat(link.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) continue;
+            std::string target = readLink(link);
+            if (!target.starts_with("/") || within(target, storeDir)) continue;
+            std::string root = realPathOf(dirOf(dirOf(target)));
+            if (!root.empty()) allowed.push_back(root);
+        }
+    if (const char* v = std::getenv("FERRIX_ALLOWED_IMPURE_HOST_DEPS")) {
+        std::string list = v;
+        size_t i = 0;
+        while (i <= list.size()) {
+            size_t j = list.find_first_of(" :", i);
+            if (j == std::string::npos) j = list.size();
+            std::string r = realPathOf(list.substr(i, j - i));
+            if (j > i && !r.empty()) allowed.push_back(r);
+            i = j + 1;
+        }
+    }
+    return allowed;
+}
+
+} // namespace
+
+std::vector<HostPath> impureHostDeps(const LocalStore& store, const Derivation& drv,
+                                     const std::string& drvPath, const StorePathSet& closure) {
+    std::vector<HostPath> paths;
     auto it = drv.env.find("impureHostDeps");
     if (it == drv.env.end()) return paths;
     std::vector<std::string> hidden = {
         store.storeDir().dir(), store.realStoreDir(), store.stateDir(), "/proc", "/sys", "/dev"};
+    for (auto& h : std::vector<std::string>(hidden))
+        if (auto r = realPathOf(h); !r.empty()) hidden.push_back(r);
+    std::vector<std::string> allowed = allowedHostPaths(store, closure);
     const std::string& v = it->second;
     size_t i = 0;
     while (i < v.size()) {
@@ -91,11 +142,16 @@ std::vector<std::string> impureHostDeps(const LocalStore& store, const Derivatio
                              "' in impureHostDeps, which " + why);
         };
         if (!isNormalAbsolute(p)) refuse("is not an absolute path without '.', '..' or '//'");
+        std::string real = realPathOf(p);
+        if (real.empty()) refuse("does not exist on this machine");
         for (auto& h : hidden)
-            if (within(p, h) || within(h, p))
+            if (within(p, h) || within(h, p) || within(real, h) || within(h, real))
                 refuse("would show '" + h + "' to the builder; a build may not see it");
-        if (!pathExists(p)) refuse("does not exist on this machine");
-        paths.push_back(std::move(p));
+        if (std::none_of(allowed.begin(), allowed.end(),
+                         [&](const std::string& a) { return within(real, a); }))
+            refuse("is neither a host toolchain among its inputs nor allowed by "
+                   "FERRIX_ALLOWED_IMPURE_HOST_DEPS");
+        paths.push_back({std::move(p), std::move(real)});
     }
     return paths;
 }
@@ -215,9 +271,9 @@ SandboxPlan makeBuildRoot(const LocalStore& store, const Derivation& drv,
     mkdirsUnder(root, sandboxBuildDir);
     add(Kind::Writable, buildDir, sandboxBuildDir);
 
-    for (auto& p : impureHostDeps(store, drv, drvPath)) {
-        mountPoint(root, p, p);
-        add(Kind::ReadOnly, p, p);
+    for (auto& p : impureHostDeps(store, drv, drvPath, closure)) {
+        mountPoint(root, p.real, p.declared);
+        add(Kind::ReadOnly, p.real, p.declared);
     }
     return plan;
 }

@@ -118,6 +118,22 @@ void checkSearchable(const std::string& path, const std::string& drvPath) {
     }
 }
 
+// A process of the build may have handed a writable descriptor on an output to someone who
+// outlives it (a fixed-output build shares the host's network, so its abstract sockets; build
+// users share /tmp): each output is copied into new inodes before it is checked or registered,
+// and the old ones are left to whoever holds them (as Nix does since CVE-2024-27297).
+void moveIntoFreshInodes(const OutputPlaces& outputs) {
+    for (auto& [o, place] : outputs) {
+        if (::access(place.builtAt.c_str(), F_OK) != 0 && errno == ENOENT) continue;
+        std::string fresh = place.builtAt + ".ferrix-fresh";
+        deletePath(fresh);
+        copyTree(place.builtAt, fresh);
+        deletePath(place.builtAt);
+        if (::rename(fresh.c_str(), place.builtAt.c_str()) != 0)
+            throw SysError("moving '" + fresh + "' to '" + place.builtAt + "'");
+    }
+}
+
 } // namespace
 
 void runBuilder(LocalStore& store, const Derivation& drv, const std::string& drvPath,
@@ -150,7 +166,7 @@ void runBuilder(LocalStore& store, const Derivation& drv, const std::string& drv
         if (::chmod(top.c_str(), 0711) != 0) throw SysError("changing the mode of '" + top + "'");
         checkSearchable(buildDir, drvPath);
         checkSearchable(store.realStoreDir() + "/.", drvPath);
-        impureHostDeps(store, drv, drvPath); // checked as in the other modes
+        impureHostDeps(store, drv, drvPath, closure); // checked as in the other modes
         if (::chown(buildDir.c_str(), uid, gid) != 0)
             throw SysError("changing the owner of '" + buildDir + "'");
         plan.mode = SandboxMode::BuildUser;
@@ -162,13 +178,20 @@ void runBuilder(LocalStore& store, const Derivation& drv, const std::string& drv
     }
     so.sandbox = &plan;
     so.onOutput = [&](std::string_view chunk) { log.append(chunk); };
-    ProcessResult r = runProcess(so);
+    ProcessResult r;
+    try {
+        r = runProcess(so);
+    } catch (...) {
+        if (hold.user) hold.user->killAll(); // before anything is deleted
+        throw;
+    }
     log.flush();
     // In a PID namespace, the builder's exit took every process of the build with it; a build
     // user's are killed by id, before anything of the outputs is read.
     if (hold.user) hold.user->killAll();
     if (!r.success()) throw BuildError("builder for '" + drvPath + "' " + r.describe(so));
-    if (support.mode == SandboxMode::BuildUser) checkOwnership(outputs, *hold.user, drvPath);
+    if (inPlace) checkOwnership(outputs, *hold.user, drvPath);
+    if (inPlace || drv.isFixedOutput()) moveIntoFreshInodes(outputs);
 }
 
 } // namespace ferrix

@@ -190,4 +190,55 @@ void fsyncPath(const std::string& path) {
     if (::fsync(fd.get()) != 0 && errno != EINVAL) throw SysError("syncing '" + path + "'");
 }
 
+static void copyContents(const std::string& from, const std::string& to, mode_t mode) {
+    AutoCloseFD in(::open(from.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!in) throw SysError("opening '" + from + "'");
+    AutoCloseFD out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+    if (!out) throw SysError("creating '" + to + "'");
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::read(in.get(), buf, sizeof buf);
+        if (n == 0) break;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw SysError("reading '" + from + "'");
+        }
+        for (ssize_t done = 0; done < n;) {
+            ssize_t w = ::write(out.get(), buf + done, size_t(n - done));
+            if (w < 0) {
+                if (errno == EINTR) continue;
+                throw SysError("writing '" + to + "'");
+            }
+            done += w;
+        }
+    }
+    if (::close(out.release()) != 0) throw SysError("writing '" + to + "'");
+}
+
+void copyTree(const std::string& from, const std::string& to) {
+    struct stat st = lstatPath(from);
+    if (S_ISREG(st.st_mode)) {
+        copyContents(from, to, (st.st_mode & S_IXUSR) ? 0700 : 0600);
+    } else if (S_ISDIR(st.st_mode)) {
+        if (::mkdir(to.c_str(), 0700) != 0) throw SysError("creating directory '" + to + "'");
+        std::vector<std::string> names;
+        DIR* d = ::opendir(from.c_str());
+        if (!d) throw SysError("opening directory '" + from + "'");
+        while (struct dirent* e = ::readdir(d)) {
+            std::string n = e->d_name;
+            if (n != "." && n != "..") names.push_back(std::move(n));
+        }
+        ::closedir(d);
+        for (auto& n : names)
+            copyTree(from + "/" + n, to + "/" + n);
+    } else if (S_ISLNK(st.st_mode)) {
+        if (::symlink(readLink(from).c_str(), to.c_str()) != 0)
+            throw SysError("creating symbolic link '" + to + "'");
+    } else {
+        throw Error("'" + from +
+                    "' is not a regular file, directory or symbolic link; such files "
+                    "cannot be stored");
+    }
+}
+
 } // namespace ferrix

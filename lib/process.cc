@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -27,8 +28,11 @@ namespace ferrix {
 namespace {
 
 // The child's own error report: async-signal-safe, then exit 127.
+// strerrordesc_np reads a static table (strerror may take locale locks, which a child of a
+// multi-threaded parent must not).
 [[noreturn]] void childFail(const char* what, int err) {
-    const char* msg = std::strerror(err); // not strictly safe, but only reads a static table
+    const char* msg = ::strerrordesc_np(err);
+    if (!msg) msg = "unknown error";
     const char* prefix = "ferrix: cannot start the builder: ";
     (void)!::write(2, prefix, std::strlen(prefix));
     (void)!::write(2, what, std::strlen(what));
@@ -37,6 +41,32 @@ namespace {
     (void)!::write(2, "\n", 1);
     ::_exit(127);
 }
+
+// No descriptor but 0, 1 and 2 may reach the builder (locks, the database, other builds'
+// pipes, Guile's ports): close_range, or one by one on kernels without it.
+void closeInherited() {
+    if (::syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
+    struct rlimit rl;
+    long max = ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+                   ? long(rl.rlim_cur)
+                   : 65536;
+    for (long fd = 3; fd < max; fd++)
+        ::close(int(fd));
+}
+
+// Kills and reaps the child on every way out of runProcess, exceptions included, so that no
+// builder outlives the call (its outputs and directory are removed next, by root).
+struct ChildGuard {
+    pid_t pid;
+    bool reaped = false;
+    ~ChildGuard() {
+        if (reaped) return;
+        ::kill(-pid, SIGKILL);
+        ::kill(pid, SIGKILL);
+        while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+        }
+    }
+};
 
 } // namespace
 
@@ -105,8 +135,7 @@ ProcessResult runProcess(const SpawnOptions& o) {
         if (nullFd < 0) childFail("/dev/null", errno);
         if (::dup2(nullFd, 0) < 0 || ::dup2(fds[1], 1) < 0 || ::dup2(fds[1], 2) < 0)
             childFail("dup2", errno);
-        // No inherited descriptor (locks, database, other builds' pipes) reaches the builder.
-        ::syscall(SYS_close_range, 3U, ~0U, 0U);
+        int alive = sync[0];
         if (cloneFlags & CLONE_NEWNET) {
             // The new namespace's loopback starts down; bring it up, as Nix does, so that test
             // suites can talk to themselves on 127.0.0.1 (there is still no other interface).
@@ -121,22 +150,21 @@ ProcessResult runProcess(const SpawnOptions& o) {
         }
         if (sandbox)
             if (const char* failed = enterSandbox(*sandbox)) childFail(failed, errno);
+        // Changing ids cleared the parent-death signal: set it again, then make sure the
+        // thread that waits for us is still there (it holds the sync pipe open until the end).
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) childFail("prctl", errno);
+        struct pollfd hup = {alive, POLLIN, 0};
+        if (::poll(&hup, 1, 0) != 0) ::_exit(127);
+        closeInherited();
         if (::chdir(o.cwd.c_str()) != 0) childFail(o.cwd.c_str(), errno);
         ::signal(SIGPIPE, SIG_DFL);
         ::execve(argv[0], argv.data(), envp.data());
         childFail(argv[0], errno);
     }
+    ChildGuard guard{pid};
     syncRead.close();
-    try {
-        if (cloneFlags & CLONE_NEWUSER) writeIdMaps(pid, *sandbox);
-    } catch (...) {
-        ::kill(pid, SIGKILL);
-        while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-        }
-        throw;
-    }
+    if (cloneFlags & CLONE_NEWUSER) writeIdMaps(pid, *sandbox);
     if (::write(syncWrite.get(), "g", 1) != 1) throw SysError("starting the builder");
-    syncWrite.close();
     writeEnd.close();
     if (o.onStart) o.onStart(pid);
 
@@ -185,11 +213,11 @@ ProcessResult runProcess(const SpawnOptions& o) {
             throw SysError("poll");
         }
         drain();
-        // Has the child ended?
-        int status;
-        pid_t w = ::waitpid(pid, &status, WNOHANG);
-        if (w == pid) {
-            result.status = status;
+        // Has the child ended? (Not reaped yet: its pid, and so its group's, cannot be reused
+        // before the group is killed below.)
+        siginfo_t info;
+        info.si_pid = 0;
+        if (::waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid) {
             exited = true;
             break;
         }
@@ -202,15 +230,20 @@ ProcessResult runProcess(const SpawnOptions& o) {
             killGroup();
         }
         if (result.timedOut || result.silentTooLong) {
-            while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+            while (::waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
             }
-            result.status = status;
             exited = true;
         }
     }
-    // The builder is gone; so must be anything it left running in its group. Then collect what
-    // is left in the pipe (a straggler that escaped the group may keep it open: do not wait).
+    // The builder is gone; so must be anything it left running in its group (in a PID
+    // namespace, the kernel killed them all already). Then reap it, and collect what is left in
+    // the pipe (a straggler that escaped the group may keep it open: do not wait).
     killGroup();
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    guard.reaped = true;
+    result.status = status;
     drain();
     return result;
 }

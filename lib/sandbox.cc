@@ -72,7 +72,9 @@ const char* mountOne(const SandboxMount& m) {
     case K::ReadOnly:
     case K::Writable:
     case K::Device: {
-        if (::mount(m.source.c_str(), dst, nullptr, MS_BIND, nullptr) != 0) return dst;
+        // Recursive: a user namespace may not bind a tree without the mounts under it (they
+        // are locked); those keep their own flags, read-only or not.
+        if (::mount(m.source.c_str(), dst, nullptr, MS_BIND | MS_REC, nullptr) != 0) return dst;
         unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID | lockedFlags(dst);
         if (m.kind == K::ReadOnly) flags |= MS_RDONLY;
         if (m.kind == K::Device)

@@ -57,13 +57,14 @@ static void copyFileContents(const std::string& from, const std::string& to, mod
     sink.flush();
 }
 
+static void chownToRoot(const std::string& path, const struct stat& st) {
+    if ((st.st_uid != 0 || st.st_gid != 0) && ::geteuid() == 0 && ::lchown(path.c_str(), 0, 0) != 0)
+        throw SysError("changing the owner of '" + path + "'");
+}
+
 // Returns whether path is a directory.
 static bool canonicalise(const std::string& path, bool top) {
     struct stat st = lstatPath(path);
-    // A build user's output becomes root's, as every other item (when ferrix is root).
-    if ((st.st_uid != ::geteuid() || st.st_gid != ::getegid()) && ::geteuid() == 0 &&
-        ::lchown(path.c_str(), 0, 0) != 0)
-        throw SysError("changing the owner of '" + path + "'");
     if (S_ISREG(st.st_mode)) {
         mode_t mode = (st.st_mode & S_IXUSR) ? 0555 : 0444;
         if (st.st_nlink > 1) {
@@ -74,6 +75,9 @@ static bool canonicalise(const std::string& path, bool top) {
             if (::rename(copy.c_str(), path.c_str()) != 0)
                 throw SysError("replacing hard link '" + path + "'");
         }
+        // A build user's file becomes root's, as every other item's (when ferrix is root); a
+        // hard link was replaced above, so no other name's owner changes.
+        chownToRoot(path, st);
         if (::chmod(path.c_str(), mode) != 0) throw SysError("changing mode of '" + path + "'");
     } else if (S_ISDIR(st.st_mode)) {
         // Children first: replacing a hard link needs the directory still writable.
@@ -89,10 +93,13 @@ static bool canonicalise(const std::string& path, bool top) {
         }
         for (auto& n : names)
             canonicalise(path + "/" + n, false);
+        chownToRoot(path, st);
         // The top directory must stay writable for rename() to update its ".." entry.
         if (::chmod(path.c_str(), top ? 0755 : 0555) != 0)
             throw SysError("changing mode of '" + path + "'");
-    } else if (!S_ISLNK(st.st_mode)) {
+    } else if (S_ISLNK(st.st_mode)) {
+        chownToRoot(path, st);
+    } else {
         throw StoreError("'" + path +
                          "' is not a regular file, directory or symbolic link; such files "
                          "cannot be stored");
@@ -127,34 +134,6 @@ uint64_t diskUsage(const std::string& path) {
             n += diskUsage(path + "/" + s);
     }
     return n;
-}
-
-// Copies a tree from outside the store. Hard links become separate files; only files,
-// directories and symlinks are accepted.
-static void copyTree(const std::string& from, const std::string& to) {
-    struct stat st = lstatPath(from);
-    if (S_ISREG(st.st_mode)) {
-        copyFileContents(from, to, (st.st_mode & S_IXUSR) ? 0700 : 0600);
-    } else if (S_ISDIR(st.st_mode)) {
-        if (::mkdir(to.c_str(), 0700) != 0) throw SysError("creating directory '" + to + "'");
-        std::vector<std::string> names;
-        DIR* d = ::opendir(from.c_str());
-        if (!d) throw SysError("opening directory '" + from + "'");
-        while (struct dirent* e = ::readdir(d)) {
-            std::string n = e->d_name;
-            if (n != "." && n != "..") names.push_back(std::move(n));
-        }
-        ::closedir(d);
-        for (auto& n : names)
-            copyTree(from + "/" + n, to + "/" + n);
-    } else if (S_ISLNK(st.st_mode)) {
-        if (::symlink(readLink(from).c_str(), to.c_str()) != 0)
-            throw SysError("creating symbolic link '" + to + "'");
-    } else {
-        throw StoreError("'" + from +
-                         "' is not a regular file, directory or symbolic link; such files "
-                         "cannot be stored");
-    }
 }
 
 // --- The temporary area.

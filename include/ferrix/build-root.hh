@@ -14,12 +14,18 @@
 
 namespace ferrix {
 
+// A host path a derivation declares, and where it really is (links resolved).
+struct HostPath {
+    std::string declared, real;
+};
+
 // The host paths `drv` declares in its `impureHostDeps` variable (space-separated absolute
-// paths, as in Nix). Throws BuildError naming a path that is not absolute and normal, does not
-// exist, or would show the store or ferrix's state (the store directory, ROOT/var/ferrix, /,
-// /proc, /sys, /dev and their parents).
-std::vector<std::string> impureHostDeps(const LocalStore& store, const Derivation& drv,
-                                        const std::string& drvPath);
+// paths, as in Nix). Each must resolve (links followed) inside the sysroot of a host toolchain
+// among the inputs `closure` or inside a path of FERRIX_ALLOWED_IMPURE_HOST_DEPS, and must not
+// show the store or ferrix's state (the store directory, ROOT/var/ferrix, /proc, /sys, /dev,
+// their parents). Throws BuildError naming the path and why.
+std::vector<HostPath> impureHostDeps(const LocalStore& store, const Derivation& drv,
+                                     const std::string& drvPath, const StorePathSet& closure);
 
 // The plan of a build in `top` (which holds build/ and store/ already; see derivation-builder),
 // in `mode` (UserNamespace or Namespaces), as host ids `uid`/`gid`: creates top/root and every

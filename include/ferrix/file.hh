@@ -49,5 +49,9 @@ std::string dirOf(std::string_view path);
 std::string baseNameOf(std::string_view path);
 std::string readLink(const std::string& path);
 void fsyncPath(const std::string& path);
+// Copies the tree at `from` to `to` (which must not exist) into new inodes: files 0600 or 0700,
+// directories 0700, hard links become separate files. Anything but files, directories and
+// symlinks throws Error.
+void copyTree(const std::string& from, const std::string& to);
 
 } // namespace ferrix

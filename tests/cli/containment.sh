@@ -64,7 +64,7 @@ try setuid-bit 'cp /bin/sh "$TMPDIR/sh" && chmod u+s "$TMPDIR/sh" && [ "$("$TMPD
 try host-loopback 'bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT"'
 echo EVIL > /tmp/ferrix-escape-$TAG 2>/dev/null # a private /tmp, except for build users
 echo built > $out/data
-setsid sh -c 'sleep 3; echo EVIL >> "$0/data"' "$out" &
+setsid sh -c 'exec 3>>"$0/data"; sleep 3; echo EVIL >&3' "$out" &
 SH
 cat >"$T/attack.scm" <<'SCM'
 (use-modules (ferrix store) (ferrix derivations) (ice-9 textual-ports))
@@ -132,11 +132,11 @@ cat >"$T/daemon.scm" <<'SCM'
 (use-modules (ferrix store) (ferrix derivations))
 (with-store store
   (derivation store "daemon" "/bin/sh"
-              '("-c" "mkdir $out; echo fine > $out/f; [ -e $M/$MODE ] && exit 0; setsid sh -c 'sleep 4; echo EVIL >> \"$0/f\"' $out & echo daemon-builder-running; sleep 60")
+              '("-c" "mkdir $out; echo fine > $out/f; [ -e $M/$MODE ] && exit 0; setsid sh -c 'exec 3>>\"$0/f\"; sleep 4; echo EVIL >&3' $out & echo daemon-builder-running; sleep 60")
               #:env-vars `(("MODE" . ,(getenv "MODE")) ("M" . ,(getenv "M"))
                            ("impureHostDeps" . ,(getenv "M")))))
 SCM
-export M=$T/marks
+export M=$T/marks FERRIX_ALLOWED_IMPURE_HOST_DEPS=$T/marks
 for mode in user-namespace build-users; do
   envs=()
   [ "$mode" = build-users ] && envs=(FERRIX_NO_NAMESPACES=1)
@@ -145,6 +145,11 @@ for mode in user-namespace build-users; do
   sleep 2
   kill -KILL "$pf"
   wait "$pf" 2>/dev/null || true
+  sleep 1
+  expect_eq "$mode: ferrix killed: its builder died with it" "$(grep -l 'echo daemon-builder-runnin[g]' /proc/[0-9]*/cmdline 2>/dev/null | wc -l)" "0"
+  if [ "$mode" = user-namespace ]; then
+    expect_eq "$mode: ferrix killed: the daemon died with the namespace" "$(grep -l 'sleep 4; echo EVI[L] >&3' /proc/[0-9]*/cmdline 2>/dev/null | wc -l)" "0"
+  fi
   touch "$T/marks/$mode"
   expect_status "$mode: ferrix killed: the rebuild" 0 env MODE=$mode "${envs[@]}" "$FERRIX" build -f daemon.scm
   daemon_out=$out
@@ -170,6 +175,14 @@ expect_status "impureHostDeps: the state directory is refused" 1 env S="$STATE" 
 expect_match "impureHostDeps: says why" "$err" "would show '.*var/ferrix' to the builder"
 expect_status "impureHostDeps: a missing path is refused" 1 env S=/nonexistent/ferrix "$FERRIX" build -f peek.scm
 expect_match "impureHostDeps: names it" "$err" "'/nonexistent/ferrix'.*does not exist"
+mkdir -p "$T/private"
+ln -s "$STATE" "$T/private/state-link"
+expect_status "impureHostDeps: a path nobody allowed is refused" 1 env S="$T/private" "$FERRIX" build -f peek.scm
+expect_match "impureHostDeps: says so" "$err" "'$T/private'.*neither a host toolchain among its inputs nor allowed by FERRIX_ALLOWED_IMPURE_HOST_DEPS"
+expect_status "impureHostDeps: a link to the state directory is refused" 1 env S="$T/private/state-link" FERRIX_ALLOWED_IMPURE_HOST_DEPS="$T/private" "$FERRIX" build -f peek.scm
+expect_match "impureHostDeps: resolved before the check" "$err" "would show '.*var/ferrix' to the builder"
+expect_status "impureHostDeps: an allowed path is shown" 0 env S="$T/private" FERRIX_ALLOWED_IMPURE_HOST_DEPS="$T/private" "$FERRIX" build -f peek.scm
+expect_eq "impureHostDeps: its contents" "$(cat "$out")" "state-link"
 
 # A patched origin's archive is unpacked with the same checks as a crate's: a good one is
 # patched, one whose link leads out of the tree is refused by name.

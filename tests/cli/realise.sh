@@ -213,6 +213,7 @@ expect_eq "concurrent: one 'building' line" "$(cat "$T/once-1.err" "$T/once-2.er
 # The builder cannot write outside its outputs: the test leaves it the mark, through a host
 # directory the derivation declares (read-only to it).
 mkdir -p "$T/marks"
+export FERRIX_ALLOWED_IMPURE_HOST_DEPS=$T/marks
 mk killed 'if [ -e $M/killed-mark ]; then mkdir $out; echo fine > $out/f; else echo killed-builder-running; sleep 60; fi' '#:env-vars (list (cons "M" (string-append (getenv "T") "/marks")) (cons "impureHostDeps" (string-append (getenv "T") "/marks")))'
 build -f killed.scm >"$T/killed.out" 2>"$T/killed.err" &
 pk=$!

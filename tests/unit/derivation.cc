@@ -672,8 +672,7 @@ TEST(Derivation, ThousandDerivationGraph) {
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0);
     std::printf("[ timing ] 1000 derivations built, unparsed and hashed (%zu bytes) in %.1f ms\n",
                 bytes, ms.count());
-    EXPECT_EQ(drvs.size(), 1000u);
-    EXPECT_LT(ms.count(), 5000.0);
+    EXPECT_EQ(drvs.size(), 1000u); // speed is the benchmarks' business (tests/bench)
 
     // Parsing them all back, and recomputing every hash through the resolver from scratch.
     t0 = std::chrono::steady_clock::now();
