@@ -583,6 +583,22 @@ TEST(Archive, RefusesTooManyEntries) {
     EXPECT_EQ(ferrix::test::listNames(d.path + "/out").size(), 20u);
 }
 
+TEST(Archive, RefusesALinkToDotAndALinkToItsParent) {
+    // Found by the archive fuzz target before the unpacking rework: a -> . and b -> a/.. each
+    // stay in the tree read lexically, but b is the destination's parent.
+    bothResolvers([] {
+        expectRefused({tLink("a", "."), tLink("b", "a/..")}, "b", "outside the tree");
+        ScratchDir d("ferrix-archive-test-");
+        expectThrow<UnsafeArchive>(
+            [&] {
+                unpackArchiveFromMemory(tarBytes({tLink("a", "."), tLink("b", "a/..")}), "mem.tar",
+                                        d.path + "/m");
+            },
+            {"mem.tar", "'b'", "outside the tree"});
+        EXPECT_FALSE(pathExists(d.path + "/m"));
+    });
+}
+
 namespace {
 
 // Expects the trees `a` and `b` to hold the same names, types, file bytes, executable bits and
