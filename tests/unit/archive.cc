@@ -613,7 +613,7 @@ std::string ustarHeader(const std::string& name, uint64_t size) {
     put(108, "0000000");
     put(116, "0000000");
     h[124] = char(0x80);
-    for (int i = 0; i < 11; ++i)
+    for (int i = 0; i < 8; ++i) // the 11 bytes big-endian; the 3 above the 64 bits stay 0
         h[135 - i] = char((size >> (8 * i)) & 0xff);
     put(136, "00000000000");
     h[156] = '0';
