@@ -790,10 +790,22 @@ void readArchive(const std::string& file,
         entry.regular = la().entry_filetype(e) == AE_IFREG;
         entry.size = uint64_t(std::max<la_int64_t>(la().entry_size(e), 0));
         visit(entry, [&] {
-            std::string data(size_t(entry.size), '\0');
-            la_ssize_t n = la().read_data(in.a, data.data(), data.size());
-            if (n < 0 || size_t(n) != data.size())
-                throw FormatError(archiveError(in.a, file + ": reading " + entry.path));
+            // In chunks, as the data arrives: the header's size is only a claim (a few bytes can
+            // claim 8 GiB), so memory follows what the archive really holds.
+            std::string data;
+            char chunk[64 * 1024];
+            while (data.size() < entry.size) {
+                la_ssize_t n = la().read_data(
+                    in.a, chunk,
+                    size_t(std::min<uint64_t>(sizeof chunk, entry.size - data.size())));
+                if (n < 0)
+                    throw FormatError(archiveError(in.a, file + ": reading '" + entry.path + "'"));
+                if (n == 0)
+                    throw FormatError(file + ": entry '" + entry.path + "' claims " +
+                                      std::to_string(entry.size) + " bytes but holds " +
+                                      std::to_string(data.size()));
+                data.append(chunk, size_t(n));
+            }
             return data;
         });
     }

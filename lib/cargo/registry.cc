@@ -43,6 +43,18 @@ bool isNotFound(long status) {
     return status == 404 || status == 410 || status == 451;
 }
 
+// TEXT fetched from WHERE as JSON. Every json::exception becomes a FormatError naming WHERE: not
+// only syntax errors but numbers out of range ("1e400" throws out_of_range).
+json parseJson(const std::string& text, const std::string& where) {
+    try {
+        return json::parse(text);
+    } catch (const json::exception& e) {
+        std::string msg = e.what();
+        if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
+        throw FormatError(where + ": malformed JSON: " + msg);
+    }
+}
+
 std::optional<std::string> optString(const json& o, const char* key, const std::string& where) {
     auto it = o.find(key);
     if (it == o.end() || it->is_null()) return std::nullopt;
@@ -136,14 +148,7 @@ const RegistryConfig& Registry::config() {
     if (!text)
         throw Error(where + ": not found: " + url_ +
                     " is not a sparse registry (its index has no config.json)");
-    json j;
-    try {
-        j = json::parse(*text);
-    } catch (const json::parse_error& e) {
-        std::string msg = e.what();
-        if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
-        throw FormatError(where + ": malformed JSON: " + msg);
-    }
+    json j = parseJson(*text, where);
     if (!j.is_object()) throw FormatError(where + ": expected a JSON object");
     RegistryConfig c;
     auto dl = optString(j, "dl", where);
@@ -257,14 +262,7 @@ std::optional<Crate> Registry::fetchCrate(std::string_view name, bool metadata) 
     std::string url = cfg.api + "/api/v1/crates/" + c.name;
     std::optional<std::string> text = fetchOptional(url);
     if (!text) return c; // the index knows the crate; the API may lag behind
-    json j;
-    try {
-        j = json::parse(*text);
-    } catch (const json::parse_error& e) {
-        std::string msg = e.what();
-        if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
-        throw FormatError(url + ": malformed JSON: " + msg);
-    }
+    json j = parseJson(*text, url);
     auto crate = j.is_object() ? j.find("crate") : j.end();
     if (crate == j.end() || !crate->is_object())
         throw FormatError(url + ": expected an object with a \"crate\" object");

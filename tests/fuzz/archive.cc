@@ -1,6 +1,6 @@
-// Archive unpacking (lib/archive.cc) and reading. lib/archive.cc has no entry point that reads
-// from memory, so the input is written to a file first. An accepted archive leaves exactly the
-// destination behind, with no symlink that resolves outside it; a refused one leaves nothing.
+// Archive unpacking (lib/archive.cc) and reading: unpackArchiveFromMemory, and unpackSource and
+// readArchive from a file holding the input. An accepted archive leaves exactly the destination
+// behind, with no symlink that resolves outside it; a refused one leaves nothing.
 #include "ferrix/archive.hh"
 #include "ferrix/file.hh"
 #include "fuzz.hh"
@@ -12,9 +12,13 @@
 using namespace ferrix;
 
 namespace {
-// readArchive's contents() allocates the size an entry claims; the target reads only entries of
-// believable size so that a claimed 8 GiB is not an out-of-memory report of the target's own.
-constexpr uint64_t maxContents = 16 << 20;
+// Small limits: a decompression bomb is refused quickly rather than filling the disk.
+ferrix::UnpackLimits limits() {
+    ferrix::UnpackLimits l;
+    l.maxSize = uint64_t(64) << 20;
+    l.maxEntries = 10000;
+    return l;
+}
 
 std::string realPath(const std::string& path) {
     char buf[PATH_MAX];
@@ -45,18 +49,31 @@ void checkOnly(const std::string& dir, const std::vector<std::string>& expected)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string& dir = fuzz::scratchDir();
-    std::string archive = dir + "/input.crate", dest = dir + "/dest";
-    writeFile(archive, fuzz::text(data, size));
+    std::string archive = dir + "/input.crate", dest = dir + "/dest", mem = dir + "/mem";
+    std::string_view input = fuzz::text(data, size);
+    writeFile(archive, input);
 
     try {
         readArchive(archive, [](const ArchiveEntry& entry, const auto& contents) {
-            if (entry.regular && entry.size <= maxContents) contents();
+            if (entry.regular) contents();
         });
     } catch (const FormatError&) {
     }
 
+    bool accepted = true;
     try {
-        unpackSource(archive, dest);
+        unpackArchiveFromMemory(input, "input", mem, limits());
+    } catch (const Error&) {
+        accepted = false;
+    }
+    checkOnly(dir, {"input.crate", accepted ? "mem" : "input.crate"});
+    if (accepted) {
+        checkSymlinksInside(realPath(mem), mem);
+        deletePath(mem);
+    }
+
+    try {
+        unpackSource(archive, dest, limits());
     } catch (const Error&) {
         // Refused (UnsafeArchive, FormatError) or failed on the file system (SysError): either
         // way nothing is left.

@@ -7,24 +7,22 @@
 using namespace ferrix;
 
 namespace {
-struct Recorder : NarVisitor {
-    bool nulInTarget = false;
+// parseNar alone, building nothing.
+struct Ignore : NarVisitor {
     void createDirectory(const std::string&) override {}
     void createRegularFile(const std::string&, bool, uint64_t) override {}
     void receiveContents(std::string_view) override {}
     void closeRegularFile() override {}
-    void createSymlink(const std::string&, const std::string& target) override {
-        if (target.find('\0') != std::string::npos) nulInTarget = true;
-    }
+    void createSymlink(const std::string&, const std::string&) override {}
 };
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view input = fuzz::text(data, size);
-    Recorder recorder;
+    Ignore ignore;
     StringSource source(input);
     try {
-        parseNar(source, recorder);
+        parseNar(source, ignore);
     } catch (const BadNar&) {
         return 0;
     }
@@ -34,10 +32,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     StringSink copy;
     copyNar(copySource, copy);
     if (copy.s != nar) fuzz::fail("copyNar forwarded other bytes than the NAR", nar, copy.s);
-
-    // Issue 11 item 4 (a NUL in a symlink target, which restore cuts) is fixed in lib/nar.cc on
-    // another branch; until it is merged the parser accepts such NARs and this skips them.
-    if (recorder.nulInTarget) return 0;
 
     std::string path = fuzz::scratchDir() + "/nar";
     StringSource restoreSource(nar);

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -581,6 +582,78 @@ TEST(Archive, RefusesTooManyEntries) {
     l.maxEntries = 21;
     unpackSource(d.path + "/many.tar.gz", d.path + "/out", l);
     EXPECT_EQ(ferrix::test::listNames(d.path + "/out").size(), 20u);
+}
+
+TEST(Archive, RefusesALinkToDotAndALinkToItsParent) {
+    // Found by the archive fuzz target before the unpacking rework: a -> . and b -> a/.. each
+    // stay in the tree read lexically, but b is the destination's parent.
+    bothResolvers([] {
+        expectRefused({tLink("a", "."), tLink("b", "a/..")}, "b", "outside the tree");
+        ScratchDir d("ferrix-archive-test-");
+        expectThrow<UnsafeArchive>(
+            [&] {
+                unpackArchiveFromMemory(tarBytes({tLink("a", "."), tLink("b", "a/..")}), "mem.tar",
+                                        d.path + "/m");
+            },
+            {"mem.tar", "'b'", "outside the tree"});
+        EXPECT_FALSE(pathExists(d.path + "/m"));
+    });
+}
+
+namespace {
+
+// A ustar header for the regular file `name` claiming `size` bytes (in base 256, GNU's form for
+// sizes of 8 GiB and more).
+std::string ustarHeader(const std::string& name, uint64_t size) {
+    std::string h(512, '\0');
+    auto put = [&](size_t at, const std::string& v) { h.replace(at, v.size(), v); };
+    char octal[16];
+    put(0, name);
+    put(100, "0000644");
+    put(108, "0000000");
+    put(116, "0000000");
+    h[124] = char(0x80);
+    for (int i = 0; i < 8; ++i) // the 11 bytes big-endian; the 3 above the 64 bits stay 0
+        h[135 - i] = char((size >> (8 * i)) & 0xff);
+    put(136, "00000000000");
+    h[156] = '0';
+    put(257, std::string("ustar") + '\0' + "00");
+    put(148, "        ");
+    unsigned sum = 0;
+    for (unsigned char c : h)
+        sum += c;
+    std::snprintf(octal, sizeof octal, "%06o", sum);
+    put(148, std::string(octal, 7)); // six digits, then NUL; the space after stays
+    return h;
+}
+
+} // namespace
+
+TEST(Archive, ReadArchiveReadsOnlyWhatAnEntryHolds) {
+    ScratchDir d("ferrix-archive-test-");
+    writeTar(d.path + "/ok.tar",
+             {tDir("p"), tFile("p/a", "alpha"), tFile("p/big", std::string(300000, 'z'))}, "");
+    std::vector<std::string> seen;
+    readArchive(d.path + "/ok.tar", [&](const ArchiveEntry& e, const auto& contents) {
+        seen.push_back(e.path + (e.regular ? "=" + std::to_string(contents().size()) : ""));
+    });
+    EXPECT_EQ(seen, (std::vector<std::string>{"p/", "p/a=5", "p/big=300000"}));
+
+    // 1.5 KB claiming 1 TiB (more than the machine's memory, which reading the claim at once
+    // would ask for): refused once the data runs out.
+    std::string huge = ustarHeader("huge", uint64_t(1) << 40) + std::string(1024, 'x');
+    writeFile(d.path + "/huge.tar", huge);
+    bool visited = false;
+    expectThrow<FormatError>(
+        [&] {
+            readArchive(d.path + "/huge.tar", [&](const ArchiveEntry& e, const auto& contents) {
+                visited = true;
+                EXPECT_EQ(e.size, uint64_t(1) << 40);
+                contents();
+            });
+        },
+        {"huge.tar", "'huge'"});
+    EXPECT_TRUE(visited);
 }
 
 namespace {

@@ -2,8 +2,13 @@
 // against a real server).
 #include "ferrix/cargo/registry.hh"
 #include "ferrix/error.hh"
+#include "ferrix/file.hh"
+#include "store-test-util.hh"
 
 #include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
 
 using namespace ferrix;
 using namespace ferrix::cargo;
@@ -65,4 +70,36 @@ TEST(Registry, DownloadUrls) {
     EXPECT_EQ(downloadUrl("https://dl.example/by-hash/{sha256-checksum}", "a", "1.0.0", ck),
               "https://dl.example/by-hash/" + ck);
     EXPECT_THROW(downloadUrl("https://dl.example/{prefix}", "../x", "1.0.0", ck), FormatError);
+}
+
+TEST(Registry, MalformedJsonIsAFormatError) {
+    // Not only syntax errors: a number out of range makes nlohmann throw out_of_range, which must
+    // not escape as a foreign exception. The registry is read through file:// URLs.
+    ferrix::test::ScratchDir d("ferrix-registry-test-");
+    auto expectMalformed = [](const std::function<void()>& f, const std::string& where) {
+        try {
+            f();
+            ADD_FAILURE() << "no error";
+        } catch (const FormatError& e) {
+            EXPECT_EQ(std::string(e.what()),
+                      where + ": malformed JSON: number overflow parsing '1e400'");
+        }
+    };
+    createDirs(d.path + "/bad");
+    createDirs(d.path + "/good/3/a");
+    createDirs(d.path + "/api/api/v1/crates");
+    writeFile(d.path + "/bad/config.json", R"({"dl": "file:///dl", "api": 1e400})");
+    Registry bad("sparse+file://" + d.path + "/bad/");
+    expectMalformed([&] { bad.config(); }, "file://" + d.path + "/bad/config.json");
+
+    // A good config.json and index; the web API's answer overflows.
+    std::string index = d.path + "/good";
+    writeFile(index + "/config.json",
+              R"({"dl": "file:///dl", "api": "file://)" + d.path + R"(/api"})");
+    writeFile(index + "/3/a/abc", R"({"name":"abc","vers":"1.0.0","deps":[],"cksum":")" +
+                                      std::string(64, 'a') + R"(","features":{},"yanked":false})" +
+                                      "\n");
+    writeFile(d.path + "/api/api/v1/crates/abc", R"({"crate": {"downloads": 1e400}})");
+    Registry good("sparse+file://" + index + "/");
+    expectMalformed([&] { good.lookup("abc"); }, "file://" + d.path + "/api/api/v1/crates/abc");
 }
