@@ -553,6 +553,9 @@ TEST_F(StoreTest, TwoThreadsAddTheSameItem) {
     EXPECT_TRUE(store->verify().ok());
 }
 
+// Reachable to the end, so that LeakSanitizer does not report the store left open on purpose.
+static LocalStore* storeLeftOpen = nullptr;
+
 // A process that exits with its store still open (as `ferrix build` does on an error: Guile's
 // exit runs no finalizers) leaves no temporary directory; a forked child that calls exit()
 // does not remove its parent's.
@@ -564,7 +567,7 @@ TEST_F(StoreTest, ExitWithAnOpenStoreLeavesNoTemporaryDirectory) {
     if (pid == 0) {
         int rc = 0;
         try {
-            auto* store = new LocalStore(configAt(root)); // never destroyed
+            auto* store = storeLeftOpen = new LocalStore(configAt(root)); // never destroyed
             store->addText("added-before-exit", "x", {});
             if (listNames(area).size() != 1) rc = 10;
             pid_t child = ::fork();
