@@ -221,15 +221,7 @@ void copyTree(const std::string& from, const std::string& to) {
         copyContents(from, to, (st.st_mode & S_IXUSR) ? 0700 : 0600);
     } else if (S_ISDIR(st.st_mode)) {
         if (::mkdir(to.c_str(), 0700) != 0) throw SysError("creating directory '" + to + "'");
-        std::vector<std::string> names;
-        DIR* d = ::opendir(from.c_str());
-        if (!d) throw SysError("opening directory '" + from + "'");
-        while (struct dirent* e = ::readdir(d)) {
-            std::string n = e->d_name;
-            if (n != "." && n != "..") names.push_back(std::move(n));
-        }
-        ::closedir(d);
-        for (auto& n : names)
+        for (auto& n : readDirectory(from))
             copyTree(from + "/" + n, to + "/" + n);
     } else if (S_ISLNK(st.st_mode)) {
         if (::symlink(readLink(from).c_str(), to.c_str()) != 0)
