@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ferrix::cargo {
@@ -52,6 +53,53 @@ struct BinTarget {
     std::string path; // "" when not given
 };
 
+// A target table as written: [lib], [[bin]], [[test]], [[bench]], [[example]]. Unset keys keep
+// cargo's defaults, which depend on the kind and are applied by `targets()` below.
+struct TargetTable {
+    std::string name, path;                  // "" when not given
+    std::vector<std::string> crateTypes;     // `crate-type`; empty when not given
+    std::optional<bool> procMacro;           // `proc-macro` (lib only)
+    std::optional<bool> test, doctest, bench, doc, harness;
+    std::string edition;                     // "" when not given (the package's)
+    std::vector<std::string> requiredFeatures;
+    SourcePos pos;
+};
+
+enum class TargetKind { Lib, Bin, Test, Bench, Example, CustomBuild };
+const char* targetKindName(TargetKind kind); // "lib", "bin", "test", "bench", "example", "custom-build"
+
+// A target with cargo's defaults applied and auto-discovery done (src/lib.rs, src/main.rs,
+// src/bin/*.rs and src/bin/*/main.rs, tests/, benches/, examples/, build.rs), as cargo's
+// `TargetKind` and `Target` describe it.
+struct Target {
+    TargetKind kind = TargetKind::Lib;
+    std::string name;                    // as written ("foo-bar"); crate name: '-' -> '_'
+    std::string path;                    // relative to the package directory, '/'-separated
+    std::vector<std::string> crateTypes; // "lib", "rlib", "proc-macro", "bin", "cdylib", ...
+    std::string edition;                 // the target's or the package's, "2015" by default
+    bool test = true, doctest = false, bench = true, harness = true;
+    std::vector<std::string> requiredFeatures;
+    bool procMacro() const;
+    std::string crateName() const;
+};
+
+// A [profile.NAME] table (or one of its [profile.NAME.package.SPEC] / build-override tables);
+// unset keys inherit, see units.hh for how a unit's profile is made.
+struct ProfileTable {
+    std::optional<std::string> optLevel; // "0".."3", "s", "z"
+    std::optional<int> debug;            // 0, 1, 2 ("line-tables-only"... mapped to 1, true -> 2)
+    std::optional<bool> debugAssertions, overflowChecks, incremental, rpath;
+    std::optional<std::string> lto;      // "false", "true"/"fat", "thin", "off"
+    std::optional<std::string> panic;    // "unwind", "abort"
+    std::optional<int> codegenUnits;
+    std::optional<std::string> strip;    // "none", "debuginfo", "symbols"
+    std::string inherits;                // custom profiles
+    // [profile.X.package.SPEC] ("*" included), in file order; [profile.X.build-override] as
+    // its only element when present (vectors: the type is incomplete here).
+    std::vector<std::pair<std::string, ProfileTable>> packages;
+    std::vector<ProfileTable> buildOverride;
+};
+
 struct Manifest {
     std::string file;
     bool hasPackage = false; // false: a virtual workspace manifest
@@ -76,10 +124,35 @@ struct Manifest {
     std::vector<std::string> inherited;
     std::map<std::string, std::vector<std::string>> features; // [features]
     SourcePos packagePos, namePos, versionPos;
+
+    // For building: what cargo's unit graph needs.
+    std::optional<TargetTable> lib;  // [lib]
+    std::vector<TargetTable> binTables, testTables, benchTables, exampleTables;
+    bool autoexamples = true, autotests = true, autobenches = true, autolib = true;
+    std::optional<std::string> build; // `build = "path"`; "" when `build = false`; nullopt: auto
+    std::string resolver;             // `resolver` of [package] or [workspace], "" if none
+    std::map<std::string, ProfileTable> profiles; // [profile.*] (only the root's are used)
+    // [workspace.dependencies] and [workspace.package] of a workspace root, for inheritance.
+    std::vector<Dependency> workspaceDependencies;
+    std::map<std::string, std::string> workspacePackage; // string keys of [workspace.package]
+    std::vector<std::string> defaultMembers;             // [workspace] default-members
 };
 
 Manifest parseManifest(const std::string& text, const std::string& file);
 Manifest readManifest(const std::string& file);
+
+// `m` with every `workspace = true` key (package metadata and dependencies) replaced by the value
+// of `root`'s [workspace.package] / [workspace.dependencies], as cargo does when it loads a member
+// (dependency features are added to the workspace's, `optional` is the member's). Throws
+// ManifestError naming the member's file:line when the workspace does not define the key.
+Manifest inheritFromWorkspace(const Manifest& m, const Manifest& root);
+
+// The targets of the package in `dir` whose manifest is `m`, as cargo infers them: explicit
+// tables merged with auto-discovered files, defaults applied (crate types, `test`, `doctest`,
+// `harness`, edition), the build script last. Sorted as cargo lists them: lib, bins, examples,
+// tests, benches, custom-build. Throws ManifestError for conflicts cargo refuses (two targets of a
+// kind with one name, a [[bin]] without a name or file).
+std::vector<Target> targets(const Manifest& m, const std::string& dir);
 
 // Whether the crate in `dir` (holding the manifest `m`) has binary targets: [[bin]] tables,
 // src/main.rs or src/bin/ (the last two unless autobins = false).
@@ -93,6 +166,9 @@ struct LockedPackage {
     std::string name, version;
     std::string source;   // "" for path (workspace) packages
     std::string checksum; // "" when none
+    // `dependencies` entries as written: "NAME", "NAME VERSION" or "NAME VERSION (SOURCE)"; a
+    // version 1 lock file's [metadata] checksums are moved into `checksum`.
+    std::vector<std::string> dependencies;
 };
 
 struct Lockfile {
