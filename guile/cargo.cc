@@ -1,5 +1,6 @@
 // The cargo build system's primitives (lib/cargo/, archive.hh), for the build side's
-// (ferrix build cargo-build-system), and %registry-export for `ferrix registry export`
+// (ferrix build cargo-build-system) and (ferrix build rust-unit), and %registry-export for `ferrix
+// registry export`
 // ((ferrix scripts registry)). Loaded with
 //   (load-extension "libguile-ferrix" "init_ferrix_cargo")
 //
@@ -12,6 +13,7 @@
 #include "primitive.hh"
 
 #include "ferrix/archive.hh"
+#include "ferrix/cargo/build-script.hh"
 #include "ferrix/cargo/manifest.hh"
 #include "ferrix/cargo/phases.hh"
 #include "ferrix/cargo/registry-export.hh"
@@ -174,6 +176,47 @@ SCM primCargoBinaryCrates(SCM source) {
 }
 #undef SUBR
 
+#define SUBR "%build-script-directives"
+SCM primBuildScriptDirectives(SCM text, SCM cargoVersion) {
+    expectString(text, 1, "TEXT", SUBR);
+    expectString(cargoVersion, 2, "CARGO-VERSION", SUBR);
+    return guarded(SUBR, [&] {
+        return fromString(
+            cargo::BuildScriptOutput::parse(toString(text), toString(cargoVersion)).serialise());
+    });
+}
+#undef SUBR
+
+#define SUBR "%read-build-script-directives"
+SCM primReadBuildScriptDirectives(SCM text, SCM file) {
+    expectString(text, 1, "TEXT", SUBR);
+    expectString(file, 2, "FILE", SUBR);
+    return guarded(SUBR, [&] {
+        cargo::BuildScriptOutput o =
+            cargo::BuildScriptOutput::deserialise(toString(text), toString(file));
+        return scheme([&] {
+            auto strings = [](const char* key, const std::vector<std::string>& v) {
+                return scm_cons(scm_from_utf8_symbol(key), stringList(v));
+            };
+            auto pairs = [](const char* key,
+                            const std::vector<std::pair<std::string, std::string>>& v) {
+                SCM l = SCM_EOL;
+                for (size_t i = v.size(); i-- > 0;)
+                    l = scm_cons(scm_cons(utf8(v[i].first), utf8(v[i].second)), l);
+                return scm_cons(scm_from_utf8_symbol(key), l);
+            };
+            return scm_list_n(strings("link-libs", o.linkLibs),
+                              strings("link-search", o.linkSearch), pairs("link-args", o.linkArgs),
+                              strings("cfgs", o.cfgs), strings("check-cfgs", o.checkCfgs),
+                              pairs("env", o.env), pairs("metadata", o.metadata),
+                              strings("warnings", o.warnings), strings("errors", o.errors),
+                              strings("rerun-if-changed", o.rerunIfChanged),
+                              strings("rerun-if-env-changed", o.rerunIfEnvChanged), SCM_UNDEFINED);
+        });
+    });
+}
+#undef SUBR
+
 #define SUBR "%registry-export"
 // SETTINGS: an alist of string pairs: ("source" . DIR) (repeated), ("dir" . DIR), ("base-url" .
 // URL), ("yank" . NAME@VERSION) and ("unyank" . NAME@VERSION) (repeated), ("keep-going" .
@@ -256,6 +299,16 @@ const Primitive cargoPrimitives[] = {
     {"%cargo-binary-crates", 1, 0, 0, asSubr(primCargoBinaryCrates),
      "Return the directories, relative to SOURCE, of its crates with binary targets: \".\" for\n"
      "the package, or members of a virtual workspace."},
+    {"%build-script-directives", 2, 0, 0, asSubr(primBuildScriptDirectives),
+     "Read TEXT, a build script's standard output, as cargo CARGO-VERSION (\"1.95.0\") reads\n"
+     "its `cargo:' and `cargo::' directives, and return their saved form, one per line; raise\n"
+     "an error naming the line for a directive cargo would refuse."},
+    {"%read-build-script-directives", 2, 0, 0, asSubr(primReadBuildScriptDirectives),
+     "Return the directives of TEXT, a saved form read from FILE, as an alist: link-libs,\n"
+     "link-search, cfgs, check-cfgs, warnings, errors, rerun-if-changed and\n"
+     "rerun-if-env-changed to lists of strings; link-args (WHICH . ARG), env and metadata\n"
+     "(NAME . VALUE) to lists of pairs.  WHICH is \"\", \"bin:NAME\", \"bins\", \"tests\",\n"
+     "\"examples\", \"benches\" or \"cdylib\"."},
     {"%registry-export", 1, 0, 0, asSubr(primRegistryExport),
      "Export the directory registries of SETTINGS, an alist of string pairs, as a static\n"
      "crates.io-shaped registry, and return the summary alist."},

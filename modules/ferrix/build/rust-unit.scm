@@ -1,0 +1,325 @@
+;;; ferrix --- functional package builder for Rust crates
+;;;
+;;; (ferrix build rust-unit): the build side of one compilation unit of the
+;;; per-crate mode (doc/per-crate.md): a library, a binary or a test compiled
+;;; by rustc, a build script compiled, or a build script run.  The host side,
+;;; (ferrix build-system cargo), writes into the build script the unit's
+;;; invocation as (ferrix cargo units) makes it: the program, its arguments,
+;;; its environment and directory, with PLACEHOLDER standing for the unit's
+;;; own output, and the build script runs it uses as store items with what to
+;;; take from each.  Directives are read by the C++ of build-script.cc through
+;;; the primitives of guile/cargo.cc, so that they mean what they mean to
+;;; cargo.
+
+(define-module (ferrix build rust-unit)
+  #:use-module (ferrix build utils)
+  #:use-module (srfi srfi-1)
+  #:use-module (srfi srfi-26)
+  #:use-module (srfi srfi-34)
+  #:use-module (srfi srfi-35)
+  #:use-module (ice-9 match)
+  #:use-module ((ice-9 textual-ports) #:select (get-string-all))
+  #:use-module ((ice-9 ftw) #:select (scandir))
+  #:use-module ((ice-9 exceptions)
+                #:select (exception-with-message? exception-message
+                          exception-with-irritants? exception-irritants))
+  #:export (rust-unit-build
+            rust-package-install
+            directives-arguments
+            directives-environment
+            link-arg-applies?
+            envify
+            read-directives))
+
+(eval-when (expand load eval)
+  (load-extension "libguile-ferrix" "init_ferrix_cargo"))
+
+;;; Commentary:
+;;;
+;;; The scripts a unit uses, (ITEM WHAT LINKS), ITEM the output of a build
+;;; script run:
+;;;
+;;;   own          the unit's package's script: --cfg, --check-cfg, its
+;;;                rustc-env variables and OUT_DIR, -l (when cargo passes
+;;;                them: the library, or any target of a package without
+;;;                one), -L, and -C link-arg= for the link arguments that
+;;;                apply to the unit's target;
+;;;   link-search  a dependency's script: its -L (and cdylib link arguments
+;;;                when the unit is a cdylib, which cargo allows);
+;;;   metadata     for a build script run, a direct dependency's script whose
+;;;                package has `links = LINKS': DEP_<LINKS>_<KEY>=VALUE.
+;;;
+;;; A run's output is out/ (OUT_DIR), output (the script's standard output)
+;;; and directives (the saved form); a compilation's is lib/ or bin/, and
+;;; nothing else (no dep-info files).
+;;;
+;;; Code:
+
+(define (envify name)
+  "Return NAME as cargo writes it in an environment variable name: upper
+case, with - as _."
+  (string-map (lambda (c) (if (char=? c #\-) #\_ c)) (string-upcase name)))
+
+(define (read-directives item)
+  "Return the directives alist saved in ITEM/directives."
+  (let ((file (string-append item "/directives")))
+    (%read-build-script-directives
+     (call-with-input-file file get-string-all) file)))
+
+(define (link-arg-applies? which kind target-name crate-types)
+  "Return true if a link argument for WHICH (\"\", \"bin:NAME\", \"bins\",
+\"tests\", \"examples\", \"benches\", \"cdylib\") is passed to a unit of
+KIND (a symbol) named TARGET-NAME, of CRATE-TYPES, as cargo decides it."
+  (match which
+    ("" #t)
+    ("cdylib" (member "cdylib" crate-types))
+    ("bins" (eq? kind 'bin))
+    ("tests" (eq? kind 'test))
+    ("benches" (eq? kind 'bench))
+    ("examples" (and (eq? kind 'example) (member "bin" crate-types)))
+    (_ (and (eq? kind 'bin)
+            (string=? which (string-append "bin:" target-name))))))
+
+(define* (directives-arguments scripts #:key kind target-name
+                               (crate-types '()) (link-libs? #t))
+  "Return the rustc arguments the directives of SCRIPTS, a list of (ITEM WHAT
+LINKS), add to the compilation of a unit of KIND named TARGET-NAME, in
+cargo's order: -L and -l, link arguments, then --cfg and --check-cfg of its
+own script."
+  (define (directive item key)
+    (assq-ref (read-directives item) key))
+  (append
+   (append-map
+    (match-lambda
+      ((item (and what (or 'own 'link-search)) _)
+       (let ((d (read-directives item)))
+         (append
+          (append-map (cut list "-L" <>) (assq-ref d 'link-search))
+          (if (and (eq? what 'own) link-libs?)
+              (append-map (cut list "-l" <>) (assq-ref d 'link-libs))
+              '())
+          (append-map (match-lambda
+                        ((which . arg)
+                         (if (and (link-arg-applies? which kind target-name
+                                                     crate-types)
+                                  (or (eq? what 'own)
+                                      (string=? which "cdylib")))
+                             (list "-C" (string-append "link-arg=" arg))
+                             '())))
+                      (assq-ref d 'link-args)))))
+      (_ '()))
+    scripts)
+   (append-map (match-lambda
+                 ((item 'own _)
+                  (append (append-map (cut list "--cfg" <>)
+                                      (directive item 'cfgs))
+                          (append-map (cut list "--check-cfg" <>)
+                                      (directive item 'check-cfgs))))
+                 (_ '()))
+               scripts)))
+
+(define (directives-environment scripts)
+  "Return the environment variables, (NAME . VALUE), that SCRIPTS give the
+unit: OUT_DIR and the rustc-env variables of its own script, and
+DEP_<LINKS>_<KEY> of the metadata of its dependencies' scripts."
+  (append-map
+   (match-lambda
+     ((item 'own _)
+      (cons (cons "OUT_DIR" (string-append item "/out"))
+            (assq-ref (read-directives item) 'env)))
+     ((item 'metadata (? string? links))
+      (map (match-lambda
+             ((key . value)
+              (cons (string-append "DEP_" (envify links) "_" (envify key))
+                    value)))
+           (assq-ref (read-directives item) 'metadata)))
+     (_ '()))
+   scripts))
+
+(define (replace-placeholder placeholder out)
+  "Return a procedure replacing PLACEHOLDER by OUT in a string."
+  (lambda (str)
+    (let loop ((str str))
+      (match (string-contains str placeholder)
+        (#f str)
+        (i (loop (string-append (substring str 0 i) out
+                                (substring str (+ i (string-length
+                                                     placeholder))))))))))
+
+(define (unit-description crate version kind target-name)
+  (format #f "`~a' ~a (~a~a)" crate version kind
+          (if (and target-name (not (string=? target-name crate))
+                   (not (eq? kind 'custom-build)))
+              (string-append " \"" target-name "\"")
+              "")))
+
+(define (error-text e)
+  (cond ((and (exception-with-message? e) (exception-with-irritants? e))
+         (apply format #f (exception-message e) (exception-irritants e)))
+        ((message-condition? e) (condition-message e))
+        (else (format #f "~s" e))))
+
+(define (fail fmt . args)
+  "Report the unit's failure as an error line, without a backtrace (its
+diagnostics are above it), and exit with status 1."
+  (format (current-error-port) "error: ~a~%" (apply format #f fmt args))
+  (force-output (current-error-port))
+  (exit 1))
+
+(define (set-search-paths! inputs)
+  "Put the bin directories of INPUTS, an alist of labels to store items,
+on PATH before the host's /usr/bin and /bin, as the whole-package mode does,
+and their pkgconfig directories on PKG_CONFIG_PATH."
+  (define (existing sub)
+    (filter file-exists?
+            (map (match-lambda ((_ . dir) (string-append dir "/" sub)))
+                 inputs)))
+  (setenv "PATH" (string-join (append (existing "bin") '("/usr/bin" "/bin"))
+                              ":"))
+  (let ((pkg-config (append (existing "lib/pkgconfig")
+                            (existing "share/pkgconfig")))
+        (old (getenv "PKG_CONFIG_PATH")))
+    (unless (null? pkg-config)
+      (setenv "PKG_CONFIG_PATH"
+              (string-join (if old (append pkg-config (list old)) pkg-config)
+                           ":"))))
+  (setenv "SOURCE_DATE_EPOCH" "1"))
+
+(define (clean-output out)
+  "Delete from OUT/lib and OUT/bin what the outputs of doc/per-crate.md do
+not hold: rustc's dep-info files and anything but the unit's artifacts."
+  (for-each (lambda (dir)
+              (let ((path (string-append out "/" dir)))
+                (for-each delete-file
+                          (find-files path
+                                      (lambda (file st)
+                                        (string-suffix? ".d" file))))
+                (for-each (lambda (entry)
+                            (let ((file (string-append path "/" entry)))
+                              (when (eq? 'directory (stat:type (lstat file)))
+                                (delete-file-recursively file))))
+                          (if (file-exists? path) (scandir* path) '()))
+                (when (and (file-exists? path) (null? (scandir* path)))
+                  (rmdir path))))
+            '("lib" "bin")))
+
+(define (scandir* dir)
+  (scandir dir (lambda (entry) (not (member entry '("." ".."))))))
+
+(define (show-file title file)
+  (when (and (file-exists? file) (positive? (stat:size (stat file))))
+    (format (current-error-port) "~a~%~a" title
+            (call-with-input-file file get-string-all))))
+
+(define* (rust-unit-build #:key name crate version kind target-name
+                          (crate-types '()) mode
+                          program (arguments '()) (environment '()) directory
+                          (scripts '()) placeholder (link-libs? #t)
+                          cargo-version (inputs '()) outputs
+                          #:allow-other-keys)
+  "Build the unit NAME of CRATE at VERSION: its target TARGET-NAME of KIND (a
+symbol: lib, bin, test, bench, example, custom-build), in MODE, build or
+run-custom-build.  Run PROGRAM with ARGUMENTS and ENVIRONMENT (an alist) in
+DIRECTORY, PLACEHOLDER in them standing for the output, after adding what
+SCRIPTS give (see the commentary).  A build script run saves its output and
+its directives as CARGO-VERSION reads them, and fails on a `cargo::error'.
+INPUTS (label to store item) come first on PATH."
+  (define out (assoc-ref outputs "out"))
+  (define subst (replace-placeholder placeholder out))
+  (define run? (eq? mode 'run-custom-build))
+  (define description (unit-description crate version kind target-name))
+  (define environment*
+    (append (map (match-lambda ((k . v) (cons k (subst v)))) environment)
+            (directives-environment scripts)))
+  (define arguments*
+    (append (map subst arguments)
+            (if run?
+                '()
+                (directives-arguments scripts #:kind kind
+                                      #:target-name target-name
+                                      #:crate-types crate-types
+                                      #:link-libs? link-libs?))))
+
+  (set-search-paths! inputs)
+  (unless (file-exists? (subst program))
+    (fail "~a: ~a: no such file" description (subst program)))
+  (for-each (match-lambda ((k . v) (setenv k v))) environment*)
+  (mkdir-p out)
+  ;; rustc writes into --out-dir, or -o's directory, which must exist.
+  (let loop ((args arguments*))
+    (match args
+      (("--out-dir" dir rest ...) (mkdir-p dir) (loop rest))
+      (("-o" file rest ...) (mkdir-p (dirname file)) (loop rest))
+      ((_ rest ...) (loop rest))
+      (() #t)))
+  (format #t "~a ~a~%  in ~a~%" (if run? "running" "compiling") description
+          (subst directory))
+  (format #t "  ~a~%" (string-join (cons (subst program) arguments*)))
+  (force-output)
+  (if run?
+      (let ((stdout (string-append out "/output"))
+            (stderr (string-append (or (getenv "TMPDIR") "/tmp")
+                                   "/build-script-stderr")))
+        (mkdir-p (string-append out "/out"))
+        (let ((status
+               (with-directory-excursion (subst directory)
+                 (with-output-to-file stdout
+                   (lambda ()
+                     (with-error-to-file stderr
+                       (lambda ()
+                         (apply system* (subst program) arguments*))))))))
+          (define (show-and-fail why)
+            (format (current-error-port) "~a~%" why)
+            (show-file "--- stdout" stdout)
+            (show-file "--- stderr" stderr)
+            (fail "failed to run custom build command for ~a" description))
+          (unless (eqv? 0 (status:exit-val status))
+            (show-and-fail
+             (if (status:exit-val status)
+                 (format #f "the build script exited with status ~a"
+                         (status:exit-val status))
+                 (format #f "the build script was killed by signal ~a"
+                         (status:term-sig status)))))
+          (let* ((text (call-with-input-file stdout get-string-all))
+                 (saved (guard (e (#t (show-and-fail (error-text e))))
+                          (%build-script-directives text cargo-version)))
+                 (file (string-append out "/directives")))
+            (call-with-output-file file (cut display saved <>))
+            (let ((d (read-directives out)))
+              (for-each (cut format (current-error-port)
+                             "warning: ~a@~a: ~a~%" crate version <>)
+                        (assq-ref d 'warnings))
+              (unless (null? (assq-ref d 'errors))
+                (for-each (cut format (current-error-port)
+                               "error: ~a@~a: ~a~%" crate version <>)
+                          (assq-ref d 'errors))
+                (show-and-fail "the build script reported errors"))))))
+      (let ((status (with-directory-excursion (subst directory)
+                      (apply system* (subst program) arguments*))))
+        (unless (eqv? 0 (status:exit-val status))
+          (fail "could not compile ~a" description))
+        (clean-output out)))
+  #t)
+
+;;;
+;;; The package.
+;;;
+
+(define* (rust-package-install #:key name source (binaries '())
+                               install-source? outputs #:allow-other-keys)
+  "Make the output of the package NAME in the per-crate mode: the programs of
+BINARIES, the outputs of its binary units, under bin/, and with
+INSTALL-SOURCE? its SOURCE tree and .crate as the whole-package mode installs
+them."
+  (let ((out (assoc-ref outputs "out")))
+    (mkdir-p out)
+    (when install-source?
+      (for-each (cut format #t "~a~%" <>)
+                (%cargo-install-source source out name)))
+    (for-each (lambda (item)
+                (copy-recursively (string-append item "/bin")
+                                  (string-append out "/bin")))
+              binaries)
+    #t))
+
+;;; rust-unit.scm ends here
