@@ -15,6 +15,7 @@
 
 (use-modules (ferrix tests)
              (ferrix build-system cargo)
+             (ferrix build-system cargo-units)
              (ferrix build-system)
              (ferrix packages)
              (ferrix discovery)
@@ -1071,6 +1072,64 @@ source = \"registry+https://github.com/rust-lang/crates.io-index\"\n")))))
     (and error
          (string-contains (cadr error)
                           "leaf 1.0.0 is locked but no input provides it"))))
+
+;;;
+;;; The per-crate mode's choice (the mode itself: tests/cargo/rust-unit.sh,
+;;; tests/cargo/per-crate.sh).
+;;;
+
+(test-equal "#:per-crate? #f: the whole-package mode's derivation, unchanged"
+  (derivation-file-name foo-drv)
+  (derivation-file-name
+   (package-derivation %store (crate "foo" "1.2.3"
+                                     #:inputs (list rust-dep)
+                                     #:arguments '(#:per-crate? #f)))))
+
+(test-assert "whole-package mode by default"
+  (eq? cargo-build (bag-build (package->bag rust-foo))))
+
+(test-assert "#:per-crate? #t: built per crate, the crate closure's labels passed on"
+  (let ((bag (package->bag (crate "pc" "1.0"
+                                  #:arguments `(#:per-crate? #t
+                                                #:cargo-inputs
+                                                (("rust-dep" ,rust-dep)))))))
+    (and (eq? cargo-per-crate-build (bag-build bag))
+         (equal? '("rust-dep-0.3.1")
+                 (keyword-argument (bag-arguments bag) #:crate-labels)))))
+
+(test-assert "#:per-crate? #t and a target: the cross per-crate build"
+  (eq? cargo-per-crate-cross-build
+       (bag-build (package->bag (crate "pcx" "1.0"
+                                       #:arguments '(#:per-crate? #t))
+                                "x86_64-linux" "aarch64-linux-gnu"))))
+
+(test-assert "%per-crate? (ferrix build --per-crate): every package per crate"
+  (parameterize ((%per-crate? #t))
+    (eq? cargo-per-crate-build (bag-build (package->bag rust-foo)))))
+
+(test-equal "arguments: #:per-crate? must be a boolean"
+  '(#:per-crate? "yes" "rust-pcb-1.0: cargo-build-system argument \
+#:per-crate?: expected #t or #f, got \"yes\"")
+  (argument-error-of
+   (lambda ()
+     (package-derivation %store (crate "pcb" "1.0"
+                                       #:arguments '(#:per-crate? "yes"))))))
+
+(test-equal "unit-derivation-name: crate, version, kind, target when not the crate's, metadata"
+  '("rust-unit-serde-1.0.152-lib-0123abcd"
+    "rust-unit-serde_json-1.0.91-lib-4567"
+    "rust-unit-clap-4.0.32-custom-build-89ab"
+    "rust-unit-clap-4.0.32-custom-build-run-89ab"
+    "rust-unit-wordfreq-0.1.0-bin-wf-tool-cdef")
+  (list (unit-derivation-name "serde" "1.0.152" 'lib "serde" 'build "0123abcd")
+        (unit-derivation-name "serde_json" "1.0.91" 'lib "serde_json" 'build
+                              "4567")
+        (unit-derivation-name "clap" "4.0.32" 'custom-build
+                              "build-script-build" 'build "89ab")
+        (unit-derivation-name "clap" "4.0.32" 'custom-build
+                              "build-script-build" 'run-custom-build "89ab")
+        (unit-derivation-name "wordfreq" "0.1.0" 'bin "wf-tool" 'build
+                              "cdef")))
 
 (test-end "cargo")
 

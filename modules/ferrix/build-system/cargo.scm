@@ -8,6 +8,7 @@
   #:use-module (ferrix toolchain)
   #:use-module (ferrix derivations)
   #:use-module (ferrix download)
+  #:use-module (ferrix build-system cargo-units)
   #:use-module ((ferrix base32) #:select (nix-base32-string->bytevector))
   #:use-module (rnrs bytevectors)
   #:use-module (srfi srfi-1)
@@ -27,7 +28,9 @@
             %default-rustflags
             %cargo-arguments
             cargo-build
-            cargo-cross-build))
+            cargo-cross-build
+            cargo-per-crate-build
+            cargo-per-crate-cross-build))
 
 ;;; Commentary:
 ;;;
@@ -186,6 +189,9 @@ with a message naming SYSTEM, for anything else."
     (#:max-unpacked-size     #f              limit)
     (#:max-unpacked-entries  #f              limit)
     (#:max-compression-ratio #f              limit)
+    ;; The per-crate mode (doc/per-crate.md); `ferrix build --per-crate'
+    ;; turns it on for every package.  Not written to the build script.
+    (#:per-crate?        #f                  boolean)
     (#:modules           ()                  modules)
     (#:phases            %standard-phases    code)))
 
@@ -377,20 +383,30 @@ labelled (\"LABEL\" PACKAGE)" value)))
       (argument-error name #:rust
                       "expected #f, a toolchain directory or a toolchain"
                       rust))
-    (bag
-      (name name)
-      (system system)
-      (target target)
-      (host-inputs `(,@(if source `(("source" ,source)) '())
-                     ,@inputs
-                     ,@(crate-closure-sources name cargo-inputs
-                                              cargo-development-inputs)
-                     ,@(normalize-inputs (%standard-inputs))))
-      (build-inputs `(("rust" ,rust)
-                      ,@native-inputs))
-      (outputs outputs)
-      (arguments `(#:crate-name ,crate-name ,@arguments))
-      (build (if target cargo-cross-build cargo-build)))))
+    (let ((crates (crate-closure-sources name cargo-inputs
+                                         cargo-development-inputs))
+          (per-crate? (or (%per-crate?)
+                          (keyword-argument arguments #:per-crate? #f))))
+      (bag
+        (name name)
+        (system system)
+        (target target)
+        (host-inputs `(,@(if source `(("source" ,source)) '())
+                       ,@inputs
+                       ,@crates
+                       ,@(normalize-inputs (%standard-inputs))))
+        (build-inputs `(("rust" ,rust)
+                        ,@native-inputs))
+        (outputs outputs)
+        (arguments `(#:crate-name ,crate-name
+                     ,@(if per-crate?
+                           `(#:crate-labels ,(map car crates))
+                           '())
+                     ,@arguments))
+        (build (cond ((and per-crate? target) cargo-per-crate-cross-build)
+                     (per-crate? cargo-per-crate-build)
+                     (target cargo-cross-build)
+                     (else cargo-build)))))))
 
 (define (lowered->pair input)
   (match input
@@ -420,7 +436,7 @@ labelled (\"LABEL\" PACKAGE)" value)))
               ((#:rustflags flags rest ...)
                (loop rest (cons* `',(append (%default-rustflags) flags)
                                  #:rustflags result)))
-              ((#:modules _ rest ...)
+              (((or #:modules #:per-crate?) _ rest ...)
                (loop rest result))
               ((#:phases phases rest ...)
                (loop rest (cons* phases #:phases result)))
@@ -478,6 +494,51 @@ labelled (\"LABEL\" PACKAGE)" value)))
   (cargo-derivation store name system target
                     (append host-inputs target-inputs) build-inputs
                     outputs arguments))
+
+(define (per-crate-derivation store name system target inputs outputs
+                              crate-labels arguments)
+  "Return the derivation of NAME in the per-crate mode (see
+'cargo-units-build' in (ferrix build-system cargo-units)), INPUTS lowered."
+  (let ((settings (cargo-arguments
+                   name
+                   (strip-keyword-arguments
+                    '(#:crate-name #:crate-labels #:system #:target #:outputs
+                      #:build-inputs #:host-inputs #:target-inputs)
+                    arguments))))
+    (cargo-units-build store name inputs
+                       #:system system #:target target #:outputs outputs
+                       #:crate-labels crate-labels
+                       #:features (keyword-argument settings #:features '())
+                       #:tests? (keyword-argument settings #:tests? #f)
+                       #:install-source?
+                       (keyword-argument settings #:install-source? #t)
+                       #:rustflags
+                       (append (%default-rustflags)
+                               (keyword-argument settings #:rustflags '()))
+                       #:cargo-target
+                       (and target (system->rust-platform target)))))
+
+(define* (cargo-per-crate-build store name inputs
+                                #:key system (outputs '("out"))
+                                (crate-labels '())
+                                #:allow-other-keys
+                                #:rest arguments)
+  "Return the derivation building NAME natively in the per-crate mode."
+  (per-crate-derivation store name system #f inputs outputs crate-labels
+                        arguments))
+
+(define* (cargo-per-crate-cross-build store name
+                                      #:key system target
+                                      (build-inputs '()) (host-inputs '())
+                                      (target-inputs '()) (outputs '("out"))
+                                      (crate-labels '())
+                                      #:allow-other-keys
+                                      #:rest arguments)
+  "Return the derivation cross-building NAME for TARGET in the per-crate
+mode."
+  (per-crate-derivation store name system target
+                        (append build-inputs host-inputs target-inputs)
+                        outputs crate-labels arguments))
 
 (define cargo-build-system
   (build-system

@@ -12,6 +12,7 @@
   #:use-module (ferrix store)
   #:use-module (ferrix derivations)
   #:use-module (ferrix download)
+  #:use-module ((ferrix build-system cargo-units) #:select (%per-crate?))
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-37)
   #:export (ferrix-build))
@@ -34,6 +35,9 @@ their outputs, one per line.
       --max-silent-time=SECONDS
                          kill a build silent for longer than SECONDS
   -r, --root=FILE        make FILE a symlink to the result, and a GC root
+      --per-crate        build every cargo-build-system package in the
+                         per-crate mode: one derivation per crate's unit,
+                         shared by all packages (see doc/per-crate.md)
       --no-substitutes   build everything locally (always the case)
 
 Downloads (url-fetch origins) take no -M slot: they run at once over one
@@ -78,6 +82,7 @@ not '~a'"
                 (number-option #f "timeout" 'timeout)
                 (number-option #f "max-silent-time" 'max-silent-time)
                 (value-option '(#\r "root") 'root)
+                (flag-option '("per-crate") 'per-crate?)
                 (flag-option '("no-substitutes") 'no-substitutes?)
                 (number-option #f "max-downloads" 'max-downloads)
                 (option '("mirror") #t #f
@@ -143,9 +148,12 @@ outputs other than \"out\") GC roots pointing to the outputs in RESULTS."
                          (append
                           drvs
                           (map derivation-file-name
-                               (lower-objects store objects
-                                              #:system (%current-system)
-                                              #:target (assq-ref opts 'target)))))))
+                               (parameterize ((%per-crate?
+                                               (assq-ref opts 'per-crate?)))
+                                 (lower-objects store objects
+                                                #:system (%current-system)
+                                                #:target
+                                                (assq-ref opts 'target))))))))
           (if (assq-ref opts 'derivations?)
               (for-each (lambda (file)
                           (display file)

@@ -1,0 +1,326 @@
+;;; ferrix --- functional package builder for Rust crates
+;;;
+;;; (ferrix build-system cargo-units): the per-crate mode of the cargo build
+;;; system, host side (doc/per-crate.md): one derivation per compilation
+;;; unit, built by (ferrix build rust-unit).
+
+(define-module (ferrix build-system cargo-units)
+  #:use-module (ferrix build-system)
+  #:use-module (ferrix derivations)
+  #:use-module (ferrix store)
+  #:use-module ((ferrix toolchain) #:select (toolchain-item-host-directories))
+  #:use-module (srfi srfi-1)
+  #:use-module (srfi srfi-26)
+  #:use-module (srfi srfi-34)
+  #:use-module (srfi srfi-35)
+  #:use-module (ice-9 match)
+  #:use-module (ice-9 popen)
+  #:use-module ((ice-9 textual-ports) #:select (get-string-all))
+  #:export (%per-crate?
+            %unit-output-placeholder
+            unit-derivation-name
+            unit-derivation
+            cargo-units-build))
+
+;;; Commentary:
+;;;
+;;; A unit's derivation is named rust-unit-CRATE-VERSION-KIND[-TARGET]-META
+;;; (META the unit's metadata hash, or "run" for a build script run) and its
+;;; inputs are the unit's source, the outputs of the units it uses, the
+;;; toolchain item, the inputs it is given (a -sys crate's pkg-config and
+;;; library, say) and the build side: nothing that names the package being
+;;; built, so that the same unit in two packages is the same derivation.
+;;;
+;;; Its build script is
+;;;
+;;;   (use-modules (ferrix build rust-unit))
+;;;   (rust-unit-build #:name NAME #:crate CRATE #:version VERSION
+;;;                    #:kind KIND #:target-name TARGET #:crate-types TYPES
+;;;                    #:mode MODE #:program PROGRAM #:arguments ARGS
+;;;                    #:environment ENV #:directory DIR
+;;;                    #:scripts ((ITEM WHAT LINKS) ...)
+;;;                    #:placeholder %unit-output-placeholder
+;;;                    #:link-libs? BOOL #:cargo-version VERSION
+;;;                    #:inputs ((LABEL . ITEM) ...)
+;;;                    #:outputs (("out" . $out)))
+;;;
+;;; Code:
+
+(define %per-crate?
+  ;; Whether every cargo-build-system package of the command is built in the
+  ;; per-crate mode, whatever its #:per-crate? says: `ferrix build
+  ;; --per-crate'.
+  (make-parameter #f))
+
+(define %unit-output-placeholder
+  ;; Stands for the unit's own output in its invocation, which is written
+  ;; before the output's file name is known; the build side replaces it.
+  "/@ferrix-unit-output@")
+
+(define (sanitize str)
+  (string-map (lambda (c)
+                (if (or (char-alphabetic? c) (char-numeric? c)
+                        (memv c '(#\- #\. #\_ #\+)))
+                    c
+                    #\-))
+              str))
+
+(define (unit-derivation-name crate version kind target-name mode metadata)
+  "Return the name of the derivation of a unit: rust-unit-CRATE-VERSION-KIND,
+then the target's name when it is not the crate's, then METADATA (or \"run\"
+for a build script run, MODE run-custom-build)."
+  (sanitize
+   (string-join
+    (append (list "rust-unit" crate version (symbol->string kind))
+            (if (or (not target-name)
+                    (string=? target-name crate)
+                    (string=? (string-map (lambda (c) (if (char=? c #\-) #\_ c))
+                                          crate)
+                              target-name)
+                    (eq? kind 'custom-build))
+                '()
+                (list target-name))
+            (list (if (eq? mode 'run-custom-build)
+                      (string-append "run-" metadata)
+                      metadata)))
+    "-")))
+
+(define* (unit-derivation store #:key crate version kind target-name
+                          (crate-types '()) mode metadata
+                          program (arguments '()) (environment '())
+                          directory (scripts '()) (link-libs? #t)
+                          cargo-version
+                          (sources '()) (units '()) (inputs '())
+                          (host-directories '())
+                          (system (%current-system)))
+  "Return the derivation of a unit of CRATE at VERSION (see the commentary):
+PROGRAM run with ARGUMENTS and ENVIRONMENT in DIRECTORY, where
+%unit-output-placeholder stands for its output.  SCRIPTS are (DRV WHAT LINKS),
+DRV a build script run's derivation.  SOURCES are store items it reads (its
+source, the toolchain item); UNITS the derivations of the units whose outputs
+it reads; INPUTS labelled store items whose bin/ and pkgconfig directories it
+uses; HOST-DIRECTORIES the host directories it must see (a toolchain outside
+the store)."
+  (define name
+    (unit-derivation-name crate version kind target-name mode metadata))
+  (define script-units (map car scripts))
+  (build-script->derivation
+   store name
+   `((use-modules (ferrix build rust-unit))
+     (rust-unit-build
+      #:name ,name #:crate ,crate #:version ,version
+      #:kind ',kind #:target-name ,target-name #:crate-types ',crate-types
+      #:mode ',mode #:program ,program #:arguments ',arguments
+      #:environment ',environment #:directory ,directory
+      #:scripts ',(map (match-lambda
+                         ((drv what links)
+                          (list (derivation->output-path drv) what links)))
+                       scripts)
+      #:placeholder ,%unit-output-placeholder
+      #:link-libs? ,link-libs? #:cargo-version ,cargo-version
+      #:inputs ',inputs
+      #:outputs (list (cons "out" (getenv "out")))))
+   #:system system
+   #:inputs (append (map list (delete-duplicates
+                               (append sources (map cdr inputs))))
+                    (map (cut list <> "out")
+                         (delete-duplicates (append units script-units)
+                                            eq?)))
+   #:env-vars (if (null? host-directories)
+                  '()
+                  `(("impureHostDeps" . ,(string-join host-directories))))))
+
+;;;
+;;; Lowering a package.
+;;;
+
+(define (graph-primitive name)
+  "Return the primitive NAME of guile/units.cc, the unit graph's glue."
+  (let ((module (resolve-module '(ferrix build-system cargo-units))))
+    (unless (module-variable module name)
+      (save-module-excursion
+       (lambda ()
+         (set-current-module module)
+         (false-if-exception
+          (load-extension "libguile-ferrix" "init_ferrix_units")))))
+    (unless (module-variable module name)
+      (raise (condition
+              (&message
+               (message (format #f "the per-crate mode needs ~a, the unit \
+graph's primitive (guile/units.cc), which this ferrix lacks" name))))))
+    (module-ref module name)))
+
+(define (realise store items)
+  "Build the derivations among ITEMS, a list of derivations and store file
+names, and return the store file names of their outputs, in order."
+  (let ((drvs (filter derivation? items)))
+    (unless (null? drvs)
+      (build-derivations store drvs))
+    (map (lambda (item)
+           (if (derivation? item) (derivation->output-path item) item))
+         items)))
+
+(define (unpacked-source store item system)
+  "Return the directory holding the source ITEM, a directory or an archive
+(a url-fetch .crate): an archive becomes a directory through a small
+derivation of its own, realised now, shared by every package using it."
+  (if (file-is-directory? (store-real-path store item))
+      item
+      (let ((drv (build-script->derivation
+                  store (string-append (strip-store-hash item) "-unpacked")
+                  `((use-modules (ferrix build utils))
+                    (unpack-source ,item (getenv "out")))
+                  #:system system
+                  #:inputs `((,item)))))
+        (car (realise store (list drv))))))
+
+(define (strip-store-hash item)
+  (let ((base (basename item)))
+    (substring base (+ 1 (or (string-index base #\-) -1)))))
+
+(define %toolchain-facts
+  ;; (ITEM . TARGET) -> ((release . R) (host . H) (host-cfg . CFG) ...).
+  (make-hash-table))
+
+(define (toolchain-facts store item target)
+  "Return what the graph needs to know of the toolchain ITEM: its release
+and host (`rustc -vV'), and `rustc --print cfg' for the host and for TARGET
+when cross-compiling; read once per toolchain and target."
+  (define key (cons item target))
+  (define rustc (string-append (store-real-path store item) "/bin/rustc"))
+  (define (output . args)
+    (let* ((port (apply open-pipe* OPEN_READ rustc args))
+           (text (get-string-all port)))
+      (unless (zero? (status:exit-val (close-pipe port)))
+        (raise (condition
+                (&message (message (format #f "~a ~a failed" rustc
+                                           (string-join args)))))))
+      text))
+  (define (field text name)
+    (any (lambda (line)
+           (and (string-prefix? (string-append name ": ") line)
+                (substring line (+ 2 (string-length name)))))
+         (string-split text #\newline)))
+  (or (hash-ref %toolchain-facts key)
+      (let* ((vv (output "-vV"))
+             (facts `((release . ,(field vv "release"))
+                      (host . ,(field vv "host"))
+                      (host-cfg . ,(output "--print" "cfg"))
+                      (target-cfg . ,(if target
+                                         (output "--print" "cfg"
+                                                 "--target" target)
+                                         #f)))))
+        (hash-set! %toolchain-facts key facts)
+        facts)))
+
+(define* (cargo-units-build store name inputs
+                            #:key system target (outputs '("out"))
+                            (crate-labels '()) (features '()) tests?
+                            install-source? rustflags
+                            (cargo-target #f)
+                            #:allow-other-keys)
+  "Return the derivation of the package NAME in the per-crate mode: its units'
+derivations are made (and the sources realised) now, and the package's
+derivation installs its binaries."
+  (define (input label)
+    (any (match-lambda
+           ((l obj . _) (and (string=? l label) obj)))
+         inputs))
+  (define toolchain (input "rust"))
+  (define source (input "source"))
+  (define crate-inputs (filter-map input crate-labels))
+  (define other-inputs
+    (filter-map (match-lambda
+                  ((label obj . _)
+                   (and (not (member label (cons* "rust" "source"
+                                                  crate-labels)))
+                        (cons label (if (derivation? obj)
+                                        (derivation->output-path obj)
+                                        obj)))))
+                inputs))
+  (match (realise store (cons* toolchain source crate-inputs))
+    ((toolchain-item source-item . crate-items)
+     (let* ((root (unpacked-source store source-item system))
+            (crates (map (lambda (item)
+                           (list (unpacked-source store item system)
+                                 "registry+https://github.com/rust-lang/crates.io-index"
+                                 #f))
+                         crate-items))
+            (facts (toolchain-facts store toolchain-item cargo-target))
+            (options `((host . ,(assq-ref facts 'host))
+                       (target . ,(or cargo-target (assq-ref facts 'host)))
+                       (host-cfg . ,(assq-ref facts 'host-cfg))
+                       (target-cfg . ,(or (assq-ref facts 'target-cfg)
+                                          (assq-ref facts 'host-cfg)))
+                       (cross? . ,(and target #t))
+                       (features . ,features)
+                       (tests? . ,tests?)
+                       (rustflags . ,rustflags)
+                       (rustc . ,(string-append toolchain-item "/bin/rustc"))
+                       (cargo-version . ,(assq-ref facts 'release))))
+            (graph ((graph-primitive '%crate-unit-graph) root crates options))
+            (units ((graph-primitive 'unit-graph-units) graph))
+            (count (vector-length units))
+            (drvs (make-vector count #f))
+            (outputs* (make-vector count #f))
+            (host-directories (toolchain-item-host-directories toolchain-item)))
+       (define (unit-ref unit key) (assq-ref unit key))
+       (define (package-has-lib? unit)
+         (any (lambda (other)
+                (and (equal? (unit-ref other 'package) (unit-ref unit 'package))
+                     (equal? (unit-ref other 'version) (unit-ref unit 'version))
+                     (eq? (unit-ref other 'kind) 'lib)))
+              (vector->list units)))
+       (let loop ((i 0))
+         (when (< i count)
+           (let* ((unit (vector-ref units i))
+                  (inv ((graph-primitive 'unit-invocation)
+                        graph i outputs* %unit-output-placeholder options))
+                  (deps (map (cut vector-ref drvs <>) (unit-ref unit 'deps)))
+                  (drv (unit-derivation
+                        store
+                        #:crate (unit-ref unit 'package)
+                        #:version (unit-ref unit 'version)
+                        #:kind (unit-ref unit 'kind)
+                        #:target-name (unit-ref unit 'target-name)
+                        #:crate-types (unit-ref unit 'crate-types)
+                        #:mode (unit-ref unit 'mode)
+                        #:metadata (unit-ref unit 'metadata)
+                        #:program (assq-ref inv 'program)
+                        #:arguments (assq-ref inv 'args)
+                        #:environment (assq-ref inv 'env)
+                        #:directory (assq-ref inv 'cwd)
+                        #:scripts (map (match-lambda
+                                         ((index what links)
+                                          (list (vector-ref drvs index)
+                                                what links)))
+                                       (assq-ref inv 'scripts))
+                        #:link-libs? (or (eq? (unit-ref unit 'kind) 'lib)
+                                         (not (package-has-lib? unit)))
+                        #:cargo-version (assq-ref facts 'release)
+                        #:sources (list toolchain-item (unit-ref unit 'dir))
+                        #:units deps
+                        #:inputs other-inputs
+                        #:host-directories host-directories
+                        #:system system)))
+             (vector-set! drvs i drv)
+             (vector-set! outputs* i (derivation->output-path drv))
+             (loop (+ i 1)))))
+       (let ((binaries (filter-map
+                        (lambda (unit drv)
+                          (and (unit-ref unit 'root?)
+                               (eq? (unit-ref unit 'kind) 'bin)
+                               drv))
+                        (vector->list units) (vector->list drvs))))
+         (build-script->derivation
+          store name
+          `((use-modules (ferrix build rust-unit))
+            (rust-package-install
+             #:name ,name #:source ,root
+             #:binaries ',(map derivation->output-path binaries)
+             #:install-source? ,install-source?
+             #:outputs (list (cons "out" (getenv "out")))))
+          #:system system
+          #:inputs `((,root) ,@(map (cut list <> "out") binaries))))))))
+
+;;; cargo-units.scm ends here

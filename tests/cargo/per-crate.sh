@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The per-crate mode end to end (doc/per-crate.md): examples/wordfreq built with `ferrix build
+# --per-crate`, one store item per unit, the same program as the whole-package mode; after a
+# one-line edit to its main.rs only its own units rebuild; a second application sharing its
+# crates builds them once; a failing unit shows rustc's error and names the crate, version and
+# unit. Needs the unit graph (guile/units.cc) and the invocations (lib/cargo/invocation.cc):
+# skipped (status 77) by a ferrix without them.
+source "$(dirname "$0")/lib/cargo.bash"
+
+mkdir -p "$TEST_TMP"
+cat >"$TEST_TMP/has-graph.scm" <<'SCM'
+(use-modules (ferrix build-system cargo-units))
+(exit (if (false-if-exception
+           ((@@ (ferrix build-system cargo-units) graph-primitive)
+            '%crate-unit-graph))
+          0
+          77))
+SCM
+if ! "$FERRIX" repl "$TEST_TMP/has-graph.scm" >/dev/null 2>&1; then
+  echo "skipped: this ferrix has no unit graph (guile/units.cc)"
+  exit 77
+fi
+
+# A copy of the example, so that its source can be edited.
+work=$TEST_TMP/example
+rm -rf "$work"
+mkdir -p "$work"
+cp -r "$FERRIX_SOURCE_DIR/examples/wordfreq" "$FERRIX_SOURCE_DIR/examples/wordfreq.scm" "$work/"
+sample=$FERRIX_SOURCE_DIR/examples/wordfreq/sample.txt
+
+# per_crate_build FILE: ferrix build --per-crate; the names of the unit derivations it built go
+# to $TEST_TMP/built (one a line), the output path to $built.
+per_crate_build() {
+  local status=0
+  "$FERRIX" build --per-crate -f "$1" >"$TEST_TMP/build.out" 2>"$TEST_TMP/build.err" || status=$?
+  grep -o "building '[^']*'" "$TEST_TMP/build.err" | sed -E "s|building '.*/[a-z0-9]{32}-||; s|\.drv'$||" \
+    >"$TEST_TMP/built" || true
+  built=$(tail -n 1 "$TEST_TMP/build.out")
+  return $status
+}
+
+if ! per_crate_build "$work/wordfreq.scm"; then
+  tail -n 40 "$TEST_TMP/build.err" >&2
+  fail "ferrix build --per-crate -f wordfreq.scm failed"
+fi
+per_crate=$built
+units=$(grep -c '^rust-unit-' "$TEST_TMP/built" || true)
+crates=$(grep '^rust-unit-' "$TEST_TMP/built" | sed -E 's/^rust-unit-(.*)-[0-9]+\.[0-9]+\.[0-9]+.*/\1/' | sort -u | tr '\n' ' ')
+expect_eq "one store item per unit: every crate of the closure has its units" "$crates" \
+  "atty bitflags clap clap_lex itoa libc os_str_bytes regex regex-syntax ryu serde serde_json strsim termcolor wordfreq "
+expect_match "build scripts compiled and run in units of their own" "$(cat "$TEST_TMP/built")" \
+  "rust-unit-serde-1.0.152-custom-build-run-"
+expect_eq "the package holds bin/ only (#:install-source? #f)" "$(ls "$per_crate")" "bin"
+
+# The same program as the whole-package mode.
+build "$work/wordfreq.scm" "$TEST_TMP/whole"
+expect_eq "both modes coexist: two outputs" "$([ "$(readlink "$TEST_TMP/whole")" != "$per_crate" ] && echo yes)" "yes"
+for args in "-n 3" "-n 2 -i" "--json -n 1 -i"; do
+  expect_eq "same output as the whole-package mode: wordfreq $args" \
+    "$("$per_crate/bin/wordfreq" $args <"$sample")" "$("$TEST_TMP/whole/bin/wordfreq" $args <"$sample")"
+done
+
+# A one-line edit to the application: only its own units are built again.
+echo '// edited' >>"$work/wordfreq/src/main.rs"
+if ! per_crate_build "$work/wordfreq.scm"; then
+  tail -n 40 "$TEST_TMP/build.err" >&2
+  fail "the build after an edit failed"
+fi
+expect_eq "after an edit to main.rs only wordfreq's units are built" \
+  "$(sed -E 's/^rust-unit-(wordfreq)-.*/\1/' "$TEST_TMP/built" | sort -u | tr '\n' ' ')" "wordfreq "
+expect_eq "the edited program runs" "$("$built/bin/wordfreq" -n 1 <"$sample")" \
+  "$("$per_crate/bin/wordfreq" -n 1 <"$sample")"
+
+# A second application sharing the crates: they are built once.
+cp -r "$work/wordfreq" "$work/wordtop"
+sed -i 's/^name = "wordfreq"/name = "wordtop"/' "$work/wordtop/Cargo.toml"
+cat >"$work/wordtop.scm" <<SCM
+(use-modules (ferrix packages))
+(define wordfreq (load "$work/wordfreq.scm"))
+(package
+  (inherit wordfreq)
+  (name "wordtop")
+  (source (local-file "$work/wordtop" #:recursive? #t)))
+SCM
+if ! per_crate_build "$work/wordtop.scm"; then
+  tail -n 40 "$TEST_TMP/build.err" >&2
+  fail "building a second application failed"
+fi
+expect_eq "a second application: only its own units are built" \
+  "$(sed -E 's/^rust-unit-(wordtop)-.*/\1/' "$TEST_TMP/built" | sort -u | tr '\n' ' ')" "wordtop "
+
+# A failing unit: rustc's diagnostic, and the crate, version and unit named.
+echo 'fn broken() -> u32 { "no" }' >>"$work/wordfreq/src/main.rs"
+per_crate_build "$work/wordfreq.scm" && status=0 || status=$?
+expect_eq "a failing unit fails the build" "$status" "1"
+expect_match "rustc's diagnostic shown" "$(cat "$TEST_TMP/build.err")" "error\[E0308\]: mismatched types"
+expect_match "the crate, version and unit named" "$(cat "$TEST_TMP/build.err")" \
+  "could not compile \`wordfreq' 0.1.0 \\(bin\\)"
+
+finish
