@@ -11,6 +11,22 @@ src=$TEST_TMP/src
 rm -rf "$src"
 mkdir -p "$src/greet/src" "$src/hello/src" "$src/native"
 
+cat >"$src/greet/Cargo.toml" <<'TOML'
+[package]
+name = "greet"
+version = "0.1.0"
+edition = "2021"
+links = "greet"
+TOML
+cat >"$src/hello/Cargo.toml" <<'TOML'
+[package]
+name = "hello"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+greet = { path = "../greet" }
+TOML
 cat >"$src/greet/build.rs" <<'RS'
 use std::{env, fs, path::Path};
 fn main() {
@@ -143,6 +159,12 @@ cat >"$TEST_TMP/units.scm" <<'SCM'
           units)
 (force-output)
 (build-derivations store (list hello-bin))
+(when (member "package" extra)
+  (let ((pkg (package-install-derivation store "hello-0.1.0" hello-src
+                                         (list hello-bin)
+                                         #:install-source? #t)))
+    (build-derivations store (list pkg))
+    (format #t "package ~a~%" (derivation->output-path pkg))))
 SCM
 
 run_units() {
@@ -183,6 +205,49 @@ metadata=root=$greet_run/out
 warning=greet is being built"
 expect_eq "the program: cfg, rustc-env, OUT_DIR, the native library, DEP_ variables" \
   "$("$hello_bin/bin/hello")" "HELLO, world (build.rs 42) true"
+
+# The package's derivation: the binary units' programs, and the source as the whole-package
+# mode installs it.
+run_units package || fail "building the package failed"
+pkg=$(awk '$1 == "package" { print $2 }' "$TEST_TMP/units.out")
+expect_eq "package: bin/ and the installed source" \
+  "$(cd "$pkg" && find . -mindepth 1 -maxdepth 4 -not -path './share/rust-source/*/*' | sort | tr '\n' ' ')" \
+  "./bin ./bin/hello ./share ./share/cargo ./share/cargo/registry ./share/cargo/registry/hello-0.1.0.crate ./share/rust-source ./share/rust-source/hello-0.1.0 "
+expect_eq "package: the program runs" "$("$pkg/bin/hello")" "HELLO, world (build.rs 42) true"
+
+# What lowering reads before the graph: the toolchain's facts, and a .crate as a directory.
+tar czf "$TEST_TMP/greet-0.1.0.crate" -C "$src" --transform 's|^greet|greet-0.1.0|' greet
+cat >"$TEST_TMP/facts.scm" <<SCM
+(use-modules (ferrix build-system cargo-units) (ferrix toolchain) (ferrix store)
+             (ferrix packages))
+(define store (open-store))
+(define toolchain (lower-object store (host-rust-toolchain)))
+(define facts (toolchain-facts store toolchain #f))
+(format #t "release ~a~%host ~a~%linux ~a~%target-cfg ~a~%same ~a~%"
+        (assq-ref facts 'release) (assq-ref facts 'host)
+        (and (string-contains (assq-ref facts 'host-cfg) "target_os=\"linux\"") #t)
+        (assq-ref facts 'target-cfg)
+        (eq? facts (toolchain-facts store toolchain #f)))
+(define crate (add-to-store store "greet-0.1.0.crate" #f 'sha256 "$TEST_TMP/greet-0.1.0.crate"))
+(define dir (unpacked-source store crate (%current-system)))
+(format #t "unpacked ~a~%" dir)
+(format #t "directory kept ~a~%" (string=? dir (unpacked-source store dir (%current-system))))
+SCM
+"$FERRIX" repl "$TEST_TMP/facts.scm" >"$TEST_TMP/facts.out" 2>"$TEST_TMP/facts.err" || {
+  cat "$TEST_TMP/facts.err" >&2
+  fail "the toolchain's facts and unpacking failed"
+}
+facts=$(cat "$TEST_TMP/facts.out")
+expect_match "toolchain facts: rustc -vV's release" "$facts" "release $(rustc -vV | sed -n 's/^release: //p')"
+expect_match "toolchain facts: rustc -vV's host" "$facts" "host x86_64-unknown-linux-gnu"
+expect_match "toolchain facts: rustc --print cfg" "$facts" "linux #t"
+expect_match "toolchain facts: no target cfg when not cross-compiling" "$facts" "target-cfg #f"
+expect_match "toolchain facts: read once" "$facts" "same #t"
+unpacked=$(sed -n 's/^unpacked //p' "$TEST_TMP/facts.out")
+expect_eq "a .crate unpacked into a directory of its own" "$(cd "$unpacked" && find . -type f | sort | tr '\n' ' ')" \
+  "./Cargo.toml ./build.rs ./native.c ./src/lib.rs "
+expect_match "an unpacked .crate is named after it" "$unpacked" "greet-0.1.0.crate-unpacked$"
+expect_match "a directory stays as it is" "$facts" "directory kept #t"
 
 # Sharing: the same units again, and with hello's source edited: greet's units are the same
 # derivations, and nothing of greet is built again.

@@ -20,6 +20,9 @@
             %unit-output-placeholder
             unit-derivation-name
             unit-derivation
+            package-install-derivation
+            unpacked-source
+            toolchain-facts
             cargo-units-build))
 
 ;;; Commentary:
@@ -306,21 +309,32 @@ derivation installs its binaries."
              (vector-set! drvs i drv)
              (vector-set! outputs* i (derivation->output-path drv))
              (loop (+ i 1)))))
-       (let ((binaries (filter-map
-                        (lambda (unit drv)
-                          (and (unit-ref unit 'root?)
-                               (eq? (unit-ref unit 'kind) 'bin)
-                               drv))
-                        (vector->list units) (vector->list drvs))))
-         (build-script->derivation
-          store name
-          `((use-modules (ferrix build rust-unit))
-            (rust-package-install
-             #:name ,name #:source ,root
-             #:binaries ',(map derivation->output-path binaries)
-             #:install-source? ,install-source?
-             #:outputs (list (cons "out" (getenv "out")))))
-          #:system system
-          #:inputs `((,root) ,@(map (cut list <> "out") binaries))))))))
+       (package-install-derivation
+        store name root
+        (filter-map (lambda (unit drv)
+                      (and (unit-ref unit 'root?)
+                           (eq? (unit-ref unit 'kind) 'bin)
+                           drv))
+                    (vector->list units) (vector->list drvs))
+        #:install-source? install-source?
+        #:system system)))))
+
+(define* (package-install-derivation store name source binaries
+                                     #:key install-source?
+                                     (system (%current-system)))
+  "Return the derivation of the package NAME in the per-crate mode: the
+programs of BINARIES, the derivations of its binary units, under bin/, and
+with INSTALL-SOURCE? its SOURCE directory as the whole-package mode installs
+it."
+  (build-script->derivation
+   store name
+   `((use-modules (ferrix build rust-unit))
+     (rust-package-install
+      #:name ,name #:source ,source
+      #:binaries ',(map derivation->output-path binaries)
+      #:install-source? ,install-source?
+      #:outputs (list (cons "out" (getenv "out")))))
+   #:system system
+   #:inputs `((,source) ,@(map (cut list <> "out") binaries))))
 
 ;;; cargo-units.scm ends here
