@@ -111,7 +111,8 @@ cat >"$TEST_TMP/units.scm" <<'SCM'
         #:program rustc #:directory dir #:sources (list toolchain dir)
         #:arguments `("--crate-name" "build_script_build" "--edition" "2021" "build.rs"
                       "--crate-type" "bin" "-C" ,(string-append "metadata=" meta)
-                      "-o" ,(string-append out "/bin/build-script-build"))
+                      "-C" ,(string-append "extra-filename=-" meta)
+                      "--out-dir" ,(string-append out "/bin"))
         #:environment (pkg-env crate dir)))
 (define (run-script crate dir compiled meta scripts env)
   (unit #:crate crate #:kind 'custom-build #:target-name "build-script-build"
@@ -148,7 +149,8 @@ cat >"$TEST_TMP/units.scm" <<'SCM'
         #:scripts `((,hello-run own #f) (,greet-run link-search #f))
         #:arguments `("--crate-name" "hello" "--edition" "2021" "src/main.rs"
                       "--crate-type" "bin" "--emit=dep-info,link"
-                      "-C" "metadata=dddd" "--out-dir" ,(string-append out "/bin")
+                      "-C" "metadata=dddd" "-C" "extra-filename=-dddd"
+                      "--out-dir" ,(string-append out "/bin")
                       "--extern" ,(string-append "greet=" greet-out "/lib/libgreet-bbbb.rlib")
                       "-L" ,(string-append "dependency=" greet-out "/lib"))
         #:environment (pkg-env "hello" hello-src)))
@@ -184,11 +186,11 @@ greet_run=$(out_of 'greet-0.1.0-custom-build-run-aaaa$')
 greet_lib=$(out_of 'greet-0.1.0-lib-bbbb$')
 hello_bin=$(out_of 'hello-0.1.0-bin-dddd$')
 listing() { (cd "$1" && find . -mindepth 1 | sort | tr '\n' ' '); }
-expect_eq "build script compilation: bin/build-script-build only" "$(listing "$greet_script")" \
+expect_eq "build script compilation: bin/build-script-build only (uplifted from build_script_build-aaaa)" "$(listing "$greet_script")" \
   "./bin ./bin/build-script-build "
 expect_eq "library: the rlib and rmeta, no dep-info" "$(listing "$greet_lib")" \
   "./lib ./lib/libgreet-bbbb.rlib ./lib/libgreet-bbbb.rmeta "
-expect_eq "binary: bin/NAME" "$(listing "$hello_bin")" "./bin ./bin/hello "
+expect_eq "binary: bin/NAME (uplifted from hello-dddd)" "$(listing "$hello_bin")" "./bin ./bin/hello "
 expect_eq "build script run: out/, output, directives" \
   "$(cd "$greet_run" && ls | tr '\n' ' ')" "directives out output "
 expect_match "OUT_DIR is the output's out/" "$(ls "$greet_run/out")" "greeting.rs"

@@ -39,7 +39,8 @@
 ;;;   (use-modules (ferrix build rust-unit))
 ;;;   (rust-unit-build #:name NAME #:crate CRATE #:version VERSION
 ;;;                    #:kind KIND #:target-name TARGET #:crate-types TYPES
-;;;                    #:mode MODE #:program PROGRAM #:arguments ARGS
+;;;                    #:mode MODE #:metadata META
+;;;                    #:program PROGRAM #:arguments ARGS
 ;;;                    #:environment ENV #:directory DIR
 ;;;                    #:scripts ((ITEM WHAT LINKS) ...)
 ;;;                    #:placeholder %unit-output-placeholder
@@ -113,7 +114,8 @@ the store)."
      (rust-unit-build
       #:name ,name #:crate ,crate #:version ,version
       #:kind ',kind #:target-name ,target-name #:crate-types ',crate-types
-      #:mode ',mode #:program ,program #:arguments ',arguments
+      #:mode ',mode #:metadata ,metadata
+      #:program ,program #:arguments ',arguments
       #:environment ',environment #:directory ,directory
       #:scripts ',(map (match-lambda
                          ((drv what links)

@@ -206,13 +206,31 @@ not hold: rustc's dep-info files and anything but the unit's artifacts."
 (define (scandir* dir)
   (scandir dir (lambda (entry) (not (member entry '("." ".."))))))
 
+(define (uplift out kind mode target-name metadata)
+  "Rename the executable rustc wrote as CRATE-METADATA (-C extra-filename) to
+the name doc/per-crate.md gives it, as cargo uplifts it: bin/build-script-build
+for a build script, bin/TARGET-NAME for a binary, bin/TARGET-NAME-METADATA for
+a test."
+  (when metadata
+    (let* ((crate (string-map (lambda (c) (if (char=? c #\-) #\_ c))
+                              target-name))
+           (written (string-append out "/bin/" crate "-" metadata))
+           (wanted (string-append
+                    out "/bin/"
+                    (cond ((eq? kind 'custom-build) "build-script-build")
+                          ((memq mode '(test doctest))
+                           (string-append target-name "-" metadata))
+                          (else target-name)))))
+      (when (and (file-exists? written) (not (string=? written wanted)))
+        (rename-file written wanted)))))
+
 (define (show-file title file)
   (when (and (file-exists? file) (positive? (stat:size (stat file))))
     (format (current-error-port) "~a~%~a" title
             (call-with-input-file file get-string-all))))
 
 (define* (rust-unit-build #:key name crate version kind target-name
-                          (crate-types '()) mode
+                          (crate-types '()) mode metadata
                           program (arguments '()) (environment '()) directory
                           (scripts '()) placeholder (link-libs? #t)
                           cargo-version (inputs '()) outputs
@@ -298,6 +316,8 @@ INPUTS (label to store item) come first on PATH."
                       (apply system* (subst program) arguments*))))
         (unless (eqv? 0 (status:exit-val status))
           (fail "could not compile ~a" description))
+        (unless (eq? kind 'lib)
+          (uplift out kind mode target-name metadata))
         (clean-output out)))
   #t)
 
