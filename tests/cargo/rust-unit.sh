@@ -84,6 +84,13 @@ cat >"$src/hello/src/main.rs" <<'RS'
 fn main() {
     println!("{} {}", greet::greet("world"), env!("HELLO_SAW_GREET"));
 }
+#[cfg(test)]
+mod t {
+    #[test]
+    fn greets() {
+        assert!(greet::greet("tester").contains("tester"));
+    }
+}
 RS
 
 # The driver: the six units by hand, in dependency order; prints NAME OUTPUT per unit.
@@ -161,10 +168,24 @@ cat >"$TEST_TMP/units.scm" <<'SCM'
           units)
 (force-output)
 (build-derivations store (list hello-bin))
+(define hello-test
+  (unit #:crate "hello" #:kind 'bin #:target-name "hello" #:crate-types '("bin")
+        #:mode 'test #:metadata "eeee" #:program rustc #:directory hello-src
+        #:sources (list toolchain hello-src) #:units (list greet-lib)
+        #:scripts `((,hello-run own #f) (,greet-run link-search #f))
+        #:arguments `("--crate-name" "hello" "--edition" "2021" "src/main.rs"
+                      "--test" "-C" "metadata=eeee" "-C" "extra-filename=-eeee"
+                      "--out-dir" ,(string-append out "/bin")
+                      "--extern" ,(string-append "greet=" greet-out "/lib/libgreet-bbbb.rlib")
+                      "-L" ,(string-append "dependency=" greet-out "/lib"))
+        #:environment (pkg-env "hello" hello-src)))
 (when (member "package" extra)
   (let ((pkg (package-install-derivation store "hello-0.1.0" hello-src
                                          (list hello-bin)
+                                         #:tests `((,hello-test "bin/hello-eeee" ,hello-src))
                                          #:install-source? #t)))
+    (format #t "test ~a~%" (derivation->output-path hello-test))
+    (format #t "package-drv ~a~%" (derivation-file-name pkg))
     (build-derivations store (list pkg))
     (format #t "package ~a~%" (derivation->output-path pkg))))
 SCM
@@ -216,6 +237,10 @@ expect_eq "package: bin/ and the installed source" \
   "$(cd "$pkg" && find . -mindepth 1 -maxdepth 4 -not -path './share/rust-source/*/*' | sort | tr '\n' ' ')" \
   "./bin ./bin/hello ./share ./share/cargo ./share/cargo/registry ./share/cargo/registry/hello-0.1.0.crate ./share/rust-source ./share/rust-source/hello-0.1.0 "
 expect_eq "package: the program runs" "$("$pkg/bin/hello")" "HELLO, world (build.rs 42) true"
+expect_eq "test unit: bin/NAME-META" "$(listing "$(awk '$1 == "test" { print $2 }' "$TEST_TMP/units.out")")" \
+  "./bin ./bin/hello-eeee "
+expect_match "package: its tests ran first" \
+  "$("$FERRIX" log "$(awk '$1 == "package-drv" { print $2 }' "$TEST_TMP/units.out")")" "test t::greets ... ok"
 
 # What lowering reads before the graph: the toolchain's facts, and a .crate as a directory.
 tar czf "$TEST_TMP/greet-0.1.0.crate" -C "$src" --transform 's|^greet|greet-0.1.0|' greet

@@ -311,32 +311,52 @@ derivation installs its binaries."
              (vector-set! drvs i drv)
              (vector-set! outputs* i (derivation->output-path drv))
              (loop (+ i 1)))))
+       (define (root-units pred)
+         (filter-map (lambda (unit drv)
+                       (and (unit-ref unit 'root?) (pred unit) (cons unit drv)))
+                     (vector->list units) (vector->list drvs)))
        (package-install-derivation
         store name root
-        (filter-map (lambda (unit drv)
-                      (and (unit-ref unit 'root?)
-                           (eq? (unit-ref unit 'kind) 'bin)
-                           drv))
-                    (vector->list units) (vector->list drvs))
+        (map cdr (root-units (lambda (unit)
+                               (and (eq? (unit-ref unit 'kind) 'bin)
+                                    (eq? (unit-ref unit 'mode) 'build)))))
+        #:tests (map (match-lambda
+                       ((unit . drv)
+                        (list drv
+                              (string-append "bin/" (unit-ref unit 'target-name)
+                                             "-" (unit-ref unit 'metadata))
+                              (unit-ref unit 'dir))))
+                     (root-units (lambda (unit)
+                                   (eq? (unit-ref unit 'mode) 'test))))
         #:install-source? install-source?
         #:system system)))))
 
 (define* (package-install-derivation store name source binaries
-                                     #:key install-source?
+                                     #:key (tests '()) install-source?
                                      (system (%current-system)))
   "Return the derivation of the package NAME in the per-crate mode: the
 programs of BINARIES, the derivations of its binary units, under bin/, and
 with INSTALL-SOURCE? its SOURCE directory as the whole-package mode installs
-it."
+it, once TESTS, a list of (DRV FILE DIRECTORY) (a test unit, its test binary
+and where it runs) have passed."
   (build-script->derivation
    store name
    `((use-modules (ferrix build rust-unit))
      (rust-package-install
       #:name ,name #:source ,source
       #:binaries ',(map derivation->output-path binaries)
+      #:tests ',(map (match-lambda
+                       ((drv file directory)
+                        (list (string-append (derivation->output-path drv)
+                                             "/" file)
+                              directory)))
+                     tests)
       #:install-source? ,install-source?
       #:outputs (list (cons "out" (getenv "out")))))
    #:system system
-   #:inputs `((,source) ,@(map (cut list <> "out") binaries))))
+   #:inputs `((,source)
+              ,@(map list (delete-duplicates (map caddr tests)))
+              ,@(map (cut list <> "out")
+                     (append binaries (map car tests))))))
 
 ;;; cargo-units.scm ends here

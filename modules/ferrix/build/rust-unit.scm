@@ -325,13 +325,24 @@ INPUTS (label to store item) come first on PATH."
 ;;; The package.
 ;;;
 
-(define* (rust-package-install #:key name source (binaries '())
+(define* (rust-package-install #:key name source (binaries '()) (tests '())
                                install-source? outputs #:allow-other-keys)
-  "Make the output of the package NAME in the per-crate mode: the programs of
-BINARIES, the outputs of its binary units, under bin/, and with
+  "Make the output of the package NAME in the per-crate mode: run its TESTS,
+a list of (PROGRAM DIRECTORY) (test binaries of its test units, each run in
+its package's directory as `cargo test' runs them), then install the programs
+of BINARIES, the outputs of its binary units, under bin/, and with
 INSTALL-SOURCE? its SOURCE tree and .crate as the whole-package mode installs
 them."
   (let ((out (assoc-ref outputs "out")))
+    (for-each (match-lambda
+                ((program directory)
+                 (format #t "running ~a~%" program)
+                 (force-output)
+                 (let ((status (with-directory-excursion directory
+                                 (system* program))))
+                   (unless (eqv? 0 (status:exit-val status))
+                     (fail "test ~a failed" (basename program))))))
+              tests)
     (mkdir-p out)
     (when install-source?
       (for-each (cut format #t "~a~%" <>)
