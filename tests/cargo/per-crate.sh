@@ -6,6 +6,7 @@
 # unit. Needs the unit graph (guile/units.cc) and the invocations (lib/cargo/invocation.cc):
 # skipped (status 77) by a ferrix without them.
 source "$(dirname "$0")/lib/cargo.bash"
+source "$FERRIX_SOURCE_DIR/tests/data/crates/prepare.bash"
 
 mkdir -p "$TEST_TMP"
 cat >"$TEST_TMP/has-graph.scm" <<'SCM'
@@ -54,7 +55,11 @@ expect_eq "the package holds bin/ only (#:install-source? #f)" "$(ls "$per_crate
 
 # The same program as the whole-package mode.
 build "$work/wordfreq.scm" "$TEST_TMP/whole"
-expect_eq "both modes coexist: two outputs" "$([ "$(readlink "$TEST_TMP/whole")" != "$per_crate" ] && echo yes)" "yes"
+if [ "$(readlink "$TEST_TMP/whole")" != "$per_crate" ]; then
+  ok "both modes coexist: two outputs"
+else
+  not_ok "both modes coexist: the whole-package mode gave the per-crate output"
+fi
 for args in "-n 3" "-n 2 -i" "--json -n 1 -i"; do
   expect_eq "same output as the whole-package mode: wordfreq $args" \
     "$("$per_crate/bin/wordfreq" $args <"$sample")" "$("$TEST_TMP/whole/bin/wordfreq" $args <"$sample")"
@@ -96,5 +101,43 @@ expect_eq "a failing unit fails the build" "$status" "1"
 expect_match "rustc's diagnostic shown" "$(cat "$TEST_TMP/build.err")" "error\[E0308\]: mismatched types"
 expect_match "the crate, version and unit named" "$(cat "$TEST_TMP/build.err")" \
   "could not compile \`wordfreq' 0.1.0 \\(bin\\)"
+
+# The test graphs of tests/data/crates (README.md there): a build script, links and DEP_, a
+# proc-macro (serde_derive and a local one), libz-sys through pkg-config, renamed, optional and
+# target-specific dependencies, a workspace, the two resolvers: each package's program prints
+# what cargo's does. Registry crates are the lock file's, from Debian's registry.
+data_package() {
+  local name=$1 dir=$TEST_TMP/data/$1 inputs=""
+  rm -rf "$dir"
+  mkdir -p "$TEST_TMP/data"
+  cp -R "$FERRIX_SOURCE_DIR/tests/data/crates/$name" "$dir"
+  while read -r crate _; do
+    local cname=${crate%-*} version=${crate##*-}
+    inputs="$inputs (\"$crate\" ,(registry-crate \"$cname\" \"$version\"))"
+  done < <(locked_registry_crates "$dir/Cargo.lock")
+  cat >"$dir.scm" <<SCM
+$PREAMBLE
+(package
+  (name "$name") (version "0.1.0")
+  (source (local-file "$dir" #:recursive? #t))
+  (build-system cargo-build-system)
+  (arguments \`(#:install-source? #f #:tests? #f #:cargo-inputs ($inputs)))
+  (synopsis "test") (description "test") (license #f) (home-page #f))
+SCM
+  echo "$dir.scm"
+}
+for name in build-script links proc-macro sys deps workspace resolver-1 resolver-2; do
+  file=$(data_package "$name")
+  if per_crate_build "$file"; then
+    expect_eq "$name: the program's output is cargo's" \
+      "$("$built/bin/$(crate_program "$name")")" "$(cat "$FERRIX_SOURCE_DIR/tests/data/crates/$name/expected-output")"
+  else
+    not_ok "$name: ferrix build --per-crate failed: $(tail -n 20 "$TEST_TMP/build.err")"
+  fi
+done
+file=$(data_package failing)
+per_crate_build "$file" && status=0 || status=$?
+expect_eq "failing: the build fails" "$status" "1"
+expect_match "failing: rustc's error[E0308]" "$(cat "$TEST_TMP/build.err")" "error\[E0308\]: mismatched types"
 
 finish
