@@ -104,6 +104,9 @@ struct UnitGraph {
     std::vector<Unit> units; // dependencies before dependents
     std::vector<std::size_t> roots;
     std::string resolver; // "1" or "2"
+    // The `--target` triple when cross-compiling (units not for the host are built for it), ""
+    // otherwise.
+    std::string crossTarget;
 
     // Cargo's `--unit-graph` JSON (version 1): units with pkg_id, target, profile, platform,
     // mode, features and dependencies, then roots; for comparing with cargo's own.
