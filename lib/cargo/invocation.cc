@@ -445,14 +445,12 @@ Invocation compileInvocation(const UnitGraph& g, std::size_t u, const UnitOutput
         }
     }
 
+    if (auto run = ownScriptRun(g, unit)) env["OUT_DIR"] = outputs(*run) + "/out";
+
     Invocation inv = finish(std::move(env));
     inv.program = o.rustc;
     inv.args = std::move(a);
     inv.cwd = cwd;
-    if (auto run = ownScriptRun(g, unit)) {
-        inv.env.emplace_back("OUT_DIR", outputs(*run) + "/out");
-        std::sort(inv.env.begin(), inv.env.end());
-    }
     std::vector<std::size_t> toLink;
     std::set<std::size_t> seen;
     scriptsToLink(g, u, toLink, seen);

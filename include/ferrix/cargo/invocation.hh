@@ -67,8 +67,9 @@ using UnitOutputs = std::function<std::string(std::size_t unit)>;
 Invocation compileInvocation(const UnitGraph& g, std::size_t u, const UnitOutputs& outputs,
                              const std::string& outDir, const InvocationOptions& options);
 
-// The invocation of the build script compiled by unit `u`'s first dependency, for the
-// run-custom-build unit `u`, writing OUT_DIR `outDir`.
+// The invocation of the build script compiled by unit `u`'s custom-build dependency (cargo
+// sorts a run's dependencies: not always the first), for the run-custom-build unit `u`, writing
+// OUT_DIR `outDir`/out.
 Invocation buildScriptInvocation(const UnitGraph& g, std::size_t u, const UnitOutputs& outputs,
                                  const std::string& outDir, const InvocationOptions& options);
 
