@@ -11,7 +11,8 @@ target_sources(ferrix PRIVATE
   ${PROJECT_SOURCE_DIR}/lib/cargo/units.cc
   ${PROJECT_SOURCE_DIR}/lib/cargo/index.cc
   ${PROJECT_SOURCE_DIR}/lib/cargo/registry.cc
-  ${PROJECT_SOURCE_DIR}/lib/cargo/registry-export.cc)
+  ${PROJECT_SOURCE_DIR}/lib/cargo/registry-export.cc
+  ${PROJECT_SOURCE_DIR}/lib/cargo/invocation.cc)
 target_link_libraries(ferrix PRIVATE PkgConfig::TOMLPP)
 # libarchive's headers only: lib/archive.cc opens the library on first use.
 target_include_directories(ferrix PRIVATE ${LIBARCHIVE_INCLUDE_DIRS})
@@ -40,6 +41,16 @@ if(FERRIX_TESTS)
       set_tests_properties(cargo.${name} PROPERTIES LABELS cargo TIMEOUT 600
         ENVIRONMENT "FERRIX=${PROJECT_BINARY_DIR}/ferrix;FERRIX_SOURCE_DIR=${PROJECT_SOURCE_DIR};FERRIX_BUILD_DIR=${PROJECT_BINARY_DIR};FERRIX_UNIT_GRAPH=$<TARGET_FILE:ferrix-unit-graph>;TEST_TMP=${PROJECT_BINARY_DIR}/tests/tmp-cargo-${name}")
     endforeach()
+    # The invocations of lib/cargo/invocation.cc against the rustc runs of real cargo builds.
+    find_package(GTest REQUIRED)
+    add_executable(ferrix-cargo-invocation-tests ${PROJECT_SOURCE_DIR}/tests/cargo/invocation.cc)
+    target_link_libraries(ferrix-cargo-invocation-tests PRIVATE ferrix GTest::gtest
+                          GTest::gtest_main)
+    target_compile_definitions(ferrix-cargo-invocation-tests PRIVATE
+      FERRIX_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+    add_test(NAME cargo.invocation COMMAND ferrix-cargo-invocation-tests)
+    set_tests_properties(cargo.invocation PROPERTIES LABELS cargo TIMEOUT 1200
+      ENVIRONMENT "TEST_TMP=${PROJECT_BINARY_DIR}/tests/tmp-cargo-invocation")
   endif()
   # Registries, the importer and the updater (label "registry"): a registry exported from
   # Debian's crates, served by tests/lib/httpd.py on 127.0.0.1; some build what they import.
