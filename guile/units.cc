@@ -6,6 +6,7 @@
 #include "guard.hh"
 #include "primitive.hh"
 
+#include "ferrix/cargo/invocation.hh"
 #include "ferrix/cargo/units.hh"
 
 #include <memory>
@@ -179,6 +180,121 @@ SCM primUnitGraphToJson(SCM graph) {
 }
 #undef SUBR
 
+// The workspace root cargo would run in: the common directory of the root units' packages.
+std::string workspaceRootOf(const cargo::UnitGraph& g) {
+    std::string root;
+    bool first = true;
+    for (std::size_t r : g.roots) {
+        std::string dir = g.packages[g.units[r].package].dir;
+        if (first) {
+            root = dir;
+            first = false;
+        }
+        while (root != "/" && dir != root && dir.rfind(root + "/", 0) != 0)
+            root = root.substr(0, std::max<std::size_t>(root.rfind('/'), 1));
+    }
+    return root;
+}
+
+cargo::InvocationOptions toInvocationOptions(const cargo::UnitGraph& g, SCM options,
+                                             const char* subr) {
+    cargo::InvocationOptions o;
+    auto string = [&](const char* key, std::string& to) {
+        SCM v = option(options, key);
+        if (!SCM_UNBNDP(v) && truth(v)) to = toString(v);
+    };
+    string("rustc", o.rustc);
+    string("rustdoc", o.rustdoc);
+    string("cargo", o.cargo);
+    SCM flags = option(options, "rustflags");
+    if (!SCM_UNBNDP(flags) && truth(flags)) o.rustflags = toStringList(flags, subr, 5);
+    o.workspaceRoot = workspaceRootOf(g);
+    string("workspace-root", o.workspaceRoot);
+    string("build-dir", o.buildDir);
+    SCM jobs = option(options, "jobs");
+    if (!SCM_UNBNDP(jobs) && truth(jobs)) {
+        scheme([&] {
+            o.jobs = scm_to_int(jobs);
+            return SCM_UNSPECIFIED;
+        });
+    }
+    string("host", o.hostTriple);
+    string("target", o.targetTriple);
+    if (o.targetTriple.empty()) o.targetTriple = o.hostTriple;
+    std::string hostCfg, targetCfg;
+    string("host-cfg", hostCfg);
+    string("target-cfg", targetCfg);
+    o.hostCfg = cargo::CfgSet::parse(hostCfg);
+    o.targetCfg = targetCfg.empty() ? o.hostCfg : cargo::CfgSet::parse(targetCfg);
+    SCM cross = option(options, "cross?");
+    o.crossCompile = !SCM_UNBNDP(cross) && truth(cross);
+    string("linker", o.linker);
+    string("cargo-version", o.cargoVersion);
+    return o;
+}
+
+const char* scriptUseName(cargo::BuildScriptUse::What what) {
+    switch (what) {
+    case cargo::BuildScriptUse::What::Own:
+        return "own";
+    case cargo::BuildScriptUse::What::LinkSearch:
+        return "link-search";
+    case cargo::BuildScriptUse::What::Metadata:
+        return "metadata";
+    }
+    return "own";
+}
+
+#define SUBR "unit-invocation"
+SCM primUnitInvocation(SCM graph, SCM index, SCM outputs, SCM outDir, SCM options) {
+    const cargo::UnitGraph& g = graphArg(graph, 1, SUBR);
+    std::size_t u = scm_to_size_t(index);
+    if (u >= g.units.size()) scm_out_of_range_pos(SUBR, index, scm_from_int(2));
+    SCM_ASSERT_TYPE(scm_is_vector(outputs), outputs, 3, SUBR, "vector");
+    checkString(outDir, 4, SUBR);
+    checkList(options, 5, SUBR);
+    return guarded(SUBR, [&] {
+        std::size_t n = 0;
+        scheme([&] {
+            n = scm_c_vector_length(outputs);
+            return SCM_UNSPECIFIED;
+        });
+        std::vector<std::optional<std::string>> dirs(n);
+        for (std::size_t i = 0; i < n; i++)
+            dirs[i] = toStringOpt(scheme([&] { return scm_c_vector_ref(outputs, i); }));
+        cargo::UnitOutputs unitOutputs = [&](std::size_t d) {
+            if (d >= dirs.size() || !dirs[d])
+                throw Error("unit " + std::to_string(d) + " (" +
+                            g.packages[g.units[d].package].name +
+                            ") is not built yet: no output directory for it");
+            return *dirs[d];
+        };
+        cargo::InvocationOptions o = toInvocationOptions(g, options, SUBR);
+        std::string out = toString(outDir);
+        cargo::Invocation inv = g.units[u].mode == cargo::CompileMode::RunCustomBuild
+                                    ? cargo::buildScriptInvocation(g, u, unitOutputs, out, o)
+                                    : cargo::compileInvocation(g, u, unitOutputs, out, o);
+        return scheme([&] {
+            SCM env = SCM_EOL;
+            for (size_t i = inv.env.size(); i-- > 0;)
+                env = scm_cons(scm_cons(utf8(inv.env[i].first), utf8(inv.env[i].second)), env);
+            SCM scripts = SCM_EOL;
+            for (size_t i = inv.scripts.size(); i-- > 0;) {
+                const cargo::BuildScriptUse& s = inv.scripts[i];
+                scripts = scm_cons(scm_list_3(scm_from_size_t(s.unit),
+                                              scm_from_utf8_symbol(scriptUseName(s.what)),
+                                              s.links.empty() ? SCM_BOOL_F : utf8(s.links)),
+                                   scripts);
+            }
+            scm_remember_upto_here_1(graph);
+            return scm_list_5(entry("program", utf8(inv.program)),
+                              entry("args", stringList(inv.args)), entry("env", env),
+                              entry("cwd", utf8(inv.cwd)), entry("scripts", scripts));
+        });
+    });
+}
+#undef SUBR
+
 const Primitive unitsPrimitives[] = {
     {"%crate-unit-graph", 3, 0, 0, asSubr(primCrateUnitGraph),
      "Return the unit graph of the Cargo package in the directory ROOT, as cargo makes it: its\n"
@@ -193,6 +309,14 @@ const Primitive unitsPrimitives[] = {
      "metadata, root?, links."},
     {"unit-graph->json", 1, 0, 0, asSubr(primUnitGraphToJson),
      "Return GRAPH as the JSON that cargo build --unit-graph prints."},
+    {"unit-invocation", 5, 0, 0, asSubr(primUnitInvocation),
+     "Return what runs for unit INDEX of GRAPH, writing into OUT-DIR: rustc compiling it, or\n"
+     "its build script for a run-custom-build unit.  OUTPUTS is a vector of the units' output\n"
+     "directories (#f for units not built yet).  OPTIONS is the alist given to\n"
+     "%crate-unit-graph, with also rustc, rustdoc, cargo, rustflags, linker, jobs,\n"
+     "workspace-root and build-dir.  Return an alist: program, args, env (pairs of strings),\n"
+     "cwd, scripts (a list of (UNIT-INDEX WHAT LINKS), WHAT one of own, link-search,\n"
+     "metadata)."},
 };
 
 } // namespace

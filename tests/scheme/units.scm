@@ -100,6 +100,33 @@
            (string-contains json "\"roots\":[")
            (string-contains json "\"version\":1")))))
 
+(test-group "invocations"
+  (let* ((n (vector-length units))
+         (outputs (list->vector
+                   (map (lambda (i) (string-append "/unit-" (number->string i)))
+                        (iota n))))
+         (root (- n 1))
+         (inv (unit-invocation graph root outputs "/out" %options))
+         (args (assq-ref inv 'args)))
+    (test-equal "the root: rustc compiling wordfreq's binary" "wordfreq"
+      (cadr (member "--crate-name" args)))
+    (test-assert "its dependencies' outputs are named"
+      (any (lambda (arg) (string-prefix? "dependency=/unit-" arg)) args))
+    (test-assert "an environment of string pairs"
+      (and (pair? (assq-ref inv 'env))
+           (every (lambda (p) (and (string? (car p)) (string? (cdr p))))
+                  (assq-ref inv 'env))))
+    (test-equal "a missing output is an error" 'error
+      (car (ferrix-error-of
+            (lambda ()
+              (unit-invocation graph root (make-vector n #f) "/out" %options)))))
+    (let ((run (list-index (lambda (u) (eq? (unit-ref u 'mode) 'run-custom-build))
+                           (vector->list units))))
+      (test-assert "a build script's run runs the compiled script"
+        (string-prefix? (vector-ref outputs (car (unit-ref (vector-ref units run) 'deps)))
+                        (assq-ref (unit-invocation graph run outputs "/out" %options)
+                                  'program))))))
+
 (test-group "errors"
   (test-equal "a missing crate names the dependent, the requirement and what is at hand"
     'error
