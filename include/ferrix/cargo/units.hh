@@ -87,7 +87,8 @@ struct Unit {
     Target target;
     CompileMode mode = CompileMode::Build;
     // Compiled for the host: build scripts, proc-macros and their dependencies. Without
-    // crossCompile this only changes the profile (build-override), as in cargo.
+    // crossCompile this only changes the profile (build-override), as in cargo. cargo's
+    // CompileKind::Host: a build script's run has its library's kind (false for a target's).
     bool host = false;
     std::vector<std::string> features; // sorted
     Profile profile;
