@@ -27,6 +27,9 @@ struct BuildScriptUse {
                     // DEP_<LINKS>_<KEY> variables
     } what;
     std::string links; // for Metadata: the dependency's `links` value
+    // For Own: whether its rustc-link-lib reach this unit; cargo passes them to the library, and
+    // to the other targets only when the package has no library (they link it otherwise).
+    bool linkLibs = true;
 };
 
 struct Invocation {
@@ -35,6 +38,9 @@ struct Invocation {
     std::vector<std::pair<std::string, std::string>> env; // sorted by name
     std::string cwd; // where cargo runs it: the workspace root for local packages, else the
                      // package directory
+    // In cargo's order. After `args` the build side appends, use by use, each one's
+    // rustc-link-search as `-L` (an Own use also its `-l` and `-C link-arg=`), then the Own use's
+    // `--cfg` and `--check-cfg`, as cargo adds them once the scripts have run.
     std::vector<BuildScriptUse> scripts;
 };
 
@@ -44,6 +50,13 @@ struct InvocationOptions {
     std::string workspaceRoot;                        // the root package's directory
     std::string buildDir = "/build";                  // remapped, as cargo remaps nothing
     int jobs = 1;                                     // NUM_JOBS
+    std::string cargo = "cargo";                      // what CARGO names
+    // What the graph's options said and the graph does not keep (UnitGraphOptions).
+    std::string hostTriple, targetTriple; // HOST, TARGET; `--target` when cross-compiling
+    CfgSet hostCfg, targetCfg;            // build scripts' CARGO_CFG_*
+    bool crossCompile = false;
+    std::string linker;       // target units' `-C linker=` and RUSTC_LINKER when cross-compiling
+    std::string cargoVersion; // "MAJOR.MINOR.PATCH" of the cargo to mimic; "" for the newest
 };
 
 // The output directory of a built unit (a store path), given its index; units not yet built are
@@ -54,8 +67,9 @@ using UnitOutputs = std::function<std::string(std::size_t unit)>;
 Invocation compileInvocation(const UnitGraph& g, std::size_t u, const UnitOutputs& outputs,
                              const std::string& outDir, const InvocationOptions& options);
 
-// The invocation of the build script compiled by unit `u`'s first dependency, for the
-// run-custom-build unit `u`, writing OUT_DIR `outDir`.
+// The invocation of the build script compiled by unit `u`'s custom-build dependency (cargo
+// sorts a run's dependencies: not always the first), for the run-custom-build unit `u`, writing
+// OUT_DIR `outDir`/out.
 Invocation buildScriptInvocation(const UnitGraph& g, std::size_t u, const UnitOutputs& outputs,
                                  const std::string& outDir, const InvocationOptions& options);
 

@@ -87,7 +87,8 @@ struct Unit {
     Target target;
     CompileMode mode = CompileMode::Build;
     // Compiled for the host: build scripts, proc-macros and their dependencies. Without
-    // crossCompile this only changes the profile (build-override), as in cargo.
+    // crossCompile this only changes the profile (build-override), as in cargo. cargo's
+    // CompileKind::Host: a build script's run has its library's kind (false for a target's).
     bool host = false;
     std::vector<std::string> features; // sorted
     Profile profile;
@@ -104,6 +105,9 @@ struct UnitGraph {
     std::vector<Unit> units; // dependencies before dependents
     std::vector<std::size_t> roots;
     std::string resolver; // "1" or "2"
+    // The `--target` triple when cross-compiling (units not for the host are built for it), ""
+    // otherwise.
+    std::string crossTarget;
 
     // Cargo's `--unit-graph` JSON (version 1): units with pkg_id, target, profile, platform,
     // mode, features and dependencies, then roots; for comparing with cargo's own.

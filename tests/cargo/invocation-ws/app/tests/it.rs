@@ -1,0 +1,4 @@
+#[test]
+fn t() {
+    assert_eq!(user::f(), 1);
+}

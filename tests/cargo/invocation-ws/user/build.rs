@@ -1,0 +1,5 @@
+include!("../dump-env.rs");
+
+fn main() {
+    dump_env();
+}
