@@ -39,7 +39,7 @@ if(FERRIX_TESTS)
     foreach(script ${FERRIX_CARGO_TESTS})
       get_filename_component(name ${script} NAME_WE)
       add_test(NAME cargo.${name} COMMAND bash ${script})
-      set_tests_properties(cargo.${name} PROPERTIES LABELS cargo TIMEOUT 600 SKIP_RETURN_CODE 77
+      set_tests_properties(cargo.${name} PROPERTIES LABELS cargo TIMEOUT 600
         ENVIRONMENT "FERRIX=${PROJECT_BINARY_DIR}/ferrix;FERRIX_SOURCE_DIR=${PROJECT_SOURCE_DIR};FERRIX_BUILD_DIR=${PROJECT_BINARY_DIR};FERRIX_UNIT_GRAPH=$<TARGET_FILE:ferrix-unit-graph>;TEST_TMP=${PROJECT_BINARY_DIR}/tests/tmp-cargo-${name}")
     endforeach()
     # The invocations of lib/cargo/invocation.cc against the rustc runs of real cargo builds.

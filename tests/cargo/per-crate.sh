@@ -3,24 +3,9 @@
 # --per-crate`, one store item per unit, the same program as the whole-package mode; after a
 # one-line edit to its main.rs only its own units rebuild; a second application sharing its
 # crates builds them once; a failing unit shows rustc's error and names the crate, version and
-# unit. Needs the unit graph (guile/units.cc) and the invocations (lib/cargo/invocation.cc):
-# skipped (status 77) by a ferrix without them.
+# unit; the test graphs of tests/data/crates build and run as cargo's.
 source "$(dirname "$0")/lib/cargo.bash"
 source "$FERRIX_SOURCE_DIR/tests/data/crates/prepare.bash"
-
-mkdir -p "$TEST_TMP"
-cat >"$TEST_TMP/has-graph.scm" <<'SCM'
-(use-modules (ferrix build-system cargo-units))
-(exit (if (false-if-exception
-           ((@@ (ferrix build-system cargo-units) graph-primitive)
-            '%crate-unit-graph))
-          0
-          77))
-SCM
-if ! "$FERRIX" repl "$TEST_TMP/has-graph.scm" >/dev/null 2>&1; then
-  echo "skipped: this ferrix has no unit graph (guile/units.cc)"
-  exit 77
-fi
 
 # A copy of the example, so that its source can be edited.
 work=$TEST_TMP/example

@@ -25,6 +25,10 @@
             toolchain-facts
             cargo-units-build))
 
+;; %crate-unit-graph, unit-graph-units, unit-invocation: guile/units.cc.
+(eval-when (expand load eval)
+  (load-extension "libguile-ferrix" "init_ferrix"))
+
 ;;; Commentary:
 ;;;
 ;;; A unit's derivation is named rust-unit-CRATE-VERSION-KIND[-TARGET]-META
@@ -139,22 +143,6 @@ the store)."
 ;;; Lowering a package.
 ;;;
 
-(define (graph-primitive name)
-  "Return the primitive NAME of guile/units.cc, the unit graph's glue."
-  (let ((module (resolve-module '(ferrix build-system cargo-units))))
-    (unless (module-variable module name)
-      (save-module-excursion
-       (lambda ()
-         (set-current-module module)
-         (false-if-exception
-          (load-extension "libguile-ferrix" "init_ferrix_units")))))
-    (unless (module-variable module name)
-      (raise (condition
-              (&message
-               (message (format #f "the per-crate mode needs ~a, the unit \
-graph's primitive (guile/units.cc), which this ferrix lacks" name))))))
-    (module-ref module name)))
-
 (define (realise store items)
   "Build the derivations among ITEMS, a list of derivations and store file
 names, and return the store file names of their outputs, in order."
@@ -259,77 +247,96 @@ derivation installs its binaries."
                                           (assq-ref facts 'host-cfg)))
                        (cross? . ,(and target #t))
                        (features . ,features)
-                       (tests? . ,tests?)
                        (rustflags . ,rustflags)
                        (rustc . ,(string-append toolchain-item "/bin/rustc"))
+                       (workspace-root . ,root)
                        (cargo-version . ,(assq-ref facts 'release))))
-            (graph ((graph-primitive '%crate-unit-graph) root crates options))
-            (units ((graph-primitive 'unit-graph-units) graph))
-            (count (vector-length units))
-            (drvs (make-vector count #f))
-            (outputs* (make-vector count #f))
             (host-directories (toolchain-item-host-directories toolchain-item)))
        (define (unit-ref unit key) (assq-ref unit key))
-       (define (package-has-lib? unit)
-         (any (lambda (other)
-                (and (equal? (unit-ref other 'package) (unit-ref unit 'package))
-                     (equal? (unit-ref other 'version) (unit-ref unit 'version))
-                     (eq? (unit-ref other 'kind) 'lib)))
-              (vector->list units)))
-       (let loop ((i 0))
-         (when (< i count)
-           (let* ((unit (vector-ref units i))
-                  (inv ((graph-primitive 'unit-invocation)
-                        graph i outputs* %unit-output-placeholder options))
-                  (deps (map (cut vector-ref drvs <>) (unit-ref unit 'deps)))
-                  (drv (unit-derivation
-                        store
-                        #:crate (unit-ref unit 'package)
-                        #:version (unit-ref unit 'version)
-                        #:kind (unit-ref unit 'kind)
-                        #:target-name (unit-ref unit 'target-name)
-                        #:crate-types (unit-ref unit 'crate-types)
-                        #:mode (unit-ref unit 'mode)
-                        #:metadata (unit-ref unit 'metadata)
-                        #:program (assq-ref inv 'program)
-                        #:arguments (assq-ref inv 'args)
-                        #:environment (assq-ref inv 'env)
-                        #:directory (assq-ref inv 'cwd)
-                        #:scripts (map (match-lambda
-                                         ((index what links)
-                                          (list (vector-ref drvs index)
-                                                what links)))
-                                       (assq-ref inv 'scripts))
-                        #:link-libs? (or (eq? (unit-ref unit 'kind) 'lib)
-                                         (not (package-has-lib? unit)))
-                        #:cargo-version (assq-ref facts 'release)
-                        #:sources (list toolchain-item (unit-ref unit 'dir))
-                        #:units deps
-                        #:inputs other-inputs
-                        #:host-directories host-directories
-                        #:system system)))
-             (vector-set! drvs i drv)
-             (vector-set! outputs* i (derivation->output-path drv))
-             (loop (+ i 1)))))
-       (define (root-units pred)
-         (filter-map (lambda (unit drv)
-                       (and (unit-ref unit 'root?) (pred unit) (cons unit drv)))
-                     (vector->list units) (vector->list drvs)))
-       (package-install-derivation
-        store name root
-        (map cdr (root-units (lambda (unit)
-                               (and (eq? (unit-ref unit 'kind) 'bin)
-                                    (eq? (unit-ref unit 'mode) 'build)))))
-        #:tests (map (match-lambda
-                       ((unit . drv)
-                        (list drv
-                              (string-append "bin/" (unit-ref unit 'target-name)
-                                             "-" (unit-ref unit 'metadata))
-                              (unit-ref unit 'dir))))
-                     (root-units (lambda (unit)
-                                   (eq? (unit-ref unit 'mode) 'test))))
-        #:install-source? install-source?
-        #:system system)))))
+       (define (graph-root-units tests?)
+         ;; The root units of the graph cargo makes for `cargo build' (TESTS?
+         ;; #f) or `cargo test', each unit's derivation made before its
+         ;; dependents'; a unit both graphs hold is the same derivation.
+         (let* ((options (cons `(tests? . ,tests?) options))
+                (graph (%crate-unit-graph root crates options))
+                (units (unit-graph-units graph))
+                (count (vector-length units))
+                (drvs (make-vector count #f))
+                (closures (make-vector count '()))
+                (outputs* (make-vector count #f)))
+           (define (package-has-lib? unit)
+             (any (lambda (other)
+                    (and (equal? (unit-ref other 'package)
+                                 (unit-ref unit 'package))
+                         (equal? (unit-ref other 'version)
+                                 (unit-ref unit 'version))
+                         (eq? (unit-ref other 'kind) 'lib)))
+                  (vector->list units)))
+           (do ((i 0 (+ i 1))) ((= i count))
+             (let* ((unit (vector-ref units i))
+                    (_ (vector-set! closures i
+                                    (delete-duplicates
+                                     (append-map (lambda (d)
+                                                   (cons d (vector-ref closures d)))
+                                                 (unit-ref unit 'deps)))))
+                    (inv (unit-invocation graph i outputs*
+                                          %unit-output-placeholder options))
+                    (drv (unit-derivation
+                          store
+                          #:crate (unit-ref unit 'package)
+                          #:version (unit-ref unit 'version)
+                          #:kind (unit-ref unit 'kind)
+                          #:target-name (unit-ref unit 'target-name)
+                          #:crate-types (unit-ref unit 'crate-types)
+                          #:mode (unit-ref unit 'mode)
+                          #:metadata (unit-ref unit 'metadata)
+                          #:program (assq-ref inv 'program)
+                          #:arguments (assq-ref inv 'args)
+                          #:environment (assq-ref inv 'env)
+                          #:directory (assq-ref inv 'cwd)
+                          #:scripts (map (match-lambda
+                                           ((index what links)
+                                            (list (vector-ref drvs index)
+                                                  what links)))
+                                         (assq-ref inv 'scripts))
+                          #:link-libs? (or (eq? (unit-ref unit 'kind) 'lib)
+                                           (not (package-has-lib? unit)))
+                          #:cargo-version (assq-ref facts 'release)
+                          #:sources (list toolchain-item (unit-ref unit 'dir))
+                          ;; rustc finds a library's own dependencies
+                          ;; through -L dependency=: the whole closure.
+                          #:units (map (cut vector-ref drvs <>)
+                                       (vector-ref closures i))
+                          #:inputs other-inputs
+                          #:host-directories host-directories
+                          #:system system)))
+               (vector-set! drvs i drv)
+               (vector-set! outputs* i (derivation->output-path drv))))
+           (filter-map (lambda (unit drv)
+                         (and (unit-ref unit 'root?) (cons unit drv)))
+                       (vector->list units) (vector->list drvs))))
+       (let ((built (graph-root-units #f))
+             (tested (if tests? (graph-root-units #t) '())))
+         (package-install-derivation
+          store name root
+          (filter-map (match-lambda
+                        ((unit . drv)
+                         (and (eq? (unit-ref unit 'kind) 'bin)
+                              (eq? (unit-ref unit 'mode) 'build)
+                              drv)))
+                      built)
+          #:tests (filter-map
+                   (match-lambda
+                     ((unit . drv)
+                      (and (eq? (unit-ref unit 'mode) 'test)
+                           (list drv
+                                 (string-append "bin/"
+                                                (unit-ref unit 'target-name)
+                                                "-" (unit-ref unit 'metadata))
+                                 (unit-ref unit 'dir)))))
+                   tested)
+          #:install-source? install-source?
+          #:system system))))))
 
 (define* (package-install-derivation store name source binaries
                                      #:key (tests '()) install-source?
