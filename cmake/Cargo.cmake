@@ -42,6 +42,8 @@ if(FERRIX_TESTS)
       set_tests_properties(cargo.${name} PROPERTIES LABELS cargo TIMEOUT 600
         ENVIRONMENT "FERRIX=${PROJECT_BINARY_DIR}/ferrix;FERRIX_SOURCE_DIR=${PROJECT_SOURCE_DIR};FERRIX_BUILD_DIR=${PROJECT_BINARY_DIR};FERRIX_UNIT_GRAPH=$<TARGET_FILE:ferrix-unit-graph>;TEST_TMP=${PROJECT_BINARY_DIR}/tests/tmp-cargo-${name}")
     endforeach()
+    # The per-crate mode end to end builds wordfreq twice and nine test graphs, unit by unit.
+    set_tests_properties(cargo.per-crate PROPERTIES TIMEOUT 1500)
     # The invocations of lib/cargo/invocation.cc against the rustc runs of real cargo builds.
     find_package(GTest REQUIRED)
     add_executable(ferrix-cargo-invocation-tests ${PROJECT_SOURCE_DIR}/tests/cargo/invocation.cc)

@@ -57,7 +57,7 @@ if ! per_crate_build "$work/wordfreq.scm"; then
   fail "the build after an edit failed"
 fi
 expect_eq "after an edit to main.rs only wordfreq's units are built" \
-  "$(sed -E 's/^rust-unit-(wordfreq)-.*/\1/' "$TEST_TMP/built" | sort -u | tr '\n' ' ')" "wordfreq "
+  "$(grep '^rust-unit-' "$TEST_TMP/built" | sed -E 's/^rust-unit-(wordfreq)-.*/\1/' | sort -u | tr '\n' ' ')" "wordfreq "
 expect_eq "the edited program runs" "$("$built/bin/wordfreq" -n 1 <"$sample")" \
   "$("$per_crate/bin/wordfreq" -n 1 <"$sample")"
 
@@ -77,7 +77,7 @@ if ! per_crate_build "$work/wordtop.scm"; then
   fail "building a second application failed"
 fi
 expect_eq "a second application: only its own units are built" \
-  "$(sed -E 's/^rust-unit-(wordtop)-.*/\1/' "$TEST_TMP/built" | sort -u | tr '\n' ' ')" "wordtop "
+  "$(grep '^rust-unit-' "$TEST_TMP/built" | sed -E 's/^rust-unit-(wordtop)-.*/\1/' | sort -u | tr '\n' ' ')" "wordtop "
 
 # A failing unit: rustc's diagnostic, and the crate, version and unit named.
 echo 'fn broken() -> u32 { "no" }' >>"$work/wordfreq/src/main.rs"
@@ -98,7 +98,9 @@ data_package() {
   cp -R "$FERRIX_SOURCE_DIR/tests/data/crates/$name" "$dir"
   while read -r crate _; do
     local cname=${crate%-*} version=${crate##*-}
-    inputs="$inputs (\"$crate\" ,(registry-crate \"$cname\" \"$version\"))"
+    local pin
+    pin=$("$FERRIX" hash -r "/usr/share/cargo/registry/$crate")
+    inputs="$inputs (\"$crate\" ,(registry-crate \"$cname\" \"$version\" #:sha256 \"$pin\"))"
   done < <(locked_registry_crates "$dir/Cargo.lock")
   cat >"$dir.scm" <<SCM
 $PREAMBLE

@@ -167,6 +167,18 @@ derivation of its own, realised now, shared by every package using it."
                   #:inputs `((,item)))))
         (car (realise store (list drv))))))
 
+(define (store-item store file)
+  "Return the store item FILE, a store item or a file inside one (a path
+dependency's directory), belongs to."
+  (let* ((prefix (string-append (store-directory store) "/"))
+         (rest (if (string-prefix? prefix file)
+                   (substring file (string-length prefix))
+                   file))
+         (slash (string-index rest #\/)))
+    (if (and slash (string-prefix? prefix file))
+        (string-append prefix (substring rest 0 slash))
+        file)))
+
 (define (strip-store-hash item)
   (let ((base (basename item)))
     (substring base (+ 1 (or (string-index base #\-) -1)))))
@@ -302,7 +314,9 @@ derivation installs its binaries."
                           #:link-libs? (or (eq? (unit-ref unit 'kind) 'lib)
                                            (not (package-has-lib? unit)))
                           #:cargo-version (assq-ref facts 'release)
-                          #:sources (list toolchain-item (unit-ref unit 'dir))
+                          #:sources (list toolchain-item
+                                          (store-item store
+                                                      (unit-ref unit 'dir)))
                           ;; rustc finds a library's own dependencies
                           ;; through -L dependency=: the whole closure.
                           #:units (map (cut vector-ref drvs <>)
@@ -362,7 +376,8 @@ and where it runs) have passed."
       #:outputs (list (cons "out" (getenv "out")))))
    #:system system
    #:inputs `((,source)
-              ,@(map list (delete-duplicates (map caddr tests)))
+              ,@(map (lambda (dir) (list (store-item store dir)))
+                     (delete-duplicates (map caddr tests)))
               ,@(map (cut list <> "out")
                      (append binaries (map car tests))))))
 
