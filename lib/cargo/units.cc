@@ -979,6 +979,7 @@ private:
             u.metadata = hashString(HashAlgo::SHA256, id).toBase16().substr(0, 16);
         }
         if (o.crossCompile) g.crossTarget = o.targetTriple;
+        g.cargoVersion = o.cargoVersion;
     }
 };
 
@@ -1043,7 +1044,11 @@ std::string UnitGraph::toJson() const {
                             {"public", d.isPublic},
                             {"noprelude", d.noprelude}});
         bool onTarget = !u.host && !crossTarget.empty();
-        units_.push_back({{"pkg_id", p.id()},
+        // Before 1.77 cargo printed package ids as "NAME VERSION (SOURCE)".
+        std::string pkgId = majorMinor(cargoVersion) < std::pair<int, int>{1, 77}
+                                ? p.name + " " + p.version + " (" + p.source + ")"
+                                : p.id();
+        units_.push_back({{"pkg_id", pkgId},
                           {"target", target},
                           {"profile", profile},
                           {"platform", onTarget ? json(crossTarget) : json(nullptr)},
