@@ -755,14 +755,15 @@ private:
     }
 
     std::size_t newUnit(std::size_t pkg, std::size_t target, UnitFor uf, bool hostPlatform,
-                        CompileMode mode, std::optional<Profile> profile = std::nullopt) {
+                        CompileMode mode, std::optional<Profile> profile = std::nullopt,
+                        std::optional<bool> ownHostFeatures = std::nullopt) {
         const Target& t = g.packages[pkg].targets[target];
         Unit u;
         u.package = pkg;
         u.target = t;
         u.mode = mode;
         u.host = hostPlatform;
-        u.features = featuresOf(pkg, uf.hostFeatures);
+        u.features = featuresOf(pkg, ownHostFeatures.value_or(uf.hostFeatures));
         u.profile = profile ? *profile : profileFor(pkg, uf, mode == CompileMode::Test);
         UnitKey k{
             pkg, target, mode, hostPlatform && o.crossCompile, u.features, profileKey(u.profile)};
@@ -917,27 +918,36 @@ private:
                     if (t.kind == TargetKind::CustomBuild) continue;
                     if (t.kind == TargetKind::Example)
                         mode = t.test ? CompileMode::Test : CompileMode::Build;
-                    else if (t.test && t.kind != TargetKind::Bench)
+                    else if (t.test)
                         mode = CompileMode::Test;
                     else
                         continue;
                 }
                 if (!requiredFeaturesMet(m, t)) continue;
                 bool forHost = t.procMacro();
+                // A proc-macro root: its own features are the host's, its own profile not
+                // (cargo's UnitFor::new_compiler, new_test); its dependencies are the host's,
+                // tested or not (new_host, new_host_test).
                 UnitFor uf;
-                if (mode == CompileMode::Test)
-                    uf = UnitFor{false, false, true};
-                else if (forHost)
+                if (forHost)
                     uf = UnitFor{true, true, true};
-                roots.push_back(newUnit(m, i, uf, forHost, mode));
+                else if (mode == CompileMode::Test)
+                    uf = UnitFor{false, false, true};
+                std::optional<Profile> profile;
+                if (forHost)
+                    profile = profileFor(m, UnitFor{false, true, true}, mode == CompileMode::Test);
+                roots.push_back(newUnit(m, i, uf, forHost, mode, profile, forHost));
             }
             if (o.tests)
                 for (std::size_t i = 0; i < ts.size(); i++)
-                    if (ts[i].kind == TargetKind::Lib && ts[i].doctest && !ts[i].procMacro() &&
-                        std::any_of(ts[i].crateTypes.begin(), ts[i].crateTypes.end(),
-                                    [](auto& c) { return c == "lib" || c == "rlib"; }))
-                        roots.push_back(newUnit(m, i, UnitFor{false, false, true}, false,
-                                                CompileMode::Doctest));
+                    if (ts[i].kind == TargetKind::Lib && ts[i].doctest &&
+                        std::any_of(ts[i].crateTypes.begin(), ts[i].crateTypes.end(), [](auto& c) {
+                            return c == "lib" || c == "rlib" || c == "proc-macro";
+                        }))
+                        roots.push_back(newUnit(
+                            m, i, UnitFor{ts[i].procMacro(), ts[i].procMacro(), true},
+                            ts[i].procMacro(), CompileMode::Doctest,
+                            profileFor(m, UnitFor{false, false, true}, false), ts[i].procMacro()));
         }
         connectLinks();
         // Dependencies first: a depth-first walk from the roots, in their order.
@@ -979,6 +989,7 @@ private:
             u.metadata = hashString(HashAlgo::SHA256, id).toBase16().substr(0, 16);
         }
         if (o.crossCompile) g.crossTarget = o.targetTriple;
+        g.cargoVersion = o.cargoVersion;
     }
 };
 
@@ -1043,7 +1054,11 @@ std::string UnitGraph::toJson() const {
                             {"public", d.isPublic},
                             {"noprelude", d.noprelude}});
         bool onTarget = !u.host && !crossTarget.empty();
-        units_.push_back({{"pkg_id", p.id()},
+        // Before 1.77 cargo printed package ids as "NAME VERSION (SOURCE)".
+        std::string pkgId = majorMinor(cargoVersion) < std::pair<int, int>{1, 77}
+                                ? p.name + " " + p.version + " (" + p.source + ")"
+                                : p.id();
+        units_.push_back({{"pkg_id", pkgId},
                           {"target", target},
                           {"profile", profile},
                           {"platform", onTarget ? json(crossTarget) : json(nullptr)},

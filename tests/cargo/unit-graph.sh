@@ -4,7 +4,8 @@
 # compared unit by unit (tests/cargo/graph/compare.py): package, target, mode, features,
 # platform, host or target, dependencies, roots. Graphs: examples/wordfreq, bat 0.22 and cargo
 # 0.66 from Debian's registry (the crates at hand, pinned first), each without and with the
-# Cargo.lock cargo writes, with resolver "1" and "2"; the test crates of tests/data/crates.
+# Cargo.lock cargo writes, with resolver "1" and "2"; serde_derive (a proc-macro as the root); the
+# test crates of tests/data/crates.
 source "$(dirname "$0")/lib/cargo.bash"
 : "${FERRIX_UNIT_GRAPH:?}"
 
@@ -133,6 +134,8 @@ each bat /usr/share/cargo/registry/bat-0.22.1 1 --target
 each bat-r2 /usr/share/cargo/registry/bat-0.22.1 2 --target
 each cargo /usr/share/cargo/registry/cargo-0.66.0 2 --target
 each cargo-r1 /usr/share/cargo/registry/cargo-0.66.0 1
+# A proc-macro as the root: its own features are the host's, also when tested.
+each serde_derive /usr/share/cargo/registry/serde_derive-1.0.152 "" --target --tests
 
 # The test crates (tests/data/crates), with the resolver they ask for.
 for fixture in "$FERRIX_SOURCE_DIR"/tests/data/crates/*/; do

@@ -232,12 +232,15 @@ TEST_F(Graph, ProfilesFromTheRootManifest) {
     EXPECT_EQ(unit(g, "leaf", TargetKind::Lib).profile.optLevel, "2");
 }
 
-TEST_F(Graph, StripDebuginfoByDefaultSince177) {
+TEST_F(Graph, CargoVersionsStripAndPackageIds) {
     crate("root", "0.1.0", "", false, false);
     EXPECT_EQ(unit(graph(), "root", TargetKind::Bin).profile.strip, "debuginfo");
     auto o = options();
     o.cargoVersion = "1.63.0";
     EXPECT_EQ(unit(graph(o), "root", TargetKind::Bin).profile.strip, "none");
+    // And package ids in the old form.
+    EXPECT_NE(graph(o).toJson().find("\"root 0.1.0 (path+file://"), std::string::npos);
+    EXPECT_NE(graph().toJson().find("/root#0.1.0\""), std::string::npos);
 }
 
 TEST_F(Graph, MetadataIsStableAndFollowsFeatures) {

@@ -104,7 +104,8 @@ struct UnitGraph {
     std::vector<Package> packages;
     std::vector<Unit> units; // dependencies before dependents
     std::vector<std::size_t> roots;
-    std::string resolver; // "1" or "2"
+    std::string resolver;     // "1" or "2"
+    std::string cargoVersion; // the options', for toJson's form of package ids
     // The `--target` triple when cross-compiling (units not for the host are built for it), ""
     // otherwise.
     std::string crossTarget;
