@@ -305,6 +305,9 @@ std::string resolverOf(const std::string& file, const toml::node& n, const std::
 
 } // namespace
 
+ProfileTable::ProfileTable() = default;
+ProfileTable::~ProfileTable() = default;
+
 std::string locate(const std::string& file, SourcePos pos) {
     if (pos.line == 0) return file + ": ";
     return file + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) + ": ";
@@ -574,7 +577,8 @@ std::vector<TargetTable> mergeInferred(const std::vector<TargetTable>& tables,
     std::vector<TargetTable> out = tables;
     bool discover = autodiscover && !(!tables.empty() && edition2015 && !autoWritten);
     if (discover) {
-        for (auto& [name, path] : inferred) {
+        for (auto& entry : inferred) {
+            const std::string &name = entry.first, &path = entry.second;
             bool seen = std::any_of(tables.begin(), tables.end(), [&](const TargetTable& t) {
                 return t.name == name || (!t.path.empty() && normalPath(t.path) == path);
             });
