@@ -510,8 +510,8 @@ std::string Target::crateName() const {
 
 namespace {
 
-// "./src/x.rs" and "src//x.rs" name the same file as "src/x.rs": explicit paths are compared
-// with inferred ones in that form.
+// "./src/x.rs", "src//x.rs" and "src/../src/x.rs" are "src/x.rs", as cargo lists explicit paths
+// (and compares them with inferred ones).
 std::string normalPath(const std::string& p) {
     std::string out;
     size_t i = 0;
@@ -559,13 +559,6 @@ Inferred inferFrom(const std::string& root, const std::string& rel) {
     }
     return out;
 }
-
-struct KindRules {
-    TargetKind kind;
-    const char* section; // "bin", "example"...
-    bool autodiscover;   // the package's autoX
-    bool autoSet;        // whether autoX was written
-};
 
 // Explicit tables and the inferred targets they do not name (by name or path), as cargo merges
 // them; in edition 2015 an explicit table turns discovery off unless autoX says otherwise. Cargo
@@ -640,7 +633,7 @@ std::vector<Target> targets(const Manifest& m, const std::string& dir) {
         if (lib->name.empty()) lib->name = m.name;
         std::string path;
         if (!lib->path.empty())
-            path = lib->path;
+            path = normalPath(lib->path);
         else if (file("src/lib.rs"))
             path = "src/lib.rs";
         else if (e2015 && file("src/" + lib->name + ".rs"))
@@ -686,7 +679,7 @@ std::vector<Target> targets(const Manifest& m, const std::string& dir) {
             names.push_back(table.name);
             std::string path;
             if (!table.path.empty()) {
-                path = table.path;
+                path = normalPath(table.path);
             } else {
                 std::vector<std::string> found;
                 for (auto& [n, p] : inferred)
@@ -739,7 +732,7 @@ std::vector<Target> targets(const Manifest& m, const std::string& dir) {
         Target t;
         t.kind = TargetKind::CustomBuild;
         t.name = "build-script-" + stemOf(*build);
-        t.path = *build;
+        t.path = normalPath(*build);
         t.crateTypes = {"bin"};
         t.edition = edition;
         t.test = t.bench = false;

@@ -66,9 +66,7 @@ std::string describe(const std::string& kind, const std::string& crateTypes,
 std::string describe(const Target& t) {
     std::string kind = targetKindName(t.kind);
     if (t.kind == TargetKind::Lib) kind = join(t.crateTypes);
-    std::string path = t.path;
-    if (path.rfind("./", 0) == 0) path = path.substr(2);
-    return describe(kind, join(t.crateTypes), t.name, path, t.edition, t.doctest, t.test,
+    return describe(kind, join(t.crateTypes), t.name, t.path, t.edition, t.doctest, t.test,
                     join(t.requiredFeatures));
 }
 
@@ -278,6 +276,26 @@ name = "t1"
         << "with a library, src/main-tool.rs is not the legacy path: src/main.rs is";
     if (have("cargo")) {
         EXPECT_EQ(described(b), cargoDescribed(b));
+    }
+}
+
+// Explicit paths are listed normalised, and compared with discovered ones in that form.
+TEST(CargoTargets, ExplicitPathsNormalised) {
+    ScratchDir d("ferrix-targets-test-");
+    std::string c = d.path + "/c";
+    writeTree(c, {{"Cargo.toml", "[package]\nname = \"c\"\nversion = \"0.1.0\"\n"
+                                 "edition = \"2021\"\n[lib]\npath = \"./src/../src/main.rs\"\n"
+                                 "[[test]]\nname = \"z\"\npath = \"tests//a.rs\"\n"},
+                  {"src/main.rs", ""},
+                  {"tests/a.rs", ""},
+                  {"tests/b.rs", ""}});
+    EXPECT_EQ(described(c), (std::vector<std::string>{
+                                "lib lib c src/main.rs edition=2021 doctest=1 test=1 required=",
+                                "bin bin c src/main.rs edition=2021 doctest=0 test=1 required=",
+                                "test bin b tests/b.rs edition=2021 doctest=0 test=1 required=",
+                                "test bin z tests/a.rs edition=2021 doctest=0 test=1 required="}));
+    if (have("cargo")) {
+        EXPECT_EQ(described(c), cargoDescribed(c));
     }
 }
 
