@@ -305,6 +305,9 @@ std::string resolverOf(const std::string& file, const toml::node& n, const std::
 
 } // namespace
 
+ProfileTable::ProfileTable() = default;
+ProfileTable::~ProfileTable() = default;
+
 std::string locate(const std::string& file, SourcePos pos) {
     if (pos.line == 0) return file + ": ";
     return file + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) + ": ";
@@ -507,8 +510,8 @@ std::string Target::crateName() const {
 
 namespace {
 
-// "./src/x.rs" and "src//x.rs" name the same file as "src/x.rs": explicit paths are compared
-// with inferred ones in that form.
+// "./src/x.rs", "src//x.rs" and "src/../src/x.rs" are "src/x.rs", as cargo lists explicit paths
+// (and compares them with inferred ones).
 std::string normalPath(const std::string& p) {
     std::string out;
     size_t i = 0;
@@ -557,13 +560,6 @@ Inferred inferFrom(const std::string& root, const std::string& rel) {
     return out;
 }
 
-struct KindRules {
-    TargetKind kind;
-    const char* section; // "bin", "example"...
-    bool autodiscover;   // the package's autoX
-    bool autoSet;        // whether autoX was written
-};
-
 // Explicit tables and the inferred targets they do not name (by name or path), as cargo merges
 // them; in edition 2015 an explicit table turns discovery off unless autoX says otherwise. Cargo
 // lists them by name, except when it had nothing to infer (discovery off, every path given):
@@ -574,7 +570,8 @@ std::vector<TargetTable> mergeInferred(const std::vector<TargetTable>& tables,
     std::vector<TargetTable> out = tables;
     bool discover = autodiscover && !(!tables.empty() && edition2015 && !autoWritten);
     if (discover) {
-        for (auto& [name, path] : inferred) {
+        for (auto& entry : inferred) {
+            const std::string &name = entry.first, &path = entry.second;
             bool seen = std::any_of(tables.begin(), tables.end(), [&](const TargetTable& t) {
                 return t.name == name || (!t.path.empty() && normalPath(t.path) == path);
             });
@@ -636,7 +633,7 @@ std::vector<Target> targets(const Manifest& m, const std::string& dir) {
         if (lib->name.empty()) lib->name = m.name;
         std::string path;
         if (!lib->path.empty())
-            path = lib->path;
+            path = normalPath(lib->path);
         else if (file("src/lib.rs"))
             path = "src/lib.rs";
         else if (e2015 && file("src/" + lib->name + ".rs"))
@@ -682,7 +679,7 @@ std::vector<Target> targets(const Manifest& m, const std::string& dir) {
             names.push_back(table.name);
             std::string path;
             if (!table.path.empty()) {
-                path = table.path;
+                path = normalPath(table.path);
             } else {
                 std::vector<std::string> found;
                 for (auto& [n, p] : inferred)
@@ -735,7 +732,7 @@ std::vector<Target> targets(const Manifest& m, const std::string& dir) {
         Target t;
         t.kind = TargetKind::CustomBuild;
         t.name = "build-script-" + stemOf(*build);
-        t.path = *build;
+        t.path = normalPath(*build);
         t.crateTypes = {"bin"};
         t.edition = edition;
         t.test = t.bench = false;

@@ -100,6 +100,14 @@ struct ProfileTable {
     // its only element when present (vectors: the type is incomplete here).
     std::vector<std::pair<std::string, ProfileTable>> packages;
     std::vector<ProfileTable> buildOverride;
+
+    // Out of line: clang cannot decide the implicit ones while the type is incomplete.
+    ProfileTable();
+    ~ProfileTable();
+    ProfileTable(const ProfileTable&) = default;
+    ProfileTable(ProfileTable&&) = default;
+    ProfileTable& operator=(const ProfileTable&) = default;
+    ProfileTable& operator=(ProfileTable&&) = default;
 };
 
 struct Manifest {
