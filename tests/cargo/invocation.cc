@@ -495,13 +495,21 @@ os.execv(sys.argv[1], sys.argv[1:])
     }
 };
 
-// The wordfreq example (clap, regex, serde_json), with distribution rustflags.
+// The wordfreq example (clap, regex, serde_json), with distribution rustflags and a release
+// profile that sets what the default one leaves out (thin LTO, panic, debuginfo, checks, a
+// package override and build-override).
 TEST_F(Oracle, Wordfreq) {
     fs::path dir = root / "wordfreq";
     if (!reuse)
         fs::copy(fs::path(FERRIX_SOURCE_DIR) / "examples/wordfreq", dir,
                  fs::copy_options::recursive);
     configure(dir);
+    if (!reuse)
+        std::ofstream(dir / "Cargo.toml", std::ios::app)
+            << "\n[profile.release]\nlto = \"thin\"\ncodegen-units = 4\ndebug = 1\n"
+               "panic = \"abort\"\noverflow-checks = true\nstrip = \"symbols\"\n"
+               "[profile.release.package.regex-syntax]\nopt-level = \"s\"\n"
+               "[profile.release.build-override]\nopt-level = 1\n";
     UnitGraph g;
     std::vector<Record> records;
     InvocationOptions o;
