@@ -1,7 +1,9 @@
 // cfg(...) expressions against a target triple (see platform.hh).
 #include "ferrix/cargo/platform.hh"
 
+#include <algorithm>
 #include <cctype>
+#include <functional>
 #include <map>
 #include <vector>
 
@@ -69,10 +71,13 @@ Facts factsOf(const std::string& triple) {
     return f;
 }
 
+// A leaf of a cfg expression: `name` (value nullopt) or `name = "value"`.
+using Leaf = std::function<Tri(const std::string& name, const std::optional<std::string>& value)>;
+
 struct Parser {
     const std::string& s;
     const std::string& key;
-    const Facts& facts;
+    const Leaf& leaf;
     size_t pos = 0;
 
     [[noreturn]] void fail(const std::string& why) {
@@ -148,33 +153,125 @@ struct Parser {
             if (!items[0]) return std::nullopt;
             return !*items[0];
         }
-        if (eat('=')) {
-            std::string value = str();
-            auto it = facts.values.find(name);
-            if (it == facts.values.end()) return std::nullopt; // feature, target_feature...
-            if (name == "target_family" && (value == "unix" || value == "windows"))
-                return value == "unix" ? facts.unix : facts.windows;
-            return it->second == value;
-        }
-        if (name == "unix") return facts.unix;
-        if (name == "windows") return facts.windows;
-        return std::nullopt; // test, debug_assertions, proc_macro...
+        if (eat('=')) return leaf(name, str());
+        return leaf(name, std::nullopt);
     }
 };
+
+// KEY is "cfg(EXPR)": EXPR evaluated with LEAF, all of it consumed.
+Tri evaluate(const std::string& key, const Leaf& leaf) {
+    if (key.back() != ')')
+        throw FormatError("invalid target '" + key + "': expected ')' at the end");
+    std::string inner = key.substr(4, key.size() - 5);
+    Parser p{inner, key, leaf};
+    Tri t = p.expr();
+    p.skip();
+    if (p.pos != inner.size()) p.fail("unexpected text at offset " + std::to_string(p.pos + 4));
+    return t;
+}
 
 } // namespace
 
 std::optional<bool> targetApplies(const std::string& key, const std::string& triple) {
     if (key.rfind("cfg(", 0) != 0) return key == triple;
-    if (key.back() != ')')
-        throw FormatError("invalid target '" + key + "': expected ')' at the end");
     Facts facts = factsOf(triple);
-    std::string inner = key.substr(4, key.size() - 5);
-    Parser p{inner, key, facts};
-    Tri t = p.expr();
-    p.skip();
-    if (p.pos != inner.size()) p.fail("unexpected text at offset " + std::to_string(p.pos + 4));
-    return t;
+    Leaf leaf = [&](const std::string& name, const std::optional<std::string>& value) -> Tri {
+        if (value) {
+            auto it = facts.values.find(name);
+            if (it == facts.values.end()) return std::nullopt; // feature, target_feature...
+            if (name == "target_family" && (*value == "unix" || *value == "windows"))
+                return *value == "unix" ? facts.unix : facts.windows;
+            return it->second == *value;
+        }
+        if (name == "unix") return facts.unix;
+        if (name == "windows") return facts.windows;
+        return std::nullopt; // test, debug_assertions, proc_macro...
+    };
+    return evaluate(key, leaf);
+}
+
+bool targetApplies(const std::string& key, const std::string& triple, const CfgSet& cfg) {
+    if (key.rfind("cfg(", 0) != 0) return key == triple;
+    Leaf leaf = [&](const std::string& name, const std::optional<std::string>& value) -> Tri {
+        if (value) return cfg.has(name, *value);
+        // `cfg(true)` and `cfg(false)`: literals since Rust 1.88.
+        if (name == "true" || name == "false") return name == "true";
+        return cfg.has(name);
+    };
+    return *evaluate(key, leaf);
+}
+
+CfgSet CfgSet::parse(const std::string& output) {
+    CfgSet set;
+    size_t i = 0, lineNo = 0;
+    while (i < output.size()) {
+        size_t j = output.find('\n', i);
+        if (j == std::string::npos) j = output.size();
+        std::string line = output.substr(i, j - i);
+        i = j + 1;
+        ++lineNo;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.empty()) continue;
+        if (!set.add(line))
+            throw FormatError("line " + std::to_string(lineNo) + " of rustc's cfg list, '" + line +
+                              "', is neither NAME nor NAME=\"VALUE\"");
+    }
+    return set;
+}
+
+bool CfgSet::add(const std::string& spec) {
+    auto isName = [](const std::string& n) {
+        if (n.empty() || std::isdigit(static_cast<unsigned char>(n[0]))) return false;
+        return std::all_of(n.begin(), n.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+        });
+    };
+    size_t eq = spec.find('=');
+    if (eq == std::string::npos) {
+        if (!isName(spec)) return false;
+        names.insert(spec);
+        return true;
+    }
+    std::string name = spec.substr(0, eq), value = spec.substr(eq + 1);
+    if (!isName(name) || value.size() < 2 || value.front() != '"' || value.back() != '"' ||
+        value.find('"', 1) != value.size() - 1)
+        return false;
+    values.emplace(name, value.substr(1, value.size() - 2));
+    return true;
+}
+
+void CfgSet::addRustflags(const std::vector<std::string>& rustflags) {
+    for (size_t i = 0; i < rustflags.size(); ++i) {
+        std::string spec;
+        if (rustflags[i] == "--cfg" && i + 1 < rustflags.size())
+            spec = rustflags[++i];
+        else if (rustflags[i].rfind("--cfg=", 0) == 0)
+            spec = rustflags[i].substr(6);
+        else
+            continue;
+        if (!add(spec))
+            throw FormatError("--cfg " + spec +
+                              " in the rustflags is neither NAME nor NAME=\"VALUE\"");
+    }
+}
+
+bool CfgSet::has(const std::string& name) const {
+    return names.count(name) > 0;
+}
+
+bool CfgSet::has(const std::string& name, const std::string& value) const {
+    return values.count({name, value}) > 0;
+}
+
+std::string CfgSet::str() const {
+    std::vector<std::string> lines(names.begin(), names.end());
+    for (auto& [n, v] : values)
+        lines.push_back(n + "=\"" + v + "\"");
+    std::sort(lines.begin(), lines.end());
+    std::string out;
+    for (auto& l : lines)
+        out += l + "\n";
+    return out;
 }
 
 } // namespace ferrix::cargo

@@ -39,9 +39,10 @@ struct Dependency {
     bool optional = false;
     bool workspace = false; // `workspace = true`
     std::vector<std::string> features;
-    bool defaultFeatures = true; // `default-features` (or `default_features`)
-    std::string registry;        // `registry = "NAME"`, "" if none
-    std::string registryIndex;   // `registry-index = "URL"` (as `cargo package` writes it)
+    bool defaultFeatures = true;     // `default-features` (or `default_features`)
+    bool defaultFeaturesSet = false; // whether it was written (inheritance needs to know)
+    std::string registry;            // `registry = "NAME"`, "" if none
+    std::string registryIndex;       // `registry-index = "URL"` (as `cargo package` writes it)
     DepKind kind = DepKind::Normal;
     std::string target; // "" or the [target.X] key: a triple or "cfg(...)"
     int line = 0;
@@ -56,17 +57,18 @@ struct BinTarget {
 // A target table as written: [lib], [[bin]], [[test]], [[bench]], [[example]]. Unset keys keep
 // cargo's defaults, which depend on the kind and are applied by `targets()` below.
 struct TargetTable {
-    std::string name, path;                  // "" when not given
-    std::vector<std::string> crateTypes;     // `crate-type`; empty when not given
-    std::optional<bool> procMacro;           // `proc-macro` (lib only)
+    std::string name, path;              // "" when not given
+    std::vector<std::string> crateTypes; // `crate-type`; empty when not given
+    std::optional<bool> procMacro;       // `proc-macro` (lib only)
     std::optional<bool> test, doctest, bench, doc, harness;
-    std::string edition;                     // "" when not given (the package's)
+    std::string edition; // "" when not given (the package's)
     std::vector<std::string> requiredFeatures;
     SourcePos pos;
 };
 
 enum class TargetKind { Lib, Bin, Test, Bench, Example, CustomBuild };
-const char* targetKindName(TargetKind kind); // "lib", "bin", "test", "bench", "example", "custom-build"
+const char*
+targetKindName(TargetKind kind); // "lib", "bin", "test", "bench", "example", "custom-build"
 
 // A target with cargo's defaults applied and auto-discovery done (src/lib.rs, src/main.rs,
 // src/bin/*.rs and src/bin/*/main.rs, tests/, benches/, examples/, build.rs), as cargo's
@@ -89,15 +91,23 @@ struct ProfileTable {
     std::optional<std::string> optLevel; // "0".."3", "s", "z"
     std::optional<int> debug;            // 0, 1, 2 ("line-tables-only"... mapped to 1, true -> 2)
     std::optional<bool> debugAssertions, overflowChecks, incremental, rpath;
-    std::optional<std::string> lto;      // "false", "true"/"fat", "thin", "off"
-    std::optional<std::string> panic;    // "unwind", "abort"
+    std::optional<std::string> lto;   // "false", "true"/"fat", "thin", "off"
+    std::optional<std::string> panic; // "unwind", "abort"
     std::optional<int> codegenUnits;
-    std::optional<std::string> strip;    // "none", "debuginfo", "symbols"
-    std::string inherits;                // custom profiles
+    std::optional<std::string> strip; // "none", "debuginfo", "symbols"
+    std::string inherits;             // custom profiles
     // [profile.X.package.SPEC] ("*" included), in file order; [profile.X.build-override] as
     // its only element when present (vectors: the type is incomplete here).
     std::vector<std::pair<std::string, ProfileTable>> packages;
     std::vector<ProfileTable> buildOverride;
+
+    // Out of line: clang cannot decide the implicit ones while the type is incomplete.
+    ProfileTable();
+    ~ProfileTable();
+    ProfileTable(const ProfileTable&) = default;
+    ProfileTable(ProfileTable&&) = default;
+    ProfileTable& operator=(const ProfileTable&) = default;
+    ProfileTable& operator=(ProfileTable&&) = default;
 };
 
 struct Manifest {
@@ -126,16 +136,18 @@ struct Manifest {
     SourcePos packagePos, namePos, versionPos;
 
     // For building: what cargo's unit graph needs.
-    std::optional<TargetTable> lib;  // [lib]
+    std::optional<TargetTable> lib; // [lib]
     std::vector<TargetTable> binTables, testTables, benchTables, exampleTables;
     bool autoexamples = true, autotests = true, autobenches = true, autolib = true;
-    std::optional<std::string> build; // `build = "path"`; "" when `build = false`; nullopt: auto
-    std::string resolver;             // `resolver` of [package] or [workspace], "" if none
+    std::vector<std::string> autoKeys; // the auto* keys written ("autobins"...): edition 2015
+    std::optional<std::string> build;  // `build = "path"`; "" when `build = false`; nullopt: auto
+    std::string resolver;              // `resolver` of [package] or [workspace], "" if none
     std::map<std::string, ProfileTable> profiles; // [profile.*] (only the root's are used)
     // [workspace.dependencies] and [workspace.package] of a workspace root, for inheritance.
     std::vector<Dependency> workspaceDependencies;
     std::map<std::string, std::string> workspacePackage; // string keys of [workspace.package]
-    std::vector<std::string> defaultMembers;             // [workspace] default-members
+    std::map<std::string, std::vector<std::string>> workspacePackageLists; // its array keys
+    std::vector<std::string> defaultMembers; // [workspace] default-members
 };
 
 Manifest parseManifest(const std::string& text, const std::string& file);

@@ -24,6 +24,8 @@ struct CfgSet {
     static CfgSet parse(const std::string& printCfgOutput);
     // Adds `--cfg SPEC` flags found in `rustflags` (both "--cfg X" and "--cfg=X").
     void addRustflags(const std::vector<std::string>& rustflags);
+    // Adds one `name` or `name="value"`; false (and nothing added) when it is neither.
+    bool add(const std::string& spec);
     bool has(const std::string& name) const;
     bool has(const std::string& name, const std::string& value) const;
     // Lines as rustc prints them, sorted: the inverse of parse.

@@ -1,0 +1,1 @@
+pub fn value() -> u32 { 6 * 7 }

@@ -1,0 +1,1 @@
+pub fn greeting() -> &'static str { "hello from greeter" }

@@ -1,0 +1,1 @@
+pub fn name() -> &'static str { "opt-on is built" }

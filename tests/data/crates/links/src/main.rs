@@ -1,0 +1,4 @@
+fn main() {
+    println!("foo: {}", env!("FOO_FROM_DEP"));
+    println!("answer: {}", foo_sys::answer());
+}

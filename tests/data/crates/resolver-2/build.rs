@@ -1,0 +1,3 @@
+fn main() {
+    println!("cargo:rustc-env=BUILD_SIDE={}", common::features());
+}

@@ -1,0 +1,4 @@
+fn main() {
+    println!("normal dependency: {}", common::features());
+    println!("build dependency: {}", env!("BUILD_SIDE"));
+}

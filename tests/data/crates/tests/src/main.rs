@@ -1,0 +1,3 @@
+fn main() {
+    println!("triangle(10) = {}", tested::triangle(10));
+}

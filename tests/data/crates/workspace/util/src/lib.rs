@@ -1,0 +1,8 @@
+pub fn describe() -> String {
+    format!(
+        "util {} (base: {}, extra: {})",
+        env!("CARGO_PKG_VERSION"),
+        cfg!(feature = "base"),
+        cfg!(feature = "extra")
+    )
+}
