@@ -19,23 +19,13 @@ bool cargoAtLeast(const InvocationOptions& o, unsigned major, unsigned minor) {
     return v.major > major || (v.major == major && v.minor >= minor);
 }
 
-std::string crateNameOf(const Target& t) {
-    std::string s = t.name;
-    std::replace(s.begin(), s.end(), '-', '_');
-    return s;
-}
-
 bool has(const std::vector<std::string>& v, const std::string& x) {
     return std::find(v.begin(), v.end(), x) != v.end();
 }
 
-bool isProcMacro(const Target& t) {
-    return t.kind == TargetKind::Lib && has(t.crateTypes, "proc-macro");
-}
-
 // cargo's Target::for_host: compiled for the host whatever the target.
 bool forHost(const Target& t) {
-    return t.kind == TargetKind::CustomBuild || isProcMacro(t);
+    return t.kind == TargetKind::CustomBuild || t.procMacro();
 }
 
 // A crate type whose output other crates link to (cargo's is_linkable).
@@ -56,7 +46,7 @@ bool requiresUpstreamObjects(const Unit& u) {
 }
 
 std::string libFile(const Unit& u, const std::string& ext) {
-    return "lib/lib" + crateNameOf(u.target) + "-" + u.metadata + ext;
+    return "lib/lib" + u.target.crateName() + "-" + u.metadata + ext;
 }
 
 std::string envify(const std::string& s) {
@@ -341,7 +331,7 @@ Invocation compileInvocation(const UnitGraph& g, std::size_t u, const UnitOutput
 
     std::vector<std::string> a;
     auto arg = [&](std::initializer_list<std::string> xs) { a.insert(a.end(), xs); };
-    arg({"--crate-name", crateNameOf(unit.target)});
+    arg({"--crate-name", unit.target.crateName()});
     arg({"--edition=" + (unit.target.edition.empty() ? "2015" : unit.target.edition)});
     arg({src});
     // Diagnostics stay rustc's human ones: the build log is read by people, not by cargo.
@@ -415,21 +405,21 @@ Invocation compileInvocation(const UnitGraph& g, std::size_t u, const UnitOutput
         const Unit& dep = g.units[d.unit];
         if (!linkable(dep)) continue;
         std::string name = (d.noprelude ? "noprelude:" : "") + d.externName + "=" + outputs(d.unit);
-        if (isProcMacro(dep.target))
+        if (dep.target.procMacro())
             arg({"--extern", name + "/" + libFile(dep, ".so")});
         else if (!requiresUpstreamObjects(unit))
             arg({"--extern", name + "/" + libFile(dep, ".rmeta")});
         else
             arg({"--extern", name + "/" + libFile(dep, ".rlib")});
     }
-    if (isProcMacro(unit.target)) arg({"--extern", "proc_macro"});
+    if (unit.target.procMacro()) arg({"--extern", "proc_macro"});
     if (!pkg.local) arg({"--cap-lints", "allow"});
     // RUSTFLAGS reach host units only when not cross-compiling, as in cargo.
     if (!(o.crossCompile && host)) a.insert(a.end(), o.rustflags.begin(), o.rustflags.end());
 
     std::map<std::string, std::string> env;
     packageEnv(pkg, o, env);
-    env["CARGO_CRATE_NAME"] = crateNameOf(unit.target);
+    env["CARGO_CRATE_NAME"] = unit.target.crateName();
     if (unit.target.kind == TargetKind::Bin ||
         (unit.target.kind == TargetKind::Example && has(unit.target.crateTypes, "bin")))
         env["CARGO_BIN_NAME"] = unit.target.name;
@@ -555,7 +545,7 @@ std::vector<std::string> unitOutputFiles(const UnitGraph& g, std::size_t u) {
     }
     if (unit.target.kind == TargetKind::CustomBuild) return {"bin/build-script-build"};
     if (unit.target.kind != TargetKind::Lib) return {"bin/" + unit.target.name};
-    if (isProcMacro(unit.target)) return {libFile(unit, ".so")};
+    if (unit.target.procMacro()) return {libFile(unit, ".so")};
     return {libFile(unit, ".rlib"), libFile(unit, ".rmeta")};
 }
 

@@ -216,8 +216,7 @@ UnitGraph fromCargo(const json& j, const std::string& vendor) {
         u.mode = mode == "test"               ? CompileMode::Test
                  : mode == "run-custom-build" ? CompileMode::RunCustomBuild
                                               : CompileMode::Build;
-        u.host = u.target.kind == TargetKind::CustomBuild ||
-                 std::count(u.target.crateTypes.begin(), u.target.crateTypes.end(), "proc-macro");
+        u.host = u.target.kind == TargetKind::CustomBuild || u.target.procMacro();
         u.features = ju["features"].get<std::vector<std::string>>();
         for (auto& d : ju["dependencies"])
             u.deps.push_back({d["index"].get<std::size_t>(), d["extern_crate_name"],
