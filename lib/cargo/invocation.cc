@@ -253,12 +253,19 @@ std::optional<std::size_t> ownScriptRun(const UnitGraph& g, const Unit& u) {
 // custom_build.rs's to_link: the unit's own script first, then its linkable dependencies' (host
 // targets excluded: their scripts only matter to the host), recursively, each once. Dependencies
 // are visited by package id, as cargo sorts them.
-void scriptsToLink(const UnitGraph& g, std::size_t u, std::vector<std::size_t>& out,
-                   std::set<std::size_t>& seen) {
+// Memoised by unit: a unit's list is its dependents' prefix, and graphs share much.
+const std::vector<std::size_t>&
+scriptsToLink(const UnitGraph& g, std::size_t u,
+              std::map<std::size_t, std::vector<std::size_t>>& memo) {
+    if (auto it = memo.find(u); it != memo.end()) return it->second;
     const Unit& unit = g.units[u];
+    std::vector<std::size_t> out;
+    std::set<std::size_t> seen;
     if (unit.target.kind != TargetKind::CustomBuild)
-        if (auto run = ownScriptRun(g, unit))
-            if (seen.insert(*run).second) out.push_back(*run);
+        if (auto run = ownScriptRun(g, unit)) {
+            seen.insert(*run);
+            out.push_back(*run);
+        }
     std::vector<std::size_t> deps;
     for (auto& d : unit.deps)
         deps.push_back(d.unit);
@@ -276,12 +283,10 @@ void scriptsToLink(const UnitGraph& g, std::size_t u, std::vector<std::size_t>& 
     for (auto d : deps) {
         const Unit& dep = g.units[d];
         if (forHost(dep.target) || !linkable(dep)) continue;
-        std::vector<std::size_t> sub;
-        std::set<std::size_t> subSeen;
-        scriptsToLink(g, d, sub, subSeen);
-        for (auto s : sub)
+        for (auto s : scriptsToLink(g, d, memo))
             if (seen.insert(s).second) out.push_back(s);
     }
+    return memo[u] = std::move(out);
 }
 
 // The libraries `u` may reach through its dependencies' metadata: those rustc must find with
@@ -441,9 +446,8 @@ Invocation compileInvocation(const UnitGraph& g, std::size_t u, const UnitOutput
     inv.program = o.rustc;
     inv.args = std::move(a);
     inv.cwd = cwd;
-    std::vector<std::size_t> toLink;
-    std::set<std::size_t> seen;
-    scriptsToLink(g, u, toLink, seen);
+    std::map<std::size_t, std::vector<std::size_t>> memo;
+    const auto& toLink = scriptsToLink(g, u, memo);
     bool packageHasLib = false;
     for (auto& t : pkg.targets)
         packageHasLib |= t.kind == TargetKind::Lib;

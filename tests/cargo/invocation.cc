@@ -85,7 +85,8 @@ std::string run(const std::string& command) {
         out.append(buf, n);
     int status = pclose(p);
     if (status != 0)
-        throw std::runtime_error("failed (" + std::to_string(status) + "): " + command);
+        throw std::runtime_error("failed (" + std::to_string(status) + "): " + command + "\n" +
+                                 out.substr(out.size() > 4000 ? out.size() - 4000 : 0));
     return out;
 }
 
@@ -358,8 +359,9 @@ protected:
         fs::create_directories(vendor);
         for (auto& c : crates) {
             // Directory sources want a checksum file in each crate: links to Debian's files
-            // and a file of our own.
+            // and a file of our own, in place of the link to Debian's (never written through).
             run("cp -rs " + quote(registry + "/" + c) + " " + quote(vendor.string()));
+            fs::remove(vendor / c / ".cargo-checksum.json");
             write(vendor / c / ".cargo-checksum.json", "{\"files\":{},\"package\":\"\"}");
         }
         write(root / "wrap.py", R"(#!/usr/bin/env python3
