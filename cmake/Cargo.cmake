@@ -8,6 +8,7 @@ target_sources(ferrix PRIVATE
   ${PROJECT_SOURCE_DIR}/lib/cargo/vendor.cc
   ${PROJECT_SOURCE_DIR}/lib/cargo/phases.cc
   ${PROJECT_SOURCE_DIR}/lib/cargo/semver.cc
+  ${PROJECT_SOURCE_DIR}/lib/cargo/units.cc
   ${PROJECT_SOURCE_DIR}/lib/cargo/index.cc
   ${PROJECT_SOURCE_DIR}/lib/cargo/registry.cc
   ${PROJECT_SOURCE_DIR}/lib/cargo/registry-export.cc
@@ -23,18 +24,22 @@ endif()
 target_sources(guile-ferrix-objects PRIVATE
   ${PROJECT_SOURCE_DIR}/guile/cargo.cc
   ${PROJECT_SOURCE_DIR}/guile/registry.cc
-  ${PROJECT_SOURCE_DIR}/guile/import.cc)
+  ${PROJECT_SOURCE_DIR}/guile/import.cc
+  ${PROJECT_SOURCE_DIR}/guile/units.cc)
 
 if(FERRIX_TESTS)
   find_program(CARGO_PROGRAM cargo)
   option(FERRIX_CARGO_TESTS "Run the integration tests that build crates with cargo" ON)
   if(FERRIX_CARGO_TESTS AND CARGO_PROGRAM)
+    # tests/cargo/unit-graph.sh compares ferrix's unit graphs, printed by this, with cargo's.
+    add_executable(ferrix-unit-graph ${PROJECT_SOURCE_DIR}/tests/cargo/graph/unit-graph.cc)
+    target_link_libraries(ferrix-unit-graph PRIVATE ferrix)
     file(GLOB FERRIX_CARGO_TESTS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/cargo/*.sh)
     foreach(script ${FERRIX_CARGO_TESTS})
       get_filename_component(name ${script} NAME_WE)
       add_test(NAME cargo.${name} COMMAND bash ${script})
       set_tests_properties(cargo.${name} PROPERTIES LABELS cargo TIMEOUT 600
-        ENVIRONMENT "FERRIX=${PROJECT_BINARY_DIR}/ferrix;FERRIX_SOURCE_DIR=${PROJECT_SOURCE_DIR};FERRIX_BUILD_DIR=${PROJECT_BINARY_DIR};TEST_TMP=${PROJECT_BINARY_DIR}/tests/tmp-cargo-${name}")
+        ENVIRONMENT "FERRIX=${PROJECT_BINARY_DIR}/ferrix;FERRIX_SOURCE_DIR=${PROJECT_SOURCE_DIR};FERRIX_BUILD_DIR=${PROJECT_BINARY_DIR};FERRIX_UNIT_GRAPH=$<TARGET_FILE:ferrix-unit-graph>;TEST_TMP=${PROJECT_BINARY_DIR}/tests/tmp-cargo-${name}")
     endforeach()
     # The invocations of lib/cargo/invocation.cc against the rustc runs of real cargo builds.
     find_package(GTest REQUIRED)

@@ -16,6 +16,7 @@ void defineAll() {
     defineNarPrimitives();
     defineBuildPrimitives();
     defineFetchPrimitives();
+    defineUnitsPrimitives();
 }
 
 } // namespace ferrix::guile

@@ -14,5 +14,6 @@ void defineDerivationPrimitives();
 void defineNarPrimitives();
 void defineBuildPrimitives();
 void defineFetchPrimitives();
+void defineUnitsPrimitives(); // guile/units.cc: the unit graph (cmake/Cargo.cmake)
 
 } // namespace ferrix::guile

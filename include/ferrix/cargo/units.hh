@@ -87,7 +87,8 @@ struct Unit {
     Target target;
     CompileMode mode = CompileMode::Build;
     // Compiled for the host: build scripts, proc-macros and their dependencies. Without
-    // crossCompile this only changes the profile (build-override), as in cargo.
+    // crossCompile this only changes the profile (build-override), as in cargo. cargo's
+    // CompileKind::Host: a build script's run has its library's kind (false for a target's).
     bool host = false;
     std::vector<std::string> features; // sorted
     Profile profile;
@@ -103,7 +104,11 @@ struct UnitGraph {
     std::vector<Package> packages;
     std::vector<Unit> units; // dependencies before dependents
     std::vector<std::size_t> roots;
-    std::string resolver; // "1" or "2"
+    std::string resolver;     // "1" or "2"
+    std::string cargoVersion; // the options', for toJson's form of package ids
+    // The `--target` triple when cross-compiling (units not for the host are built for it), ""
+    // otherwise.
+    std::string crossTarget;
 
     // Cargo's `--unit-graph` JSON (version 1): units with pkg_id, target, profile, platform,
     // mode, features and dependencies, then roots; for comparing with cargo's own.
