@@ -19,23 +19,13 @@ bool cargoAtLeast(const InvocationOptions& o, unsigned major, unsigned minor) {
     return v.major > major || (v.major == major && v.minor >= minor);
 }
 
-std::string crateNameOf(const Target& t) {
-    std::string s = t.name;
-    std::replace(s.begin(), s.end(), '-', '_');
-    return s;
-}
-
 bool has(const std::vector<std::string>& v, const std::string& x) {
     return std::find(v.begin(), v.end(), x) != v.end();
 }
 
-bool isProcMacro(const Target& t) {
-    return t.kind == TargetKind::Lib && has(t.crateTypes, "proc-macro");
-}
-
 // cargo's Target::for_host: compiled for the host whatever the target.
 bool forHost(const Target& t) {
-    return t.kind == TargetKind::CustomBuild || isProcMacro(t);
+    return t.kind == TargetKind::CustomBuild || t.procMacro();
 }
 
 // A crate type whose output other crates link to (cargo's is_linkable).
@@ -56,7 +46,7 @@ bool requiresUpstreamObjects(const Unit& u) {
 }
 
 std::string libFile(const Unit& u, const std::string& ext) {
-    return "lib/lib" + crateNameOf(u.target) + "-" + u.metadata + ext;
+    return "lib/lib" + u.target.crateName() + "-" + u.metadata + ext;
 }
 
 std::string envify(const std::string& s) {
@@ -263,12 +253,19 @@ std::optional<std::size_t> ownScriptRun(const UnitGraph& g, const Unit& u) {
 // custom_build.rs's to_link: the unit's own script first, then its linkable dependencies' (host
 // targets excluded: their scripts only matter to the host), recursively, each once. Dependencies
 // are visited by package id, as cargo sorts them.
-void scriptsToLink(const UnitGraph& g, std::size_t u, std::vector<std::size_t>& out,
-                   std::set<std::size_t>& seen) {
+// Memoised by unit: a unit's list is its dependents' prefix, and graphs share much.
+const std::vector<std::size_t>&
+scriptsToLink(const UnitGraph& g, std::size_t u,
+              std::map<std::size_t, std::vector<std::size_t>>& memo) {
+    if (auto it = memo.find(u); it != memo.end()) return it->second;
     const Unit& unit = g.units[u];
+    std::vector<std::size_t> out;
+    std::set<std::size_t> seen;
     if (unit.target.kind != TargetKind::CustomBuild)
-        if (auto run = ownScriptRun(g, unit))
-            if (seen.insert(*run).second) out.push_back(*run);
+        if (auto run = ownScriptRun(g, unit)) {
+            seen.insert(*run);
+            out.push_back(*run);
+        }
     std::vector<std::size_t> deps;
     for (auto& d : unit.deps)
         deps.push_back(d.unit);
@@ -286,12 +283,10 @@ void scriptsToLink(const UnitGraph& g, std::size_t u, std::vector<std::size_t>& 
     for (auto d : deps) {
         const Unit& dep = g.units[d];
         if (forHost(dep.target) || !linkable(dep)) continue;
-        std::vector<std::size_t> sub;
-        std::set<std::size_t> subSeen;
-        scriptsToLink(g, d, sub, subSeen);
-        for (auto s : sub)
+        for (auto s : scriptsToLink(g, d, memo))
             if (seen.insert(s).second) out.push_back(s);
     }
+    return memo[u] = std::move(out);
 }
 
 // The libraries `u` may reach through its dependencies' metadata: those rustc must find with
@@ -341,7 +336,7 @@ Invocation compileInvocation(const UnitGraph& g, std::size_t u, const UnitOutput
 
     std::vector<std::string> a;
     auto arg = [&](std::initializer_list<std::string> xs) { a.insert(a.end(), xs); };
-    arg({"--crate-name", crateNameOf(unit.target)});
+    arg({"--crate-name", unit.target.crateName()});
     arg({"--edition=" + (unit.target.edition.empty() ? "2015" : unit.target.edition)});
     arg({src});
     // Diagnostics stay rustc's human ones: the build log is read by people, not by cargo.
@@ -415,21 +410,21 @@ Invocation compileInvocation(const UnitGraph& g, std::size_t u, const UnitOutput
         const Unit& dep = g.units[d.unit];
         if (!linkable(dep)) continue;
         std::string name = (d.noprelude ? "noprelude:" : "") + d.externName + "=" + outputs(d.unit);
-        if (isProcMacro(dep.target))
+        if (dep.target.procMacro())
             arg({"--extern", name + "/" + libFile(dep, ".so")});
         else if (!requiresUpstreamObjects(unit))
             arg({"--extern", name + "/" + libFile(dep, ".rmeta")});
         else
             arg({"--extern", name + "/" + libFile(dep, ".rlib")});
     }
-    if (isProcMacro(unit.target)) arg({"--extern", "proc_macro"});
+    if (unit.target.procMacro()) arg({"--extern", "proc_macro"});
     if (!pkg.local) arg({"--cap-lints", "allow"});
     // RUSTFLAGS reach host units only when not cross-compiling, as in cargo.
     if (!(o.crossCompile && host)) a.insert(a.end(), o.rustflags.begin(), o.rustflags.end());
 
     std::map<std::string, std::string> env;
     packageEnv(pkg, o, env);
-    env["CARGO_CRATE_NAME"] = crateNameOf(unit.target);
+    env["CARGO_CRATE_NAME"] = unit.target.crateName();
     if (unit.target.kind == TargetKind::Bin ||
         (unit.target.kind == TargetKind::Example && has(unit.target.crateTypes, "bin")))
         env["CARGO_BIN_NAME"] = unit.target.name;
@@ -451,9 +446,8 @@ Invocation compileInvocation(const UnitGraph& g, std::size_t u, const UnitOutput
     inv.program = o.rustc;
     inv.args = std::move(a);
     inv.cwd = cwd;
-    std::vector<std::size_t> toLink;
-    std::set<std::size_t> seen;
-    scriptsToLink(g, u, toLink, seen);
+    std::map<std::size_t, std::vector<std::size_t>> memo;
+    const auto& toLink = scriptsToLink(g, u, memo);
     bool packageHasLib = false;
     for (auto& t : pkg.targets)
         packageHasLib |= t.kind == TargetKind::Lib;
@@ -555,7 +549,7 @@ std::vector<std::string> unitOutputFiles(const UnitGraph& g, std::size_t u) {
     }
     if (unit.target.kind == TargetKind::CustomBuild) return {"bin/build-script-build"};
     if (unit.target.kind != TargetKind::Lib) return {"bin/" + unit.target.name};
-    if (isProcMacro(unit.target)) return {libFile(unit, ".so")};
+    if (unit.target.procMacro()) return {libFile(unit, ".so")};
     return {libFile(unit, ".rlib"), libFile(unit, ".rmeta")};
 }
 

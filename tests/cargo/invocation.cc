@@ -85,7 +85,8 @@ std::string run(const std::string& command) {
         out.append(buf, n);
     int status = pclose(p);
     if (status != 0)
-        throw std::runtime_error("failed (" + std::to_string(status) + "): " + command);
+        throw std::runtime_error("failed (" + std::to_string(status) + "): " + command + "\n" +
+                                 out.substr(out.size() > 4000 ? out.size() - 4000 : 0));
     return out;
 }
 
@@ -216,8 +217,7 @@ UnitGraph fromCargo(const json& j, const std::string& vendor) {
         u.mode = mode == "test"               ? CompileMode::Test
                  : mode == "run-custom-build" ? CompileMode::RunCustomBuild
                                               : CompileMode::Build;
-        u.host = u.target.kind == TargetKind::CustomBuild ||
-                 std::count(u.target.crateTypes.begin(), u.target.crateTypes.end(), "proc-macro");
+        u.host = u.target.kind == TargetKind::CustomBuild || u.target.procMacro();
         u.features = ju["features"].get<std::vector<std::string>>();
         for (auto& d : ju["dependencies"])
             u.deps.push_back({d["index"].get<std::size_t>(), d["extern_crate_name"],
@@ -338,6 +338,8 @@ struct Project {
     std::string command; // "build" or "test --no-run"
     std::vector<std::string> rustflags;
     bool everyUnit = true; // a fresh target directory: cargo compiles every unit
+    // Also compare the invocations made from ferrix's own unit graph (lib/cargo/units.cc).
+    bool ferrixGraph = true;
 };
 
 class Oracle : public ::testing::Test {
@@ -359,8 +361,9 @@ protected:
         fs::create_directories(vendor);
         for (auto& c : crates) {
             // Directory sources want a checksum file in each crate: links to Debian's files
-            // and a file of our own.
+            // and a file of our own, in place of the link to Debian's (never written through).
             run("cp -rs " + quote(registry + "/" + c) + " " + quote(vendor.string()));
+            fs::remove(vendor / c / ".cargo-checksum.json");
             write(vendor / c / ".cargo-checksum.json", "{\"files\":{},\"package\":\"\"}");
         }
         write(root / "wrap.py", R"(#!/usr/bin/env python3
@@ -386,7 +389,7 @@ os.execv(sys.argv[1], sys.argv[1:])
 
     // Builds PROJECT with cargo and compares every rustc it ran with ferrix's invocation of the
     // same unit; returns the graph and the records for further checks.
-    void compare(const Project& project, UnitGraph& g, std::vector<Record>& records,
+    void compare(const Project& project, UnitGraph& cargoGraph, std::vector<Record>& records,
                  InvocationOptions& o, const fs::path& target) {
         std::string flags;
         for (auto& f : project.rustflags)
@@ -403,7 +406,7 @@ os.execv(sys.argv[1], sys.argv[1:])
             run(env + "RX_LOG=" + quote(log.string()) +
                 " RUSTC_WRAPPER=" + quote((root / "wrap.py").string()) + " cargo " +
                 project.command + " --release --offline -v 2>&1 >/dev/null");
-        g = fromCargo(json::parse(graph), vendor.string());
+        cargoGraph = fromCargo(json::parse(graph), vendor.string());
         std::ifstream in(log);
         for (std::string line; std::getline(in, line);) {
             auto j = json::parse(line);
@@ -419,83 +422,105 @@ os.execv(sys.argv[1], sys.argv[1:])
         o.hostCfg = o.targetCfg = hostCfg();
         o.rustflags = project.rustflags;
 
-        // Where cargo put each build script run's output: target/release/build/NAME-*/output.
-        auto scriptOutput = [&](std::size_t u) -> std::string {
-            const std::string& name = g.packages[g.units[u].package].name;
-            for (auto& e : fs::directory_iterator(target / "release/build"))
-                if (e.path().filename().string().rfind(name + "-", 0) == 0 &&
-                    e.path().filename().string().size() == name.size() + 17 &&
-                    fs::exists(e.path() / "output"))
-                    return read(e.path() / "output");
-            ADD_FAILURE() << "no build script output for " << name;
-            return "";
-        };
-        auto outputs = [](std::size_t u) { return "/ferrix/out/" + std::to_string(u); };
+        // Each graph's invocations against cargo's runs.
+        auto check = [&](const UnitGraph& g, const std::string& which) {
+            // Where cargo put each build script run's output: target/release/build/NAME-*/output.
+            auto scriptOutput = [&](std::size_t u) -> std::string {
+                const std::string& name = g.packages[g.units[u].package].name;
+                for (auto& e : fs::directory_iterator(target / "release/build"))
+                    if (e.path().filename().string().rfind(name + "-", 0) == 0 &&
+                        e.path().filename().string().size() == name.size() + 17 &&
+                        fs::exists(e.path() / "output"))
+                        return read(e.path() / "output");
+                ADD_FAILURE() << "no build script output for " << name;
+                return "";
+            };
+            auto outputs = [](std::size_t u) { return "/ferrix/out/" + std::to_string(u); };
 
-        std::vector<bool> matched(records.size());
-        std::size_t units = 0;
-        for (std::size_t u = 0; u < g.units.size(); ++u) {
-            const Unit& unit = g.units[u];
-            if (unit.mode != CompileMode::Build && unit.mode != CompileMode::Test) continue;
-            Invocation inv = compileInvocation(g, u, outputs, outputs(u), o);
-            // The build side's part: the scripts' directives, in the order given.
-            std::vector<std::string> args = inv.args;
-            const BuildScriptUse* own = nullptr;
-            for (auto& use : inv.scripts) {
-                Directives d = directives(scriptOutput(use.unit));
-                for (auto& s : d.linkSearch)
-                    args.insert(args.end(), {"-L", s});
-                if (use.what != BuildScriptUse::What::Own) continue;
-                own = &use;
-                if (use.linkLibs)
-                    for (auto& l : d.linkLibs)
-                        args.insert(args.end(), {"-l", l});
-                for (auto& a : d.linkArgs)
-                    args.insert(args.end(), {"-C", "link-arg=" + a});
+            std::vector<bool> matched(records.size());
+            std::size_t units = 0;
+            for (std::size_t u = 0; u < g.units.size(); ++u) {
+                const Unit& unit = g.units[u];
+                if (unit.mode != CompileMode::Build && unit.mode != CompileMode::Test) continue;
+                Invocation inv = compileInvocation(g, u, outputs, outputs(u), o);
+                // The build side's part: the scripts' directives, in the order given.
+                std::vector<std::string> args = inv.args;
+                const BuildScriptUse* own = nullptr;
+                for (auto& use : inv.scripts) {
+                    Directives d = directives(scriptOutput(use.unit));
+                    for (auto& s : d.linkSearch)
+                        args.insert(args.end(), {"-L", s});
+                    if (use.what != BuildScriptUse::What::Own) continue;
+                    own = &use;
+                    if (use.linkLibs)
+                        for (auto& l : d.linkLibs)
+                            args.insert(args.end(), {"-l", l});
+                    for (auto& a : d.linkArgs)
+                        args.insert(args.end(), {"-C", "link-arg=" + a});
+                }
+                if (own) {
+                    Directives d = directives(scriptOutput(own->unit));
+                    for (auto& c : d.cfgs)
+                        args.insert(args.end(), {"--cfg", c});
+                    for (auto& c : d.checkCfgs)
+                        args.insert(args.end(), {"--check-cfg", c});
+                }
+                auto mine = normalise(args);
+                std::size_t found = records.size();
+                for (std::size_t r = 0; r < records.size(); ++r)
+                    if (!matched[r] && normalise(records[r].args) == mine) found = r;
+                if (found == records.size()) {
+                    if (!project.everyUnit) continue; // fresh from an earlier build
+                    std::string near;
+                    for (auto& r : records)
+                        if (r.args.size() > 3 && r.args[1] == inv.args[1] &&
+                            r.args[3] == inv.args[3])
+                            near += "\n  cargo:  " + joined(normalise(r.args));
+                    ADD_FAILURE() << "no rustc run of cargo matches ferrix's for unit " << u << " ("
+                                  << g.packages[unit.package].name << " " << unit.target.name
+                                  << ")\n  ferrix: " << joined(mine) << near;
+                    continue;
+                }
+                matched[found] = true;
+                ++units;
+                const Record& rec = records[found];
+                EXPECT_EQ(inv.cwd, rec.cwd) << "the directory of " << inv.args[1];
+                std::map<std::string, std::string> theirs, ours;
+                for (auto& [k, v] : cargoSet(rec.env))
+                    theirs[k] = normaliseValue(k, v);
+                for (auto& [k, v] : inv.env)
+                    ours[k] = normaliseValue(k, v);
+                EXPECT_EQ(envDiff(ours, theirs), "")
+                    << "the environment of " << inv.args[1] << " (" << inv.args[3] << ")";
             }
-            if (own) {
-                Directives d = directives(scriptOutput(own->unit));
-                for (auto& c : d.cfgs)
-                    args.insert(args.end(), {"--cfg", c});
-                for (auto& c : d.checkCfgs)
-                    args.insert(args.end(), {"--check-cfg", c});
-            }
-            auto mine = normalise(args);
-            std::size_t found = records.size();
             for (std::size_t r = 0; r < records.size(); ++r)
-                if (!matched[r] && normalise(records[r].args) == mine) found = r;
-            if (found == records.size()) {
-                if (!project.everyUnit) continue; // fresh from an earlier build
-                std::string near;
-                for (auto& r : records)
-                    if (r.args.size() > 3 && r.args[1] == inv.args[1] && r.args[3] == inv.args[3])
-                        near += "\n  cargo:  " + joined(normalise(r.args));
-                ADD_FAILURE() << "no rustc run of cargo matches ferrix's for unit " << u << " ("
-                              << g.packages[unit.package].name << " " << unit.target.name
-                              << ")\n  ferrix: " << joined(mine) << near;
-                continue;
-            }
-            matched[found] = true;
-            ++units;
-            const Record& rec = records[found];
-            EXPECT_EQ(inv.cwd, rec.cwd) << "the directory of " << inv.args[1];
-            std::map<std::string, std::string> theirs, ours;
-            for (auto& [k, v] : cargoSet(rec.env))
-                theirs[k] = normaliseValue(k, v);
-            for (auto& [k, v] : inv.env)
-                ours[k] = normaliseValue(k, v);
-            EXPECT_EQ(envDiff(ours, theirs), "")
-                << "the environment of " << inv.args[1] << " (" << inv.args[3] << ")";
-        }
-        for (std::size_t r = 0; r < records.size(); ++r)
-            EXPECT_TRUE(matched[r]) << "ferrix has no unit running " << joined(records[r].args);
-        EXPECT_GT(units, 0u);
-        std::cout << project.dir.filename().string() << " (cargo " << project.command
-                  << "): " << units << " rustc runs compared\n";
+                EXPECT_TRUE(matched[r]) << "ferrix has no unit running " << joined(records[r].args);
+            EXPECT_GT(units, 0u);
+            std::cout << project.dir.filename().string() << " (cargo " << project.command << ", "
+                      << which << "): " << units << " rustc runs compared\n";
+        };
+        check(cargoGraph, "cargo's unit graph");
+        // Then ferrix's own graph (lib/cargo/units.cc) of the same project, from the crates at
+        // hand and the Cargo.lock cargo wrote.
+        std::vector<CrateSource> crateSources;
+        for (auto& c : crates)
+            crateSources.push_back({(vendor / c).string(), "", ""});
+        UnitGraphOptions go;
+        go.hostTriple = go.targetTriple = o.hostTriple;
+        go.hostCfg = go.targetCfg = o.hostCfg;
+        go.hostCfg.addRustflags(project.rustflags);
+        go.targetCfg.addRustflags(project.rustflags);
+        go.tests = project.command.rfind("test", 0) == 0;
+        std::string version = run("cargo --version");
+        go.cargoVersion = version.substr(6, version.find(' ', 6) - 6);
+        if (project.ferrixGraph)
+            check(unitGraph(project.dir.string(), crateSources, go), "ferrix's unit graph");
     }
 };
 
-// The wordfreq example (clap, regex, serde_json), with distribution rustflags.
+// The wordfreq example (clap, regex, serde_json), with distribution rustflags and a release
+// profile that sets what the default one leaves out (thin LTO, panic, debuginfo, checks, a
+// package override and build-override).
 TEST_F(Oracle, Wordfreq) {
     fs::path dir = root / "wordfreq";
     if (!reuse)
@@ -505,8 +530,31 @@ TEST_F(Oracle, Wordfreq) {
     UnitGraph g;
     std::vector<Record> records;
     InvocationOptions o;
-    compare({dir, "build", {"-C", "target-cpu=x86-64", "--cfg", "ferrix_flag"}, true}, g, records,
-            o, root / "target-wordfreq");
+    compare({dir, "build", {"-C", "target-cpu=x86-64", "--cfg", "ferrix_flag"}, true, true}, g,
+            records, o, root / "target-wordfreq");
+    EXPECT_GE(records.size(), 15u);
+}
+
+// Then with a release profile that sets what the default one leaves out: thin LTO, panic,
+// debuginfo, checks, strip, a package override and build-override. Cargo's graph only: ferrix's
+// (lib/cargo/units.cc) still gives the overridden units the profile's `strip`, which cargo's
+// drops.
+TEST_F(Oracle, WordfreqProfile) {
+    fs::path dir = root / "wordfreq-profile";
+    if (!reuse) {
+        fs::copy(fs::path(FERRIX_SOURCE_DIR) / "examples/wordfreq", dir,
+                 fs::copy_options::recursive);
+        std::ofstream(dir / "Cargo.toml", std::ios::app)
+            << "\n[profile.release]\nlto = \"thin\"\ncodegen-units = 4\ndebug = 1\n"
+               "panic = \"abort\"\noverflow-checks = true\nstrip = \"symbols\"\n"
+               "[profile.release.package.regex-syntax]\nopt-level = \"s\"\n"
+               "[profile.release.build-override]\nopt-level = 1\n";
+    }
+    configure(dir);
+    UnitGraph g;
+    std::vector<Record> records;
+    InvocationOptions o;
+    compare({dir, "build", {}, true, false}, g, records, o, root / "target-wordfreq-profile");
     EXPECT_GE(records.size(), 15u);
 }
 
@@ -525,7 +573,7 @@ TEST_F(Oracle, Workspace) {
     std::vector<Record> records;
     InvocationOptions o;
     fs::path target = root / "target-ws";
-    compare({dir, "build", {}, true}, g, records, o, target);
+    compare({dir, "build", {}, true, true}, g, records, o, target);
     // The build scripts' runs: their environment as they saw it.
     o.jobs = (int)std::thread::hardware_concurrency();
     std::size_t runs = 0;
@@ -586,7 +634,7 @@ TEST_F(Oracle, Workspace) {
     UnitGraph tg;
     std::vector<Record> testRecords;
     InvocationOptions to;
-    Project tests{dir, "test --no-run", {}, false};
+    Project tests{dir, "test --no-run", {}, false, true};
     compare(tests, tg, testRecords, to, target);
     EXPECT_GE(testRecords.size(), 3u);
 }

@@ -558,3 +558,34 @@ TEST(Invocation, BuildScriptRuns) {
     EXPECT_EQ(ui.scripts[2].unit, nrun);
     EXPECT_EQ(env(ui, "OUT_DIR"), "/out/" + std::to_string(run) + "/out");
 }
+
+TEST(Invocation, LinkSearchIsTransitiveButNotThroughHostCrates) {
+    G g;
+    auto pa = g.pkg("a-sys", "1.0.0", false, "a");
+    auto arun = g.script(pa);
+    auto a = g.lib(pa, {arun});
+    auto pb = g.pkg("b", "1.0.0");
+    auto b = g.lib(pb, {a});
+    auto pm = g.pkg("m", "1.0.0");
+    auto mrun = g.script(pm);
+    auto m = g.unit(pm, TargetKind::Lib, "m", {"proc-macro"}, {mrun});
+    auto pc = g.pkg("c", "1.0.0", true);
+    auto c = g.unit(pc, TargetKind::Bin, "c", {"bin"}, {b, m});
+    g.g.units[c].deps[0].noprelude = true;
+    g.root(c);
+    auto inv = compile(g, c);
+    ASSERT_EQ(inv.scripts.size(), 1u) << "the proc-macro's script is the host's business";
+    EXPECT_EQ(inv.scripts[0].unit, arun);
+    EXPECT_EQ(inv.scripts[0].what, BuildScriptUse::What::LinkSearch);
+    EXPECT_NE(std::find(inv.args.begin(), inv.args.end(),
+                        "noprelude:b=/out/" + std::to_string(b) + "/lib/libb-" +
+                            g.g.units[b].metadata + ".rlib"),
+              inv.args.end());
+    // The closure: b and a, and m (whose crates a macro may name); not the build scripts.
+    std::vector<std::string> l;
+    for (std::size_t i = 0; i + 1 < inv.args.size(); ++i)
+        if (inv.args[i] == "-L") l.push_back(inv.args[i + 1]);
+    EXPECT_EQ(l, V({"dependency=/out/" + std::to_string(a) + "/lib",
+                    "dependency=/out/" + std::to_string(b) + "/lib",
+                    "dependency=/out/" + std::to_string(m) + "/lib"}));
+}
