@@ -1115,12 +1115,13 @@ source = \"registry+https://github.com/rust-lang/crates.io-index\"\n")))))
      (package-derivation %store (crate "pcb" "1.0"
                                        #:arguments '(#:per-crate? "yes"))))))
 
-(test-equal "unit-derivation-name: crate, version, kind, target when not the crate's, metadata"
+(test-equal "unit-derivation-name: crate, version, kind, target when not the crate's, test, metadata"
   '("rust-unit-serde-1.0.152-lib-0123abcd"
     "rust-unit-serde_json-1.0.91-lib-4567"
     "rust-unit-clap-4.0.32-custom-build-89ab"
     "rust-unit-clap-4.0.32-custom-build-run-89ab"
-    "rust-unit-wordfreq-0.1.0-bin-wf-tool-cdef")
+    "rust-unit-wordfreq-0.1.0-bin-wf-tool-cdef"
+    "rust-unit-wordfreq-0.1.0-bin-test-0246")
   (list (unit-derivation-name "serde" "1.0.152" 'lib "serde" 'build "0123abcd")
         (unit-derivation-name "serde_json" "1.0.91" 'lib "serde_json" 'build
                               "4567")
@@ -1129,7 +1130,9 @@ source = \"registry+https://github.com/rust-lang/crates.io-index\"\n")))))
         (unit-derivation-name "clap" "4.0.32" 'custom-build
                               "build-script-build" 'run-custom-build "89ab")
         (unit-derivation-name "wordfreq" "0.1.0" 'bin "wf-tool" 'build
-                              "cdef")))
+                              "cdef")
+        (unit-derivation-name "wordfreq" "0.1.0" 'bin "wordfreq" 'test
+                              "0246")))
 
 (test-end "cargo")
 

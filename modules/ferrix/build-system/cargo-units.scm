@@ -75,8 +75,9 @@
 
 (define (unit-derivation-name crate version kind target-name mode metadata)
   "Return the name of the derivation of a unit: rust-unit-CRATE-VERSION-KIND,
-then the target's name when it is not the crate's, then METADATA (or \"run\"
-for a build script run, MODE run-custom-build)."
+then the target's name when it is not the crate's, then \"test\" or
+\"doctest\" for MODE test or doctest, then METADATA (after \"run-\" for a
+build script run, MODE run-custom-build)."
   (sanitize
    (string-join
     (append (list "rust-unit" crate version (symbol->string kind))
@@ -88,6 +89,9 @@ for a build script run, MODE run-custom-build)."
                     (eq? kind 'custom-build))
                 '()
                 (list target-name))
+            (if (memq mode '(test doctest))
+                (list (symbol->string mode))
+                '())
             (list (if (eq? mode 'run-custom-build)
                       (string-append "run-" metadata)
                       metadata)))
