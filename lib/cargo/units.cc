@@ -313,12 +313,17 @@ private:
 
     std::string atHandList(const std::string& name) {
         auto it = atHand.find(name);
-        if (it == atHand.end() || it->second.empty()) return "no crate of that name is at hand";
+        std::string unreadable;
+        for (std::size_t i = 0; i < crateErrors.size(); i++)
+            if (!crateErrors[i].empty())
+                unreadable += "; a crate at hand could not be read: " + crateErrors[i];
+        if (it == atHand.end() || it->second.empty())
+            return "no crate of that name is at hand" + unreadable;
         std::string s = "at hand:";
         for (auto& [v, i] : it->second)
             s += " " + name + " " + v +
                  (crates[i].source.empty() ? "" : " (" + crates[i].source + ")");
-        return s;
+        return s + unreadable;
     }
 
     static std::string sourceOf(const CrateSource& c) {
@@ -498,11 +503,13 @@ private:
     }
 
     // Resolves a dependency the feature resolver walks into; resolver 1 also walks the
-    // dependencies of other platforms, which may be missing: those are skipped.
+    // dependencies of other platforms, and dev-dependencies when nothing is tested, which may be
+    // missing: those are skipped (the whole-package mode prunes them likewise).
     std::optional<std::size_t> walk(std::size_t p, std::size_t di) {
         const Dependency& d = g.packages[p].manifest.dependencies[di];
-        bool needed = d.target.empty() || platformActive(d, d.kind == DepKind::Build) ||
-                      platformActive(d, true);
+        bool needed = (d.kind != DepKind::Dev || o.tests) &&
+                      (d.target.empty() || platformActive(d, d.kind == DepKind::Build) ||
+                       platformActive(d, true));
         if (needed) return resolveDep(p, di);
         try {
             return resolveDep(p, di);

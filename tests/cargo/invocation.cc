@@ -360,9 +360,10 @@ protected:
         fs::remove_all(root);
         fs::create_directories(vendor);
         for (auto& c : crates) {
-            // Directory sources want a checksum file in each crate: links to Debian's files
-            // and a file of our own, in place of the link to Debian's (never written through).
-            run("cp -rs " + quote(registry + "/" + c) + " " + quote(vendor.string()));
+            // Directory sources want a checksum file in each crate: a copy (cargo builds as
+            // root, and a build script writing into its directory must not reach Debian's
+            // files) with a checksum file of our own.
+            run("cp -r " + quote(registry + "/" + c) + " " + quote(vendor.string()));
             fs::remove(vendor / c / ".cargo-checksum.json");
             write(vendor / c / ".cargo-checksum.json", "{\"files\":{},\"package\":\"\"}");
         }

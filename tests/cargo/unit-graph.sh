@@ -9,9 +9,11 @@
 source "$(dirname "$0")/lib/cargo.bash"
 : "${FERRIX_UNIT_GRAPH:?}"
 
-# The registry as it is now: hard links (a copy across file systems).
+# The registry as it is now: hard links (a copy across file systems). Nothing writes into it:
+# a write would go through to Debian's files.
 registry=$TEST_TMP/registry
-cp -al /usr/share/cargo/registry "$registry" 2>/dev/null || cp -a /usr/share/cargo/registry "$registry"
+cp -al /usr/share/cargo/registry "$registry" 2>/dev/null ||
+  { rm -rf "$registry" && cp -a /usr/share/cargo/registry "$registry"; }
 export CARGO_HOME=$TEST_TMP/cargo-home
 mkdir -p "$CARGO_HOME"
 cat > "$CARGO_HOME/config.toml" <<T

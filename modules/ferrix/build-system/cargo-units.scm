@@ -110,8 +110,8 @@ PROGRAM run with ARGUMENTS and ENVIRONMENT in DIRECTORY, where
 %unit-output-placeholder stands for its output.  SCRIPTS are (DRV WHAT LINKS),
 DRV a build script run's derivation.  SOURCES are store items it reads (its
 source, the toolchain item); UNITS the derivations of the units whose outputs
-it reads; INPUTS labelled store items whose bin/ and pkgconfig directories it
-uses; HOST-DIRECTORIES the host directories it must see (a toolchain outside
+it reads; INPUTS store items whose bin/ and pkgconfig directories it uses,
+in that order; HOST-DIRECTORIES the host directories it must see (a toolchain outside
 the store)."
   (define name
     (unit-derivation-name crate version kind target-name mode metadata))
@@ -134,8 +134,7 @@ the store)."
       #:inputs ',inputs
       #:outputs (list (cons "out" (getenv "out")))))
    #:system system
-   #:inputs (append (map list (delete-duplicates
-                               (append sources (map cdr inputs))))
+   #:inputs (append (map list (delete-duplicates (append sources inputs)))
                     (map (cut list <> "out")
                          (delete-duplicates (append units script-units)
                                             eq?)))
@@ -239,14 +238,28 @@ derivation installs its binaries."
   (define source (input "source"))
   (define crate-inputs (filter-map input crate-labels))
   (define other-inputs
-    (filter-map (match-lambda
-                  ((label obj . _)
-                   (and (not (member label (cons* "rust" "source"
-                                                  crate-labels)))
-                        (cons label (if (derivation? obj)
-                                        (derivation->output-path obj)
-                                        obj)))))
-                inputs))
+    ;; The package's inputs and native inputs (pkg-config, C libraries...),
+    ;; as store items, without their labels: see 'unit-inputs'.
+    (delete-duplicates
+     (filter-map (match-lambda
+                   ((label obj . _)
+                    (and (not (member label (cons* "rust" "source"
+                                                   crate-labels)))
+                         (if (derivation? obj)
+                             (derivation->output-path obj)
+                             obj))))
+                 inputs)))
+  (define (unit-inputs unit)
+    ;; Only the units that may use the package's inputs get them: the
+    ;; package's own (path) units, and the build script runs of crates with
+    ;; `links' (the -sys crates, which look for C libraries).  Any other unit
+    ;; must not depend on them, or two packages with different inputs could
+    ;; not share it.
+    (if (or (string-prefix? "path+" (assq-ref unit 'source))
+            (and (eq? (assq-ref unit 'mode) 'run-custom-build)
+                 (assq-ref unit 'links)))
+        other-inputs
+        '()))
   (match (realise store (cons* toolchain source crate-inputs))
     ((toolchain-item source-item . crate-items)
      (let* ((root (unpacked-source store source-item system))
@@ -265,6 +278,15 @@ derivation installs its binaries."
                        (features . ,features)
                        (rustflags . ,rustflags)
                        (rustc . ,(string-append toolchain-item "/bin/rustc"))
+                       ;; What build scripts find as RUSTDOC and CARGO: the
+                       ;; toolchain's, never the host's.
+                       ,@(filter-map
+                          (lambda (tool)
+                            (let ((file (string-append toolchain-item "/bin/"
+                                                       tool)))
+                              (and (file-exists? (store-real-path store file))
+                                   (cons (string->symbol tool) file))))
+                          '("rustdoc" "cargo"))
                        (workspace-root . ,root)
                        (cargo-version . ,(assq-ref facts 'release))))
             (host-directories (toolchain-item-host-directories toolchain-item)))
@@ -289,49 +311,51 @@ derivation installs its binaries."
                          (eq? (unit-ref other 'kind) 'lib)))
                   (vector->list units)))
            (do ((i 0 (+ i 1))) ((= i count))
-             (let* ((unit (vector-ref units i))
-                    (_ (vector-set! closures i
-                                    (delete-duplicates
-                                     (append-map (lambda (d)
-                                                   (cons d (vector-ref closures d)))
-                                                 (unit-ref unit 'deps)))))
-                    (inv (unit-invocation graph i outputs*
-                                          %unit-output-placeholder options))
-                    (drv (unit-derivation
-                          store
-                          #:crate (unit-ref unit 'package)
-                          #:version (unit-ref unit 'version)
-                          #:kind (unit-ref unit 'kind)
-                          #:target-name (unit-ref unit 'target-name)
-                          #:crate-types (unit-ref unit 'crate-types)
-                          #:mode (unit-ref unit 'mode)
-                          #:metadata (unit-ref unit 'metadata)
-                          #:program (assq-ref inv 'program)
-                          #:arguments (assq-ref inv 'args)
-                          #:environment (assq-ref inv 'env)
-                          #:directory (assq-ref inv 'cwd)
-                          #:scripts (map (match-lambda
-                                           ((index what links)
-                                            (list (vector-ref drvs index)
-                                                  what links)))
-                                         (assq-ref inv 'scripts))
-                          #:link-libs? (or (eq? (unit-ref unit 'kind) 'lib)
-                                           (not (package-has-lib? unit)))
-                          #:cargo-version (assq-ref facts 'release)
-                          #:sources (list toolchain-item
-                                          (store-item store
-                                                      (unit-ref unit 'dir)))
-                          ;; rustc finds a library's own dependencies
-                          ;; through -L dependency=: the whole closure.
-                          #:units (map (cut vector-ref drvs <>)
-                                       (vector-ref closures i))
-                          #:inputs other-inputs
-                          #:host-directories host-directories
-                          #:system system)))
-               (vector-set! drvs i drv)
-               (vector-set! outputs* i (derivation->output-path drv))))
+             ;; Doctests are not run yet: no derivation for them.
+             (unless (eq? (unit-ref (vector-ref units i) 'mode) 'doctest)
+               (let* ((unit (vector-ref units i))
+                      (_ (vector-set! closures i
+                                      (delete-duplicates
+                                       (append-map (lambda (d)
+                                                     (cons d (vector-ref closures d)))
+                                                   (unit-ref unit 'deps)))))
+                      (inv (unit-invocation graph i outputs*
+                                            %unit-output-placeholder options))
+                      (drv (unit-derivation
+                            store
+                            #:crate (unit-ref unit 'package)
+                            #:version (unit-ref unit 'version)
+                            #:kind (unit-ref unit 'kind)
+                            #:target-name (unit-ref unit 'target-name)
+                            #:crate-types (unit-ref unit 'crate-types)
+                            #:mode (unit-ref unit 'mode)
+                            #:metadata (unit-ref unit 'metadata)
+                            #:program (assq-ref inv 'program)
+                            #:arguments (assq-ref inv 'args)
+                            #:environment (assq-ref inv 'env)
+                            #:directory (assq-ref inv 'cwd)
+                            #:scripts (map (match-lambda
+                                             ((index what links)
+                                              (list (vector-ref drvs index)
+                                                    what links)))
+                                           (assq-ref inv 'scripts))
+                            #:link-libs? (or (eq? (unit-ref unit 'kind) 'lib)
+                                             (not (package-has-lib? unit)))
+                            #:cargo-version (assq-ref facts 'release)
+                            #:sources (list toolchain-item
+                                            (store-item store
+                                                        (unit-ref unit 'dir)))
+                            ;; rustc finds a library's own dependencies
+                            ;; through -L dependency=: the whole closure.
+                            #:units (map (cut vector-ref drvs <>)
+                                         (vector-ref closures i))
+                            #:inputs (unit-inputs unit)
+                            #:host-directories host-directories
+                            #:system system)))
+                 (vector-set! drvs i drv)
+                 (vector-set! outputs* i (derivation->output-path drv)))))
            (filter-map (lambda (unit drv)
-                         (and (unit-ref unit 'root?) (cons unit drv)))
+                         (and (unit-ref unit 'root?) drv (cons unit drv)))
                        (vector->list units) (vector->list drvs))))
        (let ((built (graph-root-units #f))
              (tested (if tests? (graph-root-units #t) '())))

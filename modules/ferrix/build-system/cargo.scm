@@ -505,6 +505,20 @@ labelled (\"LABEL\" PACKAGE)" value)))
                     '(#:crate-name #:crate-labels #:system #:target #:outputs
                       #:build-inputs #:host-inputs #:target-inputs)
                     arguments))))
+    ;; What the per-crate mode cannot honour yet is refused, not ignored.
+    (for-each (match-lambda
+                ((keyword default)
+                 (let ((value (keyword-argument settings keyword default)))
+                   (unless (equal? value default)
+                     (raise-build-system-argument-error
+                      name keyword value
+                      (format #f "~a: cargo-build-system argument ~s is not \
+supported in the per-crate mode yet (doc/per-crate.md), got ~s"
+                              name keyword value))))))
+              '((#:cargo-build-flags ("--release"))
+                (#:cargo-test-flags ("--release"))
+                (#:test-target #f)
+                (#:phases %standard-phases)))
     (cargo-units-build store name inputs
                        #:system system #:target target #:outputs outputs
                        #:crate-labels crate-labels

@@ -167,13 +167,12 @@ diagnostics are above it), and exit with status 1."
   (exit 1))
 
 (define (set-search-paths! inputs)
-  "Put the bin directories of INPUTS, an alist of labels to store items,
-on PATH before the host's /usr/bin and /bin, as the whole-package mode does,
-and their pkgconfig directories on PKG_CONFIG_PATH."
+  "Put the bin directories of INPUTS, a list of store items, on PATH before
+the host's /usr/bin and /bin, as the whole-package mode does, and their
+pkgconfig directories on PKG_CONFIG_PATH."
   (define (existing sub)
     (filter file-exists?
-            (map (match-lambda ((_ . dir) (string-append dir "/" sub)))
-                 inputs)))
+            (map (lambda (dir) (string-append dir "/" sub)) inputs)))
   (setenv "PATH" (string-join (append (existing "bin") '("/usr/bin" "/bin"))
                               ":"))
   (let ((pkg-config (append (existing "lib/pkgconfig")
