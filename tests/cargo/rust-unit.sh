@@ -249,12 +249,16 @@ cat >"$TEST_TMP/facts.scm" <<SCM
              (ferrix packages))
 (define store (open-store))
 (define toolchain (lower-object store (host-rust-toolchain)))
-(define facts (toolchain-facts store toolchain #f))
+(define facts (toolchain-facts store toolchain #f '()))
+(define flagged (toolchain-facts store toolchain #f '("--cfg" "ferrix_probe")))
+(format #t "flagged ~a ~a~%"
+        (and (string-contains (assq-ref flagged 'host-cfg) "ferrix_probe") #t)
+        (and (string-contains (assq-ref facts 'host-cfg) "ferrix_probe") #t))
 (format #t "release ~a~%host ~a~%linux ~a~%target-cfg ~a~%same ~a~%"
         (assq-ref facts 'release) (assq-ref facts 'host)
         (and (string-contains (assq-ref facts 'host-cfg) "target_os=\"linux\"") #t)
         (assq-ref facts 'target-cfg)
-        (eq? facts (toolchain-facts store toolchain #f)))
+        (eq? facts (toolchain-facts store toolchain #f '())))
 (define crate (add-to-store store "greet-0.1.0.crate" #f 'sha256 "$TEST_TMP/greet-0.1.0.crate"))
 (define dir (unpacked-source store crate (%current-system)))
 (format #t "unpacked ~a~%" dir)
@@ -270,6 +274,8 @@ expect_match "toolchain facts: rustc -vV's host" "$facts" "host x86_64-unknown-l
 expect_match "toolchain facts: rustc --print cfg" "$facts" "linux #t"
 expect_match "toolchain facts: no target cfg when not cross-compiling" "$facts" "target-cfg #f"
 expect_match "toolchain facts: read once" "$facts" "same #t"
+expect_match "toolchain facts: the rustflags' --cfg seen by rustc --print cfg, and only with them" \
+  "$facts" "flagged #t #f"
 unpacked=$(sed -n 's/^unpacked //p' "$TEST_TMP/facts.out")
 expect_eq "a .crate unpacked into a directory of its own" "$(cd "$unpacked" && find . -type f | sort | tr '\n' ' ')" \
   "./Cargo.toml ./build.rs ./native.c ./src/lib.rs "

@@ -187,22 +187,28 @@ dependency's directory), belongs to."
     (substring base (+ 1 (or (string-index base #\-) -1)))))
 
 (define %toolchain-facts
-  ;; (ITEM . TARGET) -> ((release . R) (host . H) (host-cfg . CFG) ...).
+  ;; (ITEM TARGET RUSTFLAGS) -> ((release . R) (host . H) (host-cfg . CFG) ...).
   (make-hash-table))
 
-(define (toolchain-facts store item target)
+(define (toolchain-facts store item target rustflags)
   "Return what the graph needs to know of the toolchain ITEM: its release
 and host (`rustc -vV'), and `rustc --print cfg' for the host and for TARGET
-when cross-compiling; read once per toolchain and target."
-  (define key (cons item target))
+when cross-compiling, with RUSTFLAGS where cargo passes them (to the target's,
+which is the host's when not cross-compiling); read once per toolchain,
+target and flags."
+  (define key (list item target rustflags))
   (define rustc (string-append (store-real-path store item) "/bin/rustc"))
   (define (output . args)
     (let* ((port (apply open-pipe* OPEN_READ rustc args))
-           (text (get-string-all port)))
-      (unless (zero? (status:exit-val (close-pipe port)))
+           (text (get-string-all port))
+           (status (close-pipe port)))
+      (unless (eqv? 0 (status:exit-val status))
         (raise (condition
-                (&message (message (format #f "~a ~a failed" rustc
-                                           (string-join args)))))))
+                (&message
+                 (message (format #f "cannot ask the toolchain ~a what it \
+targets: `rustc ~a' failed (exit status ~a)"
+                                  item (string-join args)
+                                  (status:exit-val status)))))))
       text))
   (define (field text name)
     (any (lambda (line)
@@ -213,10 +219,11 @@ when cross-compiling; read once per toolchain and target."
       (let* ((vv (output "-vV"))
              (facts `((release . ,(field vv "release"))
                       (host . ,(field vv "host"))
-                      (host-cfg . ,(output "--print" "cfg"))
+                      (host-cfg . ,(apply output "--print" "cfg"
+                                          (if target '() rustflags)))
                       (target-cfg . ,(if target
-                                         (output "--print" "cfg"
-                                                 "--target" target)
+                                         (apply output "--print" "cfg"
+                                                "--target" target rustflags)
                                          #f)))))
         (hash-set! %toolchain-facts key facts)
         facts)))
@@ -268,7 +275,8 @@ derivation installs its binaries."
                                  "registry+https://github.com/rust-lang/crates.io-index"
                                  #f))
                          crate-items))
-            (facts (toolchain-facts store toolchain-item cargo-target))
+            (facts (toolchain-facts store toolchain-item cargo-target
+                                   rustflags))
             (options `((host . ,(assq-ref facts 'host))
                        (target . ,(or cargo-target (assq-ref facts 'host)))
                        (host-cfg . ,(assq-ref facts 'host-cfg))
