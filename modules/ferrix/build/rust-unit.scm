@@ -66,13 +66,15 @@ case, with - as _."
     (%read-build-script-directives
      (call-with-input-file file get-string-all) file)))
 
-(define (link-arg-applies? which kind target-name crate-types)
+(define* (link-arg-applies? which kind target-name crate-types
+                            #:optional test?)
   "Return true if a link argument for WHICH (\"\", \"bin:NAME\", \"bins\",
 \"tests\", \"examples\", \"benches\", \"cdylib\") is passed to a unit of
-KIND (a symbol) named TARGET-NAME, of CRATE-TYPES, as cargo decides it."
+KIND (a symbol) named TARGET-NAME, of CRATE-TYPES, compiled as a test when
+TEST?, as cargo decides it."
   (match which
     ("" #t)
-    ("cdylib" (member "cdylib" crate-types))
+    ("cdylib" (and (not test?) (member "cdylib" crate-types)))
     ("bins" (eq? kind 'bin))
     ("tests" (eq? kind 'test))
     ("benches" (eq? kind 'bench))
@@ -81,11 +83,11 @@ KIND (a symbol) named TARGET-NAME, of CRATE-TYPES, as cargo decides it."
             (string=? which (string-append "bin:" target-name))))))
 
 (define* (directives-arguments scripts #:key kind target-name
-                               (crate-types '()) (link-libs? #t))
+                               (crate-types '()) (link-libs? #t) test?)
   "Return the rustc arguments the directives of SCRIPTS, a list of (ITEM WHAT
-LINKS), add to the compilation of a unit of KIND named TARGET-NAME, in
-cargo's order: -L and -l, link arguments, then --cfg and --check-cfg of its
-own script."
+LINKS), add to the compilation of a unit of KIND named TARGET-NAME (a test
+when TEST?), in cargo's order: -L and -l, link arguments, then --cfg and
+--check-cfg of its own script."
   (define (directive item key)
     (assq-ref (read-directives item) key))
   (append
@@ -101,7 +103,7 @@ own script."
           (append-map (match-lambda
                         ((which . arg)
                          (if (and (link-arg-applies? which kind target-name
-                                                     crate-types)
+                                                     crate-types test?)
                                   (or (eq? what 'own)
                                       (string=? which "cdylib")))
                              (list "-C" (string-append "link-arg=" arg))
@@ -255,7 +257,8 @@ INPUTS (label to store item) come first on PATH."
                 (directives-arguments scripts #:kind kind
                                       #:target-name target-name
                                       #:crate-types crate-types
-                                      #:link-libs? link-libs?))))
+                                      #:link-libs? link-libs?
+                                      #:test? (eq? mode 'test)))))
 
   (set-search-paths! inputs)
   (unless (file-exists? (subst program))
