@@ -90,6 +90,12 @@ mod t {
     fn greets() {
         assert!(greet::greet("tester").contains("tester"));
     }
+    #[test]
+    fn runs_as_cargo_runs_tests() {
+        assert_eq!(std::env::var("CARGO_PKG_NAME").unwrap(), "hello");
+        let tmp = std::env::var("CARGO_TARGET_TMPDIR").unwrap();
+        std::fs::write(format!("{}/scratch", tmp), "x").unwrap();
+    }
 }
 RS
 
@@ -182,7 +188,10 @@ cat >"$TEST_TMP/units.scm" <<'SCM'
 (when (member "package" extra)
   (let ((pkg (package-install-derivation store "hello-0.1.0" hello-src
                                          (list hello-bin)
-                                         #:tests `((,hello-test "bin/hello-eeee" ,hello-src))
+                                         #:tests `((,hello-test "bin/hello-eeee" ,hello-src
+                                                     (("CARGO_PKG_NAME" . "hello")
+                                                      ("CARGO_TARGET_TMPDIR" . "/build/target/tmp"))
+                                                     "`hello' 0.1.0 (bin \"hello\")"))
                                          #:install-source? #t)))
     (format #t "test ~a~%" (derivation->output-path hello-test))
     (format #t "package-drv ~a~%" (derivation-file-name pkg))

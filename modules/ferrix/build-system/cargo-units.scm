@@ -309,7 +309,8 @@ derivation installs its binaries."
                 (count (vector-length units))
                 (drvs (make-vector count #f))
                 (closures (make-vector count '()))
-                (outputs* (make-vector count #f)))
+                (outputs* (make-vector count #f))
+                (environments (make-vector count '())))
            (define (package-has-lib? unit)
              (any (lambda (other)
                     (and (equal? (unit-ref other 'package)
@@ -361,32 +362,53 @@ derivation installs its binaries."
                             #:host-directories host-directories
                             #:system system)))
                  (vector-set! drvs i drv)
+                 (vector-set! environments i (assq-ref inv 'env))
                  (vector-set! outputs* i (derivation->output-path drv)))))
-           (filter-map (lambda (unit drv)
-                         (and (unit-ref unit 'root?) drv (cons unit drv)))
-                       (vector->list units) (vector->list drvs))))
+           (filter-map (lambda (unit drv env)
+                         (and (unit-ref unit 'root?) drv (list unit drv env)))
+                       (vector->list units) (vector->list drvs)
+                       (vector->list environments))))
        (let ((built (graph-root-units #f))
              (tested (if tests? (graph-root-units #t) '())))
          (package-install-derivation
           store name root
           (filter-map (match-lambda
-                        ((unit . drv)
+                        ((unit drv _)
                          (and (eq? (unit-ref unit 'kind) 'bin)
                               (eq? (unit-ref unit 'mode) 'build)
                               drv)))
                       built)
           #:tests (filter-map
                    (match-lambda
-                     ((unit . drv)
+                     ((unit drv env)
                       (and (eq? (unit-ref unit 'mode) 'test)
                            (list drv
                                  (string-append "bin/"
                                                 (unit-ref unit 'target-name)
                                                 "-" (unit-ref unit 'metadata))
-                                 (unit-ref unit 'dir)))))
+                                 (unit-ref unit 'dir)
+                                 (test-environment env)
+                                 (format #f "`~a' ~a (~a \"~a\")"
+                                         (unit-ref unit 'package)
+                                         (unit-ref unit 'version)
+                                         (unit-ref unit 'kind)
+                                         (unit-ref unit 'target-name))))))
                    tested)
           #:install-source? install-source?
           #:system system))))))
+
+(define (test-environment env)
+  "Return the variables of ENV, a test unit's compilation environment, that
+cargo also sets when it runs the test: the package's CARGO_PKG_* and
+CARGO_MANIFEST_*, CARGO, OUT_DIR and CARGO_TARGET_TMPDIR."
+  (filter (match-lambda
+            ((name . value)
+             (and (or (member name '("CARGO" "CARGO_MANIFEST_DIR"
+                                     "CARGO_MANIFEST_PATH" "OUT_DIR"
+                                     "CARGO_TARGET_TMPDIR"))
+                      (string-prefix? "CARGO_PKG_" name))
+                  (not (string-contains value %unit-output-placeholder)))))
+          env))
 
 (define* (package-install-derivation store name source binaries
                                      #:key (tests '()) install-source?
@@ -394,8 +416,9 @@ derivation installs its binaries."
   "Return the derivation of the package NAME in the per-crate mode: the
 programs of BINARIES, the derivations of its binary units, under bin/, and
 with INSTALL-SOURCE? its SOURCE directory as the whole-package mode installs
-it, once TESTS, a list of (DRV FILE DIRECTORY) (a test unit, its test binary
-and where it runs) have passed."
+it, once TESTS, a list of (DRV FILE DIRECTORY ENVIRONMENT DESCRIPTION) (a
+test unit, its test binary, where it runs, the variables it runs with and how
+errors name it) have passed."
   (build-script->derivation
    store name
    `((use-modules (ferrix build rust-unit))
@@ -403,10 +426,10 @@ and where it runs) have passed."
       #:name ,name #:source ,source
       #:binaries ',(map derivation->output-path binaries)
       #:tests ',(map (match-lambda
-                       ((drv file directory)
+                       ((drv file directory environment description)
                         (list (string-append (derivation->output-path drv)
                                              "/" file)
-                              directory)))
+                              directory environment description)))
                      tests)
       #:install-source? ,install-source?
       #:outputs (list (cons "out" (getenv "out")))))

@@ -330,20 +330,30 @@ INPUTS (label to store item) come first on PATH."
 (define* (rust-package-install #:key name source (binaries '()) (tests '())
                                install-source? outputs #:allow-other-keys)
   "Make the output of the package NAME in the per-crate mode: run its TESTS,
-a list of (PROGRAM DIRECTORY) (test binaries of its test units, each run in
-its package's directory as `cargo test' runs them), then install the programs
+a list of (PROGRAM DIRECTORY ENVIRONMENT DESCRIPTION) (test binaries of its
+test units, each run in its package's directory with the variables cargo
+sets, as `cargo test' runs them), then install the programs
 of BINARIES, the outputs of its binary units, under bin/, and with
 INSTALL-SOURCE? its SOURCE tree and .crate as the whole-package mode installs
 them."
   (let ((out (assoc-ref outputs "out")))
     (for-each (match-lambda
-                ((program directory)
+                ((program directory environment description)
                  (format #t "running ~a~%" program)
                  (force-output)
+                 (for-each (match-lambda
+                             (("CARGO_TARGET_TMPDIR" . dir)
+                              ;; Made by cargo before tests run; a build
+                              ;; without /build (build users) has none.
+                              (false-if-exception (mkdir-p dir))
+                              (setenv "CARGO_TARGET_TMPDIR" dir))
+                             ((name . value) (setenv name value)))
+                           environment)
                  (let ((status (with-directory-excursion directory
                                  (system* program))))
+                   (for-each (compose unsetenv car) environment)
                    (unless (eqv? 0 (status:exit-val status))
-                     (fail "test ~a failed" (basename program))))))
+                     (fail "test ~a failed" description)))))
               tests)
     (mkdir-p out)
     (when install-source?
