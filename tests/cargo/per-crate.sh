@@ -79,6 +79,25 @@ fi
 expect_eq "a second application: only its own units are built" \
   "$(grep '^rust-unit-' "$TEST_TMP/built" | sed -E 's/^rust-unit-(wordtop)-.*/\1/' | sort -u | tr '\n' ' ')" "wordtop "
 
+# A package with inputs of its own still shares the registry crates' units: only its own units
+# (and -sys crates' build script runs) are given its inputs.
+mkdir -p "$work/tools/bin"
+printf '#!/bin/sh\necho tool\n' >"$work/tools/bin/some-tool"
+chmod +x "$work/tools/bin/some-tool"
+cat >"$work/wordtop-inputs.scm" <<SCM
+(use-modules (ferrix packages))
+(define wordtop (load "$work/wordtop.scm"))
+(package
+  (inherit wordtop)
+  (inputs (list (local-file "$work/tools" #:recursive? #t))))
+SCM
+if ! per_crate_build "$work/wordtop-inputs.scm"; then
+  tail -n 40 "$TEST_TMP/build.err" >&2
+  fail "building an application with inputs of its own failed"
+fi
+expect_eq "inputs of its own: only the application's units are built again" \
+  "$(grep '^rust-unit-' "$TEST_TMP/built" | sed -E 's/^rust-unit-([a-z_-]+)-[0-9].*/\1/' | sort -u | tr '\n' ' ')" "wordtop "
+
 # A failing unit: rustc's diagnostic, and the crate, version and unit named.
 echo 'fn broken() -> u32 { "no" }' >>"$work/wordfreq/src/main.rs"
 per_crate_build "$work/wordfreq.scm" && status=0 || status=$?
