@@ -311,14 +311,21 @@ derivation installs its binaries."
                 (closures (make-vector count '()))
                 (outputs* (make-vector count #f))
                 (environments (make-vector count '())))
+           (define packages-with-lib
+             ;; (PACKAGE . VERSION) of the packages that have a lib unit,
+             ;; found once rather than per unit (graphs have hundreds).
+             (let ((table (make-hash-table)))
+               (for-each (lambda (unit)
+                           (when (eq? (unit-ref unit 'kind) 'lib)
+                             (hash-set! table
+                                        (cons (unit-ref unit 'package)
+                                              (unit-ref unit 'version))
+                                        #t)))
+                         (vector->list units))
+               table))
            (define (package-has-lib? unit)
-             (any (lambda (other)
-                    (and (equal? (unit-ref other 'package)
-                                 (unit-ref unit 'package))
-                         (equal? (unit-ref other 'version)
-                                 (unit-ref unit 'version))
-                         (eq? (unit-ref other 'kind) 'lib)))
-                  (vector->list units)))
+             (hash-ref packages-with-lib
+                       (cons (unit-ref unit 'package) (unit-ref unit 'version))))
            (do ((i 0 (+ i 1))) ((= i count))
              ;; Doctests are not run yet: no derivation for them.
              (unless (eq? (unit-ref (vector-ref units i) 'mode) 'doctest)
