@@ -9,6 +9,7 @@
   #:use-module (ferrix derivations)
   #:use-module (ferrix store)
   #:use-module ((ferrix toolchain) #:select (toolchain-item-host-directories))
+  #:use-module (ferrix build-system cargo-overrides)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-26)
   #:use-module (srfi srfi-34)
@@ -101,7 +102,7 @@ build script run, MODE run-custom-build)."
                           (crate-types '()) mode metadata
                           program (arguments '()) (environment '())
                           directory (scripts '()) (link-libs? #t)
-                          cargo-version
+                          cargo-version replacement
                           (sources '()) (units '()) (inputs '())
                           (host-directories '())
                           (system (%current-system)))
@@ -112,7 +113,8 @@ DRV a build script run's derivation.  SOURCES are store items it reads (its
 source, the toolchain item); UNITS the derivations of the units whose outputs
 it reads; INPUTS store items whose bin/ and pkgconfig directories it uses,
 in that order; HOST-DIRECTORIES the host directories it must see (a toolchain outside
-the store)."
+the store).  REPLACEMENT, for a build script run, is build-side code run
+instead of the script (a crate override's)."
   (define name
     (unit-derivation-name crate version kind target-name mode metadata))
   (define script-units (map car scripts))
@@ -132,6 +134,7 @@ the store)."
       #:placeholder ,%unit-output-placeholder
       #:link-libs? ,link-libs? #:cargo-version ,cargo-version
       #:inputs ',inputs
+      ,@(if replacement `(#:replacement ',replacement) '())
       #:outputs (list (cons "out" (getenv "out")))))
    #:system system
    #:inputs (append (map list (delete-duplicates (append sources inputs)))
@@ -232,11 +235,12 @@ targets: `rustc ~a' failed (exit status ~a)"
                             #:key system target (outputs '("out"))
                             (crate-labels '()) (features '()) tests?
                             install-source? rustflags
-                            (cargo-target #f)
+                            (cargo-target #f) (crate-overrides '())
                             #:allow-other-keys)
   "Return the derivation of the package NAME in the per-crate mode: its units'
 derivations are made (and the sources realised) now, and the package's
-derivation installs its binaries."
+derivation installs its binaries.  CRATE-OVERRIDES, crate overrides, first
+match first, change the units of the crates they name."
   (define (input label)
     (any (match-lambda
            ((l obj . _) (and (string=? l label) obj)))
@@ -270,11 +274,11 @@ derivation installs its binaries."
   (match (realise store (cons* toolchain source crate-inputs))
     ((toolchain-item source-item . crate-items)
      (let* ((root (unpacked-source store source-item system))
-            (crates (map (lambda (item)
-                           (list (unpacked-source store item system)
-                                 "registry+https://github.com/rust-lang/crates.io-index"
-                                 #f))
-                         crate-items))
+            (crates* (map (lambda (item)
+                            (list (unpacked-source store item system)
+                                  "registry+https://github.com/rust-lang/crates.io-index"
+                                  #f))
+                          crate-items))
             (facts (toolchain-facts store toolchain-item cargo-target
                                    rustflags))
             (options `((host . ,(assq-ref facts 'host))
@@ -297,8 +301,16 @@ derivation installs its binaries."
                           '("rustdoc" "cargo"))
                        (workspace-root . ,root)
                        (cargo-version . ,(assq-ref facts 'release))))
-            (host-directories (toolchain-item-host-directories toolchain-item)))
+            (host-directories (toolchain-item-host-directories toolchain-item))
+            (crates (patch-crates store root crates* options crate-overrides
+                                  system)))
        (define (unit-ref unit key) (assq-ref unit key))
+       (define (unit-override unit)
+         (let ((override (lookup-crate-override crate-overrides
+                                                (unit-ref unit 'package)
+                                                (unit-ref unit 'version))))
+           (and override
+                (lower-crate-override store override system))))
        (define (graph-root-units tests?)
          ;; The root units of the graph cargo makes for `cargo build' (TESTS?
          ;; #f) or `cargo test', each unit's derivation made before its
@@ -326,6 +338,7 @@ derivation installs its binaries."
            (define (package-has-lib? unit)
              (hash-ref packages-with-lib
                        (cons (unit-ref unit 'package) (unit-ref unit 'version))))
+           (check-replacements units crate-overrides)
            (do ((i 0 (+ i 1))) ((= i count))
              ;; Doctests are not run yet: no derivation for them.
              (unless (eq? (unit-ref (vector-ref units i) 'mode) 'doctest)
@@ -335,8 +348,13 @@ derivation installs its binaries."
                                        (append-map (lambda (d)
                                                      (cons d (vector-ref closures d)))
                                                    (unit-ref unit 'deps)))))
-                      (inv (unit-invocation graph i outputs*
-                                            %unit-output-placeholder options))
+                      (override (unit-override unit))
+                      (inv (let ((inv (unit-invocation
+                                       graph i outputs*
+                                       %unit-output-placeholder options)))
+                             (if override
+                                 (crate-override-invocation override unit inv)
+                                 inv)))
                       (drv (unit-derivation
                             store
                             #:crate (unit-ref unit 'package)
@@ -365,7 +383,15 @@ derivation installs its binaries."
                             ;; through -L dependency=: the whole closure.
                             #:units (map (cut vector-ref drvs <>)
                                          (vector-ref closures i))
-                            #:inputs (unit-inputs unit)
+                            #:inputs (if override
+                                         (append (unit-inputs unit)
+                                                 (crate-override-inputs
+                                                  override))
+                                         (unit-inputs unit))
+                            #:replacement
+                            (and override
+                                 (eq? (unit-ref unit 'mode) 'run-custom-build)
+                                 (crate-override-build-script override))
                             #:host-directories host-directories
                             #:system system)))
                  (vector-set! drvs i drv)
@@ -403,6 +429,67 @@ derivation installs its binaries."
                    tested)
           #:install-source? install-source?
           #:system system))))))
+
+(define (patch-crates store root crates options overrides system)
+  "Return CRATES, a list of (DIRECTORY SOURCE CHECKSUM), with the directory of
+each crate that one of OVERRIDES gives patches replaced by its patched copy;
+the crates' names and versions are those of the graph of ROOT and CRATES for
+OPTIONS."
+  (if (not (any (compose pair? crate-override-patches) overrides))
+      crates
+      (let ((versions (make-hash-table)))
+        ;; DIRECTORY -> (NAME . VERSION), from a graph's units.
+        (for-each
+         (lambda (unit)
+           (hash-set! versions (assq-ref unit 'dir)
+                      (cons (assq-ref unit 'package) (assq-ref unit 'version))))
+         (vector->list
+          (unit-graph-units
+           (%crate-unit-graph root crates (cons '(tests? . #f) options)))))
+        (map (match-lambda
+               ((directory source checksum)
+                (match (hash-ref versions directory)
+                  ((crate . version)
+                   (match (lookup-crate-override overrides crate version)
+                     ((and (? crate-override?) override)
+                      (let ((patches (crate-override-patches
+                                      (lower-crate-override store override
+                                                            system))))
+                        (list (if (null? patches)
+                                  directory
+                                  (patched-crate-source store directory crate
+                                                        version patches
+                                                        system))
+                              source checksum)))
+                     (#f (list directory source checksum))))
+                  (#f (list directory source checksum)))))
+             crates))))
+
+(define (check-replacements units overrides)
+  "Raise an error if one of OVERRIDES that matches a crate among UNITS (a
+vector of unit alists) replaces the build script of a crate that has none."
+  (let ((scripts (make-hash-table)))
+    (for-each (lambda (unit)
+                (when (eq? (assq-ref unit 'kind) 'custom-build)
+                  (hash-set! scripts (cons (assq-ref unit 'package)
+                                           (assq-ref unit 'version))
+                             #t)))
+              (vector->list units))
+    (for-each
+     (lambda (unit)
+       (let* ((crate (assq-ref unit 'package))
+              (version (assq-ref unit 'version))
+              (override (lookup-crate-override overrides crate version)))
+         (when (and override (crate-override-build-script override)
+                    (not (hash-ref scripts (cons crate version))))
+           (raise (condition
+                   (&message
+                    (message
+                     (format #f "crate override ~a replaces the build script \
+of `~a' ~a, which has none"
+                             (crate-override-description override)
+                             crate version))))))))
+     (vector->list units))))
 
 (define (test-environment env)
   "Return the variables of ENV, a test unit's compilation environment, that

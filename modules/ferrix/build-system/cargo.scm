@@ -9,6 +9,7 @@
   #:use-module (ferrix derivations)
   #:use-module (ferrix download)
   #:use-module (ferrix build-system cargo-units)
+  #:use-module (ferrix build-system cargo-overrides)
   #:use-module ((ferrix base32) #:select (nix-base32-string->bytevector))
   #:use-module (rnrs bytevectors)
   #:use-module (srfi srfi-1)
@@ -30,7 +31,12 @@
             cargo-build
             cargo-cross-build
             cargo-per-crate-build
-            cargo-per-crate-cross-build))
+            cargo-per-crate-cross-build)
+  ;; For package files, which use this module: (crate-override ...).
+  #:re-export (crate-override
+               crate-override?
+               %crate-overrides
+               %default-crate-overrides))
 
 ;;; Commentary:
 ;;;
@@ -192,6 +198,11 @@ with a message naming SYSTEM, for anything else."
     ;; The per-crate mode (doc/per-crate.md); `ferrix build --per-crate'
     ;; turns it on for every package.  Not written to the build script.
     (#:per-crate?        #f                  boolean)
+    ;; Per-crate overrides (doc/cargo.md), first match first, before
+    ;; %crate-overrides and %default-crate-overrides: a list of
+    ;; crate-override records.  Accepted in both modes, used by the per-crate
+    ;; mode only; not written to the build script.
+    (#:crate-overrides   ()                  crate-overrides)
     (#:modules           ()                  modules)
     (#:phases            %standard-phases    code)))
 
@@ -269,6 +280,17 @@ files) or labelled, as #:cargo-inputs are."
          datum
          (argument-error name keyword "expected #f or a non-negative integer"
                          value)))
+    ((crate-overrides)
+     (cond ((not (list? value))
+            (argument-error name keyword "expected a list of crate overrides"
+                            value))
+           ((any crate-override-problem value)
+            => (lambda (problem)
+                 (raise-build-system-argument-error
+                  name keyword value
+                  (format #f "~a: cargo-build-system argument ~s: ~a"
+                          name keyword problem))))
+           (else value)))
     ((code)
      (if (phases-code? value)
          value
@@ -436,7 +458,7 @@ labelled (\"LABEL\" PACKAGE)" value)))
               ((#:rustflags flags rest ...)
                (loop rest (cons* `',(append (%default-rustflags) flags)
                                  #:rustflags result)))
-              (((or #:modules #:per-crate?) _ rest ...)
+              (((or #:modules #:per-crate? #:crate-overrides) _ rest ...)
                (loop rest result))
               ((#:phases phases rest ...)
                (loop rest (cons* phases #:phases result)))
@@ -530,7 +552,24 @@ supported in the per-crate mode yet (doc/per-crate.md), got ~s"
                        (append (%default-rustflags)
                                (keyword-argument settings #:rustflags '()))
                        #:cargo-target
-                       (and target (system->rust-platform target)))))
+                       (and target (system->rust-platform target))
+                       #:crate-overrides
+                       (append (keyword-argument settings #:crate-overrides '())
+                               (checked-user-overrides)
+                               %default-crate-overrides))))
+
+(define (checked-user-overrides)
+  "Return %crate-overrides, after checking that it is a list of valid crate
+overrides."
+  (let ((overrides (%crate-overrides)))
+    (unless (list? overrides)
+      (raise (condition
+              (&message
+               (message (format #f "the crate overrides must be a list of \
+crate overrides, got ~s" overrides))))))
+    (match (any crate-override-problem overrides)
+      (#f overrides)
+      (problem (raise (condition (&message (message problem))))))))
 
 (define* (cargo-per-crate-build store name inputs
                                 #:key system (outputs '("out"))

@@ -30,6 +30,7 @@
             test-target-flags
             cargo-environment
             build-cores
+            %sys-crate-table
             %sys-crate-switches
 
             unpack-crate-source
@@ -154,19 +155,28 @@ crate in DIRECTORY under OUTPUT, with FEATURES, --locked when LOCKED?."
 ;;; Environment.
 ;;;
 
+(define %sys-crate-table
+  ;; (CRATE VARIABLE VALUE): the variables that make common -sys crates link
+  ;; the system's libraries through pkg-config rather than build bundled
+  ;; copies; an empty VALUE unsets VARIABLE.  The one source of both modes'
+  ;; switches: the whole-package mode sets them all (%sys-crate-switches),
+  ;; the per-crate mode gives each to its crate's units
+  ;; (%default-crate-overrides).  Debian's curl-sys, libnghttp2-sys and
+  ;; bzip2-sys use pkg-config without being asked.
+  '(("libz-sys" "LIBZ_SYS_STATIC" "0")       ;the system's zlib
+    ("openssl-sys" "OPENSSL_NO_VENDOR" "1")
+    ("libsqlite3-sys" "LIBSQLITE3_SYS_USE_PKG_CONFIG" "1")
+    ("zstd-sys" "ZSTD_SYS_USE_PKG_CONFIG" "1")
+    ("libgit2-sys" "LIBGIT2_NO_VENDOR" "1")
+    ("libssh2-sys" "LIBSSH2_SYS_USE_PKG_CONFIG" "1")
+    ("lzma-sys" "LZMA_API_STATIC" "")        ;dynamic
+    ("onig_sys" "RUSTONIG_SYSTEM_LIBONIG" "1")
+    ("libsodium-sys" "SODIUM_USE_PKG_CONFIG" "1")))
+
 (define %sys-crate-switches
-  ;; Variables that make common -sys crates link the system's libraries
-  ;; through pkg-config rather than build bundled copies; an empty value
-  ;; unsets the variable.
-  '(("LIBZ_SYS_STATIC" . "0")               ;libz-sys: the system's zlib
-    ("OPENSSL_NO_VENDOR" . "1")             ;openssl-sys
-    ("LIBSQLITE3_SYS_USE_PKG_CONFIG" . "1")
-    ("ZSTD_SYS_USE_PKG_CONFIG" . "1")
-    ("LIBGIT2_NO_VENDOR" . "1")
-    ("LIBSSH2_SYS_USE_PKG_CONFIG" . "1")
-    ("LZMA_API_STATIC" . "")                ;lzma-sys: dynamic
-    ("RUSTONIG_SYSTEM_LIBONIG" . "1")       ;onig_sys
-    ("SODIUM_USE_PKG_CONFIG" . "1")))       ;libsodium-sys
+  ;; (VARIABLE . VALUE) of %sys-crate-table, in its order.
+  (map (match-lambda ((crate variable value) (cons variable value)))
+       %sys-crate-table))
 
 (define (build-cores)
   "Return the number of jobs for cargo: FERRIX_BUILD_CORES, else

@@ -225,6 +225,18 @@ a test."
       (when (and (file-exists? written) (not (string=? written wanted)))
         (rename-file written wanted)))))
 
+(define (run-replacement code)
+  "Evaluate CODE, a crate override's build script, in a fresh module using
+(ferrix build utils), and return the status of a process that would have
+run it: 0, or exit status 1 after showing the error it raised."
+  (let ((module (make-fresh-user-module)))
+    (module-use! module (resolve-interface '(ferrix build utils)))
+    (guard (e (#t (format (current-error-port) "~a~%" (error-text e))
+                  (* 256 1)))
+      (eval code module)
+      (force-output)
+      0)))
+
 (define (show-file title file)
   (when (and (file-exists? file) (positive? (stat:size (stat file))))
     (format (current-error-port) "~a~%~a" title
@@ -234,7 +246,7 @@ a test."
                           (crate-types '()) mode metadata
                           program (arguments '()) (environment '()) directory
                           (scripts '()) placeholder (link-libs? #t)
-                          cargo-version (inputs '()) outputs
+                          cargo-version (inputs '()) replacement outputs
                           #:allow-other-keys)
   "Build the unit NAME of CRATE at VERSION: its target TARGET-NAME of KIND (a
 symbol: lib, bin, test, bench, example, custom-build), in MODE, build or
@@ -242,7 +254,8 @@ run-custom-build.  Run PROGRAM with ARGUMENTS and ENVIRONMENT (an alist) in
 DIRECTORY, PLACEHOLDER in them standing for the output, after adding what
 SCRIPTS give (see the commentary).  A build script run saves its output and
 its directives as CARGO-VERSION reads them, and fails on a `cargo::error'.
-INPUTS (label to store item) come first on PATH."
+INPUTS (label to store item) come first on PATH.  REPLACEMENT, code, is
+evaluated instead of a build script run's PROGRAM (see 'run-replacement')."
   (define out (assoc-ref outputs "out"))
   (define subst (replace-placeholder placeholder out))
   (define run? (eq? mode 'run-custom-build))
@@ -287,7 +300,10 @@ INPUTS (label to store item) come first on PATH."
                    (lambda ()
                      (with-error-to-file stderr
                        (lambda ()
-                         (apply system* (subst program) arguments*))))))))
+                         (if replacement
+                             (run-replacement replacement)
+                             (apply system* (subst program)
+                                    arguments*)))))))))
           (define (show-and-fail why)
             (format (current-error-port) "~a~%" why)
             (show-file "--- stdout" stdout)

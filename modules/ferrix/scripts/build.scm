@@ -13,8 +13,12 @@
   #:use-module (ferrix derivations)
   #:use-module (ferrix download)
   #:use-module ((ferrix build-system cargo-units) #:select (%per-crate?))
+  #:use-module ((ferrix build-system cargo-overrides)
+                #:select (%crate-overrides))
+  #:use-module ((ferrix diagnostics) #:select (load-package-file/located))
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-37)
+  #:use-module (ice-9 match)
   #:export (ferrix-build))
 
 (define (show-help)
@@ -38,6 +42,10 @@ their outputs, one per line.
       --per-crate        build every cargo-build-system package in the
                          per-crate mode: one derivation per crate's unit,
                          shared by all packages (see doc/per-crate.md)
+      --crate-overrides=FILE
+                         in the per-crate mode, give every package the
+                         crate overrides of FILE, a Scheme file evaluating
+                         to a list of them (see doc/cargo.md)
       --no-substitutes   build everything locally (always the case)
 
 Downloads (url-fetch origins) take no -M slot: they run at once over one
@@ -83,6 +91,7 @@ not '~a'"
                 (number-option #f "max-silent-time" 'max-silent-time)
                 (value-option '(#\r "root") 'root)
                 (flag-option '("per-crate") 'per-crate?)
+                (value-option '("crate-overrides") 'crate-overrides)
                 (flag-option '("no-substitutes") 'no-substitutes?)
                 (number-option #f "max-downloads" 'max-downloads)
                 (option '("mirror") #t #f
@@ -149,7 +158,14 @@ outputs other than \"out\") GC roots pointing to the outputs in RESULTS."
                           drvs
                           (map derivation-file-name
                                (parameterize ((%per-crate?
-                                               (assq-ref opts 'per-crate?)))
+                                               (assq-ref opts 'per-crate?))
+                                              (%crate-overrides
+                                               (match (assq-ref opts
+                                                                'crate-overrides)
+                                                 (#f (%crate-overrides))
+                                                 (file
+                                                  (load-package-file/located
+                                                   file)))))
                                  (lower-objects store objects
                                                 #:system (%current-system)
                                                 #:target
