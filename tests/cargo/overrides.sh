@@ -301,6 +301,11 @@ expect_status "a build-script for a crate without one: an error" 1 \
   "$FERRIX" build --per-crate -d -f "$no_script"
 expect_match "the error names the crate" "$err" \
   "crate override \`other' .* replaces the build script of \`other' 0\.1\.0, which has none"
+own_patch=$(app_package own-patch "(list (crate-override (name \"envy\") (patches '(\"$work/either.patch\"))))")
+expect_status "patches to a crate of the package's own source: an error" 1 \
+  "$FERRIX" build --per-crate -d -f "$own_patch"
+expect_match "the error says why" "$err" \
+  "crate override \`envy' .* patches \`envy' 0\.1\.0, which is the package's own source"
 echo '(list 42)' >"$work/bad-user.scm"
 expect_status "--crate-overrides=FILE not a list of overrides: an error" 1 \
   "$FERRIX" build --per-crate -d --crate-overrides="$work/bad-user.scm" -f "$plain"

@@ -51,6 +51,7 @@
 ;;;                    #:placeholder %unit-output-placeholder
 ;;;                    #:link-libs? BOOL #:cargo-version VERSION
 ;;;                    #:inputs ((LABEL . ITEM) ...)
+;;;                    [#:replacement CODE]    ;a crate override's build script
 ;;;                    #:outputs (("out" . $out)))
 ;;;
 ;;; Code:
@@ -441,8 +442,19 @@ OPTIONS."
         ;; DIRECTORY -> (NAME . VERSION), from a graph's units.
         (for-each
          (lambda (unit)
-           (hash-set! versions (assq-ref unit 'dir)
-                      (cons (assq-ref unit 'package) (assq-ref unit 'version))))
+           (let* ((crate (assq-ref unit 'package))
+                  (version (assq-ref unit 'version))
+                  (override (lookup-crate-override overrides crate version)))
+             (when (and override (pair? (crate-override-patches override))
+                        (string-prefix? "path+" (assq-ref unit 'source)))
+               (raise (condition
+                       (&message
+                        (message
+                         (format #f "crate override ~a patches `~a' ~a, \
+which is the package's own source: patch the package's origin instead"
+                                 (crate-override-description override)
+                                 crate version))))))
+             (hash-set! versions (assq-ref unit 'dir) (cons crate version))))
          (vector->list
           (unit-graph-units
            (%crate-unit-graph root crates (cons '(tests? . #f) options)))))
