@@ -242,6 +242,14 @@ expect_eq "build-script: the replacement's directives take effect" "$(output_of 
 tool: scheme
 shiny: true"
 
+failing=$(app_package failing-script "(list (crate-override (name \"envy\") (build-script '(error \"no libenvy here\"))))")
+per_crate_build "$failing" && status=0 || status=$?
+expect_eq "build-script: a replacement that raises an error fails the build" "$status" "1"
+expect_match "build-script: the failure names the crate and shows the error" "$(cat "$TEST_TMP/build.err")" \
+  "failed to run custom build command for \`envy' 0\.1\.0 \(custom-build\)"
+expect_match "build-script: the replacement's error under --- stderr" "$(cat "$TEST_TMP/build.err")" \
+  "no libenvy here"
+
 by_version=$(app_package by-version "(list (crate-override (name \"envy\") (version \">=0.2\") (environment '((\"ENVY_GREETING\" . \"never\")))) (crate-override (name \"either\") (version \"2\") (rustc-flags '(\"--cfg\" \"never\"))))")
 units "$by_version" >"$TEST_TMP/units-by-version"
 expect_eq "version: overrides whose version does not match leave every unit as it was" \
