@@ -90,6 +90,10 @@ cargo::UnitGraphOptions toOptions(SCM options, const char* subr) {
     string("profile", o.profile);
     string("cargo-version", o.cargoVersion);
     boolean("lockfile?", o.useLockfile);
+    SCM dirs = option(options, "package-dirs");
+    if (!SCM_UNBNDP(dirs))
+        for (auto& [from, to] : toStringAlist(dirs, subr, 3))
+            o.packageDirs[from] = to;
     return o;
 }
 
@@ -302,7 +306,8 @@ const Primitive unitsPrimitives[] = {
      "CHECKSUM) (SOURCE and CHECKSUM strings or #f), their features and units.  OPTIONS is an\n"
      "alist: host, target, host-cfg, target-cfg (what rustc --print cfg prints), cross?,\n"
      "features, all-features?, no-default-features?, packages, tests?, profile, cargo-version,\n"
-     "lockfile?."},
+     "lockfile?, package-dirs (pairs (DIRECTORY . ITEM): a path package's directory under\n"
+     "ROOT, and the directory holding only that package that its units read instead)."},
     {"unit-graph-units", 1, 0, 0, asSubr(primUnitGraphUnits),
      "Return the units of GRAPH, dependencies first, as a vector of alists: package, version,\n"
      "source, dir, kind, target-name, crate-types, mode, host?, features, deps (unit indices),\n"
