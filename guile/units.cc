@@ -6,6 +6,7 @@
 #include "guard.hh"
 #include "primitive.hh"
 
+#include "ferrix/cargo/config.hh"
 #include "ferrix/cargo/invocation.hh"
 #include "ferrix/cargo/units.hh"
 
@@ -299,6 +300,17 @@ SCM primUnitInvocation(SCM graph, SCM index, SCM outputs, SCM outDir, SCM option
 }
 #undef SUBR
 
+#define SUBR "%cargo-config-linker"
+SCM primCargoConfigLinker(SCM root, SCM triple) {
+    checkString(root, 1, SUBR);
+    checkString(triple, 2, SUBR);
+    return guarded(SUBR, [&] {
+        std::string linker = cargo::CargoConfig::read(toString(root)).linker(toString(triple));
+        return scheme([&] { return linker.empty() ? SCM_BOOL_F : utf8(linker); });
+    });
+}
+#undef SUBR
+
 const Primitive unitsPrimitives[] = {
     {"%crate-unit-graph", 3, 0, 0, asSubr(primCrateUnitGraph),
      "Return the unit graph of the Cargo package in the directory ROOT, as cargo makes it: its\n"
@@ -314,6 +326,10 @@ const Primitive unitsPrimitives[] = {
      "metadata, root?, links."},
     {"unit-graph->json", 1, 0, 0, asSubr(primUnitGraphToJson),
      "Return GRAPH as the JSON that cargo build --unit-graph prints."},
+    {"%cargo-config-linker", 2, 0, 0, asSubr(primCargoConfigLinker),
+     "Return the linker the package in ROOT configures for TRIPLE ([target.TRIPLE] linker in\n"
+     "ROOT/.cargo/config or config.toml, a path with a slash made absolute from ROOT), as\n"
+     "cargo reads it there, or #f."},
     {"unit-invocation", 5, 0, 0, asSubr(primUnitInvocation),
      "Return what runs for unit INDEX of GRAPH, writing into OUT-DIR: rustc compiling it, or\n"
      "its build script for a run-custom-build unit.  OUTPUTS is a vector of the units' output\n"
