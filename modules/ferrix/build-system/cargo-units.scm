@@ -442,10 +442,13 @@ package of its own (a Cargo.toml)."
                   (file-exists? (string-append file "/Cargo.toml")))))))
 
 (define (package-tree->store store name dir)
-  "Add to STORE, as an item called NAME, the files of the package in DIR (see
-'package-tree-select') and return it: by content, so that an unchanged
-package gets the same item."
-  (let* ((real (store-real-path store dir))
+  "Add to STORE, as an item called NAME, the files of the package in DIR, in
+the store or not (see 'package-tree-select'), and return it: by content, so
+that an unchanged package gets the same item."
+  (let* ((real (if (string-prefix? (string-append (store-directory store) "/")
+                                   dir)
+                   (store-real-path store dir)
+                   dir))
          (tmp (mkdtemp (string-append (or (getenv "TMPDIR") "/tmp")
                                       "/ferrix-package-XXXXXX")))
          (copy (string-append tmp "/" name)))
