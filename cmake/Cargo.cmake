@@ -13,7 +13,8 @@ target_sources(ferrix PRIVATE
   ${PROJECT_SOURCE_DIR}/lib/cargo/index.cc
   ${PROJECT_SOURCE_DIR}/lib/cargo/registry.cc
   ${PROJECT_SOURCE_DIR}/lib/cargo/registry-export.cc
-  ${PROJECT_SOURCE_DIR}/lib/cargo/invocation.cc)
+  ${PROJECT_SOURCE_DIR}/lib/cargo/invocation.cc
+  ${PROJECT_SOURCE_DIR}/lib/cargo/config.cc)
 target_link_libraries(ferrix PRIVATE PkgConfig::TOMLPP)
 # libarchive's headers only: lib/archive.cc opens the library on first use.
 target_include_directories(ferrix PRIVATE ${LIBARCHIVE_INCLUDE_DIRS})

@@ -6,6 +6,7 @@
 #include "guard.hh"
 #include "primitive.hh"
 
+#include "ferrix/cargo/config.hh"
 #include "ferrix/cargo/invocation.hh"
 #include "ferrix/cargo/units.hh"
 
@@ -90,6 +91,10 @@ cargo::UnitGraphOptions toOptions(SCM options, const char* subr) {
     string("profile", o.profile);
     string("cargo-version", o.cargoVersion);
     boolean("lockfile?", o.useLockfile);
+    SCM dirs = option(options, "package-dirs");
+    if (!SCM_UNBNDP(dirs))
+        for (auto& [from, to] : toStringAlist(dirs, subr, 3))
+            o.packageDirs[from] = to;
     return o;
 }
 
@@ -295,6 +300,17 @@ SCM primUnitInvocation(SCM graph, SCM index, SCM outputs, SCM outDir, SCM option
 }
 #undef SUBR
 
+#define SUBR "%cargo-config-linker"
+SCM primCargoConfigLinker(SCM root, SCM triple) {
+    checkString(root, 1, SUBR);
+    checkString(triple, 2, SUBR);
+    return guarded(SUBR, [&] {
+        std::string linker = cargo::CargoConfig::read(toString(root)).linker(toString(triple));
+        return scheme([&] { return linker.empty() ? SCM_BOOL_F : utf8(linker); });
+    });
+}
+#undef SUBR
+
 const Primitive unitsPrimitives[] = {
     {"%crate-unit-graph", 3, 0, 0, asSubr(primCrateUnitGraph),
      "Return the unit graph of the Cargo package in the directory ROOT, as cargo makes it: its\n"
@@ -302,13 +318,18 @@ const Primitive unitsPrimitives[] = {
      "CHECKSUM) (SOURCE and CHECKSUM strings or #f), their features and units.  OPTIONS is an\n"
      "alist: host, target, host-cfg, target-cfg (what rustc --print cfg prints), cross?,\n"
      "features, all-features?, no-default-features?, packages, tests?, profile, cargo-version,\n"
-     "lockfile?."},
+     "lockfile?, package-dirs (pairs (DIRECTORY . ITEM): a path package's directory under\n"
+     "ROOT, and the directory holding only that package that its units read instead)."},
     {"unit-graph-units", 1, 0, 0, asSubr(primUnitGraphUnits),
      "Return the units of GRAPH, dependencies first, as a vector of alists: package, version,\n"
      "source, dir, kind, target-name, crate-types, mode, host?, features, deps (unit indices),\n"
      "metadata, root?, links."},
     {"unit-graph->json", 1, 0, 0, asSubr(primUnitGraphToJson),
      "Return GRAPH as the JSON that cargo build --unit-graph prints."},
+    {"%cargo-config-linker", 2, 0, 0, asSubr(primCargoConfigLinker),
+     "Return the linker the package in ROOT configures for TRIPLE ([target.TRIPLE] linker in\n"
+     "ROOT/.cargo/config or config.toml, a path with a slash made absolute from ROOT), as\n"
+     "cargo reads it there, or #f."},
     {"unit-invocation", 5, 0, 0, asSubr(primUnitInvocation),
      "Return what runs for unit INDEX of GRAPH, writing into OUT-DIR: rustc compiling it, or\n"
      "its build script for a run-custom-build unit.  OUTPUTS is a vector of the units' output\n"

@@ -328,8 +328,11 @@ Invocation compileInvocation(const UnitGraph& g, std::size_t u, const UnitOutput
     std::string root = o.workspaceRoot.empty() ? pkg.dir : o.workspaceRoot;
     std::string src = pkg.dir + "/" + unit.target.path;
     std::string cwd = pkg.dir;
-    // path_args: a local package's source relative to the workspace root, which is the cwd.
-    if (pkg.local && src.rfind(root + "/", 0) == 0) {
+    // path_args: a local package's source relative to the workspace root, which is the cwd. A
+    // package moved to an item of its own runs there, its files named as from the root.
+    if (pkg.local && !pkg.workspacePath.empty()) {
+        if (pkg.workspacePath == ".") src = unit.target.path;
+    } else if (pkg.local && src.rfind(root + "/", 0) == 0) {
         src = src.substr(root.size() + 1);
         cwd = root;
     }
@@ -354,13 +357,15 @@ Invocation compileInvocation(const UnitGraph& g, std::size_t u, const UnitOutput
     for (auto& x : ltoArgs(unitLto(g, u)))
         a.push_back(x);
     if (p.codegenUnits) arg({"-C", "codegen-units=" + std::to_string(*p.codegenUnits)});
-    if (p.debuginfo != 0) arg({"-C", "debuginfo=" + std::to_string(p.debuginfo)});
+    if (p.debuginfo != 0) arg({"-C", "debuginfo=" + debuginfoValue(p.debuginfo)});
     // Outputs must not name where they were built: the build directory and the package's
     // directory (a store item for registry crates, the build tree for local ones), as cargo's
     // trim-paths would name them.
     if (!o.buildDir.empty() && o.buildDir != "/build")
         arg({"--remap-path-prefix=" + o.buildDir + "=/build"});
-    if (pkg.local)
+    if (pkg.local && !pkg.workspacePath.empty())
+        arg({"--remap-path-prefix=" + pkg.dir + "=" + pkg.workspacePath});
+    else if (pkg.local)
         arg({"--remap-path-prefix=" + root + "=."});
     else
         arg({"--remap-path-prefix=" + pkg.dir + "=" + pkg.name + "-" + pkg.version});
@@ -488,7 +493,7 @@ Invocation buildScriptInvocation(const UnitGraph& g, std::size_t u, const UnitOu
     env["HOST"] = o.hostTriple;
     env["DEBUG"] = p.debuginfo != 0 ? "true" : "false";
     env["OPT_LEVEL"] = p.optLevel;
-    env["PROFILE"] = p.name == "dev" || p.name == "test" ? "debug" : "release";
+    env["PROFILE"] = p.root;
     env["RUSTC"] = o.rustc;
     env["RUSTDOC"] = o.rustdoc;
     std::string features;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <dirent.h>
 #include <functional>
+#include <map>
 #include <memory>
 #include <sys/stat.h>
 
@@ -235,18 +236,21 @@ ProfileTable readProfile(const std::string& file, const toml::node& n, const std
                 if (i->get() < 0 || i->get() > 2) fail(file, v, w + " must be 0, 1 or 2");
                 p.debug = static_cast<int>(i->get());
             } else {
+                static const std::map<std::string, int> names = {
+                    {"none", 0},
+                    {"line-directives-only", debugLineDirectivesOnly},
+                    {"line-tables-only", debugLineTablesOnly},
+                    {"limited", 1},
+                    {"full", 2}};
                 std::string s = str(file, v, w);
-                if (s == "none")
-                    p.debug = 0;
-                else if (s == "line-directives-only" || s == "line-tables-only" || s == "limited")
-                    p.debug = 1;
-                else if (s == "full")
-                    p.debug = 2;
-                else
+                auto it = names.find(s);
+                if (it == names.end())
                     fail(file, v,
                          w + " must be a boolean, 0, 1, 2 or one of \"none\", "
                              "\"line-directives-only\", \"line-tables-only\", "
                              "\"limited\", \"full\"");
+                p.debug = it->second;
+                p.debugNamed = posOf(v);
             }
         } else if (key == "debug-assertions") {
             p.debugAssertions = boolean(file, v, w);
@@ -307,6 +311,12 @@ std::string resolverOf(const std::string& file, const toml::node& n, const std::
 
 ProfileTable::ProfileTable() = default;
 ProfileTable::~ProfileTable() = default;
+
+std::string debuginfoValue(int level) {
+    if (level == debugLineTablesOnly) return "line-tables-only";
+    if (level == debugLineDirectivesOnly) return "line-directives-only";
+    return std::to_string(level);
+}
 
 std::string locate(const std::string& file, SourcePos pos) {
     if (pos.line == 0) return file + ": ";

@@ -249,6 +249,7 @@ private:
         }
         if (rootManifest.isWorkspace && rootManifest.hasPackage)
             rootManifest = inheritFromWorkspace(rootManifest, rootManifest);
+        checkDebugNames();
         if (rootManifest.hasPackage)
             members.push_back(addPackage(root, rootManifest, "", "", true));
         if (rootManifest.isWorkspace)
@@ -665,6 +666,43 @@ private:
     // Edges through dev-dependencies only (unit, dependency unit): no `links` edges from them.
     std::set<std::pair<std::size_t, std::size_t>> devEdges;
 
+    // Path packages under the root whose directory o.packageDirs replaces.
+    void movePackages() {
+        for (auto& p : g.packages) {
+            auto to = o.packageDirs.find(p.dir);
+            if (!p.local || to == o.packageDirs.end()) continue;
+            if (p.dir == root)
+                p.workspacePath = ".";
+            else if (p.dir.rfind(root + "/", 0) == 0)
+                p.workspacePath = p.dir.substr(root.size() + 1);
+            else
+                continue;
+            p.dir = to->second;
+            p.source = "path+file://" + p.dir;
+        }
+    }
+
+    // Named debug levels came with cargo 1.71: an older cargo refuses the manifest, and so does
+    // ferrix rather than guess.
+    void checkDebugNames() const {
+        if (cargoMinor >= 71) return;
+        std::function<void(const std::string&, const ProfileTable&)> check =
+            [&](const std::string& what, const ProfileTable& t) {
+                if (t.debugNamed)
+                    throw UnitGraphError(locate(rootManifest.file, *t.debugNamed) + what +
+                                         ".debug: cargo " + o.cargoVersion +
+                                         " takes only a boolean or 0, 1, 2 (named debug levels "
+                                         "such as \"" +
+                                         debuginfoValue(*t.debug) + "\" need cargo 1.71 or later)");
+                for (auto& [spec, p] : t.packages)
+                    check(what + ".package." + spec, p);
+                for (auto& b : t.buildOverride)
+                    check(what + ".build-override", b);
+            };
+        for (auto& [name, t] : rootManifest.profiles)
+            check("profile." + name, t);
+    }
+
     // Cargo's defaults for the built-in profile o.profile inherits from (release or dev).
     Profile baseProfile() const {
         Profile p;
@@ -678,6 +716,7 @@ private:
             base = it->second.inherits;
         }
         if (base == "dev" || base == "test") {
+            p.root = "debug";
             p.optLevel = "0";
             p.debuginfo = 2;
             p.debugAssertions = p.overflowChecks = true;
@@ -851,6 +890,7 @@ private:
             Profile lp = u.profile;
             Profile rp;
             rp.name = lp.name;
+            rp.root = lp.root;
             rp.optLevel = lp.optLevel;
             rp.debuginfo = lp.debuginfo;
             rp.strip = lp.strip;
@@ -982,6 +1022,7 @@ private:
         for (std::size_t r : roots)
             if (std::find(g.roots.begin(), g.roots.end(), newIndex[r]) == g.roots.end())
                 g.roots.push_back(newIndex[r]);
+        movePackages();
         for (std::size_t i = 0; i < g.units.size(); i++) {
             Unit& u = g.units[i];
             const Package& p = g.packages[u.package];
@@ -1047,7 +1088,9 @@ std::string UnitGraph::toJson() const {
                         {"lto", u.profile.lto},
                         {"codegen_units",
                          u.profile.codegenUnits ? json(*u.profile.codegenUnits) : json(nullptr)},
-                        {"debuginfo", u.profile.debuginfo},
+                        {"debuginfo", u.profile.debuginfo < 0
+                                          ? json(debuginfoValue(u.profile.debuginfo))
+                                          : json(u.profile.debuginfo)},
                         {"debug_assertions", u.profile.debugAssertions},
                         {"overflow_checks", u.profile.overflowChecks},
                         {"rpath", u.profile.rpath},

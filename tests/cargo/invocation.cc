@@ -204,7 +204,11 @@ UnitGraph fromCargo(const json& j, const std::string& vendor) {
         u.profile.optLevel = jp["opt_level"];
         u.profile.lto = jp["lto"];
         if (!jp["codegen_units"].is_null()) u.profile.codegenUnits = jp["codegen_units"];
-        u.profile.debuginfo = jp["debuginfo"].is_number() ? jp["debuginfo"].get<int>() : 1;
+        // Named levels print as names; cargo's JSON does not say the profile's root.
+        u.profile.debuginfo = jp["debuginfo"].is_number()             ? jp["debuginfo"].get<int>()
+                              : jp["debuginfo"] == "line-tables-only" ? debugLineTablesOnly
+                                                                      : debugLineDirectivesOnly;
+        u.profile.root = u.profile.name == "dev" || u.profile.name == "test" ? "debug" : "release";
         u.profile.debugAssertions = jp["debug_assertions"];
         u.profile.overflowChecks = jp["overflow_checks"];
         u.profile.rpath = jp["rpath"];
@@ -563,6 +567,31 @@ TEST_F(Oracle, WordfreqProfile) {
 // variables a dependent's script reads), a proc-macro (serde_derive), a -sys crate linking the
 // host's zlib (libz-sys), features, optional dependencies, a prerelease version, package
 // metadata; then its tests.
+// Named debug levels (cargo 1.71+): rustc gets the name, build-time units theirs; from either
+// graph.
+TEST_F(Oracle, NamedDebugLevels) {
+    fs::path dir = root / "ws-debug";
+    if (!reuse) {
+        fs::copy(fs::path(FERRIX_SOURCE_DIR) / "tests/cargo/invocation-ws", dir,
+                 fs::copy_options::recursive);
+        std::ofstream(dir / "Cargo.toml", std::ios::app)
+            << "\n[profile.release]\ndebug = \"line-tables-only\"\n"
+               "[profile.release.package.links-a]\ndebug = \"limited\"\n"
+               "[profile.release.build-override]\ndebug = \"line-directives-only\"\n";
+    }
+    configure(dir);
+    UnitGraph g;
+    std::vector<Record> records;
+    InvocationOptions o;
+    compare({dir, "build", {}, true, true}, g, records, o, root / "target-ws-debug");
+    std::set<std::string> levels;
+    for (auto& r : records)
+        for (auto& a : r.args)
+            if (a.rfind("debuginfo=", 0) == 0) levels.insert(a);
+    EXPECT_EQ(levels, (std::set<std::string>{"debuginfo=1", "debuginfo=line-directives-only",
+                                             "debuginfo=line-tables-only"}));
+}
+
 TEST_F(Oracle, Workspace) {
     fs::path dir = root / "ws";
     if (!reuse)

@@ -141,6 +141,75 @@ for name in build-script links proc-macro sys deps workspace resolver-1 resolver
     not_ok "$name: ferrix build --per-crate failed: $(tail -n 20 "$TEST_TMP/build.err")"
   fi
 done
+# A workspace's members each read an item of their own: an edit to the app rebuilds the app's
+# units only, an edit to util rebuilds util's and its dependent's; a target/ directory in a member
+# is no part of its item. The program still prints what cargo's does.
+ws=$TEST_TMP/data/workspace
+ws_rebuilt() {
+  if per_crate_build "$ws.scm"; then
+    expect_eq "workspace, $1: the program's output is cargo's" "$("$built/bin/ws-app")" \
+      "$(cat "$FERRIX_SOURCE_DIR/tests/data/crates/workspace/expected-output")"
+  else
+    not_ok "workspace, $1: ferrix build --per-crate failed: $(tail -n 20 "$TEST_TMP/build.err")"
+  fi
+  rebuilt=$({ grep '^rust-unit-' "$TEST_TMP/built" || true; } | sed -E 's/^rust-unit-([a-z_-]+)-[0-9].*/\1/' |
+    sort -u | tr '\n' ' ')
+}
+mkdir -p "$ws/app/target/release"
+echo stale >"$ws/app/target/release/junk"
+ws_rebuilt "target/ added"
+expect_eq "workspace: a member's target/ changes no unit" "$rebuilt" ""
+echo '// edited' >>"$ws/app/src/main.rs"
+ws_rebuilt "app edited"
+expect_eq "workspace: an edit to the app rebuilds the app's units only" "$rebuilt" "ws-app "
+echo '// edited' >>"$ws/util/src/lib.rs"
+ws_rebuilt "util edited"
+expect_eq "workspace: an edit to util rebuilds util's units and the app's" "$rebuilt" "util ws-app "
+
+# Cross-compiling (to the host's own triple: the toolchain has no other target here) gives the
+# target units the linker the package configures for the triple in .cargo/config.toml, as the
+# whole-package mode's cargo reads it; a path with a slash is the package's own file. Host units
+# (the build script) get none. The linker here is a wrapper that marks what it links with an
+# rpath.
+file=$(data_package build-script)
+cross=$TEST_TMP/data/build-script
+mkdir -p "$cross/.cargo" "$cross/tools"
+printf '[target.x86_64-unknown-linux-gnu]\nlinker = "tools/wrapped-cc"\n' >"$cross/.cargo/config.toml"
+printf '#!/bin/sh\nexec cc -Wl,-rpath,/ferrix-linked-by-the-package "$@"\n' >"$cross/tools/wrapped-cc"
+chmod +x "$cross/tools/wrapped-cc"
+if "$FERRIX" build --per-crate --target=x86_64-linux-gnu -f "$file" >"$TEST_TMP/build.out" \
+  2>"$TEST_TMP/build.err"; then
+  built=$(tail -n 1 "$TEST_TMP/build.out")
+  program=$built/bin/$(crate_program build-script)
+  expect_eq "cross: the program's output is cargo's" "$("$program")" \
+    "$(cat "$FERRIX_SOURCE_DIR/tests/data/crates/build-script/expected-output")"
+  expect_match "cross: the binary was linked by the package's linker" \
+    "$(readelf -d "$program")" "ferrix-linked-by-the-package"
+  drv=$("$FERRIX" build -d --per-crate --target=x86_64-linux-gnu -f "$file" 2>/dev/null | tail -n 1)
+  linkers=$(FERRIX="$FERRIX" python3 - "$drv" <<'PY'
+import json, os, re, subprocess, sys
+seen, todo = set(), [sys.argv[1]]
+while todo:
+    path = todo.pop()
+    if path in seen:
+        continue
+    seen.add(path)
+    d = next(iter(json.loads(subprocess.check_output([os.environ["FERRIX"], "show-derivation", path])).values()))
+    todo.extend(d["inputDrvs"])
+    name = re.sub(r"^.*/[a-z0-9]{32}-|\.drv$", "", path)
+    if name.startswith("rust-unit-") and "-run-" not in name:
+        script = open(d["args"][-1]).read()
+        print(re.sub(r"-[0-9a-f]{16}$", "", name), "linker" if "linker=" in script else "none")
+PY
+)
+  linkers=$(sort <<<"$linkers")
+  expect_eq "cross: target units get the linker, host units none" "$linkers" \
+    "$(printf '%s\n' 'rust-unit-build-script-demo-0.1.0-bin linker' \
+      'rust-unit-build-script-demo-0.1.0-custom-build none' | sort)"
+else
+  not_ok "cross: ferrix build --per-crate --target failed: $(tail -n 20 "$TEST_TMP/build.err")"
+fi
+
 file=$(data_package failing)
 per_crate_build "$file" && status=0 || status=$?
 expect_eq "failing: the build fails" "$status" "1"

@@ -390,6 +390,41 @@ starting phase `c'\nphase `c' succeeded after 0.0 seconds\n")
   (map car build:%standard-phases))
 
 
+;;;
+;;; The per-crate mode: a path package's own item.
+;;;
+
+(test-group "a path package's item holds what cargo package keeps"
+  (let* ((package->store (@@ (ferrix build-system cargo-units)
+                             package-tree->store))
+         (dir (string-append %test-directory "/member"))
+         (write-file (lambda (file text)
+                       (build:mkdir-p (dirname (string-append dir "/" file)))
+                       (with-output-to-file (string-append dir "/" file)
+                         (lambda () (display text)))))
+         (has? (lambda (item file)
+                 (file-exists? (store-real-path %store
+                                                (string-append item "/" file))))))
+    (write-file "Cargo.toml" "[package]\nname = \"member\"\n")
+    (write-file "src/lib.rs" "")
+    (write-file "data/words.txt" "a b c\n")
+    (write-file "target/release/junk" "stale\n")
+    (write-file "inner/Cargo.toml" "[package]\nname = \"inner\"\n")
+    (write-file "inner/src/lib.rs" "")
+    (let ((item (package->store %store "member-0.1.0" dir)))
+      (test-assert "its sources and data"
+        (and (has? item "Cargo.toml") (has? item "src/lib.rs")
+             (has? item "data/words.txt")))
+      (test-assert "not target/, not a package of its own below it"
+        (not (or (has? item "target") (has? item "inner"))))
+      (write-file "target/release/more" "stale\n")
+      (write-file "inner/src/lib.rs" "// edited\n")
+      (test-equal "by content: target/ and the inner package change nothing" item
+        (package->store %store "member-0.1.0" dir))
+      (write-file "src/lib.rs" "// edited\n")
+      (test-assert "an edit to it: another item"
+        (not (equal? item (package->store %store "member-0.1.0" dir)))))))
+
 (test-end "build-system")
 
 (close-store %store)

@@ -138,6 +138,44 @@
                      "wordfreq 0.1.0"))
   (test-error "not a graph" #t (unit-graph-units 42)))
 
+(test-group "the linker a package configures"
+  ;; As the whole-package mode's cargo reads it: ROOT/.cargo/config(.toml).
+  (let ((root (string-append (dirname %root) "/configured")))
+    (mkdir root)
+    (test-equal "no configuration: no linker" #f
+      (%cargo-config-linker root "aarch64-unknown-linux-gnu"))
+    (mkdir (string-append root "/.cargo"))
+    (with-output-to-file (string-append root "/.cargo/config.toml")
+      (lambda ()
+        (display "[target.aarch64-unknown-linux-gnu]
+linker = \"aarch64-linux-gnu-gcc\"
+[target.riscv64gc-unknown-linux-gnu]
+linker = \"tools/riscv-cc\"
+[target.'cfg(unix)']
+rustflags = [\"-Cx\"]
+")))
+    (test-equal "a bare name, looked up on PATH" "aarch64-linux-gnu-gcc"
+      (%cargo-config-linker root "aarch64-unknown-linux-gnu"))
+    (test-equal "a path with a slash, from the package's directory"
+      (string-append root "/tools/riscv-cc")
+      (%cargo-config-linker root "riscv64gc-unknown-linux-gnu"))
+    (test-equal "another triple: none" #f
+      (%cargo-config-linker root "x86_64-unknown-linux-gnu"))
+    (with-output-to-file (string-append root "/.cargo/config")
+      (lambda ()
+        (display "[target.aarch64-unknown-linux-gnu]\nlinker = \"cc-from-config\"\n")))
+    (test-equal ".cargo/config first, as cargo prefers it" "cc-from-config"
+      (%cargo-config-linker root "aarch64-unknown-linux-gnu"))
+    (with-output-to-file (string-append root "/.cargo/config")
+      (lambda ()
+        (display "[target.aarch64-unknown-linux-gnu]\nlinker = 5\n")))
+    (test-assert "a linker that is not a string: an error naming the place"
+      (string-contains (cadr (ferrix-error-of
+                              (lambda ()
+                                (%cargo-config-linker
+                                 root "aarch64-unknown-linux-gnu"))))
+                       "/.cargo/config:2:10: target.aarch64-unknown-linux-gnu.linker must be a string"))))
+
 (test-end "units")
 (delete-test-directory (dirname %root))
 (exit-with-test-status)

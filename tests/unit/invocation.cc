@@ -262,6 +262,33 @@ TEST(Invocation, LocalBinaryLinksItsLibraryAndUsesItsScript) {
     EXPECT_TRUE(compile(g, zrun - 1).scripts.empty());
 }
 
+// A path package moved to an item of its own (UnitGraphOptions::packageDirs) runs there and
+// names its files as cargo does from the workspace root: "app/src/main.rs", or "src/main.rs" for
+// the root package.
+TEST(Invocation, MovedPathPackagesNameTheirFilesFromTheRoot) {
+    G g;
+    auto p = g.pkg("app", "0.1.0", true);
+    g.g.packages[p].dir = "/store/aaa-app-0.1.0";
+    g.g.packages[p].workspacePath = "app";
+    auto b = g.unit(p, TargetKind::Bin, "app", {"bin"});
+    g.root(b);
+    auto has = [](const Invocation& inv, const std::string& a) {
+        return std::find(inv.args.begin(), inv.args.end(), a) != inv.args.end();
+    };
+    auto inv = compile(g, b);
+    EXPECT_EQ(inv.cwd, "/store/aaa-app-0.1.0");
+    EXPECT_EQ(inv.args[3], "/store/aaa-app-0.1.0/src/main.rs");
+    EXPECT_TRUE(has(inv, "--remap-path-prefix=/store/aaa-app-0.1.0=app"));
+    EXPECT_FALSE(has(inv, "--remap-path-prefix=/ws=."));
+    EXPECT_EQ(env(inv, "CARGO_MANIFEST_DIR"), "/store/aaa-app-0.1.0");
+
+    g.g.packages[p].workspacePath = ".";
+    inv = compile(g, b);
+    EXPECT_EQ(inv.cwd, "/store/aaa-app-0.1.0");
+    EXPECT_EQ(inv.args[3], "src/main.rs");
+    EXPECT_TRUE(has(inv, "--remap-path-prefix=/store/aaa-app-0.1.0=."));
+}
+
 TEST(Invocation, ProcMacros) {
     G g;
     auto pq = g.pkg("quote", "1.0.21");
@@ -338,6 +365,10 @@ TEST(Invocation, ProfileFlags) {
     EXPECT_EQ(flags([](Profile&) {}), "opt-level=3 embed-bitcode=no");
     EXPECT_EQ(flags([](Profile& p) { p.debuginfo = 2; }),
               "opt-level=3 embed-bitcode=no debuginfo=2");
+    EXPECT_EQ(flags([](Profile& p) { p.debuginfo = debugLineTablesOnly; }),
+              "opt-level=3 embed-bitcode=no debuginfo=line-tables-only");
+    EXPECT_EQ(flags([](Profile& p) { p.debuginfo = debugLineDirectivesOnly; }),
+              "opt-level=3 embed-bitcode=no debuginfo=line-directives-only");
     EXPECT_EQ(flags([](Profile& p) { p.codegenUnits = 16; }),
               "opt-level=3 embed-bitcode=no codegen-units=16");
     EXPECT_EQ(flags([](Profile& p) { p.panic = "abort"; }),
@@ -531,6 +562,11 @@ TEST(Invocation, BuildScriptRuns) {
     EXPECT_EQ(env(inv, "OPT_LEVEL"), "3");
     EXPECT_EQ(env(inv, "DEBUG"), "false");
     EXPECT_EQ(env(inv, "PROFILE"), "release");
+    g.g.units[run].profile.root = "debug";
+    g.g.units[run].profile.debuginfo = debugLineTablesOnly;
+    auto debugRoot = buildScriptInvocation(g.g, run, out, "/out/run", o);
+    EXPECT_EQ(env(debugRoot, "PROFILE"), "debug");
+    EXPECT_EQ(env(debugRoot, "DEBUG"), "true");
     EXPECT_EQ(env(inv, "NUM_JOBS"), "4");
     EXPECT_EQ(env(inv, "RUSTC"), "/tc/bin/rustc");
     EXPECT_EQ(env(inv, "RUSTDOC"), "rustdoc");

@@ -524,7 +524,7 @@ debug = 2
     EXPECT_EQ(m.resolver, "2");
     auto& r = m.profiles.at("release");
     EXPECT_EQ(r.optLevel, "s");
-    EXPECT_EQ(r.debug, 1);
+    EXPECT_EQ(r.debug, debugLineTablesOnly);
     EXPECT_EQ(r.lto, "true");
     EXPECT_EQ(r.panic, "abort");
     EXPECT_EQ(r.codegenUnits, 1);
@@ -561,6 +561,40 @@ debug = 2
     EXPECT_EQ(error("[package]\nname = \"p\"\nresolver = \"1\"\n[workspace]\nresolver = \"2\"\n"),
               "Cargo.toml:5:12: resolver is given in both [workspace] and [package]: cargo "
               "refuses that");
+}
+
+// `debug` as cargo 1.71+ takes it: booleans, 0 to 2 and the named levels, the names remembered
+// (with where they are) so that an older cargo's graph can refuse them.
+TEST(CargoManifest, DebugLevels) {
+    auto level = [](const std::string& value) {
+        auto m = parseManifest(
+            "[package]\nname = \"p\"\n[profile.release]\ndebug = " + value + "\n", "Cargo.toml");
+        auto& r = m.profiles.at("release");
+        return std::to_string(*r.debug) + (r.debugNamed ? " named" : "");
+    };
+    EXPECT_EQ(level("true"), "2");
+    EXPECT_EQ(level("false"), "0");
+    EXPECT_EQ(level("0"), "0");
+    EXPECT_EQ(level("1"), "1");
+    EXPECT_EQ(level("2"), "2");
+    EXPECT_EQ(level("\"none\""), "0 named");
+    EXPECT_EQ(level("\"limited\""), "1 named");
+    EXPECT_EQ(level("\"full\""), "2 named");
+    EXPECT_EQ(level("\"line-tables-only\""), std::to_string(debugLineTablesOnly) + " named");
+    EXPECT_EQ(level("\"line-directives-only\""),
+              std::to_string(debugLineDirectivesOnly) + " named");
+    EXPECT_EQ(debuginfoValue(debugLineTablesOnly), "line-tables-only");
+    EXPECT_EQ(debuginfoValue(debugLineDirectivesOnly), "line-directives-only");
+    EXPECT_EQ(debuginfoValue(1), "1");
+    try {
+        parseManifest("[package]\nname = \"p\"\n[profile.dev]\ndebug = \"some\"\n", "Cargo.toml");
+        ADD_FAILURE() << "debug = \"some\" accepted";
+    } catch (const ManifestError& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "Cargo.toml:4:9: profile.dev.debug must be a boolean, 0, 1, 2 or one of "
+                  "\"none\", \"line-directives-only\", \"line-tables-only\", \"limited\", "
+                  "\"full\"");
+    }
 }
 
 // Lock files of each format: version 1 ([metadata] checksums), 2 (no version key, checksums

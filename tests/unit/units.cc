@@ -232,6 +232,88 @@ TEST_F(Graph, ProfilesFromTheRootManifest) {
     EXPECT_EQ(unit(g, "leaf", TargetKind::Lib).profile.optLevel, "2");
 }
 
+// Path packages moved to items of their own: their units read the item, and their metadata
+// (so their dependents') follows it, while the other members' stays as it was.
+TEST_F(Graph, MovedPathPackages) {
+    crate("root", "0.1.0", "[dependencies]\nutil = { path = \"util\" }\n", false, false);
+    std::string root = dir.path + "/root";
+    createDirs(root + "/util/src");
+    writeFile(root + "/util/Cargo.toml", "[package]\nname = \"util\"\nversion = \"1.0.0\"\n");
+    writeFile(root + "/util/src/lib.rs", "");
+    auto moved = [&](const std::string& utilItem, const std::string& rootItem) {
+        auto o = options();
+        o.packageDirs = {{root + "/util", utilItem}, {root, rootItem}};
+        return graph(o);
+    };
+    auto a = moved("/store/a-util", "/store/r-root");
+    auto& util = unit(a, "util", TargetKind::Lib);
+    EXPECT_EQ(a.packages[util.package].dir, "/store/a-util");
+    EXPECT_EQ(a.packages[util.package].source, "path+file:///store/a-util");
+    EXPECT_EQ(a.packages[util.package].workspacePath, "util");
+    EXPECT_EQ(a.packages[unit(a, "root", TargetKind::Bin).package].workspacePath, ".");
+    auto b = moved("/store/b-util", "/store/r-root");
+    EXPECT_NE(unit(b, "util", TargetKind::Lib).metadata, util.metadata);
+    EXPECT_NE(unit(b, "root", TargetKind::Bin).metadata, unit(a, "root", TargetKind::Bin).metadata)
+        << "a dependent follows its dependency";
+    auto c = moved("/store/a-util", "/store/s-root");
+    EXPECT_EQ(unit(c, "util", TargetKind::Lib).metadata, util.metadata)
+        << "an edit to the root leaves util's units as they were";
+    EXPECT_NE(unit(c, "root", TargetKind::Bin).metadata, unit(a, "root", TargetKind::Bin).metadata);
+    auto plain = graph();
+    EXPECT_TRUE(plain.packages[unit(plain, "util", TargetKind::Lib).package].workspacePath.empty());
+}
+
+// A named debug level reaches the unit (and cargo's JSON) as the name; PROFILE follows the
+// profile's root, as cargo's ProfileRoot: "debug" for a custom profile inheriting dev.
+TEST_F(Graph, NamedDebugLevelsAndTheProfileRoot) {
+    crate("root", "0.1.0",
+          "[profile.release]\ndebug = \"line-tables-only\"\n"
+          "[profile.custom]\ninherits = \"dev\"\ndebug = \"line-directives-only\"\n"
+          "[profile.mine]\ninherits = \"release\"\n[profile.deeper]\ninherits = \"custom\"\n",
+          true, false);
+    auto g = graph();
+    auto& bin = unit(g, "root", TargetKind::Bin);
+    EXPECT_EQ(bin.profile.debuginfo, debugLineTablesOnly);
+    EXPECT_EQ(bin.profile.root, "release");
+    EXPECT_EQ(unit(g, "root", TargetKind::CustomBuild, CompileMode::RunCustomBuild).profile.root,
+              "release");
+    auto j = nlohmann::json::parse(g.toJson());
+    bool seen = false;
+    for (auto& u : j["units"])
+        if (u["target"]["name"] == "root") {
+            EXPECT_EQ(u["profile"]["debuginfo"], "line-tables-only");
+            seen = true;
+        }
+    EXPECT_TRUE(seen);
+    auto root = [&](const std::string& profile) {
+        auto o = options();
+        o.profile = profile;
+        auto g = graph(o);
+        return unit(g, "root", TargetKind::CustomBuild, CompileMode::RunCustomBuild).profile.root;
+    };
+    EXPECT_EQ(root("dev"), "debug");
+    EXPECT_EQ(root("custom"), "debug");
+    EXPECT_EQ(root("deeper"), "debug");
+    EXPECT_EQ(root("mine"), "release");
+    auto o = options();
+    o.profile = "custom";
+    EXPECT_EQ(unit(graph(o), "root", TargetKind::Bin).profile.debuginfo, debugLineDirectivesOnly);
+
+    // Cargo before 1.71 knows numbers and booleans only: the graph says so, where.
+    o.cargoVersion = "1.63.0";
+    try {
+        graph(o);
+        ADD_FAILURE() << "a named debug level accepted for cargo 1.63";
+    } catch (const UnitGraphError& e) {
+        EXPECT_NE(std::string(e.what()).find(
+                      "/root/Cargo.toml:9:9: profile.custom.debug: cargo 1.63.0 takes only a "
+                      "boolean or 0, 1, 2 (named debug levels such as \"line-directives-only\" "
+                      "need cargo 1.71 or later)"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
 TEST_F(Graph, CargoVersionsStripAndPackageIds) {
     crate("root", "0.1.0", "", false, false);
     EXPECT_EQ(unit(graph(), "root", TargetKind::Bin).profile.strip, "debuginfo");

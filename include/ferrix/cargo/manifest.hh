@@ -85,11 +85,17 @@ struct Target {
     std::string crateName() const;
 };
 
+// Debug levels are cargo's numbers, 0 ("none"), 1 ("limited") and 2 ("full"), and rustc's named
+// levels below 0, so that a level other than 0 still means some debuginfo (DEBUG=true).
+constexpr int debugLineTablesOnly = -1, debugLineDirectivesOnly = -2;
+std::string debuginfoValue(int level); // rustc's `-C debuginfo=`: "2", "line-tables-only"...
+
 // A [profile.NAME] table (or one of its [profile.NAME.package.SPEC] / build-override tables);
 // unset keys inherit, see units.hh for how a unit's profile is made.
 struct ProfileTable {
     std::optional<std::string> optLevel; // "0".."3", "s", "z"
-    std::optional<int> debug;            // 0, 1, 2 ("line-tables-only"... mapped to 1, true -> 2)
+    std::optional<int> debug;            // a debug level (see debugLineTablesOnly), true -> 2
+    std::optional<SourcePos> debugNamed; // where a name ("full"...) gave it: cargo 1.71+ only
     std::optional<bool> debugAssertions, overflowChecks, incremental, rpath;
     std::optional<std::string> lto;   // "false", "true"/"fat", "thin", "off"
     std::optional<std::string> panic; // "unwind", "abort"

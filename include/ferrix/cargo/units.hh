@@ -9,6 +9,7 @@
 #include "ferrix/cargo/platform.hh"
 
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,10 @@ struct UnitGraphOptions {
     // `--check-cfg` since 1.80...): the toolchain's "MAJOR.MINOR.PATCH".
     std::string cargoVersion;
     bool useLockfile = true; // read ROOT/Cargo.lock when it exists
+    // Path packages moved to items of their own (doc/per-crate.md): a package's directory under
+    // ROOT -> a directory holding only that package. Their units read it, and their metadata
+    // names it, so that an edit to one member leaves the others' units as they were.
+    std::map<std::string, std::string> packageDirs;
 };
 
 enum class CompileMode { Build, Test, RunCustomBuild, Doctest };
@@ -54,8 +59,9 @@ const char* compileModeName(CompileMode mode); // "build", "test", "run-custom-b
 // build-override have been applied, as in cargo's unit graph.
 struct Profile {
     std::string name = "release";
+    std::string root = "release"; // "debug" when it inherits dev: build scripts' PROFILE
     std::string optLevel = "3";
-    int debuginfo = 0;
+    int debuginfo = 0; // a debug level (manifest.hh)
     bool debugAssertions = false, overflowChecks = false, rpath = false, incremental = false;
     std::string lto = "false"; // "false", "off", "thin", "fat"
     std::string panic = "unwind";
@@ -72,6 +78,9 @@ struct Package {
     Manifest manifest; // workspace inheritance applied
     std::vector<Target> targets;
     bool local = false; // a path package (a workspace member or path dependency): lints not capped
+    // A path package moved by UnitGraphOptions::packageDirs: its directory relative to the
+    // workspace root ("." for the root), the name cargo gives its files; "" when not moved.
+    std::string workspacePath;
     std::string id() const; // "SOURCE#NAME@VERSION", as in cargo's unit graph
 };
 

@@ -10,6 +10,8 @@
   #:use-module (ferrix store)
   #:use-module ((ferrix toolchain) #:select (toolchain-item-host-directories))
   #:use-module (ferrix build-system cargo-overrides)
+  #:use-module ((ferrix build utils)
+                #:select (copy-recursively delete-file-recursively))
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-26)
   #:use-module (srfi srfi-34)
@@ -304,7 +306,13 @@ match first, change the units of the crates they name."
                        (cargo-version . ,(assq-ref facts 'release))))
             (host-directories (toolchain-item-host-directories toolchain-item))
             (crates (patch-crates store root crates* options crate-overrides
-                                  system)))
+                                  system))
+            (options (append (cross-linker root (and target cargo-target))
+                             options))
+            (options (acons 'package-dirs
+                            (path-package-items store root crates
+                                                (acons 'tests? tests? options))
+                            options)))
        (define (unit-ref unit key) (assq-ref unit key))
        (define (unit-override unit)
          (let ((override (lookup-crate-override crate-overrides
@@ -312,6 +320,12 @@ match first, change the units of the crates they name."
                                                 (unit-ref unit 'version))))
            (and override
                 (lower-crate-override store override system))))
+       (define linker-sources
+         ;; A linker the package keeps in its own tree is read from there.
+         (match (assq-ref options 'linker)
+           ((and (? string?) (? (cut string-prefix? (string-append root "/") <>)))
+            (list root))
+           (_ '())))
        (define (graph-root-units tests?)
          ;; The root units of the graph cargo makes for `cargo build' (TESTS?
          ;; #f) or `cargo test', each unit's derivation made before its
@@ -377,9 +391,13 @@ match first, change the units of the crates they name."
                             #:link-libs? (or (eq? (unit-ref unit 'kind) 'lib)
                                              (not (package-has-lib? unit)))
                             #:cargo-version (assq-ref facts 'release)
-                            #:sources (list toolchain-item
-                                            (store-item store
-                                                        (unit-ref unit 'dir)))
+                            #:sources (cons* toolchain-item
+                                             (store-item store
+                                                         (unit-ref unit 'dir))
+                                             ;; Host units get no linker.
+                                             (if (unit-ref unit 'host?)
+                                                 '()
+                                                 linker-sources))
                             ;; rustc finds a library's own dependencies
                             ;; through -L dependency=: the whole closure.
                             #:units (map (cut vector-ref drvs <>)
@@ -502,6 +520,70 @@ of `~a' ~a, which has none"
                              (crate-override-description override)
                              crate version))))))))
      (vector->list units))))
+
+(define (cross-linker root triple)
+  "Return the options giving target units the linker the package in ROOT
+configures for TRIPLE in its .cargo/config.toml, where the whole-package
+mode's cargo finds it: '((linker . LINKER)), or '() when TRIPLE is #f (not
+cross-compiling) or nothing is configured, rustc's default then."
+  (match (and triple (%cargo-config-linker root triple))
+    (#f '())
+    (linker `((linker . ,linker)))))
+
+;;;
+;;; Path packages.
+;;;
+
+(define (package-tree-select dir)
+  "Return a predicate for 'copy-recursively' keeping what `cargo package'
+keeps of the package in DIR: not DIR/target, not a sub-directory holding a
+package of its own (a Cargo.toml)."
+  (lambda (file stat)
+    (not (and (eq? (stat:type stat) 'directory)
+              (or (string=? file (string-append dir "/target"))
+                  (file-exists? (string-append file "/Cargo.toml")))))))
+
+(define (package-tree->store store name dir)
+  "Add to STORE, as an item called NAME, the files of the package in DIR, in
+the store or not (see 'package-tree-select'), and return it: by content, so
+that an unchanged package gets the same item."
+  (let* ((real (if (string-prefix? (string-append (store-directory store) "/")
+                                   dir)
+                   (store-real-path store dir)
+                   dir))
+         (tmp (mkdtemp (string-append (or (getenv "TMPDIR") "/tmp")
+                                      "/ferrix-package-XXXXXX")))
+         (copy (string-append tmp "/" name)))
+    (dynamic-wind
+      (const #t)
+      (lambda ()
+        (copy-recursively real copy #:select? (package-tree-select real))
+        (add-to-store store name #t 'sha256 copy))
+      (lambda ()
+        (delete-file-recursively tmp)))))
+
+(define (path-package-items store root crates options)
+  "Return pairs (DIRECTORY . ITEM) for the path packages (workspace members,
+path dependencies) in the graph of ROOT, CRATES and OPTIONS, as
+%crate-unit-graph takes them: ITEM holds only the package in DIRECTORY, so
+that an edit to one package changes its units and its dependents' only."
+  (let ((units (vector->list
+                (unit-graph-units (%crate-unit-graph root crates options)))))
+    (delete-duplicates
+     (filter-map (lambda (unit)
+                   (and (string-prefix? "path+" (assq-ref unit 'source))
+                        (let ((dir (assq-ref unit 'dir)))
+                          (cons dir
+                                (package-tree->store
+                                 store
+                                 (sanitize (string-append
+                                            (assq-ref unit 'package) "-"
+                                            (assq-ref unit 'version)))
+                                 dir)))))
+                 (delete-duplicates units
+                                    (lambda (a b)
+                                      (equal? (assq-ref a 'dir)
+                                              (assq-ref b 'dir))))))))
 
 (define (test-environment env)
   "Return the variables of ENV, a test unit's compilation environment, that

@@ -60,11 +60,19 @@
 case, with - as _."
   (string-map (lambda (c) (if (char=? c #\-) #\_ c)) (string-upcase name)))
 
+(define %directives
+  ;; ITEM -> its directives alist: a unit's arguments and environment look at
+  ;; the same scripts several times, and items do not change.
+  (make-hash-table))
+
 (define (read-directives item)
-  "Return the directives alist saved in ITEM/directives."
-  (let ((file (string-append item "/directives")))
-    (%read-build-script-directives
-     (call-with-input-file file get-string-all) file)))
+  "Return the directives alist saved in ITEM/directives, read once."
+  (or (hash-ref %directives item)
+      (let* ((file (string-append item "/directives"))
+             (directives (%read-build-script-directives
+                          (call-with-input-file file get-string-all) file)))
+        (hash-set! %directives item directives)
+        directives)))
 
 (define* (link-arg-applies? which kind target-name crate-types
                             #:optional test?)
