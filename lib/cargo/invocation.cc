@@ -565,8 +565,25 @@ Invocation doctestInvocation(const UnitGraph& g, std::size_t u, const UnitOutput
     if (crossTarget && !o.linker.empty()) arg({"-C", "linker=" + o.linker});
     for (auto& t : o.testArgs)
         arg({"--test-args", t});
-    // extern_args: the library itself, its dependencies and dev-dependencies, linked.
-    for (auto& d : unit.deps) {
+    // extern_args: the library itself, its dependencies and dev-dependencies, linked, in the
+    // order of cargo's sorted unit dependencies (by package), which the graph does not keep for
+    // dev-dependencies.
+    std::vector<const UnitDep*> deps;
+    for (auto& d : unit.deps)
+        deps.push_back(&d);
+    auto key = [&](const UnitDep* d) {
+        const Package& p = g.packages[g.units[d->unit].package];
+        return std::make_tuple(p.name, Version::parse(p.version), p.source);
+    };
+    std::stable_sort(deps.begin(), deps.end(), [&](const UnitDep* x, const UnitDep* y) {
+        auto kx = key(x), ky = key(y);
+        if (std::get<0>(kx) != std::get<0>(ky)) return std::get<0>(kx) < std::get<0>(ky);
+        int c = compare(std::get<1>(kx), std::get<1>(ky));
+        if (c != 0) return c < 0;
+        return std::get<2>(kx) < std::get<2>(ky);
+    });
+    for (const UnitDep* dp : deps) {
+        const UnitDep& d = *dp;
         const Unit& dep = g.units[d.unit];
         if (!linkable(dep)) continue;
         std::string name = (d.noprelude ? "noprelude:" : "") + d.externName + "=" + outputs(d.unit);

@@ -593,7 +593,8 @@ TEST(Invocation, LinkSearchIsTransitiveButNotThroughHostCrates) {
 TEST(Invocation, Doctests) {
     // A local library with a build script, a registry dependency and a dev-dependency, its
     // doctest unit depending on all three and on the library: rustdoc's arguments as `cargo test
-    // -v` runs them (1.95), the rlibs of what it links, the package's variables.
+    // -v` runs them (1.95), the rlibs of what it links sorted by package as cargo sorts them, the
+    // package's variables.
     G g;
     auto pd = g.pkg("rand_core", "0.6.3");
     auto pv = g.pkg("bincode", "1.3.3");
@@ -604,7 +605,7 @@ TEST(Invocation, Doctests) {
     auto v = g.lib(pv);
     auto run = g.script(pa);
     auto a = g.lib(pa, {run, d});
-    auto t = g.unit(pa, TargetKind::Lib, "xo", {"lib"}, {run, v, d, a}, CompileMode::Doctest);
+    auto t = g.unit(pa, TargetKind::Lib, "xo", {"lib"}, {run, d, a, v}, CompileMode::Doctest);
     g.g.units[t].features = {"default"};
     g.g.units[t].profile.optLevel = "3";
     g.root(t);
