@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Doctests in the per-crate mode (doc/per-crate.md, "Tests"): with #:tests? #t rustdoc compiles and
-# runs the package's library's doctests in the package's derivation, after its unit and
-# integration tests, with the arguments cargo gives it (compared with `cargo test --doc -v`); a
-# failing doctest fails the build naming the crate and showing rustdoc's report; `doctest =
-# false`, a package without a library and #:tests? #f run none; a registry library whose
-# doctests use its dependencies passes as `cargo test --doc` does.
+# Doctests in the per-crate mode (doc/per-crate.md, "Doctests"): with #:tests? #t rustdoc
+# compiles and runs the package's library's doctests in the package's derivation, after its unit
+# and integration tests, with the arguments cargo gives it (compared with `cargo test --doc -v`)
+# and its build script's directives; a failing doctest fails the build naming the crate and
+# showing rustdoc's report; `doctest = false`, a package without a library and #:tests? #f run
+# none; a registry library whose doctests use its dependencies passes as `cargo test --doc` does.
 source "$(dirname "$0")/lib/cargo.bash"
 source "$FERRIX_SOURCE_DIR/tests/data/crates/prepare.bash"
 
@@ -16,7 +16,7 @@ expect_no_match() {
 }
 
 # package NAME DIR TESTS? CRATE...: a package file for the crate in DIR, its crate inputs the
-# registry crates CRATE (NAME-VERSION), pinned.
+# registry crates CRATE (NAME-VERSION), pinned, with $EXTRA_ARGUMENTS.
 package() {
   local name=$1 dir=$2 tests=$3 inputs="" crate pin
   shift 3
@@ -30,7 +30,7 @@ $PREAMBLE
   (name "$name") (version "0.1.0")
   (source (local-file "$dir" #:recursive? #t))
   (build-system cargo-build-system)
-  (arguments \`(#:install-source? #f #:tests? $tests #:cargo-inputs ($inputs)))
+  (arguments \`(#:install-source? #f #:tests? $tests #:cargo-inputs ($inputs) ${EXTRA_ARGUMENTS:-}))
   (synopsis "test") (description "test") (license #f) (home-page #f))
 SCM
   echo "$dir.scm"
@@ -101,6 +101,58 @@ fi
 ours=$(grep -m 1 -A 2 "running \`tested' 0.1.0 (doctests)" <<<"$log" | grep rustdoc || true)
 expect_eq "tests: rustdoc's arguments are cargo's" "$(rustdoc_args "$ours")" \
   "$(rustdoc_args "$(cargo_rustdoc "$TEST_TMP/oracle/tested")")"
+
+# --- A build script's directives reach the doctests as cargo gives them: --cfg, -L, link
+# arguments, rustc-env and OUT_DIR (a doctest asserting each).
+cp -R "$FERRIX_SOURCE_DIR/tests/data/crates/tests" "$TEST_TMP/tested/scripted"
+cat >"$TEST_TMP/tested/scripted/build.rs" <<'RS'
+fn main() {
+    let out = std::env::var("OUT_DIR").unwrap();
+    std::fs::write(format!("{out}/word.txt"), "scripted").unwrap();
+    println!("cargo:rustc-cfg=from_script");
+    println!("cargo::rustc-check-cfg=cfg(from_script)");
+    println!("cargo:rustc-link-search=native={out}");
+    println!("cargo:rustc-link-arg=-Wl,--as-needed");
+    println!("cargo:rustc-env=FROM_SCRIPT=yes");
+}
+RS
+cat >>"$TEST_TMP/tested/scripted/src/lib.rs" <<'RS'
+
+/// Sees its build script.
+///
+/// ```
+/// assert!(cfg!(from_script));
+/// assert_eq!(env!("FROM_SCRIPT"), "yes");
+/// assert_eq!(include_str!(concat!(env!("OUT_DIR"), "/word.txt")), "scripted");
+/// ```
+pub fn scripted() {}
+RS
+file=$(package tested "$TEST_TMP/tested/scripted" '#t')
+if per_crate "$file"; then
+  log=$(cat "$TEST_TMP/last.log")
+  expect_match "build script: its directives on rustdoc's command line" "$log" \
+    "rustdoc [^
+]* -L native=[^ ]*/out -C link-arg=-Wl,--as-needed --cfg from_script --check-cfg cfg\(from_script\)"
+  expect_match "build script: the doctest seeing them passes" "$log" \
+    "test src/lib.rs - scripted \(line [0-9]+\) \.\.\. ok.*test result: ok\. 3 passed"
+else
+  not_ok "build script: the build failed: $(tail -n 20 "$TEST_TMP/build.err")"
+fi
+
+# --- Without #:parallel-tests?, one test thread, as the whole-package mode's `cargo test`; only
+# the package is built again (the same source, at the same name: the same units).
+mkdir -p "$TEST_TMP/serial"
+cp -R "$FERRIX_SOURCE_DIR/tests/data/crates/tests" "$TEST_TMP/serial/ok"
+file=$(EXTRA_ARGUMENTS='#:parallel-tests? #f' package tested "$TEST_TMP/serial/ok" '#t')
+if per_crate "$file"; then
+  expect_eq "#:parallel-tests? #f: only the package is built again" \
+    "$(grep -c '^rust-unit-' "$TEST_TMP/built" || true)" "0"
+  expect_match "#:parallel-tests? #f: rustdoc runs the doctests on one thread" \
+    "$(cat "$TEST_TMP/last.log")" "rustdoc [^
+]* --test-args --test-threads=1 .*test result: ok\. 2 passed"
+else
+  not_ok "#:parallel-tests? #f: the build failed: $(tail -n 20 "$TEST_TMP/build.err")"
+fi
 
 # --- A failing doctest fails the package: rustdoc's report, the crate named, no backtrace.
 cp -R "$FERRIX_SOURCE_DIR/tests/data/crates/tests" "$TEST_TMP/tested/failing"
