@@ -386,9 +386,10 @@ first, then its library's doctests (on one thread unless PARALLEL-TESTS?)."
                        (vector->list units) (vector->list drvs)
                        (vector->list environments) (vector->list doctests))))
        (define (doctest-run graph index units drvs outputs options)
-         ;; The doctest unit INDEX of GRAPH, whose UNITS have DRVS and OUTPUTS, as 'package-install-derivation'
-         ;; runs it: rustdoc's invocation, and the derivations it reads
-         ;; (the libraries of its closure, its build scripts' runs).
+         ;; The doctest unit INDEX of GRAPH, whose UNITS have DRVS and
+         ;; OUTPUTS, as 'package-install-derivation' runs it: rustdoc's
+         ;; invocation, and the derivations it reads (the units of its
+         ;; closure, its build scripts' runs).
          (let* ((unit (vector-ref units index))
                 (rustdoc (or (toolchain-rustdoc store toolchain-item)
                              (raise (condition
