@@ -589,6 +589,7 @@ Invocation doctestInvocation(const UnitGraph& g, std::size_t u, const UnitOutput
         std::string name = (d.noprelude ? "noprelude:" : "") + d.externName + "=" + outputs(d.unit);
         arg({"--extern", name + "/" + libFile(dep, dep.target.procMacro() ? ".so" : ".rlib")});
     }
+    if (unit.target.procMacro()) arg({"--extern", "proc_macro"});
     auto closure = libraryClosure(g, u);
     for (auto d : closure)
         arg({"-L", "dependency=" + outputs(d) + "/lib"});

@@ -4,7 +4,8 @@
 # and integration tests, with the arguments cargo gives it (compared with `cargo test --doc -v`)
 # and its build script's directives; a failing doctest fails the build naming the crate and
 # showing rustdoc's report; `doctest = false`, a package without a library and #:tests? #f run
-# none; a registry library whose doctests use its dependencies passes as `cargo test --doc` does.
+# none; a proc-macro's run as cargo's; a registry library whose doctests use its dependencies
+# passes as `cargo test --doc` does.
 source "$(dirname "$0")/lib/cargo.bash"
 source "$FERRIX_SOURCE_DIR/tests/data/crates/prepare.bash"
 
@@ -227,6 +228,51 @@ if per_crate "$file"; then
   expect_no_match "no library: no doctest ran" "$(cat "$TEST_TMP/last.log")" "doctests"
 else
   not_ok "no library: the build failed: $(tail -n 20 "$TEST_TMP/build.err")"
+fi
+
+# --- A proc-macro: cargo runs its doctests too (when not cross-compiling), the macro linked as
+# its .so and proc_macro named; its unit tests are off (`test = false`).
+prepare_crate tests "$TEST_TMP/oracle/pmx"
+rm -rf "$TEST_TMP/oracle/pmx/src" "$TEST_TMP/oracle/pmx/tests"
+mkdir -p "$TEST_TMP/oracle/pmx/src"
+cat >"$TEST_TMP/oracle/pmx/Cargo.toml" <<'TOML'
+[package]
+name = "pmx"
+version = "0.1.0"
+edition = "2021"
+
+[lib]
+proc-macro = true
+test = false
+TOML
+cat >"$TEST_TMP/oracle/pmx/src/lib.rs" <<'RS'
+//! A proc-macro with a doctest.
+//!
+//! ```
+//! assert_eq!(2 + 2, 4);
+//! ```
+use proc_macro::TokenStream;
+
+/// Returns its input.
+#[proc_macro]
+pub fn same(input: TokenStream) -> TokenStream {
+    input
+}
+RS
+rm -f "$TEST_TMP/oracle/pmx/Cargo.lock"
+mkdir -p "$TEST_TMP/pmx"
+cp -R "$TEST_TMP/oracle/pmx/src" "$TEST_TMP/oracle/pmx/Cargo.toml" "$TEST_TMP/pmx/"
+file=$(package pmx "$TEST_TMP/pmx" '#t')
+if per_crate "$file"; then
+  log=$(cat "$TEST_TMP/last.log")
+  expect_match "proc-macro: its doctest runs" "$log" \
+    "running \`pmx' 0.1.0 \(doctests\).*test result: ok\. 1 passed"
+  ours=$(grep -m 1 -A 2 "running \`pmx' 0.1.0 (doctests)" <<<"$log" | grep rustdoc || true)
+  expect_eq "proc-macro: rustdoc's arguments are cargo's" \
+    "$(rustdoc_args "$ours" | sed -E 's|=[^ ]*/libpmx-[0-9a-f]+\.so|=libpmx.so|')" \
+    "$(rustdoc_args "$(cargo_rustdoc "$TEST_TMP/oracle/pmx")" | sed -E 's|=[^ ]*/libpmx-[0-9a-f]+\.so|=libpmx.so|')"
+else
+  not_ok "proc-macro: the build failed: $(tail -n 20 "$TEST_TMP/build.err")"
 fi
 
 # --- A registry library whose doctests use its dependencies (rand_core, and the dev-dependency

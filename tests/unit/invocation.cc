@@ -673,3 +673,41 @@ TEST(Invocation, Doctests) {
     EXPECT_EQ(joined({it, it + 4}),
               "--target aarch64-unknown-linux-gnu -C linker=aarch64-linux-gnu-gcc");
 }
+
+TEST(Invocation, ProcMacroDoctests) {
+    // A local proc-macro's doctests (`cargo test -v`): its crate type, the macro's .so, and
+    // proc_macro, as cargo's extern_args gives a proc-macro.
+    G g;
+    auto pm = g.pkg("pmx", "0.1.0", true);
+    auto m = g.unit(pm, TargetKind::Lib, "pmx", {"proc-macro"});
+    g.g.units[m].host = true;
+    auto t = g.unit(pm, TargetKind::Lib, "pmx", {"proc-macro"}, {m}, CompileMode::Doctest);
+    g.g.units[t].host = true;
+    g.root(t);
+    auto inv = doctestInvocation(g.g, t, out, options());
+    EXPECT_EQ(joined(inv.args), joined(V({"--edition=2021",
+                                          "--crate-type",
+                                          "proc-macro",
+                                          "--color",
+                                          "auto",
+                                          "--crate-name",
+                                          "pmx",
+                                          "--test",
+                                          "pmx/src/lib.rs",
+                                          "--test-run-directory",
+                                          "/ws/pmx",
+                                          "--extern",
+                                          "pmx=/out/0/lib/libpmx-00000000000000a0.so",
+                                          "--extern",
+                                          "proc_macro",
+                                          "-L",
+                                          "dependency=/out/0/lib",
+                                          "-C",
+                                          "embed-bitcode=no",
+                                          "--check-cfg",
+                                          checkDocs,
+                                          "--check-cfg",
+                                          "cfg(feature, values())",
+                                          "--error-format",
+                                          "human"})));
+}
