@@ -235,6 +235,8 @@ cargo::InvocationOptions toInvocationOptions(const cargo::UnitGraph& g, SCM opti
     o.crossCompile = !SCM_UNBNDP(cross) && truth(cross);
     string("linker", o.linker);
     string("cargo-version", o.cargoVersion);
+    SCM testArgs = option(options, "test-args");
+    if (!SCM_UNBNDP(testArgs) && truth(testArgs)) o.testArgs = toStringList(testArgs, subr, 5);
     return o;
 }
 
@@ -276,8 +278,11 @@ SCM primUnitInvocation(SCM graph, SCM index, SCM outputs, SCM outDir, SCM option
         };
         cargo::InvocationOptions o = toInvocationOptions(g, options, SUBR);
         std::string out = toString(outDir);
-        cargo::Invocation inv = g.units[u].mode == cargo::CompileMode::RunCustomBuild
+        cargo::CompileMode mode = g.units[u].mode;
+        cargo::Invocation inv = mode == cargo::CompileMode::RunCustomBuild
                                     ? cargo::buildScriptInvocation(g, u, unitOutputs, out, o)
+                                : mode == cargo::CompileMode::Doctest
+                                    ? cargo::doctestInvocation(g, u, unitOutputs, o)
                                     : cargo::compileInvocation(g, u, unitOutputs, out, o);
         return scheme([&] {
             SCM env = SCM_EOL;
@@ -331,13 +336,13 @@ const Primitive unitsPrimitives[] = {
      "ROOT/.cargo/config or config.toml, a path with a slash made absolute from ROOT), as\n"
      "cargo reads it there, or #f."},
     {"unit-invocation", 5, 0, 0, asSubr(primUnitInvocation),
-     "Return what runs for unit INDEX of GRAPH, writing into OUT-DIR: rustc compiling it, or\n"
-     "its build script for a run-custom-build unit.  OUTPUTS is a vector of the units' output\n"
-     "directories (#f for units not built yet).  OPTIONS is the alist given to\n"
-     "%crate-unit-graph, with also rustc, rustdoc, cargo, rustflags, linker, jobs,\n"
-     "workspace-root and build-dir.  Return an alist: program, args, env (pairs of strings),\n"
-     "cwd, scripts (a list of (UNIT-INDEX WHAT LINKS), WHAT one of own, link-search,\n"
-     "metadata)."},
+     "Return what runs for unit INDEX of GRAPH, writing into OUT-DIR: rustc compiling it, its\n"
+     "build script for a run-custom-build unit, or rustdoc running a doctest unit's doctests.\n"
+     "OUTPUTS is a vector of the units' output directories (#f for units not built yet).\n"
+     "OPTIONS is the alist given to %crate-unit-graph, with also rustc, rustdoc, cargo,\n"
+     "rustflags, linker, jobs, workspace-root, build-dir and test-args (a doctest's\n"
+     "--test-args).  Return an alist: program, args, env (pairs of strings), cwd, scripts (a\n"
+     "list of (UNIT-INDEX WHAT LINKS), WHAT one of own, link-search, metadata)."},
 };
 
 } // namespace

@@ -541,6 +541,96 @@ Invocation buildScriptInvocation(const UnitGraph& g, std::size_t u, const UnitOu
     return inv;
 }
 
+Invocation doctestInvocation(const UnitGraph& g, std::size_t u, const UnitOutputs& outputs,
+                             const InvocationOptions& o) {
+    const Unit& unit = g.units.at(u);
+    const Package& pkg = g.packages.at(unit.package);
+    if (unit.mode != CompileMode::Doctest)
+        throw UnitGraphError("unit " + std::to_string(u) + " of " + pkg.name + " " + pkg.version +
+                             " is not a doctest");
+    // As compileInvocation: a local package's source relative to the workspace root, the cwd.
+    std::string root = o.workspaceRoot.empty() ? pkg.dir : o.workspaceRoot;
+    std::string src = pkg.dir + "/" + unit.target.path;
+    std::string cwd = pkg.dir;
+    if (pkg.local && src.rfind(root + "/", 0) == 0) {
+        src = src.substr(root.size() + 1);
+        cwd = root;
+    }
+    bool crossTarget = o.crossCompile && !unitIsHost(unit);
+
+    // cargo_test.rs's run_doc_tests, then the arguments build_runner collects for it.
+    std::vector<std::string> a;
+    auto arg = [&](std::initializer_list<std::string> xs) { a.insert(a.end(), xs); };
+    arg({"--edition=" + (unit.target.edition.empty() ? "2015" : unit.target.edition)});
+    arg({"--crate-type", unit.target.crateTypes.empty() ? "lib" : unit.target.crateTypes.front()});
+    arg({"--color", "auto"});
+    arg({"--crate-name", unit.target.crateName()});
+    arg({"--test", src, "--test-run-directory", pkg.dir});
+    if (crossTarget) arg({"--target", o.targetTriple});
+    if (crossTarget && !o.linker.empty()) arg({"-C", "linker=" + o.linker});
+    for (auto& t : o.testArgs)
+        arg({"--test-args", t});
+    // extern_args: the library itself, its dependencies and dev-dependencies, linked, in the
+    // order of cargo's sorted unit dependencies (by package), which the graph does not keep for
+    // dev-dependencies.
+    std::vector<const UnitDep*> deps;
+    for (auto& d : unit.deps)
+        deps.push_back(&d);
+    auto key = [&](const UnitDep* d) {
+        const Package& p = g.packages[g.units[d->unit].package];
+        return std::make_tuple(p.name, Version::parse(p.version), p.source);
+    };
+    std::stable_sort(deps.begin(), deps.end(), [&](const UnitDep* x, const UnitDep* y) {
+        auto kx = key(x), ky = key(y);
+        if (std::get<0>(kx) != std::get<0>(ky)) return std::get<0>(kx) < std::get<0>(ky);
+        int c = compare(std::get<1>(kx), std::get<1>(ky));
+        if (c != 0) return c < 0;
+        return std::get<2>(kx) < std::get<2>(ky);
+    });
+    for (const UnitDep* dp : deps) {
+        const UnitDep& d = *dp;
+        const Unit& dep = g.units[d.unit];
+        if (!linkable(dep)) continue;
+        std::string name = (d.noprelude ? "noprelude:" : "") + d.externName + "=" + outputs(d.unit);
+        arg({"--extern", name + "/" + libFile(dep, dep.target.procMacro() ? ".so" : ".rlib")});
+    }
+    if (unit.target.procMacro()) arg({"--extern", "proc_macro"});
+    auto closure = libraryClosure(g, u);
+    for (auto d : closure)
+        arg({"-L", "dependency=" + outputs(d) + "/lib"});
+    for (auto& x : ltoArgs(unitLto(g, u)))
+        a.push_back(x);
+    for (auto& f : unit.features)
+        arg({"--cfg", "feature=\"" + f + "\""});
+    if (cargoAtLeast(o, 1, 80)) {
+        std::string values;
+        for (auto& f : declaredFeatures(pkg.manifest))
+            values += (values.empty() ? "\"" : ", \"") + f + "\"";
+        arg({"--check-cfg", cargoAtLeast(o, 1, 85) ? "cfg(docsrs,test)" : "cfg(docsrs)"});
+        arg({"--check-cfg", "cfg(feature, values(" + values + "))"});
+    }
+    // RUSTDOCFLAGS would come here: rustflags are rustc's, which cargo does not give rustdoc.
+    arg({"--error-format", "human"});
+
+    // fill_env: the package's variables (OUT_DIR and rustc-env come from its script's use).
+    std::map<std::string, std::string> env;
+    packageEnv(pkg, o, env);
+    Invocation inv = finish(std::move(env));
+    inv.program = o.rustdoc;
+    inv.args = std::move(a);
+    inv.cwd = cwd;
+    std::map<std::size_t, std::vector<std::size_t>> memo;
+    for (auto s : scriptsToLink(g, u, memo)) {
+        BuildScriptUse use{s, BuildScriptUse::What::LinkSearch, ""};
+        if (g.units[s].package == unit.package) {
+            use.what = BuildScriptUse::What::Own;
+            use.linkLibs = false;
+        }
+        inv.scripts.push_back(use);
+    }
+    return inv;
+}
+
 std::vector<std::string> unitOutputFiles(const UnitGraph& g, std::size_t u) {
     const Unit& unit = g.units.at(u);
     switch (unit.mode) {

@@ -625,3 +625,125 @@ TEST(Invocation, LinkSearchIsTransitiveButNotThroughHostCrates) {
                     "dependency=/out/" + std::to_string(b) + "/lib",
                     "dependency=/out/" + std::to_string(m) + "/lib"}));
 }
+
+TEST(Invocation, Doctests) {
+    // A local library with a build script, a registry dependency and a dev-dependency, its
+    // doctest unit depending on all three and on the library: rustdoc's arguments as `cargo test
+    // -v` runs them (1.95), the rlibs of what it links sorted by package as cargo sorts them, the
+    // package's variables.
+    G g;
+    auto pd = g.pkg("rand_core", "0.6.3");
+    auto pv = g.pkg("bincode", "1.3.3");
+    auto pa = g.pkg("xo", "0.1.0", true);
+    g.g.packages[pa].manifest.features = {{"default", {}}, {"serde1", {}}};
+    g.g.packages[pa].manifest.description = "doctested";
+    auto d = g.lib(pd);
+    auto v = g.lib(pv);
+    auto run = g.script(pa);
+    auto a = g.lib(pa, {run, d});
+    auto t = g.unit(pa, TargetKind::Lib, "xo", {"lib"}, {run, d, a, v}, CompileMode::Doctest);
+    g.g.units[t].features = {"default"};
+    g.g.units[t].profile.optLevel = "3";
+    g.root(t);
+    InvocationOptions o = options();
+    o.rustdoc = "/tc/bin/rustdoc";
+    o.rustflags = {"-C", "target-cpu=native"};
+    o.testArgs = {"--test-threads=1"};
+    auto inv = doctestInvocation(g.g, t, out, o);
+    EXPECT_EQ(inv.program, "/tc/bin/rustdoc");
+    EXPECT_EQ(inv.cwd, "/ws");
+    EXPECT_EQ(joined(inv.args), joined(V({"--edition=2021",
+                                          "--crate-type",
+                                          "lib",
+                                          "--color",
+                                          "auto",
+                                          "--crate-name",
+                                          "xo",
+                                          "--test",
+                                          "xo/src/lib.rs",
+                                          "--test-run-directory",
+                                          "/ws/xo",
+                                          "--test-args",
+                                          "--test-threads=1",
+                                          "--extern",
+                                          "bincode=/out/1/lib/libbincode-00000000000000a1.rlib",
+                                          "--extern",
+                                          "rand_core=/out/0/lib/librand_core-00000000000000a0.rlib",
+                                          "--extern",
+                                          "xo=/out/4/lib/libxo-00000000000000a4.rlib",
+                                          "-L",
+                                          "dependency=/out/0/lib",
+                                          "-L",
+                                          "dependency=/out/1/lib",
+                                          "-L",
+                                          "dependency=/out/4/lib",
+                                          "-C",
+                                          "embed-bitcode=no",
+                                          "--cfg",
+                                          "feature=\"default\"",
+                                          "--check-cfg",
+                                          checkDocs,
+                                          "--check-cfg",
+                                          "cfg(feature, values(\"default\", \"serde1\"))",
+                                          "--error-format",
+                                          "human"})));
+    // fill_env's variables; OUT_DIR comes with the script's use, as cargo's extra_env.
+    EXPECT_EQ(env(inv, "CARGO_PKG_NAME"), "xo");
+    EXPECT_EQ(env(inv, "CARGO_PKG_DESCRIPTION"), "doctested");
+    EXPECT_EQ(env(inv, "CARGO_MANIFEST_DIR"), "/ws/xo");
+    EXPECT_EQ(env(inv, "CARGO_CRATE_NAME"), "(unset)");
+    EXPECT_EQ(env(inv, "OUT_DIR"), "(unset)");
+    ASSERT_EQ(inv.scripts.size(), 1u);
+    EXPECT_EQ(inv.scripts[0].unit, run);
+    EXPECT_EQ(inv.scripts[0].what, BuildScriptUse::What::Own);
+    EXPECT_FALSE(inv.scripts[0].linkLibs);
+    // Not a doctest: refused.
+    EXPECT_THROW(doctestInvocation(g.g, a, out, o), UnitGraphError);
+    // Cross-compiling: the target and its linker, as cargo gives them.
+    o.crossCompile = true;
+    o.targetTriple = "aarch64-unknown-linux-gnu";
+    o.linker = "aarch64-linux-gnu-gcc";
+    auto cross = doctestInvocation(g.g, t, out, o);
+    auto it = std::find(cross.args.begin(), cross.args.end(), "--target");
+    ASSERT_NE(it, cross.args.end());
+    EXPECT_EQ(joined({it, it + 4}),
+              "--target aarch64-unknown-linux-gnu -C linker=aarch64-linux-gnu-gcc");
+}
+
+TEST(Invocation, ProcMacroDoctests) {
+    // A local proc-macro's doctests (`cargo test -v`): its crate type, the macro's .so, and
+    // proc_macro, as cargo's extern_args gives a proc-macro.
+    G g;
+    auto pm = g.pkg("pmx", "0.1.0", true);
+    auto m = g.unit(pm, TargetKind::Lib, "pmx", {"proc-macro"});
+    g.g.units[m].host = true;
+    auto t = g.unit(pm, TargetKind::Lib, "pmx", {"proc-macro"}, {m}, CompileMode::Doctest);
+    g.g.units[t].host = true;
+    g.root(t);
+    auto inv = doctestInvocation(g.g, t, out, options());
+    EXPECT_EQ(joined(inv.args), joined(V({"--edition=2021",
+                                          "--crate-type",
+                                          "proc-macro",
+                                          "--color",
+                                          "auto",
+                                          "--crate-name",
+                                          "pmx",
+                                          "--test",
+                                          "pmx/src/lib.rs",
+                                          "--test-run-directory",
+                                          "/ws/pmx",
+                                          "--extern",
+                                          "pmx=/out/0/lib/libpmx-00000000000000a0.so",
+                                          "--extern",
+                                          "proc_macro",
+                                          "-L",
+                                          "dependency=/out/0/lib",
+                                          "-C",
+                                          "embed-bitcode=no",
+                                          "--check-cfg",
+                                          checkDocs,
+                                          "--check-cfg",
+                                          "cfg(feature, values())",
+                                          "--error-format",
+                                          "human"})));
+}

@@ -57,6 +57,7 @@ struct InvocationOptions {
     bool crossCompile = false;
     std::string linker;       // target units' `-C linker=` and RUSTC_LINKER when cross-compiling
     std::string cargoVersion; // "MAJOR.MINOR.PATCH" of the cargo to mimic; "" for the newest
+    std::vector<std::string> testArgs; // doctests: each passed as `--test-args ARG`
 };
 
 // The output directory of a built unit (a store path), given its index; units not yet built are
@@ -72,6 +73,14 @@ Invocation compileInvocation(const UnitGraph& g, std::size_t u, const UnitOutput
 // OUT_DIR `outDir`/out.
 Invocation buildScriptInvocation(const UnitGraph& g, std::size_t u, const UnitOutputs& outputs,
                                  const std::string& outDir, const InvocationOptions& options);
+
+// rustdoc's invocation compiling and running the doctests of unit `u` (mode Doctest), as `cargo
+// test` runs it once the package's tests have passed: `program` is `options.rustdoc`. Where cargo
+// puts its build scripts' `-L native=`, `--cfg`, `--check-cfg` and `-C link-arg=` among the
+// arguments, the build side appends them (`scripts`: the Own use passes no `-l`, as cargo's
+// doctests link the library's rlib, which names its native libraries itself).
+Invocation doctestInvocation(const UnitGraph& g, std::size_t u, const UnitOutputs& outputs,
+                             const InvocationOptions& options);
 
 // The files unit `u` leaves in its output directory, relative to it: "lib/libfoo-META.rlib" and
 // ".rmeta", "lib/libfoo-META.so" for a proc-macro, "bin/NAME" for a binary, "bin/NAME-META" for a

@@ -239,11 +239,14 @@ targets: `rustc ~a' failed (exit status ~a)"
                             (crate-labels '()) (features '()) tests?
                             install-source? rustflags
                             (cargo-target #f) (crate-overrides '())
+                            (parallel-tests? #t)
                             #:allow-other-keys)
   "Return the derivation of the package NAME in the per-crate mode: its units'
 derivations are made (and the sources realised) now, and the package's
-derivation installs its binaries.  CRATE-OVERRIDES, crate overrides, first
-match first, change the units of the crates they name."
+derivation installs its binaries.  With TESTS? it runs the package's tests
+first, then its library's doctests (on one thread unless PARALLEL-TESTS?).
+CRATE-OVERRIDES, crate overrides, first match first, change the units of the
+crates they name."
   (define (input label)
     (any (match-lambda
            ((l obj . _) (and (string=? l label) obj)))
@@ -337,7 +340,8 @@ match first, change the units of the crates they name."
                 (drvs (make-vector count #f))
                 (closures (make-vector count '()))
                 (outputs* (make-vector count #f))
-                (environments (make-vector count '())))
+                (environments (make-vector count '()))
+                (doctests (make-vector count #f)))
            (define packages-with-lib
              ;; (PACKAGE . VERSION) of the packages that have a lib unit,
              ;; found once rather than per unit (graphs have hundreds).
@@ -355,8 +359,14 @@ match first, change the units of the crates they name."
                        (cons (unit-ref unit 'package) (unit-ref unit 'version))))
            (check-replacements units crate-overrides)
            (do ((i 0 (+ i 1))) ((= i count))
-             ;; Doctests are not run yet: no derivation for them.
-             (unless (eq? (unit-ref (vector-ref units i) 'mode) 'doctest)
+             ;; A doctest is no unit derivation: rustdoc compiles and runs
+             ;; it in the package's derivation, as cargo runs it with the
+             ;; tests (see 'doctest-run').
+             (if (eq? (unit-ref (vector-ref units i) 'mode) 'doctest)
+               (unless target
+                 (vector-set! doctests i
+                              (doctest-run graph i units drvs outputs*
+                                           options)))
                (let* ((unit (vector-ref units i))
                       (_ (vector-set! closures i
                                       (delete-duplicates
@@ -416,10 +426,59 @@ match first, change the units of the crates they name."
                  (vector-set! drvs i drv)
                  (vector-set! environments i (assq-ref inv 'env))
                  (vector-set! outputs* i (derivation->output-path drv)))))
-           (filter-map (lambda (unit drv env)
-                         (and (unit-ref unit 'root?) drv (list unit drv env)))
+           ;; (UNIT DRV ENV), DRV a doctest's run for a doctest unit.
+           (filter-map (lambda (unit drv env doctest)
+                         (and (unit-ref unit 'root?) (or drv doctest)
+                              (list unit (or drv doctest) env)))
                        (vector->list units) (vector->list drvs)
-                       (vector->list environments))))
+                       (vector->list environments) (vector->list doctests))))
+       (define (doctest-run graph index units drvs outputs options)
+         ;; The doctest unit INDEX of GRAPH, whose UNITS have DRVS and
+         ;; OUTPUTS, as 'package-install-derivation' runs it: rustdoc's
+         ;; invocation, and the derivations it reads (the units of its
+         ;; closure, its build scripts' runs).
+         (let* ((unit (vector-ref units index))
+                (rustdoc (or (toolchain-rustdoc store toolchain-item)
+                             (raise (condition
+                                     (&message
+                                      (message
+                                       (format #f "cannot run the doctests \
+of `~a' ~a: the toolchain ~a has no rustdoc"
+                                               (unit-ref unit 'package)
+                                               (unit-ref unit 'version)
+                                               toolchain-item)))))))
+                (inv (unit-invocation
+                      graph index outputs %unit-output-placeholder
+                      `((rustdoc . ,rustdoc)
+                        (test-args . ,(if parallel-tests?
+                                          '()
+                                          '("--test-threads=1")))
+                        ,@options)))
+                (closure (let loop ((pending (unit-ref unit 'deps))
+                                    (seen '()))
+                           (match pending
+                             (() seen)
+                             ((d rest ...)
+                              (if (memv d seen)
+                                  (loop rest seen)
+                                  (loop (append (unit-ref (vector-ref units d)
+                                                          'deps)
+                                                rest)
+                                        (cons d seen))))))))
+           `((program . ,(assq-ref inv 'program))
+             (arguments . ,(assq-ref inv 'args))
+             (environment . ,(assq-ref inv 'env))
+             (directory . ,(assq-ref inv 'cwd))
+             (scripts . ,(map (match-lambda
+                                ((i what links)
+                                 (list (vector-ref drvs i) what links)))
+                              (assq-ref inv 'scripts)))
+             (units . ,(filter-map (cut vector-ref drvs <>) closure))
+             (sources . ,(list toolchain-item
+                               (store-item store (unit-ref unit 'dir))))
+             (description . ,(format #f "`~a' ~a (doctests)"
+                                     (unit-ref unit 'package)
+                                     (unit-ref unit 'version))))))
        (let ((built (graph-root-units #f))
              (tested (if tests? (graph-root-units #t) '())))
          (package-install-derivation
@@ -446,6 +505,12 @@ match first, change the units of the crates they name."
                                          (unit-ref unit 'kind)
                                          (unit-ref unit 'target-name))))))
                    tested)
+          #:doctests (filter-map (match-lambda
+                                   ((unit run _)
+                                    (and (eq? (unit-ref unit 'mode) 'doctest)
+                                         run)))
+                                 tested)
+          #:host-directories host-directories
           #:install-source? install-source?
           #:system system))))))
 
@@ -585,6 +650,19 @@ that an edit to one package changes its units and its dependents' only."
                                       (equal? (assq-ref a 'dir)
                                               (assq-ref b 'dir))))))))
 
+(define (toolchain-rustdoc store item)
+  "Return the rustdoc of the toolchain ITEM, or #f: ITEM/bin/rustdoc, else
+the rustdoc next to the real rustc ITEM/bin/rustc leads to (a toolchain item
+links rustc and cargo only)."
+  (let ((own (string-append item "/bin/rustdoc")))
+    (if (file-exists? (store-real-path store own))
+        own
+        (let* ((rustc (store-real-path store (string-append item "/bin/rustc")))
+               (next (and (file-exists? rustc)
+                          (string-append (dirname (canonicalize-path rustc))
+                                         "/rustdoc"))))
+          (and next (file-exists? next) next)))))
+
 (define (test-environment env)
   "Return the variables of ENV, a test unit's compilation environment, that
 cargo also sets when it runs the test: the package's CARGO_PKG_* and
@@ -599,14 +677,18 @@ CARGO_MANIFEST_*, CARGO, OUT_DIR and CARGO_TARGET_TMPDIR."
           env))
 
 (define* (package-install-derivation store name source binaries
-                                     #:key (tests '()) install-source?
+                                     #:key (tests '()) (doctests '())
+                                     (host-directories '()) install-source?
                                      (system (%current-system)))
   "Return the derivation of the package NAME in the per-crate mode: the
 programs of BINARIES, the derivations of its binary units, under bin/, and
 with INSTALL-SOURCE? its SOURCE directory as the whole-package mode installs
 it, once TESTS, a list of (DRV FILE DIRECTORY ENVIRONMENT DESCRIPTION) (a
 test unit, its test binary, where it runs, the variables it runs with and how
-errors name it) have passed."
+errors name it) have passed, then DOCTESTS, alists (program, arguments,
+environment, directory, scripts as (DRV WHAT LINKS), units and sources it
+reads, description) of rustdoc's runs, which see HOST-DIRECTORIES (a
+toolchain outside the store)."
   (build-script->derivation
    store name
    `((use-modules (ferrix build rust-unit))
@@ -619,6 +701,9 @@ errors name it) have passed."
                                              "/" file)
                               directory environment description)))
                      tests)
+      ,@(if (null? doctests)
+            '()
+            `(#:doctests ',(map doctest->build-side doctests)))
       #:install-source? ,install-source?
       #:outputs (list (cons "out" (getenv "out")))))
    #:system system
@@ -626,6 +711,35 @@ errors name it) have passed."
               ,@(map (lambda (dir) (list (store-item store dir)))
                      (delete-duplicates (map caddr tests)))
               ,@(map (cut list <> "out")
-                     (append binaries (map car tests))))))
+                     (append binaries (map car tests)))
+              ,@(doctest-inputs doctests))
+   #:env-vars (if (or (null? doctests) (null? host-directories))
+                  '()
+                  `(("impureHostDeps" . ,(string-join host-directories))))))
+
+(define (doctest->build-side doctest)
+  "Return DOCTEST as 'rust-package-install' takes it: (PROGRAM ARGUMENTS
+ENVIRONMENT DIRECTORY SCRIPTS DESCRIPTION), SCRIPTS as (ITEM WHAT LINKS)."
+  (define (ref key) (assq-ref doctest key))
+  (list (ref 'program) (ref 'arguments) (ref 'environment) (ref 'directory)
+        (map (match-lambda
+               ((drv what links)
+                (list (derivation->output-path drv) what links)))
+             (ref 'scripts))
+        (ref 'description)))
+
+(define (doctest-inputs doctests)
+  "Return the derivation inputs that DOCTESTS read, once each: their sources,
+then the outputs of their units and build script runs."
+  (append (map list
+               (delete-duplicates
+                (append-map (cut assq-ref <> 'sources) doctests)))
+          (map (cut list <> "out")
+               (delete-duplicates
+                (append-map (lambda (doctest)
+                              (append (assq-ref doctest 'units)
+                                      (map car (assq-ref doctest 'scripts))))
+                            doctests)
+                eq?))))
 
 ;;; cargo-units.scm ends here

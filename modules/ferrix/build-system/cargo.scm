@@ -546,6 +546,8 @@ supported in the per-crate mode yet (doc/per-crate.md), got ~s"
                        #:crate-labels crate-labels
                        #:features (keyword-argument settings #:features '())
                        #:tests? (keyword-argument settings #:tests? #f)
+                       #:parallel-tests?
+                       (keyword-argument settings #:parallel-tests? #t)
                        #:install-source?
                        (keyword-argument settings #:install-source? #t)
                        #:rustflags

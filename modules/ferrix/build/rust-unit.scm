@@ -351,12 +351,42 @@ evaluated instead of a build script run's PROGRAM (see 'run-replacement')."
 ;;; The package.
 ;;;
 
+(define (run-doctests doctest)
+  "Run DOCTEST, (PROGRAM ARGUMENTS ENVIRONMENT DIRECTORY SCRIPTS DESCRIPTION):
+rustdoc, PROGRAM, compiling and running the doctests of a library with
+ARGUMENTS and ENVIRONMENT in DIRECTORY, after adding what its build SCRIPTS
+give (see the commentary: cargo passes doctests the -L, --cfg, --check-cfg and
+link arguments of the scripts, no -l); fail naming them by DESCRIPTION if one
+fails."
+  (match doctest
+    ((program arguments environment directory scripts description)
+     (let ((environment* (append environment
+                                 (directives-environment scripts)))
+           (arguments* (append arguments
+                               (directives-arguments scripts #:kind 'lib
+                                                     #:link-libs? #f
+                                                     #:test? #t))))
+       ;; rustdoc links each doctest with the host's cc.
+       (set-search-paths! '())
+       (format #t "running ~a~%  in ~a~%  ~a~%" description
+               directory (string-join (cons program arguments*)))
+       (force-output)
+       (for-each (match-lambda ((name . value) (setenv name value)))
+                 environment*)
+       (let ((status (with-directory-excursion directory
+                       (apply system* program arguments*))))
+         (for-each (compose unsetenv car) environment*)
+         (unless (eqv? 0 (status:exit-val status))
+           (fail "test ~a failed" description)))))))
+
 (define* (rust-package-install #:key name source (binaries '()) (tests '())
+                               (doctests '())
                                install-source? outputs #:allow-other-keys)
   "Make the output of the package NAME in the per-crate mode: run its TESTS,
 a list of (PROGRAM DIRECTORY ENVIRONMENT DESCRIPTION) (test binaries of its
 test units, each run in its package's directory with the variables cargo
-sets, as `cargo test' runs them), then install the programs
+sets, as `cargo test' runs them), then its DOCTESTS (see 'run-doctests'),
+then install the programs
 of BINARIES, the outputs of its binary units, under bin/, and with
 INSTALL-SOURCE? its SOURCE tree and .crate as the whole-package mode installs
 them."
@@ -379,6 +409,7 @@ them."
                    (unless (eqv? 0 (status:exit-val status))
                      (fail "test ~a failed" description)))))
               tests)
+    (for-each run-doctests doctests)
     (mkdir-p out)
     (when install-source?
       (for-each (cut format #t "~a~%" <>)
