@@ -314,6 +314,22 @@ bool unitIsHost(const Unit& u) {
     return u.host || forHost(u.target);
 }
 
+// path_args: a local package's source relative to the workspace root, which is the cwd. A
+// package moved to an item of its own runs there, its files named as from the root.
+std::pair<std::string, std::string> sourceAndDirectory(const Package& pkg, const Unit& unit,
+                                                       const InvocationOptions& o) {
+    std::string root = o.workspaceRoot.empty() ? pkg.dir : o.workspaceRoot;
+    std::string src = pkg.dir + "/" + unit.target.path;
+    std::string cwd = pkg.dir;
+    if (pkg.local && !pkg.workspacePath.empty()) {
+        if (pkg.workspacePath == ".") src = unit.target.path;
+    } else if (pkg.local && src.rfind(root + "/", 0) == 0) {
+        src = src.substr(root.size() + 1);
+        cwd = root;
+    }
+    return {src, cwd};
+}
+
 } // namespace
 
 Invocation compileInvocation(const UnitGraph& g, std::size_t u, const UnitOutputs& outputs,
@@ -326,16 +342,7 @@ Invocation compileInvocation(const UnitGraph& g, std::size_t u, const UnitOutput
     bool newCargo = cargoAtLeast(o, 1, 80);
 
     std::string root = o.workspaceRoot.empty() ? pkg.dir : o.workspaceRoot;
-    std::string src = pkg.dir + "/" + unit.target.path;
-    std::string cwd = pkg.dir;
-    // path_args: a local package's source relative to the workspace root, which is the cwd. A
-    // package moved to an item of its own runs there, its files named as from the root.
-    if (pkg.local && !pkg.workspacePath.empty()) {
-        if (pkg.workspacePath == ".") src = unit.target.path;
-    } else if (pkg.local && src.rfind(root + "/", 0) == 0) {
-        src = src.substr(root.size() + 1);
-        cwd = root;
-    }
+    auto [src, cwd] = sourceAndDirectory(pkg, unit, o);
 
     std::vector<std::string> a;
     auto arg = [&](std::initializer_list<std::string> xs) { a.insert(a.end(), xs); };
@@ -548,14 +555,7 @@ Invocation doctestInvocation(const UnitGraph& g, std::size_t u, const UnitOutput
     if (unit.mode != CompileMode::Doctest)
         throw UnitGraphError("unit " + std::to_string(u) + " of " + pkg.name + " " + pkg.version +
                              " is not a doctest");
-    // As compileInvocation: a local package's source relative to the workspace root, the cwd.
-    std::string root = o.workspaceRoot.empty() ? pkg.dir : o.workspaceRoot;
-    std::string src = pkg.dir + "/" + unit.target.path;
-    std::string cwd = pkg.dir;
-    if (pkg.local && src.rfind(root + "/", 0) == 0) {
-        src = src.substr(root.size() + 1);
-        cwd = root;
-    }
+    auto [src, cwd] = sourceAndDirectory(pkg, unit, o);
     bool crossTarget = o.crossCompile && !unitIsHost(unit);
 
     // cargo_test.rs's run_doc_tests, then the arguments build_runner collects for it.
