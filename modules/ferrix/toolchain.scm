@@ -88,9 +88,9 @@
 ;;; with the cargo that the package CARGO builds (its bin/cargo): it lowers
 ;;; to a derivation whose output holds bin/rustc (a link to the real rustc,
 ;;; as in TOOLCHAIN's item), rustc-vV, sha256sums and bin/cargo (a link into
-;;; CARGO's output).  The derivation is built when lowered, as the per-crate
-;;; mode realises sources, so that the host directories its rustc needs
-;;; (see 'toolchain-item-host-directories') can be read from it.
+;;; CARGO's output).  The host directories its rustc needs (see
+;;; 'toolchain-item-host-directories') are those of TOOLCHAIN's item, known
+;;; before the derivation is built.
 ;;;
 ;;; Code:
 
@@ -452,17 +452,20 @@ cargo when they are links out of the store to a host toolchain outside
            ;; A cargo built by ferrix is an input, not a host directory.
            (not (string-prefix? (string-append (dirname item) "/") target))
            (dirname (dirname target)))))
-  (delete-duplicates
-   (filter-map (lambda (program)
-                 (let ((root (sysroot (string-append item "/bin/" program))))
-                   (and root
-                        (not (any (lambda (visible)
-                                    (or (string=? root visible)
-                                        (string-prefix? (string-append visible "/")
-                                                        root)))
-                                  %visible-host-directories))
-                        root)))
-               '("rustc" "cargo"))))
+  (or (hash-ref %with-cargo-host-directories item)
+      (delete-duplicates
+       (filter-map (lambda (program)
+                     (let ((root (sysroot (string-append item "/bin/"
+                                                         program))))
+                       (and root
+                            (not (any (lambda (visible)
+                                        (or (string=? root visible)
+                                            (string-prefix?
+                                             (string-append visible "/")
+                                             root)))
+                                      %visible-host-directories))
+                            root)))
+                   '("rustc" "cargo")))))
 
 (register-object-lowerer!
  rust-toolchain?
@@ -498,9 +501,15 @@ by ferrix, say, rather than the host's."
                                       toolchain)
                                   cargo))
 
+(define %with-cargo-host-directories
+  ;; Output of a toolchain-with-cargo derivation -> the host directories of
+  ;; its rustc: that output may not be built yet when a derivation using it
+  ;; is made.
+  (make-hash-table))
+
 (define (rust-toolchain-with-cargo-derivation store tc system)
   "Return the derivation of TC, a toolchain with the cargo of a package,
-for SYSTEM, built."
+for SYSTEM."
   (let* ((rustc (rust-toolchain-with-cargo-rustc tc))
          (facts (rust-toolchain-facts rustc))
          (cargo (package-derivation store (rust-toolchain-with-cargo-cargo tc)
@@ -530,7 +539,9 @@ for SYSTEM, built."
                                                "\n"))))
                #:system system
                #:inputs `((,cargo "out")))))
-    (build-derivations store (list drv))
+    (hash-set! %with-cargo-host-directories (derivation->output-path drv)
+               (toolchain-item-host-directories
+                (rust-toolchain->store-path store rustc)))
     drv))
 
 (register-object-lowerer!

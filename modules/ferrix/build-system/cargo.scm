@@ -461,10 +461,13 @@ toolchain ~a has none (no bin/cargo); build it in the per-crate mode \
                (loop rest (cons* value key result))))))
          (modules (keyword-argument (cargo-arguments name arguments)
                                     #:modules '()))
+         ;; A host toolchain's item (a toolchain with a package's cargo is a
+         ;; derivation, which has one).
          (_ (for-each (match-lambda
-                        (("rust" . item) (check-toolchain-cargo store name item))
+                        (("rust" (? string? item) _)
+                         (check-toolchain-cargo store name item))
                         (_ #t))
-                      (map lowered->pair (append native-inputs inputs))))
+                      (append native-inputs inputs)))
          ;; A host toolchain (rustup's, say) lives outside the store and
          ;; outside /usr: the contained build must be shown it, read-only.
          (host-directories
