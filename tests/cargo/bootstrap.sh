@@ -9,18 +9,25 @@
 source "$(dirname "$0")/lib/cargo.bash"
 source "$FERRIX_SOURCE_DIR/tests/data/crates/prepare.bash"
 
-# The host toolchain's real rustc (not rustup's proxy, which would find cargo), alone on PATH;
-# /usr/bin and /bin through a directory of links leaving out any cargo (Debian's may be there).
+# The host toolchain's real rustc (not rustup's proxy, which would find cargo), alone on PATH
+# with /usr/bin and /bin; when Debian's cargo is there, through a directory of links leaving it
+# out.
 sysroot=$(rustc --print sysroot)
-mkdir -p "$TEST_TMP/bin" "$TEST_TMP/usr-bin"
+mkdir -p "$TEST_TMP/bin"
 ln -s "$sysroot/bin/rustc" "$TEST_TMP/bin/rustc"
-for dir in /usr/bin /bin; do
-  for f in "$dir"/*; do
-    case $(basename "$f") in cargo | cargo-*) continue ;; esac
-    [ -e "$TEST_TMP/usr-bin/$(basename "$f")" ] || ln -s "$f" "$TEST_TMP/usr-bin/$(basename "$f")"
+system_path=/usr/bin:/bin
+if [ -e /usr/bin/cargo ] || [ -e /bin/cargo ]; then
+  mkdir -p "$TEST_TMP/usr-bin"
+  for dir in /usr/bin /bin; do
+    for f in "$dir"/*; do
+      name=${f##*/}
+      case $name in cargo | cargo-*) continue ;; esac
+      [ -e "$TEST_TMP/usr-bin/$name" ] || ln -s "$f" "$TEST_TMP/usr-bin/$name"
+    done
   done
-done
-export PATH=$TEST_TMP/bin:$TEST_TMP/usr-bin
+  system_path=$TEST_TMP/usr-bin
+fi
+export PATH=$TEST_TMP/bin:$system_path
 unset FERRIX_RUST CARGO RUSTC
 if command -v cargo >/dev/null; then
   fail "no cargo on PATH: found $(command -v cargo)"
