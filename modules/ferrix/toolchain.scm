@@ -7,6 +7,7 @@
   #:use-module ((ferrix package-files) #:select (project-directory))
   #:use-module (ferrix build-system)
   #:use-module (ferrix store)
+  #:use-module ((ferrix derivations) #:select (derivation->output-path))
   #:use-module ((ferrix hash) #:select (file-sha256))
   #:use-module ((ferrix base32) #:select (bytevector->base16-string))
   #:use-module (srfi srfi-1)
@@ -24,6 +25,12 @@
             rust-toolchain-directory
             rust-toolchain-facts
             rust-toolchain-release
+            rust-toolchain-cargo?
+            rust-toolchain-without-cargo
+            rust-toolchain-with-cargo
+            rust-toolchain-with-cargo?
+            rust-toolchain-with-cargo-rustc
+            rust-toolchain-with-cargo-cargo
             rust-toolchain->store-path
             toolchain-item-host-directories
 
@@ -72,35 +79,56 @@
 ;;;
 ;;; A toolchain directory holds bin/rustc and bin/cargo; a bin directory
 ;;; holding rustc and cargo, or the rustc binary itself, are accepted too.
+;;; A directory with rustc and no cargo is a toolchain too, whose item has no
+;;; bin/cargo nor cargo-V: only the per-crate mode can use it, since it
+;;; never runs cargo (that is how cargo itself is bootstrapped,
+;;; examples/cargo-bootstrap.scm).
+;;;
+;;; (rust-toolchain-with-cargo TOOLCHAIN CARGO) is the rustc of TOOLCHAIN
+;;; with the cargo that the package CARGO builds (its bin/cargo): it lowers
+;;; to a derivation whose output holds bin/rustc (a link to the real rustc,
+;;; as in TOOLCHAIN's item), rustc-vV, sha256sums and bin/cargo (a link into
+;;; CARGO's output).  The host directories its rustc needs (see
+;;; 'toolchain-item-host-directories') are those of TOOLCHAIN's item, known
+;;; before the derivation is built.
 ;;;
 ;;; Code:
 
 (define-record-type <rust-toolchain>
-  (make-rust-toolchain directory context)
+  (make-rust-toolchain directory context cargo?)
   rust-toolchain?
   (directory rust-toolchain-directory)    ;string | #f (PATH)
-  (context   rust-toolchain-context))     ;directory rustup proxies run in
+  (context   rust-toolchain-context)      ;directory rustup proxies run in
+  (cargo?    rust-toolchain-cargo-wanted?)) ;#f: its cargo left out
 
 (set-record-type-printer! <rust-toolchain>
   (lambda (tc port)
-    (format port "#<rust-toolchain ~a>"
-            (or (rust-toolchain-directory tc) "(PATH)"))))
+    (format port "#<rust-toolchain ~a~a>"
+            (or (rust-toolchain-directory tc) "(PATH)")
+            (if (rust-toolchain-cargo-wanted? tc) "" " without cargo"))))
 
 (define %toolchains (make-hash-table))  ;(DIRECTORY . CONTEXT) -> toolchain
 
-(define* (host-rust-toolchain #:optional directory)
+(define* (host-rust-toolchain #:optional directory #:key (cargo? #t))
   "Return the host toolchain in DIRECTORY (see the commentary), or the one
-on PATH when DIRECTORY is #f.  The same arguments give the same object."
+on PATH when DIRECTORY is #f; without its cargo when CARGO? is #f.  The same
+arguments give the same object."
   (let* ((directory (and directory
                          (if (string-prefix? "/" directory)
                              directory
                              (string-append (getcwd) "/" directory))))
          (context (project-directory))
-         (key (cons directory context)))
+         (key (list directory context cargo?)))
     (or (hash-ref %toolchains key)
-        (let ((tc (make-rust-toolchain directory context)))
+        (let ((tc (make-rust-toolchain directory context cargo?)))
           (hash-set! %toolchains key tc)
           tc))))
+
+(define (rust-toolchain-without-cargo tc)
+  "Return the toolchain TC (a host toolchain or a directory name) without
+its cargo: its item holds rustc alone."
+  (let ((tc (->toolchain tc)))
+    (host-rust-toolchain (rust-toolchain-directory tc) #:cargo? #f)))
 
 
 ;;;
@@ -300,17 +328,17 @@ their version output and their sha256 (hexadecimal)."
                        (if sysroot
                            (string-append sysroot "/bin/rustc")
                            rustc)))
-               (cargo (cond ((and sysroot (or (not cargo) (proxy? cargo)))
-                             (string-append sysroot "/bin/cargo"))
-                            (cargo cargo)
-                            (else
-                             (error (format #f "no cargo next to ~a"
-                                            rustc)))))
-               (cargo (if (file-exists? cargo)
-                          (canonicalize-path cargo)
-                          (error (format #f "no cargo in ~a" cargo))))
+               ;; A toolchain may be rustc alone (no cargo found, or left
+               ;; out): the per-crate mode never runs cargo.
+               (cargo (cond ((not (rust-toolchain-cargo-wanted? tc)) #f)
+                            ((and sysroot (or (not cargo) (proxy? cargo)))
+                             (let ((cargo (string-append sysroot
+                                                         "/bin/cargo")))
+                               (and (file-exists? cargo) cargo)))
+                            (else cargo)))
+               (cargo (and cargo (canonicalize-path cargo)))
                (key (list rustc (file-signature rustc)
-                          cargo (file-signature cargo)))
+                          cargo (and cargo (file-signature cargo))))
                (facts (or (stamp-cache-ref 'rust-toolchain key)
                           (let ((facts
                                  `((rustc . ,rustc)
@@ -318,9 +346,10 @@ their version output and their sha256 (hexadecimal)."
                                    (rustc-version
                                     . ,(command-output rustc "-vV"))
                                    (cargo-version
-                                    . ,(command-output cargo "-V"))
+                                    . ,(and cargo (command-output cargo "-V")))
                                    (rustc-sha256 . ,(file-sha256-hex rustc))
-                                   (cargo-sha256 . ,(file-sha256-hex cargo)))))
+                                   (cargo-sha256
+                                    . ,(and cargo (file-sha256-hex cargo))))))
                             (stamp-cache-set! 'rust-toolchain key facts)
                             facts))))
           (hashq-set! %facts tc facts)
@@ -336,6 +365,10 @@ their version output and their sha256 (hexadecimal)."
         (match (string-tokenize (first-line version))
           ((_ release _ ...) release)
           (_ #f)))))
+
+(define (rust-toolchain-cargo? tc)
+  "Return true if TC, a host toolchain, has a cargo."
+  (and (assq-ref (rust-toolchain-facts tc) 'cargo) #t))
 
 (define (valid-name-char? c)
   (or (char-alphabetic? c) (char-numeric? c) (memv c '(#\- #\. #\_ #\+))))
@@ -379,14 +412,20 @@ add it to STORE; return its file name."
         (mkdir root)
         (mkdir (string-append root "/bin"))
         (symlink (assq-ref facts 'rustc) (string-append root "/bin/rustc"))
-        (symlink (assq-ref facts 'cargo) (string-append root "/bin/cargo"))
         (write-file "rustc-vV" (assq-ref facts 'rustc-version))
-        (write-file "cargo-V" (assq-ref facts 'cargo-version))
+        ;; Without cargo, no bin/cargo nor cargo-V: the item of a toolchain
+        ;; with cargo is unchanged.
+        (when (assq-ref facts 'cargo)
+          (symlink (assq-ref facts 'cargo) (string-append root "/bin/cargo"))
+          (write-file "cargo-V" (assq-ref facts 'cargo-version)))
         (write-file "sha256sums"
                     (string-append (assq-ref facts 'rustc-sha256) "  "
                                    (assq-ref facts 'rustc) "\n"
-                                   (assq-ref facts 'cargo-sha256) "  "
-                                   (assq-ref facts 'cargo) "\n"))
+                                   (if (assq-ref facts 'cargo)
+                                       (string-append
+                                        (assq-ref facts 'cargo-sha256) "  "
+                                        (assq-ref facts 'cargo) "\n")
+                                       "")))
         (add-to-store store name #t 'sha256 root))
       (lambda ()
         (for-each (lambda (file)
@@ -410,22 +449,104 @@ cargo when they are links out of the store to a host toolchain outside
     (let ((target (false-if-exception (readlink link))))
       (and target
            (string-prefix? "/" target)
+           ;; A cargo built by ferrix is an input, not a host directory.
+           (not (string-prefix? (string-append (dirname item) "/") target))
            (dirname (dirname target)))))
-  (delete-duplicates
-   (filter-map (lambda (program)
-                 (let ((root (sysroot (string-append item "/bin/" program))))
-                   (and root
-                        (not (any (lambda (visible)
-                                    (or (string=? root visible)
-                                        (string-prefix? (string-append visible "/")
-                                                        root)))
-                                  %visible-host-directories))
-                        root)))
-               '("rustc" "cargo"))))
+  (or (hash-ref %with-cargo-host-directories item)
+      (delete-duplicates
+       (filter-map (lambda (program)
+                     (let ((root (sysroot (string-append item "/bin/"
+                                                         program))))
+                       (and root
+                            (not (any (lambda (visible)
+                                        (or (string=? root visible)
+                                            (string-prefix?
+                                             (string-append visible "/")
+                                             root)))
+                                      %visible-host-directories))
+                            root)))
+                   '("rustc" "cargo")))))
 
 (register-object-lowerer!
  rust-toolchain?
  (lambda (store tc system target)
    (rust-toolchain->store-path store tc)))
+
+
+;;;
+;;; A host rustc with the cargo of a package.
+;;;
+
+(define-record-type <rust-toolchain-with-cargo>
+  (make-rust-toolchain-with-cargo rustc cargo)
+  rust-toolchain-with-cargo?
+  (rustc rust-toolchain-with-cargo-rustc)  ;<rust-toolchain>
+  (cargo rust-toolchain-with-cargo-cargo)) ;package
+
+(set-record-type-printer! <rust-toolchain-with-cargo>
+  (lambda (tc port)
+    (format port "#<rust-toolchain-with-cargo ~a ~a>"
+            (or (rust-toolchain-directory (rust-toolchain-with-cargo-rustc tc))
+                "(PATH)")
+            (package-full-name (rust-toolchain-with-cargo-cargo tc)))))
+
+(define (rust-toolchain-with-cargo toolchain cargo)
+  "Return the toolchain made of the rustc of TOOLCHAIN (a host toolchain or
+its directory name) and the bin/cargo of the package CARGO: a cargo built
+by ferrix, say, rather than the host's."
+  (unless (package? cargo)
+    (error "rust-toolchain-with-cargo: CARGO must be a package" cargo))
+  (make-rust-toolchain-with-cargo (if (string? toolchain)
+                                      (host-rust-toolchain toolchain)
+                                      toolchain)
+                                  cargo))
+
+(define %with-cargo-host-directories
+  ;; Output of a toolchain-with-cargo derivation -> the host directories of
+  ;; its rustc: that output may not be built yet when a derivation using it
+  ;; is made.
+  (make-hash-table))
+
+(define (rust-toolchain-with-cargo-derivation store tc system)
+  "Return the derivation of TC, a toolchain with the cargo of a package,
+for SYSTEM."
+  (let* ((rustc (rust-toolchain-with-cargo-rustc tc))
+         (facts (rust-toolchain-facts rustc))
+         (cargo (package-derivation store (rust-toolchain-with-cargo-cargo tc)
+                                    system))
+         (drv (build-script->derivation
+               store (string-append (toolchain-item-name rustc) "-with-"
+                                    (package-name
+                                     (rust-toolchain-with-cargo-cargo tc))
+                                    "-"
+                                    (package-version
+                                     (rust-toolchain-with-cargo-cargo tc)))
+               `((let ((out (getenv "out")))
+                   (define (write-file file text)
+                     (call-with-output-file (string-append out "/" file)
+                       (lambda (port) (display text port))))
+                   (mkdir out)
+                   (mkdir (string-append out "/bin"))
+                   (symlink ,(assq-ref facts 'rustc)
+                            (string-append out "/bin/rustc"))
+                   (symlink ,(string-append (derivation->output-path cargo)
+                                            "/bin/cargo")
+                            (string-append out "/bin/cargo"))
+                   (write-file "rustc-vV" ,(assq-ref facts 'rustc-version))
+                   (write-file "sha256sums"
+                               ,(string-append (assq-ref facts 'rustc-sha256)
+                                               "  " (assq-ref facts 'rustc)
+                                               "\n"))))
+               #:system system
+               #:inputs `((,cargo "out")))))
+    (hash-set! %with-cargo-host-directories (derivation->output-path drv)
+               (toolchain-item-host-directories
+                (rust-toolchain->store-path store rustc)))
+    drv))
+
+(register-object-lowerer!
+ rust-toolchain-with-cargo?
+ (lambda (store tc system target)
+   (rust-toolchain-with-cargo-derivation store tc system)))
 
 ;;; toolchain.scm ends here

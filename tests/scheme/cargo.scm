@@ -431,6 +431,25 @@ expected build-side code for the phases, such as %standard-phases or \
      (package-derivation %store (crate "phases" "1.0"
                                        #:arguments '(#:phases 5))))))
 
+(test-assert "toolchains: the whole-package mode refuses one without cargo"
+  ;; A toolchain of rustc alone (as when bootstrapping cargo) has no
+  ;; bin/cargo in its item: whole-package lowering says so.
+  (let* ((rustc-only (rust-toolchain-without-cargo %rust-a))
+         (error (argument-error-of
+                 (lambda ()
+                   (package-derivation
+                    %store (crate "nocargo" "1.0"
+                                  #:arguments `(#:rust ,rustc-only)))))))
+    (match error
+      ((#:rust item message)
+       (and (string-suffix? "-rust-toolchain-1.63.0" item)
+            (not (file-exists? (store-real-path
+                                %store (string-append item "/bin/cargo"))))
+            (string-contains message "rust-nocargo-1.0: the whole-package \
+mode runs cargo, but the Rust toolchain")
+            (string-contains message "--per-crate")))
+      (_ #f))))
+
 (test-equal "arguments: an unpacking limit must be #f or a non-negative integer"
   '(#:max-unpacked-size -1 "rust-limit-1.0: cargo-build-system argument \
 #:max-unpacked-size: expected #f or a non-negative integer, got -1")

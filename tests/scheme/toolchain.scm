@@ -156,6 +156,46 @@ file name, or #f if that process failed."
          (string-suffix? "-rust-toolchain-1.71.0" item)
          (valid-path? other item))))
 
+(define %rustc-only
+  ;; A toolchain directory with rustc and no cargo, as when bootstrapping
+  ;; cargo (examples/cargo-bootstrap.scm).
+  (let ((dir (string-append %test-directory "/rustc-only")))
+    (mkdir dir)
+    (mkdir (string-append dir "/bin"))
+    (write-rustc dir "1.72.0")
+    dir))
+
+(test-assert "a directory with rustc and no cargo: an item without bin/cargo"
+  (let ((item (rust-toolchain->store-path %store
+                                          (host-rust-toolchain %rustc-only))))
+    (and (string-suffix? "-rust-toolchain-1.72.0" item)
+         (valid-path? %store item)
+         (file-exists? (item-file item "bin/rustc"))
+         (not (false-if-exception (lstat (item-file item "bin/cargo"))))
+         (not (file-exists? (item-file item "cargo-V")))
+         (not (rust-toolchain-cargo? (host-rust-toolchain %rustc-only)))
+         (= 1 (call-with-input-file (item-file item "sha256sums")
+                (lambda (port)
+                  (let loop ((n 0))
+                    (if (eof-object? (read-line port))
+                        n
+                        (loop (+ n 1))))))))))
+
+(test-assert "a toolchain without its cargo: rustc's item only, the other unchanged"
+  (let* ((tc (host-rust-toolchain %rust))
+         (with (rust-toolchain->store-path %store tc))
+         (without (rust-toolchain->store-path
+                   %store (rust-toolchain-without-cargo tc))))
+    (and (rust-toolchain-cargo? tc)
+         (not (rust-toolchain-cargo? (rust-toolchain-without-cargo tc)))
+         (eq? (rust-toolchain-without-cargo tc)
+              (rust-toolchain-without-cargo %rust))
+         (not (string=? with without))
+         (false-if-exception (lstat (item-file with "bin/cargo")))
+         (not (false-if-exception (lstat (item-file without "bin/cargo"))))
+         (string=? (readlink (item-file with "bin/rustc"))
+                   (readlink (item-file without "bin/rustc"))))))
+
 (test-end "toolchain")
 
 (close-store %store)

@@ -8,6 +8,7 @@
   #:use-module (ferrix toolchain)
   #:use-module (ferrix derivations)
   #:use-module (ferrix download)
+  #:use-module ((ferrix store) #:select (store-real-path))
   #:use-module (ferrix build-system cargo-units)
   #:use-module (ferrix build-system cargo-overrides)
   #:use-module ((ferrix base32) #:select (nix-base32-string->bytevector))
@@ -401,7 +402,8 @@ DEVELOPMENT-INPUTS and of the cargo inputs of those, recursively
 labelled (\"LABEL\" PACKAGE)" value)))
               '(#:cargo-inputs #:cargo-development-inputs)
               (list cargo-inputs cargo-development-inputs))
-    (unless (or (not rust) (string? rust) (rust-toolchain? rust))
+    (unless (or (not rust) (string? rust) (rust-toolchain? rust)
+                (rust-toolchain-with-cargo? rust))
       (argument-error name #:rust
                       "expected #f, a toolchain directory or a toolchain"
                       rust))
@@ -429,6 +431,19 @@ labelled (\"LABEL\" PACKAGE)" value)))
                      (per-crate? cargo-per-crate-build)
                      (target cargo-cross-build)
                      (else cargo-build)))))))
+
+(define (check-toolchain-cargo store name item)
+  "Raise an error when ITEM, the toolchain item the package NAME is built
+with in the whole-package mode, has no bin/cargo (a toolchain of rustc
+alone)."
+  (unless (false-if-exception
+           (lstat (string-append (store-real-path store item) "/bin/cargo")))
+    (raise-build-system-argument-error
+     name #:rust item
+     (format #f "~a: the whole-package mode runs cargo, but the Rust \
+toolchain ~a has none (no bin/cargo); build it in the per-crate mode \
+(#:per-crate? #t or --per-crate), or give it a toolchain with cargo"
+             name item))))
 
 (define (lowered->pair input)
   (match input
@@ -468,6 +483,13 @@ labelled (\"LABEL\" PACKAGE)" value)))
                (loop rest (cons* value key result))))))
          (modules (keyword-argument (cargo-arguments name arguments)
                                     #:modules '()))
+         ;; A host toolchain's item (a toolchain with a package's cargo is a
+         ;; derivation, which has one).
+         (_ (for-each (match-lambda
+                        (("rust" (? string? item) _)
+                         (check-toolchain-cargo store name item))
+                        (_ #t))
+                      (append native-inputs inputs)))
          ;; A host toolchain (rustup's, say) lives outside the store and
          ;; outside /usr: the contained build must be shown it, read-only.
          (host-directories
