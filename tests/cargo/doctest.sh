@@ -231,7 +231,8 @@ else
 fi
 
 # --- A proc-macro: cargo runs its doctests too (when not cross-compiling), the macro linked as
-# its .so and proc_macro named; its unit tests are off (`test = false`).
+# its .so and proc_macro named; its unit tests run too (they load the toolchain's libstd, found
+# through LD_LIBRARY_PATH as cargo sets it).
 prepare_crate tests "$TEST_TMP/oracle/pmx"
 rm -rf "$TEST_TMP/oracle/pmx/src" "$TEST_TMP/oracle/pmx/tests"
 mkdir -p "$TEST_TMP/oracle/pmx/src"
@@ -243,7 +244,6 @@ edition = "2021"
 
 [lib]
 proc-macro = true
-test = false
 TOML
 cat >"$TEST_TMP/oracle/pmx/src/lib.rs" <<'RS'
 //! A proc-macro with a doctest.
@@ -258,6 +258,14 @@ use proc_macro::TokenStream;
 pub fn same(input: TokenStream) -> TokenStream {
     input
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unit_test_runs() {
+        assert_eq!(2 * 3, 6);
+    }
+}
 RS
 rm -f "$TEST_TMP/oracle/pmx/Cargo.lock"
 mkdir -p "$TEST_TMP/pmx"
@@ -265,6 +273,7 @@ cp -R "$TEST_TMP/oracle/pmx/src" "$TEST_TMP/oracle/pmx/Cargo.toml" "$TEST_TMP/pm
 file=$(package pmx "$TEST_TMP/pmx" '#t')
 if per_crate "$file"; then
   log=$(cat "$TEST_TMP/last.log")
+  expect_match "proc-macro: its unit test runs" "$log" "test tests::unit_test_runs \.\.\. ok"
   expect_match "proc-macro: its doctest runs" "$log" \
     "running \`pmx' 0.1.0 \(doctests\).*test result: ok\. 1 passed"
   ours=$(grep -m 1 -A 2 "running \`pmx' 0.1.0 (doctests)" <<<"$log" | grep rustdoc || true)

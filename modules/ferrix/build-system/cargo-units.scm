@@ -479,6 +479,15 @@ of `~a' ~a: the toolchain ~a has no rustdoc"
              (description . ,(format #f "`~a' ~a (doctests)"
                                      (unit-ref unit 'package)
                                      (unit-ref unit 'version))))))
+       (define (test-library-path)
+         ;; Test binaries of proc-macros (-C prefer-dynamic) load the
+         ;; toolchain's libstd: cargo puts its target libdir on the search
+         ;; path when it runs them.
+         `(("LD_LIBRARY_PATH"
+            . ,(string-append (toolchain-sysroot store toolchain-item)
+                              "/lib/rustlib/"
+                              (or cargo-target (assq-ref facts 'host))
+                              "/lib"))))
        (let ((built (graph-root-units #f))
              (tested (if tests? (graph-root-units #t) '())))
          (package-install-derivation
@@ -498,7 +507,8 @@ of `~a' ~a: the toolchain ~a has no rustdoc"
                                                 (unit-ref unit 'target-name)
                                                 "-" (unit-ref unit 'metadata))
                                  (unit-ref unit 'dir)
-                                 (test-environment env)
+                                 (append (test-environment env)
+                                         (test-library-path))
                                  (format #f "`~a' ~a (~a \"~a\")"
                                          (unit-ref unit 'package)
                                          (unit-ref unit 'version)
@@ -510,6 +520,7 @@ of `~a' ~a: the toolchain ~a has no rustdoc"
                                     (and (eq? (unit-ref unit 'mode) 'doctest)
                                          run)))
                                  tested)
+          #:toolchain toolchain-item
           #:host-directories host-directories
           #:install-source? install-source?
           #:system system))))))
@@ -663,6 +674,26 @@ links rustc and cargo only)."
                                          "/rustdoc"))))
           (and next (file-exists? next) next)))))
 
+(define %toolchain-sysroots (make-hash-table))
+
+(define (toolchain-sysroot store item)
+  "Return the sysroot of the toolchain ITEM's rustc (`rustc --print
+sysroot'), asked once per process."
+  (or (hash-ref %toolchain-sysroots item)
+      (let* ((rustc (string-append (store-real-path store item) "/bin/rustc"))
+             (port (open-pipe* OPEN_READ rustc "--print" "sysroot"))
+             (text (string-trim-both (get-string-all port)))
+             (status (close-pipe port)))
+        (unless (and (eqv? 0 (status:exit-val status))
+                     (not (string-null? text)))
+          (raise (condition
+                  (&message
+                   (message (format #f "cannot ask the toolchain ~a where its \
+libraries are: `rustc --print sysroot' failed (exit status ~a)"
+                                    item (status:exit-val status)))))))
+        (hash-set! %toolchain-sysroots item text)
+        text)))
+
 (define (test-environment env)
   "Return the variables of ENV, a test unit's compilation environment, that
 cargo also sets when it runs the test: the package's CARGO_PKG_* and
@@ -678,7 +709,8 @@ CARGO_MANIFEST_*, CARGO, OUT_DIR and CARGO_TARGET_TMPDIR."
 
 (define* (package-install-derivation store name source binaries
                                      #:key (tests '()) (doctests '())
-                                     (host-directories '()) install-source?
+                                     toolchain (host-directories '())
+                                     install-source?
                                      (system (%current-system)))
   "Return the derivation of the package NAME in the per-crate mode: the
 programs of BINARIES, the derivations of its binary units, under bin/, and
@@ -687,8 +719,9 @@ it, once TESTS, a list of (DRV FILE DIRECTORY ENVIRONMENT DESCRIPTION) (a
 test unit, its test binary, where it runs, the variables it runs with and how
 errors name it) have passed, then DOCTESTS, alists (program, arguments,
 environment, directory, scripts as (DRV WHAT LINKS), units and sources it
-reads, description) of rustdoc's runs, which see HOST-DIRECTORIES (a
-toolchain outside the store)."
+reads, description) of rustdoc's runs.  Tests see the TOOLCHAIN item and
+HOST-DIRECTORIES (a toolchain outside the store): a proc-macro's test loads
+its libstd."
   (build-script->derivation
    store name
    `((use-modules (ferrix build rust-unit))
@@ -712,8 +745,12 @@ toolchain outside the store)."
                      (delete-duplicates (map caddr tests)))
               ,@(map (cut list <> "out")
                      (append binaries (map car tests)))
+              ,@(if (and (pair? tests) (null? doctests) toolchain)
+                    `((,toolchain))     ;the doctests' inputs have it
+                    '())
               ,@(doctest-inputs doctests))
-   #:env-vars (if (or (null? doctests) (null? host-directories))
+   #:env-vars (if (or (and (null? tests) (null? doctests))
+                      (null? host-directories))
                   '()
                   `(("impureHostDeps" . ,(string-join host-directories))))))
 
