@@ -562,7 +562,10 @@ Invocation doctestInvocation(const UnitGraph& g, std::size_t u, const UnitOutput
     std::vector<std::string> a;
     auto arg = [&](std::initializer_list<std::string> xs) { a.insert(a.end(), xs); };
     arg({"--edition=" + (unit.target.edition.empty() ? "2015" : unit.target.edition)});
-    arg({"--crate-type", unit.target.crateTypes.empty() ? "lib" : unit.target.crateTypes.front()});
+    // rustdoc_process: every crate type, as rustc gets them.
+    if (unit.target.crateTypes.empty()) arg({"--crate-type", "lib"});
+    for (const auto& t : unit.target.crateTypes)
+        arg({"--crate-type", t});
     arg({"--color", "auto"});
     arg({"--crate-name", unit.target.crateName()});
     arg({"--test", src, "--test-run-directory", pkg.dir});
@@ -615,6 +618,7 @@ Invocation doctestInvocation(const UnitGraph& g, std::size_t u, const UnitOutput
     // fill_env: the package's variables (OUT_DIR and rustc-env come from its script's use).
     std::map<std::string, std::string> env;
     packageEnv(pkg, o, env);
+    env["CARGO_CRATE_NAME"] = unit.target.crateName(); // fill_rustc_tool_env
     Invocation inv = finish(std::move(env));
     inv.program = o.rustdoc;
     inv.args = std::move(a);

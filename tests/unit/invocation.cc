@@ -691,7 +691,7 @@ TEST(Invocation, Doctests) {
     EXPECT_EQ(env(inv, "CARGO_PKG_NAME"), "xo");
     EXPECT_EQ(env(inv, "CARGO_PKG_DESCRIPTION"), "doctested");
     EXPECT_EQ(env(inv, "CARGO_MANIFEST_DIR"), "/ws/xo");
-    EXPECT_EQ(env(inv, "CARGO_CRATE_NAME"), "(unset)");
+    EXPECT_EQ(env(inv, "CARGO_CRATE_NAME"), "xo");
     EXPECT_EQ(env(inv, "OUT_DIR"), "(unset)");
     ASSERT_EQ(inv.scripts.size(), 1u);
     EXPECT_EQ(inv.scripts[0].unit, run);
