@@ -20,7 +20,8 @@
              (srfi srfi-35)
              (srfi srfi-64)
              (ice-9 match)
-             (ice-9 rdelim))
+             (ice-9 rdelim)
+             ((ice-9 textual-ports) #:select (get-string-all)))
 
 
 (define %test-directory
@@ -394,7 +395,7 @@ starting phase `c'\nphase `c' succeeded after 0.0 seconds\n")
 ;;; The per-crate mode: a path package's own item.
 ;;;
 
-(test-group "a path package's item holds what cargo package keeps"
+(test-group "a path package's item holds its files, not the other path packages'"
   (let* ((package->store (@@ (ferrix build-system cargo-units)
                              package-tree->store))
          (dir (string-append %test-directory "/member"))
@@ -411,19 +412,32 @@ starting phase `c'\nphase `c' succeeded after 0.0 seconds\n")
     (write-file "target/release/junk" "stale\n")
     (write-file "inner/Cargo.toml" "[package]\nname = \"inner\"\n")
     (write-file "inner/src/lib.rs" "")
-    (let ((item (package->store %store "member-0.1.0" dir)))
+    (write-file "tests/fixtures/proj/Cargo.toml" "[package]\nname = \"proj\"\n")
+    (write-file "../README.md" "read me\n")
+    (symlink "../README.md" (string-append dir "/README.md"))
+    (let ((item (package->store %store "member-0.1.0" dir
+                                (list (string-append dir "/inner")))))
       (test-assert "its sources and data"
         (and (has? item "Cargo.toml") (has? item "src/lib.rs")
              (has? item "data/words.txt")))
-      (test-assert "not target/, not a package of its own below it"
+      (test-assert "not target/, not a path package of the graph below it"
         (not (or (has? item "target") (has? item "inner"))))
+      (test-assert "a fixture with a Cargo.toml that is no path package kept"
+        (has? item "tests/fixtures/proj/Cargo.toml"))
+      (test-equal "a link out of the package copied as the file it names"
+        "read me\n"
+        (call-with-input-file
+            (store-real-path %store (string-append item "/README.md"))
+          get-string-all))
       (write-file "target/release/more" "stale\n")
       (write-file "inner/src/lib.rs" "// edited\n")
       (test-equal "by content: target/ and the inner package change nothing" item
-        (package->store %store "member-0.1.0" dir))
+        (package->store %store "member-0.1.0" dir
+                        (list (string-append dir "/inner"))))
       (write-file "src/lib.rs" "// edited\n")
       (test-assert "an edit to it: another item"
-        (not (equal? item (package->store %store "member-0.1.0" dir)))))))
+        (not (equal? item (package->store %store "member-0.1.0" dir
+                                          (list (string-append dir "/inner")))))))))
 
 (test-end "build-system")
 

@@ -308,9 +308,12 @@ crates they name."
                        (workspace-root . ,root)
                        (cargo-version . ,(assq-ref facts 'release))))
             (host-directories (toolchain-item-host-directories toolchain-item))
-            (crates (patch-crates store root crates* options crate-overrides
+            (crates (patch-crates store root crates*
+                                  (acons 'tests? tests? options)
+                                  crate-overrides
                                   system))
-            (options (append (cross-linker root (and target cargo-target))
+            (options (append (cross-linker store root
+                                            (and target cargo-target))
                              options))
             (options (acons 'package-dirs
                             (path-package-items store root crates
@@ -324,10 +327,14 @@ crates they name."
            (and override
                 (lower-crate-override store override system))))
        (define linker-sources
-         ;; A linker the package keeps in its own tree is read from there.
+         ;; A linker the package keeps in its own tree is a store item of its
+         ;; own (see 'cross-linker').
          (match (assq-ref options 'linker)
-           ((and (? string?) (? (cut string-prefix? (string-append root "/") <>)))
-            (list root))
+           ((and (? string?) (? (cut string-prefix?
+                                    (string-append (store-directory store) "/")
+                                    <>))
+                 linker)
+            (list linker))
            (_ '())))
        (define (graph-root-units tests?)
          ;; The root units of the graph cargo makes for `cargo build' (TESTS?
@@ -551,7 +558,7 @@ which is the package's own source: patch the package's origin instead"
              (hash-set! versions (assq-ref unit 'dir) (cons crate version))))
          (vector->list
           (unit-graph-units
-           (%crate-unit-graph root crates (cons '(tests? . #f) options)))))
+           (%crate-unit-graph root crates options))))
         (map (match-lambda
                ((directory source checksum)
                 (match (hash-ref versions directory)
@@ -597,43 +604,54 @@ of `~a' ~a, which has none"
                              crate version))))))))
      (vector->list units))))
 
-(define (cross-linker root triple)
+(define (cross-linker store root triple)
   "Return the options giving target units the linker the package in ROOT
 configures for TRIPLE in its .cargo/config.toml, where the whole-package
 mode's cargo finds it: '((linker . LINKER)), or '() when TRIPLE is #f (not
-cross-compiling) or nothing is configured, rustc's default then."
+cross-compiling) or nothing is configured, rustc's default then.  A linker
+inside ROOT is added to STORE as an item of its own, so that target units
+depend on it and not on the whole package's source."
   (match (and triple (%cargo-config-linker root triple))
     (#f '())
+    ((? (cut string-prefix? (string-append root "/") <>) linker)
+     `((linker . ,(add-to-store store (basename linker) #t 'sha256
+                                (store-real-path store linker)))))
     (linker `((linker . ,linker)))))
 
 ;;;
 ;;; Path packages.
 ;;;
 
-(define (package-tree-select dir)
+(define (package-tree-select dir others)
   "Return a predicate for 'copy-recursively' keeping what `cargo package'
-keeps of the package in DIR: not DIR/target, not a sub-directory holding a
-package of its own (a Cargo.toml)."
+keeps of the package in DIR: not DIR/target, not the directories of OTHERS,
+the graph's other path packages."
   (lambda (file stat)
     (not (and (eq? (stat:type stat) 'directory)
               (or (string=? file (string-append dir "/target"))
-                  (file-exists? (string-append file "/Cargo.toml")))))))
+                  (member file others))))))
 
-(define (package-tree->store store name dir)
+(define (package-tree->store store name dir others)
   "Add to STORE, as an item called NAME, the files of the package in DIR, in
-the store or not (see 'package-tree-select'), and return it: by content, so
-that an unchanged package gets the same item."
-  (let* ((real (if (string-prefix? (string-append (store-directory store) "/")
-                                   dir)
-                   (store-real-path store dir)
-                   dir))
+the store or not, without the directories of the path packages OTHERS (see
+'package-tree-select'), and return it: by content, so that an unchanged
+package gets the same item.  Symbolic links are followed, as `cargo package'
+follows them: a member's README.md linking to ../README.md stays readable."
+  (let* ((prefix (string-append (store-directory store) "/"))
+         (real (lambda (file)
+                 (if (string-prefix? prefix file)
+                     (store-real-path store file)
+                     file)))
          (tmp (mkdtemp (string-append (or (getenv "TMPDIR") "/tmp")
                                       "/ferrix-package-XXXXXX")))
          (copy (string-append tmp "/" name)))
     (dynamic-wind
       (const #t)
       (lambda ()
-        (copy-recursively real copy #:select? (package-tree-select real))
+        (copy-recursively (real dir) copy
+                          #:follow-symlinks? #t
+                          #:select? (package-tree-select (real dir)
+                                                         (map real others)))
         (add-to-store store name #t 'sha256 copy))
       (lambda ()
         (delete-file-recursively tmp)))))
@@ -642,24 +660,29 @@ that an unchanged package gets the same item."
   "Return pairs (DIRECTORY . ITEM) for the path packages (workspace members,
 path dependencies) in the graph of ROOT, CRATES and OPTIONS, as
 %crate-unit-graph takes them: ITEM holds only the package in DIRECTORY, so
-that an edit to one package changes its units and its dependents' only."
-  (let ((units (vector->list
-                (unit-graph-units (%crate-unit-graph root crates options)))))
-    (delete-duplicates
-     (filter-map (lambda (unit)
-                   (and (string-prefix? "path+" (assq-ref unit 'source))
-                        (let ((dir (assq-ref unit 'dir)))
-                          (cons dir
-                                (package-tree->store
-                                 store
-                                 (sanitize (string-append
-                                            (assq-ref unit 'package) "-"
-                                            (assq-ref unit 'version)))
-                                 dir)))))
-                 (delete-duplicates units
-                                    (lambda (a b)
-                                      (equal? (assq-ref a 'dir)
-                                              (assq-ref b 'dir))))))))
+that an edit to one package changes its units and its dependents' only.  A
+package whose only path package is ROOT itself keeps ROOT: nothing to copy."
+  (let* ((units (vector->list
+                 (unit-graph-units (%crate-unit-graph root crates options))))
+         (packages (delete-duplicates
+                    (filter-map (lambda (unit)
+                                  (and (string-prefix? "path+"
+                                                       (assq-ref unit 'source))
+                                       (cons (assq-ref unit 'dir)
+                                             (sanitize
+                                              (string-append
+                                               (assq-ref unit 'package) "-"
+                                               (assq-ref unit 'version))))))
+                                units)))
+         (dirs (map car packages)))
+    (if (equal? dirs (list root))
+        '()
+        (map (match-lambda
+               ((dir . name)
+                (cons dir
+                      (package-tree->store store name dir
+                                           (delete dir dirs)))))
+             packages))))
 
 (define (toolchain-rustdoc store item)
   "Return the rustdoc of the toolchain ITEM, or #f: ITEM/bin/rustdoc, else
