@@ -494,6 +494,9 @@ cargo when they are links out of the store to a host toolchain outside
   "Return the toolchain made of the rustc of TOOLCHAIN (a host toolchain or
 its directory name) and the bin/cargo of the package CARGO: a cargo built
 by ferrix, say, rather than the host's."
+  (unless (or (string? toolchain) (rust-toolchain? toolchain))
+    (error "rust-toolchain-with-cargo: TOOLCHAIN must be a host toolchain \
+or a toolchain directory" toolchain))
   (unless (package? cargo)
     (error "rust-toolchain-with-cargo: CARGO must be a package" cargo))
   (make-rust-toolchain-with-cargo (if (string? toolchain)
