@@ -51,8 +51,34 @@
     '(("LIBZ_SYS_STATIC" . "0"))
     (crate-override-environment
      (lookup-crate-override %default-crate-overrides "libz-sys" "1.1.8")))
+
   (test-assert "the defaults are valid"
     (not (any crate-override-problem %default-crate-overrides))))
+
+(test-group "an override of a crate with a default keeps the default's variables"
+  (let* ((own (crate-override (name "libz-sys")
+                              (environment '(("EXTRA" . "1")))))
+         (unsetting (crate-override (name "libz-sys")
+                                    (environment '(("LIBZ_SYS_STATIC" . "")))))
+         (found (lookup-crate-override (cons own %default-crate-overrides)
+                                       "libz-sys" "1.1.8")))
+    (test-equal "its own, then the default's"
+      '(("EXTRA" . "1") ("LIBZ_SYS_STATIC" . "0"))
+      (crate-override-environment found))
+    (test-eq "the same record each time" found
+      (lookup-crate-override (cons own %default-crate-overrides)
+                             "libz-sys" "1.1.8"))
+    (test-equal "a variable it sets wins over the default's"
+      '(("LIBZ_SYS_STATIC" . ""))
+      (crate-override-environment
+       (lookup-crate-override (cons unsetting %default-crate-overrides)
+                              "libz-sys" "1.1.8")))
+    (test-equal "a crate without a default: the override as it is"
+      '(("EXTRA" . "1"))
+      (crate-override-environment
+       (lookup-crate-override (list (crate-override (inherit own)
+                                                    (name "no-default")))
+                              "no-default" "1.0.0")))))
 
 (define invocation
   '((program . "rustc") (args "--crate-name" "foo")

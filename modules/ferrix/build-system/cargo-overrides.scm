@@ -189,14 +189,43 @@ origins)"
 
 (define (lookup-crate-override overrides name version)
   "Return the first of OVERRIDES that names the crate NAME and whose version
-requirement, if any, VERSION satisfies; #f if none does."
-  (find (lambda (override)
-          (and (string=? (crate-override-name override) name)
-               (match (crate-override-version override)
-                 (#f #t)
-                 (requirement
-                  (semver-requirement-match? requirement version)))))
-        overrides))
+requirement, if any, VERSION satisfies; #f if none does.  When it is not one
+of %default-crate-overrides but one of those matches too, the result also has
+the default's variables that it does not set itself: a package adding an
+input to openssl-sys keeps OPENSSL_NO_VENDOR."
+  (define (matches? override)
+    (and (string=? (crate-override-name override) name)
+         (match (crate-override-version override)
+           (#f #t)
+           (requirement
+            (semver-requirement-match? requirement version)))))
+  (match (find matches? overrides)
+    (#f #f)
+    (override
+     (match (and (not (memq override %default-crate-overrides))
+                 (find matches? %default-crate-overrides))
+       (#f override)
+       (default
+        (let* ((own (crate-override-environment override))
+               (kept (remove (lambda (variable)
+                               (assoc (car variable) own))
+                             (crate-override-environment default))))
+          (cond ((null? kept) override)
+                ;; The same record each time: lowering is memoised by it.
+                ((assq-ref (hashq-ref %with-defaults override '()) default))
+                (else
+                 (let ((merged (crate-override
+                                 (inherit override)
+                                 (environment (append own kept)))))
+                   (hashq-set! %with-defaults override
+                               (acons default merged
+                                      (hashq-ref %with-defaults override
+                                                 '())))
+                   merged)))))))))
+
+(define %with-defaults
+  ;; Override -> ((DEFAULT . OVERRIDE-WITH-DEFAULT'S-VARIABLES) ...).
+  (make-weak-key-hash-table))
 
 
 ;;;
