@@ -563,10 +563,6 @@ TEST_F(Oracle, WordfreqProfile) {
     EXPECT_GE(records.size(), 15u);
 }
 
-// A workspace: a binary whose dependencies have build scripts (one with `links`, whose DEP_
-// variables a dependent's script reads), a proc-macro (serde_derive), a -sys crate linking the
-// host's zlib (libz-sys), features, optional dependencies, a prerelease version, package
-// metadata; then its tests.
 // Named debug levels (cargo 1.71+): rustc gets the name, build-time units theirs; from either
 // graph.
 TEST_F(Oracle, NamedDebugLevels) {
@@ -592,6 +588,10 @@ TEST_F(Oracle, NamedDebugLevels) {
                                              "debuginfo=line-tables-only"}));
 }
 
+// A workspace: a binary whose dependencies have build scripts (one with `links`, whose DEP_
+// variables a dependent's script reads), a proc-macro (serde_derive), a -sys crate linking the
+// host's zlib (libz-sys), features, optional dependencies, a prerelease version, package
+// metadata; then its tests.
 TEST_F(Oracle, Workspace) {
     fs::path dir = root / "ws";
     if (!reuse)
