@@ -683,24 +683,43 @@ private:
     }
 
     // Named debug levels came with cargo 1.71: an older cargo refuses the manifest, and so does
-    // ferrix rather than guess.
+    // ferrix rather than guess, at the first name in the file.
     void checkDebugNames() const {
         if (cargoMinor >= 71) return;
-        std::function<void(const std::string&, const ProfileTable&)> check =
+        std::optional<std::pair<SourcePos, std::string>> first;
+        std::function<void(const std::string&, const ProfileTable&)> find =
             [&](const std::string& what, const ProfileTable& t) {
-                if (t.debugNamed)
-                    throw UnitGraphError(locate(rootManifest.file, *t.debugNamed) + what +
-                                         ".debug: cargo " + o.cargoVersion +
-                                         " takes only a boolean or 0, 1, 2 (named debug levels "
-                                         "such as \"" +
-                                         debuginfoValue(*t.debug) + "\" need cargo 1.71 or later)");
+                auto before = [](SourcePos x, SourcePos y) {
+                    return std::tie(x.line, x.column) < std::tie(y.line, y.column);
+                };
+                if (t.debugNamed && (!first || before(*t.debugNamed, first->first)))
+                    first = {{*t.debugNamed, what + ".debug: cargo " + o.cargoVersion +
+                                                 " takes only a boolean or 0, 1, 2 (named debug "
+                                                 "levels such as \"" +
+                                                 debugLevelName(*t.debug) +
+                                                 "\" need cargo 1.71 or later)"}};
                 for (auto& [spec, p] : t.packages)
-                    check(what + ".package." + spec, p);
+                    find(what + ".package." + spec, p);
                 for (auto& b : t.buildOverride)
-                    check(what + ".build-override", b);
+                    find(what + ".build-override", b);
             };
         for (auto& [name, t] : rootManifest.profiles)
-            check("profile." + name, t);
+            find("profile." + name, t);
+        if (first) throw UnitGraphError(locate(rootManifest.file, first->first) + first->second);
+    }
+
+    // The name a debug level is written with ("limited", "line-tables-only"...).
+    static std::string debugLevelName(int level) {
+        switch (level) {
+        case 0:
+            return "none";
+        case 1:
+            return "limited";
+        case 2:
+            return "full";
+        default:
+            return debuginfoValue(level);
+        }
     }
 
     // Cargo's defaults for the built-in profile o.profile inherits from (release or dev).

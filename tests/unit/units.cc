@@ -306,11 +306,19 @@ TEST_F(Graph, NamedDebugLevelsAndTheProfileRoot) {
         ADD_FAILURE() << "a named debug level accepted for cargo 1.63";
     } catch (const UnitGraphError& e) {
         EXPECT_NE(std::string(e.what()).find(
-                      "/root/Cargo.toml:9:9: profile.custom.debug: cargo 1.63.0 takes only a "
-                      "boolean or 0, 1, 2 (named debug levels such as \"line-directives-only\" "
+                      "/root/Cargo.toml:6:9: profile.release.debug: cargo 1.63.0 takes only a "
+                      "boolean or 0, 1, 2 (named debug levels such as \"line-tables-only\" "
                       "need cargo 1.71 or later)"),
                   std::string::npos)
             << e.what();
+    }
+    // A level named "full" is shown by its name, not its number.
+    crate("root", "0.1.0", "[profile.release]\ndebug = \"full\"\n", true, false);
+    try {
+        graph(o);
+        ADD_FAILURE() << "a named debug level accepted for cargo 1.63";
+    } catch (const UnitGraphError& e) {
+        EXPECT_NE(std::string(e.what()).find("such as \"full\""), std::string::npos) << e.what();
     }
 }
 
