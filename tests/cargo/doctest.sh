@@ -16,27 +16,6 @@ expect_no_match() {
   if [[ "$2" =~ $3 ]]; then not_ok "$1: /$3/ found in '$2'"; else ok "$1"; fi
 }
 
-# package NAME DIR TESTS? CRATE...: a package file for the crate in DIR, its crate inputs the
-# registry crates CRATE (NAME-VERSION), pinned, with $EXTRA_ARGUMENTS.
-package() {
-  local name=$1 dir=$2 tests=$3 inputs="" crate pin
-  shift 3
-  for crate in "$@"; do
-    pin=$("$FERRIX" hash -r "$registry/$crate")
-    inputs="$inputs (\"$crate\" ,(registry-crate \"${crate%-*}\" \"${crate##*-}\" #:sha256 \"$pin\"))"
-  done
-  cat >"$dir.scm" <<SCM
-$PREAMBLE
-(package
-  (name "$name") (version "0.1.0")
-  (source (local-file "$dir" #:recursive? #t))
-  (build-system cargo-build-system)
-  (arguments \`(#:install-source? #f #:tests? $tests #:cargo-inputs ($inputs) ${EXTRA_ARGUMENTS:-}))
-  (synopsis "test") (description "test") (license #f) (home-page #f))
-SCM
-  echo "$dir.scm"
-}
-
 # per_crate FILE: ferrix build --per-crate; its standard error in $TEST_TMP/build.err, the unit
 # derivations it built (one a line) in $TEST_TMP/built, the package's log in $TEST_TMP/last.log
 # and its output in $built.
@@ -74,7 +53,7 @@ cargo_rustdoc() {
 prepare_crate tests "$TEST_TMP/oracle/tested"
 mkdir -p "$TEST_TMP/tested"
 cp -R "$FERRIX_SOURCE_DIR/tests/data/crates/tests" "$TEST_TMP/tested/ok"
-file=$(package tested "$TEST_TMP/tested/ok" '#t')
+file=$(registry_package tested "$TEST_TMP/tested/ok" '#t')
 if ! per_crate "$file"; then
   tail -n 40 "$TEST_TMP/build.err" >&2
   fail "ferrix build --per-crate of the test crate with #:tests? #t failed"
@@ -128,7 +107,7 @@ cat >>"$TEST_TMP/tested/scripted/src/lib.rs" <<'RS'
 /// ```
 pub fn scripted() {}
 RS
-file=$(package tested "$TEST_TMP/tested/scripted" '#t')
+file=$(registry_package tested "$TEST_TMP/tested/scripted" '#t')
 if per_crate "$file"; then
   log=$(cat "$TEST_TMP/last.log")
   expect_match "build script: its directives on rustdoc's command line" "$log" \
@@ -144,7 +123,7 @@ fi
 # the package is built again (the same source, at the same name: the same units).
 mkdir -p "$TEST_TMP/serial"
 cp -R "$FERRIX_SOURCE_DIR/tests/data/crates/tests" "$TEST_TMP/serial/ok"
-file=$(EXTRA_ARGUMENTS='#:parallel-tests? #f' package tested "$TEST_TMP/serial/ok" '#t')
+file=$(EXTRA_ARGUMENTS='#:parallel-tests? #f' registry_package tested "$TEST_TMP/serial/ok" '#t')
 if per_crate "$file"; then
   expect_eq "#:parallel-tests? #f: only the package is built again" \
     "$(grep -c '^rust-unit-' "$TEST_TMP/built" || true)" "0"
@@ -158,7 +137,7 @@ fi
 # --- A failing doctest fails the package: rustdoc's report, the crate named, no backtrace.
 cp -R "$FERRIX_SOURCE_DIR/tests/data/crates/tests" "$TEST_TMP/tested/failing"
 sed -i 's|/// assert_eq!(tested::add(2, 3), 5);|/// assert_eq!(tested::add(2, 3), 6);|' "$TEST_TMP/tested/failing/src/lib.rs"
-file=$(package tested "$TEST_TMP/tested/failing" '#t')
+file=$(registry_package tested "$TEST_TMP/tested/failing" '#t')
 per_crate "$file" && status=0 || status=$?
 err=$(cat "$TEST_TMP/build.err")
 expect_eq "failing doctest: the build fails" "$status" "1"
@@ -176,7 +155,7 @@ fi
 # --- `doctest = false`: the same failing doctest is not run; the other tests are.
 cp -R "$TEST_TMP/tested/failing" "$TEST_TMP/tested/nodoctest"
 printf '\n[lib]\ndoctest = false\n' >>"$TEST_TMP/tested/nodoctest/Cargo.toml"
-file=$(package tested "$TEST_TMP/tested/nodoctest" '#t')
+file=$(registry_package tested "$TEST_TMP/tested/nodoctest" '#t')
 if per_crate "$file"; then
   ok "doctest = false: the build passes"
   expect_match "doctest = false: the unit tests ran" "$(cat "$TEST_TMP/last.log")" "test tests::adds ... ok"
@@ -188,7 +167,7 @@ fi
 # --- #:tests? #f: no test work at all, neither the failing doctest nor a failing unit test.
 cp -R "$TEST_TMP/tested/failing" "$TEST_TMP/tested/untested"
 sed -i 's|assert_eq!(super::add(40, 2), 42);|assert_eq!(super::add(40, 2), 0);|' "$TEST_TMP/tested/untested/src/lib.rs"
-file=$(package tested "$TEST_TMP/tested/untested" '#f')
+file=$(registry_package tested "$TEST_TMP/tested/untested" '#f')
 if per_crate "$file"; then
   ok "#:tests? #f: the build passes"
   expect_eq "#:tests? #f: no test unit built" "$(grep -c -- '-test-' "$TEST_TMP/built" || true)" "0"
@@ -221,7 +200,7 @@ mod tests {
     fn runs() {}
 }
 RS
-file=$(package binonly "$TEST_TMP/binonly" '#t')
+file=$(registry_package binonly "$TEST_TMP/binonly" '#t')
 if per_crate "$file"; then
   ok "no library: the build passes"
   expect_match "no library: the binary's unit tests ran" "$(cat "$TEST_TMP/last.log")" "test tests::runs ... ok"
@@ -270,7 +249,7 @@ RS
 rm -f "$TEST_TMP/oracle/pmx/Cargo.lock"
 mkdir -p "$TEST_TMP/pmx"
 cp -R "$TEST_TMP/oracle/pmx/src" "$TEST_TMP/oracle/pmx/Cargo.toml" "$TEST_TMP/pmx/"
-file=$(package pmx "$TEST_TMP/pmx" '#t')
+file=$(registry_package pmx "$TEST_TMP/pmx" '#t')
 if per_crate "$file"; then
   log=$(cat "$TEST_TMP/last.log")
   expect_match "proc-macro: its unit test runs" "$log" "test tests::unit_test_runs \.\.\. ok"
@@ -289,7 +268,7 @@ fi
 crate=rand_xoshiro-0.6.0
 cp -R "$registry/$crate" "$TEST_TMP/rx"
 chmod -R u+w "$TEST_TMP/rx"
-file=$(package rand_xoshiro "$TEST_TMP/rx" '#t' rand_core-0.6.3 bincode-1.3.3 serde-1.0.152)
+file=$(registry_package rand_xoshiro "$TEST_TMP/rx" '#t' rand_core-0.6.3 bincode-1.3.3 serde-1.0.152)
 if ! per_crate "$file"; then
   tail -n 40 "$TEST_TMP/build.err" >&2
   fail "ferrix build --per-crate of $crate with #:tests? #t failed"

@@ -74,19 +74,8 @@ pin() { "$FERRIX" hash -r "/usr/share/cargo/registry/$1"; }
 sys=$work/sys
 rm -rf "$sys"
 cp -R "$FERRIX_SOURCE_DIR/tests/data/crates/sys" "$sys"
-inputs=""
-while read -r crate _; do
-  inputs="$inputs (\"$crate\" ,(registry-crate \"${crate%-*}\" \"${crate##*-}\" #:sha256 \"$(pin "$crate")\"))"
-done < <(locked_registry_crates "$sys/Cargo.lock")
-cat >"$sys.scm" <<SCM
-$PREAMBLE
-(package
-  (name "sys-app") (version "0.1.0")
-  (source (local-file "$sys" #:recursive? #t))
-  (build-system cargo-build-system)
-  (arguments \`(#:install-source? #f #:tests? #f #:cargo-inputs ($inputs)))
-  (synopsis "test") (description "test") (license #f) (home-page #f))
-SCM
+# shellcheck disable=SC2046 # one word per crate
+registry_package sys-app "$sys" '#f' $(locked_registry_crates "$sys/Cargo.lock" | cut -d' ' -f1) >/dev/null
 if per_crate_build "$sys.scm"; then
   expect_eq "sys: the program's output is cargo's" "$("$built/bin/sys-app")" \
     "$(cat "$FERRIX_SOURCE_DIR/tests/data/crates/sys/expected-output")"

@@ -111,26 +111,12 @@ expect_match "the crate, version and unit named" "$(cat "$TEST_TMP/build.err")" 
 # target-specific dependencies, a workspace, the two resolvers: each package's program prints
 # what cargo's does. Registry crates are the lock file's, from Debian's registry.
 data_package() {
-  local name=$1 dir=$TEST_TMP/data/$1 inputs=""
+  local name=$1 dir=$TEST_TMP/data/$1
   rm -rf "$dir"
   mkdir -p "$TEST_TMP/data"
   cp -R "$FERRIX_SOURCE_DIR/tests/data/crates/$name" "$dir"
-  while read -r crate _; do
-    local cname=${crate%-*} version=${crate##*-}
-    local pin
-    pin=$("$FERRIX" hash -r "/usr/share/cargo/registry/$crate")
-    inputs="$inputs (\"$crate\" ,(registry-crate \"$cname\" \"$version\" #:sha256 \"$pin\"))"
-  done < <(locked_registry_crates "$dir/Cargo.lock")
-  cat >"$dir.scm" <<SCM
-$PREAMBLE
-(package
-  (name "$name") (version "0.1.0")
-  (source (local-file "$dir" #:recursive? #t))
-  (build-system cargo-build-system)
-  (arguments \`(#:install-source? #f #:tests? #f #:cargo-inputs ($inputs)))
-  (synopsis "test") (description "test") (license #f) (home-page #f))
-SCM
-  echo "$dir.scm"
+  # shellcheck disable=SC2046 # one word per crate
+  registry_package "$name" "$dir" '#f' $(locked_registry_crates "$dir/Cargo.lock" | cut -d' ' -f1)
 }
 for name in build-script links proc-macro sys deps workspace resolver-1 resolver-2; do
   file=$(data_package "$name")

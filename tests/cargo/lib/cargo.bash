@@ -49,3 +49,25 @@ build() {
 }
 
 PREAMBLE='(use-modules (ferrix packages) (ferrix crates) (ferrix build-system cargo))'
+
+# registry_package NAME DIR TESTS? CRATE...: write DIR.scm, a package of the crate in DIR whose
+# crate inputs are the registry crates CRATE (NAME-VERSION) of Debian's registry, pinned by their
+# hash now, with #:tests? TESTS? and $EXTRA_ARGUMENTS; print its file name.
+registry_package() {
+  local name=$1 dir=$2 tests=$3 inputs="" crate pin
+  shift 3
+  for crate in "$@"; do
+    pin=$("$FERRIX" hash -r "/usr/share/cargo/registry/$crate")
+    inputs="$inputs (\"$crate\" ,(registry-crate \"${crate%-*}\" \"${crate##*-}\" #:sha256 \"$pin\"))"
+  done
+  cat >"$dir.scm" <<SCM
+$PREAMBLE
+(package
+  (name "$name") (version "0.1.0")
+  (source (local-file "$dir" #:recursive? #t))
+  (build-system cargo-build-system)
+  (arguments \`(#:install-source? #f #:tests? $tests #:cargo-inputs ($inputs) ${EXTRA_ARGUMENTS:-}))
+  (synopsis "test") (description "test") (license #f) (home-page #f))
+SCM
+  echo "$dir.scm"
+}
