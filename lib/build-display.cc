@@ -78,6 +78,7 @@ public:
         }
         case K::LogLine:
         case K::AlreadyValid:
+        case K::OutputValid:
             return;
         default:
             break;

@@ -23,6 +23,8 @@ const char* BuildEvent::kindName(Kind k) {
         return "failed";
     case Kind::AlreadyValid:
         return "already-valid";
+    case Kind::OutputValid:
+        return "output-valid";
     case Kind::DownloadsPlanned:
         return "downloads-planned";
     case Kind::DownloadStarted:
@@ -100,6 +102,7 @@ std::string describeEvent(const BuildEvent& e) {
     case K::Phase:
     case K::LogLine:
     case K::AlreadyValid:
+    case K::OutputValid:
     case K::DownloadsPlanned:
     case K::DownloadProgress:
         return "";

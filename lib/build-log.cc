@@ -81,6 +81,12 @@ void BuildLogWriter::append(std::string_view chunk) {
     size_t start = 0, nl;
     while ((nl = partial.find('\n', start)) != std::string::npos) {
         std::string_view l(partial.data() + start, nl - start);
+        constexpr std::string_view complete = "@ferrix output-complete ";
+        if (l.starts_with(complete)) {
+            if (onOutputComplete) onOutputComplete(std::string(l.substr(complete.size())));
+            start = nl + 1;
+            continue;
+        }
         constexpr std::string_view marker = "starting phase `";
         if (l.starts_with(marker)) {
             auto rest = l.substr(marker.size());

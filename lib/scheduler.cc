@@ -20,11 +20,13 @@
 #include "ferrix/derivation-builder.hh"
 #include "ferrix/derivation.hh"
 #include "ferrix/file.hh"
+#include "ferrix/sandbox.hh"
 
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -43,6 +45,10 @@ struct Node {
     bool download = false; // builtin:download: no build slot, the download engine
     std::vector<Node*> dependents;
     size_t pendingDeps = 0;
+    bool building = false;             // in toBuild
+    std::set<std::string> validOutput; // at load, then as they are registered
+    // Per input derivation being built: the outputs of it this one still waits for.
+    std::map<Node*, std::set<std::string>> waitsFor;
     explicit Node(StorePath p) : drvPath(std::move(p)) {}
 };
 
@@ -51,6 +57,8 @@ struct BuildPlace {
     WorkDirectory work; // none for a download: it uses the run's shared directory
     OutputPlaces outputs;
     std::string logPath;
+    std::set<std::string> early; // outputs registered while the builder ran, gone from `outputs`
+    std::string earlyError;      // why one of them could not be
 
     void deleteOutputs() {
         for (auto& [o, place] : outputs) {
@@ -74,7 +82,13 @@ public:
     run(const std::vector<DerivationRequest>& requests);
 
 private:
-    Node* load(const std::string& drvPath, bool top);
+    Node* load(const std::string& drvPath, bool top, const std::set<std::string>& wanted = {});
+    bool needsBuild(const Node& n, const std::set<std::string>& wanted) const;
+    void addEdge(Node& n, Node& dep, const std::set<std::string>& outputs);
+    void outputValid(Node& n, const std::string& output, std::deque<Node*>& ready);
+    void registerEarly(Node& n, const std::string& output, const StorePathSet& closure,
+                       BuildPlace& place);
+    void refuseInPlaceRebuild(const Node& n);
     void runGraph();
     void buildOne(Node& n);
     bool validMeanwhile(Node& n);
@@ -98,13 +112,23 @@ private:
     std::vector<Node*> toBuild;
     size_t built = 0;
     std::vector<std::string> failures;
+    // Set by runGraph: output of a running build registered early (takes the graph's lock).
+    std::function<void(Node&, const std::string&)> earlyOutputValid;
     DownloadBuilder downloads; // the last member: its transfers end before the rest goes
 };
 
-Node* Scheduler::load(const std::string& drvPath, bool top) {
+// Loads the derivation and, if it must be built for `wanted` (empty: all its outputs), what it
+// needs. Dependency edges are per output: a dependent waits only for the outputs it names.
+Node* Scheduler::load(const std::string& drvPath, bool top, const std::set<std::string>& wanted) {
     if (auto it = nodes.find(drvPath); it != nodes.end()) {
-        if (top && opts.check) it->second->check = true;
-        return it->second.get();
+        Node* n = it->second.get();
+        if (top && opts.check) n->check = true;
+        if (n->building || !needsBuild(*n, wanted)) return n;
+        n->building = true;
+        toBuild.push_back(n);
+        for (auto& [input, outs] : n->drv.inputDrvs)
+            addEdge(*n, *load(store.printStorePath(input), false, outs), outs);
+        return n;
     }
     StorePath sp = store.parseStorePath(drvPath);
     if (!sp.isDerivation()) throw UsageError("'" + drvPath + "' is not a derivation");
@@ -117,31 +141,58 @@ Node* Scheduler::load(const std::string& drvPath, bool top) {
     n->download = n->drv.builder == "builtin:download";
     store.addTempRoot(sp); // gc must not take the .drv while we build from it
     n->check = top && opts.check;
-    bool valid = true;
     for (auto& [o, out] : n->drv.outputs) {
         const StorePath& p = *out.path;
-        if (!store.isValid(p))
-            valid = false;
-        else
+        if (store.isValid(p)) {
+            n->validOutput.insert(o);
             store.addTempRoot(p);
-    }
-    // A valid derivation's inputs are not even read: a no-op build reads one .drv.
-    if (valid && !n->check) return n;
-    toBuild.push_back(n);
-    for (auto& [input, outs] : n->drv.inputDrvs) {
-        Node* dep = load(store.printStorePath(input), false);
-        if (std::find(toBuild.begin(), toBuild.end(), dep) != toBuild.end() && dep != n) {
-            dep->dependents.push_back(n);
-            n->pendingDeps++;
         }
     }
+    // A valid derivation's inputs are not even read: a no-op build reads one .drv.
+    if (!needsBuild(*n, wanted)) return n;
+    n->building = true;
+    toBuild.push_back(n);
+    for (auto& [input, outs] : n->drv.inputDrvs)
+        addEdge(*n, *load(store.printStorePath(input), false, outs), outs);
     return n;
+}
+
+bool Scheduler::needsBuild(const Node& n, const std::set<std::string>& wanted) const {
+    if (n.check) return true;
+    for (auto& [o, out] : n.drv.outputs)
+        if ((wanted.empty() || wanted.contains(o)) && !n.validOutput.contains(o)) return true;
+    return false;
+}
+
+// `n` needs `outputs` of `dep`: it waits for those not valid yet, if dep is being built.
+void Scheduler::addEdge(Node& n, Node& dep, const std::set<std::string>& outputs) {
+    if (!dep.building || &dep == &n) return;
+    std::set<std::string> missing;
+    for (auto& o : outputs)
+        if (dep.check || !dep.validOutput.contains(o)) missing.insert(o);
+    if (missing.empty()) return;
+    auto [it, fresh] = n.waitsFor.try_emplace(&dep);
+    it->second.merge(missing);
+    if (!fresh) return;
+    dep.dependents.push_back(&n);
+    n.pendingDeps++;
+}
+
+// With the graph's lock: `output` of `n` is valid; dependents that waited only for it (and for
+// nothing else) become ready.
+void Scheduler::outputValid(Node& n, const std::string& output, std::deque<Node*>& ready) {
+    n.validOutput.insert(output);
+    for (auto* d : n.dependents) {
+        auto it = d->waitsFor.find(&n);
+        if (it == d->waitsFor.end() || !it->second.erase(output) || !it->second.empty()) continue;
+        if (--d->pendingDeps == 0) ready.push_back(d);
+    }
 }
 
 std::vector<std::map<std::string, std::string>>
 Scheduler::run(const std::vector<DerivationRequest>& requests) {
     for (auto& r : requests) {
-        Node* n = load(r.drvPath, true);
+        Node* n = load(r.drvPath, true, r.outputs);
         for (auto& o : r.outputs)
             if (!n->drv.outputs.contains(o))
                 throw UsageError("derivation '" + r.drvPath + "' has no output '" + o + "'");
@@ -178,6 +229,11 @@ void Scheduler::runGraph() {
     std::deque<Node*> ready;
     for (auto* n : toBuild)
         if (n->pendingDeps == 0) ready.push_back(n);
+    earlyOutputValid = [&](Node& n, const std::string& output) {
+        std::lock_guard lk(m);
+        outputValid(n, output, ready);
+        cv.notify_all();
+    };
     size_t downloadCount = std::count_if(toBuild.begin(), toBuild.end(),
                                          [](Node* n) { return n->download && !n->check; });
     report({.kind = BuildEvent::Kind::DownloadsPlanned, .total = downloadCount});
@@ -213,8 +269,8 @@ void Scheduler::runGraph() {
                     (dl ? activeDownloads : active)--;
                     if (error.empty()) {
                         built++;
-                        for (auto* d : n->dependents)
-                            if (--d->pendingDeps == 0) ready.push_back(d);
+                        for (auto& [o, out] : n->drv.outputs)
+                            outputValid(*n, o, ready);
                     } else {
                         failures.push_back(error);
                     }
@@ -238,6 +294,7 @@ void Scheduler::buildOne(Node& n) {
     bool allValid = validMeanwhile(n);
     if (allValid && !n.check) return;
     bool check = n.check && allValid;
+    if (!check) refuseInPlaceRebuild(n);
     // 2. The input closure.
     StorePathSet closure = inputClosure(n);
     // 3. Where it happens.
@@ -308,15 +365,26 @@ void Scheduler::realise(Node& n, bool check, const StorePathSet& closure, BuildP
         std::string url;
         if (n.download)
             url = downloads.build(n.drv, n.drvPathStr, place.outputs, log);
-        else
+        else {
+            if (!check)
+                log.onOutputComplete = [&](const std::string& o) {
+                    registerEarly(n, o, closure, place);
+                };
+            // Outputs registered early leave place.outputs as the builder runs (its output is
+            // read in this thread), so that its end checks do not see them.
             runBuilder(store, n.drv, n.drvPathStr, place.work.path, closure, place.outputs,
                        {opts.cores, opts.timeout, opts.maxSilentTime}, log, hold);
+            if (!place.earlyError.empty()) throw BuildError(place.earlyError);
+        }
         std::string ca = checkBuiltOutputs(n.drv, n.drvPathStr, place.outputs, store, url);
         if (check) {
             compareWithValidOutputs(store, n.drvPathStr, place.outputs);
             place.deleteOutputs();
         } else {
-            registerBuiltOutputs(store, place.outputs, ca, closure, n.drvPath);
+            StorePathSet candidates = closure; // the rest may refer to the early outputs
+            for (auto& o : place.early)
+                candidates.insert(*n.drv.outputs.at(o).path);
+            registerBuiltOutputs(store, place.outputs, ca, candidates, n.drvPath);
         }
         removeWorkDirectory(place, false);
     } catch (const std::exception& e) {
@@ -334,6 +402,56 @@ void Scheduler::realise(Node& n, bool check, const StorePathSet& closure, BuildP
             .seconds = secs,
             .check = check,
             .download = n.download});
+}
+
+// The builder declared `output` complete while it runs: it is taken out of the builder's reach
+// (copied into fresh inodes in the work directory, the builder's copy deleted), registered alone
+// (an output already valid keeps its registration), kept alive, and what needs only it may
+// start. Its references are looked for in the input closure and itself, not in the outputs still
+// being built. A failure is kept for when the builder is done.
+void Scheduler::registerEarly(Node& n, const std::string& output, const StorePathSet& closure,
+                              BuildPlace& place) {
+    if (!place.earlyError.empty() || place.early.contains(output)) return;
+    try {
+        auto it = place.outputs.find(output);
+        if (it == place.outputs.end() || n.drv.isFixedOutput())
+            throw BuildError("builder for '" + n.drvPathStr + "' declared output '" + output +
+                             "' complete, but it has no such output that may be registered early");
+        OutputPlace at = it->second;
+        if (!pathExists(at.builtAt))
+            throw BuildError("builder for '" + n.drvPathStr + "' declared output '" + output +
+                             "' complete, but it does not exist (" + store.printStorePath(at.path) +
+                             ")");
+        std::string fresh = place.work.path + "/early-" + output;
+        copyTree(at.builtAt, fresh);
+        deletePath(at.builtAt);
+        place.outputs.erase(it);
+        place.early.insert(output);
+        registerBuiltOutputs(store, {{output, OutputPlace{at.path, fresh}}}, "", closure,
+                             n.drvPath);
+        if (pathExists(fresh)) deletePath(fresh); // already valid: the build was discarded
+        store.addTempRoot(at.path);
+        report({.kind = BuildEvent::Kind::OutputValid,
+                .drv = n.drvPathStr,
+                .name = std::string(n.drv.name),
+                .path = store.printStorePath(at.path),
+                .text = output});
+        earlyOutputValid(n, output);
+    } catch (const std::exception& e) {
+        place.earlyError = e.what();
+    }
+}
+
+// Without a private mount namespace outputs are built in place, where a valid one is: a
+// derivation with some outputs valid (an early output, then a failure) cannot be built again so.
+void Scheduler::refuseInPlaceRebuild(const Node& n) {
+    if (n.download || sandboxSupport().mode != SandboxMode::BuildUser) return;
+    for (auto& [o, out] : n.drv.outputs)
+        if (store.isValid(*out.path))
+            throw BuildError("cannot build '" + n.drvPathStr + "' again: its output '" + o +
+                             "' is valid, and without a private mount namespace it would be "
+                             "built in place; delete it (ferrix store delete " +
+                             store.printStorePath(*out.path) + ") or use namespaces");
 }
 
 void Scheduler::removeWorkDirectory(BuildPlace& place, bool failed) {

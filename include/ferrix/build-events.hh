@@ -25,6 +25,8 @@ struct BuildEvent {
         Finished,         // drv, check, seconds; text: the line to show instead, if any
         Failed,           // drv, text: the error; logPath and logTail (its last lines)
         AlreadyValid,     // drv: built by another process while we waited for the locks
+        OutputValid,      // drv, name, text: the output, path: its store path; registered early,
+                          // while its builder still runs (the builder declared it complete)
         DownloadsPlanned, // total: builtin:download derivations this run will fetch
         DownloadStarted,  // drv (empty for downloadToStore), url, via: the first attempt at a URL
         DownloadProgress, // drv, done, total (0: unknown) bytes of the current attempt

@@ -36,6 +36,9 @@ public:
     void line(std::string_view text);
     // Reports what is left of an unterminated last line.
     void flush();
+    // Called with NAME for each line "@ferrix output-complete NAME", by which a builder declares,
+    // while it still runs, that its output NAME is complete (kept in the log, not reported).
+    std::function<void(const std::string&)> onOutputComplete;
 
 private:
     AutoCloseFD fd;

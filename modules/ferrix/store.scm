@@ -372,7 +372,8 @@ MAX-SILENT-TIME are in seconds (0: none).
 Progress goes to standard error, unless OBSERVER is a procedure: it is then
 called, in the calling thread, with each event of the run in the order they
 happen, an alist whose first pair is (kind . KIND).  KIND is one of
-'started, 'phase, 'log-line, 'finished, 'failed, 'already-valid, 'waiting,
+'started, 'phase, 'log-line, 'finished, 'failed, 'already-valid,
+'output-valid (an output registered while its builder still runs), 'waiting,
 'message, 'downloads-planned, 'download-started, 'download-progress,
 'download-retry or 'downloaded; the other keys, present when they apply, are
 'derivation, 'name, 'path, 'url, 'via, 'text (a log line, a phase, an error
