@@ -110,7 +110,8 @@ SCM entry(const char* key, SCM value) {
     return scm_cons(scm_from_utf8_symbol(key), value);
 }
 
-SCM unitAlist(const cargo::UnitGraph& g, const cargo::Unit& u) {
+SCM unitAlist(const cargo::UnitGraph& g, std::size_t i) {
+    const cargo::Unit& u = g.units[i];
     const cargo::Package& p = g.packages[u.package];
     SCM deps = SCM_EOL;
     for (size_t i = u.deps.size(); i-- > 0;)
@@ -125,6 +126,7 @@ SCM unitAlist(const cargo::UnitGraph& g, const cargo::Unit& u) {
         entry("host?", scm_from_bool(u.host)), entry("features", stringList(u.features)),
         entry("deps", deps), entry("metadata", utf8(u.metadata)),
         entry("root?", scm_from_bool(u.root)),
+        entry("pipelined?", scm_from_bool(cargo::pipelined(g, i))),
         entry("links", p.manifest.links.empty() ? SCM_BOOL_F : utf8(p.manifest.links)),
         SCM_UNDEFINED);
 }
@@ -163,7 +165,7 @@ SCM primUnitGraphUnits(SCM graph) {
         return scheme([&] {
             SCM v = scm_c_make_vector(g.units.size(), SCM_BOOL_F);
             for (size_t i = 0; i < g.units.size(); i++)
-                scm_c_vector_set_x(v, i, unitAlist(g, g.units[i]));
+                scm_c_vector_set_x(v, i, unitAlist(g, i));
             scm_remember_upto_here_1(graph);
             return v;
         });
@@ -266,9 +268,17 @@ SCM primUnitInvocation(SCM graph, SCM index, SCM outputs, SCM outDir, SCM option
             n = scm_c_vector_length(outputs);
             return SCM_UNSPECIFIED;
         });
-        std::vector<std::optional<std::string>> dirs(n);
-        for (std::size_t i = 0; i < n; i++)
-            dirs[i] = toStringOpt(scheme([&] { return scm_c_vector_ref(outputs, i); }));
+        // A pipelined library's entry is (OUT . META): its `meta` output holds the .rmeta.
+        std::vector<std::optional<std::string>> dirs(n), metaDirs(n);
+        for (std::size_t i = 0; i < n; i++) {
+            SCM e = scheme([&] { return scm_c_vector_ref(outputs, i); });
+            if (scm_is_pair(e)) {
+                dirs[i] = toString(scheme([&] { return scm_car(e); }));
+                metaDirs[i] = toString(scheme([&] { return scm_cdr(e); }));
+            } else {
+                dirs[i] = toStringOpt(e);
+            }
+        }
         cargo::UnitOutputs unitOutputs = [&](std::size_t d) {
             if (d >= dirs.size() || !dirs[d])
                 throw Error("unit " + std::to_string(d) + " (" +
@@ -277,6 +287,7 @@ SCM primUnitInvocation(SCM graph, SCM index, SCM outputs, SCM outDir, SCM option
             return *dirs[d];
         };
         cargo::InvocationOptions o = toInvocationOptions(g, options, SUBR);
+        o.metadataOutputs = [&](std::size_t d) { return metaDirs.at(d).value_or(unitOutputs(d)); };
         std::string out = toString(outDir);
         cargo::CompileMode mode = g.units[u].mode;
         cargo::Invocation inv = mode == cargo::CompileMode::RunCustomBuild
@@ -328,7 +339,8 @@ const Primitive unitsPrimitives[] = {
     {"unit-graph-units", 1, 0, 0, asSubr(primUnitGraphUnits),
      "Return the units of GRAPH, dependencies first, as a vector of alists: package, version,\n"
      "source, dir, kind, target-name, crate-types, mode, host?, features, deps (unit indices),\n"
-     "metadata, root?, links."},
+     "metadata, root?, pipelined? (a library whose dependents may start from its .rmeta, in\n"
+     "its derivation's meta output), links."},
     {"unit-graph->json", 1, 0, 0, asSubr(primUnitGraphToJson),
      "Return GRAPH as the JSON that cargo build --unit-graph prints."},
     {"%cargo-config-linker", 2, 0, 0, asSubr(primCargoConfigLinker),
@@ -338,7 +350,8 @@ const Primitive unitsPrimitives[] = {
     {"unit-invocation", 5, 0, 0, asSubr(primUnitInvocation),
      "Return what runs for unit INDEX of GRAPH, writing into OUT-DIR: rustc compiling it, its\n"
      "build script for a run-custom-build unit, or rustdoc running a doctest unit's doctests.\n"
-     "OUTPUTS is a vector of the units' output directories (#f for units not built yet).\n"
+     "OUTPUTS is a vector of the units' output directories (#f for units not built yet; a pair\n"
+     "(OUT . META) for a pipelined library, META holding its .rmeta).\n"
      "OPTIONS is the alist given to %crate-unit-graph, with also rustc, rustdoc, cargo,\n"
      "rustflags, linker, jobs, workspace-root, build-dir and test-args (a doctest's\n"
      "--test-args).  Return an alist: program, args, env (pairs of strings), cwd, scripts (a\n"

@@ -414,20 +414,25 @@ Invocation compileInvocation(const UnitGraph& g, std::size_t u, const UnitOutput
     // build_deps_args: where dependencies are, then each direct one by its extern name.
     // Cargo always names its deps directory, which is also where the unit writes; a unit
     // without libraries to find names its own output directory.
+    // Pipelined: a unit needing only metadata finds pipelined libraries in their `meta` outputs.
+    bool metaOnly = !requiresUpstreamObjects(unit) && o.metadataOutputs;
+    auto libDir = [&](std::size_t d) {
+        return metaOnly && pipelined(g, d) ? o.metadataOutputs(d) : outputs(d);
+    };
     auto closure = libraryClosure(g, u);
     for (auto d : closure)
-        arg({"-L", "dependency=" + outputs(d) + "/lib"});
+        arg({"-L", "dependency=" + libDir(d) + "/lib"});
     if (closure.empty()) arg({"-L", "dependency=" + outDir + "/" + outputDir(unit)});
     for (auto& d : unit.deps) {
         const Unit& dep = g.units[d.unit];
         if (!linkable(dep)) continue;
-        std::string name = (d.noprelude ? "noprelude:" : "") + d.externName + "=" + outputs(d.unit);
+        std::string name = (d.noprelude ? "noprelude:" : "") + d.externName + "=";
         if (dep.target.procMacro())
-            arg({"--extern", name + "/" + libFile(dep, ".so")});
+            arg({"--extern", name + outputs(d.unit) + "/" + libFile(dep, ".so")});
         else if (!requiresUpstreamObjects(unit))
-            arg({"--extern", name + "/" + libFile(dep, ".rmeta")});
+            arg({"--extern", name + libDir(d.unit) + "/" + libFile(dep, ".rmeta")});
         else
-            arg({"--extern", name + "/" + libFile(dep, ".rlib")});
+            arg({"--extern", name + outputs(d.unit) + "/" + libFile(dep, ".rlib")});
     }
     if (unit.target.procMacro()) arg({"--extern", "proc_macro"});
     if (!pkg.local) arg({"--cap-lints", "allow"});
@@ -650,6 +655,11 @@ std::vector<std::string> unitOutputFiles(const UnitGraph& g, std::size_t u) {
     if (unit.target.kind != TargetKind::Lib) return {"bin/" + unit.target.name};
     if (unit.target.procMacro()) return {libFile(unit, ".so")};
     return {libFile(unit, ".rlib"), libFile(unit, ".rmeta")};
+}
+
+bool pipelined(const UnitGraph& g, std::size_t u) {
+    const Unit& unit = g.units[u];
+    return unit.mode == CompileMode::Build && !requiresUpstreamObjects(unit);
 }
 
 } // namespace ferrix::cargo

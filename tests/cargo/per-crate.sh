@@ -14,22 +14,52 @@ mkdir -p "$work"
 cp -r "$FERRIX_SOURCE_DIR/examples/wordfreq" "$FERRIX_SOURCE_DIR/examples/wordfreq.scm" "$work/"
 sample=$FERRIX_SOURCE_DIR/examples/wordfreq/sample.txt
 
-# per_crate_build FILE: ferrix build --per-crate; the names of the unit derivations it built go
-# to $TEST_TMP/built (one a line), the output path to $built.
+# per_crate_build FILE [OPTION...]: ferrix build --per-crate; the names of the unit derivations
+# it built go to $TEST_TMP/built (one a line), the output path to $built.
 per_crate_build() {
-  local status=0
-  "$FERRIX" build --per-crate -f "$1" >"$TEST_TMP/build.out" 2>"$TEST_TMP/build.err" || status=$?
+  local status=0 file=$1
+  shift
+  "$FERRIX" build --per-crate "$@" -f "$file" >"$TEST_TMP/build.out" 2>"$TEST_TMP/build.err" || status=$?
   grep -o "building '[^']*'" "$TEST_TMP/build.err" | sed -E "s|building '.*/[a-z0-9]{32}-||; s|\.drv'$||" \
     >"$TEST_TMP/built" || true
   built=$(tail -n 1 "$TEST_TMP/build.out")
   return $status
 }
 
-if ! per_crate_build "$work/wordfreq.scm"; then
+if ! per_crate_build "$work/wordfreq.scm" -M 2; then
   tail -n 40 "$TEST_TMP/build.err" >&2
   fail "ferrix build --per-crate -f wordfreq.scm failed"
 fi
 per_crate=$built
+
+# Pipelining (doc/per-crate.md): libraries take the metadata of the libraries they use (their
+# meta output), and some unit started while a unit whose meta it takes was still being built.
+# shellcheck disable=SC2046
+"$FERRIX" show-derivation $(grep -o "building '[^']*'" "$TEST_TMP/build.err" | tr -d "'" | cut -d' ' -f2) \
+  >"$TEST_TMP/drvs.json"
+pipelining=$(python3 - "$TEST_TMP/build.err" "$TEST_TMP/drvs.json" <<'EOF'
+import json, re, sys
+drvs = json.load(open(sys.argv[2]))
+def meta_inputs(d):
+    ins = drvs[d]["inputDrvs"]
+    return [i for i, o in ins.items() if "meta" in (o if isinstance(o, list) else o["outputs"])]
+running, takes, overlaps = set(), 0, 0
+for line in open(sys.argv[1]):
+    m = re.match(r"(building|built) '([^']*)'", line)
+    if not m:
+        continue
+    if m.group(1) == "building":
+        ins = meta_inputs(m.group(2))
+        takes += bool(ins)
+        overlaps += any(i in running for i in ins)
+        running.add(m.group(2))
+    else:
+        running.discard(m.group(2))
+print(takes > 0, overlaps > 0)
+EOF
+)
+expect_eq "pipelining: units took metadata outputs, and one started before a library it uses was done" \
+  "$pipelining" "True True"
 units=$(grep -c '^rust-unit-' "$TEST_TMP/built" || true)
 crates=$(grep '^rust-unit-' "$TEST_TMP/built" | sed -E 's/^rust-unit-(.*)-[0-9]+\.[0-9]+\.[0-9]+.*/\1/' | sort -u | tr '\n' ' ')
 expect_eq "one store item per unit: every crate of the closure has its units" "$crates" \

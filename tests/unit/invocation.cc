@@ -747,3 +747,48 @@ TEST(Invocation, ProcMacroDoctests) {
                                           "--error-format",
                                           "human"})));
 }
+
+// Pipelining: with the libraries' metadata in outputs of their own, a library takes the pipelined
+// ones' .rmeta (and -L) from there, a proc-macro's .so and everything a binary links from `out`.
+TEST(Invocation, PipelinedLibrariesReadMetadataOutputs) {
+    G g;
+    auto pa = g.pkg("unicode-ident", "1.0.0");
+    auto pq = g.pkg("quote", "1.0.21");
+    auto pd = g.pkg("serde_derive", "1.0.152");
+    auto pb = g.pkg("proc-macro2", "1.0.47");
+    auto p = g.pkg("app", "0.1.0", true);
+    auto a = g.lib(pa);
+    auto q = g.lib(pq);
+    auto d = g.unit(pd, TargetKind::Lib, "serde_derive", {"proc-macro"}, {q});
+    auto b = g.lib(pb, {a, d});
+    auto bin = g.unit(p, TargetKind::Bin, "app", {"bin"}, {b});
+    g.root(bin);
+    EXPECT_TRUE(pipelined(g.g, a));
+    EXPECT_TRUE(pipelined(g.g, b));
+    EXPECT_FALSE(pipelined(g.g, d));
+    EXPECT_FALSE(pipelined(g.g, bin));
+    auto o = options();
+    o.metadataOutputs = [](std::size_t u) { return "/meta/" + std::to_string(u); };
+    auto has = [](const Invocation& inv, const std::string& x) {
+        return std::find(inv.args.begin(), inv.args.end(), x) != inv.args.end();
+    };
+    auto lib = compile(g, b, o);
+    EXPECT_TRUE(has(lib, "unicode_ident=/meta/0/lib/libunicode_ident-00000000000000a0.rmeta"))
+        << joined(lib.args);
+    EXPECT_TRUE(has(lib, "dependency=/meta/0/lib"));
+    EXPECT_TRUE(has(lib, "dependency=/meta/1/lib")) << "quote, in the proc-macro's closure";
+    EXPECT_TRUE(has(lib, "dependency=/out/2/lib"));
+    EXPECT_TRUE(has(lib, "serde_derive=/out/2/lib/libserde_derive-00000000000000a2.so"));
+    EXPECT_FALSE(has(lib, "dependency=/out/0/lib"));
+    auto linked = compile(g, bin, o);
+    EXPECT_TRUE(has(linked, "proc_macro2=/out/3/lib/libproc_macro2-00000000000000a3.rlib"))
+        << joined(linked.args);
+    for (auto u : {a, b})
+        EXPECT_TRUE(has(linked, "dependency=/out/" + std::to_string(u) + "/lib"));
+    EXPECT_EQ(std::count_if(linked.args.begin(), linked.args.end(),
+                            [](const std::string& x) { return x.starts_with("dependency=/meta"); }),
+              0);
+    // Without metadata outputs nothing changes.
+    EXPECT_TRUE(
+        has(compile(g, b), "unicode_ident=/out/0/lib/libunicode_ident-00000000000000a0.rmeta"));
+}

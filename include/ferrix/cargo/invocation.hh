@@ -58,6 +58,9 @@ struct InvocationOptions {
     std::string linker;       // target units' `-C linker=` and RUSTC_LINKER when cross-compiling
     std::string cargoVersion; // "MAJOR.MINOR.PATCH" of the cargo to mimic; "" for the newest
     std::vector<std::string> testArgs; // doctests: each passed as `--test-args ARG`
+    // Pipelining (doc/per-crate.md): the output holding a pipelined library's .rmeta (lib/), its
+    // derivation's `meta`; empty: the .rmeta is beside the .rlib, in its UnitOutputs directory.
+    std::function<std::string(std::size_t unit)> metadataOutputs;
 };
 
 // The output directory of a built unit (a store path), given its index; units not yet built are
@@ -81,6 +84,11 @@ Invocation buildScriptInvocation(const UnitGraph& g, std::size_t u, const UnitOu
 // doctests link the library's rlib, which names its native libraries itself).
 Invocation doctestInvocation(const UnitGraph& g, std::size_t u, const UnitOutputs& outputs,
                              const InvocationOptions& options);
+
+// Whether unit `u` is pipelined: a library compiled with --emit=metadata,link whose dependents
+// compile against its .rmeta alone (cargo's !requires_upstream_objects); it is also what takes
+// only the .rmeta of the pipelined libraries it uses.
+bool pipelined(const UnitGraph& g, std::size_t u);
 
 // The files unit `u` leaves in its output directory, relative to it: "lib/libfoo-META.rlib" and
 // ".rmeta", "lib/libfoo-META.so" for a proc-macro, "bin/NAME" for a binary, "bin/NAME-META" for a

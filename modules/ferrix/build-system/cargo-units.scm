@@ -106,7 +106,8 @@ build script run, MODE run-custom-build)."
                           program (arguments '()) (environment '())
                           directory (scripts '()) (link-libs? #t)
                           cargo-version replacement
-                          (sources '()) (units '()) (inputs '())
+                          (sources '()) (units '()) (meta-units '())
+                          pipelined? (inputs '())
                           (host-directories '())
                           (system (%current-system)))
   "Return the derivation of a unit of CRATE at VERSION (see the commentary):
@@ -114,7 +115,8 @@ PROGRAM run with ARGUMENTS and ENVIRONMENT in DIRECTORY, where
 %unit-output-placeholder stands for its output.  SCRIPTS are (DRV WHAT LINKS),
 DRV a build script run's derivation.  SOURCES are store items it reads (its
 source, the toolchain item); UNITS the derivations of the units whose outputs
-it reads; INPUTS store items whose bin/ and pkgconfig directories it uses,
+it reads, META-UNITS those whose meta output only it reads (pipelining, see
+doc/per-crate.md); PIPELINED? says it has a meta output too; INPUTS store items whose bin/ and pkgconfig directories it uses,
 in that order; HOST-DIRECTORIES the host directories it must see (a toolchain outside
 the store).  REPLACEMENT, for a build script run, is build-side code run
 instead of the script (a crate override's)."
@@ -138,12 +140,18 @@ instead of the script (a crate override's)."
       #:link-libs? ,link-libs? #:cargo-version ,cargo-version
       #:inputs ',inputs
       ,@(if replacement `(#:replacement ',replacement) '())
-      #:outputs (list (cons "out" (getenv "out")))))
+      #:outputs (list (cons "out" (getenv "out"))
+                      ,@(if pipelined?
+                            '((cons "meta" (getenv "meta")))
+                            '()))))
    #:system system
+   #:outputs (if pipelined? '("out" "meta") '("out"))
    #:inputs (append (map list (delete-duplicates (append sources inputs)))
                     (map (cut list <> "out")
                          (delete-duplicates (append units script-units)
-                                            eq?)))
+                                            eq?))
+                    (map (cut list <> "meta")
+                         (delete-duplicates meta-units eq?)))
    #:env-vars (if (null? host-directories)
                   '()
                   `(("impureHostDeps" . ,(string-join host-directories))))))
@@ -361,6 +369,10 @@ crates they name."
                                         #t)))
                          (vector->list units))
                table))
+           (define (meta-only? unit index)
+             ;; Whether UNIT needs only the metadata of unit INDEX.
+             (and (unit-ref unit 'pipelined?)
+                  (unit-ref (vector-ref units index) 'pipelined?)))
            (define (package-has-lib? unit)
              (hash-ref packages-with-lib
                        (cons (unit-ref unit 'package) (unit-ref unit 'version))))
@@ -417,8 +429,15 @@ crates they name."
                                                  linker-sources))
                             ;; rustc finds a library's own dependencies
                             ;; through -L dependency=: the whole closure.
+                            ;; A pipelined unit reads the pipelined
+                            ;; libraries' meta output only.
                             #:units (map (cut vector-ref drvs <>)
-                                         (vector-ref closures i))
+                                         (remove (cut meta-only? unit <>)
+                                                 (vector-ref closures i)))
+                            #:meta-units (map (cut vector-ref drvs <>)
+                                              (filter (cut meta-only? unit <>)
+                                                      (vector-ref closures i)))
+                            #:pipelined? (unit-ref unit 'pipelined?)
                             #:inputs (if override
                                          (append (unit-inputs unit)
                                                  (crate-override-inputs
@@ -432,7 +451,11 @@ crates they name."
                             #:system system)))
                  (vector-set! drvs i drv)
                  (vector-set! environments i (assq-ref inv 'env))
-                 (vector-set! outputs* i (derivation->output-path drv)))))
+                 (vector-set! outputs* i
+                              (if (unit-ref unit 'pipelined?)
+                                  (cons (derivation->output-path drv)
+                                        (derivation->output-path drv "meta"))
+                                  (derivation->output-path drv))))))
            ;; (UNIT DRV ENV), DRV a doctest's run for a doctest unit.
            (filter-map (lambda (unit drv env doctest)
                          (and (unit-ref unit 'root?) (or drv doctest)

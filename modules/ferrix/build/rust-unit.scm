@@ -14,12 +14,15 @@
 (define-module (ferrix build rust-unit)
   #:use-module (ferrix build utils)
   #:use-module (srfi srfi-1)
+  #:use-module (srfi srfi-11)
   #:use-module (srfi srfi-26)
   #:use-module (srfi srfi-34)
   #:use-module (srfi srfi-35)
   #:use-module (ice-9 match)
   #:use-module ((ice-9 textual-ports) #:select (get-string-all))
   #:use-module ((ice-9 ftw) #:select (scandir))
+  #:use-module ((ice-9 popen) #:select (open-pipe* close-pipe))
+  #:use-module ((ice-9 rdelim) #:select (read-line))
   #:use-module ((ice-9 exceptions)
                 #:select (exception-with-message? exception-message
                           exception-with-irritants? exception-irritants))
@@ -250,6 +253,81 @@ run it: 0, or exit status 1 after showing the error it raised."
     (format (current-error-port) "~a~%~a" title
             (call-with-input-file file get-string-all))))
 
+(define (json-string line start)
+  "Return the JSON string whose opening quote is at START in LINE, unescaped."
+  (let loop ((i (+ start 1)) (chars '()))
+    (match (string-ref line i)
+      (#\" (list->string (reverse chars)))
+      (#\\
+       (match (string-ref line (+ i 1))
+         (#\u (loop (+ i 6)
+                    (cons (integer->char
+                           (string->number (substring line (+ i 2) (+ i 6)) 16))
+                          chars)))
+         (c (loop (+ i 2)
+                  (cons (case c
+                          ((#\n) #\newline) ((#\t) #\tab) ((#\r) #\return)
+                          ((#\b) #\backspace) ((#\f) #\page) (else c))
+                        chars)))))
+      (c (loop (+ i 1) (cons c chars))))))
+
+(define (json-field line key)
+  "Return the first string value of KEY in LINE, one JSON object as rustc
+prints it, or #f.  (A nested null value does not match, nor does a key inside
+a string, whose quotes are escaped.)"
+  (let* ((pattern (string-append "\"" key "\":\""))
+         (at (string-contains line pattern)))
+    (and at (json-string line (+ at (string-length pattern) -1)))))
+
+(define (run-rustc-pipelined program arguments meta)
+  "Run PROGRAM, rustc, with ARGUMENTS and JSON messages: each diagnostic is
+shown as rustc renders it, and as soon as rustc has written the .rmeta it is
+copied into META/lib and META declared complete (doc/build.md, \"Early
+outputs\"), while rustc goes on with the .rlib.  Return rustc's status and
+whether META was declared, as two values."
+  (let ((port (apply open-pipe* OPEN_READ "/bin/sh" "-c" "exec \"$@\" 2>&1"
+                     "sh" program arguments))
+        (err (current-error-port)))
+    (let loop ((declared? #f))
+      (match (read-line port)
+        ((? eof-object?)
+         (values (close-pipe port) declared?))
+        ((? (cut string-prefix? "{" <>) line)
+         (let ((artifact (json-field line "artifact")))
+           (cond ((and artifact (string-suffix? ".rmeta" artifact)
+                       (not declared?))
+                  (mkdir-p (string-append meta "/lib"))
+                  (copy-file artifact
+                             (string-append meta "/lib/" (basename artifact)))
+                  (format #t "@ferrix output-complete meta~%")
+                  (force-output)
+                  (loop #t))
+                 (artifact (loop declared?))
+                 (else
+                  (let ((text (json-field line "rendered")))
+                    (when text
+                      (display text err)
+                      (force-output err)))
+                  (loop declared?)))))
+        (line
+         (display line err)
+         (newline err)
+         (loop declared?))))))
+
+(define (finish-meta out meta declared?)
+  "Leave the .rmeta rustc wrote in OUT/lib only in META/lib: already copied
+there if DECLARED?, moved there otherwise."
+  (let ((lib (string-append out "/lib")))
+    (for-each (lambda (entry)
+                (let ((file (string-append lib "/" entry)))
+                  (if declared?
+                      (delete-file file)
+                      (begin
+                        (mkdir-p (string-append meta "/lib"))
+                        (rename-file file
+                                     (string-append meta "/lib/" entry))))))
+              (or (scandir lib (cut string-suffix? ".rmeta" <>)) '()))))
+
 (define* (rust-unit-build #:key name crate version kind target-name
                           (crate-types '()) mode metadata
                           program (arguments '()) (environment '()) directory
@@ -265,6 +343,7 @@ its directives as CARGO-VERSION reads them, and fails on a `cargo::error'.
 INPUTS (label to store item) come first on PATH.  REPLACEMENT, code, is
 evaluated instead of a build script run's PROGRAM (see 'run-replacement')."
   (define out (assoc-ref outputs "out"))
+  (define meta (assoc-ref outputs "meta")) ;a pipelined library's .rmeta
   (define subst (replace-placeholder placeholder out))
   (define run? (eq? mode 'run-custom-build))
   (define description (unit-description crate version kind target-name))
@@ -279,7 +358,10 @@ evaluated instead of a build script run's PROGRAM (see 'run-replacement')."
                                       #:target-name target-name
                                       #:crate-types crate-types
                                       #:link-libs? link-libs?
-                                      #:test? (eq? mode 'test)))))
+                                      #:test? (eq? mode 'test)))
+            (if meta
+                '("--error-format=json" "--json=artifacts")
+                '())))
 
   (set-search-paths! inputs)
   (unless (file-exists? (subst program))
@@ -338,10 +420,17 @@ evaluated instead of a build script run's PROGRAM (see 'run-replacement')."
                                "error: ~a@~a: ~a~%" crate version <>)
                           (assq-ref d 'errors))
                 (show-and-fail "the build script reported errors"))))))
-      (let ((status (with-directory-excursion (subst directory)
-                      (apply system* (subst program) arguments*))))
+      (let-values (((status declared?)
+                     (with-directory-excursion (subst directory)
+                       (if meta
+                           (run-rustc-pipelined (subst program) arguments*
+                                                meta)
+                           (values (apply system* (subst program) arguments*)
+                                   #f)))))
         (unless (eqv? 0 (status:exit-val status))
           (fail "could not compile ~a" description))
+        (when meta
+          (finish-meta out meta declared?))
         (unless (eq? kind 'lib)
           (uplift out kind mode target-name metadata))
         (clean-output out)))
