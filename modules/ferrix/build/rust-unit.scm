@@ -260,10 +260,12 @@ run it: 0, or exit status 1 after showing the error it raised."
       (#\" (list->string (reverse chars)))
       (#\\
        (match (string-ref line (+ i 1))
-         (#\u (loop (+ i 6)
-                    (cons (integer->char
-                           (string->number (substring line (+ i 2) (+ i 6)) 16))
-                          chars)))
+         (#\u (let ((n (string->number (substring line (+ i 2) (+ i 6)) 16)))
+                ;; rustc escapes control characters only; a lone surrogate
+                ;; is no character.
+                (loop (+ i 6)
+                      (cons (if (<= #xD800 n #xDFFF) #\xFFFD (integer->char n))
+                            chars))))
          (c (loop (+ i 2)
                   (cons (case c
                           ((#\n) #\newline) ((#\t) #\tab) ((#\r) #\return)
