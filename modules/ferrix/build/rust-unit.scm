@@ -194,6 +194,14 @@ pkgconfig directories on PKG_CONFIG_PATH."
                            ":"))))
   (setenv "SOURCE_DATE_EPOCH" "1"))
 
+(define (set-build-script-jobs!)
+  "Give a build script run NUM_JOBS as cargo does, its number of jobs: with a
+jobserver (CARGO_MAKEFLAGS, see 'jobserver-command'), the run's cores, which
+its tokens bound; without one, the unit's own value stays."
+  (let ((cores (getenv "NIX_BUILD_CORES")))
+    (when (and cores (jobserver-descriptor))
+      (setenv "NUM_JOBS" cores))))
+
 (define (clean-output out)
   "Delete from OUT/lib and OUT/bin what the outputs of doc/per-crate.md do
 not hold: rustc's dep-info files and anything but the unit's artifacts."
@@ -285,6 +293,8 @@ evaluated instead of a build script run's PROGRAM (see 'run-replacement')."
   (unless (file-exists? (subst program))
     (fail "~a: ~a: no such file" description (subst program)))
   (for-each (match-lambda ((k . v) (setenv k v))) environment*)
+  (when run?
+    (set-build-script-jobs!))
   (mkdir-p out)
   ;; rustc writes into --out-dir, or -o's directory, which must exist.
   (let loop ((args arguments*))
@@ -310,8 +320,10 @@ evaluated instead of a build script run's PROGRAM (see 'run-replacement')."
                        (lambda ()
                          (if replacement
                              (run-replacement replacement)
-                             (apply system* (subst program)
-                                    arguments*)))))))))
+                             (apply system*
+                                    (jobserver-command
+                                     (cons (subst program)
+                                           arguments*)))))))))))
           (define (show-and-fail why)
             (format (current-error-port) "~a~%" why)
             (show-file "--- stdout" stdout)
@@ -339,7 +351,9 @@ evaluated instead of a build script run's PROGRAM (see 'run-replacement')."
                           (assq-ref d 'errors))
                 (show-and-fail "the build script reported errors"))))))
       (let ((status (with-directory-excursion (subst directory)
-                      (apply system* (subst program) arguments*))))
+                      ;; rustc's codegen threads take the run's tokens.
+                      (apply system* (jobserver-command
+                                      (cons (subst program) arguments*))))))
         (unless (eqv? 0 (status:exit-val status))
           (fail "could not compile ~a" description))
         (unless (eq? kind 'lib)
