@@ -388,7 +388,8 @@ fails."
        (for-each (match-lambda ((name . value) (setenv name value)))
                  environment*)
        (let ((status (with-directory-excursion directory
-                       (apply system* program arguments*))))
+                       (apply system* (jobserver-command
+                                       (cons program arguments*))))))
          (for-each (compose unsetenv car) environment*)
          (unless (eqv? 0 (status:exit-val status))
            (fail "test ~a failed" description)))))))
@@ -418,7 +419,8 @@ them."
                              ((name . value) (setenv name value)))
                            environment)
                  (let ((status (with-directory-excursion directory
-                                 (system* program))))
+                                 (apply system* (jobserver-command
+                                                 (list program))))))
                    (for-each (compose unsetenv car) environment)
                    (unless (eqv? 0 (status:exit-val status))
                      (fail "test ~a failed" description)))))
