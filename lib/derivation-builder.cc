@@ -3,6 +3,7 @@
 
 #include "ferrix/build-events.hh"
 #include "ferrix/build-root.hh"
+#include "ferrix/jobserver.hh"
 #include "ferrix/sandbox.hh"
 
 #include <algorithm>
@@ -155,6 +156,11 @@ void runBuilder(LocalStore& store, const Derivation& drv, const std::string& drv
     so.timeout = limits.timeout;
     so.maxSilentTime = limits.maxSilentTime;
     so.env = builderEnvironment(drv, store.storeDir(), limits.cores, so.cwd);
+    if (limits.jobserverFd >= 0) {
+        // Scheduling, not content: not in the derivation, which may still set its own.
+        so.sharedFd = limits.jobserverFd;
+        so.env.emplace("CARGO_MAKEFLAGS", Jobserver::makeflagsForDescriptors());
+    }
     SandboxPlan plan;
     if (inPlace) {
         // Outputs are written in place: a concurrent gc must not take them for leftovers, until

@@ -42,15 +42,23 @@ namespace {
     ::_exit(127);
 }
 
-// No descriptor but 0, 1 and 2 may reach the builder (locks, the database, other builds'
-// pipes, Guile's ports): close_range, or one by one on kernels without it.
-void closeInherited() {
-    if (::syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
+// No descriptor but 0, 1 and 2 (and `shared` as 3 and 4) may reach the builder (locks, the
+// database, other builds' pipes, Guile's ports): close_range, or one by one on kernels without
+// it.
+void closeInherited(int shared) {
+    unsigned first = 3;
+    if (shared >= 0) {
+        // Out of the way of 3 and 4 first, in case it is one of them.
+        int high = ::fcntl(shared, F_DUPFD, 5);
+        if (high < 0 || ::dup2(high, 3) < 0 || ::dup2(high, 4) < 0) childFail("dup2", errno);
+        first = 5;
+    }
+    if (::syscall(SYS_close_range, first, ~0U, 0U) == 0) return;
     struct rlimit rl;
     long max = ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
                    ? long(rl.rlim_cur)
                    : 65536;
-    for (long fd = 3; fd < max; fd++)
+    for (long fd = first; fd < max; fd++)
         ::close(int(fd));
 }
 
@@ -155,7 +163,7 @@ ProcessResult runProcess(const SpawnOptions& o) {
         if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) childFail("prctl", errno);
         struct pollfd hup = {alive, POLLIN, 0};
         if (::poll(&hup, 1, 0) != 0) ::_exit(127);
-        closeInherited();
+        closeInherited(o.sharedFd);
         if (::chdir(o.cwd.c_str()) != 0) childFail(o.cwd.c_str(), errno);
         ::signal(SIGPIPE, SIG_DFL);
         ::execve(argv[0], argv.data(), envp.data());

@@ -14,12 +14,14 @@
 #include "ferrix/scheduler.hh"
 
 #include "ferrix/build-display.hh"
+#include "ferrix/build-durations.hh"
 #include "ferrix/build-log.hh"
 #include "ferrix/build-outputs.hh"
 #include "ferrix/builtin-download.hh"
 #include "ferrix/derivation-builder.hh"
 #include "ferrix/derivation.hh"
 #include "ferrix/file.hh"
+#include "ferrix/jobserver.hh"
 #include "ferrix/sandbox.hh"
 
 #include <algorithm>
@@ -49,6 +51,8 @@ struct Node {
     std::set<std::string> validOutput; // at load, then as they are registered
     // Per input derivation being built: the outputs of it this one still waits for.
     std::map<Node*, std::set<std::string>> waitsFor;
+    double cost = -1;     // estimated: a recorded duration, else planPriorities' default
+    double priority = -1; // the critical path's length from here (see planPriorities)
     explicit Node(StorePath p) : drvPath(std::move(p)) {}
 };
 
@@ -96,6 +100,11 @@ private:
     BuildPlace prepare(const Node& n, bool check);
     void realise(Node& n, bool check, const StorePathSet& closure, BuildPlace& place);
     void removeWorkDirectory(BuildPlace& place, bool failed);
+    void planPriorities();
+    double pathFrom(Node& n);
+    static void orderByPriority(std::deque<Node*>& ready);
+    bool takeToken(unsigned activeBuilds);
+    void giveToken(unsigned activeBuilds);
     [[noreturn]] void fail(const Node& n, const std::exception& e, const std::string& logPath);
     // Observers hear one event at a time, whichever thread reports it.
     void report(const BuildEvent& e) {
@@ -114,6 +123,10 @@ private:
     std::vector<std::string> failures;
     // Set by runGraph: output of a running build registered early (takes the graph's lock).
     std::function<void(Node&, const std::string&)> earlyOutputValid;
+    std::optional<Jobserver> jobserver;      // while something is built (not only downloaded)
+    std::optional<BuildDurations> durations; // likewise; under reportMutex once builds run
+    unsigned heldTokens = 0;                 // from the fifo, for running builds but the first
+    double defaultCost = 1;                  // of a build without a recorded duration
     DownloadBuilder downloads; // the last member: its transfers end before the rest goes
 };
 
@@ -198,7 +211,12 @@ Scheduler::run(const std::vector<DerivationRequest>& requests) {
                 throw UsageError("derivation '" + r.drvPath + "' has no output '" + o + "'");
     }
     if (opts.maxJobs == 0) opts.maxJobs = 1;
+    if (std::any_of(toBuild.begin(), toBuild.end(), [](Node* n) { return !n->download; }))
+        jobserver.emplace(store, opts.cores ? opts.cores
+                                            : std::max(1u, std::thread::hardware_concurrency()));
+    planPriorities();
     runGraph();
+    if (durations) durations->save();
     if (!failures.empty()) {
         std::string msg = failures.front();
         for (size_t i = 1; i < failures.size(); i++)
@@ -246,6 +264,8 @@ void Scheduler::runGraph() {
     {
         std::unique_lock lk(m);
         while (true) {
+            orderByPriority(ready);
+            bool waitingForToken = false;
             // After a failure, start nothing more unless -k; what depends on a failed build
             // never becomes ready.
             for (auto it = ready.begin();
@@ -253,6 +273,11 @@ void Scheduler::runGraph() {
                 Node* n = *it;
                 bool dl = n->download;
                 if (dl ? activeDownloads >= maxDownloadThreads : active >= opts.maxJobs) {
+                    ++it;
+                    continue;
+                }
+                if (!dl && !takeToken(active)) {
+                    waitingForToken = true;
                     ++it;
                     continue;
                 }
@@ -267,6 +292,7 @@ void Scheduler::runGraph() {
                     }
                     std::lock_guard lk2(m);
                     (dl ? activeDownloads : active)--;
+                    if (!dl) giveToken(active);
                     if (error.empty()) {
                         built++;
                         for (auto& [o, out] : n->drv.outputs)
@@ -278,7 +304,11 @@ void Scheduler::runGraph() {
                 });
             }
             if (active + activeDownloads == 0) break;
-            cv.wait(lk);
+            // Tokens come back through the fifo, from clients the scheduler does not hear.
+            if (waitingForToken)
+                cv.wait_for(lk, std::chrono::milliseconds(10));
+            else
+                cv.wait(lk);
         }
     }
     for (auto& t : threads)
@@ -362,6 +392,8 @@ void Scheduler::realise(Node& n, bool check, const StorePathSet& closure, BuildP
     auto start = Clock::now();
     try {
         BuildLogWriter log(place.logPath, n.drvPathStr, [this](const BuildEvent& e) { report(e); });
+        AutoCloseFD jobserverFd;
+        if (jobserver && !n.download) jobserverFd = jobserver->openForBuild();
         std::string url;
         if (n.download)
             url = downloads.build(n.drv, n.drvPathStr, place.outputs, log);
@@ -373,7 +405,8 @@ void Scheduler::realise(Node& n, bool check, const StorePathSet& closure, BuildP
             // Outputs registered early leave place.outputs as the builder runs (its output is
             // read in this thread), so that its end checks do not see them.
             runBuilder(store, n.drv, n.drvPathStr, place.work.path, closure, place.outputs,
-                       {opts.cores, opts.timeout, opts.maxSilentTime}, log, hold);
+                       {opts.cores, opts.timeout, opts.maxSilentTime, jobserverFd.get()}, log,
+                       hold);
             if (!place.earlyError.empty()) throw BuildError(place.earlyError);
         }
         std::string ca = checkBuiltOutputs(n.drv, n.drvPathStr, place.outputs, store, url);
@@ -396,6 +429,10 @@ void Scheduler::realise(Node& n, bool check, const StorePathSet& closure, BuildP
         double(
             std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count()) /
         1000;
+    if (durations && !n.download && !check) {
+        std::lock_guard lk(reportMutex);
+        durations->record(std::string(n.drv.name), secs);
+    }
     report({.kind = BuildEvent::Kind::Finished,
             .drv = n.drvPathStr,
             .name = std::string(n.drv.name),
@@ -470,6 +507,67 @@ void Scheduler::removeWorkDirectory(BuildPlace& place, bool failed) {
         deletePath(top);
     } catch (...) {
     }
+}
+
+// Critical path first: a derivation's priority is the cost of the costliest chain of builds
+// from it to a requested derivation through its dependents, itself included. Cargo's queue does
+// likewise (its dependents' count plus a cost); a long chain started late is what leaves cores
+// idle at the end.
+void Scheduler::planPriorities() {
+    if (!jobserver) return; // downloads only: they take no slot
+    durations.emplace(store);
+    // A build's cost: its last duration under the same name; else the mean of those known in
+    // this graph; else 1.
+    double sum = 0;
+    size_t count = 0;
+    for (auto* n : toBuild)
+        if (auto d = durations->lookup(std::string(n->drv.name)); d && !n->download) {
+            n->cost = *d;
+            sum += *d;
+            count++;
+        }
+    defaultCost = count ? std::max(sum / double(count), 0.001) : 1;
+    for (auto* n : toBuild)
+        pathFrom(*n);
+}
+
+double Scheduler::pathFrom(Node& n) {
+    if (n.priority >= 0) return n.priority;
+    double cost = n.download ? 0 : n.cost >= 0 ? n.cost : defaultCost;
+    double below = 0;
+    for (auto* d : n.dependents)
+        below = std::max(below, pathFrom(*d));
+    n.priority = below + cost;
+    return n.priority;
+}
+
+// Highest priority first; among equals, the order they became ready in.
+void Scheduler::orderByPriority(std::deque<Node*>& ready) {
+    std::stable_sort(ready.begin(), ready.end(),
+                     [](Node* a, Node* b) { return a->priority > b->priority; });
+}
+
+// A build about to start takes a token: the implicit one when no other build runs, else one
+// from the fifo, if a client has not taken them all. Called with the graph's lock held.
+bool Scheduler::takeToken(unsigned activeBuilds) {
+    if (!jobserver || activeBuilds == 0) return true;
+    if (!jobserver->tryAcquire()) return false;
+    heldTokens++;
+    return true;
+}
+
+// A build ended (`activeBuilds` still run): its token goes back to the fifo, unless it was the
+// implicit one. With no build left, no client can hold a token: the fifo is made whole again,
+// whatever a killed client took with it.
+void Scheduler::giveToken(unsigned activeBuilds) {
+    if (!jobserver) return;
+    try {
+        if (heldTokens > 0) jobserver->release();
+        if (activeBuilds == 0) jobserver->refill();
+    } catch (const std::exception&) {
+        // Fewer tokens for the clients; the builds themselves are bounded by -M.
+    }
+    if (heldTokens > 0) heldTokens--;
 }
 
 void Scheduler::fail(const Node& n, const std::exception& e, const std::string& logPath) {

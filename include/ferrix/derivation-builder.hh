@@ -33,6 +33,9 @@ struct BuilderLimits {
     unsigned cores = 0;         // 0: all the machine's
     unsigned timeout = 0;       // seconds, 0 = none
     unsigned maxSilentTime = 0; // seconds, 0 = none
+    // The run's jobserver, open for this build (jobserver.hh): the builder gets it as
+    // descriptors 3 and 4, announced by CARGO_MAKEFLAGS; -1: none.
+    int jobserverFd = -1;
 };
 
 // Where each output of `drv` is built under the work directory `top`: at its logical path in the

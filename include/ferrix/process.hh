@@ -35,6 +35,9 @@ struct SpawnOptions {
     std::function<void(std::string_view)> onOutput;
     // Called once the child exists, with its pid (= its process group).
     std::function<void(pid_t)> onStart;
+    // A descriptor the child gets as both 3 and 4 (a jobserver's read and write ends, see
+    // jobserver.hh); -1: none, nothing but 0, 1 and 2 reaches it.
+    int sharedFd = -1;
 };
 
 struct ProcessResult {

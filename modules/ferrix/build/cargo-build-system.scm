@@ -280,7 +280,8 @@ rustdoc are looked for."
   "Print COMMAND, a list of strings, and invoke it."
   (format #t "running `~a'~%" (string-join command " "))
   (force-output)
-  (apply invoke command))
+  ;; cargo is a jobserver client: the run's tokens bound its rustc processes.
+  (apply invoke/jobserver command))
 
 (define (report lines)
   (for-each (lambda (line) (format #t "~a~%" line)) lines)

@@ -197,6 +197,14 @@ pkgconfig directories on PKG_CONFIG_PATH."
                            ":"))))
   (setenv "SOURCE_DATE_EPOCH" "1"))
 
+(define (set-build-script-jobs!)
+  "Give a build script run NUM_JOBS as cargo does, its number of jobs: with a
+jobserver (CARGO_MAKEFLAGS, see 'jobserver-command'), the run's cores, which
+its tokens bound; without one, the unit's own value stays."
+  (let ((cores (getenv "NIX_BUILD_CORES")))
+    (when (and cores (jobserver-descriptor))
+      (setenv "NUM_JOBS" cores))))
+
 (define (clean-output out)
   "Delete from OUT/lib and OUT/bin what the outputs of doc/per-crate.md do
 not hold: rustc's dep-info files and anything but the unit's artifacts."
@@ -281,14 +289,14 @@ a string, whose quotes are escaped.)"
          (at (string-contains line pattern)))
     (and at (json-string line (+ at (string-length pattern) -1)))))
 
-(define (run-rustc-pipelined program arguments meta)
-  "Run PROGRAM, rustc, with ARGUMENTS and JSON messages: each diagnostic is
+(define (run-rustc-pipelined command meta)
+  "Run COMMAND, rustc and its arguments, with JSON messages: each diagnostic is
 shown as rustc renders it, and as soon as rustc has written the .rmeta it is
 copied into META/lib and META declared complete (doc/build.md, \"Early
 outputs\"), while rustc goes on with the .rlib.  Return rustc's status and
 whether META was declared, as two values."
   (let ((port (apply open-pipe* OPEN_READ "/bin/sh" "-c" "exec \"$@\" 2>&1"
-                     "sh" program arguments))
+                     "sh" command))
         (err (current-error-port)))
     (let loop ((declared? #f))
       (match (read-line port)
@@ -369,6 +377,8 @@ evaluated instead of a build script run's PROGRAM (see 'run-replacement')."
   (unless (file-exists? (subst program))
     (fail "~a: ~a: no such file" description (subst program)))
   (for-each (match-lambda ((k . v) (setenv k v))) environment*)
+  (when run?
+    (set-build-script-jobs!))
   (mkdir-p out)
   ;; rustc writes into --out-dir, or -o's directory, which must exist.
   (let loop ((args arguments*))
@@ -394,8 +404,10 @@ evaluated instead of a build script run's PROGRAM (see 'run-replacement')."
                        (lambda ()
                          (if replacement
                              (run-replacement replacement)
-                             (apply system* (subst program)
-                                    arguments*)))))))))
+                             (apply system*
+                                    (jobserver-command
+                                     (cons (subst program)
+                                           arguments*)))))))))))
           (define (show-and-fail why)
             (format (current-error-port) "~a~%" why)
             (show-file "--- stdout" stdout)
@@ -424,11 +436,12 @@ evaluated instead of a build script run's PROGRAM (see 'run-replacement')."
                 (show-and-fail "the build script reported errors"))))))
       (let-values (((status declared?)
                      (with-directory-excursion (subst directory)
-                       (if meta
-                           (run-rustc-pipelined (subst program) arguments*
-                                                meta)
-                           (values (apply system* (subst program) arguments*)
-                                   #f)))))
+                       ;; rustc's codegen threads take the run's tokens.
+                       (let ((command (jobserver-command
+                                       (cons (subst program) arguments*))))
+                         (if meta
+                             (run-rustc-pipelined command meta)
+                             (values (apply system* command) #f))))))
         (unless (eqv? 0 (status:exit-val status))
           (fail "could not compile ~a" description))
         (when meta
@@ -465,7 +478,8 @@ fails."
        (for-each (match-lambda ((name . value) (setenv name value)))
                  environment*)
        (let ((status (with-directory-excursion directory
-                       (apply system* program arguments*))))
+                       (apply system* (jobserver-command
+                                       (cons program arguments*))))))
          (for-each (compose unsetenv car) environment*)
          (unless (eqv? 0 (status:exit-val status))
            (fail "test ~a failed" description)))))))
@@ -495,7 +509,8 @@ them."
                              ((name . value) (setenv name value)))
                            environment)
                  (let ((status (with-directory-excursion directory
-                                 (system* program))))
+                                 (apply system* (jobserver-command
+                                                 (list program))))))
                    (for-each (compose unsetenv car) environment)
                    (unless (eqv? 0 (status:exit-val status))
                      (fail "test ~a failed" description)))))

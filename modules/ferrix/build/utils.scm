@@ -31,6 +31,9 @@
 
             ;; Programs.
             invoke
+            jobserver-descriptor
+            jobserver-command
+            invoke/jobserver
             &invoke-error
             invoke-error?
             invoke-error-program
@@ -219,6 +222,43 @@ of the phases after it; any other value is ignored."
   (exit-status invoke-error-exit-status)
   (term-signal invoke-error-term-signal)
   (stop-signal invoke-error-stop-signal))
+
+(define %jobserver-makeflags
+  ;; What the scheduler puts in CARGO_MAKEFLAGS when it gives the builder its
+  ;; jobserver as descriptors 3 and 4 (lib/jobserver.cc).
+  "-j --jobserver-fds=3,4 --jobserver-auth=3,4")
+
+(define (jobserver-descriptor)
+  "Return the /proc file name of this process's descriptor 3 when it is the
+build's jobserver, a fifo that CARGO_MAKEFLAGS announces; else #f."
+  (let ((fifo (string-append "/proc/" (number->string (getpid)) "/fd/3")))
+    (and (equal? (getenv "CARGO_MAKEFLAGS") %jobserver-makeflags)
+         (eq? 'fifo (false-if-exception (stat:type (stat fifo))))
+         fifo)))
+
+(define (jobserver-command command)
+  "Return COMMAND, a list of a program and its arguments, made to run with
+this build's jobserver as its descriptors 3 and 4, as CARGO_MAKEFLAGS says:
+'system*' closes every descriptor but 0, 1 and 2, so /bin/sh opens them again
+from this process's /proc entry, then execs the program.  Return COMMAND
+itself when the build has no jobserver."
+  (match (jobserver-descriptor)
+    (#f command)
+    (fifo (append (list "/bin/sh" "-c" "exec 3<>\"$0\" 4>&3 && exec \"$@\"" fifo)
+                  command))))
+
+(define (invoke/jobserver program . arguments)
+  "Like 'invoke', with PROGRAM given the build's jobserver (see
+'jobserver-command')."
+  (let ((status (apply system* (jobserver-command (cons program arguments)))))
+    (unless (and (status:exit-val status) (zero? (status:exit-val status)))
+      (raise (condition (&invoke-error
+                         (program program)
+                         (arguments arguments)
+                         (exit-status (status:exit-val status))
+                         (term-signal (status:term-sig status))
+                         (stop-signal (status:stop-sig status))))))
+    #t))
 
 (define (invoke program . arguments)
   "Run PROGRAM with ARGUMENTS; raise an &invoke-error if it does not exit

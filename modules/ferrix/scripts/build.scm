@@ -19,6 +19,7 @@
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-37)
   #:use-module (ice-9 match)
+  #:use-module ((ice-9 threads) #:select (current-processor-count))
   #:export (ferrix-build))
 
 (define (show-help)
@@ -28,8 +29,10 @@ the store) and the packages given by -f and -e, and print the store paths of
 their outputs, one per line.
 
   -d, --derivations      only lower to derivations and print their file names
-  -M, --max-jobs=N       build up to N derivations at once (default: 1)
-  -c, --cores=N          let each build use N cores (default: 0, all)
+  -M, --max-jobs=N       build up to N derivations at once (default: the
+                         cores of -c)
+  -c, --cores=N          let each build use N cores, and all of them together
+                         N jobserver tokens (default: 0, all)
   -K, --keep-failed      keep the build directory of a failed build
   -k, --keep-going       after a failure, go on building what does not
                          depend on it
@@ -121,6 +124,13 @@ outputs other than \"out\") GC roots pointing to the outputs in RESULTS."
                   (car results)))
       (loop (cdr results) (+ index 1)))))
 
+(define (default-max-jobs opts)
+  "Return the number of builds run at once without -M among OPTS: one per
+jobserver token, that is the cores of -c, or every core.  The tokens bound the
+compilers of all of them together (doc/build.md, \"Jobs and the jobserver\")."
+  (let ((cores (assq-ref opts 'cores)))
+    (if (and cores (positive? cores)) cores (current-processor-count))))
+
 (define (ferrix-build . args)
   "Run 'ferrix build' with the list of strings ARGS."
   (define (derivation-argument? pair)
@@ -186,7 +196,8 @@ outputs other than \"out\") GC roots pointing to the outputs in RESULTS."
                                   (and n (positive? n) n)))
                                (build-derivations
                               store files
-                              #:max-jobs (or (assq-ref opts 'max-jobs) 1)
+                              #:max-jobs (or (assq-ref opts 'max-jobs)
+                                             (default-max-jobs opts))
                               #:cores (or (assq-ref opts 'cores) 0)
                               #:keep-failed? (assq-ref opts 'keep-failed?)
                               #:keep-going? (assq-ref opts 'keep-going?)
