@@ -126,7 +126,8 @@ SCM unitAlist(const cargo::UnitGraph& g, const cargo::Unit& u) {
         entry("deps", deps), entry("metadata", utf8(u.metadata)),
         entry("root?", scm_from_bool(u.root)),
         entry("links", p.manifest.links.empty() ? SCM_BOOL_F : utf8(p.manifest.links)),
-        SCM_UNDEFINED);
+        entry("profile", utf8(u.profile.name)), entry("opt-level", utf8(u.profile.optLevel)),
+        entry("debuginfo", scm_from_int(u.profile.debuginfo)), SCM_UNDEFINED);
 }
 
 #define SUBR "%crate-unit-graph"

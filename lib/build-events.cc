@@ -33,6 +33,8 @@ const char* BuildEvent::kindName(Kind k) {
         return "download-retry";
     case Kind::Downloaded:
         return "downloaded";
+    case Kind::Fresh:
+        return "fresh";
     }
     return "unknown";
 }
@@ -102,6 +104,7 @@ std::string describeEvent(const BuildEvent& e) {
     case K::AlreadyValid:
     case K::DownloadsPlanned:
     case K::DownloadProgress:
+    case K::Fresh:
         return "";
     }
     return "";
