@@ -6,7 +6,9 @@
 #include "primitive.hh"
 #include "store-object.hh"
 
+#include "ferrix/build-display.hh"
 #include "ferrix/build-log.hh"
+#include "ferrix/build-timings.hh"
 #include "ferrix/scheduler.hh"
 
 #include <condition_variable>
@@ -67,6 +69,9 @@ SCM eventToScheme(const BuildEvent& e) {
         if (!s.empty()) add(key, utf8(s));
     };
     using K = BuildEvent::Kind;
+    addString("action", e.action);
+    addString("version", e.version);
+    addString("package", e.package);
     if (e.kind == K::Started || e.kind == K::Finished) {
         add("download?", scm_from_bool(e.download));
         add("check?", scm_from_bool(e.check));
@@ -75,6 +80,7 @@ SCM eventToScheme(const BuildEvent& e) {
         add("seconds", scm_from_double(e.seconds));
     if (e.kind == K::DownloadProgress || e.kind == K::DownloadsPlanned)
         add("total", scm_from_uint64(e.total));
+    if (e.kind == K::DownloadsPlanned) add("builds", scm_from_uint64(e.builds));
     if (e.kind == K::DownloadProgress || e.kind == K::Downloaded)
         add("bytes", scm_from_uint64(e.done));
     addString("log-tail", e.logTail);
@@ -94,9 +100,11 @@ SCM eventToScheme(const BuildEvent& e) {
 // OBSERVER stops the deliveries; it is raised once the build is over.
 std::vector<std::map<std::string, std::string>>
 buildObserved(LocalStore& store, const std::vector<DerivationRequest>& requests, BuildOptions o,
-              SCM observer) {
+              SCM observer, BuildObserver* also = nullptr) {
     EventQueue queue;
-    o.observer = &queue;
+    std::optional<TeeObserver> tee;
+    if (also) tee.emplace(queue, *also);
+    o.observer = tee ? static_cast<BuildObserver*>(&*tee) : &queue;
     std::vector<std::map<std::string, std::string>> results;
     std::exception_ptr buildError, observerError;
     std::thread worker([&] {
@@ -125,9 +133,56 @@ buildObserved(LocalStore& store, const std::vector<DerivationRequest>& requests,
     return results;
 }
 
+// Step 1: the report's file and summary from TIMINGS, an alist (see the primitive's docstring).
+TimingsInfo timingsInfo(SCM timings, std::string& file, const char* subr) {
+    TimingsInfo info;
+    auto ref = [&](const char* key) -> std::string {
+        SCM v = scm_assq_ref(timings, scm_from_utf8_symbol(key));
+        if (scm_is_false(v)) return "";
+        if (!scm_is_string(v)) scm_wrong_type_arg_msg(subr, 10, timings, "alist of strings");
+        return toString(v);
+    };
+    file = ref("file");
+    if (file.empty()) scm_wrong_type_arg_msg(subr, 10, timings, "alist with a 'file");
+    info.command = ref("command");
+    info.ferrixVersion = ref("ferrix-version");
+    info.rustcVersion = ref("rustc-version");
+    info.profile = ref("profile");
+    return info;
+}
+
+// The run of buildDerivations or buildObserved with a BuildTimings hearing the events too; the
+// report is written whether the build succeeds or fails.
+std::vector<std::map<std::string, std::string>>
+buildTimed(LocalStore& store, const std::vector<DerivationRequest>& requests, BuildOptions o,
+           SCM observer, const std::string& file, TimingsInfo info) {
+    info.jobs = o.maxJobs;
+    o.reportValid = true;
+    BuildTimings timings;
+    std::vector<std::map<std::string, std::string>> results;
+    std::exception_ptr error;
+    try {
+        if (scm_is_true(observer)) {
+            // buildObserved's queue hears the events first, then the timings.
+            results = buildObserved(store, requests, o, observer, &timings);
+        } else {
+            auto display = makeDisplay(o.progressFd, o.verbose);
+            TeeObserver tee(*display, timings);
+            o.observer = &tee;
+            results = buildDerivations(store, requests, o);
+        }
+    } catch (...) {
+        error = std::current_exception();
+    }
+    timings.stop();
+    timings.write(file, info);
+    if (error) std::rethrow_exception(error);
+    return results;
+}
+
 #define SUBR "%build-derivations"
 SCM primBuildDerivations(SCM obj, SCM drvs, SCM maxJobs, SCM cores, SCM keepFailed, SCM check,
-                         SCM timeout, SCM maxSilent, SCM keepGoing, SCM observer) {
+                         SCM timeout, SCM maxSilent, SCM keepGoing, SCM reporting) {
     StoreHandle* h = storeArg(obj, 1, SUBR);
     checkList(drvs, 2, SUBR);
     BuildOptions o;
@@ -138,14 +193,28 @@ SCM primBuildDerivations(SCM obj, SCM drvs, SCM maxJobs, SCM cores, SCM keepFail
     o.check = scm_is_true(check);
     o.timeout = checkCount(timeout, 7, SUBR);
     o.maxSilentTime = checkCount(maxSilent, 8, SUBR);
+    // REPORTING: #f, the observer itself, or an alist of observer, timings and verbose?.
+    SCM observer = reporting, timings = SCM_BOOL_F;
+    if (scm_is_pair(reporting) || scm_is_null(reporting)) {
+        observer = scm_assq_ref(reporting, scm_from_utf8_symbol("observer"));
+        timings = scm_assq_ref(reporting, scm_from_utf8_symbol("timings"));
+        o.verbose = scm_is_true(scm_assq_ref(reporting, scm_from_utf8_symbol("verbose?")));
+        o.reportValid = o.verbose;
+    }
     if (scm_is_true(observer) && scm_is_false(scm_procedure_p(observer)))
         scm_wrong_type_arg_msg(SUBR, 10, observer, "#f or a procedure");
+    if (scm_is_true(timings) && scm_is_false(scm_list_p(timings)))
+        scm_wrong_type_arg_msg(SUBR, 10, timings, "#f or an alist");
+    std::string timingsFile;
+    std::optional<TimingsInfo> info;
+    if (scm_is_true(timings)) info = timingsInfo(timings, timingsFile, SUBR);
     return guarded(SUBR, [&] {
         std::vector<DerivationRequest> requests;
         for (auto& d : toStringList(drvs, SUBR, 2))
             requests.push_back({d, {}});
-        auto results = scm_is_true(observer) ? buildObserved(h->store, requests, o, observer)
-                                             : buildDerivations(h->store, requests, o);
+        auto results = info ? buildTimed(h->store, requests, o, observer, timingsFile, *info)
+                       : scm_is_true(observer) ? buildObserved(h->store, requests, o, observer)
+                                               : buildDerivations(h->store, requests, o);
         return scheme([&] {
             SCM list = SCM_EOL;
             for (size_t i = results.size(); i-- > 0;) {
@@ -176,9 +245,14 @@ const Primitive buildPrimitives[] = {
     {"%build-derivations", 10, 0, 0, asSubr(primBuildDerivations),
      "Realise DRVS, a list of .drv file names, in STORE: up to MAX-JOBS builds at once with\n"
      "CORES cores each (0: all), KEEP-FAILED?, CHECK?, TIMEOUT and MAX-SILENT-TIME (seconds, 0:\n"
-     "none) and KEEP-GOING? as 'build-derivations' describes them.  OBSERVER, #f for the display\n"
-     "on standard error, is a procedure called on this thread with each event of the run as an\n"
-     "alist, (kind . SYMBOL) first.  Return, per derivation, an alist (OUTPUT . PATH)."},
+     "none) and KEEP-GOING? as 'build-derivations' describes them.  REPORTING is #f (the\n"
+     "display on standard error), an observer, or an alist of 'observer, 'timings and\n"
+     "'verbose?.  An observer is a procedure called on this thread with each event of the run\n"
+     "as an alist, (kind . SYMBOL) first.  Timings, an alist, has the run's timings written as\n"
+     "an HTML report to its 'file, whether the build succeeds or fails, its summary naming its\n"
+     "'command, 'ferrix-version, 'rustc-version and 'profile (strings, each optional).\n"
+     "Verbose? adds the display's lines for each derivation, and Fresh for those already\n"
+     "valid.  Return, per derivation, an alist (OUTPUT . PATH)."},
     {"%log-file", 2, 0, 0, asSubr(primLogFile),
      "Return the build log of PATH in STORE, a .drv file name or an output built by a\n"
      "derivation, or #f if there is none."},

@@ -128,7 +128,8 @@ SCM unitAlist(const cargo::UnitGraph& g, std::size_t i) {
         entry("root?", scm_from_bool(u.root)),
         entry("pipelined?", scm_from_bool(cargo::pipelined(g, i))),
         entry("links", p.manifest.links.empty() ? SCM_BOOL_F : utf8(p.manifest.links)),
-        SCM_UNDEFINED);
+        entry("profile", utf8(u.profile.name)), entry("opt-level", utf8(u.profile.optLevel)),
+        entry("debuginfo", scm_from_int(u.profile.debuginfo)), SCM_UNDEFINED);
 }
 
 #define SUBR "%crate-unit-graph"

@@ -1,6 +1,7 @@
 // The displays of build events: plain lines, and the live terminal display.
 #include "ferrix/build-display.hh"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -9,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <string_view>
+#include <sys/ioctl.h>
 #include <thread>
 #include <unistd.h>
 
@@ -31,7 +33,7 @@ void writeAll(int fd, std::string_view s) {
 // bar per file being downloaded and a total of the downloads (files done out of all, bytes).
 class TerminalDisplay : public BuildObserver {
 public:
-    explicit TerminalDisplay(int fd) : fd(fd) {
+    TerminalDisplay(int fd, bool verbose) : fd(fd), unitLines(true, verbose) {
         ticker = std::thread([this] { tick(); });
     }
     ~TerminalDisplay() override {
@@ -50,13 +52,21 @@ public:
         switch (e.kind) {
         case K::Started:
             running[e.drv] = Running{e.name, "", Clock::now(), e.download};
+            if (!e.package.empty()) {
+                units = true;
+                running[e.drv].progressName = unitProgressName(e);
+            }
             break;
         case K::Finished:
         case K::Failed:
             running.erase(e.drv);
+            if (!e.download) buildsDone++;
+            break;
+        case K::Fresh:
             break;
         case K::DownloadsPlanned:
             downloadsTotal = e.total;
+            buildsTotal = e.builds;
             return;
         case K::Downloaded:
             if (running.erase(e.drv)) {
@@ -76,14 +86,16 @@ public:
             if (Clock::now() - lastDraw < std::chrono::milliseconds(250)) return;
             break;
         }
-        case K::LogLine:
         case K::AlreadyValid:
+            buildsDone++;
+            return;
         case K::OutputValid:
+        case K::LogLine:
             return;
         default:
             break;
         }
-        std::string line = describeEvent(e);
+        std::string line = unitLines.line(e);
         clearBlock();
         if (!line.empty()) writeAll(fd, line + "\n");
         drawBlock();
@@ -95,6 +107,7 @@ private:
         Clock::time_point start;
         bool download = false;
         uint64_t got = 0, total = 0;
+        std::string progressName{}; // a per-crate unit's, for the bar
     };
     void clearBlock() {
         std::string s;
@@ -109,7 +122,21 @@ private:
         auto now = Clock::now();
         size_t lines = 0, downloading = 0;
         uint64_t bytes = bytesDone;
+        // Per-crate units: one line, cargo's progress bar; other builds keep theirs.
+        if (units) {
+            std::vector<std::string> names;
+            for (auto& [key, r] : running)
+                if (!r.progressName.empty()) names.push_back(r.progressName);
+            std::string bar = progressLine(buildsDone, buildsTotal, names, terminalWidth());
+            // The verb in cargo's colour: bold cyan.
+            size_t verb = bar.find("Building");
+            if (verb != std::string::npos)
+                bar = bar.substr(0, verb) + "\033[1m\033[36mBuilding\033[0m" + bar.substr(verb + 8);
+            s += bar + "\n";
+            lines++;
+        }
         for (auto& [key, r] : running) {
+            if (!r.progressName.empty()) continue;
             if (r.download) {
                 downloading++;
                 bytes += r.got;
@@ -167,7 +194,16 @@ private:
         return bar;
     }
 
+    size_t terminalWidth() const {
+        struct winsize w {};
+        if (::ioctl(fd, TIOCGWINSZ, &w) == 0 && w.ws_col > 0) return w.ws_col;
+        return 80;
+    }
+
     int fd;
+    UnitLines unitLines;
+    bool units = false; // a per-crate unit started: the block shows cargo's bar
+    size_t buildsTotal = 0, buildsDone = 0;
     size_t downloadsTotal = 0, downloadsDone = 0;
     uint64_t bytesDone = 0;
     Clock::time_point lastDraw;
@@ -181,17 +217,83 @@ private:
 
 } // namespace
 
+std::string cargoStatus(const std::string& verb, const std::string& text, bool colour,
+                        int colourCode) {
+    std::string pad(verb.size() < 12 ? 12 - verb.size() : 0, ' ');
+    if (!colour) return pad + verb + " " + text;
+    return pad + "\033[1m\033[" + std::to_string(colourCode) + "m" + verb + "\033[0m " + text;
+}
+
+std::string UnitLines::line(const BuildEvent& e) {
+    using K = BuildEvent::Kind;
+    if (e.package.empty() || e.check) return describeEvent(e);
+    std::string pkg = e.package + " v" + e.version;
+    switch (e.kind) {
+    case K::Started: {
+        std::string own = verbose ? describeEvent(e) : "";
+        if (!compiled.insert(pkg).second) return own;
+        return cargoStatus("Compiling", pkg, colour) + (own.empty() ? "" : "\n" + own);
+    }
+    case K::Fresh:
+        if (!verbose || !compiled.insert(pkg).second) return "";
+        return cargoStatus("Fresh", pkg, colour);
+    case K::Finished:
+        return verbose ? describeEvent(e) : "";
+    case K::AlreadyValid:
+        return "";
+    default:
+        return describeEvent(e);
+    }
+}
+
+std::string unitProgressName(const BuildEvent& e) {
+    if (e.action == "build-script-run") return e.package + "(build)";
+    if (e.action == "build-script") return e.package + "(build.rs)";
+    if (e.action == "test") return e.package + "(test)";
+    return e.package;
+}
+
+std::string progressLine(size_t done, size_t total, const std::vector<std::string>& names,
+                         size_t width) {
+    const std::string prefix = cargoStatus("Building", "");
+    std::string stats = " " + std::to_string(done) + "/" + std::to_string(total);
+    // The bar: as wide as half of what is left, between 10 and 40 columns, 0 if even 10 do not fit.
+    size_t fixed = prefix.size() + 2 + stats.size();
+    size_t left = width > fixed ? width - fixed : 0;
+    size_t barWidth = std::min<size_t>(40, left / 2);
+    if (barWidth < 10) barWidth = left >= 10 ? 10 : 0;
+    std::string line = prefix;
+    if (barWidth > 0) {
+        size_t filled = total ? std::min(barWidth, barWidth * done / total) : 0;
+        line += "[";
+        for (size_t i = 0; i < barWidth; i++)
+            line += i + 1 < filled ? '=' : i + 1 == filled ? (done >= total ? '=' : '>') : ' ';
+        line += "]";
+    }
+    line += stats;
+    if (line.size() > width) return line.substr(0, width);
+    std::string list;
+    for (auto& n : names)
+        list += (list.empty() ? "" : ", ") + n;
+    if (list.empty()) return line;
+    size_t room = width - line.size();
+    if (room < 2 + 4) return line; // not even ": a..."
+    room -= 2;
+    if (list.size() > room) list = list.substr(0, room - 3) + "...";
+    return line + ": " + list;
+}
+
 void PlainDisplay::event(const BuildEvent& e) {
-    std::string line = describeEvent(e);
+    std::string line = lines.line(e);
     if (!line.empty()) writeAll(fd, line + "\n");
 }
 
-std::unique_ptr<BuildObserver> makeDisplay(int fd) {
+std::unique_ptr<BuildObserver> makeDisplay(int fd, bool verbose) {
     if (fd < 0) return std::make_unique<NullObserver>();
     const char* term = std::getenv("TERM");
     if (::isatty(fd) && !(term && std::strcmp(term, "dumb") == 0))
-        return std::make_unique<TerminalDisplay>(fd);
-    return std::make_unique<PlainDisplay>(fd);
+        return std::make_unique<TerminalDisplay>(fd, verbose);
+    return std::make_unique<PlainDisplay>(fd, verbose);
 }
 
 } // namespace ferrix

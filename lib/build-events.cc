@@ -35,6 +35,8 @@ const char* BuildEvent::kindName(Kind k) {
         return "download-retry";
     case Kind::Downloaded:
         return "downloaded";
+    case Kind::Fresh:
+        return "fresh";
     }
     return "unknown";
 }
@@ -105,6 +107,7 @@ std::string describeEvent(const BuildEvent& e) {
     case K::OutputValid:
     case K::DownloadsPlanned:
     case K::DownloadProgress:
+    case K::Fresh:
         return "";
     }
     return "";

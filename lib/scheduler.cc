@@ -31,6 +31,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace ferrix {
@@ -74,11 +75,23 @@ struct BuildPlace {
     }
 };
 
+// E with what the derivation says it is for people (build-events.hh).
+BuildEvent labelled(BuildEvent e, const Derivation& drv) {
+    auto attr = [&](const char* key) {
+        auto it = drv.env.find(key);
+        return it == drv.env.end() ? std::string() : it->second;
+    };
+    e.package = attr("ferrixPackage");
+    e.version = attr("ferrixVersion");
+    e.action = attr("ferrixAction");
+    return e;
+}
+
 class Scheduler {
 public:
     Scheduler(LocalStore& store, const BuildOptions& options)
         : store(store), opts(options),
-          display(options.observer ? nullptr : makeDisplay(options.progressFd)),
+          display(options.observer ? nullptr : makeDisplay(options.progressFd, options.verbose)),
           observer(options.observer ? *options.observer : *display),
           downloads(store, options.fetch, [this](const BuildEvent& e) { report(e); }) {}
 
@@ -105,6 +118,7 @@ private:
     static void orderByPriority(std::deque<Node*>& ready);
     bool takeToken(unsigned activeBuilds);
     void giveToken(unsigned activeBuilds);
+    void reportFresh();
     [[noreturn]] void fail(const Node& n, const std::exception& e, const std::string& logPath);
     // Observers hear one event at a time, whichever thread reports it.
     void report(const BuildEvent& e) {
@@ -215,6 +229,7 @@ Scheduler::run(const std::vector<DerivationRequest>& requests) {
         jobserver.emplace(store, opts.cores ? opts.cores
                                             : std::max(1u, std::thread::hardware_concurrency()));
     planPriorities();
+    if (opts.reportValid) reportFresh();
     runGraph();
     if (durations) durations->save();
     if (!failures.empty()) {
@@ -254,7 +269,9 @@ void Scheduler::runGraph() {
     };
     size_t downloadCount = std::count_if(toBuild.begin(), toBuild.end(),
                                          [](Node* n) { return n->download && !n->check; });
-    report({.kind = BuildEvent::Kind::DownloadsPlanned, .total = downloadCount});
+    report({.kind = BuildEvent::Kind::DownloadsPlanned,
+            .total = downloadCount,
+            .builds = toBuild.size() - downloadCount});
     // Downloads take no build slot: each waits on the download engine in a thread of its own
     // (which also verifies and registers it). 64 at most: enough to keep the engine's transfers
     // (16 by default) fed, few enough for the open files of their logs and locks.
@@ -346,9 +363,10 @@ bool Scheduler::validMeanwhile(Node& n) {
     store.registerDerivationOutputs(n.drvPath, outMap);
     for (auto& [o, p] : outMap)
         store.addTempRoot(p);
-    report({.kind = BuildEvent::Kind::AlreadyValid,
-            .drv = n.drvPathStr,
-            .name = std::string(n.drv.name)});
+    report(labelled({.kind = BuildEvent::Kind::AlreadyValid,
+                     .drv = n.drvPathStr,
+                     .name = std::string(n.drv.name)},
+                    n.drv));
     return true;
 }
 
@@ -384,11 +402,12 @@ BuildPlace Scheduler::prepare(const Node& n, bool check) {
 
 void Scheduler::realise(Node& n, bool check, const StorePathSet& closure, BuildPlace& place) {
     BuilderHold hold; // the build user and gc lock, held until registration
-    report({.kind = BuildEvent::Kind::Started,
-            .drv = n.drvPathStr,
-            .name = std::string(n.drv.name),
-            .check = check,
-            .download = n.download});
+    report(labelled({.kind = BuildEvent::Kind::Started,
+                     .drv = n.drvPathStr,
+                     .name = std::string(n.drv.name),
+                     .check = check,
+                     .download = n.download},
+                    n.drv));
     auto start = Clock::now();
     try {
         BuildLogWriter log(place.logPath, n.drvPathStr, [this](const BuildEvent& e) { report(e); });
@@ -433,12 +452,51 @@ void Scheduler::realise(Node& n, bool check, const StorePathSet& closure, BuildP
         std::lock_guard lk(reportMutex);
         durations->record(std::string(n.drv.name), secs);
     }
-    report({.kind = BuildEvent::Kind::Finished,
-            .drv = n.drvPathStr,
-            .name = std::string(n.drv.name),
-            .seconds = secs,
-            .check = check,
-            .download = n.download});
+    report(labelled({.kind = BuildEvent::Kind::Finished,
+                     .drv = n.drvPathStr,
+                     .name = std::string(n.drv.name),
+                     .seconds = secs,
+                     .check = check,
+                     .download = n.download},
+                    n.drv));
+}
+
+// Every derivation of the graph already valid, as Fresh: those loaded and, below a valid one, its
+// inputs, read here only (a valid derivation's inputs are never built, whatever their state).
+void Scheduler::reportFresh() {
+    std::set<std::string> seen;
+    std::vector<std::pair<std::string, const Derivation*>> pending;
+    std::deque<Derivation> read; // the derivations not loaded, kept while pending points at them
+    for (auto& [path, node] : nodes)
+        pending.emplace_back(path, &node->drv);
+    while (!pending.empty()) {
+        auto [path, drv] = pending.back();
+        pending.pop_back();
+        if (!seen.insert(path).second) continue;
+        auto it = nodes.find(path);
+        bool toBuildHere = it != nodes.end() && std::find(toBuild.begin(), toBuild.end(),
+                                                          it->second.get()) != toBuild.end();
+        if (toBuildHere) continue; // its inputs are loaded nodes themselves
+        report(labelled(
+            {.kind = BuildEvent::Kind::Fresh, .drv = path, .name = std::string(drv->name)}, *drv));
+        for (auto& [input, outs] : drv->inputDrvs) {
+            std::string inputPath = store.printStorePath(input);
+            if (seen.contains(inputPath)) continue;
+            if (auto n = nodes.find(inputPath); n != nodes.end()) {
+                pending.emplace_back(inputPath, &n->second->drv);
+                continue;
+            }
+            std::string name(input.name().substr(0, input.name().size() - 4));
+            Derivation d = parseDerivation(store.readText(input), name, &store.storeDir());
+            // An input gone since its dependent was built is not Fresh: nothing needs it now.
+            if (!std::all_of(d.outputs.begin(), d.outputs.end(), [&](auto& o) {
+                    return o.second.path && store.isValid(*o.second.path);
+                }))
+                continue;
+            read.push_back(std::move(d));
+            pending.emplace_back(inputPath, &read.back());
+        }
+    }
 }
 
 // The builder declared `output` complete while it runs: it is taken out of the builder's reach
@@ -574,12 +632,13 @@ void Scheduler::fail(const Node& n, const std::exception& e, const std::string& 
     std::string msg = e.what();
     if (!dynamic_cast<const BuildError*>(&e))
         msg = "build of '" + n.drvPathStr + "' failed: " + msg;
-    report({.kind = BuildEvent::Kind::Failed,
-            .drv = n.drvPathStr,
-            .name = std::string(n.drv.name),
-            .text = msg,
-            .logPath = logPath,
-            .logTail = logTail(logPath, opts.logTailLines)});
+    report(labelled({.kind = BuildEvent::Kind::Failed,
+                     .drv = n.drvPathStr,
+                     .name = std::string(n.drv.name),
+                     .text = msg,
+                     .logPath = logPath,
+                     .logTail = logTail(logPath, opts.logTailLines)},
+                    n.drv));
     // The details went to the observer: the error itself is one line.
     throw BuildError(msg.substr(0, msg.find('\n')) + " (log: " + logPath + ")");
 }

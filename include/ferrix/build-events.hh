@@ -27,11 +27,13 @@ struct BuildEvent {
         AlreadyValid,     // drv: built by another process while we waited for the locks
         OutputValid,      // drv, name, text: the output, path: its store path; registered early,
                           // while its builder still runs (the builder declared it complete)
-        DownloadsPlanned, // total: builtin:download derivations this run will fetch
+        DownloadsPlanned, // total: builtin:download derivations this run will fetch; builds: the
+                          // other derivations it builds (the plan, the run's first event)
         DownloadStarted,  // drv (empty for downloadToStore), url, via: the first attempt at a URL
         DownloadProgress, // drv, done, total (0: unknown) bytes of the current attempt
         DownloadRetry,    // drv, url, text (the error), seconds until the next attempt
         Downloaded,       // drv, url, done (bytes), seconds
+        Fresh,            // drv, name: valid before the run (reported with reportValid only)
     };
     Kind kind;
     // Default-initialised members, so that events are written with designated initializers.
@@ -42,9 +44,14 @@ struct BuildEvent {
     std::string text{};
     std::string logPath{}, logTail{};
     uint64_t done = 0, total = 0;
+    uint64_t builds = 0; // DownloadsPlanned
     double seconds = 0;
     bool check = false;    // Started, Finished: a --check rebuild
     bool download = false; // Started: a builtin:download
+    // Started, Finished, Failed, AlreadyValid, Fresh: what the derivation says it is for people,
+    // from its env attributes ferrixPackage, ferrixVersion and ferrixAction (a per-crate unit:
+    // "regex", "1.7.1", "lib"); empty when it says nothing.
+    std::string package{}, version{}, action{};
 
     // The kind's name, as Scheme sees it ("started", "log-line", "download-retry"...).
     static const char* kindName(Kind k);
@@ -56,6 +63,19 @@ class BuildObserver {
 public:
     virtual ~BuildObserver() = default;
     virtual void event(const BuildEvent& e) = 0;
+};
+
+// Forwards each event to two observers, in order (a display and a timings recorder).
+class TeeObserver : public BuildObserver {
+public:
+    TeeObserver(BuildObserver& first, BuildObserver& second) : first(first), second(second) {}
+    void event(const BuildEvent& e) override {
+        first.event(e);
+        second.event(e);
+    }
+
+private:
+    BuildObserver &first, &second;
 };
 
 // Events to nowhere.

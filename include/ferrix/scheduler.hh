@@ -27,6 +27,11 @@ struct BuildOptions {
     // display.hh) on progressFd, live when it is a terminal.
     BuildObserver* observer = nullptr;
     int progressFd = 2;
+    // Report a Fresh event for every derivation of the graph already valid, reading the .drv
+    // files a plain run leaves unread (for --timings).
+    bool reportValid = false;
+    // The display also shows each derivation's own lines and the Fresh ones (build-display.hh).
+    bool verbose = false;
     // Lines of a failed build's log given with its Failed event.
     unsigned logTailLines = 20;
     // The downloader's settings for builtin:download derivations (which take no -M slot: they

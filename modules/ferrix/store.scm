@@ -358,7 +358,7 @@ root).  Return the symlink created."
 (define* (build-derivations store derivations
                             #:key (max-jobs 1) (cores 0) keep-failed?
                             keep-going? check? (timeout 0) (max-silent-time 0)
-                            observer)
+                            observer timings verbose?)
   "Realise DERIVATIONS, a list of .drv file names (or <derivation> records,
 or (DRV . OUTPUT) pairs as Guix accepts, the output being ignored: every
 output is built), in STORE: build each derivation of their graph whose
@@ -375,11 +375,21 @@ happen, an alist whose first pair is (kind . KIND).  KIND is one of
 'started, 'phase, 'log-line, 'finished, 'failed, 'already-valid,
 'output-valid (an output registered while its builder still runs), 'waiting,
 'message, 'downloads-planned, 'download-started, 'download-progress,
-'download-retry or 'downloaded; the other keys, present when they apply, are
-'derivation, 'name, 'path, 'url, 'via, 'text (a log line, a phase, an error
-message), 'log-file, 'log-tail, 'bytes, 'total, 'seconds, 'check? and
-'download?.  An error raised by OBSERVER ends its calls; it is raised when
-the run is over.
+'download-retry, 'downloaded or 'fresh (a derivation valid before the run,
+reported with TIMINGS or VERBOSE? only); the other keys, present when they
+apply, are 'derivation, 'name, 'path, 'url, 'via, 'text (a log line, a
+phase, an error message), 'log-file, 'log-tail, 'bytes, 'total, 'builds (in
+'downloads-planned, the number of other derivations to build), 'seconds,
+'check?, 'download? and, for a derivation saying
+what it is for people (a per-crate unit), 'package, 'version and 'action.  An
+error raised by OBSERVER ends its calls; it is raised when the run is over.
+
+TIMINGS, an alist, asks for an HTML report of the run's timings written to
+its 'file (whether the build succeeds or fails), as 'ferrix build --timings';
+its summary shows its 'command, 'ferrix-version, 'rustc-version and
+'profile, strings it may have.  VERBOSE? has the display on standard error
+show, for the derivations that say what they are (per-crate units), each
+build's own lines besides cargo's and the Fresh ones.
 
 Return, per derivation, an alist of output names and store paths.  A failed
 build raises a ferrix-error."
@@ -396,7 +406,11 @@ build raises a ferrix-error."
           (else (error "not a derivation" drv))))
   (%build-derivations store (map file-name derivations)
                       max-jobs cores keep-failed? check?
-                      timeout max-silent-time keep-going? observer))
+                      timeout max-silent-time keep-going?
+                      (if (or timings verbose?)
+                          `((observer . ,observer) (timings . ,timings)
+                            (verbose? . ,verbose?))
+                          observer)))
 
 (define (log-file store file)
   "Return the build log of FILE, a .drv file name or an output built by a

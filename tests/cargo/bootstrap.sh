@@ -45,7 +45,7 @@ expect_match "... saying it runs cargo and the toolchain has none" "$err" \
 
 # cargo, then wordfreq with it: the file evaluates to both. Two units build at once.
 start=$(date +%s)
-if ! "$FERRIX" build -M 2 -f "$example" >"$TEST_TMP/build.out" 2>"$TEST_TMP/build.err"; then
+if ! "$FERRIX" build -v -M 2 -f "$example" >"$TEST_TMP/build.out" 2>"$TEST_TMP/build.err"; then
   tail -n 60 "$TEST_TMP/build.err" >&2
   fail "ferrix build -M 2 -f examples/cargo-bootstrap.scm failed"
 fi

@@ -23,7 +23,7 @@ per_crate() {
   local status=0 d
   d=$("$FERRIX" build --per-crate -d -f "$1")
   built=$(out_path "$d")
-  "$FERRIX" build --per-crate -f "$1" >"$TEST_TMP/build.out" 2>"$TEST_TMP/build.err" || status=$?
+  "$FERRIX" build --per-crate -v -f "$1" >"$TEST_TMP/build.out" 2>"$TEST_TMP/build.err" || status=$?
   grep -o "building '[^']*'" "$TEST_TMP/build.err" | sed -E "s|building '.*/[a-z0-9]{32}-||; s|\.drv'$||" \
     >"$TEST_TMP/built" || true
   "$FERRIX" log "$d" >"$TEST_TMP/last.log" 2>/dev/null || : >"$TEST_TMP/last.log"

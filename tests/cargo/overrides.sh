@@ -17,7 +17,7 @@ mkdir -p "$work"
 per_crate_build() {
   local file=$1 status=0
   shift
-  "$FERRIX" build --per-crate "$@" -f "$file" >"$TEST_TMP/build.out" 2>"$TEST_TMP/build.err" || status=$?
+  "$FERRIX" build --per-crate -v "$@" -f "$file" >"$TEST_TMP/build.out" 2>"$TEST_TMP/build.err" || status=$?
   grep -o "building '[^']*'" "$TEST_TMP/build.err" | sed -E "s|building '.*/[a-z0-9]{32}-||; s|\.drv'$||" \
     >"$TEST_TMP/built" || true
   built=$(tail -n 1 "$TEST_TMP/build.out")

@@ -19,7 +19,7 @@ sample=$FERRIX_SOURCE_DIR/examples/wordfreq/sample.txt
 per_crate_build() {
   local status=0 file=$1
   shift
-  "$FERRIX" build --per-crate "$@" -f "$file" >"$TEST_TMP/build.out" 2>"$TEST_TMP/build.err" || status=$?
+  "$FERRIX" build --per-crate -v "$@" -f "$file" >"$TEST_TMP/build.out" 2>"$TEST_TMP/build.err" || status=$?
   grep -o "building '[^']*'" "$TEST_TMP/build.err" | sed -E "s|building '.*/[a-z0-9]{32}-||; s|\.drv'$||" \
     >"$TEST_TMP/built" || true
   built=$(tail -n 1 "$TEST_TMP/build.out")

@@ -301,8 +301,8 @@ if ! run_units; then
 fi
 expect_eq "an edit to hello: greet's three units unchanged" \
   "$(awk '{print $2}' "$TEST_TMP/units.out" | head -n 3)" "$before"
-expect_match "an edit to hello: its units built" "$(cat "$TEST_TMP/units.err")" "hello-0.1.0-bin"
-if grep -q "building .*greet" "$TEST_TMP/units.err"; then
+expect_match "an edit to hello: its units built" "$(cat "$TEST_TMP/units.err")" "Compiling hello v0.1.0"
+if grep -q "building .*greet\|Compiling greet" "$TEST_TMP/units.err"; then
   not_ok "an edit to hello: greet not built again"
 else
   ok "an edit to hello: greet not built again"

@@ -3,7 +3,8 @@
 ;;; Tests of the #:observer of 'build-derivations' in (ferrix store): the
 ;;; events of real /bin/sh builds, in the order they happen, captured by a
 ;;; Scheme procedure instead of going to standard error; a failure's event
-;;; with the log's tail; an observer that raises.  Run by CTest with the build
+;;; with the log's tail; an observer that raises; #:timings's report beside
+;;; an observer.  Run by CTest with the build
 ;;; tree's modules and extension; exits non-zero when a test fails.
 
 (use-modules (ferrix tests)
@@ -11,7 +12,8 @@
              (ferrix derivations)
              (srfi srfi-1)
              (srfi srfi-64)
-             (ice-9 match))
+             (ice-9 match)
+             (ice-9 textual-ports))
 
 
 (define %tmp
@@ -121,6 +123,38 @@ order."
       (build-derivations %store '() #:observer 42)
       #f)
     (const #t)))
+
+(let* ((dep (derivation %store "otimed-dep" "/bin/sh" '("-c" "echo > $out")))
+       (top (derivation %store "otimed" "/bin/sh"
+                        (list "-c" (string-append "cat "
+                                                  (derivation->output-path dep)
+                                                  " > $out"))
+                        #:inputs (list (list dep))))
+       (file (string-append %tmp "/timings/report.html"))
+       (row (lambda (drv state)
+              (format #f "data-drv=\"~a\" data-state=\"~a\""
+                      (derivation-file-name drv) state))))
+  (build-derivations %store (list dep))
+  (let ((events (capture
+                 (lambda (observer)
+                   (build-derivations %store (list top)
+                                      #:observer observer
+                                      #:timings
+                                      `((file . ,file)
+                                        (rustc-version . "rustc 0.0.1")))))))
+    (test-equal "timings: the observer hears the events, the valid input as fresh"
+      '((fresh "otimed-dep") (downloads-planned) (started "otimed")
+        (finished "otimed"))
+      (map event-summary events))
+    (test-equal "timings: the plan counts the builds"
+      1 (assq-ref (second events) 'builds))
+    (let ((report (call-with-input-file file get-string-all)))
+      (test-assert "timings: the built derivation's row"
+        (string-contains report (row top "built")))
+      (test-assert "timings: the input already valid has its row"
+        (string-contains report (row dep "valid")))
+      (test-assert "timings: the summary's rustc"
+        (string-contains report "rustc 0.0.1")))))
 
 (test-end "build-observer")
 

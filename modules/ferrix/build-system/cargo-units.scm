@@ -152,9 +152,30 @@ instead of the script (a crate override's)."
                                             eq?))
                     (map (cut list <> "meta")
                          (delete-duplicates meta-units eq?)))
-   #:env-vars (if (null? host-directories)
-                  '()
-                  `(("impureHostDeps" . ,(string-join host-directories))))))
+   #:env-vars (append (unit-display-variables crate version kind mode)
+                      (if (null? host-directories)
+                          '()
+                          `(("impureHostDeps"
+                             . ,(string-join host-directories)))))))
+
+(define (unit-display-variables crate version kind mode)
+  "Return the variables that tell the build display what the unit of CRATE at
+VERSION, of KIND and MODE, is (doc/build.md): the package, its version and the
+unit's action, the name cargo's progress bar gives it."
+  `(("ferrixPackage" . ,crate)
+    ("ferrixVersion" . ,version)
+    ("ferrixAction" . ,(cond ((eq? mode 'run-custom-build) "build-script-run")
+                             ((eq? kind 'custom-build) "build-script")
+                             ((eq? mode 'test) "test")
+                             (else (symbol->string kind))))))
+
+(define (profile-description unit)
+  "Return the profile of UNIT, a root unit, as cargo's Finished line words it:
+\"`release` profile [optimized]\", \"[unoptimized + debuginfo]\"..."
+  (format #f "`~a` profile [~a~a]"
+          (assq-ref unit 'profile)
+          (if (equal? (assq-ref unit 'opt-level) "0") "unoptimized" "optimized")
+          (if (zero? (assq-ref unit 'debuginfo)) "" " + debuginfo")))
 
 ;;;
 ;;; Lowering a package.
@@ -553,6 +574,17 @@ of `~a' ~a: the toolchain ~a has no rustdoc"
           #:toolchain toolchain-item
           #:host-directories host-directories
           #:install-source? install-source?
+          #:display-variables
+          `(("ferrixRustc" . ,(string-append "rustc "
+                                             (assq-ref facts 'release)))
+            ,@(match built
+                (((unit . _) . _)
+                 ;; Its build is the package's last step, as cargo shows it.
+                 `(("ferrixProfile" . ,(profile-description unit))
+                   ("ferrixPackage" . ,(unit-ref unit 'package))
+                   ("ferrixVersion" . ,(unit-ref unit 'version))
+                   ("ferrixAction" . "package")))
+                (_ '())))
           #:system system))))))
 
 (define (patch-crates store root crates options overrides system)
@@ -757,6 +789,7 @@ CARGO_MANIFEST_*, CARGO, OUT_DIR and CARGO_TARGET_TMPDIR."
                                      #:key (tests '()) (doctests '())
                                      toolchain (host-directories '())
                                      install-source?
+                                     (display-variables '())
                                      (system (%current-system)))
   "Return the derivation of the package NAME in the per-crate mode: the
 programs of BINARIES, the derivations of its binary units, under bin/, and
@@ -767,7 +800,8 @@ errors name it) have passed, then DOCTESTS, alists (program, arguments,
 environment, directory, scripts as (DRV WHAT LINKS), units and sources it
 reads, description) of rustdoc's runs.  Tests see the TOOLCHAIN item and
 HOST-DIRECTORIES (a toolchain outside the store): a proc-macro's test loads
-its libstd."
+its libstd.  DISPLAY-VARIABLES, variables for the front end (ferrixProfile,
+ferrixRustc: doc/build.md), go to its environment."
   (build-script->derivation
    store name
    `((use-modules (ferrix build rust-unit))
@@ -795,10 +829,12 @@ its libstd."
                     `((,toolchain))     ;the doctests' inputs have it
                     '())
               ,@(doctest-inputs doctests))
-   #:env-vars (if (or (and (null? tests) (null? doctests))
-                      (null? host-directories))
-                  '()
-                  `(("impureHostDeps" . ,(string-join host-directories))))))
+   #:env-vars (append display-variables
+                      (if (or (and (null? tests) (null? doctests))
+                              (null? host-directories))
+                          '()
+                          `(("impureHostDeps"
+                             . ,(string-join host-directories)))))))
 
 (define (doctest->build-side doctest)
   "Return DOCTEST as 'rust-package-install' takes it: (PROGRAM ARGUMENTS

@@ -12,11 +12,13 @@
   #:use-module (ferrix store)
   #:use-module (ferrix derivations)
   #:use-module (ferrix download)
+  #:use-module ((ferrix config) #:select (%ferrix-version))
   #:use-module ((ferrix build-system cargo-units) #:select (%per-crate?))
   #:use-module ((ferrix build-system cargo-overrides)
                 #:select (%crate-overrides))
   #:use-module ((ferrix diagnostics) #:select (load-package-file/located))
   #:use-module (srfi srfi-1)
+  #:use-module (srfi srfi-26)
   #:use-module (srfi srfi-37)
   #:use-module (ice-9 match)
   #:use-module ((ice-9 threads) #:select (current-processor-count))
@@ -49,6 +51,13 @@ their outputs, one per line.
                          in the per-crate mode, give every package the
                          crate overrides of FILE, a Scheme file evaluating
                          to a list of them (see doc/cargo.md)
+  -v, --verbose          with per-crate units, also show each unit's own
+                         lines (building '...drv'...) and cargo's Fresh
+                         lines for packages already built
+      --timings[=FILE]   write an HTML report of the build's timings to FILE
+                         (default: ferrix-timings.html): each derivation's
+                         start and duration, built or already valid, and
+                         the concurrency and CPU use over time
       --no-substitutes   build everything locally (always the case)
 
 Downloads (url-fetch origins) take no -M slot: they run at once over one
@@ -95,6 +104,12 @@ not '~a'"
                 (value-option '(#\r "root") 'root)
                 (flag-option '("per-crate") 'per-crate?)
                 (value-option '("crate-overrides") 'crate-overrides)
+                (flag-option '(#\v "verbose") 'verbose?)
+                (option '("timings") #f #t
+                        (lambda (opt name arg result)
+                          (alist-cons 'timings
+                                      (or arg %default-timings-file)
+                                      result)))
                 (flag-option '("no-substitutes") 'no-substitutes?)
                 (number-option #f "max-downloads" 'max-downloads)
                 (option '("mirror") #t #f
@@ -109,6 +124,50 @@ not '~a'" arg))
                 (value-option '("content-mirror") 'content-mirror)
                 (flag-option '("no-config") 'no-config?))
           %load-options %lowering-options))
+
+(define %default-timings-file
+  ;; Where --timings writes its report when given no file.
+  "ferrix-timings.html")
+
+(define (colour-status? port)
+  "Return true if PORT is a terminal that shows colours."
+  (and (isatty? port)
+       (not (equal? (getenv "TERM") "dumb"))))
+
+(define (cargo-status port verb text)
+  "Write to PORT a line in cargo's layout: VERB right-aligned in twelve
+columns, bold green on a terminal, then TEXT."
+  (let ((padding (make-string (max 0 (- 12 (string-length verb))) #\space)))
+    (if (colour-status? port)
+        (format port "~a\x1b[1m\x1b[32m~a\x1b[0m ~a~%" padding verb text)
+        (format port "~a~a ~a~%" padding verb text))))
+
+(define (elapsed-text seconds)
+  "Return SECONDS as cargo's Finished line words a duration: \"22.23s\",
+\"1m 05s\"."
+  (define (two-digits n)
+    (string-pad (number->string n) 2 #\0))
+  (if (>= seconds 60)
+      (let ((whole (inexact->exact (floor seconds))))
+        (string-append (number->string (quotient whole 60)) "m "
+                       (two-digits (remainder whole 60)) "s"))
+      (let ((hundredths (inexact->exact (floor (* seconds 100)))))
+        (string-append (number->string (quotient hundredths 100)) "."
+                       (two-digits (remainder hundredths 100)) "s"))))
+
+(define (display-variable store files name)
+  "Return the value of the environment variable NAME of the first derivation
+among FILES, .drv file names, that has it, or #f."
+  (any (lambda (file)
+         (assoc-ref (derivation-builder-environment-vars
+                     (read-derivation-from-store store file))
+                    name))
+       files))
+
+(define (seconds-since start)
+  "Return the seconds elapsed since START, an internal real time."
+  (exact->inexact (/ (- (get-internal-real-time) start)
+                     internal-time-units-per-second)))
 
 (define (register-roots store root results)
   "Make ROOT (and ROOT-1, ROOT-2... for further derivations, ROOT-OUTPUT for
@@ -138,6 +197,7 @@ compilers of all of them together (doc/build.md, \"Jobs and the jobserver\")."
     (and (eq? (car pair) 'argument)
          (derivation-path? (cdr pair))
          (string-prefix? "/" (cdr pair))))
+  (define start (get-internal-real-time))
   (let* ((all  (parse-command-line "build" args %options))
          (drvs (reverse (map cdr (filter derivation-argument? all))))
          (opts (remove derivation-argument? all)))
@@ -204,7 +264,40 @@ compilers of all of them together (doc/build.md, \"Jobs and the jobserver\")."
                               #:check? (assq-ref opts 'check?)
                               #:timeout (or (assq-ref opts 'timeout) 0)
                               #:max-silent-time
-                              (or (assq-ref opts 'max-silent-time) 0)))))
+                              (or (assq-ref opts 'max-silent-time) 0)
+                              #:verbose? (assq-ref opts 'verbose?)
+                              #:timings
+                              (and=> (assq-ref opts 'timings)
+                                     (lambda (file)
+                                       `((file . ,file)
+                                         (command
+                                          . ,(string-join
+                                              (cons "ferrix build" args)))
+                                         (ferrix-version
+                                          . ,(string-append
+                                              "ferrix " %ferrix-version))
+                                         ,@(filter-map
+                                            (match-lambda
+                                              ((key . name)
+                                               (and=> (display-variable
+                                                       store files name)
+                                                      (cut cons key <>))))
+                                            '((rustc-version . "ferrixRustc")
+                                              (profile
+                                               . "ferrixProfile"))))))))))
+                ;; Per-crate packages end as cargo's builds do.
+                (and=> (display-variable store files "ferrixProfile")
+                       (lambda (profile)
+                         (cargo-status (current-error-port) "Finished"
+                                       (string-append
+                                        profile " target(s) in "
+                                        (elapsed-text (seconds-since start))))))
+                (and=> (assq-ref opts 'timings)
+                       (lambda (file)
+                         (cargo-status (current-error-port) "Timing"
+                                       (string-append
+                                        "report saved to "
+                                        (canonicalize-path file)))))
                 (for-each (lambda (outputs)
                             (for-each (lambda (output)
                                         (display (cdr output))
