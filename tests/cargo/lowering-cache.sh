@@ -2,8 +2,9 @@
 # The per-crate lowering's cache (doc/per-crate.md, "Lowering and its cache"): a lowering read back
 # from the cache gives the .drv files an uncached lowering gives, for wordfreq and a workspace;
 # each part of the key (a manifest edit in a path package, the features, the profile, the target,
-# the lock file) gives the derivations a fresh lowering gives, not the cached ones; an entry that
-# is corrupt, of another format or names a .drv the store no longer has is ignored and rewritten.
+# the user's crate overrides, the lock file) gives the derivations a fresh lowering gives, not the
+# cached ones; an entry that is corrupt, of another format or names a .drv the store no longer
+# has is ignored and rewritten.
 # Only lowering (`ferrix build -d`): nothing is compiled.
 source "$(dirname "$0")/lib/cargo.bash"
 source "$FERRIX_SOURCE_DIR/tests/data/crates/prepare.bash"
@@ -118,6 +119,13 @@ previous=$(uncached "$file")
 printf '\n[profile.release]\nopt-level = 2\n' >>"$ws/Cargo.toml"
 check_key "a profile" "$file"
 check_key "a target" "$file" --target=x86_64-linux-gnu
+previous=$(uncached "$file")
+# The user's crate overrides (--crate-overrides=FILE): a changed variable is a new key.
+for value in one two; do
+  printf '(list (crate-override (name "util") (environment (quote (("UTIL_NOTE" . "%s"))))))\n' \
+    "$value" >"$TEST_TMP/overrides.scm"
+  check_key "a crate override ($value)" "$file" --crate-overrides="$TEST_TMP/overrides.scm"
+done
 previous=$(uncached "$file")
 sed -i 's/^version = 4$/version = 3/' "$ws/Cargo.lock"
 check_key "a lock file change" "$file"
