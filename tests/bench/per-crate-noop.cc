@@ -175,10 +175,11 @@ int main() {
                         "sh", project},
                        {}, work.path());
             std::string file = work / "cargo.scm";
-            writeFile(
-                file,
-                strf("(car (load \"%s/examples/cargo-bootstrap.scm\"))\n", sourceDir().c_str()),
-                0644);
+            writeFile(file,
+                      strf("(use-modules (ferrix package-files))\n"
+                           "(car (load-package-file \"%s/examples/cargo-bootstrap.scm\"))\n",
+                           sourceDir().c_str()),
+                      0644);
             measure("noop-per-crate-cargo",
                     "no-op per-crate build of cargo 0.66 (examples/cargo-bootstrap.scm's cargo)",
                     file, project);
