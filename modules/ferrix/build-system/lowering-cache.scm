@@ -21,6 +21,7 @@
   #:use-module (ice-9 match)
   #:use-module ((rnrs bytevectors) #:select (bytevector?))
   #:export (%lowering-cache-format
+            %lowering-key-parameters
             lowering-cache-key
             cached-cargo-units-build))
 
@@ -55,6 +56,13 @@
 (define %lowering-cache-size
   ;; Entries kept; the least recently used go first.
   256)
+
+(define %lowering-key-parameters
+  ;; Parameters the lowering reads besides its arguments, whose values must
+  ;; therefore be in the key: add here any parameter that 'cargo-units-build'
+  ;; or what it calls comes to read (a number of jobs written into the
+  ;; invocations, say).  None today.
+  '())
 
 (define %lowering-modules
   ;; The host-side modules whose code shapes the derivations.
@@ -137,6 +145,7 @@ when one of them cannot be named by content (it is then not cached)."
                (store-directory store)
                (build-side-item store)
                name
+               (map (lambda (parameter) (parameter)) %lowering-key-parameters)
                (map (lambda (input) (input-identity store input system))
                     inputs)
                (let loop ((arguments arguments) (result '()))
