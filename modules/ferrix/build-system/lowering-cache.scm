@@ -101,15 +101,16 @@ alone when it cannot be read."
                     (bytevector? obj))))))
 
 (define (object-identity store obj system)
-  "Return what names OBJ, an input, by content: its derivation file name, its
-store file name, or #f when it has neither."
+  "Return what names OBJ, an input, by content: its derivation file name or
+its store file name.  Raise an error when it has neither: the lowering is
+then not cached."
   (cond ((derivation? obj) (derivation-file-name obj))
         ((string? obj) obj)
         (else
          (match (lower-object store obj system)
            ((? derivation? drv) (derivation-file-name drv))
            ((? string? file) file)
-           (_ #f)))))
+           (_ (error "no identity for the input" obj))))))
 
 (define (input-identity store input system)
   "Return INPUT, (LABEL OBJ [OUTPUT]) or OBJ, with OBJ named by content."
