@@ -18,14 +18,31 @@ namespace {
 
 SCM graphType = SCM_BOOL_F;
 
+cargo::UnitGraph* graphOf(SCM obj) {
+    return reinterpret_cast<cargo::UnitGraph*>(SCM_STRUCT_DATA_REF(obj, 0));
+}
+
 void finalizeGraph(SCM obj) {
-    delete static_cast<cargo::UnitGraph*>(scm_foreign_object_ref(obj, 0));
+    delete graphOf(obj);
+}
+
+// A plain struct vtable with one unboxed slot and an instance finalizer, made with the first
+// graph, as the store's (guile/store.cc): scm_make_foreign_object_type loads GOOPS, which every
+// command paid for at start-up (the extension's initialisation) whether it lowered a unit or not.
+void initGraphType() {
+    if (scm_is_true(graphType)) return;
+    SCM type = scm_make_vtable(scm_from_utf8_string("uw"), SCM_BOOL_F);
+    scm_set_struct_vtable_name_x(type, scm_from_utf8_symbol("unit-graph"));
+    SCM_SET_VTABLE_INSTANCE_FINALIZER(type, finalizeGraph);
+    graphType = scm_permanent_object(type);
 }
 
 // Scheme side: the graph in argument POS, or wrong-type-arg.
 const cargo::UnitGraph& graphArg(SCM obj, int pos, const char* subr) {
-    if (!SCM_IS_A_P(obj, graphType)) scm_wrong_type_arg_msg(subr, pos, obj, "unit graph");
-    return *static_cast<const cargo::UnitGraph*>(scm_foreign_object_ref(obj, 0));
+    if (!(scm_is_true(graphType) && SCM_STRUCTP(obj) &&
+          scm_is_eq(SCM_STRUCT_VTABLE(obj), graphType)))
+        scm_wrong_type_arg_msg(subr, pos, obj, "unit graph");
+    return *graphOf(obj);
 }
 
 // The value of KEY in the alist OPTIONS, SCM_UNDEFINED when absent.
@@ -152,8 +169,15 @@ SCM primCrateUnitGraph(SCM root, SCM crates, SCM options) {
         auto graph = std::make_unique<cargo::UnitGraph>(
             cargo::unitGraph(toString(root), sources, toOptions(options, SUBR)));
         cargo::UnitGraph* raw = graph.get();
-        SCM obj = scheme([&] { return scm_make_foreign_object_1(graphType, raw); });
-        graph.release(); // the foreign object's finalizer owns it now
+        // The initial value of an unboxed field is given as a Scheme integer: 0, then the
+        // pointer, as for the store.
+        SCM obj = scheme([&] {
+            initGraphType();
+            SCM o = scm_c_make_struct(graphType, 0, 1, SCM_UNPACK(SCM_INUM0));
+            SCM_STRUCT_DATA_SET(o, 0, reinterpret_cast<scm_t_bits>(raw));
+            return o;
+        });
+        graph.release(); // the struct's finalizer owns it now
         return obj;
     });
 }
@@ -362,10 +386,6 @@ const Primitive unitsPrimitives[] = {
 } // namespace
 
 void defineUnitsPrimitives() {
-    if (scm_is_false(graphType))
-        graphType = scm_gc_protect_object(
-            scm_make_foreign_object_type(scm_from_utf8_symbol("unit-graph"),
-                                         scm_list_1(scm_from_utf8_symbol("graph")), finalizeGraph));
     definePrimitives(unitsPrimitives);
 }
 

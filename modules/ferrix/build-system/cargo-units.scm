@@ -221,6 +221,13 @@ dependency's directory), belongs to."
   (let ((base (basename item)))
     (substring base (+ 1 (or (string-index base #\-) -1)))))
 
+(define (persistent-toolchain-fact kind key)
+  "Return what the per-user cache holds for KIND of KEY, a toolchain item
+first: the item names its rustc by content (its sha256sums, or the rustc
+itself), so what rustc says of itself stays true while the item exists.
+Saves running rustc (about 0.1 s of CPU a run) at each lowering."
+  (stamp-cache-ref kind key))
+
 (define %toolchain-facts
   ;; (ITEM TARGET RUSTFLAGS) -> ((release . R) (host . H) (host-cfg . CFG) ...).
   (make-hash-table))
@@ -251,6 +258,7 @@ targets: `rustc ~a' failed (exit status ~a)"
                 (substring line (+ 2 (string-length name)))))
          (string-split text #\newline)))
   (or (hash-ref %toolchain-facts key)
+      (persistent-toolchain-fact 'toolchain-facts key)
       (let* ((vv (output "-vV"))
              (facts `((release . ,(field vv "release"))
                       (host . ,(field vv "host"))
@@ -261,6 +269,7 @@ targets: `rustc ~a' failed (exit status ~a)"
                                                 "--target" target rustflags)
                                          #f)))))
         (hash-set! %toolchain-facts key facts)
+        (stamp-cache-set! 'toolchain-facts key facts)
         facts)))
 
 (define* (cargo-units-build store name inputs
@@ -758,6 +767,7 @@ links rustc and cargo only)."
   "Return the sysroot of the toolchain ITEM's rustc (`rustc --print
 sysroot'), asked once per process."
   (or (hash-ref %toolchain-sysroots item)
+      (persistent-toolchain-fact 'toolchain-sysroot item)
       (let* ((rustc (string-append (store-real-path store item) "/bin/rustc"))
              (port (open-pipe* OPEN_READ rustc "--print" "sysroot"))
              (text (string-trim-both (get-string-all port)))
@@ -770,6 +780,7 @@ sysroot'), asked once per process."
 libraries are: `rustc --print sysroot' failed (exit status ~a)"
                                     item (status:exit-val status)))))))
         (hash-set! %toolchain-sysroots item text)
+        (stamp-cache-set! 'toolchain-sysroot item text)
         text)))
 
 (define (test-environment env)

@@ -11,6 +11,8 @@
   #:use-module ((ferrix store) #:select (store-real-path))
   #:use-module (ferrix build-system cargo-units)
   #:use-module (ferrix build-system cargo-overrides)
+  #:use-module ((ferrix build-system lowering-cache)
+                #:select (cached-cargo-units-build))
   #:use-module ((ferrix base32) #:select (nix-base32-string->bytevector))
   #:use-module (rnrs bytevectors)
   #:use-module (srfi srfi-1)
@@ -563,7 +565,7 @@ supported in the per-crate mode yet (doc/per-crate.md), got ~s"
                 (#:cargo-test-flags ("--release"))
                 (#:test-target #f)
                 (#:phases %standard-phases)))
-    (cargo-units-build store name inputs
+    (cached-cargo-units-build store name inputs
                        #:system system #:target target #:outputs outputs
                        #:crate-labels crate-labels
                        #:features (keyword-argument settings #:features '())
