@@ -17,8 +17,8 @@
 //           serde_json with other features) built one after another into one store, against
 //           three separate cold cargo builds: goal <= 0.6x their sum;
 //   leaf    itoa 1.0.1 -> 1.0.2 (a copy with its patch version bumped) in a private directory
-//           registry holding copies of wordfreq's crates: the units ferrix rebuilt (its
-//           "building '...rust-unit-...drv'" lines) against the leaf and its dependents in
+//           registry holding copies of the crates of wordfreq's lock file: the units ferrix rebuilt
+//           (its "building '...rust-unit-...drv'" lines) against the leaf and its dependents in
 //           cargo's unit graph (`cargo build --unit-graph`, RUSTC_BOOTSTRAP=1), goal <= 1.2x
 //           cargo's rebuild after the same switch;
 //   cargo   cargo 0.66's graph (examples/cargo-bootstrap.scm's per-crate cargo package) against
@@ -493,10 +493,12 @@ void caseLeaf(State& st, int runs) {
     createDirs(regA);
     createDirs(regB);
     const std::vector<std::string> crates = {
-        "libc-0.2.139",        "atty-0.2.14",   "bitflags-1.3.2",  "os_str_bytes-6.0.0",
-        "clap_lex-0.3.0",      "strsim-0.10.0", "termcolor-1.1.2", "clap-4.0.32",
-        "regex-syntax-0.6.27", "regex-1.7.1",   "ryu-1.0.2",       "serde-1.0.152",
-        "serde_json-1.0.87"};
+        "libc-0.2.139", "atty-0.2.14", "bitflags-1.3.2", "os_str_bytes-6.0.0", "clap_lex-0.3.0",
+        "strsim-0.10.0", "termcolor-1.1.2", "clap-4.0.32", "regex-syntax-0.6.27", "regex-1.7.1",
+        "ryu-1.0.2", "serde-1.0.152", "serde_json-1.0.87",
+        // Not built on Linux, but cargo's resolution locks them (atty's and termcolor's).
+        "winapi-0.3.9", "winapi-i686-pc-windows-gnu-0.4.0", "winapi-util-0.1.5",
+        "winapi-x86_64-pc-windows-gnu-0.4.0"};
     for (auto& c : crates) {
         runChecked({"cp", "-r", debianRegistry + "/" + c, regA + "/" + c}, {}, dir.path());
         runChecked({"cp", "-r", debianRegistry + "/" + c, regB + "/" + c}, {}, dir.path());
