@@ -315,6 +315,29 @@ static void invalidateAndDelete(LocalStore::Impl& s, const StoreGraph& g,
     }
 }
 
+// What keeps a path alive besides its references, as Nix's keep-derivations and keep-outputs
+// (both on, as Guix's daemon keeps derivations and the per-crate mode needs outputs): a live
+// output keeps its deriver, a live derivation its valid outputs. So a root on a per-crate
+// package keeps its units (outputs of the derivations its own derivation's closure holds), the
+// units of a superseded version go with it, and the next edit rebuilds only what changed.
+struct KeptEdges {
+    std::map<int64_t, std::set<int64_t>> deriver; // output -> its derivation
+    std::map<int64_t, std::set<int64_t>> outputs; // derivation -> its outputs
+};
+
+static KeptEdges loadKeptEdges(SQLite& db) {
+    KeptEdges k;
+    SQLiteStmt derivers(db, "select v.id, d.id from ValidPaths v join ValidPaths d "
+                            "on d.path = v.deriver where v.deriver is not null");
+    for (auto q = derivers.use(); q.next();)
+        k.deriver[q.getInt(0)].insert(q.getInt(1));
+    SQLiteStmt outputs(db, "select o.drv, v.id from DerivationOutputs o join ValidPaths v "
+                           "on v.path = o.path");
+    for (auto q = outputs.use(); q.next();)
+        k.outputs[q.getInt(0)].insert(q.getInt(1));
+    return k;
+}
+
 GcResult LocalStore::collectGarbage(const GcOptions& opts) {
     auto& s = *impl;
     auto lock = s.gcLockExclusive();
@@ -328,17 +351,27 @@ GcResult LocalStore::collectGarbage(const GcOptions& opts) {
     StorePathSet roots = readTempRoots(s, res);
     for (auto& [link, p] : findRoots())
         roots.insert(p);
+    KeptEdges kept;
+    {
+        std::lock_guard lk(s.dbMutex);
+        kept = loadKeptEdges(*s.db);
+    }
     std::set<int64_t> live;
     std::vector<int64_t> todo;
     for (auto& r : roots)
         if (auto it = g.ids.find(r); it != g.ids.end()) todo.push_back(it->second);
+    auto follow = [&](const std::map<int64_t, std::set<int64_t>>& edges, int64_t id) {
+        if (auto it = edges.find(id); it != edges.end())
+            for (auto r : it->second)
+                if (!live.contains(r)) todo.push_back(r);
+    };
     while (!todo.empty()) {
         int64_t id = todo.back();
         todo.pop_back();
         if (!live.insert(id).second) continue;
-        if (auto it = g.refs.find(id); it != g.refs.end())
-            for (auto r : it->second)
-                if (!live.contains(r)) todo.push_back(r);
+        follow(g.refs, id);
+        follow(kept.deriver, id);
+        follow(kept.outputs, id);
     }
 
     using A = GcOptions::Action;
