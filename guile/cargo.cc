@@ -140,7 +140,7 @@ SCM primCargoChecksumJson(SCM directory, SCM package) {
 
 #define SUBR "%cargo-prepare-offline-source"
 SCM primCargoPrepareOfflineSource(SCM source, SCM inputs, SCM vendor, SCM cargoHome, SCM target,
-                                  SCM tests, SCM features) {
+                                  SCM tests, SCM features, SCM host, SCM targetCfg, SCM hostCfg) {
     expectString(source, 1, "SOURCE", SUBR);
     expectStrings(inputs, 2, "INPUTS", SUBR);
     expectString(vendor, 3, "VENDOR-DIRECTORY", SUBR);
@@ -148,10 +148,25 @@ SCM primCargoPrepareOfflineSource(SCM source, SCM inputs, SCM vendor, SCM cargoH
     expectString(target, 5, "CARGO-TARGET", SUBR);
     expectBoolean(tests, 6, "TESTS?", SUBR);
     expectStrings(features, 7, "FEATURES", SUBR);
+    // Without them (all three or none), target tables are decided from the triple alone.
+    bool exact = !SCM_UNBNDP(host);
+    if (exact) {
+        expectString(host, 8, "HOST", SUBR);
+        expectString(targetCfg, 9, "TARGET-CFG", SUBR);
+        expectString(hostCfg, 10, "HOST-CFG", SUBR);
+    }
     return guarded(SUBR, [&] {
+        cargo::BuildPlatforms platforms;
+        if (exact) {
+            platforms.target = toString(target);
+            platforms.host = toString(host);
+            platforms.targetCfg = cargo::CfgSet::parse(toString(targetCfg));
+            platforms.hostCfg = cargo::CfgSet::parse(toString(hostCfg));
+        }
         cargo::OfflineSource r = cargo::prepareOfflineSource(
             toString(source), toStringList(inputs, SUBR, 2), toString(vendor), toString(cargoHome),
-            toString(target), scm_is_true(tests), toStringList(features, SUBR, 7));
+            toString(target), scm_is_true(tests), toStringList(features, SUBR, 7),
+            exact ? &platforms : nullptr);
         return scheme([&] { return scm_values_2(stringList(r.log), scm_from_bool(r.lockFile)); });
     });
 }
@@ -284,14 +299,16 @@ const Primitive cargoPrimitives[] = {
     {"%cargo-checksum-json", 2, 0, 0, asSubr(primCargoChecksumJson),
      "Return the .cargo-checksum.json that cargo vendor writes for DIRECTORY, with PACKAGE (a\n"
      "hexadecimal sha256, or #f) as the package checksum."},
-    {"%cargo-prepare-offline-source", 7, 0, 0, asSubr(primCargoPrepareOfflineSource),
+    {"%cargo-prepare-offline-source", 7, 3, 0, asSubr(primCargoPrepareOfflineSource),
      "Prepare the crate SOURCE, a directory, for an offline build: vendor the crates of INPUTS\n"
      "(a list of store file names) into VENDOR-DIRECTORY; prune from SOURCE's manifests the\n"
      "dependencies no input provides that cargo would resolve (dev-dependencies unless TESTS?,\n"
      "those of targets other than CARGO-TARGET, optional ones), refusing FEATURES (a list of\n"
      "strings) that need a pruned one; write CARGO-HOME/config.toml; check SOURCE/Cargo.lock\n"
-     "against the vendored crates.  Return two values: the log lines, and whether there was a\n"
-     "Cargo.lock (it matches)."},
+     "against the vendored crates.  With HOST (the host's triple), TARGET-CFG and HOST-CFG\n"
+     "(what `rustc --print cfg' prints for each, with the rustflags cargo passes), target tables\n"
+     "are decided exactly, and dev-dependencies no input provides are an error when TESTS?.\n"
+     "Return two values: the log lines, and whether there was a Cargo.lock (it matches)."},
     {"%cargo-install-source", 3, 0, 0, asSubr(primCargoInstallSource),
      "Install the crate SOURCE, a directory, under OUT: its tree, with its original Cargo.toml,\n"
      "to share/rust-source/NAME-VERSION and its reproducible .crate to share/cargo/registry (a\n"

@@ -42,17 +42,29 @@ OfflineSource prepareOfflineSource(const std::string& sourceDir,
                                    const std::vector<std::string>& inputs,
                                    const std::string& vendorDir, const std::string& cargoHome,
                                    const std::string& triple, bool tests,
-                                   const std::vector<std::string>& features) {
+                                   const std::vector<std::string>& features,
+                                   const BuildPlatforms* platforms) {
     OfflineSource r;
-    auto vendored = vendorInputs(inputs, vendorDir, triple, r.log);
+    auto vendored = vendorInputs(inputs, vendorDir, triple, r.log, platforms);
     std::set<std::string> available;
     for (auto& v : vendored)
         available.insert(v.name);
     PruneOptions options;
     options.dev = !tests;
     options.optional = true; // cargo resolves them all for the package being built
+    options.platforms = platforms;
+    std::vector<std::string> missingDev;
     for (auto& dir : sourceCrateDirs(sourceDir)) {
         PruneResult pruned = pruneDependencies(dir, available, triple, options);
+        for (auto& key : pruned.undecided)
+            r.log.push_back("kept [target." + key + "] of " + dir +
+                            "/Cargo.toml: undecidable from the triple " + triple + " alone");
+        if (tests && platforms)
+            for (auto& d : missingDevDependencies(dir, available, *platforms))
+                missingDev.push_back(d.package +
+                                     (d.version.empty() ? "" : " \"" + d.version + "\"") + " ([" +
+                                     (d.target.empty() ? "" : "target.'" + d.target + "'.") +
+                                     "dev-dependencies] of " + dir + "/Cargo.toml)");
         for (size_t i = 0; i < pruned.removed.size(); i++) {
             auto why = pruned.reasons[i];
             r.log.push_back("pruned " +
@@ -83,6 +95,15 @@ OfflineSource prepareOfflineSource(const std::string& sourceDir,
                                 missing + " of " + dir + "/Cargo.toml, which no input provides " +
                                 "(add its crate to the inputs, or leave the feature out)");
             }
+    }
+
+    if (!missingDev.empty()) {
+        std::string msg = "the tests need dev-dependencies that no input provides:";
+        for (auto& m : missingDev)
+            msg += "\n  " + m;
+        msg += "\ngive each as an input (#:cargo-development-inputs: a crate of that name whose "
+               "version meets the requirement), or build without the tests (#:tests? #f)";
+        throw MissingDevDependencies(msg);
     }
 
     std::string lockFile = sourceDir + "/Cargo.lock";

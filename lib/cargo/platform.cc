@@ -201,6 +201,18 @@ bool targetApplies(const std::string& key, const std::string& triple, const CfgS
     return *evaluate(key, leaf);
 }
 
+bool BuildPlatforms::applies(const std::string& key, DepKind kind) const {
+    switch (kind) {
+    case DepKind::Build:
+        return targetApplies(key, host, hostCfg);
+    case DepKind::Dev:
+        return targetApplies(key, target, targetCfg);
+    case DepKind::Normal:
+        break;
+    }
+    return targetApplies(key, target, targetCfg) || targetApplies(key, host, hostCfg);
+}
+
 CfgSet CfgSet::parse(const std::string& output) {
     CfgSet set;
     size_t i = 0, lineNo = 0;

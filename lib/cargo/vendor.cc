@@ -177,7 +177,8 @@ void writeChecksumFile(const std::string& dir, const std::optional<std::string>&
 
 std::vector<VendoredCrate> vendorInputs(const std::vector<std::string>& inputs,
                                         const std::string& vendorDir, const std::string& triple,
-                                        std::vector<std::string>& log) {
+                                        std::vector<std::string>& log,
+                                        const BuildPlatforms* platforms) {
     createDirs(vendorDir);
     std::vector<VendoredCrate> out;
     std::map<std::string, size_t> seen;
@@ -251,10 +252,16 @@ std::vector<VendoredCrate> vendorInputs(const std::vector<std::string>& inputs,
     std::set<std::string> available;
     for (auto& v : out)
         available.insert(v.name);
+    PruneOptions options;
+    options.platforms = platforms;
     for (auto& v : out) {
-        for (auto& removed : pruneManifest(v.dir, available, triple, false))
+        PruneResult pruned = pruneDependencies(v.dir, available, triple, options);
+        for (auto& removed : pruned.removed)
             log.push_back("pruned " + removed + " of " + v.name + " " + v.version + " (not for " +
                           triple + ", no input)");
+        for (auto& key : pruned.undecided)
+            log.push_back("kept [target." + key + "] of " + v.name + " " + v.version +
+                          ": undecidable from the triple " + triple + " alone");
         writeChecksumFile(v.dir, v.package);
     }
     return out;
@@ -410,30 +417,46 @@ PruneResult pruneDependencies(const std::string& dir, const std::set<std::string
     if (auto targets = t["target"].as_table()) {
         for (auto& [tk, tv] : *targets) {
             std::string key(tk.str());
-            auto applies = targetApplies(key, triple);
             auto tt = tv.as_table();
             if (!tt) continue;
-            if (!applies || *applies) {
-                // This platform's (or undecidable: kept but for what is asked below).
-                if (options.dev && applies)
-                    for (auto name : {"dev-dependencies", "dev_dependencies"})
-                        if (auto d = (*tt)[name].as_table())
-                            for (auto& k : pruneTable(*d, available, false))
-                                note("target." + key + "." + name + "." + k, PruneReason::TestsOff);
-                if (options.optional)
-                    for (auto name : normalTables)
-                        if (auto d = (*tt)[name].as_table())
-                            for (auto& k : pruneTable(*d, available, true)) {
-                                note("target." + key + "." + name + "." + k, PruneReason::Optional);
-                                optionalPruned.insert(k);
-                            }
-                continue;
+            // Whether the table applies to dependencies of a kind: exact with the cfg sets,
+            // else from the triple (nullopt: undecidable, kept but for what is asked below).
+            std::optional<bool> fromTriple;
+            if (!options.platforms) {
+                fromTriple = targetApplies(key, triple);
+                if (!fromTriple) r.undecided.push_back(key);
             }
+            auto applies = [&](DepKind kind) -> std::optional<bool> {
+                if (options.platforms) return options.platforms->applies(key, kind);
+                return fromTriple;
+            };
+            auto kindOf = [](const std::string& name) {
+                return name.find("dev") == 0     ? DepKind::Dev
+                       : name.find("build") == 0 ? DepKind::Build
+                                                 : DepKind::Normal;
+            };
             for (auto name : {"dependencies", "build-dependencies", "dev-dependencies",
-                              "build_dependencies", "dev_dependencies"})
-                if (auto d = (*tt)[name].as_table())
+                              "build_dependencies", "dev_dependencies"}) {
+                auto d = (*tt)[name].as_table();
+                if (!d) continue;
+                DepKind kind = kindOf(name);
+                auto a = applies(kind);
+                std::string prefix = "target." + key + "." + name + ".";
+                if (a && !*a) {
                     for (auto& k : pruneTable(*d, available, false))
-                        note("target." + key + "." + name + "." + k, PruneReason::OtherPlatform);
+                        note(prefix + k, PruneReason::OtherPlatform);
+                } else if (kind == DepKind::Dev) {
+                    // Tests off: no dev-dependency is resolved, whatever its table.
+                    if (options.dev)
+                        for (auto& k : pruneTable(*d, available, false))
+                            note(prefix + k, PruneReason::TestsOff);
+                } else if (options.optional) {
+                    for (auto& k : pruneTable(*d, available, true)) {
+                        note(prefix + k, PruneReason::Optional);
+                        optionalPruned.insert(k);
+                    }
+                }
+            }
         }
     }
     if (r.removed.empty()) return r;
@@ -511,6 +534,19 @@ std::vector<std::string> pruneManifest(const std::string& dir,
     PruneOptions o;
     o.dev = pruneDev;
     return pruneDependencies(dir, available, triple, o).removed;
+}
+
+std::vector<Dependency> missingDevDependencies(const std::string& dir,
+                                               const std::set<std::string>& available,
+                                               const BuildPlatforms& platforms) {
+    std::vector<Dependency> out;
+    for (auto& d : readManifest(dir + "/Cargo.toml").dependencies) {
+        // Inherited ones are the workspace's to check (a path there, maybe).
+        if (d.kind != DepKind::Dev || d.path || d.workspace || available.count(d.package)) continue;
+        if (!d.target.empty() && !platforms.applies(d.target, DepKind::Dev)) continue;
+        out.push_back(d);
+    }
+    return out;
 }
 
 std::vector<std::string> lockMismatches(const Lockfile& lock,

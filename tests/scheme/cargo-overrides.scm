@@ -53,7 +53,17 @@
      (lookup-crate-override %default-crate-overrides "libz-sys" "1.1.8")))
 
   (test-assert "the defaults are valid"
-    (not (any crate-override-problem %default-crate-overrides))))
+    (not (any crate-override-problem %default-crate-overrides)))
+  (test-equal "a package's #:sys-crates rows: one override per crate"
+    '(("a-sys" ("A_SYS_USE_PKG_CONFIG" . "1") ("A_STATIC" . ""))
+      ("b-sys" ("B" . "0")))
+    (map (lambda (override)
+           (cons (crate-override-name override)
+                 (crate-override-environment override)))
+         (sys-crate-overrides
+          '(("a-sys" "A_SYS_USE_PKG_CONFIG" "1" ("a" "a" "liba-dev" "a"))
+            ("b-sys" "B" "0")
+            ("a-sys" "A_STATIC" ""))))))
 
 (test-group "an override of a crate with a default keeps the default's variables"
   (let* ((own (crate-override (name "libz-sys")

@@ -281,6 +281,7 @@ an alist, quoted values unquoted."
     (#:rustflags . ("-C" "link-arg=-Wl,-z,relro"))
     (#:parallel-build? . #t)
     (#:parallel-tests? . #t)
+    (#:sys-crates . ())
     (#:max-unpacked-size . #f)
     (#:max-unpacked-entries . #f)
     (#:max-compression-ratio . #f)
@@ -380,6 +381,7 @@ an alist, quoted values unquoted."
              (#:cargo-test-flags ()) (#:features ("f")) (#:skip-build? #t)
              (#:install-source? #f) (#:vendor-dir "v") (#:rustflags ("-g"))
              (#:parallel-build? #f) (#:parallel-tests? #f)
+             (#:sys-crates (("a-sys" "A_SYS_USE_PKG_CONFIG" "1")))
              (#:modules ((srfi srfi-26)))
              (#:phases (modify-phases %standard-phases (delete 'check)))))))
 
@@ -479,7 +481,8 @@ mode runs cargo, but the Rust toolchain")
 
 (test-equal "arguments: each kind of value is checked, naming the keyword"
   '(#:tests? #:cargo-test-flags #:features #:vendor-dir #:test-target
-    #:modules #:cargo-inputs #:cargo-development-inputs #:crate-name)
+    #:modules #:cargo-inputs #:cargo-development-inputs #:crate-name
+    #:sys-crates #:sys-crates)
   (map (lambda (arguments)
          (match (argument-error-of
                  (lambda ()
@@ -495,7 +498,9 @@ mode runs cargo, but the Rust toolchain")
          (#:modules (ice-9 match))
          (#:cargo-inputs 5)
          (#:cargo-development-inputs (5))
-         (#:crate-name foo))))
+         (#:crate-name foo)
+         (#:sys-crates (("a-sys" "A")))
+         (#:sys-crates (("a-sys" "A" "1" ("a" "a" "liba-dev")))))))
 
 (test-assert "#:cargo-inputs and #:cargo-development-inputs: their source closure is vendored"
   (let* ((leaf (crate "leaf" "1.0.0"))
@@ -862,14 +867,37 @@ of values, as the phases receive them (#:outputs and #:phases aside)."
     "--" "--test-threads=1")
   (apply build:cargo-test-command (script-arguments every-drv)))
 
-(test-equal "test-target-flags: kinds of targets and integration tests"
+(test-equal "test-target-flags: kinds of targets, named targets, integration tests"
   '(() ("--lib") ("--test" "integration")
-    ("--lib" "--bins" "--tests" "--benches" "--examples" "--doc"
-     "--all-targets" "--test" "it" "--test" "other"))
+    ("--lib" "--bins" "--tests" "--benches" "--examples"
+     "--all-targets" "--bin" "tool" "--test" "it" "--example" "demo"
+     "--bench" "speed" "--test" "other"))
   (map build:test-target-flags
        '(#f "lib" "integration"
          ("lib" "bins" "tests" "benches" "examples" "doc" "all-targets"
-          "it" "other"))))
+          "bin:tool" "test:it" "example:demo" "bench:speed" "other"))))
+
+(test-equal "cargo-test-commands: \"doc\" by a cargo test --doc of its own, after"
+  '((("cargo" "test" "--offline" "--locked" "--lib" "--test" "map"
+      "--test" "stream")
+     ("cargo" "test" "--offline" "--locked" "--doc"))
+    (("cargo" "test" "--offline" "--doc" "--" "--test-threads=1"))
+    (("cargo" "test" "--offline" "--release" "--features" "std"))
+    (("cargo" "test" "--offline" "--all-targets")
+     ("cargo" "test" "--offline" "--doc")))
+  (list (build:cargo-test-commands #:locked? #t #:cargo-test-flags '()
+                                   #:features '()
+                                   #:test-target '("lib" "map" "doc" "stream")
+                                   #:parallel-tests? #t)
+        (build:cargo-test-commands #:cargo-test-flags '() #:features '()
+                                   #:test-target "doc"
+                                   #:parallel-tests? #f)
+        (build:cargo-test-commands #:cargo-test-flags '("--release")
+                                   #:features '("std")
+                                   #:test-target #f #:parallel-tests? #t)
+        (build:cargo-test-commands #:cargo-test-flags '() #:features '()
+                                   #:test-target '("all-targets" "doc")
+                                   #:parallel-tests? #t)))
 
 (test-equal "cargo-install-command: path, root, --locked, features"
   '(("cargo" "install" "--offline" "--no-track" "--locked" "--path" "."
@@ -1167,6 +1195,84 @@ source = \"registry+https://github.com/rust-lang/crates.io-index\"\n")))))
          ("tests" test "it" ("bin"))
          ("examples" example "ex" ("rlib"))
          ("benches" bin "tool" ("bin")))))
+
+;;;
+;;; The -sys crates' switches, checked in configure.
+;;;
+
+(test-equal "lock-file-packages: the name and version of each package"
+  '(("app" . "0.1.0") ("onig_sys" . "69.8.0") ("cc" . "1.0.73"))
+  (let ((file (string-append (mkdtemp (string-append %test-directory
+                                                     "/lock-XXXXXX"))
+                             "/Cargo.lock")))
+    (call-with-output-file file
+      (lambda (port)
+        (display "version = 3
+
+[[package]]
+name = \"app\"
+version = \"0.1.0\"
+dependencies = [
+ \"onig_sys\",
+]
+
+[[package]]
+name = \"onig_sys\"
+version = \"69.8.0\"
+source = \"registry+https://github.com/rust-lang/crates.io-index\"
+
+[[package]]
+name = \"cc\"
+version = \"1.0.73\"
+" port)))
+    (build:lock-file-packages file)))
+
+(let ((vendor (mkdtemp (string-append %test-directory "/vendor-XXXXXX")))
+      (table '(("found-sys" "FOUND" "1" ("zlib" "zlib" "zlib1g-dev" #f))
+               ("bundled-sys" "BUNDLED" "1"
+                ("the none library" "ferrix-no-such-library" "libnone-dev"
+                 "bundled"))
+               ("plain-sys" "PLAIN" "0")
+               ("absent-sys" "ABSENT" "1")
+               ("bare-sys" "BARE" "1"
+                ("the bare library" "ferrix-no-such-library" "libbare-dev"
+                 "bundled")))))
+  (mkdir-p (string-append vendor "/bundled-sys-2.0/bundled"))
+  (call-with-output-file (string-append vendor "/bundled-sys-2.0/bundled/x.c")
+    (const #t))
+  (mkdir-p (string-append vendor "/bare-sys-1.0/bundled")) ;empty: no sources
+  (test-equal "sys-crate-switches: found, bundled, no library, not in the build"
+    '((("FOUND" . "1") ("PLAIN" . "0"))
+      ("found-sys: zlib found by pkg-config (zlib): FOUND=1"
+       "bundled-sys: the none library not found by pkg-config \
+(ferrix-no-such-library): BUNDLED not set, building the crate's bundled \
+sources (bundled/)"))
+    (call-with-values
+        (lambda ()
+          (build:sys-crate-switches (list-head table 4)
+                                    '(("found-sys" . "1.0")
+                                      ("bundled-sys" . "2.0")
+                                      ("plain-sys" . "0.1")
+                                      ("other" . "1.0"))
+                                    vendor))
+      list))
+  (test-equal "sys-crate-switches: no library and nothing bundled stops"
+    "bare-sys 1.0 needs the system library the bare library, which \
+pkg-config does not find (pkg-config name `ferrix-no-such-library'), and the \
+crate has no bundled sources to build instead: install it (Debian's \
+libbare-dev), or give the package an input providing \
+lib/pkgconfig/ferrix-no-such-library.pc"
+    (guard (c ((message-condition? c) (condition-message c)))
+      (build:sys-crate-switches table '(("bare-sys" . "1.0")) vendor)))
+  (test-equal "sys-crate-switches: a package's row before the table's wins"
+    '(("BUNDLED" . "0"))
+    (call-with-values
+        (lambda ()
+          (build:sys-crate-switches (cons '("bundled-sys" "BUNDLED" "0")
+                                          table)
+                                    '(("bundled-sys" . "2.0"))
+                                    vendor))
+      (lambda (switches log) switches))))
 
 (test-end "cargo")
 

@@ -669,3 +669,155 @@ TEST(CargoVendorGit, WorkspaceCheckoutsAndGitSourcesAsCargoVendorWritesThem) {
                            "git+https://example.org/g.git?tag=v1&x=y#"
                            "0123456789abcdef0123456789abcdef01234567)");
 }
+
+namespace {
+
+// A platform as rustc prints it for x86_64 Linux (a part of it), with `extraFlags` as rustflags.
+BuildPlatforms linuxPlatforms(const std::vector<std::string>& rustflags = {}) {
+    BuildPlatforms p;
+    p.target = p.host = "x86_64-unknown-linux-gnu";
+    p.targetCfg = CfgSet::parse("debug_assertions\npanic=\"unwind\"\ntarget_arch=\"x86_64\"\n"
+                                "target_feature=\"sse2\"\ntarget_family=\"unix\"\n"
+                                "target_os=\"linux\"\nunix\n");
+    p.targetCfg.addRustflags(rustflags);
+    p.hostCfg = p.targetCfg;
+    return p;
+}
+
+const char cfgManifest[] = R"([package]
+name = "app"
+version = "0.1.0"
+
+[target.'cfg(loom)'.dev-dependencies]
+loom = "0.5"
+
+[target.'cfg(target_feature = "avx2")'.dependencies]
+fast = "1"
+
+[target.'cfg(target_feature = "sse2")'.dependencies]
+simd = "1"
+
+[target.'cfg(any(ferrix_extra, windows))'.build-dependencies]
+extra = "1"
+
+[target.'cfg(unix)'.dev-dependencies]
+quickcheck = "1"
+)";
+
+} // namespace
+
+TEST(CargoPruneExact, CfgDecidedAgainstTheCfgSet) {
+    ScratchDir d("ferrix-cargo-test-");
+    writeFile(d.path + "/Cargo.toml", cfgManifest);
+    BuildPlatforms p = linuxPlatforms();
+    PruneOptions o;
+    o.platforms = &p;
+    auto r = pruneDependencies(d.path, {}, "x86_64-unknown-linux-gnu", o);
+    // An unset name is false; target_feature is decided; nothing is undecided.
+    EXPECT_EQ(r.removed, (std::vector<std::string>{
+                             "target.cfg(any(ferrix_extra, windows)).build-dependencies.extra",
+                             "target.cfg(loom).dev-dependencies.loom",
+                             "target.cfg(target_feature = \"avx2\").dependencies.fast"}));
+    EXPECT_TRUE(r.undecided.empty());
+    Manifest m = readManifest(d.path + "/Cargo.toml");
+    EXPECT_TRUE(findDep(m, "simd", DepKind::Normal, "cfg(target_feature = \"sse2\")"));
+    EXPECT_TRUE(findDep(m, "quickcheck", DepKind::Dev, "cfg(unix)")); // tests on
+}
+
+TEST(CargoPruneExact, RustflagsCfgTurnsATableOn) {
+    ScratchDir d("ferrix-cargo-test-");
+    writeFile(d.path + "/Cargo.toml", cfgManifest);
+    BuildPlatforms p = linuxPlatforms({"-C", "opt-level=2", "--cfg", "loom", "--cfg=ferrix_extra"});
+    PruneOptions o;
+    o.platforms = &p;
+    auto r = pruneDependencies(d.path, {}, "x86_64-unknown-linux-gnu", o);
+    EXPECT_EQ(r.removed, (std::vector<std::string>{
+                             "target.cfg(target_feature = \"avx2\").dependencies.fast"}));
+    Manifest m = readManifest(d.path + "/Cargo.toml");
+    EXPECT_TRUE(findDep(m, "loom", DepKind::Dev, "cfg(loom)"));
+    EXPECT_TRUE(findDep(m, "extra", DepKind::Build, "cfg(any(ferrix_extra, windows))"));
+}
+
+TEST(CargoPruneExact, BuildDependenciesAreTheHostsWhenCrossCompiling) {
+    ScratchDir d("ferrix-cargo-test-");
+    writeFile(d.path + "/Cargo.toml", R"([package]
+name = "app"
+version = "0.1.0"
+
+[target.'cfg(windows)'.build-dependencies]
+winres = "0.1"
+
+[target.'cfg(windows)'.dependencies]
+winapi = "0.3"
+
+[target.'cfg(unix)'.build-dependencies]
+host-tool = "1"
+)");
+    BuildPlatforms p = linuxPlatforms();
+    p.target = "x86_64-pc-windows-gnu";
+    p.targetCfg = CfgSet::parse("target_os=\"windows\"\ntarget_family=\"windows\"\nwindows\n");
+    PruneOptions o;
+    o.platforms = &p;
+    auto r = pruneDependencies(d.path, {}, p.target, o);
+    EXPECT_EQ(r.removed,
+              (std::vector<std::string>{"target.cfg(windows).build-dependencies.winres"}));
+}
+
+TEST(CargoPruneExact, TestsOffPrunesDevDependenciesOfEveryTable) {
+    ScratchDir d("ferrix-cargo-test-");
+    writeFile(d.path + "/Cargo.toml", R"([package]
+name = "app"
+version = "0.1.0"
+
+[target.'cfg(some_unknown_name)'.dev-dependencies]
+loom = "0.5"
+)");
+    // Without the cfg sets the table is undecidable (and said to be), but tests are off.
+    PruneOptions o;
+    o.dev = true;
+    auto r = pruneDependencies(d.path, {}, "x86_64-unknown-linux-gnu", o);
+    EXPECT_EQ(r.removed,
+              (std::vector<std::string>{"target.cfg(some_unknown_name).dev-dependencies.loom"}));
+    EXPECT_EQ(r.reasons, (std::vector<PruneReason>{PruneReason::TestsOff}));
+    EXPECT_EQ(r.undecided, (std::vector<std::string>{"cfg(some_unknown_name)"}));
+}
+
+TEST(CargoPruneExact, MissingDevDependenciesAreNamedBeforeCargoRuns) {
+    ScratchDir d("ferrix-cargo-test-");
+    createDirs(d.path + "/source/src");
+    writeFile(d.path + "/source/Cargo.toml", cfgManifest + std::string(R"(
+[dev-dependencies]
+doc-comment = "0.3"
+local = { path = "local" }
+)"));
+    writeFile(d.path + "/source/src/lib.rs", "");
+    BuildPlatforms p = linuxPlatforms();
+    try {
+        prepareOfflineSource(d.path + "/source", {}, d.path + "/vendor", d.path + "/.cargo",
+                             p.target, true, {}, &p);
+        ADD_FAILURE() << "missing dev-dependencies accepted";
+    } catch (const MissingDevDependencies& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "the tests need dev-dependencies that no input provides:\n"
+                  "  doc-comment \"0.3\" ([dev-dependencies] of " +
+                      d.path +
+                      "/source/Cargo.toml)\n"
+                      "  quickcheck \"1\" ([target.'cfg(unix)'.dev-dependencies] of " +
+                      d.path +
+                      "/source/Cargo.toml)\n"
+                      "give each as an input (#:cargo-development-inputs: a crate of that name "
+                      "whose version meets the requirement), or build without the tests "
+                      "(#:tests? #f)");
+    }
+    // Tests off: no error, every dev-dependency without input pruned.
+    ScratchDir e("ferrix-cargo-test-");
+    createDirs(e.path + "/source/src");
+    writeFile(e.path + "/source/Cargo.toml", readFile(d.path + "/source/Cargo.toml"));
+    writeFile(e.path + "/source/src/lib.rs", "");
+    auto r = prepareOfflineSource(e.path + "/source", {}, e.path + "/vendor", e.path + "/.cargo",
+                                  p.target, false, {}, &p);
+    Manifest m = readManifest(e.path + "/source/Cargo.toml");
+    EXPECT_FALSE(findDep(m, "doc-comment", DepKind::Dev));
+    EXPECT_FALSE(findDep(m, "quickcheck", DepKind::Dev, "cfg(unix)"));
+    EXPECT_TRUE(findDep(m, "local", DepKind::Dev));
+}

@@ -11,6 +11,11 @@
 
 namespace ferrix::cargo {
 
+// A build with tests whose dev-dependencies no input provides, named before cargo runs.
+class MissingDevDependencies : public Error {
+    using Error::Error;
+};
+
 struct OfflineSource {
     std::vector<std::string> log; // one line per decision
     bool lockFile = false; // the source's Cargo.lock was there (and matches the vendored set)
@@ -23,12 +28,15 @@ struct OfflineSource {
 // `features` that need a pruned optional dependency; writes `cargoHome`/config.toml, which
 // replaces crates.io (and the lock file's git sources) by the vendor directory; and checks
 // `sourceDir`/Cargo.lock, if any, against the vendored crates: one that does not match is an
-// error naming each difference.
+// error naming each difference. With `platforms`, target tables are decided exactly against
+// their cfg sets, and with `tests`, dev-dependencies that no input provides are a
+// MissingDevDependencies error naming each.
 OfflineSource prepareOfflineSource(const std::string& sourceDir,
                                    const std::vector<std::string>& inputs,
                                    const std::string& vendorDir, const std::string& cargoHome,
                                    const std::string& triple, bool tests,
-                                   const std::vector<std::string>& features);
+                                   const std::vector<std::string>& features,
+                                   const BuildPlatforms* platforms = nullptr);
 
 // Installs the source tree `sourceDir` to `out`/share/rust-source/NAME-VERSION with its original
 // Cargo.toml, and a reproducible `out`/share/cargo/registry/NAME-VERSION.crate of it. NAME and

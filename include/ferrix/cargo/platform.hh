@@ -2,6 +2,7 @@
 // against a target, as cargo does, to tell which target-specific dependencies apply.
 #pragma once
 
+#include "ferrix/cargo/manifest.hh"
 #include "ferrix/error.hh"
 
 #include <optional>
@@ -42,5 +43,18 @@ std::optional<bool> targetApplies(const std::string& key, const std::string& tri
 // as cargo decides it (a name or pair absent from `cfg` is false). Throws FormatError for a
 // malformed expression.
 bool targetApplies(const std::string& key, const std::string& triple, const CfgSet& cfg);
+
+// The platforms a build resolves dependencies for, as cargo sees them: the target's triple and
+// cfg set (`rustc --print cfg --target T` with the effective rustflags), and the host's, for
+// build dependencies (the target's when not cross-compiling).
+struct BuildPlatforms {
+    std::string target, host;
+    CfgSet targetCfg, hostCfg;
+
+    // Whether the [target.KEY] table applies to a dependency of `kind` (dependencies: either
+    // platform, since a crate may be built for both; build-dependencies: the host;
+    // dev-dependencies: the target).
+    bool applies(const std::string& key, DepKind kind) const;
+};
 
 } // namespace ferrix::cargo

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "ferrix/cargo/manifest.hh"
+#include "ferrix/cargo/platform.hh"
 
 #include <map>
 #include <optional>
@@ -32,11 +33,13 @@ void writeChecksumFile(const std::string& dir, const std::optional<std::string>&
 // directory NAME-VERSION per crate (an input whose Cargo.toml has a [workspace], e.g. a git
 // checkout, gives its member crates too); the first input giving a NAME-VERSION wins. Inputs that
 // hold no crate are skipped. Target-specific dependencies of the vendored crates that do not apply
-// to `triple` and have no vendored crate are pruned (see pruneManifest); then the checksum files
-// are written. `log` receives one line per decision.
+// to `triple` and have no vendored crate are pruned (see pruneManifest; exactly, against
+// `platforms` when given); then the checksum files are written. `log` receives one line per
+// decision.
 std::vector<VendoredCrate> vendorInputs(const std::vector<std::string>& inputs,
                                         const std::string& vendorDir, const std::string& triple,
-                                        std::vector<std::string>& log);
+                                        std::vector<std::string>& log,
+                                        const BuildPlatforms* platforms = nullptr);
 
 // The cargo configuration: crates.io replaced by the directory source `vendorDir`, offline; and so
 // is each of `gitSources` (git source ids "git+URL?rev=REV", as gitSourceIds gives them), as
@@ -60,8 +63,12 @@ std::vector<std::string> pruneManifest(const std::string& dir,
 enum class PruneReason { TestsOff, OtherPlatform, Optional };
 
 struct PruneOptions {
-    bool dev = false;      // dev-dependencies without an input (tests off)
+    bool dev = false;      // dev-dependencies without an input (tests off), in every table
     bool optional = false; // optional dependencies without an input (the crate being built)
+    // The cfg sets [target.'cfg(...)'] tables are decided against, exactly as cargo does; without
+    // them, from the triple alone, and a table naming what a triple does not tell (target_feature,
+    // a --cfg name...) is kept.
+    const BuildPlatforms* platforms = nullptr;
 };
 
 struct PruneResult {
@@ -74,6 +81,8 @@ struct PruneResult {
     std::map<std::string, std::string> weakened;
     // The optional dependencies pruned (and so gone from every table).
     std::set<std::string> optionalPruned;
+    // The [target.KEY] tables kept because KEY could not be decided (without `platforms` only).
+    std::vector<std::string> undecided;
 };
 
 // pruneManifest, with the reason of each removal, and (`options.optional`) also pruning the
@@ -86,6 +95,13 @@ struct PruneResult {
 // manifest stays consistent.
 PruneResult pruneDependencies(const std::string& dir, const std::set<std::string>& available,
                               const std::string& triple, const PruneOptions& options);
+
+// The dev-dependencies of `dir`/Cargo.toml that cargo would resolve for `platforms`' target (those
+// of the tables that apply) and that no crate of `available` provides (path dependencies aside):
+// what a build with tests needs but lacks.
+std::vector<Dependency> missingDevDependencies(const std::string& dir,
+                                               const std::set<std::string>& available,
+                                               const BuildPlatforms& platforms);
 
 // The name of the saved original manifest in `dir`, or "" if pruneManifest changed nothing.
 std::string savedManifest(const std::string& dir);

@@ -33,6 +33,7 @@
 
             %crate-overrides
             %default-crate-overrides
+            sys-crate-overrides
             crate-override-problem
             crate-override-description
             lookup-crate-override
@@ -100,13 +101,13 @@ written."
   ;; own #:crate-overrides: `ferrix build --crate-overrides=FILE'.
   (make-parameter '()))
 
-(define %default-crate-overrides
-  ;; One override per crate of %sys-crate-table: the variables that make it
-  ;; link the host's library through pkg-config.
-  (let loop ((table %sys-crate-table) (result '()))
+(define (sys-crate-overrides table)
+  "Return one override per crate of TABLE, rows of %sys-crate-table's form:
+the variables that make it link the host's library through pkg-config."
+  (let loop ((table table) (result '()))
     (match table
       (() (reverse result))
-      (((crate _ _) _ ...)
+      (((crate _ _ . _) _ ...)
        (let-values (((mine others)
                      (partition (lambda (row) (string=? (car row) crate))
                                 table)))
@@ -114,10 +115,14 @@ written."
                (cons (crate-override
                       (name crate)
                       (environment (map (match-lambda
-                                          ((_ variable value)
+                                          ((_ variable value . _)
                                            (cons variable value)))
                                         mine)))
                      result)))))))
+
+(define %default-crate-overrides
+  ;; One override per crate of %sys-crate-table.
+  (sys-crate-overrides %sys-crate-table))
 
 
 ;;;

@@ -194,6 +194,9 @@ with a message naming SYSTEM, for anything else."
     (#:rustflags         ()                  strings)
     (#:parallel-build?   #t                  boolean)
     (#:parallel-tests?   #t                  boolean)
+    ;; The package's own -sys crate switches, rows as those of
+    ;; %sys-crate-table, before it (doc/cargo.md); whole-package mode.
+    (#:sys-crates        ()                  sys-crates)
     ;; Unpacking limits (doc/cargo.md); #f: the environment's, or the default.
     (#:max-unpacked-size     #f              limit)
     (#:max-unpacked-entries  #f              limit)
@@ -271,6 +274,21 @@ files) or labelled, as #:cargo-inputs are."
          datum
          (argument-error name keyword
                          "expected #f, a string or a list of strings"
+                         value)))
+    ((sys-crates)
+     (if (and (list? datum)
+              (every (match-lambda
+                       (((? string?) (? string?) (? string?)) #t)
+                       (((? string?) (? string?) (? string?)
+                         ((? string?) (? string?) (? string?)
+                          (or #f (? string?))))
+                        #t)
+                       (_ #f))
+                     datum))
+         datum
+         (argument-error name keyword
+                         "expected a list of (CRATE VARIABLE VALUE) or \
+(CRATE VARIABLE VALUE (LIBRARY PKG-CONFIG-NAME DEBIAN-PACKAGE BUNDLED))"
                          value)))
     ((modules)
      (if (and (list? datum)
@@ -581,6 +599,8 @@ supported in the per-crate mode yet (doc/per-crate.md), got ~s"
                        (and target (system->rust-platform target))
                        #:crate-overrides
                        (append (keyword-argument settings #:crate-overrides '())
+                               (sys-crate-overrides
+                                (keyword-argument settings #:sys-crates '()))
                                (checked-user-overrides)
                                %default-crate-overrides))))
 

@@ -17,21 +17,30 @@
   #:use-module (ferrix build utils)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
+  #:use-module (srfi srfi-26)
   #:use-module (srfi srfi-34)
   #:use-module (srfi srfi-35)
   #:use-module (ice-9 match)
   #:use-module ((ice-9 threads) #:select (current-processor-count))
+  #:use-module ((ice-9 ftw) #:select (scandir))
+  #:use-module (ice-9 popen)
+  #:use-module (ice-9 rdelim)
+  #:use-module ((ice-9 textual-ports) #:select (get-string-all))
   #:export (%standard-phases
             cargo-build
 
             cargo-build-command
             cargo-test-command
+            cargo-test-commands
             cargo-install-command
             test-target-flags
             cargo-environment
             build-cores
             %sys-crate-table
             %sys-crate-switches
+            sys-crate-switches
+            lock-file-packages
+            platform-cfg
 
             unpack-crate-source
             pack-crate
@@ -109,22 +118,43 @@ sha256, or #f) as the package checksum."
 
 (define %test-target-kinds
   ;; #:test-target names that select a kind of target rather than an
-  ;; integration test.
-  '("lib" "bins" "tests" "benches" "examples" "doc" "all-targets"))
+  ;; integration test.  "doc" is one too, but cargo refuses to mix --doc
+  ;; with the others: it gets a 'cargo test' of its own.
+  '("lib" "bins" "tests" "benches" "examples" "all-targets"))
+
+(define %named-test-target-kinds
+  ;; KIND in a #:test-target "KIND:NAME": one target of that kind.
+  '("bin" "test" "example" "bench"))
+
+(define (test-targets test-target)
+  "Return TEST-TARGET, #f, a string or a list of strings, as a list."
+  (match test-target
+    (#f '())
+    ((? string? target) (list target))
+    (targets targets)))
 
 (define (test-target-flags test-target)
-  "Return the flags of 'cargo test' selecting TEST-TARGET: #f (cargo's
-default targets), a string or a list of strings, each a kind of target (see
-%test-target-kinds, given as --KIND) or the name of an integration test
-(--test NAME)."
+  "Return the flags of 'cargo test' selecting TEST-TARGET but its doc tests:
+#f (cargo's default targets), a string or a list of strings, each a kind of
+target (see %test-target-kinds, given as --KIND), \"KIND:NAME\" for one
+bin, test, example or bench target (--KIND NAME), \"doc\" (left to
+'doc-test-target?'), or the name of an integration test (--test NAME)."
   (append-map (lambda (target)
-                (if (member target %test-target-kinds)
-                    (list (string-append "--" target))
-                    (list "--test" target)))
-              (match test-target
-                (#f '())
-                ((? string? target) (list target))
-                (targets targets))))
+                (let ((colon (string-index target #\:)))
+                  (cond ((string=? target "doc") '())
+                        ((member target %test-target-kinds)
+                         (list (string-append "--" target)))
+                        ((and colon
+                              (member (substring target 0 colon)
+                                      %named-test-target-kinds))
+                         (list (string-append "--" (substring target 0 colon))
+                               (substring target (+ colon 1))))
+                        (else (list "--test" target)))))
+              (test-targets test-target)))
+
+(define (doc-test-target? test-target)
+  "Return true if TEST-TARGET asks for the doc tests."
+  (and (member "doc" (test-targets test-target)) #t))
 
 (define* (cargo-build-command #:key locked? cargo-build-flags features
                               #:allow-other-keys)
@@ -133,15 +163,31 @@ CARGO-BUILD-FLAGS and FEATURES, --locked when LOCKED?."
   `("cargo" "build" "--offline" ,@(locked-flags locked?)
     ,@cargo-build-flags ,@(feature-flags features)))
 
-(define* (cargo-test-command #:key locked? cargo-test-flags features
-                             test-target parallel-tests?
-                             #:allow-other-keys)
-  "Return the 'cargo test' command line for CARGO-TEST-FLAGS, FEATURES and
-TEST-TARGET, --locked when LOCKED?, one test thread unless PARALLEL-TESTS?."
-  `("cargo" "test" "--offline" ,@(locked-flags locked?)
-    ,@cargo-test-flags ,@(feature-flags features)
-    ,@(test-target-flags test-target)
-    ,@(if parallel-tests? '() '("--" "--test-threads=1"))))
+(define* (cargo-test-commands #:key locked? cargo-test-flags features
+                              test-target parallel-tests?
+                              #:allow-other-keys)
+  "Return the 'cargo test' command lines, a list, for CARGO-TEST-FLAGS,
+FEATURES and TEST-TARGET, --locked when LOCKED?, one test thread unless
+PARALLEL-TESTS?: one selecting TEST-TARGET's targets, then, when it names
+\"doc\", one running the doc tests ('cargo test --doc' takes no other
+target option); only the latter when \"doc\" is all it names."
+  (define (command . selection)
+    `("cargo" "test" "--offline" ,@(locked-flags locked?)
+      ,@cargo-test-flags ,@(feature-flags features)
+      ,@selection
+      ,@(if parallel-tests? '() '("--" "--test-threads=1"))))
+  (let ((targets (test-targets test-target)))
+    (append (if (and (pair? targets) (every (cut string=? "doc" <>) targets))
+                '()
+                (list (apply command (test-target-flags test-target))))
+            (if (doc-test-target? test-target)
+                (list (command "--doc"))
+                '()))))
+
+(define* (cargo-test-command #:rest arguments)
+  "Return the first of the 'cargo test' command lines of
+'cargo-test-commands' for ARGUMENTS."
+  (car (apply cargo-test-commands arguments)))
 
 (define* (cargo-install-command directory output #:key locked? features
                                 #:allow-other-keys)
@@ -155,28 +201,129 @@ crate in DIRECTORY under OUTPUT, with FEATURES, --locked when LOCKED?."
 ;;; Environment.
 ;;;
 
+;; The -sys crates' switches: see doc/cargo.md, "The -sys crates".
 (define %sys-crate-table
-  ;; (CRATE VARIABLE VALUE): the variables that make common -sys crates link
-  ;; the system's libraries through pkg-config rather than build bundled
-  ;; copies; an empty VALUE unsets VARIABLE.  The one source of both modes'
-  ;; switches: the whole-package mode sets them all (%sys-crate-switches),
-  ;; the per-crate mode gives each to its crate's units
-  ;; (%default-crate-overrides).  Debian's curl-sys, libnghttp2-sys and
-  ;; bzip2-sys use pkg-config without being asked.
-  '(("libz-sys" "LIBZ_SYS_STATIC" "0")       ;the system's zlib
-    ("openssl-sys" "OPENSSL_NO_VENDOR" "1")
-    ("libsqlite3-sys" "LIBSQLITE3_SYS_USE_PKG_CONFIG" "1")
-    ("zstd-sys" "ZSTD_SYS_USE_PKG_CONFIG" "1")
-    ("libgit2-sys" "LIBGIT2_NO_VENDOR" "1")
-    ("libssh2-sys" "LIBSSH2_SYS_USE_PKG_CONFIG" "1")
+  ;; (CRATE VARIABLE VALUE [SYSTEM-LIBRARY]): the variables that make common
+  ;; -sys crates link the system's libraries through pkg-config rather than
+  ;; build bundled copies; an empty VALUE unsets VARIABLE.  SYSTEM-LIBRARY,
+  ;; for a switch that forces the system's library (the crate's build fails
+  ;; without it), is (LIBRARY PKG-CONFIG-NAME DEBIAN-PACKAGE BUNDLED): the
+  ;; whole-package mode sets the switch only when pkg-config finds
+  ;; PKG-CONFIG-NAME, and otherwise builds the crate's bundled sources when
+  ;; its directory BUNDLED (#f: none) is there, or stops in configure.  The
+  ;; one source of both modes' switches: the per-crate mode gives each to
+  ;; its crate's units (%default-crate-overrides).  Debian's curl-sys,
+  ;; libnghttp2-sys and bzip2-sys use pkg-config without being asked.
+  '(("libz-sys" "LIBZ_SYS_STATIC" "0")       ;the system's zlib, else bundled
+    ("openssl-sys" "OPENSSL_NO_VENDOR" "1"
+     ("OpenSSL" "openssl" "libssl-dev" #f))
+    ("libsqlite3-sys" "LIBSQLITE3_SYS_USE_PKG_CONFIG" "1"
+     ("SQLite" "sqlite3" "libsqlite3-dev" "sqlite3"))
+    ("zstd-sys" "ZSTD_SYS_USE_PKG_CONFIG" "1"
+     ("zstd" "libzstd" "libzstd-dev" "zstd"))
+    ("libgit2-sys" "LIBGIT2_NO_VENDOR" "1"
+     ("libgit2" "libgit2" "libgit2-dev" "libgit2"))
+    ("libssh2-sys" "LIBSSH2_SYS_USE_PKG_CONFIG" "1"
+     ("libssh2" "libssh2" "libssh2-1-dev" "libssh2"))
     ("lzma-sys" "LZMA_API_STATIC" "")        ;dynamic
-    ("onig_sys" "RUSTONIG_SYSTEM_LIBONIG" "1")
-    ("libsodium-sys" "SODIUM_USE_PKG_CONFIG" "1")))
+    ("onig_sys" "RUSTONIG_SYSTEM_LIBONIG" "1"
+     ("Oniguruma" "oniguruma" "libonig-dev" "oniguruma"))
+    ("libsodium-sys" "SODIUM_USE_PKG_CONFIG" "1"
+     ("libsodium" "libsodium" "libsodium-dev" #f))))
 
 (define %sys-crate-switches
   ;; (VARIABLE . VALUE) of %sys-crate-table, in its order.
-  (map (match-lambda ((crate variable value) (cons variable value)))
+  (map (match-lambda ((crate variable value . _) (cons variable value)))
        %sys-crate-table))
+
+(define (lock-file-packages file)
+  "Return the packages of the Cargo.lock FILE, a list of (NAME . VERSION)."
+  (call-with-input-file file
+    (lambda (port)
+      (let loop ((name #f) (result '()))
+        (match (read-line port)
+          ((? eof-object?) (reverse result))
+          (line
+           (let ((value (lambda (key)
+                          (and (string-prefix? (string-append key " = \"")
+                                               line)
+                               (string-suffix? "\"" line)
+                               (substring line (+ (string-length key) 4)
+                                          (- (string-length line) 1))))))
+             (cond ((string=? line "[[package]]") (loop #f result))
+                   ((value "name") => (cut loop <> result))
+                   ((and name (value "version"))
+                    => (lambda (version)
+                         (loop #f (cons (cons name version) result))))
+                   (else (loop name result))))))))))
+
+(define (pkg-config-finds? name)
+  "Return true if pkg-config finds the library NAME."
+  (false-if-exception
+   (zero? (status:exit-val (system* "pkg-config" "--exists" name)))))
+
+(define (sys-crate-switches table packages vendor-directory)
+  "Return two values: the (VARIABLE . VALUE) to set for the rows of TABLE
+(see %sys-crate-table) whose crate is one of PACKAGES, a list of (NAME .
+VERSION) vendored as VENDOR-DIRECTORY/NAME-VERSION, and the log lines.  A
+switch forcing a system library is set only when pkg-config finds it, else
+left out when every version of the crate ships its bundled sources; else
+raise an error naming the library, its pkg-config name and its Debian
+package."
+  (define (versions crate)
+    (filter-map (match-lambda
+                  ((name . version) (and (string=? name crate) version)))
+                packages))
+  (define (bundled? crate directory)
+    (and directory
+         (every (lambda (version)
+                  (let ((dir (string-append vendor-directory "/" crate "-"
+                                            version "/" directory)))
+                    (match (and (directory-exists? dir)
+                                (scandir dir (negate (cut member <> '("." "..")))))
+                      ((_ _ ...) #t)
+                      (_ #f))))
+                (versions crate))))
+  (let loop ((table table) (switches '()) (log '()) (seen '()))
+    (match table
+      (() (values (reverse switches) (reverse log)))
+      (((crate variable value . system-library) rest ...)
+       (cond
+        ;; A package's own row for a crate comes first and wins.
+        ((or (member (cons crate variable) seen) (null? (versions crate)))
+         (loop rest switches log seen))
+        (else
+         (let ((seen (cons (cons crate variable) seen))
+               (switch (cons variable value)))
+           (match system-library
+             (()
+              (loop rest (cons switch switches) log seen))
+             (((library pkg-config debian bundled))
+              (cond
+               ((pkg-config-finds? pkg-config)
+                (loop rest (cons switch switches)
+                      (cons (format #f "~a: ~a found by pkg-config (~a): \
+~a=~a" crate library pkg-config variable value)
+                            log)
+                      seen))
+               ((bundled? crate bundled)
+                (loop rest switches
+                      (cons (format #f "~a: ~a not found by pkg-config (~a): \
+~a not set, building the crate's bundled sources (~a/)"
+                                    crate library pkg-config variable bundled)
+                            log)
+                      seen))
+               (else
+                (raise
+                 (condition
+                  (&message
+                   (message
+                    (format #f "~a ~a needs the system library ~a, which \
+pkg-config does not find (pkg-config name `~a'), and the crate has no bundled \
+sources to build instead: install it (Debian's ~a), or give the package an \
+input providing lib/pkgconfig/~a.pc"
+                            crate (string-join (versions crate) ", ")
+                            library pkg-config debian pkg-config))))))))))))))))
 
 (define (build-cores)
   "Return the number of jobs for cargo: FERRIX_BUILD_CORES, else
@@ -207,12 +354,14 @@ only, and doc tests need rustdoc."
 
 (define* (cargo-environment #:key build-directory cargo-home
                             cargo-target cross? rustflags parallel-build?
-                            (directories '()))
+                            (directories '())
+                            (sys-switches %sys-crate-switches))
   "Return the environment of cargo, an alist of variables to values (an
 empty value unsets the variable), in the order they are set: for a build in
 BUILD-DIRECTORY with CARGO-HOME, for CARGO-TARGET (set as cargo's target
 when CROSS?), with RUSTFLAGS, BUILD-CORES jobs if PARALLEL-BUILD? (else
-one); pkg-config and rustdoc are looked up in DIRECTORIES, every input."
+one), and SYS-SWITCHES; pkg-config and rustdoc are looked up in
+DIRECTORIES, every input."
   `(("CARGO_HOME" . ,cargo-home)
     ("CARGO_TARGET_DIR" . ,(string-append build-directory "/target"))
     ("CARGO_BUILD_JOBS" . ,(number->string
@@ -247,7 +396,7 @@ one); pkg-config and rustdoc are looked up in DIRECTORIES, every input."
                    ((or #f "") '())
                    (path (list path))))
          ":"))
-    ,@%sys-crate-switches
+    ,@sys-switches
     ,@(if (getenv "RUSTDOC")
           '()
           (match (rustdoc-next-to-rustc directories)
@@ -316,22 +465,93 @@ MAX-COMPRESSION-RATIO (see 'unpack-crate-source')."
                          #:max-ratio max-compression-ratio)
     (chdir (string-append top "/source"))))
 
+(define (rustc-output . arguments)
+  "Return what `rustc ARGUMENTS' prints; raise an error if it fails."
+  (let* ((port (apply open-pipe* OPEN_READ "rustc" arguments))
+         (text (get-string-all port))
+         (status (close-pipe port)))
+    (unless (eqv? 0 (status:exit-val status))
+      (raise (condition
+              (&message
+               (message (format #f "`rustc ~a' failed (exit status ~a)"
+                                (string-join arguments)
+                                (status:exit-val status)))))))
+    text))
+
+(define* (platform-cfg #:key target cargo-target rustflags)
+  "Return three values: the host's triple, and what `rustc --print cfg'
+prints for CARGO-TARGET and for the host, with RUSTFLAGS where cargo passes
+them (to the target's, which is the host's unless cross-compiling, TARGET
+true): the cfg sets cargo decides [target.'cfg(...)'] tables against."
+  (let* ((vv (rustc-output "-vV"))
+         (host (any (lambda (line)
+                      (and (string-prefix? "host: " line)
+                           (substring line 6)))
+                    (string-split vv #\newline))))
+    (if target
+        (values host
+                (apply rustc-output "--print" "cfg" "--target" cargo-target
+                       rustflags)
+                (rustc-output "--print" "cfg"))
+        (let ((cfg (apply rustc-output "--print" "cfg" rustflags)))
+          (values host cfg cfg)))))
+
+(define (rustflags-cfgs flags)
+  "Return the cfg specifications of the --cfg flags of FLAGS, a list of
+rustc's arguments."
+  (match flags
+    (("--cfg" spec rest ...) (cons spec (rustflags-cfgs rest)))
+    (((? (cut string-prefix? "--cfg=" <>) flag) rest ...)
+     (cons (substring flag 6) (rustflags-cfgs rest)))
+    ((_ rest ...) (rustflags-cfgs rest))
+    (() '())))
+
 (define* (configure #:key inputs native-inputs target cargo-target tests?
-                    features rustflags parallel-build? vendor-dir
+                    skip-build? features rustflags parallel-build? vendor-dir
+                    (sys-crates '())
                     #:allow-other-keys)
   "Vendor the crate INPUTS into VENDOR-DIR, prune what cannot be resolved
-offline, point cargo at the vendor directory and set its environment;
-check Cargo.lock against the vendored crates, or generate it when there is
-none.  Pass #:locked? #t on to the later phases."
+offline (target tables decided against `rustc --print cfg' for CARGO-TARGET
+and the host, with RUSTFLAGS), point cargo at the vendor directory and set
+its environment; check Cargo.lock against the vendored crates, or generate
+it when there is none; set the switches of the -sys crates of SYS-CRATES and
+%sys-crate-table that the build has, checked.  With TESTS? (and not
+SKIP-BUILD?, which builds nothing to test), refuse dev-dependencies no input
+provides.  Pass #:locked? #t on to the later phases."
   (let* ((top (build-top))
          (vendor (if (absolute-file-name? vendor-dir)
                      vendor-dir
                      (string-append top "/" vendor-dir)))
-         (cargo-home (string-append top "/.cargo")))
-    (let-values (((log lock-file?)
-                  (%cargo-prepare-offline-source (getcwd) (crate-inputs inputs)
-                                                 vendor cargo-home cargo-target
-                                                 tests? features)))
+         (cargo-home (string-append top "/.cargo"))
+         (testing? (and tests? (not skip-build?))))
+    (when (and tests? skip-build?)
+      (report '("tests off: #:skip-build? #t builds nothing to test")))
+    (let*-values (((host target-cfg host-cfg)
+                   (platform-cfg #:target target #:cargo-target cargo-target
+                                 #:rustflags rustflags))
+                  ((log lock-file?)
+                   (begin
+                     (report
+                      (list (format #f "target tables decided against \
+`rustc --print cfg~a' for ~a~a~a" (if target " --target" "")
+                                    cargo-target
+                                    (if target
+                                        (string-append " (and " host
+                                                       "'s for build \
+dependencies)")
+                                        "")
+                                    (match (rustflags-cfgs rustflags)
+                                      (() "")
+                                      (cfgs
+                                       (string-append
+                                        ", with the rustflags' --cfg "
+                                        (string-join cfgs ", --cfg ")))))))
+                     (%cargo-prepare-offline-source (getcwd)
+                                                    (crate-inputs inputs)
+                                                    vendor cargo-home
+                                                    cargo-target testing?
+                                                    features host target-cfg
+                                                    host-cfg))))
       (report log)
       (report (list (if lock-file?
                         "Cargo.lock matches the vendored crates: building --locked"
@@ -344,21 +564,35 @@ none.  Pass #:locked? #t on to the later phases."
                                 #:rustflags rustflags
                                 #:parallel-build? parallel-build?
                                 #:directories (input-directories
-                                               inputs native-inputs))))
-        (for-each (match-lambda
-                    ((variable . "") (unsetenv variable))
-                    ((variable . value) (setenv variable value)))
-                  environment)
-        (for-each (match-lambda
-                    ((variable . value)
-                     (format #t "environment variable `~a' set to `~a'~%"
-                             variable value)))
-                  environment))
+                                               inputs native-inputs)
+                                #:sys-switches '())))
+        (set-environment environment))
       (unless lock-file?
         (run '("cargo" "generate-lockfile" "--offline")))
+      ;; The -sys crates the lock file has get their switches, checked now
+      ;; rather than by their build scripts after minutes of compiling.
+      (let-values (((switches log)
+                    (sys-crate-switches (append sys-crates %sys-crate-table)
+                                        (lock-file-packages "Cargo.lock")
+                                        vendor)))
+        (report log)
+        (set-environment switches))
       ;; A kept lock file matched the inputs; a generated one matches them
       ;; by construction: either way the later cargo commands are --locked.
       (later-phase-arguments #:locked? #t))))
+
+(define (set-environment environment)
+  "Set ENVIRONMENT, an alist of variables to values (an empty value unsets
+the variable), and say so."
+  (for-each (match-lambda
+              ((variable . "") (unsetenv variable))
+              ((variable . value) (setenv variable value)))
+            environment)
+  (for-each (match-lambda
+              ((variable . value)
+               (format #t "environment variable `~a' set to `~a'~%"
+                       variable value)))
+            environment))
 
 (define* (build #:key skip-build? #:allow-other-keys #:rest arguments)
   "Run cargo build, unless SKIP-BUILD?."
@@ -368,9 +602,10 @@ none.  Pass #:locked? #t on to the later phases."
 
 (define* (check #:key tests? skip-build? #:allow-other-keys #:rest arguments)
   "Run cargo test on #:test-target with #:cargo-test-flags when TESTS? (and
-the build was not SKIP-BUILD?)."
+the build was not SKIP-BUILD?): the doc tests, when #:test-target asks for
+them with others, by a 'cargo test --doc' of their own, after the others."
   (if (and tests? (not skip-build?))
-      (run (apply cargo-test-command arguments))
+      (for-each run (apply cargo-test-commands arguments))
       (format #t "test suite not run~%")))
 
 (define* (install #:key name outputs install-source? skip-build? locked?

@@ -205,9 +205,11 @@ of the phases after it; any other value is ignored."
                  (invoke-error-program e) (invoke-error-arguments e)
                  (or (invoke-error-exit-status e)
                      (invoke-error-term-signal e))))
-        ((message-condition? e) (condition-message e))
+        ;; Before message-condition?, which a throw's exception (a
+        ;; primitive's ferrix-error: "~A" and the message) satisfies too.
         ((and (exception-with-message? e) (exception-with-irritants? e))
          (apply format #f (exception-message e) (exception-irritants e)))
+        ((message-condition? e) (condition-message e))
         (else (format #f "~s" e))))
 
 
