@@ -521,10 +521,16 @@ void caseLeaf(State& st, int runs) {
     for (int i = 0; i < runs; i++) {
         keptDirs.resize(mark);
         auto anchor = [&] {
+            // One registry directory whose itoa is swapped: cargo's fingerprints name the
+            // sources' paths, so pointing it at another directory would rebuild every crate.
             CargoProject p = cargoProject(sourceDir() + "/examples/wordfreq", regA);
+            std::string reg = p.dir + "/registry";
+            runChecked({"cp", "-r", regA, reg}, {}, p.dir);
+            setRegistry(p, reg);
             cargoBuild(p, "(wordfreq, itoa 1.0.1)");
-            setRegistry(p, regB);
-            deletePath(p.src() + "/Cargo.lock"); // it pins itoa 1.0.1, which B lacks
+            deletePath(reg + "/itoa-1.0.1");
+            runChecked({"cp", "-r", regB + "/itoa-1.0.2", reg + "/itoa-1.0.2"}, {}, p.dir);
+            deletePath(p.src() + "/Cargo.lock"); // it pins itoa 1.0.1, which is gone
             Run r = cargoBuild(p, "(wordfreq, itoa 1.0.2)");
             c.push_back(r.proc.seconds);
             auto compiled = cargoCompiled(r);
