@@ -126,7 +126,8 @@ FerrixStore freshStore(const TempDir& cache) {
 }
 
 Run ferrixBuild(const FerrixStore& s, const std::string& file, const std::string& what) {
-    return runCounted({ferrixBinary(), "--store", s.root, "build", "--per-crate", "-M",
+    // -v: per-crate units print their "building '…drv'" lines only then (unitsBuilt reads them).
+    return runCounted({ferrixBinary(), "--store", s.root, "build", "--per-crate", "-v", "-M",
                        std::to_string(jobs()), "-f", file},
                       {{"XDG_CACHE_HOME", s.cache}, {"GUILE_AUTO_COMPILE", "0"}}, s.root,
                       "ferrix build --per-crate " + what);

@@ -47,16 +47,28 @@ public:
         cargv.push_back(nullptr);
         if (int e = ::posix_spawnp(&pid, "python3", nullptr, nullptr, cargv.data(), environ))
             throw SysError(e, "starting httpd.py");
-        for (int i = 0; i < 200 && !pathExists(portFile); i++)
+        // Python can take seconds to start on a loaded machine: wait for its port file as
+        // long as it lives, two minutes at most.
+        bool exited = false;
+        for (int i = 0; i < 4800 && !ready(); i++) {
+            int st;
+            if (::waitpid(pid, &st, WNOHANG) == pid) {
+                exited = true;
+                pid = -1;
+                break;
+            }
             std::this_thread::sleep_for(std::chrono::milliseconds(25));
-        if (!pathExists(portFile)) {
+        }
+        if (!ready()) {
             stop();
-            throw Error("httpd.py did not start");
+            throw Error(exited ? "httpd.py exited before it gave its port"
+                               : "httpd.py gave no port within two minutes");
         }
         port = std::stoi(readFile(portFile));
         url = "http://127.0.0.1:" + std::to_string(port);
     }
     ~TestServer() { stop(); }
+    bool ready() const { return pathExists(portFile); } // httpd.py renames it into place
     TestServer(const TestServer&) = delete;
     TestServer& operator=(const TestServer&) = delete;
 

@@ -65,7 +65,8 @@
     (let ((file (string-append %state "/port")))
       (cond ((and (file-exists? file) (> (stat:size (stat file)) 0))
              (string-trim-both (call-with-input-file file get-string-all)))
-            ((> i 200) (error "httpd.py did not start"))
+            ;; Python can take seconds to start on a loaded machine.
+            ((> i 2400) (error "httpd.py gave no port within two minutes"))
             (else (usleep 50000) (loop (+ i 1)))))))
 
 (define %base (string-append "http://127.0.0.1:" %port))
