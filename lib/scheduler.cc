@@ -545,7 +545,7 @@ void Scheduler::refuseInPlaceRebuild(const Node& n) {
         if (store.isValid(*out.path))
             throw BuildError("cannot build '" + n.drvPathStr + "' again: its output '" + o +
                              "' is valid, and without a private mount namespace it would be "
-                             "built in place; delete it (ferrix store delete " +
+                             "built in place; delete it (ferrix store gc --delete " +
                              store.printStorePath(*out.path) + ") or use namespaces");
 }
 
