@@ -14,9 +14,9 @@ sed -i 's/#:install-source? #f)/#:install-source? #f #:tests? #f)/' "$work/wordf
 sample=$FERRIX_SOURCE_DIR/examples/wordfreq/sample.txt
 
 # rooted_build: build --per-crate with the root $TEST_TMP/result; the derivations it built go to
-# $TEST_TMP/built, one name a line.
+# $TEST_TMP/built, one name a line (-v: only then do units print their "building" lines).
 rooted_build() {
-  if ! "$FERRIX" build --per-crate -M 2 -r "$TEST_TMP/result" -f "$work/wordfreq.scm" \
+  if ! "$FERRIX" build --per-crate -v -M 2 -r "$TEST_TMP/result" -f "$work/wordfreq.scm" \
     >"$TEST_TMP/build.out" 2>"$TEST_TMP/build.err"; then
     tail -n 40 "$TEST_TMP/build.err" >&2
     fail "ferrix build --per-crate -r failed"
