@@ -55,7 +55,7 @@ RS
 pkg=$(registry_package jobs "$src" "#f")
 
 status=0
-"$FERRIX" build --per-crate -c 1 -f "$pkg" >"$TEST_TMP/build.out" 2>"$TEST_TMP/build.err" ||
+"$FERRIX" build --per-crate -v -c 1 -f "$pkg" >"$TEST_TMP/build.out" 2>"$TEST_TMP/build.err" ||
   status=$?
 if [ $status != 0 ]; then
   tail -n 40 "$TEST_TMP/build.err" >&2
