@@ -175,9 +175,16 @@ buildTimed(LocalStore& store, const std::vector<DerivationRequest>& requests, Bu
         error = std::current_exception();
     }
     timings.stop();
-    timings.write(file, info);
-    if (error) std::rethrow_exception(error);
-    return results;
+    if (!error) {
+        timings.write(file, info);
+        return results;
+    }
+    // The build's own error is the one to report; the report, if it cannot be written, is lost.
+    try {
+        timings.write(file, info);
+    } catch (...) {
+    }
+    std::rethrow_exception(error);
 }
 
 #define SUBR "%build-derivations"

@@ -226,8 +226,12 @@ Scheduler::run(const std::vector<DerivationRequest>& requests) {
     }
     if (opts.maxJobs == 0) opts.maxJobs = 1;
     if (std::any_of(toBuild.begin(), toBuild.end(), [](Node* n) { return !n->download; }))
-        jobserver.emplace(store, opts.cores ? opts.cores
-                                            : std::max(1u, std::thread::hardware_concurrency()));
+        // Enough tokens for -M single-threaded builds, or for the cores -c gives one build:
+        // -c keeps meaning the cores of one build, and -M 8 -c 1 still runs eight at once.
+        jobserver.emplace(
+            store,
+            std::max(opts.maxJobs,
+                     opts.cores ? opts.cores : std::max(1u, std::thread::hardware_concurrency())));
     planPriorities();
     if (opts.reportValid) reportFresh();
     runGraph();
@@ -417,7 +421,10 @@ void Scheduler::realise(Node& n, bool check, const StorePathSet& closure, BuildP
         if (n.download)
             url = downloads.build(n.drv, n.drvPathStr, place.outputs, log);
         else {
-            if (!check)
+            // Without a private mount namespace outputs are built in place: an output
+            // registered early, then a failure, would leave a derivation that cannot be built
+            // again there. Such builds register every output at the end.
+            if (!check && sandboxSupport().mode != SandboxMode::BuildUser)
                 log.onOutputComplete = [&](const std::string& o) {
                     registerEarly(n, o, closure, place);
                 };
@@ -487,7 +494,14 @@ void Scheduler::reportFresh() {
                 continue;
             }
             std::string name(input.name().substr(0, input.name().size() - 4));
-            Derivation d = parseDerivation(store.readText(input), name, &store.storeDir());
+            // An input .drv deleted since (gc --delete) is not Fresh either; it must not fail
+            // a build that needs nothing of it.
+            Derivation d;
+            try {
+                d = parseDerivation(store.readText(input), name, &store.storeDir());
+            } catch (const Error&) {
+                continue;
+            }
             // An input gone since its dependent was built is not Fresh: nothing needs it now.
             if (!std::all_of(d.outputs.begin(), d.outputs.end(), [&](auto& o) {
                     return o.second.path && store.isValid(*o.second.path);

@@ -415,7 +415,7 @@ Invocation compileInvocation(const UnitGraph& g, std::size_t u, const UnitOutput
     // Cargo always names its deps directory, which is also where the unit writes; a unit
     // without libraries to find names its own output directory.
     // Pipelined: a unit needing only metadata finds pipelined libraries in their `meta` outputs.
-    bool metaOnly = !requiresUpstreamObjects(unit) && o.metadataOutputs;
+    bool metaOnly = o.metadataOutputs && pipelined(g, u);
     auto libDir = [&](std::size_t d) {
         return metaOnly && pipelined(g, d) ? o.metadataOutputs(d) : outputs(d);
     };

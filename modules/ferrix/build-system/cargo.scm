@@ -195,7 +195,8 @@ with a message naming SYSTEM, for anything else."
     (#:parallel-build?   #t                  boolean)
     (#:parallel-tests?   #t                  boolean)
     ;; The package's own -sys crate switches, rows as those of
-    ;; %sys-crate-table, before it (doc/cargo.md); whole-package mode.
+    ;; %sys-crate-table, before it (doc/cargo.md); in the per-crate mode they
+    ;; become crate overrides.
     (#:sys-crates        ()                  sys-crates)
     ;; Unpacking limits (doc/cargo.md); #f: the environment's, or the default.
     (#:max-unpacked-size     #f              limit)

@@ -71,6 +71,7 @@
     "ferrix/build-system/cargo.scm"
     "ferrix/build-system/lowering-cache.scm"
     "ferrix/build-system.scm"
+    "ferrix/toolchain.scm"
     "ferrix/derivations.scm"))
 
 (define (file-signature file)
@@ -177,7 +178,10 @@ format, and its .drv is valid in STORE; #f otherwise."
           (call-with-input-file file read))
     (('per-crate-lowering (? (lambda (v) (eqv? v %lowering-cache-format)))
                           (? string? drv-file))
-     (and (false-if-exception (valid-path? store drv-file))
+     ;; The temporary root first: a gc between the check and the build must
+     ;; not take the .drv or the unit derivations it refers to.
+     (and (false-if-exception (add-temp-root store drv-file))
+          (false-if-exception (valid-path? store drv-file))
           (let ((drv (false-if-exception
                       (read-derivation-from-store store drv-file))))
             ;; Keep it among the most recently used.

@@ -225,16 +225,17 @@ of the phases after it; any other value is ignored."
   (term-signal invoke-error-term-signal)
   (stop-signal invoke-error-stop-signal))
 
-(define %jobserver-makeflags
-  ;; What the scheduler puts in CARGO_MAKEFLAGS when it gives the builder its
+(define %jobserver-auth
+  ;; What CARGO_MAKEFLAGS holds when the scheduler gives the builder its
   ;; jobserver as descriptors 3 and 4 (lib/jobserver.cc).
-  "-j --jobserver-fds=3,4 --jobserver-auth=3,4")
+  "--jobserver-auth=3,4")
 
 (define (jobserver-descriptor)
   "Return the /proc file name of this process's descriptor 3 when it is the
 build's jobserver, a fifo that CARGO_MAKEFLAGS announces; else #f."
   (let ((fifo (string-append "/proc/" (number->string (getpid)) "/fd/3")))
-    (and (equal? (getenv "CARGO_MAKEFLAGS") %jobserver-makeflags)
+    (and (member %jobserver-auth
+                 (string-tokenize (or (getenv "CARGO_MAKEFLAGS") "")))
          (eq? 'fifo (false-if-exception (stat:type (stat fifo))))
          fifo)))
 
