@@ -250,31 +250,28 @@ itself when the build has no jobserver."
     (fifo (append (list "/bin/sh" "-c" "exec 3<>\"$0\" 4>&3 && exec \"$@\"" fifo)
                   command))))
 
+(define (check-status status program arguments)
+  "Raise an &invoke-error for PROGRAM run with ARGUMENTS unless STATUS, what
+'system*' returned, says it exited with status 0.  Return #t."
+  (unless (and (status:exit-val status) (zero? (status:exit-val status)))
+    (raise (condition (&invoke-error
+                       (program program)
+                       (arguments arguments)
+                       (exit-status (status:exit-val status))
+                       (term-signal (status:term-sig status))
+                       (stop-signal (status:stop-sig status))))))
+  #t)
+
 (define (invoke/jobserver program . arguments)
   "Like 'invoke', with PROGRAM given the build's jobserver (see
 'jobserver-command')."
-  (let ((status (apply system* (jobserver-command (cons program arguments)))))
-    (unless (and (status:exit-val status) (zero? (status:exit-val status)))
-      (raise (condition (&invoke-error
-                         (program program)
-                         (arguments arguments)
-                         (exit-status (status:exit-val status))
-                         (term-signal (status:term-sig status))
-                         (stop-signal (status:stop-sig status))))))
-    #t))
+  (check-status (apply system* (jobserver-command (cons program arguments)))
+                program arguments))
 
 (define (invoke program . arguments)
   "Run PROGRAM with ARGUMENTS; raise an &invoke-error if it does not exit
 with status 0.  Return #t."
-  (let ((status (apply system* program arguments)))
-    (unless (and (status:exit-val status) (zero? (status:exit-val status)))
-      (raise (condition (&invoke-error
-                         (program program)
-                         (arguments arguments)
-                         (exit-status (status:exit-val status))
-                         (term-signal (status:term-sig status))
-                         (stop-signal (status:stop-sig status))))))
-    #t))
+  (check-status (apply system* program arguments) program arguments))
 
 (define (executable-file? file)
   (let ((st (false-if-exception (stat file))))
