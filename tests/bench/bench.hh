@@ -310,4 +310,28 @@ inline void runMicroBenchmarks(int argc, char** argv) {
     std::fflush(stdout);
 }
 
+// The rustc flags ferrix passes after its --remap-path-prefix (see %default-rustflags in
+// modules/ferrix/build-system/cargo.scm): FERRIX_RUSTFLAGS split at white space, or the default.
+inline std::vector<std::string> ferrixRustflags() {
+    const char* env = std::getenv("FERRIX_RUSTFLAGS");
+    if (!env) return {"-C", "link-arg=-Wl,-z,relro"};
+    std::vector<std::string> out;
+    std::string word;
+    for (char c : std::string(env) + " ") {
+        if (c == ' ' || c == '\t' || c == '\n') {
+            if (!word.empty()) out.push_back(word);
+            word.clear();
+        } else
+            word += c;
+    }
+    return out;
+}
+
+inline std::string joinWith(const std::vector<std::string>& v, const std::string& sep) {
+    std::string out;
+    for (auto& s : v)
+        out += (out.empty() ? "" : sep) + s;
+    return out;
+}
+
 } // namespace ferrix::bench

@@ -48,30 +48,6 @@ std::string sourceDir() {
 
 const std::string registry = "/usr/share/cargo/registry";
 
-// The rustc flags ferrix passes after its --remap-path-prefix (see %default-rustflags in
-// modules/ferrix/build-system/cargo.scm).
-std::vector<std::string> ferrixRustflags() {
-    const char* env = std::getenv("FERRIX_RUSTFLAGS");
-    if (!env) return {"-C", "link-arg=-Wl,-z,relro"};
-    std::vector<std::string> out;
-    std::string s = env, word;
-    for (char c : s + " ") {
-        if (c == ' ' || c == '\t' || c == '\n') {
-            if (!word.empty()) out.push_back(word);
-            word.clear();
-        } else
-            word += c;
-    }
-    return out;
-}
-
-std::string joinWith(const std::vector<std::string>& v, const std::string& sep) {
-    std::string out;
-    for (auto& s : v)
-        out += (out.empty() ? "" : sep) + s;
-    return out;
-}
-
 // A scratch copy of examples/wordfreq.scm and examples/wordfreq; with `testsOff`, the
 // application's arguments also say #:tests? #f.
 std::string writeDefinition(const std::string& dir, bool testsOff) {

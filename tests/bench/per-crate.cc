@@ -56,28 +56,6 @@ int jobs() {
     return envInt("FERRIX_BENCH_JOBS", int(::sysconf(_SC_NPROCESSORS_ONLN)));
 }
 
-std::vector<std::string> ferrixRustflags() {
-    const char* env = std::getenv("FERRIX_RUSTFLAGS");
-    if (!env) return {"-C", "link-arg=-Wl,-z,relro"};
-    std::vector<std::string> out;
-    std::string word;
-    for (char c : std::string(env) + " ") {
-        if (c == ' ' || c == '\t' || c == '\n') {
-            if (!word.empty()) out.push_back(word);
-            word.clear();
-        } else
-            word += c;
-    }
-    return out;
-}
-
-std::string joinWith(const std::vector<std::string>& v, const std::string& sep) {
-    std::string out;
-    for (auto& s : v)
-        out += (out.empty() ? "" : sep) + s;
-    return out;
-}
-
 void replaceOnce(std::string& text, const std::string& from, const std::string& to,
                  const std::string& what) {
     size_t at = text.find(from);
