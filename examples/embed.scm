@@ -41,8 +41,8 @@
 (define (observe event)
   "Record EVENT, an alist whose first pair is (kind . KIND), as it comes."
   (match (assq-ref event 'kind)
-    ('log-line
-     (set! captured (cons (assq-ref event 'text) captured)))
+    ('log-line                          ;an empty line has no 'text
+     (set! captured (cons (or (assq-ref event 'text) "") captured)))
     ('started
      (format #t "building ~a~%" (assq-ref event 'name)))
     ('failed
