@@ -12,10 +12,11 @@ tmp=$out.tmp
 
 texi_escape() { sed -e 's/@/@@/g' -e 's/{/@{/g' -e 's/}/@}/g'; }
 
-# The names listed under a line ending in ':' of a help text: lines of two spaces, a name, then
-# two spaces or more ("  add         copy files..." or "  export SRC... DIR   make...").
+# The names listed under a "Commands:", "Subcommands:" or "... IMPORTER:" line of a help text:
+# lines of two spaces, a name, then two spaces or more ("  add         copy files..." or
+# "  export SRC... DIR   make..."). Other lists (examples, option groups) are not subcommands.
 subcommands() {
-  awk '/:$/ { listing = 1; next }
+  awk '/(^Commands|^Subcommands|IMPORTER):$/ { listing = 1; next }
        listing && /^  [a-z][a-z-]*( |$)/ { print $1; next }
        listing && (/^ {4,}/ || /^$/) { next }
        { listing = 0 }'
