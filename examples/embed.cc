@@ -9,6 +9,8 @@
 #include <ferrix/derivation.hh>
 #include <ferrix/store.hh>
 
+#include <sys/utsname.h>
+
 #include <iostream>
 #include <vector>
 
@@ -37,6 +39,13 @@ public:
     }
 };
 
+// The Nix system name of this machine ("x86_64-linux"): a build runs only on its own system.
+std::string thisSystem() {
+    utsname u{};
+    ::uname(&u);
+    return std::string(u.machine) + "-linux";
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -49,7 +58,7 @@ int main(int argc, char** argv) {
 
         ferrix::Derivation drv;
         drv.name = "embed-example";
-        drv.platform = "x86_64-linux";
+        drv.platform = thisSystem();
         drv.builder = "/bin/sh";
         drv.args = {"-c", "echo hello from the builder; echo second line; echo done > $out"};
         drv.env = {{"name", drv.name}, {"builder", drv.builder}, {"system", drv.platform}};
