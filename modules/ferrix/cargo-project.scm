@@ -15,6 +15,7 @@
   #:use-module ((ferrix cache) #:select (cache-directory make-cache-directory))
   #:use-module ((ferrix registry) #:select (open-registry registry-download-url))
   #:use-module ((ferrix diagnostics) #:select (&diagnostic-error))
+  #:use-module ((ferrix build-system cargo-units) #:select (%per-crate?))
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-34)
   #:use-module (srfi srfi-35)
@@ -518,7 +519,14 @@ arguments."
       (build-system cargo-build-system)
       (arguments
        (let* ((from (current-crates-from))
-              (unpinned (lockfile-directory-crates lock #:crates-from from)))
+              ;; The per-crate mode resolves from the lock file and the
+              ;; crates at hand, and does not compare checksums: no phase.
+              (per-crate? (or (%per-crate?)
+                              (and=> (memq #:per-crate? arguments) cadr)))
+              (unpinned (if per-crate?
+                            '()
+                            (lockfile-directory-crates lock
+                                                       #:crates-from from))))
          (append
           arguments
           (defaults-not-in

@@ -246,6 +246,9 @@ expect_status "build with --crates-from=dir:" 0 "$FERRIX" build --crates-from="d
 expect_eq "the same binaries" "$("$(tail -n 1 <<<"$out")/bin/two")" "two 2"
 expect_match "taken by version, said once" "$err" \
   "warning: .*ws/Cargo.lock: 2 of the crates taken from the directory registry .* do not record the lock file's checksum \((fnv 1\.0\.7, itoa 1\.0\.1|itoa 1\.0\.1, fnv 1\.0\.7)\)"
+expect_status "and in the per-crate mode" 0 "$FERRIX" build --per-crate \
+  --crates-from="dir:$TEST_TMP/crates" --cargo "$ws"
+expect_eq "the same binaries again" "$("$(tail -n 1 <<<"$out")/bin/two")" "two 2"
 mkdir "$TEST_TMP/empty"
 expect_status "a crate missing from the directory" 1 "$FERRIX" build -d \
   --crates-from="dir:$TEST_TMP/empty" --cargo "$ws"
