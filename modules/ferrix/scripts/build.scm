@@ -17,8 +17,8 @@
   #:use-module ((ferrix build-system cargo-overrides)
                 #:select (%crate-overrides))
   #:use-module ((ferrix diagnostics) #:select (load-package-file/located))
-  #:use-module ((ferrix cargo-project)
-                #:select (cargo-project %crates-from crates-from?))
+  ;; Loaded only for --cargo and --crates-from.
+  #:autoload (ferrix cargo-project) (cargo-project %crates-from crates-from?)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-26)
   #:use-module (srfi srfi-37)
@@ -244,8 +244,10 @@ are then directories, or the current directory."
                (not (assq 'cargo-projects opts)))
       (usage-error "build" "no package given (use PACKAGE, -f FILE or -e EXPR)"))
     ;; Read when Cargo projects' lock files are lowered.
-    (%crates-from (or (assq-ref opts 'crates-from)
-                      (and (assq-ref opts 'no-config?) "crates.io")))
+    (when (or (assq 'cargo-projects opts) (assq 'crates-from opts)
+              (assq-ref opts 'no-config?))
+      (%crates-from (or (assq-ref opts 'crates-from)
+                        (and (assq-ref opts 'no-config?) "crates.io"))))
     (call-with-command-environment opts
       (lambda ()
         (let* ((objects (append
