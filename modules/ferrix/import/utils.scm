@@ -30,7 +30,8 @@
             &insert-error
             insert-error?
             read-top-level-definitions
-            insert-definitions))
+            insert-definitions
+            update-input-list))
 
 ;;; Commentary:
 ;;;
@@ -467,6 +468,26 @@ OFFSET, the start of a top-level form in TEXT (OFFSET if there are none)."
               (loop line-start)
               offset)))))
 
+(define (replace-file-latin1 file text)
+  "Replace FILE atomically by TEXT, a string of bytes as Latin-1 characters,
+keeping FILE's permissions."
+  (with-fluids ((%default-port-encoding "ISO-8859-1"))
+    (let* ((template (string-append (dirname file) "/."
+                                    (basename file) ".XXXXXX"))
+           (port (mkstemp! template)))
+      (catch #t
+        (lambda ()
+          (set-port-encoding! port "ISO-8859-1")
+          (display text port)
+          (force-output port)
+          (fsync port)
+          (close-port port)
+          (chmod template (stat:perms (stat file)))
+          (rename-file template file))
+        (lambda args
+          (false-if-exception (delete-file template))
+          (apply throw args))))))
+
 (define (insert-definitions file definitions)
   "Add to FILE those of DEFINITIONS (a list of (COMMENTS ... DEFINITION)
 lists: a definition with the comments to write before it) whose variable
@@ -528,17 +549,36 @@ definitions added, in the order of DEFINITIONS."
                (cons x acc))
               ((pair? x) (loop (cdr x) (loop (car x) acc)))
               (else acc)))))
+  (define (existing-references items)
+    ;; Where the forms of FILE that ITEMS' form names end: it must come
+    ;; after them too (an input list naming sources already there).
+    (let ((self (definition-name (last items))))
+      (let loop ((x (last items)) (acc '()))
+        (cond ((and (symbol? x) (not (eq? x self)))
+               (match (find (match-lambda
+                              ((name _ _) (eq? name x)))
+                            forms)
+                 ((_ _ end) (if (memv end acc) acc (cons end acc)))
+                 (#f acc)))
+              ((pair? x) (loop (cdr x) (loop (car x) acc)))
+              (else acc)))))
   (define (placement items)
     ;; (OFFSET KIND NAME ITEMS RANK); KIND: 'before a form, 'after the last
     ;; define-public, 'end of the file; RANK orders the forms placed at one
     ;; offset: those that name others last.
     (let* ((own (sorted-placement items))
-           (after (filter-map (lambda (name)
-                                (find (lambda (p)
-                                        (eq? name (definition-name
-                                                    (last (fourth p)))))
-                                      plain))
-                              (references items)))
+           (after (append
+                   (filter-map (lambda (name)
+                                 (find (lambda (p)
+                                         (eq? name (definition-name
+                                                     (last (fourth p)))))
+                                       plain))
+                               (references items))
+                   ;; Only when the sorted place is before them.
+                   (filter-map (lambda (end)
+                                 (and (> end (first own))
+                                      (list end 'after (third own) items 1)))
+                               (existing-references items))))
            (last-one (fold (lambda (p best)
                              (if (> (first p) (first best)) p best))
                            own after)))
@@ -563,23 +603,7 @@ definitions added, in the order of DEFINITIONS."
   (define plain
     (map sorted-placement new))
   (define (write-file! result)
-    (latin1
-     (lambda ()
-       (let* ((template (string-append (dirname file) "/."
-                                       (basename file) ".XXXXXX"))
-              (port (mkstemp! template)))
-         (catch #t
-           (lambda ()
-             (set-port-encoding! port "ISO-8859-1")
-             (display result port)
-             (force-output port)
-             (fsync port)
-             (close-port port)
-             (chmod template (stat:perms (stat file)))
-             (rename-file template file))
-           (lambda args
-             (false-if-exception (delete-file template))
-             (apply throw args)))))))
+    (replace-file-latin1 file result))
   (unless (null? new)
     (let ((placed (sort (map placement new)
                         (lambda (a b)
@@ -614,5 +638,112 @@ definitions added, in the order of DEFINITIONS."
                      (display code out))))
                 (loop rest offset)))))))))
   (map (compose definition-name last) new))
+
+;;; Updating an input list.
+
+(define (input-list-names form)
+  ;; The variables of (define-public NAME (list VAR ...)), or #f.
+  (match form
+    (((or 'define 'define-public) (? symbol?) ('list (? symbol? names) ...))
+     names)
+    (_ #f)))
+
+(define (variable-crate variable)
+  ;; "rust-foo-bar-1.2.3" -> "rust-foo-bar": the part before the first
+  ;; "-DIGIT", which lockfile variables put before the version.
+  (let* ((name (symbol->string variable))
+         (m (string-match "-[0-9]" name)))
+    (if m (substring name 0 (match:start m)) name)))
+
+(define (update-input-list file definitions)
+  "Update in FILE the input list among DEFINITIONS (see
+'insert-definitions'), a (define-public NAME (list VAR ...)) form, when FILE
+defines NAME already: the old form, and the definitions it named that
+nothing else in FILE names any more, are removed, then DEFINITIONS are
+inserted, the new list after the definitions it names.  Return #f when FILE
+has no such list or the same one (nothing is done), else the numbers of
+entries (ADDED REPLACED REMOVED), an entry being replaced by one of the same
+crate at another version."
+  (define (latin1 thunk)
+    (with-fluids ((%default-port-encoding "ISO-8859-1"))
+      (thunk)))
+  (define text
+    (latin1 (lambda ()
+              (call-with-input-file file
+                (lambda (port) (read-string port))))))
+  (define forms
+    (latin1 (lambda () (read-top-level-definitions file))))
+  (define new-list
+    (find (lambda (items) (input-list-names (last items))) definitions))
+  (define old
+    (and new-list
+         (find (match-lambda
+                 ((name _ _) (eq? name (definition-name (last new-list)))))
+               forms)))
+  (define old-names
+    (and old
+         (input-list-names
+          (call-with-input-string (substring text (second old) (third old))
+                                  read))))
+  (and old-names
+       (let* ((new-names (input-list-names (last new-list)))
+              (gone (lset-difference eq? old-names new-names))
+              (came (lset-difference eq? new-names old-names))
+              (replaced (count (lambda (variable)
+                                 (member (variable-crate variable)
+                                         (map variable-crate came)))
+                               gone))
+              ;; Removing a form: from the comments above it to the end of
+              ;; its line, and the blank line after it.
+              (span (lambda (form)
+                      (match form
+                        ((_ start end)
+                         (let* ((from (comment-block-start text start))
+                                (to (let loop ((i end))
+                                      (if (and (< i (string-length text))
+                                               (char=? #\newline
+                                                       (string-ref text i))
+                                               (< (- i end) 2))
+                                          (loop (+ i 1))
+                                          i))))
+                           (cons from to))))))
+              (without (lambda (text spans)
+                         (let loop ((spans (sort spans
+                                                 (lambda (a b)
+                                                   (> (car a) (car b)))))
+                                    (text text))
+                           (match spans
+                             (() text)
+                             (((from . to) . rest)
+                              (loop rest (string-append (substring text 0 from)
+                                                        (substring text to))))))))
+              (orphans (filter-map
+                        (lambda (variable)
+                          (and (not (string-match
+                                     (string-append
+                                      "[ (\n,`']" (regexp-quote
+                                                    (symbol->string variable))
+                                      "[ )\n]")
+                                     (without text
+                                              (map span
+                                                   (cons old
+                                                         (filter
+                                                          (match-lambda
+                                                            ((name _ _)
+                                                             (eq? name
+                                                                  variable)))
+                                                          forms))))))
+                               (find (match-lambda
+                                       ((name _ _) (eq? name variable)))
+                                     forms)))
+                        gone)))
+         (and (not (and (null? gone) (null? came)))
+              (begin
+                (replace-file-latin1 file
+                                     (without text
+                                              (map span (cons old orphans))))
+                (insert-definitions file definitions)
+                (list (- (length came) replaced) replaced
+                      (- (length gone) replaced)))))))
 
 ;;; utils.scm ends here

@@ -17,6 +17,8 @@
   #:use-module ((ferrix build-system cargo-overrides)
                 #:select (%crate-overrides))
   #:use-module ((ferrix diagnostics) #:select (load-package-file/located))
+  ;; Loaded only for --cargo and --crates-from.
+  #:autoload (ferrix cargo-project) (cargo-project %crates-from crates-from?)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-26)
   #:use-module (srfi srfi-37)
@@ -59,6 +61,14 @@ their outputs, one per line.
                          start and duration, built or already valid, and
                          the concurrency and CPU use over time
       --no-substitutes   build everything locally (always the case)
+      --cargo[=DIR]      build the Cargo project DIR (a crate or a workspace
+                         with its Cargo.lock), or each directory given as
+                         an argument, or the current directory: no Scheme
+                         needed (see doc/cargo-project.md)
+      --crates-from=FROM where the crates of Cargo.lock files come from:
+                         crates.io (the default), a download URL as a
+                         registry's dl template, sparse+URL, or
+                         dir:DIRECTORY
 
 Downloads (url-fetch origins) take no -M slot: they run at once over one
 download engine, with the mirrors and retries of the configuration file
@@ -111,6 +121,15 @@ not '~a'"
                                       (or arg %default-timings-file)
                                       result)))
                 (flag-option '("no-substitutes") 'no-substitutes?)
+                (option '("cargo") #f #t
+                        (lambda (opt name arg result)
+                          (alist-cons 'cargo (or arg #t) result)))
+                (option '("crates-from") #t #f
+                        (lambda (opt name arg result)
+                          (unless (crates-from? arg)
+                            (usage-error "build" "--crates-from needs \
+crates.io, a download URL, sparse+URL or dir:DIRECTORY, not '~a'" arg))
+                          (alist-cons 'crates-from arg result)))
                 (number-option #f "max-downloads" 'max-downloads)
                 (option '("mirror") #t #f
                         (lambda (opt name arg result)
@@ -190,6 +209,20 @@ compilers of all of them together (doc/build.md, \"Jobs and the jobserver\")."
   (let ((cores (assq-ref opts 'cores)))
     (if (and cores (positive? cores)) cores (current-processor-count))))
 
+(define (cargo-project-options opts)
+  "Return OPTS with the Cargo projects that --cargo names in place of
+arguments: with --cargo=DIR, DIR; with --cargo alone, the arguments, which
+are then directories, or the current directory."
+  (let ((dirs (filter string? (option-values opts 'cargo))))
+    (cond ((not (assq 'cargo opts)) opts)
+          ((pair? dirs) (alist-cons 'cargo-projects dirs opts))
+          (else
+           (let ((arguments (option-values opts 'argument)))
+             (alist-cons 'cargo-projects
+                         (if (null? arguments) '(".") arguments)
+                         (remove (lambda (pair) (eq? (car pair) 'argument))
+                                 opts)))))))
+
 (define (ferrix-build . args)
   "Run 'ferrix build' with the list of strings ARGS."
   (define (derivation-argument? pair)
@@ -200,18 +233,26 @@ compilers of all of them together (doc/build.md, \"Jobs and the jobserver\")."
   (define start (get-internal-real-time))
   (let* ((all  (parse-command-line "build" args %options))
          (drvs (reverse (map cdr (filter derivation-argument? all))))
-         (opts (remove derivation-argument? all)))
+         (opts (cargo-project-options (remove derivation-argument? all))))
     (when (assq-ref opts 'help?)
       (show-help)
       (exit 0))
     (when (and (null? drvs)
                (null? (option-values opts 'argument))
                (null? (option-values opts 'file))
-               (null? (option-values opts 'expression)))
+               (null? (option-values opts 'expression))
+               (not (assq 'cargo-projects opts)))
       (usage-error "build" "no package given (use PACKAGE, -f FILE or -e EXPR)"))
+    ;; Read when Cargo projects' lock files are lowered.
+    (when (or (assq 'cargo-projects opts) (assq 'crates-from opts)
+              (assq-ref opts 'no-config?))
+      (%crates-from (or (assq-ref opts 'crates-from)
+                        (and (assq-ref opts 'no-config?) "crates.io"))))
     (call-with-command-environment opts
       (lambda ()
         (let* ((objects (append
+                         (map cargo-project
+                              (or (assq-ref opts 'cargo-projects) '()))
                          (append-map (lambda (file value)
                                        (value->objects value file))
                                      (option-values opts 'file)

@@ -143,12 +143,19 @@ use-modules form on standard output."
     (file
      (unless (file-exists? file)
        (leave 1 "error: --insert: ~a: no such file" file))
-     (let ((added (insert-definitions file definitions)))
-       (format (current-error-port) "ferrix: ~a: ~a definition~a added~a~%"
-               file (length added) (if (= 1 (length added)) "" "s")
-               (match (- (length definitions) (length added))
-                 (0 "")
-                 (n (format #f ", ~a already there" n))))))))
+     (match (update-input-list file definitions)
+       ((added replaced removed)
+        ;; The file had the input list: it now lists what the lock file
+        ;; locks.
+        (format (current-error-port) "ferrix: ~a: input list updated: ~a \
+added, ~a replaced, ~a removed~%" file added replaced removed))
+       (#f
+        (let ((added (insert-definitions file definitions)))
+          (format (current-error-port) "ferrix: ~a: ~a definition~a added~a~%"
+                  file (length added) (if (= 1 (length added)) "" "s")
+                  (match (- (length definitions) (length added))
+                    (0 "")
+                    (n (format #f ", ~a already there" n))))))))))
 
 (define (import-lockfile opts file)
   (unless (file-exists? file)
