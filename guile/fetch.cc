@@ -49,6 +49,15 @@ SCM primSetFetchOptions(SCM noConfig, SCM mirrors, SCM contentMirrors, SCM maxDo
 }
 #undef SUBR
 
+#define SUBR "%user-crates-from"
+SCM primUserCratesFrom() {
+    return guarded(SUBR, [&] {
+        std::string from = userCratesFrom();
+        return scheme([&] { return from.empty() ? SCM_BOOL_F : utf8(from); });
+    });
+}
+#undef SUBR
+
 const Primitive fetchPrimitives[] = {
     {"%download-to-store", 4, 0, 0, asSubr(primDownloadToStore),
      "Download URL into STORE as the flat, fixed-output sha256 item NAME (executable when\n"
@@ -58,6 +67,9 @@ const Primitive fetchPrimitives[] = {
      "Set, for the rest of the process, fetch settings over the configuration file's: NO-CONFIG?\n"
      "ignores the file; MIRRORS is a list of \"PREFIX=URL\" strings, CONTENT-MIRRORS a list of\n"
      "templates, MAX-DOWNLOADS #f or a count."},
+    {"%user-crates-from", 0, 0, 0, asSubr(primUserCratesFrom),
+     "Return the configuration file's [crates] from (where the crates of Cargo.lock files come\n"
+     "from), or #f when it has none or %set-fetch-options! ignores the file."},
 };
 
 } // namespace

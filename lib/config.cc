@@ -176,6 +176,18 @@ UserConfig parseUserConfig(const std::string& text, const std::string& file) {
                     c.fetch.contentMirrors.push_back(u + (u.ends_with("/") ? "" : "/") +
                                                      "{algo}/{hash}");
                 }
+        } else if (key == "crates") {
+            auto t = v.as_table();
+            if (!t) fail(file, v, "'crates' must be a table ([crates])");
+            for (auto& [ck, cv] : *t) {
+                if (ck.str() != "from")
+                    fail(file, cv, "unknown key 'crates." + std::string(ck.str()) + "'");
+                std::string from = str(file, cv, "crates.from");
+                bool dir = from.starts_with("dir:") && from.size() > 4;
+                if (from != "crates.io" && !dir && !from.starts_with("sparse+"))
+                    checkUrl(file, cv, from, "crates.from");
+                c.cratesFrom = from;
+            }
         } else {
             fail(file, v, "unknown key '" + key + "'");
         }
@@ -218,6 +230,15 @@ FetchOptions userFetchOptions() {
                             o.contentMirrors.end());
     if (o.maxDownloads) f.maxDownloads = *o.maxDownloads;
     return f;
+}
+
+std::string userCratesFrom() {
+    bool noConfig;
+    {
+        std::lock_guard lk(overridesMutex);
+        noConfig = overrides.noConfig;
+    }
+    return noConfig ? std::string() : loadUserConfig().cratesFrom;
 }
 
 PrefixMirror parseMirrorOption(const std::string& arg) {

@@ -15,6 +15,9 @@ namespace ferrix {
 struct UserConfig {
     std::string file; // where it was read from ("" when there was none)
     FetchOptions fetch;
+    // [crates] from: where the crates of Cargo.lock files come from ("" when unset): crates.io,
+    // a download URL, sparse+URL or dir:DIRECTORY (doc/cargo-project.md).
+    std::string cratesFrom;
 };
 
 // The path of the configuration file (whether it exists or not).
@@ -38,6 +41,9 @@ void setConfigOverrides(ConfigOverrides overrides);
 
 // The effective fetch options: the file (read at each call) with the overrides applied.
 FetchOptions userFetchOptions();
+
+// The file's [crates] from, unless the overrides ignore the file ("" when unset).
+std::string userCratesFrom();
 
 // Parses "PREFIX=URL" (--mirror). Throws UsageError.
 PrefixMirror parseMirrorOption(const std::string& arg);

@@ -355,6 +355,26 @@ hashed = ["http://tarballs"]
               (std::vector<std::string>{"http://cas/{sha256}", "http://tarballs/{algo}/{hash}"}));
 }
 
+TEST(FetchConfig, CratesFrom) {
+    EXPECT_EQ(parseUserConfig("", "/x/config.toml").cratesFrom, "");
+    for (std::string from : {"crates.io", "dir:/usr/share/cargo/registry",
+                             "sparse+http://127.0.0.1:8000/index/", "https://mirror/api/v1/crates"})
+        EXPECT_EQ(
+            parseUserConfig("[crates]\nfrom = \"" + from + "\"\n", "/x/config.toml").cratesFrom,
+            from);
+    for (auto [text, want] :
+         {std::pair{"[crates]\nfrom = \"ftp://x\"\n", "/x/config.toml:2:8: crates.from 'ftp://x'"},
+          std::pair{"[crates]\nfrom = \"dir:\"\n", "crates.from 'dir:' is not"},
+          std::pair{"[crates]\nform = \"crates.io\"\n", "unknown key 'crates.form'"}}) {
+        try {
+            parseUserConfig(text, "/x/config.toml");
+            ADD_FAILURE() << "no error for: " << text;
+        } catch (const FormatError& e) {
+            EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+        }
+    }
+}
+
 TEST(FetchConfig, ErrorsNameFileLineColumn) {
     auto expectError = [](const std::string& text, const std::string& want) {
         try {
