@@ -2,8 +2,8 @@
 # `ferrix shell` (doc/shell.md): in a copy of examples/wordfreq, `cargo build --offline` and
 # `cargo test --offline` run in the package's build environment with the crates ferrix vendors
 # and the package's toolchain; the CARGO_HOME config is the one ferrix writes, and goes away with
-# the shell; the command's exit status passes through; --pure, -q and the usage errors. About
-# 3 minutes under load (cargo builds wordfreq's crates in the dev profile), 1.5 alone.
+# the shell; the command's exit status passes through; --pure, -q, --cargo and the usage errors. About
+# 4 minutes under load (cargo builds wordfreq's crates in the dev profile), 1.5 alone.
 source "$(dirname "$0")/lib/cargo.bash"
 
 work=$TEST_TMP/example
@@ -114,6 +114,58 @@ expect_eq "without --pure: the environment is kept" "$out" "kept"
 # $SHELL without a command.
 SHELL=$(command -v bash) expect_status "\$SHELL by default" 0 "$FERRIX" shell -q -f ../wordfreq.scm <<<'echo in-shell "$FERRIX_SHELL"'
 expect_match "\$SHELL reads its commands in the environment" "$out" "^in-shell .*-wordfreq-0\.1\.0\.drv$"
+
+# --cargo: a Cargo project and its Cargo.lock, no Scheme written (doc/cargo-project.md), its crates
+# from Debian's registry used as a dir: registry; the lock made by cargo from that directory
+# (read only, never written).
+proj=$TEST_TMP/proj
+mkdir -p "$proj/src" "$TEST_TMP/lock-home"
+cat >"$proj/Cargo.toml" <<'EOF'
+[package]
+name = "proj"
+version = "0.2.0"
+edition = "2021"
+
+[dependencies]
+itoa = "1"
+EOF
+cat >"$proj/src/main.rs" <<'EOF'
+fn render(n: u64) -> String {
+    itoa::Buffer::new().format(n).to_string()
+}
+
+fn main() {
+    println!("{}", render(2024));
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn renders() {
+        assert_eq!(super::render(7), "7");
+    }
+}
+EOF
+printf '[source.crates-io]\nreplace-with = "debian"\n[source.debian]\ndirectory = "/usr/share/cargo/registry"\n' \
+  >"$TEST_TMP/lock-home/config.toml"
+(cd "$proj" && CARGO_HOME=$TEST_TMP/lock-home cargo generate-lockfile --offline 2>/dev/null)
+cd "$proj"
+expect_status "--cargo: cargo test --offline in the project" 0 "$FERRIX" shell --cargo \
+  --crates-from=dir:/usr/share/cargo/registry -- cargo test --offline
+expect_match "--cargo: the project's test ran" "$out" "test tests::renders \.\.\. ok"
+expect_match "--cargo: described" "$err" "proj@0\.2\.0's build environment: .*"$'\n'"  1 crate vendored in "
+cd "$TEST_TMP"
+expect_status "--cargo DIR (an operand)" 0 "$FERRIX" shell -q --cargo "$proj" \
+  --crates-from=dir:/usr/share/cargo/registry -- sh -c 'cd "$0" && cargo run --offline -q' "$proj"
+expect_eq "--cargo DIR: the program cargo ran" "$out" "2024"
+# A dir: registry's crate whose .crate is not the lock's (Debian's may be repacked) is matched by
+# version, as in the build: the shell's vendored copy carries the lock's checksum.
+sed -i 's/^checksum = ".*"$/checksum = "0000000000000000000000000000000000000000000000000000000000000000"/' \
+  "$proj/Cargo.lock"
+expect_status "--cargo=DIR: a dir: crate matched by version" 0 "$FERRIX" shell -q --cargo="$proj" \
+  --crates-from=dir:/usr/share/cargo/registry -- sh -c 'cd "$0" && cargo build --offline -q && ./target/debug/proj' "$proj"
+expect_eq "--cargo=DIR: built and ran" "$out" "2024"
+cd "$work/wordfreq"
 
 # Usage errors.
 expect_status "no package: usage error" 2 "$FERRIX" shell -- true

@@ -19,6 +19,8 @@
   #:use-module ((ferrix cache)
                 #:select (cache-directory make-cache-directory
                           remove-oldest-cache-entries))
+  #:use-module ((ferrix cargo-project)
+                #:select (cargo-project %crates-from crates-from?))
   #:use-module ((ferrix build cargo-build-system)
                 #:select (cargo-environment platform-cfg sys-crate-switches
                           %sys-crate-table))
@@ -27,6 +29,7 @@
   #:use-module (srfi srfi-26)
   #:use-module (srfi srfi-34)
   #:use-module (srfi srfi-35)
+  #:use-module (srfi srfi-37)
   #:use-module (ice-9 match)
   #:use-module (ice-9 popen)
   #:use-module (ice-9 rdelim)
@@ -52,7 +55,8 @@
 ;;; Code:
 
 (define (show-help)
-  (display "Usage: ferrix shell [OPTION]... [PACKAGE | -f FILE | -e EXPR] [-- COMMAND ARG...]
+  (display "Usage: ferrix shell [OPTION]... [PACKAGE | -f FILE | -e EXPR | --cargo [DIR]]
+                    [-- COMMAND ARG...]
 Run COMMAND (default: $SHELL) in the environment of the build of PACKAGE: its
 Rust toolchain and its inputs' bin directories first on PATH, and a fresh
 CARGO_HOME whose config.toml points cargo at the package's vendored crates,
@@ -60,6 +64,12 @@ offline, so that 'cargo build' and 'cargo test' in the project directory use
 the crates and the compiler that 'ferrix build' uses.  The rustflags and the
 -sys crate switches of the build are set too.  The exit status is COMMAND's.
 
+      --cargo[=DIR]      the Cargo project DIR (or the operand, or the current
+                         directory) with its Cargo.lock, as 'ferrix build
+                         --cargo' builds it (see doc/cargo-project.md)
+      --crates-from=FROM where the crates of its Cargo.lock come from:
+                         crates.io, a download URL, sparse+URL or
+                         dir:DIRECTORY
       --pure             clear the environment but for HOME, USER, LOGNAME,
                          DISPLAY, XAUTHORITY, TERM, TZ and PAGER, as the
                          build's PATH (the inputs, then /usr/bin and /bin)
@@ -73,8 +83,27 @@ environment cannot be made, 2 on a usage error.
 
 (define %options
   (append (list (flag-option '("pure") 'pure?)
-                (flag-option '(#\q "quiet") 'quiet?))
+                (flag-option '(#\q "quiet") 'quiet?)
+                (option '("cargo") #f #t
+                        (lambda (opt name arg result)
+                          (alist-cons 'cargo (or arg #t) result)))
+                (option '("crates-from") #t #f
+                        (lambda (opt name arg result)
+                          (unless (crates-from? arg)
+                            (usage-error "shell" "--crates-from needs \
+crates.io, a download URL, sparse+URL or dir:DIRECTORY, not '~a'" arg))
+                          (alist-cons 'crates-from arg result))))
           %load-options %lowering-options))
+
+(define (cargo-project-directory opts)
+  "Return the Cargo project directory that --cargo in OPTS names (--cargo=DIR,
+else the operand, else the current directory), or #f without --cargo."
+  (match (assq-ref opts 'cargo)
+    (#f #f)
+    ((? string? directory) directory)
+    (#t (match (option-values opts 'argument)
+          ((directory) directory)
+          (_ ".")))))
 
 (define %precious-variables
   ;; What --pure keeps, as 'guix shell --pure' does.
@@ -157,12 +186,55 @@ call, unquoted; #f when absent."
               (loop (+ n 1))
               (apply throw args)))))))
 
-(define (vendored-crates drv crate-inputs platforms)
+(define (lock-file-checksums file)
+  "Return the (NAME VERSION CHECKSUM) of the packages of the Cargo.lock FILE
+that record a checksum."
+  (call-with-input-file file
+    (lambda (port)
+      (let loop ((name #f) (version #f) (result '()))
+        (match (read-line port)
+          ((? eof-object?) (reverse result))
+          (line
+           (let ((value (lambda (key)
+                          (and (string-prefix? (string-append key " = \"")
+                                               line)
+                               (string-suffix? "\"" line)
+                               (substring line (+ (string-length key) 4)
+                                          (- (string-length line) 1))))))
+             (cond ((string=? line "[[package]]") (loop #f #f result))
+                   ((value "name") => (cut loop <> #f result))
+                   ((value "version") => (cut loop name <> result))
+                   ((and name version (value "checksum"))
+                    => (lambda (checksum)
+                         (loop name version
+                               (cons (list name version checksum) result))))
+                   (else (loop name version result))))))))))
+
+(define (align-package-checksums vendor checksums)
+  "Give the crates of VENDOR the package checksums of CHECKSUMS, (NAME VERSION
+CHECKSUM) of a Cargo.lock, where they have another: the crates of a dir:
+registry are matched by version, not by the .crate's hash, as in the build
+of a Cargo project (doc/cargo-project.md), and cargo compares the two."
+  (for-each (match-lambda
+              ((name version checksum)
+               (let* ((directory (string-append vendor "/" name "-" version))
+                      (file (string-append directory "/.cargo-checksum.json")))
+                 (when (and (file-exists? file)
+                            (not (string-contains
+                                  (call-with-input-file file read-line)
+                                  checksum)))
+                   (let ((json (%cargo-checksum-json directory checksum)))
+                     (delete-file file)
+                     (call-with-output-file file (cut display json <>)))))))
+            checksums))
+
+(define* (vendored-crates drv crate-inputs platforms #:key (checksums '()))
   "Return two values: the vendor directory holding CRATE-INPUTS (real file
 names) for DRV, made once per derivation in the cache \"shell\" (else in a
 temporary directory), and the crates in it, (NAME . VERSION) pairs.
 PLATFORMS is the list of the arguments HOST, TARGET-CFG and HOST-CFG of
-%cargo-vendor-inputs after its target."
+%cargo-vendor-inputs after its target.  CHECKSUMS, those of a Cargo project's
+lock file, are given to the crates (see 'align-package-checksums')."
   (let* ((cache (cache-directory "shell"))
          (key (basename (derivation-file-name drv) ".drv"))
          (entry (and cache (string-append cache "/" key)))
@@ -187,6 +259,7 @@ PLATFORMS is the list of the arguments HOST, TARGET-CFG and HOST-CFG of
                         (string-append (or (getenv "TMPDIR") "/tmp")
                                        "/ferrix-vendor-"))))
              (crates (vendor-into (string-append work "/vendor"))))
+        (align-package-checksums (string-append work "/vendor") checksums)
         (call-with-output-file (crates-file work)
           (cut write crates <>))
         (cond ((not cache)
@@ -239,11 +312,14 @@ the variable), in this process."
             environment))
 
 (define* (package-shell-environment store drv cargo-home
-                                    #:key pure? (lock-file #f))
+                                    #:key pure? (lock-file #f)
+                                    lock-checksums?)
   "Set up this process's environment for the build of DRV, a cargo build
 system derivation whose inputs are valid in STORE: PATH, CARGO_HOME (the
 directory CARGO-HOME, whose config.toml is written, with the git sources of
-LOCK-FILE if true), the rustflags and switches of the build.  With PURE?,
+LOCK-FILE if true, and with LOCK-CHECKSUMS? the package checksums it
+records, for a Cargo project's lock file), the rustflags and switches of the
+build.  With PURE?,
 clear the environment first but for %precious-variables.  Return an alist
 describing it: toolchain, rustc, vendor, crates."
   (let* ((arguments (build-call store drv))
@@ -285,7 +361,11 @@ describing it: toolchain, rustc, vendor, crates."
                   ((vendor crates)
                    (vendored-crates drv crate-inputs
                                     (list cargo-target host target-cfg
-                                          host-cfg)))
+                                          host-cfg)
+                                    #:checksums
+                                    (if (and lock-file lock-checksums?)
+                                        (lock-file-checksums lock-file)
+                                        '())))
                   ((switches log)
                    (sys-crate-switches
                     (append (or (argument arguments #:sys-crates) '())
@@ -340,9 +420,12 @@ describing it: toolchain, rustc, vendor, crates."
       (+ 128 (or (status:term-sig status) 0))))
 
 (define (command-line-package opts)
-  "Return the one package that OPTS name (PACKAGE, -f or -e), made to build
-in the whole-package mode."
-  (match (append (append-map (lambda (file value)
+  "Return the one package that OPTS name (PACKAGE, -f, -e or --cargo), made
+to build in the whole-package mode."
+  (match (append (match (cargo-project-directory opts)
+                   (#f '())
+                   (directory (list (cargo-project directory))))
+                 (append-map (lambda (file value)
                                (value->objects value file))
                              (option-values opts 'file)
                              (load-files opts))
@@ -351,7 +434,9 @@ in the whole-package mode."
                                                (string-append "-e " expression)))
                              (option-values opts 'expression)
                              (evaluate-expressions opts))
-                 (resolve-specifications opts))
+                 (if (cargo-project-directory opts)
+                     '()
+                     (resolve-specifications opts)))
     (((? package? p)) (whole-package p))
     (_ (raise (condition
                (&message
@@ -360,7 +445,7 @@ or a list")))))))
 
 (define (describe-environment port p description cargo-home)
   "Write to PORT, in two lines, what the environment of P is."
-  (format port "ferrix shell: ~a's build environment: ~a~a~%  ~a crates \
+  (format port "ferrix shell: ~a's build environment: ~a~a~%  ~a crate~a \
 vendored in ~a; CARGO_HOME=~a (offline)~%"
           (package-full-name p)
           (or (assq-ref description 'toolchain) "no toolchain")
@@ -368,8 +453,16 @@ vendored in ~a; CARGO_HOME=~a (offline)~%"
             (#f "")
             (version (string-append " (" version ")")))
           (length (assq-ref description 'crates))
+          (match (assq-ref description 'crates) ((_) "") (_ "s"))
           (assq-ref description 'vendor)
           cargo-home))
+
+(define (project-lock-file opts)
+  "Return the Cargo.lock of the --cargo project of OPTS, else that of the
+current directory, or #f."
+  (let ((file (string-append (or (cargo-project-directory opts) ".")
+                             "/Cargo.lock")))
+    (and (file-exists? file) (canonicalize-path file))))
 
 (define (run-in-environment opts command)
   "Make the environment of the package OPTS name and run COMMAND, a list of
@@ -394,8 +487,8 @@ strings, in it; return its exit code."
                  (package-shell-environment
                   store drv cargo-home
                   #:pure? (assq-ref opts 'pure?)
-                  #:lock-file (and (file-exists? "Cargo.lock")
-                                   (canonicalize-path "Cargo.lock")))))
+                  #:lock-file (project-lock-file opts)
+                  #:lock-checksums? (and (cargo-project-directory opts) #t))))
             (close-store store)
             (unless (assq-ref opts 'quiet?)
               (describe-environment (current-error-port) p description
@@ -414,15 +507,20 @@ strings, in it; return its exit code."
     (when (assq-ref opts 'help?)
       (show-help)
       (exit 0))
-    (let ((count (+ (length (option-values opts 'argument))
+    (let ((count (+ (if (assq-ref opts 'cargo)
+                        (max 1 (length (option-values opts 'argument)))
+                        (length (option-values opts 'argument)))
                     (length (option-values opts 'file))
                     (length (option-values opts 'expression)))))
       (unless (= count 1)
         (usage-error "shell"
                      (if (zero? count)
-                         "no package given (use PACKAGE, -f FILE or -e EXPR)"
-                         "one package at a time (give one PACKAGE, -f FILE \
-or -e EXPR)"))))
+                         "no package given (use PACKAGE, -f FILE, -e EXPR or \
+--cargo DIR)"
+                         "one package at a time (give one PACKAGE, -f FILE, \
+-e EXPR or --cargo DIR)"))))
+    ;; Read when the Cargo project's lock file is lowered.
+    (%crates-from (assq-ref opts 'crates-from))
     (let ((command (match command
                      (() (list (or (getenv "SHELL") "/bin/sh")))
                      (_ command))))
