@@ -71,8 +71,8 @@ the crates and the compiler that 'ferrix build' uses.  The rustflags and the
                          crates.io, a download URL, sparse+URL or
                          dir:DIRECTORY
       --pure             clear the environment but for HOME, USER, LOGNAME,
-                         DISPLAY, XAUTHORITY, TERM, TZ and PAGER, as the
-                         build's PATH (the inputs, then /usr/bin and /bin)
+                         DISPLAY, XAUTHORITY, TERM, TZ and PAGER; PATH is
+                         then the build's (the inputs, /usr/bin and /bin)
   -q, --quiet            do not describe the environment on standard error")
   (show-load-options-help)
   (show-lowering-options-help)
