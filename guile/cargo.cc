@@ -14,6 +14,7 @@
 
 #include "ferrix/archive.hh"
 #include "ferrix/cargo/build-script.hh"
+#include "ferrix/cargo/config.hh"
 #include "ferrix/cargo/manifest.hh"
 #include "ferrix/cargo/phases.hh"
 #include "ferrix/cargo/registry-export.hh"
@@ -172,6 +173,62 @@ SCM primCargoPrepareOfflineSource(SCM source, SCM inputs, SCM vendor, SCM cargoH
 }
 #undef SUBR
 
+#define SUBR "%cargo-vendor-inputs"
+SCM primCargoVendorInputs(SCM inputs, SCM vendor, SCM target, SCM host, SCM targetCfg,
+                          SCM hostCfg) {
+    expectStrings(inputs, 1, "INPUTS", SUBR);
+    expectString(vendor, 2, "VENDOR-DIRECTORY", SUBR);
+    expectString(target, 3, "CARGO-TARGET", SUBR);
+    expectString(host, 4, "HOST", SUBR);
+    expectString(targetCfg, 5, "TARGET-CFG", SUBR);
+    expectString(hostCfg, 6, "HOST-CFG", SUBR);
+    return guarded(SUBR, [&] {
+        cargo::BuildPlatforms platforms;
+        platforms.target = toString(target);
+        platforms.host = toString(host);
+        platforms.targetCfg = cargo::CfgSet::parse(toString(targetCfg));
+        platforms.hostCfg = cargo::CfgSet::parse(toString(hostCfg));
+        std::vector<std::string> log;
+        auto crates = cargo::vendorInputs(toStringList(inputs, SUBR, 1), toString(vendor),
+                                          toString(target), log, &platforms);
+        return scheme([&] {
+            SCM list = SCM_EOL;
+            for (size_t i = crates.size(); i-- > 0;)
+                list = scm_cons(scm_cons(utf8(crates[i].name), utf8(crates[i].version)), list);
+            return scm_values_2(stringList(log), list);
+        });
+    });
+}
+#undef SUBR
+
+#define SUBR "%cargo-vendor-config"
+SCM primCargoVendorConfig(SCM vendor, SCM lockFile) {
+    expectString(vendor, 1, "VENDOR-DIRECTORY", SUBR);
+    if (scm_is_true(lockFile)) expectString(lockFile, 2, "LOCK-FILE", SUBR);
+    return guarded(SUBR, [&] {
+        std::vector<std::string> git;
+        if (scm_is_true(lockFile))
+            git = cargo::gitSourceIds(cargo::readLockfile(toString(lockFile)));
+        std::string text = cargo::cargoConfig(toString(vendor), git);
+        return scheme([&] { return utf8(text); });
+    });
+}
+#undef SUBR
+
+#define SUBR "%cargo-config-rustflags"
+SCM primCargoConfigRustflags(SCM root, SCM triple) {
+    expectString(root, 1, "ROOT", SUBR);
+    expectString(triple, 2, "TRIPLE", SUBR);
+    return guarded(SUBR, [&] {
+        cargo::CargoConfig c = cargo::CargoConfig::read(toString(root));
+        auto flags = c.rustflags(toString(triple));
+        return scheme([&] {
+            return scm_values_2(c.file.empty() ? SCM_BOOL_F : utf8(c.file), stringList(flags));
+        });
+    });
+}
+#undef SUBR
+
 #define SUBR "%cargo-install-source"
 SCM primCargoInstallSource(SCM source, SCM out, SCM name) {
     expectString(source, 1, "SOURCE", SUBR);
@@ -309,6 +366,18 @@ const Primitive cargoPrimitives[] = {
      "(what `rustc --print cfg' prints for each, with the rustflags cargo passes), target tables\n"
      "are decided exactly, and dev-dependencies no input provides are an error when TESTS?.\n"
      "Return two values: the log lines, and whether there was a Cargo.lock (it matches)."},
+    {"%cargo-vendor-inputs", 6, 0, 0, asSubr(primCargoVendorInputs),
+     "Vendor the crates of INPUTS (a list of store file names) into VENDOR-DIRECTORY, as the\n"
+     "configure phase does for CARGO-TARGET: target tables of the vendored manifests decided\n"
+     "against TARGET-CFG and HOST-CFG (what `rustc --print cfg' prints for it and for HOST).\n"
+     "Return two values: the log lines, and the crates vendored as (NAME . VERSION) pairs."},
+    {"%cargo-vendor-config", 2, 0, 0, asSubr(primCargoVendorConfig),
+     "Return the text of the cargo configuration that replaces crates.io, and the git sources\n"
+     "of LOCK-FILE (a Cargo.lock, or #f), by the directory source VENDOR-DIRECTORY, offline."},
+    {"%cargo-config-rustflags", 2, 0, 0, asSubr(primCargoConfigRustflags),
+     "Return two values: the configuration file ROOT/.cargo/config (or config.toml) that cargo\n"
+     "reads, or #f, and the rustflags it gives TRIPLE, a list of strings: [target.TRIPLE]\n"
+     "rustflags, else [build] rustflags."},
     {"%cargo-install-source", 3, 0, 0, asSubr(primCargoInstallSource),
      "Install the crate SOURCE, a directory, under OUT: its tree, with its original Cargo.toml,\n"
      "to share/rust-source/NAME-VERSION and its reproducible .crate to share/cargo/registry (a\n"

@@ -2,6 +2,7 @@
 #include "ferrix/cargo/phases.hh"
 
 #include "ferrix/archive.hh"
+#include "ferrix/cargo/config.hh"
 #include "ferrix/file.hh"
 
 #include <optional>
@@ -54,6 +55,17 @@ OfflineSource prepareOfflineSource(const std::string& sourceDir,
     options.optional = true; // cargo resolves them all for the package being built
     options.platforms = platforms;
     std::vector<std::string> missingDev;
+    for (auto& dir : sourceCrateDirs(sourceDir))
+        for (auto& ignored : ignoreSourceReplacement(dir)) {
+            std::string keys, kept;
+            for (auto& k : ignored.keys)
+                keys += (keys.empty() ? "" : ", ") + k;
+            for (auto& k : ignored.kept)
+                kept += (kept.empty() ? "" : ", ") + k;
+            r.log.push_back("ignored " + keys + " of " + ignored.file +
+                            ": crates come from the vendor directory, offline" +
+                            (kept.empty() ? "" : " (kept: " + kept + ")"));
+        }
     for (auto& dir : sourceCrateDirs(sourceDir)) {
         PruneResult pruned = pruneDependencies(dir, available, triple, options);
         for (auto& key : pruned.undecided)
@@ -142,6 +154,8 @@ std::vector<std::string> installSource(const std::string& sourceDir, const std::
     std::string id = package ? m.name + "-" + m.version : name;
     std::string dest = out + "/share/rust-source/" + id;
     unpackSource(sourceDir, dest);
+    for (auto& dir : sourceCrateDirs(dest))
+        restoreSourceConfigs(dir);
     std::string saved = savedManifest(sourceDir);
     if (!saved.empty()) {
         std::string copy = dest + "/" + baseNameOf(saved);

@@ -39,6 +39,7 @@
     ("log" . "print the build log of a derivation or output")
     ("show" . "show information about packages")
     ("graph" . "print the dependency graph of packages (DOT)")
+    ("shell" . "run a shell or command in a package's build environment")
     ("download" . "download a file into the store and print its hash")
     ("import" . "write package definitions for crates or a Cargo.lock")
     ("refresh" . "report and apply newer versions of crate packages")

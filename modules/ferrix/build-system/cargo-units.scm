@@ -30,7 +30,9 @@
 
 ;; %crate-unit-graph, unit-graph-units, unit-invocation: guile/units.cc.
 (eval-when (expand load eval)
-  (load-extension "libguile-ferrix" "init_ferrix"))
+  (load-extension "libguile-ferrix" "init_ferrix")
+  ;; %cargo-config-rustflags.
+  (load-extension "libguile-ferrix" "init_ferrix_cargo"))
 
 ;;; Commentary:
 ;;;
@@ -323,6 +325,17 @@ crates they name."
                                   "registry+https://github.com/rust-lang/crates.io-index"
                                   #f))
                           crate-items))
+            ;; The rustflags of the source's .cargo/config* apply, as in
+            ;; the whole-package mode (doc/cargo.md); its [source] tables
+            ;; cannot matter: no cargo resolves anything here.
+            (rustflags (append rustflags
+                               (source-config-rustflags
+                                root
+                                (or cargo-target
+                                    (assq-ref (toolchain-facts
+                                               store toolchain-item
+                                               cargo-target rustflags)
+                                              'host)))))
             (facts (toolchain-facts store toolchain-item cargo-target
                                    rustflags))
             (options `((host . ,(assq-ref facts 'host))
@@ -667,6 +680,12 @@ of `~a' ~a, which has none"
                              (crate-override-description override)
                              crate version))))))))
      (vector->list units))))
+
+(define (source-config-rustflags root triple)
+  "Return the rustflags that ROOT's .cargo/config* gives TRIPLE, cargo's way:
+[target.TRIPLE] rustflags, else [build] rustflags."
+  (call-with-values (lambda () (%cargo-config-rustflags root triple))
+    (lambda (file flags) flags)))
 
 (define (cross-linker store root triple)
   "Return the options giving target units the linker the package in ROOT

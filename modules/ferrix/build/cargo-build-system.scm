@@ -506,6 +506,15 @@ rustc's arguments."
     ((_ rest ...) (rustflags-cfgs rest))
     (() '())))
 
+(define (source-config-rustflags cargo-target)
+  "Return the rustflags that the .cargo/config* of the current directory, the
+source, gives CARGO-TARGET (see %cargo-config-rustflags), and say so."
+  (let-values (((file flags) (%cargo-config-rustflags (getcwd) cargo-target)))
+    (unless (null? flags)
+      (report (list (format #f "kept the rustflags of ~a: ~a" file
+                            (string-join flags)))))
+    flags))
+
 (define* (configure #:key inputs native-inputs target cargo-target tests?
                     skip-build? features rustflags parallel-build? vendor-dir
                     (sys-crates '())
@@ -515,10 +524,15 @@ offline (target tables decided against `rustc --print cfg' for CARGO-TARGET
 and the host, with RUSTFLAGS), point cargo at the vendor directory and set
 its environment; check Cargo.lock against the vendored crates, or generate
 it when there is none; set the switches of the -sys crates of SYS-CRATES and
-%sys-crate-table that the build has, checked.  With TESTS? (and not
+%sys-crate-table that the build has, checked.  The source's .cargo/config*
+loses what would replace the vendored crates (the log names it); its
+rustflags are added to RUSTFLAGS.  With TESTS? (and not
 SKIP-BUILD?, which builds nothing to test), refuse dev-dependencies no input
 provides.  Pass #:locked? #t on to the later phases."
   (let* ((top (build-top))
+         ;; CARGO_ENCODED_RUSTFLAGS, which the build sets, would hide the
+         ;; rustflags of the source's .cargo/config*: they are added to it.
+         (rustflags (append rustflags (source-config-rustflags cargo-target)))
          (vendor (if (absolute-file-name? vendor-dir)
                      vendor-dir
                      (string-append top "/" vendor-dir)))
