@@ -142,5 +142,7 @@ sed 's/echo top line/echo top plain/' graph.scm >plain.scm
 expect_status "default verbosity: exit 0" 0 build -v 1 -f plain.scm
 expect_eq "-v 1: not streamed" "$(grep -c "top plain" <<<"$err" || true)" "0"
 expect_status "-v 9: a usage error" 2 build --verbosity=9 -f plain.scm
+expect_status "-v alone takes no value from the next argument" 0 build -v -f plain.scm
+expect_status "--verbose alone too" 0 build --verbose -f plain.scm
 
 finish

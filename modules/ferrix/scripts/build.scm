@@ -165,14 +165,17 @@ not '~a'"
                       arg))))
 
 (define (join-verbosity-operand args)
-  "Return ARGS with \"-v N\" made \"--verbosity=N\", as Guix users write it:
--v takes an optional value, which SRFI-37 only finds attached."
+  "Return ARGS with \"-v N\" made \"--verbosity=N\", as Guix users write it,
+and \"-v\", \"--verbose\" and \"--verbosity\" alone \"--verbosity=2\": SRFI-37
+would take the next argument as their optional value."
   (match args
     (() '())
     (("--" . rest) args)
     (("-v" (? (lambda (arg) (member arg '("0" "1" "2" "3"))) level) . rest)
      (cons (string-append "--verbosity=" level)
            (join-verbosity-operand rest)))
+    (((? (cut member <> '("-v" "--verbose" "--verbosity"))) . rest)
+     (cons "--verbosity=2" (join-verbosity-operand rest)))
     ((arg . rest) (cons arg (join-verbosity-operand rest)))))
 
 (define %default-timings-file
