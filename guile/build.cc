@@ -9,6 +9,7 @@
 #include "ferrix/build-display.hh"
 #include "ferrix/build-log.hh"
 #include "ferrix/build-timings.hh"
+#include "ferrix/derivation-builder.hh"
 #include "ferrix/scheduler.hh"
 
 #include <condition_variable>
@@ -84,6 +85,11 @@ SCM eventToScheme(const BuildEvent& e) {
     if (e.kind == K::DownloadProgress || e.kind == K::Downloaded)
         add("bytes", scm_from_uint64(e.done));
     addString("log-tail", e.logTail);
+    addString("phase", e.phase);
+    addString("cause", e.cause);
+    addString("errors", e.errors);
+    addString("backtrace", e.backtrace);
+    if (e.kind == K::Failed) add("truncated?", scm_from_bool(e.truncated));
     addString("log-file", e.logPath);
     addString("text", e.text);
     addString("via", e.via);
@@ -166,7 +172,9 @@ buildTimed(LocalStore& store, const std::vector<DerivationRequest>& requests, Bu
             // buildObserved's queue hears the events first, then the timings.
             results = buildObserved(store, requests, o, observer, &timings);
         } else {
-            auto display = makeDisplay(o.progressFd, o.verbose);
+            DisplayOptions d = o.display;
+            if (o.verbose) d.verbosity = std::max(d.verbosity, 2u);
+            auto display = makeDisplay(o.progressFd, d);
             TeeObserver tee(*display, timings);
             o.observer = &tee;
             results = buildDerivations(store, requests, o);
@@ -207,6 +215,10 @@ SCM primBuildDerivations(SCM obj, SCM drvs, SCM maxJobs, SCM cores, SCM keepFail
         timings = scm_assq_ref(reporting, scm_from_utf8_symbol("timings"));
         o.verbose = scm_is_true(scm_assq_ref(reporting, scm_from_utf8_symbol("verbose?")));
         o.reportValid = o.verbose;
+        SCM verbosity = scm_assq_ref(reporting, scm_from_utf8_symbol("verbosity"));
+        if (scm_is_true(verbosity)) o.display.verbosity = checkCount(verbosity, 10, SUBR);
+        o.display.backtraces =
+            scm_is_true(scm_assq_ref(reporting, scm_from_utf8_symbol("backtraces?")));
     }
     if (scm_is_true(observer) && scm_is_false(scm_procedure_p(observer)))
         scm_wrong_type_arg_msg(SUBR, 10, observer, "#f or a procedure");
@@ -248,18 +260,47 @@ SCM primLogFile(SCM obj, SCM path) {
 }
 #undef SUBR
 
+#define SUBR "%plan-derivations"
+SCM primPlanDerivations(SCM obj, SCM drvs) {
+    StoreHandle* h = storeArg(obj, 1, SUBR);
+    checkList(drvs, 2, SUBR);
+    return guarded(SUBR, [&] {
+        std::vector<DerivationRequest> requests;
+        for (auto& d : toStringList(drvs, SUBR, 2))
+            requests.push_back({d, {}});
+        BuildPlan plan = planDerivations(h->store, requests);
+        SCM builds = fromStringList(plan.builds);
+        SCM downloads = fromStringList(plan.downloads);
+        return scheme([&] { return scm_list_2(builds, downloads); });
+    });
+}
+#undef SUBR
+
+#define SUBR "%runnable-systems"
+SCM primRunnableSystems() {
+    return guarded(SUBR, [&] { return fromStringList(runnableSystems()); });
+}
+#undef SUBR
+
 const Primitive buildPrimitives[] = {
     {"%build-derivations", 10, 0, 0, asSubr(primBuildDerivations),
      "Realise DRVS, a list of .drv file names, in STORE: up to MAX-JOBS builds at once with\n"
      "CORES cores each (0: all), KEEP-FAILED?, CHECK?, TIMEOUT and MAX-SILENT-TIME (seconds, 0:\n"
      "none) and KEEP-GOING? as 'build-derivations' describes them.  REPORTING is #f (the\n"
      "display on standard error), an observer, or an alist of 'observer, 'timings and\n"
-     "'verbose?.  An observer is a procedure called on this thread with each event of the run\n"
+     "'verbose?, 'verbosity (0 to 3) and 'backtraces?.  An observer is a procedure called on this "
+     "thread with each event of the run\n"
      "as an alist, (kind . SYMBOL) first.  Timings, an alist, has the run's timings written as\n"
      "an HTML report to its 'file, whether the build succeeds or fails, its summary naming its\n"
      "'command, 'ferrix-version, 'rustc-version and 'profile (strings, each optional).\n"
      "Verbose? adds the display's lines for each derivation, and Fresh for those already\n"
      "valid.  Return, per derivation, an alist (OUTPUT . PATH)."},
+    {"%plan-derivations", 2, 0, 0, asSubr(primPlanDerivations),
+     "Return what building DRVS, a list of .drv file names, in STORE would do, building\n"
+     "nothing: a list of two lists of .drv file names, those that would be built and the\n"
+     "builtin:download ones that would be downloaded, dependencies first."},
+    {"%runnable-systems", 0, 0, 0, asSubr(primRunnableSystems),
+     "Return the systems whose builders this machine runs, its own first (\"x86_64-linux\")."},
     {"%log-file", 2, 0, 0, asSubr(primLogFile),
      "Return the build log of PATH in STORE, a .drv file name or an output built by a\n"
      "derivation, or #f if there is none."},

@@ -33,7 +33,8 @@ void writeAll(int fd, std::string_view s) {
 // bar per file being downloaded and a total of the downloads (files done out of all, bytes).
 class TerminalDisplay : public BuildObserver {
 public:
-    TerminalDisplay(int fd, bool verbose) : fd(fd), unitLines(true, verbose) {
+    TerminalDisplay(int fd, DisplayOptions options)
+        : fd(fd), options(options), unitLines(true, options.verbosity >= 2) {
         ticker = std::thread([this] { tick(); });
     }
     ~TerminalDisplay() override {
@@ -90,12 +91,14 @@ public:
             buildsDone++;
             return;
         case K::OutputValid:
-        case K::LogLine:
             return;
+        case K::LogLine:
+            if (options.verbosity < 3) return;
+            break;
         default:
             break;
         }
-        std::string line = unitLines.line(e);
+        std::string line = displayText(unitLines, e, options);
         clearBlock();
         if (!line.empty()) writeAll(fd, line + "\n");
         drawBlock();
@@ -117,7 +120,7 @@ private:
         shown = 0;
     }
     void drawBlock() {
-        if (stopping) return;
+        if (stopping || options.verbosity == 0) return; // quiet: no live block either
         std::string s;
         auto now = Clock::now();
         size_t lines = 0, downloading = 0;
@@ -201,6 +204,7 @@ private:
     }
 
     int fd;
+    DisplayOptions options;
     UnitLines unitLines;
     bool units = false; // a per-crate unit started: the block shows cargo's bar
     size_t buildsTotal = 0, buildsDone = 0;
@@ -283,17 +287,35 @@ std::string progressLine(size_t done, size_t total, const std::vector<std::strin
     return line + ": " + list;
 }
 
+std::string displayText(UnitLines& lines, const BuildEvent& e, const DisplayOptions& options) {
+    using K = BuildEvent::Kind;
+    if (e.kind == K::LogLine) return options.verbosity >= 3 ? e.text : "";
+    // Quiet: what went wrong, and notes such as a kept build directory.
+    if (options.verbosity == 0 && e.kind != K::Failed && e.kind != K::Message) return "";
+    std::string text = lines.line(e);
+    // --debug: the build side's backtrace, before the log's name.
+    if (e.kind == K::Failed && options.backtraces && !e.backtrace.empty()) {
+        size_t log = text.rfind("\nlog: ");
+        text.insert(log == std::string::npos ? text.size() : log, "\n" + e.backtrace);
+    }
+    return text;
+}
+
 void PlainDisplay::event(const BuildEvent& e) {
-    std::string line = lines.line(e);
+    std::string line = displayText(lines, e, options);
     if (!line.empty()) writeAll(fd, line + "\n");
 }
 
 std::unique_ptr<BuildObserver> makeDisplay(int fd, bool verbose) {
+    return makeDisplay(fd, DisplayOptions{.verbosity = verbose ? 2u : 1u});
+}
+
+std::unique_ptr<BuildObserver> makeDisplay(int fd, DisplayOptions options) {
     if (fd < 0) return std::make_unique<NullObserver>();
     const char* term = std::getenv("TERM");
     if (::isatty(fd) && !(term && std::strcmp(term, "dumb") == 0))
-        return std::make_unique<TerminalDisplay>(fd, verbose);
-    return std::make_unique<PlainDisplay>(fd, verbose);
+        return std::make_unique<TerminalDisplay>(fd, options);
+    return std::make_unique<PlainDisplay>(fd, options);
 }
 
 } // namespace ferrix

@@ -82,16 +82,30 @@ std::string describeEvent(const BuildEvent& e) {
         return (e.check ? "checked '" : "built '") + e.drv + "' in " + tenths(e.seconds) + " s";
     case K::Failed: {
         std::string shown = "error: " + e.text;
-        if (!e.logTail.empty()) {
-            shown += "\nlast lines of the log:";
+        auto indented = [](const std::string& text) {
+            std::string s;
             size_t start = 0;
-            while (start < e.logTail.size()) {
-                size_t nl = e.logTail.find('\n', start);
-                if (nl == std::string::npos) nl = e.logTail.size();
-                shown += "\n  " + e.logTail.substr(start, nl - start);
+            while (start < text.size()) {
+                size_t nl = text.find('\n', start);
+                if (nl == std::string::npos) nl = text.size();
+                s += "\n  " + text.substr(start, nl - start);
                 start = nl + 1;
             }
-        }
+            return s;
+        };
+        // "in phase 'build': command ... failed with exit status 101", lines after the first
+        // under it.
+        std::string cause = indented(e.cause);
+        if (!cause.empty()) cause.erase(0, 3);
+        if (!e.phase.empty())
+            shown += "\n  in phase '" + e.phase + "'" + (cause.empty() ? "" : ": " + cause);
+        else if (!cause.empty())
+            shown += "\n  " + cause;
+        // The compiler's errors as it printed them: people know their shape.
+        if (!e.errors.empty())
+            shown += "\n" + e.errors + (e.truncated ? "\n(more errors in the log)" : "");
+        else if (!e.logTail.empty())
+            shown += "\nlast lines of the log:" + indented(e.logTail);
         return shown + "\nlog: " + e.logPath;
     }
     case K::DownloadStarted:

@@ -15,6 +15,7 @@
 
 #include "ferrix/build-display.hh"
 #include "ferrix/build-durations.hh"
+#include "ferrix/build-failure.hh"
 #include "ferrix/build-log.hh"
 #include "ferrix/build-outputs.hh"
 #include "ferrix/builtin-download.hh"
@@ -76,6 +77,13 @@ struct BuildPlace {
 };
 
 // E with what the derivation says it is for people (build-events.hh).
+// The display's options: -v (verbose) is verbosity 2 at least.
+DisplayOptions displayOptions(const BuildOptions& o) {
+    DisplayOptions d = o.display;
+    if (o.verbose) d.verbosity = std::max(d.verbosity, 2u);
+    return d;
+}
+
 BuildEvent labelled(BuildEvent e, const Derivation& drv) {
     auto attr = [&](const char* key) {
         auto it = drv.env.find(key);
@@ -91,12 +99,14 @@ class Scheduler {
 public:
     Scheduler(LocalStore& store, const BuildOptions& options)
         : store(store), opts(options),
-          display(options.observer ? nullptr : makeDisplay(options.progressFd, options.verbose)),
+          display(options.observer ? nullptr
+                                   : makeDisplay(options.progressFd, displayOptions(options))),
           observer(options.observer ? *options.observer : *display),
           downloads(store, options.fetch, [this](const BuildEvent& e) { report(e); }) {}
 
     std::vector<std::map<std::string, std::string>>
     run(const std::vector<DerivationRequest>& requests);
+    BuildPlan plan(const std::vector<DerivationRequest>& requests);
 
 private:
     Node* load(const std::string& drvPath, bool top, const std::set<std::string>& wanted = {});
@@ -106,6 +116,8 @@ private:
     void registerEarly(Node& n, const std::string& output, const StorePathSet& closure,
                        BuildPlace& place);
     void refuseInPlaceRebuild(const Node& n);
+    void refuseForeignSystems();
+    void loadRequests(const std::vector<DerivationRequest>& requests);
     void runGraph();
     void buildOne(Node& n);
     bool validMeanwhile(Node& n);
@@ -218,12 +230,8 @@ void Scheduler::outputValid(Node& n, const std::string& output, std::deque<Node*
 
 std::vector<std::map<std::string, std::string>>
 Scheduler::run(const std::vector<DerivationRequest>& requests) {
-    for (auto& r : requests) {
-        Node* n = load(r.drvPath, true, r.outputs);
-        for (auto& o : r.outputs)
-            if (!n->drv.outputs.contains(o))
-                throw UsageError("derivation '" + r.drvPath + "' has no output '" + o + "'");
-    }
+    loadRequests(requests);
+    refuseForeignSystems();
     if (opts.maxJobs == 0) opts.maxJobs = 1;
     if (std::any_of(toBuild.begin(), toBuild.end(), [](Node* n) { return !n->download; }))
         // Enough tokens for -M single-threaded builds, or for the cores -c gives one build:
@@ -257,6 +265,40 @@ Scheduler::run(const std::vector<DerivationRequest>& requests) {
         result.push_back(std::move(outs));
     }
     return result;
+}
+
+void Scheduler::loadRequests(const std::vector<DerivationRequest>& requests) {
+    for (auto& r : requests) {
+        Node* n = load(r.drvPath, true, r.outputs);
+        for (auto& o : r.outputs)
+            if (!n->drv.outputs.contains(o))
+                throw UsageError("derivation '" + r.drvPath + "' has no output '" + o + "'");
+    }
+}
+
+// A builder for another system would run this machine's programs, and its outputs would be
+// registered as that system's: refused before anything starts.
+void Scheduler::refuseForeignSystems() {
+    const auto& systems = runnableSystems();
+    for (auto* n : toBuild) {
+        if (n->download) continue;
+        const std::string& system = n->drv.platform;
+        if (std::find(systems.begin(), systems.end(), system) != systems.end()) continue;
+        std::string runs;
+        for (auto& s : systems)
+            runs += (runs.empty() ? "" : " and ") + s;
+        throw BuildError("a '" + system + "' machine is needed to build '" + n->drvPathStr +
+                         "', but this one runs " + runs + "; nothing was built");
+    }
+}
+
+BuildPlan Scheduler::plan(const std::vector<DerivationRequest>& requests) {
+    loadRequests(requests);
+    BuildPlan p;
+    // toBuild lists dependants before their dependencies: reversed, dependencies come first.
+    for (auto it = toBuild.rbegin(); it != toBuild.rend(); ++it)
+        ((*it)->download ? p.downloads : p.builds).push_back((*it)->drvPathStr);
+    return p;
 }
 
 // Runs what is ready, up to the slots, until nothing runs and nothing more may start.
@@ -646,12 +688,19 @@ void Scheduler::fail(const Node& n, const std::exception& e, const std::string& 
     std::string msg = e.what();
     if (!dynamic_cast<const BuildError*>(&e))
         msg = "build of '" + n.drvPathStr + "' failed: " + msg;
+    // What the log says went wrong: the phase, the build side's error, the compiler's errors.
+    auto failure = BuildFailure::parse(readLogText(logPath), opts.logTailLines);
     report(labelled({.kind = BuildEvent::Kind::Failed,
                      .drv = n.drvPathStr,
                      .name = std::string(n.drv.name),
                      .text = msg,
                      .logPath = logPath,
-                     .logTail = logTail(logPath, opts.logTailLines)},
+                     .logTail = failure.tail,
+                     .phase = failure.phase,
+                     .cause = failure.error,
+                     .errors = failure.compilerErrors,
+                     .backtrace = failure.backtrace,
+                     .truncated = failure.truncated},
                     n.drv));
     // The details went to the observer: the error itself is one line.
     throw BuildError(msg.substr(0, msg.find('\n')) + " (log: " + logPath + ")");
@@ -664,6 +713,14 @@ buildDerivations(LocalStore& store, const std::vector<DerivationRequest>& reques
                  const BuildOptions& options) {
     Scheduler s(store, options);
     return s.run(requests);
+}
+
+BuildPlan planDerivations(LocalStore& store, const std::vector<DerivationRequest>& requests) {
+    NullObserver quiet;
+    BuildOptions o;
+    o.observer = &quiet;
+    Scheduler s(store, o);
+    return s.plan(requests);
 }
 
 } // namespace ferrix

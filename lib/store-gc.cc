@@ -160,7 +160,8 @@ static void findRootsIn(LocalStore::Impl& s, const std::string& dir,
             }
             if (!S_ISLNK(tst.st_mode)) continue;
             std::string t2 = absoluteTarget(t);
-            if (s.inStore(t2)) out.emplace(p, s.storeDir->toStorePath(t2));
+            // Named by the link people made (`ferrix build -r`), as Nix lists it.
+            if (s.inStore(t2)) out.emplace(t, s.storeDir->toStorePath(t2));
         } catch (BadStorePath&) {
             // Points into the store directory but not at an item: not a root.
         }

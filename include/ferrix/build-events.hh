@@ -23,7 +23,8 @@ struct BuildEvent {
         Phase,            // drv, text: the phase the builder started
         LogLine,          // drv, text: a line of the builder's output (also in the log file)
         Finished,         // drv, check, seconds; text: the line to show instead, if any
-        Failed,           // drv, text: the error; logPath and logTail (its last lines)
+        Failed,           // drv, text: the error; logPath; from the log (build-failure.hh):
+                          // phase, cause, errors (the compiler's) or logTail, backtrace
         AlreadyValid,     // drv: built by another process while we waited for the locks
         OutputValid,      // drv, name, text: the output, path: its store path; registered early,
                           // while its builder still runs (the builder declared it complete)
@@ -43,6 +44,9 @@ struct BuildEvent {
     std::string url{}, via{};
     std::string text{};
     std::string logPath{}, logTail{};
+    std::string phase{}, cause{}, errors{}; // Failed
+    std::string backtrace{};                // Failed: the build side's, from its log
+    bool truncated = false;                 // Failed: errors are the first of the log's
     uint64_t done = 0, total = 0;
     uint64_t builds = 0; // DownloadsPlanned
     double seconds = 0;

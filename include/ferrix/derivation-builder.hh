@@ -15,8 +15,15 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ferrix {
+
+// The system this machine is ("x86_64-linux"), from the kernel's machine name.
+std::string hostSystem();
+// The systems whose builders this machine runs: its own, and on x86_64 i686-linux when the
+// kernel runs 32-bit programs (tried once: a 32-bit dynamic loader run with --version).
+const std::vector<std::string>& runnableSystems();
 
 // A fresh directory under LocalStore::buildsDir(), where builds and downloads work, flock'ed
 // through a close-on-exec descriptor for as long as this object lives: `ferrix store gc` removes

@@ -3,6 +3,7 @@
 // with -k, and reports what happens to an observer. See doc/build.md.
 #pragma once
 
+#include "ferrix/build-display.hh"
 #include "ferrix/build-events.hh"
 #include "ferrix/fetch.hh"
 #include "ferrix/store.hh"
@@ -32,6 +33,8 @@ struct BuildOptions {
     bool reportValid = false;
     // The display also shows each derivation's own lines and the Fresh ones (build-display.hh).
     bool verbose = false;
+    // How much the display shows (without an observer): verbosity, backtraces of failures.
+    DisplayOptions display{};
     // Lines of a failed build's log given with its Failed event.
     unsigned logTailLines = 20;
     // The downloader's settings for builtin:download derivations (which take no -M slot: they
@@ -53,5 +56,12 @@ struct DerivationRequest {
 std::vector<std::map<std::string, std::string>>
 buildDerivations(LocalStore& store, const std::vector<DerivationRequest>& requests,
                  const BuildOptions& options = {});
+
+// What buildDerivations would do for the requests (--dry-run): the derivations it would build
+// and the builtin:download ones it would download, dependencies first. Nothing is built.
+struct BuildPlan {
+    std::vector<std::string> builds, downloads;
+};
+BuildPlan planDerivations(LocalStore& store, const std::vector<DerivationRequest>& requests);
 
 } // namespace ferrix

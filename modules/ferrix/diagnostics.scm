@@ -638,17 +638,71 @@ FILE-OF-STACK (a file being loaded by Guile's module system)."
                        (() #f)))))))
 
 (define (stack-load-file stack)
-  "Return the file that the innermost 'primitive-load' of STACK is loading,
-or #f."
+  "Return the file that the innermost 'primitive-load' (or
+'primitive-load-path', as Guile's module system loads a module given by -L)
+of STACK is loading, or #f."
   (and stack
        (let loop ((i 0))
          (and (< i (stack-length stack))
               (let ((frame (stack-ref stack i)))
-                (or (and (eq? (frame-procedure-name frame) 'primitive-load)
+                (or (match (frame-procedure-name frame)
+                      ('primitive-load
+                       (match (frame-arguments frame)
+                         (((? string? file) . _) file)
+                         (_ #f)))
+                      ('primitive-load-path
+                       (match (frame-arguments frame)
+                         (((? string? name) . _)
+                          (or (%search-load-path name) name))
+                         (_ #f)))
+                      (_ #f))
+                    (loop (+ i 1))))))))
+
+(define (stack-evaluated-form stack)
+  "Return the datum of the innermost top-level form that 'primitive-eval'
+is evaluating in STACK (as a file is loaded), or #f."
+  (and stack
+       (let loop ((i 0))
+         (and (< i (stack-length stack))
+              (let ((frame (stack-ref stack i)))
+                (or (and (eq? (frame-procedure-name frame) 'primitive-eval)
                          (match (frame-arguments frame)
-                           (((? string? file) . _) file)
+                           ((form . _) form)
                            (_ #f)))
                     (loop (+ i 1))))))))
+
+(define (loaded-form-location file datum origin)
+  "Return the location, in FILE, of the call of ORIGIN (a symbol or #f)
+within the top-level form whose datum is DATUM (#f if unknown), else of that
+form, else #f: for run-time errors in a module loaded by Guile, whose forms
+are not tracked.  With DATUM unknown, only a call of ORIGIN that is the only
+one in FILE is located."
+  (define (calls form)
+    ;; The calls of ORIGIN in FORM, in source order.
+    (let loop ((stx form))
+      (append (match (syntax-children stx)
+                (((? syntax? head) . _)
+                 (if (and (pair? (syntax->datum stx))
+                          (eq? (syntax->datum head) origin))
+                     (list stx)
+                     '()))
+                (_ '()))
+              (append-map loop (syntax-children stx)))))
+  (let ((forms (read-syntax-file file)))
+    (if datum
+        (let ((form (find (lambda (form)
+                            (equal? (syntax->datum form) datum))
+                          forms)))
+          (and form
+               (or (and origin
+                        (match (calls form)
+                          ((call . _) (syntax-location call))
+                          (() #f)))
+                   (syntax-location form))))
+        (and origin
+             (match (append-map calls forms)
+               ((call) (syntax-location call))
+               (_ #f))))))
 
 (define (form-location form)
   (syntax-location form))
@@ -731,6 +785,18 @@ an exception object raised where STACK (or #f) was captured."
                     (message-location (exception->message exn))))
         (values
          (or loc
+             (and (not active) stack
+                  (let ((file (stack-load-file stack))
+                        (datum (stack-evaluated-form stack)))
+                    (and file
+                         (loaded-form-location
+                          file datum
+                          (and (exception-with-origin? exn)
+                               (let ((origin (exception-origin exn)))
+                                 (cond ((symbol? origin) origin)
+                                       ((string? origin)
+                                        (string->symbol origin))
+                                       (else #f))))))))
              (and active
                   (match active
                     ((file module form)

@@ -12,6 +12,8 @@
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-26)
   #:use-module (ice-9 match)
+  #:use-module ((ice-9 exceptions)
+                #:select (make-error make-exception-with-message))
   #:export (%project-directory
             set-project-directory!
             project-directory
@@ -210,7 +212,17 @@ first file loaded sets the project directory (see 'project-directory')."
        (set-current-module module)
        (load))))
 
-  (let* ((file (canonicalize-path file))
+  (let* ((file (catch 'system-error
+                 (lambda ()
+                   (canonicalize-path file))
+                 (lambda args
+                   ;; Name the file, not the procedure that looked for it.
+                   (raise-exception
+                    (make-exception
+                     (make-error)
+                     (make-exception-with-message
+                      (string-append file ": "
+                                     (strerror (system-error-errno args)))))))))
          (base (package-file-cache-base file))
          (go (and base (compiled-package-file base))))
     (define (interpret)

@@ -52,6 +52,8 @@
             add-temp-root
 
             build-derivations
+            derivations-to-build
+            runnable-systems
             log-file))
 
 (eval-when (expand load eval)
@@ -355,10 +357,25 @@ root).  Return the symlink created."
 ;;; Building.
 ;;;
 
+(define (derivation-file-name* drv)
+  "Return the .drv file name of DRV: a file name, a <derivation> record, or
+a (DRV . OUTPUT) pair."
+  (cond ((string? drv) drv)
+        ((pair? drv) (derivation-file-name* (car drv)))
+        ((and (record? drv)
+              (eq? (record-type-descriptor drv)
+                   (module-ref (resolve-interface '(ferrix derivations))
+                               '<derivation>)))
+         ;; (ferrix derivations) uses this module: its accessor is looked up
+         ;; at run time, through the record type.
+         ((record-accessor (record-type-descriptor drv) 'file-name) drv))
+        (else (error "not a derivation" drv))))
+
 (define* (build-derivations store derivations
                             #:key (max-jobs 1) (cores 0) keep-failed?
                             keep-going? check? (timeout 0) (max-silent-time 0)
-                            observer timings verbose?)
+                            observer timings verbose? verbosity
+                            backtraces?)
   "Realise DERIVATIONS, a list of .drv file names (or <derivation> records,
 or (DRV . OUTPUT) pairs as Guix accepts, the output being ignored: every
 output is built), in STORE: build each derivation of their graph whose
@@ -389,28 +406,38 @@ its 'file (whether the build succeeds or fails), as 'ferrix build --timings';
 its summary shows its 'command, 'ferrix-version, 'rustc-version and
 'profile, strings it may have.  VERBOSE? has the display on standard error
 show, for the derivations that say what they are (per-crate units), each
-build's own lines besides cargo's and the Fresh ones.
+build's own lines besides cargo's and the Fresh ones.  VERBOSITY, an integer
+or #f, says how much that display shows: 0 failures only, 1 a line per build
+(the default), 2 as VERBOSE?, 3 also every line of the builders' output;
+BACKTRACES? adds to a failure the build side's backtrace from its log.  A
+'failed event also has, from the log, the 'phase that failed, the build
+side's error ('cause), the compiler's 'errors (else the 'log-tail) and the
+'backtrace.
 
 Return, per derivation, an alist of output names and store paths.  A failed
 build raises a ferrix-error."
-  (define (file-name drv)
-    (cond ((string? drv) drv)
-          ((pair? drv) (file-name (car drv)))
-          ((and (record? drv)
-                (eq? (record-type-descriptor drv)
-                     (module-ref (resolve-interface '(ferrix derivations))
-                                 '<derivation>)))
-           ;; (ferrix derivations) uses this module: its accessor is looked up
-           ;; at run time, through the record type.
-           ((record-accessor (record-type-descriptor drv) 'file-name) drv))
-          (else (error "not a derivation" drv))))
-  (%build-derivations store (map file-name derivations)
+  (%build-derivations store (map derivation-file-name* derivations)
                       max-jobs cores keep-failed? check?
                       timeout max-silent-time keep-going?
-                      (if (or timings verbose?)
+                      (if (or timings verbose? verbosity backtraces?)
                           `((observer . ,observer) (timings . ,timings)
-                            (verbose? . ,verbose?))
+                            (verbose? . ,verbose?)
+                            (verbosity . ,verbosity)
+                            (backtraces? . ,backtraces?))
                           observer)))
+
+(define (derivations-to-build store derivations)
+  "Return two values: the .drv file names among the graph of DERIVATIONS (as
+'build-derivations' takes them) that building them would build, and those
+that it would download (url-fetch origins), dependencies first.  Nothing is
+built."
+  (apply values (%plan-derivations store (map derivation-file-name*
+                                              derivations))))
+
+(define (runnable-systems)
+  "Return the systems whose builds this machine runs, its own first, e.g.
+(\"x86_64-linux\")."
+  (%runnable-systems))
 
 (define (log-file store file)
   "Return the build log of FILE, a .drv file name or an output built by a

@@ -201,10 +201,16 @@ of the phases after it; any other value is ignored."
 
 (define (exception->string e)
   (cond ((invoke-error? e)
-         (format #f "command ~s ~s failed with status ~a"
-                 (invoke-error-program e) (invoke-error-arguments e)
-                 (or (invoke-error-exit-status e)
-                     (invoke-error-term-signal e))))
+         ;; The command as a shell would take it back, then how it ended.
+         (format #f "command ~a ~a"
+                 (string-join (map (cut format #f "~s" <>)
+                                   (cons (invoke-error-program e)
+                                         (invoke-error-arguments e))))
+                 (cond ((invoke-error-exit-status e)
+                        => (cut format #f "failed with exit status ~a" <>))
+                       ((invoke-error-term-signal e)
+                        => (cut format #f "was killed by signal ~a" <>))
+                       (else "failed"))))
         ;; Before message-condition?, which a throw's exception (a
         ;; primitive's ferrix-error: "~A" and the message) satisfies too.
         ((and (exception-with-message? e) (exception-with-irritants? e))

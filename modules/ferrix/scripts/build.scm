@@ -16,10 +16,15 @@
   #:use-module ((ferrix build-system cargo-units) #:select (%per-crate?))
   #:use-module ((ferrix build-system cargo-overrides)
                 #:select (%crate-overrides))
-  #:use-module ((ferrix diagnostics) #:select (load-package-file/located))
+  #:use-module ((ferrix diagnostics)
+                #:select (load-package-file/located raise-diagnostic-error))
+  #:use-module ((ferrix toolchain)
+                #:select (default-rust-toolchain rust-toolchain->store-path))
+  #:use-module ((ferrix build-system cargo) #:select (system->rust-platform))
   ;; Loaded only for --cargo and --crates-from.
   #:autoload (ferrix cargo-project) (cargo-project %crates-from crates-from?)
   #:use-module (srfi srfi-1)
+  #:use-module (srfi srfi-11)
   #:use-module (srfi srfi-26)
   #:use-module (srfi srfi-37)
   #:use-module (ice-9 match)
@@ -53,9 +58,17 @@ their outputs, one per line.
                          in the per-crate mode, give every package the
                          crate overrides of FILE, a Scheme file evaluating
                          to a list of them (see doc/cargo.md)
-  -v, --verbose          with per-crate units, also show each unit's own
-                         lines (building '...drv'...) and cargo's Fresh
-                         lines for packages already built
+  -n, --dry-run          list what would be built and downloaded; build
+                         nothing
+  -S, --source           build the packages' sources only (their origins
+                         and local files), not the packages
+  -q, --quiet            show failures only (--verbosity=0)
+  -v, --verbosity[=LEVEL]
+                         0: failures only; 1: a line per build (the
+                         default); 2 (-v alone, or --verbose): also each
+                         per-crate unit's own lines (building '...drv'...)
+                         and cargo's Fresh lines; 3 (-vv): also stream
+                         every build's log
       --timings[=FILE]   write an HTML report of the build's timings to FILE
                          (default: ferrix-timings.html): each derivation's
                          start and duration, built or already valid, and
@@ -85,9 +98,13 @@ doc/fetch.md):
   (show-load-options-help)
   (show-lowering-options-help)
   (display "
-Errors in package files are reported as FILE:LINE:COLUMN: error: REASON
-(lines from 1, columns from 0); --debug adds the backtrace.  Exit status: 0
-on success, 1 on failure, 2 on a usage error.
+A failed build is reported with the phase that failed, the failing command,
+the compiler's errors (or the log's last lines) and the log's file name
+(see 'ferrix log').  Errors in package files are reported as
+FILE:LINE:COLUMN: error: REASON (lines from 1, columns from 0); --debug adds
+the backtraces, the build side's too.  -s SYSTEM must be a system this
+machine runs (cross-compile with --target instead); -d only lowers, for any
+system.  Exit status: 0 on success, 1 on failure, 2 on a usage error.
 "))
 
 (define (number-option short long key)
@@ -114,7 +131,13 @@ not '~a'"
                 (value-option '(#\r "root") 'root)
                 (flag-option '("per-crate") 'per-crate?)
                 (value-option '("crate-overrides") 'crate-overrides)
-                (flag-option '(#\v "verbose") 'verbose?)
+                (flag-option '(#\n "dry-run") 'dry-run?)
+                (flag-option '(#\S "source") 'source?)
+                (flag-option '(#\q "quiet") 'verbosity 0)
+                (option '(#\v "verbose" "verbosity") #f #t
+                        (lambda (opt name arg result)
+                          (alist-cons 'verbosity (verbosity-level name arg)
+                                      result)))
                 (option '("timings") #f #t
                         (lambda (opt name arg result)
                           (alist-cons 'timings
@@ -143,6 +166,36 @@ not '~a'" arg))
                 (value-option '("content-mirror") 'content-mirror)
                 (flag-option '("no-config") 'no-config?))
           %load-options %lowering-options))
+
+(define (verbosity-level name arg)
+  "Return the verbosity that option NAME with ARG (a string or #f) asks for:
+\"-v\" alone is 2, as the --verbose it replaces; \"-vv\" 3; \"-vN\" and
+\"--verbosity=N\" N, from 0 to 3."
+  (cond ((not arg) 2)
+        ((string-every #\v arg) (min 3 (+ 2 (string-length arg))))
+        ((and (string->number arg) (exact-integer? (string->number arg))
+              (<= 0 (string->number arg) 3))
+         (string->number arg))
+        (else
+         (usage-error "build" "option '~a' takes a verbosity from 0 to 3, \
+not '~a'"
+                      (if (char? name) (string #\- name)
+                          (string-append "--" name))
+                      arg))))
+
+(define (join-verbosity-operand args)
+  "Return ARGS with \"-v N\" made \"--verbosity=N\", as Guix users write it,
+and \"-v\", \"--verbose\" and \"--verbosity\" alone \"--verbosity=2\": SRFI-37
+would take the next argument as their optional value."
+  (match args
+    (() '())
+    (("--" . rest) args)
+    (("-v" (? (lambda (arg) (member arg '("0" "1" "2" "3"))) level) . rest)
+     (cons (string-append "--verbosity=" level)
+           (join-verbosity-operand rest)))
+    (((? (cut member <> '("-v" "--verbose" "--verbosity"))) . rest)
+     (cons "--verbosity=2" (join-verbosity-operand rest)))
+    ((arg . rest) (cons arg (join-verbosity-operand rest)))))
 
 (define %default-timings-file
   ;; Where --timings writes its report when given no file.
@@ -189,18 +242,92 @@ among FILES, .drv file names, that has it, or #f."
                      internal-time-units-per-second)))
 
 (define (register-roots store root results)
-  "Make ROOT (and ROOT-1, ROOT-2... for further derivations, ROOT-OUTPUT for
-outputs other than \"out\") GC roots pointing to the outputs in RESULTS."
-  (let loop ((results results) (index 0))
-    (unless (null? results)
-      (let ((base (if (zero? index) root
-                      (string-append root "-" (number->string index)))))
-        (for-each (lambda (output)
-                    (add-root store (cdr output)
-                              (if (string=? (car output) "out") base
-                                  (string-append base "-" (car output)))))
-                  (car results)))
-      (loop (cdr results) (+ index 1)))))
+  "Make ROOT, a file name relative to the current directory, a symlink to
+the output in RESULTS and an indirect GC root (ROOT-1, ROOT-2... for further
+items, ROOT-OUTPUT for outputs other than \"out\"), as 'guix build -r'."
+  (let ((root (if (string-prefix? "/" root)
+                  root
+                  (string-append (getcwd) "/" root))))
+    (let loop ((results results) (index 0))
+      (unless (null? results)
+        (let ((base (if (zero? index) root
+                        (string-append root "-" (number->string index)))))
+          (for-each (lambda (output)
+                      (add-root store (cdr output)
+                                (if (string=? (car output) "out") base
+                                    (string-append base "-" (car output)))))
+                    (car results)))
+        (loop (cdr results) (+ index 1))))))
+
+(define (check-system opts)
+  "Refuse, before anything is lowered, to build for a --system this machine
+cannot run builds for: its builders would run this machine's programs."
+  (let ((system (%current-system))
+        (runnable (runnable-systems)))
+    (unless (or (assq-ref opts 'derivations?) (member system runnable))
+      (leave 1 "error: cannot build for system '~a': this machine runs ~a~%\
+hint: cross-compile with --target=TRIPLET, or lower only with -d"
+             system (string-join runnable " and ")))))
+
+(define (check-target store target)
+  "Refuse TARGET, a GNU triplet or system, when the Rust toolchain has no
+standard library for it: every cross build would fail at its first crate."
+  (let* ((triple (system->rust-platform target))
+         (item (rust-toolchain->store-path store (default-rust-toolchain)))
+         (rustc (false-if-exception
+                 (canonicalize-path (string-append item "/bin/rustc"))))
+         (sysroot (and rustc (dirname (dirname rustc))))
+         (std (and sysroot
+                   (string-append sysroot "/lib/rustlib/" triple "/lib"))))
+    (unless (and std (file-exists? std) (file-is-directory? std))
+      (leave 1 "error: cannot cross-compile for '~a': the Rust toolchain~a has \
+no standard library for ~a~%hint: cross-compilation needs that target \
+installed in the toolchain (e.g. rustup target add ~a)"
+             target (if sysroot (string-append " at " sysroot) "")
+             triple triple))))
+
+(define (source-items store objects)
+  "Return the sources of OBJECTS, packages, lowered: a .drv file name or a
+store file name each.  A package without a source has none."
+  (append-map
+   (lambda (object)
+     (cond ((derivation? object)
+            (raise-diagnostic-error
+             #f "~a: -S builds packages' sources, not derivations"
+             (derivation-file-name object)))
+           ((package-source object)
+            => (lambda (source)
+                 (let ((item (package-source-derivation store source
+                                                        (%current-system))))
+                   (list (if (derivation? item)
+                             (derivation-file-name item)
+                             item)))))
+           (else
+            (format (current-error-port)
+                    "ferrix: warning: package '~a' has no source~%"
+                    (package-name object))
+            '())))
+   objects))
+
+(define (show-plan store files)
+  "Print on the error port what building FILES, .drv file names, would
+build and download, as 'guix build -n' does."
+  (define (show title items)
+    (unless (null? items)
+      (format (current-error-port) "~a~%" title)
+      (for-each (cut format (current-error-port) "   ~a~%" <>) items)))
+  (let-values (((builds downloads) (derivations-to-build store files)))
+    (show (if (= 1 (length builds))
+              "The following derivation would be built:"
+              "The following derivations would be built:")
+          builds)
+    (show (if (= 1 (length downloads))
+              "The following file would be downloaded:"
+              "The following files would be downloaded:")
+          (map (lambda (file)
+                 (derivation->output-path
+                  (read-derivation-from-store store file)))
+               downloads))))
 
 (define (default-max-jobs opts)
   "Return the number of builds run at once without -M among OPTS: one per
@@ -231,9 +358,11 @@ are then directories, or the current directory."
          (derivation-path? (cdr pair))
          (string-prefix? "/" (cdr pair))))
   (define start (get-internal-real-time))
-  (let* ((all  (parse-command-line "build" args %options))
+  (let* ((all  (parse-command-line "build" (join-verbosity-operand args)
+                                   %options))
          (drvs (reverse (map cdr (filter derivation-argument? all))))
-         (opts (cargo-project-options (remove derivation-argument? all))))
+         (opts (cargo-project-options (remove derivation-argument? all)))
+         (verbosity (or (assq-ref opts 'verbosity) 1)))
     (when (assq-ref opts 'help?)
       (show-help)
       (exit 0))
@@ -248,8 +377,12 @@ are then directories, or the current directory."
               (assq-ref opts 'no-config?))
       (%crates-from (or (assq-ref opts 'crates-from)
                         (and (assq-ref opts 'no-config?) "crates.io"))))
+    (when (and (assq-ref opts 'source?) (pair? drvs))
+      (usage-error "build" "-S builds packages' sources, not derivations \
+such as '~a'" (car drvs)))
     (call-with-command-environment opts
       (lambda ()
+        (check-system opts)
         (let* ((objects (append
                          (map cargo-project
                               (or (assq-ref opts 'cargo-projects) '()))
@@ -264,29 +397,42 @@ are then directories, or the current directory."
                                      (evaluate-expressions opts))
                          (resolve-specifications opts)))
                (store   (open-store))
-               (files   (delete-duplicates
+               (items   (delete-duplicates
                          (append
                           drvs
-                          (map derivation-file-name
-                               (parameterize ((%per-crate?
-                                               (assq-ref opts 'per-crate?))
-                                              (%crate-overrides
-                                               (match (assq-ref opts
-                                                                'crate-overrides)
-                                                 (#f (%crate-overrides))
-                                                 (file
-                                                  (load-package-file/located
-                                                   file)))))
-                                 (lower-objects store objects
-                                                #:system (%current-system)
-                                                #:target
-                                                (assq-ref opts 'target))))))))
-          (if (assq-ref opts 'derivations?)
-              (for-each (lambda (file)
-                          (display file)
-                          (newline))
-                        files)
-              (let ((results (begin
+                          (if (assq-ref opts 'source?)
+                              (source-items store objects)
+                              (map derivation-file-name
+                                   (parameterize ((%per-crate?
+                                                   (assq-ref opts 'per-crate?))
+                                                  (%crate-overrides
+                                                   (match (assq-ref opts
+                                                                    'crate-overrides)
+                                                     (#f (%crate-overrides))
+                                                     (file
+                                                      (load-package-file/located
+                                                       file)))))
+                                     (lower-objects store objects
+                                                    #:system (%current-system)
+                                                    #:target
+                                                    (assq-ref opts 'target))))))))
+               ;; Local files are sources as they are: nothing to build.
+               (files   (filter derivation-path? items)))
+          (when (and (assq-ref opts 'target)
+                     (not (or (assq-ref opts 'derivations?)
+                              (assq-ref opts 'source?))))
+            (check-target store (assq-ref opts 'target)))
+          (if (or (assq-ref opts 'derivations?) (assq-ref opts 'dry-run?))
+              (if (assq-ref opts 'derivations?)
+                  (for-each (lambda (file)
+                              (display file)
+                              (newline))
+                            items)
+                  (show-plan store files))
+              (let ((results (append
+                              (map (lambda (item) `(("out" . ,item)))
+                                   (remove derivation-path? items))
+                              (begin
                                (set-fetch-options!
                                 #:no-config? (assq-ref opts 'no-config?)
                                 #:mirrors (option-values opts 'mirror)
@@ -306,7 +452,9 @@ are then directories, or the current directory."
                               #:timeout (or (assq-ref opts 'timeout) 0)
                               #:max-silent-time
                               (or (assq-ref opts 'max-silent-time) 0)
-                              #:verbose? (assq-ref opts 'verbose?)
+                              #:verbose? (>= verbosity 2)
+                              #:verbosity verbosity
+                              #:backtraces? (assq-ref opts 'debug?)
                               #:timings
                               (and=> (assq-ref opts 'timings)
                                      (lambda (file)
@@ -325,15 +473,16 @@ are then directories, or the current directory."
                                                       (cut cons key <>))))
                                             '((rustc-version . "ferrixRustc")
                                               (profile
-                                               . "ferrixProfile"))))))))))
+                                               . "ferrixProfile")))))))))))
                 ;; Per-crate packages end as cargo's builds do.
-                (and=> (display-variable store files "ferrixProfile")
+                (and=> (and (> verbosity 0)
+                            (display-variable store files "ferrixProfile"))
                        (lambda (profile)
                          (cargo-status (current-error-port) "Finished"
                                        (string-append
                                         profile " target(s) in "
                                         (elapsed-text (seconds-since start))))))
-                (and=> (assq-ref opts 'timings)
+                (and=> (and (> verbosity 0) (assq-ref opts 'timings))
                        (lambda (file)
                          (cargo-status (current-error-port) "Timing"
                                        (string-append

@@ -63,6 +63,9 @@ store options and the Rust toolchain of --with-rust."
            (lambda ()
              (for-each add-to-package-module-path!
                        (map (lambda (dir)
+                              (unless (file-exists? dir)
+                                (leave 1 "error: -L ~a: No such file or \
+directory" dir))
                               (unless (file-is-directory? dir)
                                 (leave 1 "error: -L ~a: not a directory" dir))
                               dir)
@@ -165,8 +168,12 @@ is none."
                                    ", ")))))))))))
 
 (define (resolve-specifications opts)
-  "Return the packages named by the operands of OPTS."
-  (map specification->package* (option-values opts 'argument)))
+  "Return the packages named by the operands of OPTS.  The package modules
+this loads (-L) are read with their forms tracked, so that their errors are
+located as those of package files are."
+  (call-with-form-tracking
+   (lambda ()
+     (map specification->package* (option-values opts 'argument)))))
 
 
 ;;;
