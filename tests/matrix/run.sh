@@ -27,11 +27,13 @@ doc=$FERRIX_SOURCE_DIR/doc/real-world.md
 # The cases: NAME CRATE@VERSION KIND IMPORT-FLAGS EDIT. KIND app (a smoke command, tests off
 # with --no-dev-dependencies) or lib (its test suite, with the dev-dependencies the registry
 # has). EDIT is what the user then changes in the root's definition: - (nothing), tests-on
-# (drops the #:tests? #f the importer wrote for missing dev-dependencies) or test-target=LIST.
+# (drops the #:tests? #f the importer wrote for missing dev-dependencies), test-target=LIST or
+# cap-lints (#:rustflags ("--cap-lints" "warn"): an old crate's #![deny(...)] against a newer
+# rustc's lints).
 cases=(
   "hexyl hexyl@0.8.0 app --no-dev-dependencies -"
   "regex regex@1.7.1 lib - -"
-  "serde-derive serde@1.0.152 lib --features=derive -"
+  "serde-derive serde@1.0.152 lib --features=derive cap-lints"
   "serde_json serde_json@1.0.87 lib - -"
   "serde_json-tests serde_json@1.0.87 lib - test-target=lib,map,stream,lexical"
   "rand rand@0.8.5 lib - -"
@@ -190,7 +192,15 @@ smoke_cargo-c() {
 # --- One case in one mode.
 
 first_error() { # FILE: the first line that reads as an error, else the last non-empty line.
-  local line
+  local line log
+  # A failed build: the compiler's first error in its log, with its location.
+  log=$(sed -nE 's/.*\(log: (.*)\)$/\1/p' "$1" | tail -n 1)
+  if [[ -n $log && -f $log ]]; then
+    line=$(awk '/^error(\[E[0-9]+\])?: / && !e { e = $0; n = NR; next }
+                e && NR <= n + 2 && /^ *--> / { sub(/^ *--> /, ""); e = e " (" $0 ")"; exit }
+                END { print e }' "$log")
+    [[ -n $line ]] && { printf '%s' "$line"; return; }
+  fi
   line=$(grep -m1 -E '(^|[: ])error(\[E[0-9]+\])?:|^error|failed' "$1")
   [[ -n $line ]] || line=$(grep -v '^[[:space:]]*$' "$1" | tail -n 1)
   printf '%s' "$line"
@@ -208,6 +218,8 @@ end = start + 1 + m.start() if m else len(text)
 block = text[start:end]
 if edit == "tests-on":
     block = re.sub(r"#:tests\? #f\s*", "", block)
+elif edit == "cap-lints":
+    block = block.replace("`(", "`(#:rustflags (\"--cap-lints\" \"warn\")\n", 1)
 elif edit.startswith("test-target="):
     targets = " ".join('"%s"' % t for t in edit.split("=", 1)[1].split(","))
     block = re.sub(r"#:tests\? #f\s*", "", block)
@@ -279,8 +291,10 @@ EOF
     if grep -q "the tests need dev-dependencies that no input provides" "$dir/build.err"; then
       # Debian's: the registry lacks them (the importer said so); ferrix names them in configure.
       local named
-      named=$(sed -nE 's/^[[:space:]]+([A-Za-z0-9_-]+) "[^"]*" \(\[.*dev-dependencies\].*/\1/p' \
-        "$dir/build.err" | sort -u | paste -sd, - | sed 's/,/, /g')
+      # One "  NAME "REQ" ([TABLE] of FILE)" line each (newlines may come escaped, as \n).
+      named=$(sed 's/\\n/\n/g; s/\\"/"/g' "$dir/build.err" |
+        sed -nE 's/^[[:space:]]+([A-Za-z0-9_-]+) ("[^"]*") \(\[.*dev-dependencies\].*/\1 \2/p' |
+        sort -u | paste -sd, - | sed 's/,/, /g')
       record "$name" "$spec" "$m" "$crates" "$import_s" "$build_s" \
         "Debian's: tests need dev-dependencies not packaged" "tests on" \
         "configure names them: $named"
