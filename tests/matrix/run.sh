@@ -219,11 +219,11 @@ block = text[start:end]
 if edit == "tests-on":
     block = re.sub(r"#:tests\? #f\s*", "", block)
 elif edit == "cap-lints":
-    block = block.replace("`(", "`(#:rustflags (\"--cap-lints\" \"warn\")\n", 1)
+    block = block.replace("`(", "`(#:rustflags (\"--cap-lints\" \"warn\")\n       ", 1)
 elif edit.startswith("test-target="):
     targets = " ".join('"%s"' % t for t in edit.split("=", 1)[1].split(","))
     block = re.sub(r"#:tests\? #f\s*", "", block)
-    block = block.replace("`(", "`(#:test-target (%s)\n" % targets, 1)
+    block = block.replace("`(", "`(#:test-target (%s)\n       " % targets, 1)
 open(path, "w").write(text[:start] + block + text[end:])
 EOF
 }
