@@ -39,8 +39,8 @@ cases=(
   "rand rand@0.8.5 lib - -"
   "syn syn@1.0.107 lib - -"
   "clap clap@4.0.32 lib - -"
-  "tokio tokio@1.24.2 lib - -"
-  "tokio-tests tokio@1.24.2 lib - tests-on"
+  "tokio tokio@1.24.2 lib --features=full -"
+  "tokio-tests tokio@1.24.2 lib --features=full tests-on"
   "cbindgen cbindgen@0.24.3 app --no-dev-dependencies -"
   "bat bat@0.22.1 app --no-dev-dependencies -"
   "debcargo debcargo@2.6.0 app --no-dev-dependencies -"
@@ -242,7 +242,7 @@ run_case() {
   rm -rf "$dir"
   mkdir -p "$dir/modules/matrix" "$dir/scratch"
   local log=$dir/log module=$dir/modules/matrix/${name//_/-}.scm
-  local t0 t1 t2 status crates tests note result
+  local t0 t1 t2 status crates tests note= result
   cat >"$module" <<EOF
 (define-module (matrix ${name//_/-})
   #:use-module (ferrix packages)
@@ -274,6 +274,11 @@ EOF
   local var
   var=$(grep -o "(define-public rust-${crate//_/-}-[0-9.]*$" "$module" | tail -n 1 | cut -d' ' -f2)
   [[ $edit != - ]] && edit_root "$module" "$var" "$edit"
+  case $edit in
+    cap-lints) note='edited: #:rustflags ("--cap-lints" "warn")' ;;
+    tests-on) note='edited: #:tests? #f removed' ;;
+    test-target=*) note="edited: #:test-target (${edit#test-target=})" ;;
+  esac
   local build_flags=(-L "$dir/modules" --timeout="$timeout")
   [[ $m == per-crate ]] && build_flags+=(--per-crate)
   echo "matrix: $name ($m): ferrix build ${build_flags[*]} $package@$version" >&2
@@ -284,7 +289,9 @@ EOF
   cat "$dir/build.out" "$dir/build.err" >>"$log"
   build_s="$((t2 - t1)) s"
   # A shared store: a case whose root was built by an earlier run builds nothing now.
-  grep -q "^building '.*-$package-$version\.drv'" "$dir/build.err" || build_s="$build_s, in store"
+  # (The per-crate mode prints cargo's "Compiling" lines rather than the derivations'.)
+  grep -qE "^building '.*-$package-$version\.drv'|^ +Compiling $crate v$version\b" \
+    "$dir/build.err" || build_s="$build_s, in store"
   if ((status != 0)); then
     local first
     first=$(first_error "$dir/build.err")
@@ -297,7 +304,7 @@ EOF
         sort -u | paste -sd, - | sed 's/,/, /g')
       record "$name" "$spec" "$m" "$crates" "$import_s" "$build_s" \
         "Debian's: tests need dev-dependencies not packaged" "tests on" \
-        "configure names them: $named"
+        "${note:+$note; }configure names them: $named"
     else
       record "$name" "$spec" "$m" "$crates" "$import_s" "$build_s" "FAILED (build)" "" "$first"
       failures=$((failures + 1))
