@@ -305,6 +305,14 @@ EOF
       record "$name" "$spec" "$m" "$crates" "$import_s" "$build_s" \
         "Debian's: tests need dev-dependencies not packaged" "tests on" \
         "${note:+$note; }configure names them: $named"
+    elif grep -q "which no crate at hand satisfies" "$dir/build.err"; then
+      # The per-crate mode's graph: the first dependency no input provides (Debian's too).
+      local dep
+      dep=$(sed -nE "s/.* depends on ([^ ]+) with requirement '([^']*)', which no crate at hand.*/\1 \"\2\"/p" \
+        "$dir/build.err" | head -n 1)
+      record "$name" "$spec" "$m" "$crates" "$import_s" "$build_s" \
+        "Debian's: a dependency not packaged" "${tests:-tests on}" \
+        "${note:+$note; }the unit graph names the first: $dep"
     else
       record "$name" "$spec" "$m" "$crates" "$import_s" "$build_s" "FAILED (build)" "" "$first"
       failures=$((failures + 1))
