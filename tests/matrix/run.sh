@@ -290,8 +290,9 @@ EOF
   build_s="$((t2 - t1)) s"
   # A shared store: a case whose root was built by an earlier run builds nothing now.
   # (The per-crate mode prints cargo's "Compiling" lines rather than the derivations'.)
-  grep -qE "^building '.*-$package-$version\.drv'|^ +Compiling $crate v$version\b" \
-    "$dir/build.err" || build_s="$build_s, in store"
+  ((status != 0)) ||
+    grep -qE "^building '.*-$package-$version\.drv'|^ +Compiling $crate v$version\b" \
+      "$dir/build.err" || build_s="$build_s, in store"
   if ((status != 0)); then
     local first
     first=$(first_error "$dir/build.err")
