@@ -133,6 +133,15 @@
        (apply resolve-crate-closure lookup name requirement args)))))
 
 (define %last-root #f)
+
+(define %zero-hash "0000000000000000000000000000000000000000000000000000")
+
+(define (root-arguments definitions n)
+  "Return the first N items of the arguments of the last of DEFINITIONS."
+  (match (last (last definitions))
+    (('define-public _ ('package fields ...))
+     (match (assq-ref (filter pair? fields) 'arguments)
+       ((('quasiquote arguments)) (list-head arguments n))))))
 (define %lock-defs #f)
 
 (test-begin "import-crate")
@@ -260,11 +269,28 @@ x enables small (and its implicit feature), not fast (weak)"
     (sort (map (compose crate-info-name node-crate)
                (node-dependencies %last-root '(normal build dev)))
           string<?))
+  (test-equal "the root's definition builds with the features asked for"
+    '(#:tests? #f #:features ("fancy"))
+    (root-arguments (crate-definitions %last-root (const %zero-hash)
+                                       #:features '("default" "fancy"))
+                    4))
   (resolve "engine" #f #:features '("x") #:default-features? #f)
   (test-equal "the renamed optional dependency stays off, as does heavy"
     '("small")
     (map (compose crate-info-name node-crate)
-         (node-dependencies %last-root '(normal build)))))
+         (node-dependencies %last-root '(normal build))))
+  (test-equal "and without cargo's default features"
+    '(#:features ("x")
+      #:cargo-build-flags ("--no-default-features")
+      #:cargo-test-flags ("--no-default-features"))
+    (root-arguments (crate-definitions %last-root (const %zero-hash)
+                                       #:features '("x")
+                                       #:default-features? #f)
+                    6))
+  (resolve "app" #f #:dev-dependencies #f)
+  (test-equal "all features (no --features): cargo's default ones"
+    '(#:tests? #f #:cargo-inputs)
+    (root-arguments (crate-definitions %last-root (const %zero-hash)) 3)))
 
 (test-group "errors"
   (test-assert "a missing crate names the chain of dependents"

@@ -788,9 +788,12 @@ by ~a; available: ~a)" name requirement (node-chain parent)
                (string<? (symbol->string (node-variable a))
                          (symbol->string (node-variable b)))))))
 
-(define* (node->definition node hash #:key root?)
+(define* (node->definition node hash #:key root? (features 'all)
+                           (default-features? #t))
   "Return (COMMENT ... DEFINITION) for NODE, whose .crate has the nix32
-sha256 HASH."
+sha256 HASH.  The root is built with the FEATURES it was resolved for (a
+list; 'all means cargo's default ones), without \"default\" unless
+DEFAULT-FEATURES?."
   (let* ((crate (node-crate node))
          (version (node-version node))
          (name (crate-info-name crate))
@@ -807,6 +810,17 @@ sha256 HASH."
                          ((_ . kind) (memq kind '(dev-missing dev-skipped))))
                        missing)
                   '(#:tests? #f)
+                  '())
+            ;; The features the closure was resolved for: without them the
+            ;; build would miss what they enable (serde's derive doctests).
+            ,@(match (if (and root? (list? features))
+                         (delete "default" features)
+                         '())
+                (() '())
+                (asked `(#:features ,asked)))
+            ,@(if (and root? (not default-features?))
+                  '(#:cargo-build-flags ("--no-default-features")
+                    #:cargo-test-flags ("--no-default-features"))
                   '())
             ,@(if (null? inputs) '() `(#:cargo-inputs ,(input-list inputs)))
             ,@(if (null? dev-inputs)
@@ -873,14 +887,20 @@ license (a license file?)")))
                    (else '()))
            (license ,license-sexp)))))))
 
-(define* (crate-definitions root hashes)
+(define* (crate-definitions root hashes #:key (features 'all)
+                            (default-features? #t))
   "Return the definitions for the nodes of ROOT's graph that are not
 already packaged, dependencies first: a list of (COMMENT ... DEFINITION).
-HASHES maps nodes to the nix32 sha256 of their .crate (a procedure)."
+HASHES maps nodes to the nix32 sha256 of their .crate (a procedure).
+FEATURES and DEFAULT-FEATURES? are those ROOT was resolved with (see
+'resolve-crate-closure'): the root's definition builds with them."
   (filter-map (lambda (node)
                 (and (not (node-existing node))
                      (node->definition node (hashes node)
-                                       #:root? (node-root? node))))
+                                       #:root? (node-root? node)
+                                       #:features features
+                                       #:default-features?
+                                       default-features?)))
               (rename-clashes (closure-order root))))
 
 (define (rename-clashes nodes)

@@ -57,7 +57,8 @@ application's #:cargo-inputs.
   -L, --load-path=DIR    reuse the crate packages of the modules under DIR
                          rather than import them again (repeatable)
       --features=LIST    give the root crate the features of LIST (comma
-                         separated) and \"default\", rather than all
+                         separated) and \"default\", rather than all, and
+                         build it with them (#:features)
       --no-default-features
                          with --features: without \"default\"
       --recursive-dev-dependencies
@@ -215,7 +216,12 @@ crate --help'." (condition-message c))))
                            (or recursive?
                                (eq? (definition-name (last items))
                                     (node-variable root))))
-                         (crate-definitions root hashes))))
+                         (crate-definitions
+                          root hashes
+                          #:features features
+                          #:default-features? (not (assq-ref
+                                                    opts
+                                                    'no-default-features?))))))
     (output-definitions opts (crate-import-header root) definitions
                         (and recursive?
                              (list (comment "The package this file \
