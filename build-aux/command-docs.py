@@ -172,7 +172,12 @@ complete -o default -F _ferrix ferrix
 
 
 def zsh_quote(text):
-    return "'" + text.replace("'", "'\\''").replace(":", "\\:") + "'"
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def zsh_described(name, description):
+    """NAME:DESCRIPTION as _describe reads it, the colons of either escaped."""
+    return zsh_quote(name.replace(":", "\\:") + ":" + description.replace(":", "\\:"))
 
 
 def write_zsh(path, tree, globals_, descriptions):
@@ -181,9 +186,9 @@ def write_zsh(path, tree, globals_, descriptions):
     for key, node in tree.items():
         case_options.append(f"    {zsh_quote(key)}) reply=({' '.join(node['options'])}) ;;")
         if node["subs"]:
-            subs = " ".join(zsh_quote(f"{n}:{d}") for n, d in node["subs"])
+            subs = " ".join(zsh_described(n, d) for n, d in node["subs"])
             case_subs.append(f"    {zsh_quote(key)}) reply=({subs}) ;;")
-    commands = " ".join(zsh_quote(f"{k}:{descriptions.get(k, '')}") for k in tree if " " not in k)
+    commands = " ".join(zsh_described(k, descriptions.get(k, "")) for k in tree if " " not in k)
     text = f"""#compdef ferrix
 # zsh completion for ferrix (generated from its --help texts by build-aux/command-docs.py)
 

@@ -204,6 +204,25 @@ expect_eq "bash: every option of every --help completes" "$missing" ""
 if command -v zsh >/dev/null; then
   expect_status "zsh -n _ferrix" 0 zsh -n "$P/share/zsh/vendor-completions/_ferrix"
   expect_match "zsh: a #compdef file" "$(head -n 1 "$P/share/zsh/vendor-completions/_ferrix")" "^#compdef ferrix"
+  # zcomplete CURRENT WORD...: what _ferrix offers for word CURRENT of `ferrix WORD...`, with
+  # compadd, _describe (names only) and _files standing in for zsh's completion system.
+  zcomplete() {
+    local current=$1
+    shift
+    ZFILE=$P/share/zsh/vendor-completions/_ferrix zsh -f -c '
+      compadd() { [[ $1 == -- ]] && shift; print -rl -- "$@"; }
+      _files() { print -r -- "(files)"; }
+      _describe() { local -a described; described=("${(@P)4}"); print -rl -- "${described[@]%%:*}"; }
+      words=("${@:2}"); CURRENT=$1; PREFIX=${words[CURRENT]}
+      source "$ZFILE"' zcomplete "$current" ferrix "$@"
+  }
+  expect_eq "zsh: the commands" "$(zcomplete 2 "" | sort)" "$(printf '%s\n' "${commands[@]}" | sort)"
+  expect_eq "zsh: after --store DIR, the commands" "$(zcomplete 4 --store /x "" | sort)" \
+    "$(printf '%s\n' "${commands[@]}" | sort)"
+  expect_match "zsh: 'ferrix store '" "$(zcomplete 3 store "")" "(^|"$'\n'")gc("$'\n'"|$)"
+  expect_match "zsh: 'ferrix store gc --'" "$(zcomplete 4 store gc --)" "--print-dead"
+  expect_match "zsh: 'ferrix build --'" "$(zcomplete 3 build --)" "--derivations"
+  expect_eq "zsh: 'ferrix build FILE'" "$(zcomplete 3 build x)" "(files)"
 else
   echo "# no zsh: _ferrix not checked"
 fi
