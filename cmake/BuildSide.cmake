@@ -16,10 +16,16 @@
 
 set(FERRIX_BUILD_SIDE_DIR ${PROJECT_BINARY_DIR}/build-side)
 set(FERRIX_BUILD_SIDE_INSTALL_DIR ${CMAKE_INSTALL_LIBEXECDIR}/ferrix/build-side)
-if(IS_ABSOLUTE ${FERRIX_BUILD_SIDE_INSTALL_DIR})
-  set(FERRIX_BUILD_SIDE_INSTALL_FULL_DIR ${FERRIX_BUILD_SIDE_INSTALL_DIR})
+# The installed (ferrix config) finds it relative to its own file, so that `cmake --install
+# --prefix P` works for any P (the launcher does the same, guile/ferrix.cc); only absolute
+# directories are recorded as they are.
+if(IS_ABSOLUTE "${FERRIX_BUILD_SIDE_INSTALL_DIR}")
+  set(FERRIX_BUILD_SIDE_FROM_SITE_DIR ${FERRIX_BUILD_SIDE_INSTALL_DIR})
+elseif(IS_ABSOLUTE "${FERRIX_INSTALL_SITEDIR}")
+  set(FERRIX_BUILD_SIDE_FROM_SITE_DIR ${CMAKE_INSTALL_PREFIX}/${FERRIX_BUILD_SIDE_INSTALL_DIR})
 else()
-  set(FERRIX_BUILD_SIDE_INSTALL_FULL_DIR ${CMAKE_INSTALL_PREFIX}/${FERRIX_BUILD_SIDE_INSTALL_DIR})
+  file(RELATIVE_PATH FERRIX_BUILD_SIDE_FROM_SITE_DIR "/prefix/${FERRIX_INSTALL_SITEDIR}"
+       "/prefix/${FERRIX_BUILD_SIDE_INSTALL_DIR}")
 endif()
 
 # (ferrix config): one file for the build tree and the installation, which chooses at run time

@@ -4,11 +4,14 @@
 //
 //  - the file CMake built in the build tree (same device and inode): the source tree's modules,
 //    the build tree's generated and compiled modules and its libguile-ferrix;
+//  - an installed copy: the directories `cmake --install` put the modules, compiled modules and
+//    extension in, found relative to the binary's own directory (FERRIX_REL_*, computed from
+//    GNUInstallDirs at configure time), so that any --prefix works, and the installed tree can
+//    move as a whole; a directory configured as an absolute path is used as it is;
 //  - a copy under a prefix laid out like the build-side item (PREFIX/bin/ferrix next to
 //    PREFIX/share/guile/site/3.0/ferrix and PREFIX/lib/libguile-ferrix.so, see
 //    cmake/BuildSide.cmake): that prefix's modules, compiled modules (if any, under
-//    PREFIX/lib/guile/3.0/site-ccache) and extension;
-//  - anywhere else (the installed binary): the directories it was installed to.
+//    PREFIX/lib/guile/3.0/site-ccache) and extension.
 //
 // Those directories come first in the search paths, so other versions elsewhere on
 // GUILE_LOAD_PATH and friends cannot shadow them (which still add directories after them).
@@ -51,18 +54,31 @@ void set(char (&dst)[PATH_MAX], const std::string& src) {
     std::snprintf(dst, sizeof dst, "%s", src.c_str());
 }
 
-// PREFIX for PREFIX/bin/ferrix, or "" if unknown.
-std::string exePrefix() {
+// The directory of the running binary, or "" if unknown.
+std::string exeDirectory() {
     char buf[PATH_MAX];
     ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
     if (n <= 0) return "";
     std::string exe(buf, size_t(n));
     auto slash = exe.rfind('/');
-    if (slash == std::string::npos) return "";
-    std::string bin = exe.substr(0, slash);
-    slash = bin.rfind('/');
+    return slash == std::string::npos ? "" : exe.substr(0, slash);
+}
+
+// PREFIX for PREFIX/bin/ferrix, or "" if unknown.
+std::string exePrefix(const std::string& bin) {
+    auto slash = bin.rfind('/');
     if (slash == std::string::npos || bin.substr(slash + 1) != "bin") return "";
     return bin.substr(0, slash);
+}
+
+// An installed directory: `dir` itself when absolute, else relative to the binary's directory.
+std::string installed(const std::string& bin, const char* dir) {
+    return dir[0] == '/' ? std::string(dir) : bin + "/" + dir;
+}
+
+bool isFile(const std::string& path) {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
 void prependEnv(const char* var, const std::string& dir) {
@@ -81,19 +97,28 @@ void choosePaths(Paths& paths) {
         prependEnv("GUILE_EXTENSIONS_PATH", FERRIX_BUILD_EXTENSION_DIR);
         return;
     }
-    std::string prefix = exePrefix();
-    std::string site = prefix + "/share/guile/site/3.0";
-    if (!prefix.empty() && isDirectory(site + "/ferrix") && site != FERRIX_SITE_DIR) {
+    std::string bin = exeDirectory();
+    std::string site = installed(bin, FERRIX_REL_SITE_DIR);
+    std::string extensions = installed(bin, FERRIX_REL_EXTENSION_DIR);
+    if (!bin.empty() && isFile(site + "/ferrix/ui.scm") &&
+        isFile(extensions + "/libguile-ferrix.so")) {
+        set(paths.modules, site);
+        set(paths.compiled, installed(bin, FERRIX_REL_SITE_CCACHE_DIR));
+        prependEnv("GUILE_EXTENSIONS_PATH", extensions);
+        return;
+    }
+    std::string prefix = exePrefix(bin);
+    site = prefix + "/share/guile/site/3.0";
+    if (!prefix.empty() && isDirectory(site + "/ferrix")) {
         set(paths.modules, site);
         if (isDirectory(prefix + "/lib/guile/3.0/site-ccache"))
             set(paths.compiled, prefix + "/lib/guile/3.0/site-ccache");
-        prependEnv("GUILE_EXTENSIONS_PATH", std::string(FERRIX_EXTENSION_DIR));
         prependEnv("GUILE_EXTENSIONS_PATH", prefix + "/lib");
         return;
     }
-    set(paths.modules, FERRIX_SITE_DIR);
-    set(paths.compiled, FERRIX_SITE_CCACHE_DIR);
-    prependEnv("GUILE_EXTENSIONS_PATH", FERRIX_EXTENSION_DIR);
+    std::fprintf(stderr, "ferrix: error: no Scheme modules at %s/ferrix (a broken installation?)\n",
+                 installed(bin, FERRIX_REL_SITE_DIR).c_str());
+    std::exit(1);
 }
 
 void prependToVariable(const char* variable, const char* dir) {
