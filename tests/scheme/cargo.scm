@@ -245,6 +245,12 @@ an alist, quoted values unquoted."
                                                 #:tests? #f)))))
     (equal? '(#:crate-name "x" #:tests? #f) (bag-arguments bag))))
 
+(test-equal "lower: the package's own #:crate-name wins over its name's"
+  '(#:crate-name "my_crate" #:tests? #f)
+  (bag-arguments (package->bag (crate "x" "1.0"
+                                      #:arguments '(#:tests? #f
+                                                    #:crate-name "my_crate")))))
+
 (test-equal "derivation: name, builder convention, system"
   '("rust-foo-1.2.3" "build-side" "x86_64-linux")
   (list (derivation-name foo-drv)

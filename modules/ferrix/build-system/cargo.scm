@@ -409,7 +409,9 @@ DEVELOPMENT-INPUTS and of the cargo inputs of those, recursively
   (system->rust-platform system)
   (when target (system->rust-platform target))
   (let* ((arguments (strip-keyword-arguments %private-keywords arguments))
-         (crate-name (name->crate-name name (or properties '())))
+         ;; The package's own #:crate-name wins over the one its name implies.
+         (crate-name (or (keyword-argument arguments #:crate-name #f)
+                         (name->crate-name name (or properties '()))))
          (rust (match rust
                  (#f (default-rust-toolchain))
                  ((? string? directory) (host-rust-toolchain directory))
@@ -447,7 +449,8 @@ labelled (\"LABEL\" PACKAGE)" value)))
                      ,@(if per-crate?
                            `(#:crate-labels ,(map car crates))
                            '())
-                     ,@arguments))
+                     ,@(strip-keyword-arguments '(#:crate-name)
+                                                arguments)))
         (build (cond ((and per-crate? target) cargo-per-crate-cross-build)
                      (per-crate? cargo-per-crate-build)
                      (target cargo-cross-build)
