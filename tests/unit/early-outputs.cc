@@ -18,17 +18,19 @@ using namespace ferrix;
 
 namespace {
 
-// Keeps the events; when the line `signal` of a build's log comes, creates `file` in the build
-// directory of the running derivation named `waiter` (builds cannot reach each other, the test
-// can).
+// Keeps the events; when the line `signal` of a build's log comes (or, with `finished`, when the
+// build named so has finished), creates `file` in the build directory of the running derivation
+// named `waiter` (builds cannot reach each other, the test can).
 struct Relay : BuildObserver {
     std::mutex m;
     std::vector<BuildEvent> events;
-    std::string buildsDir, waiter, signal, file = "go";
+    std::string buildsDir, waiter, signal, finished, file = "go";
     void event(const BuildEvent& e) override {
         std::lock_guard lk(m);
         events.push_back(e);
-        if (e.kind != BuildEvent::Kind::LogLine || e.text != signal) return;
+        bool go = finished.empty() ? e.kind == BuildEvent::Kind::LogLine && e.text == signal
+                                   : e.kind == BuildEvent::Kind::Finished && e.name == finished;
+        if (!go) return;
         DIR* d = ::opendir(buildsDir.c_str());
         if (!d) return;
         while (struct dirent* ent = ::readdir(d)) {
@@ -121,8 +123,10 @@ TEST_F(EarlyOutputs, DependentOfAnEarlyOutputStartsBeforeItsDependencyFinishes) 
     // Links: needs lib's out, so it starts only when lib is done.
     auto link =
         shDrv("link", "cat " + output(lib, "out") + "/r > $out", {{lib, {"out"}}, {user, {"out"}}});
+    // Lib goes on once user has finished, not at user's last line: its finish is then ordered
+    // after user's even on a loaded machine.
     relay.waiter = "lib";
-    relay.signal = "user-has-meta";
+    relay.finished = "user";
     auto outs = build(link);
     EXPECT_EQ(readFile(outs.at("out")), "rlib\n");
     EXPECT_EQ(readFile(store.realPath(store.parseStorePath(output(user, "out")))),
