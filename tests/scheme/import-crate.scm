@@ -59,6 +59,7 @@
                                        #:target "cfg(unix)")
                                   (dep "tester" "^2" #:kind 'dev)
                                   (dep "absent-dev" "^1" #:kind 'dev)
+                                  (dep "half-dev" "^1" #:kind 'dev)
                                   (dep "engine" "^1"
                                        #:default-features? #f
                                        #:features '("x"))))))
@@ -100,6 +101,8 @@
                                   (dep "small" "^1" #:optional? #t)
                                   (dep "tiny" "^1" #:optional? #t
                                        #:key "tiny-renamed")))))
+   ;; A dev-dependency the registry has, but not its own dependency.
+   (krate "half-dev" (list (ver "1.0.0" #:deps (list (dep "nowhere" "^1")))))
    (krate "big" (list (ver "1.0.0")))
    (krate "fast" (list (ver "1.0.0")))
    (krate "small" (list (ver "1.0.0" #:features '(("std")
@@ -232,7 +235,14 @@
          (node-dependencies root '(dev))))
   (test-assert "a missing dev-dependency of the root is a warning"
     (and (string-contains warnings "absent-dev")
-         (equal? '(("absent-dev ^1" . dev-missing)) (node-missing root))))
+         (assoc "absent-dev ^1" (node-missing root))))
+  (test-assert "so is one whose own dependency is missing, named with it"
+    (and (string-contains warnings "half-dev ^1 left out: crate nowhere is not \
+in the registry")
+         (equal? '(("absent-dev ^1" . dev-missing) ("half-dev ^1" . dev-missing))
+                 (sort (node-missing root)
+                       (lambda (a b) (string<? (car a) (car b)))))
+         (not (find-node "half-dev"))))
   (test-equal "dev-dependencies of dependencies are not followed" #f
     (find-node "dev-only"))
   (test-equal "weak feature on an enabled dependency: serde gets derive"

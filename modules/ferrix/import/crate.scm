@@ -525,6 +525,15 @@ version meets a requirement.  Return the root node."
                          node))))))
          existing))
 
+  (define (existing-covers? name requirement)
+    ;; Whether a crate already packaged meets REQUIREMENT of NAME.
+    (any (match-lambda
+           ((crate version _ _)
+            (and (string=? crate name)
+                 (false-if-exception
+                  (semver-requirement-match? (or requirement "*") version)))))
+         existing))
+
   (define (same-crate-node name requirement)
     ;; A node of crate NAME already resolved whose version meets
     ;; REQUIREMENT: cargo unifies such requirements on one version.
@@ -691,7 +700,22 @@ by ~a; available: ~a)" name requirement (node-chain parent)
                                         'optional-missing))
                               (node-missing node)))))
                    #f))
-          (resolve-dependency dep node))
+          (begin
+            ;; Its whole closure must resolve too: a dev-dependency whose
+            ;; own dependency the registry lacks is left out the same way.
+            (unless (or (same-crate-node (dependency-info-name dep)
+                                         (dependency-info-requirement dep))
+                        (existing-covers? (dependency-info-name dep)
+                                          (dependency-info-requirement dep)))
+              (resolve-crate-closure lookup (dependency-info-name dep)
+                                     (dependency-info-requirement dep)
+                                     #:allow-yanked? allow-yanked?
+                                     #:features (dependency-info-features dep)
+                                     #:default-features?
+                                     (dependency-info-default-features? dep)
+                                     #:dev-dependencies #f
+                                     #:existing existing))
+            (resolve-dependency dep node)))
         (resolve-dependency dep node)))
 
   (let* ((crate (or (lookup name)
