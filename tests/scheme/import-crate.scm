@@ -102,7 +102,10 @@
                                   (dep "tiny" "^1" #:optional? #t
                                        #:key "tiny-renamed")))))
    ;; A dev-dependency the registry has, but not its own dependency.
-   (krate "half-dev" (list (ver "1.0.0" #:deps (list (dep "nowhere" "^1")))))
+   (krate "half-dev" (list (ver "1.0.0"
+                                #:features '(("default" "dep:nowhere"))
+                                #:deps (list (dep "nowhere" "^1"
+                                                  #:optional? #t)))))
    (krate "big" (list (ver "1.0.0")))
    (krate "fast" (list (ver "1.0.0")))
    (krate "small" (list (ver "1.0.0" #:features '(("std")

@@ -470,7 +470,8 @@ path (-L): a list of (CRATE-NAME VERSION VARIABLE MODULE-NAME)."
                                 (default-features? #t)
                                 (dev-dependencies 'root)
                                 (recursive? #t)
-                                (existing '()))
+                                (existing '())
+                                (leave-out-missing? #t))
   "Resolve crate NAME at REQUIREMENT (see 'select-version') and, when
 RECURSIVE?, its dependency closure, with LOOKUP (a procedure from crate
 names to <crate-info> or #f).  FEATURES is 'all (every feature of the
@@ -478,7 +479,9 @@ root, as cargo resolves a package's lock file) or the list of features
 asked for (with \"default\" unless DEFAULT-FEATURES? is false).
 DEV-DEPENDENCIES is 'root, 'all or #f.  EXISTING is a list of (CRATE-NAME
 VERSION VARIABLE MODULE-NAME): crates already packaged, reused when their
-version meets a requirement.  Return the root node."
+version meets a requirement.  When LEAVE-OUT-MISSING? is false, an optional
+or dev dependency of the root that cannot be resolved is an error rather
+than a warning.  Return the root node."
   (define nodes (make-hash-table))        ;"name@version" -> node
   (define queue '())
 
@@ -678,7 +681,8 @@ by ~a; available: ~a)" name requirement (node-chain parent)
   (define (resolve-optional node dep)
     ;; The node for DEP of NODE; for the root's optional and dev
     ;; dependencies, #f with a warning when the registry lacks them.
-    (if (and (node-root? node)
+    (if (and leave-out-missing?
+             (node-root? node)
              (or (dependency-info-optional? dep)
                  (eq? 'dev (dependency-info-kind dep))))
         (guard (c ((crate-import-error? c)
@@ -707,14 +711,19 @@ by ~a; available: ~a)" name requirement (node-chain parent)
                                          (dependency-info-requirement dep))
                         (existing-covers? (dependency-info-name dep)
                                           (dependency-info-requirement dep)))
-              (resolve-crate-closure lookup (dependency-info-name dep)
-                                     (dependency-info-requirement dep)
-                                     #:allow-yanked? allow-yanked?
-                                     #:features (dependency-info-features dep)
-                                     #:default-features?
-                                     (dependency-info-default-features? dep)
-                                     #:dev-dependencies #f
-                                     #:existing existing))
+              (with-error-to-port (%make-void-port "w")
+                (lambda ()
+                  (resolve-crate-closure lookup (dependency-info-name dep)
+                                         (dependency-info-requirement dep)
+                                         #:allow-yanked? allow-yanked?
+                                         #:features
+                                         (dependency-info-features dep)
+                                         #:default-features?
+                                         (dependency-info-default-features?
+                                          dep)
+                                         #:dev-dependencies #f
+                                         #:existing existing
+                                         #:leave-out-missing? #f))))
             (resolve-dependency dep node)))
         (resolve-dependency dep node)))
 
