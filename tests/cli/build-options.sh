@@ -112,6 +112,13 @@ expect_status "the foreign .drv given as is: refused by the scheduler" 1 build "
 expect_match "the scheduler names the system" "$err" "a '$other' machine is needed to build '$foreign', but this one runs $host"
 expect_eq "the foreign .drv: nothing built" "$(grep -c "^building" <<<"$err" || true)" "0"
 expect_status "-s $host: the host's own system is fine" 0 build -s "$host" -f graph.scm
+if [ "$host" = x86_64-linux ]; then
+  # The kernel may run i686 programs, but the toolchain would build x86-64 ones.
+  before=$(ls "$FERRIX_STORE/store" | sort)
+  expect_status "-s i686-linux: refused with exit 1" 1 build -s i686-linux -f graph.scm
+  expect_match "-s i686-linux: says why" "$err" "cannot build for system 'i686-linux': this machine runs $host"$'\n'"hint"
+  expect_eq "-s i686-linux: nothing built or added" "$(ls "$FERRIX_STORE/store" | sort)" "$before"
+fi
 
 # --- -r: ./NAME, an indirect GC root.
 mkdir -p work
