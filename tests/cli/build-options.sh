@@ -2,7 +2,8 @@
 # -n lists exactly what a build builds and downloads; -S builds packages' sources only; -s for a
 # system this machine does not run is refused before anything is built (in the front end and, for
 # a .drv given as is, in the scheduler); -r NAME makes ./NAME a symlink and an indirect GC root
-# that gc honours while the link exists; -q and --verbosity=3. Builders are /bin/sh: no cargo.
+# that gc honours while the link exists; -q, --verbosity=3 and --verbosity 3. Builders are
+# /bin/sh: no cargo.
 source "$(dirname "$0")/lib/assert.bash"
 cd "$TEST_TMP"
 T=$TEST_TMP
@@ -148,7 +149,14 @@ expect_match "-vv: streamed too" "$err" "top vv"
 sed 's/echo top line/echo top plain/' graph.scm >plain.scm
 expect_status "default verbosity: exit 0" 0 build -v 1 -f plain.scm
 expect_eq "-v 1: not streamed" "$(grep -c "top plain" <<<"$err" || true)" "0"
-expect_status "-v 9: a usage error" 2 build --verbosity=9 -f plain.scm
+expect_status "--verbosity=9: a usage error" 2 build --verbosity=9 -f plain.scm
+expect_status "-v 9: a usage error" 2 build -v 9 -f plain.scm
+expect_match "-v 9: says why" "$err" "option '--verbosity' takes a verbosity from 0 to 3, not '9'"
+expect_status "--verbosity 9: a usage error" 2 build --verbosity 9 -f plain.scm
+sed 's/echo top line/echo top spaced/' graph.scm >spaced.scm
+expect_status "--verbosity 3: exit 0" 0 build --verbosity 3 -f spaced.scm
+expect_eq "--verbosity 3: level 3, the builder's output streamed" "$(grep -cx "top spaced" <<<"$err" || true)" "1"
+expect_eq "--verbosity 3: '3' is not read as a package" "$(grep -c "'3'" <<<"$err" || true)" "0"
 expect_status "-v alone takes no value from the next argument" 0 build -v -f plain.scm
 expect_status "--verbose alone too" 0 build --verbose -f plain.scm
 

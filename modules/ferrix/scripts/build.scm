@@ -184,13 +184,15 @@ not '~a'"
                       arg))))
 
 (define (join-verbosity-operand args)
-  "Return ARGS with \"-v N\" made \"--verbosity=N\", as Guix users write it,
-and \"-v\", \"--verbose\" and \"--verbosity\" alone \"--verbosity=2\": SRFI-37
-would take the next argument as their optional value."
+  "Return ARGS with \"-v N\" and \"--verbosity N\" made \"--verbosity=N\", as
+Guix users write them (N any number, so that one out of range is refused as
+a verbosity rather than read as a package), and \"-v\", \"--verbose\" and
+\"--verbosity\" alone \"--verbosity=2\": SRFI-37 would take the next argument
+as their optional value."
   (match args
     (() '())
     (("--" . rest) args)
-    (("-v" (? (lambda (arg) (member arg '("0" "1" "2" "3"))) level) . rest)
+    (((or "-v" "--verbosity") (? string->number level) . rest)
      (cons (string-append "--verbosity=" level)
            (join-verbosity-operand rest)))
     (((? (cut member <> '("-v" "--verbose" "--verbosity"))) . rest)
