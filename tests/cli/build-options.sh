@@ -2,8 +2,8 @@
 # -n lists exactly what a build builds and downloads; -S builds packages' sources only; -s for a
 # system this machine does not run is refused before anything is built (in the front end and, for
 # a .drv given as is, in the scheduler); -r NAME makes ./NAME a symlink and an indirect GC root
-# that gc honours while the link exists; -q, --verbosity=3 and --verbosity 3. Builders are
-# /bin/sh: no cargo.
+# that gc honours while the link exists; -q, --verbosity=3 and --verbosity 3; --target without
+# the target's std is refused. Builders are /bin/sh: no cargo.
 source "$(dirname "$0")/lib/assert.bash"
 cd "$TEST_TMP"
 T=$TEST_TMP
@@ -119,6 +119,33 @@ if [ "$host" = x86_64-linux ]; then
   expect_status "-s i686-linux: refused with exit 1" 1 build -s i686-linux -f graph.scm
   expect_match "-s i686-linux: says why" "$err" "cannot build for system 'i686-linux': this machine runs $host"$'\n'"hint"
   expect_eq "-s i686-linux: nothing built or added" "$(ls "$FERRIX_STORE/store" | sort)" "$before"
+fi
+
+# --- --target: refused when the Rust toolchain has no standard library for the target.
+hello=$FERRIX_SOURCE_DIR/examples/hello.scm
+sysroot=$(rustc --print sysroot 2>/dev/null || true)
+if [ -n "$sysroot" ] && [ -d "$sysroot/lib/rustlib/aarch64-unknown-linux-gnu/lib" ]; then
+  echo "# skipped: --target: the toolchain has aarch64's std, so cross-compilation is not refused"
+else
+  expect_status "--target without the target's std: refused with exit 1" 1 \
+    build --target=aarch64-linux-gnu -f "$hello"
+  expect_match "--target: says why" "$err" \
+    "error: cannot cross-compile for 'aarch64-linux-gnu': the Rust toolchain at [^"$'\n'"]* has no standard library for aarch64-unknown-linux-gnu"
+  expect_match "--target: how to add it" "$err" "hint: [^"$'\n'"]*rustup target add aarch64-unknown-linux-gnu"
+  expect_eq "--target: nothing built" "$(grep -c '^building' <<<"$err" || true)" 0
+  expect_status "--target -d: lowering is allowed" 0 build -d --target=aarch64-linux-gnu -f "$hello"
+  if [ -n "$sysroot" ]; then
+    # A package's own #:rust is the toolchain checked: one whose sysroot has aarch64's std
+    # (empty: the plan is only listed) passes, though the default toolchain has none.
+    mkdir -p own/bin own/lib/rustlib/aarch64-unknown-linux-gnu/lib
+    printf '#!/bin/sh\nexec %s/bin/rustc "$@"\n' "$sysroot" >own/bin/rustc
+    printf '#!/bin/sh\nexec %s/bin/cargo "$@"\n' "$sysroot" >own/bin/cargo
+    chmod +x own/bin/rustc own/bin/cargo
+    sed "s|#:install-source? #f|#:install-source? #f #:rust \"$T/own\"|" "$hello" >own-rust.scm
+    sed -i "s|(local-file \"hello\"|(local-file \"$FERRIX_SOURCE_DIR/examples/hello\"|" own-rust.scm
+    expect_status "--target -n, a package whose #:rust has the target's std: accepted" 0 \
+      build -n --target=aarch64-linux-gnu -f own-rust.scm
+  fi
 fi
 
 # --- -r: ./NAME, an indirect GC root.
