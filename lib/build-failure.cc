@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 namespace ferrix {
@@ -35,6 +36,42 @@ bool blank(std::string_view l) {
 bool errorStart(std::string_view l) {
     return (l.starts_with("error[") || l.starts_with("error:")) &&
            !l.starts_with("error: in phase '");
+}
+
+// A line of cargo's that sums up failures said above it rather than being a compiler error:
+// "error: test failed, to rerun pass `--lib`", "error: 2 targets failed:", "error: could not
+// compile `foo` (lib) due to 1 previous error".
+bool cargoSummary(std::string_view l) {
+    static constexpr std::string_view starts[] = {"error: test failed, to rerun pass ",
+                                                  "error: doctest failed, to rerun pass ",
+                                                  "error: could not compile `"};
+    for (auto s : starts)
+        if (l.starts_with(s)) return true;
+    constexpr std::string_view error = "error: ";
+    if (!l.starts_with(error)) return false;
+    size_t i = error.size(), digits = l.find_first_not_of("0123456789", i);
+    if (digits == i || digits == std::string_view::npos) return false;
+    auto rest = l.substr(digits);
+    return rest.starts_with(" target failed") || rest.starts_with(" targets failed");
+}
+
+// The failures libtest reports at the end of its last run before `end`: from its "failures:"
+// line to its "test result:" line (each test's panic and assertion message, then their names);
+// [from, to) in `lines`, or from == to if there is none.
+std::pair<size_t, size_t> testFailures(const std::vector<std::string_view>& lines, size_t end) {
+    size_t result = end;
+    for (size_t i = end; i-- > 0;)
+        if (lines[i].starts_with("test result: FAILED")) {
+            result = i;
+            break;
+        }
+    if (result == end) return {end, end};
+    size_t from = result;
+    for (size_t i = result; i-- > 0;) {
+        if (lines[i] == "failures:") from = i;
+        if (lines[i].starts_with("running ")) break;
+    }
+    return {from, from == result ? result : result + 1};
 }
 
 // A line that starts something else than the current block: another diagnostic, cargo's status
@@ -125,8 +162,10 @@ BuildFailure BuildFailure::parse(std::string_view log, unsigned tailLines, unsig
     if (end < lines.size()) f.backtrace = join(lines, end, std::min(lines.size(), end + 200));
 
     // Compiler errors: whole blocks, up to a blank line (a "Caused by:" after one goes on).
-    std::vector<std::string_view> errors;
-    size_t shown = 0, total = 0;
+    // cargo's summaries of failures ("error: test failed, ...") are no compiler errors: when
+    // there are only them, the failures they sum up are shown instead.
+    std::vector<std::string_view> errors, summaries;
+    size_t shown = 0, total = 0, compilerBlocks = 0;
     for (size_t i = 0; i < scanEnd;) {
         if (!errorStart(lines[i])) {
             i++;
@@ -147,6 +186,10 @@ BuildFailure BuildFailure::parse(std::string_view log, unsigned tailLines, unsig
             if (otherStart(lines[j])) break;
             j++;
         }
+        if (cargoSummary(lines[i]))
+            summaries.insert(summaries.end(), lines.begin() + i, lines.begin() + j);
+        else
+            compilerBlocks++;
         total += j - i;
         for (size_t k = i; k < j; k++)
             if (shown < maxErrorLines) {
@@ -164,6 +207,25 @@ BuildFailure BuildFailure::parse(std::string_view log, unsigned tailLines, unsig
     f.truncated = total > shown;
     f.compilerErrors = join(errors, 0, errors.size());
 
+    if (compilerBlocks == 0 && !summaries.empty()) {
+        // Only cargo's summaries, of a test suite that failed: libtest's failures, then them;
+        // without those, the tail below, that has the summaries.
+        f.compilerErrors.clear();
+        f.truncated = false;
+        auto [from, to] = testFailures(lines, scanEnd);
+        if (from < to) {
+            std::vector<std::string_view> kept;
+            size_t i = from;
+            for (; i < to && kept.size() < maxErrorLines; i++)
+                if (!blank(lines[i]) || kept.empty() || !blank(kept.back()))
+                    kept.push_back(lines[i]);
+            f.truncated = i < to;
+            kept.push_back("");
+            kept.insert(kept.end(), summaries.begin(), summaries.end());
+            f.tail = join(kept, 0, kept.size());
+            return f;
+        }
+    }
     if (f.compilerErrors.empty()) {
         // The last lines before the error line (or the backtrace), without the phase banners.
         std::vector<std::string_view> kept;

@@ -9,10 +9,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -36,31 +34,12 @@ std::string hostSystem() {
     return machine + "-linux";
 }
 
-// Whether the kernel runs `program`, a 32-bit dynamic loader, with --version: exec fails with
-// ENOEXEC without the kernel's 32-bit support.
-static bool runs(const char* program) {
-    if (::access(program, X_OK) != 0) return false;
-    pid_t pid;
-    char* const argv[] = {const_cast<char*>(program), const_cast<char*>("--version"), nullptr};
-    char* const envp[] = {nullptr};
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    int err = ::posix_spawn(&pid, program, &actions, nullptr, argv, envp);
-    posix_spawn_file_actions_destroy(&actions);
-    if (err != 0) return false;
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
 const std::vector<std::string>& runnableSystems() {
     static const std::vector<std::string> systems = [] {
-        std::vector<std::string> s{hostSystem()};
-        if (s[0] == "x86_64-linux" && runs("/lib/ld-linux.so.2")) s.push_back("i686-linux");
-        return s;
+        // Only the host's own: even where the kernel runs another system's programs (i686 on
+        // x86_64), the toolchains in the store build for the host unless cross-compiling, so a
+        // derivation for that system would get the host's binaries.
+        return std::vector<std::string>{hostSystem()};
     }();
     return systems;
 }

@@ -21,8 +21,9 @@ namespace ferrix {
 
 // The system this machine is ("x86_64-linux"), from the kernel's machine name.
 std::string hostSystem();
-// The systems whose builders this machine runs: its own, and on x86_64 i686-linux when the
-// kernel runs 32-bit programs (tried once: a 32-bit dynamic loader run with --version).
+// The systems whose builders this machine runs: its own only. Another system, even one whose
+// programs the kernel runs (i686 on x86_64), would have its derivations built by toolchains
+// that build for the host.
 const std::vector<std::string>& runnableSystems();
 
 // A fresh directory under LocalStore::buildsDir(), where builds and downloads work, flock'ed

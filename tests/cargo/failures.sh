@@ -2,8 +2,9 @@
 # What a failed build shows (doc/build.md, "Failures"): for a type error, the phase, the failing
 # command, rustc's whole error[E0308] block with its --> location and snippet, no warnings, the
 # log's file name and no Scheme backtrace (the build side's backtrace only with --debug); the same
-# for a per-crate unit; a configure error as sentences; a missing -f file named; an unbound
-# variable and a wrong-type error in a -L module located FILE:LINE:COLUMN.
+# for a per-crate unit; a failing test's panic and assertion message; a configure error as
+# sentences; a missing -f file named; an unbound variable and a wrong-type error in a -L module
+# located FILE:LINE:COLUMN.
 source "$(dirname "$0")/lib/cargo.bash"
 cd "$TEST_TMP"
 
@@ -80,6 +81,31 @@ expect_match "per-crate: rustc's block" "$err" "error\[E0308\]: mismatched types
 expect_match "per-crate: the unit's error" "$err" "error: could not compile"
 expect_match "per-crate: the unit's log" "$err" $'\n'"log: [^"$'\n'"]*rust-unit-typo-0\.1\.0-bin[^"$'\n'"]*\.log"
 expect_eq "per-crate: no backtrace" "$(grep -c -E "Backtrace|In ice-9" <<<"$err" || true)" 0
+
+# --- A failing test suite: libtest's failures (the panic and the assertion's message), not only
+# cargo's "error: test failed" summary.
+sums=$TEST_TMP/sums
+rm -rf "$sums"
+mkdir -p "$sums/src"
+printf '[package]\nname = "sums"\nversion = "0.1.0"\nedition = "2021"\n' >"$sums/Cargo.toml"
+cat >"$sums/src/lib.rs" <<'RS'
+pub fn sum(a: u32, b: u32) -> u32 {
+    a + b
+}
+
+#[test]
+fn sums() {
+    assert_eq!(sum(2, 2), 5, "the sum is wrong");
+}
+RS
+run tests -f "$(registry_package sums "$sums" '#t')"
+expect_eq "failing test: exit 1" "$status" 1
+expect_match "failing test: the phase and the failing command" "$err" "in phase 'check': command \"cargo\" \"test\""
+expect_match "failing test: the panic" "$err" "thread 'sums'( \([0-9]+\))? panicked at src/lib.rs:7:5:"
+expect_match "failing test: the assertion's message" "$err" "assertion \`left == right\` failed: the sum is wrong"
+expect_match "failing test: libtest's result" "$err" "test result: FAILED\. 0 passed; 1 failed"
+expect_match "failing test: cargo's summary too" "$err" "error: test failed, to rerun pass"
+expect_eq "failing test: no backtrace" "$(grep -c -E "Backtrace|In ice-9" <<<"$err" || true)" 0
 
 # --- A configure error: a Cargo.lock naming a crate no input provides.
 cfg=$TEST_TMP/cfg

@@ -2,7 +2,8 @@
 # -n lists exactly what a build builds and downloads; -S builds packages' sources only; -s for a
 # system this machine does not run is refused before anything is built (in the front end and, for
 # a .drv given as is, in the scheduler); -r NAME makes ./NAME a symlink and an indirect GC root
-# that gc honours while the link exists; -q and --verbosity=3. Builders are /bin/sh: no cargo.
+# that gc honours while the link exists; -q, --verbosity=3 and --verbosity 3; --target without
+# the target's std is refused. Builders are /bin/sh: no cargo.
 source "$(dirname "$0")/lib/assert.bash"
 cd "$TEST_TMP"
 T=$TEST_TMP
@@ -112,6 +113,40 @@ expect_status "the foreign .drv given as is: refused by the scheduler" 1 build "
 expect_match "the scheduler names the system" "$err" "a '$other' machine is needed to build '$foreign', but this one runs $host"
 expect_eq "the foreign .drv: nothing built" "$(grep -c "^building" <<<"$err" || true)" "0"
 expect_status "-s $host: the host's own system is fine" 0 build -s "$host" -f graph.scm
+if [ "$host" = x86_64-linux ]; then
+  # The kernel may run i686 programs, but the toolchain would build x86-64 ones.
+  before=$(ls "$FERRIX_STORE/store" | sort)
+  expect_status "-s i686-linux: refused with exit 1" 1 build -s i686-linux -f graph.scm
+  expect_match "-s i686-linux: says why" "$err" "cannot build for system 'i686-linux': this machine runs $host"$'\n'"hint"
+  expect_eq "-s i686-linux: nothing built or added" "$(ls "$FERRIX_STORE/store" | sort)" "$before"
+fi
+
+# --- --target: refused when the Rust toolchain has no standard library for the target.
+hello=$FERRIX_SOURCE_DIR/examples/hello.scm
+sysroot=$(rustc --print sysroot 2>/dev/null || true)
+if [ -n "$sysroot" ] && [ -d "$sysroot/lib/rustlib/aarch64-unknown-linux-gnu/lib" ]; then
+  echo "# skipped: --target: the toolchain has aarch64's std, so cross-compilation is not refused"
+else
+  expect_status "--target without the target's std: refused with exit 1" 1 \
+    build --target=aarch64-linux-gnu -f "$hello"
+  expect_match "--target: says why" "$err" \
+    "error: cannot cross-compile for 'aarch64-linux-gnu': the Rust toolchain at [^"$'\n'"]* has no standard library for aarch64-unknown-linux-gnu"
+  expect_match "--target: how to add it" "$err" "hint: [^"$'\n'"]*rustup target add aarch64-unknown-linux-gnu"
+  expect_eq "--target: nothing built" "$(grep -c '^building' <<<"$err" || true)" 0
+  expect_status "--target -d: lowering is allowed" 0 build -d --target=aarch64-linux-gnu -f "$hello"
+  if [ -n "$sysroot" ]; then
+    # A package's own #:rust is the toolchain checked: one whose sysroot has aarch64's std
+    # (empty: the plan is only listed) passes, though the default toolchain has none.
+    mkdir -p own/bin own/lib/rustlib/aarch64-unknown-linux-gnu/lib
+    printf '#!/bin/sh\nexec %s/bin/rustc "$@"\n' "$sysroot" >own/bin/rustc
+    printf '#!/bin/sh\nexec %s/bin/cargo "$@"\n' "$sysroot" >own/bin/cargo
+    chmod +x own/bin/rustc own/bin/cargo
+    sed "s|#:install-source? #f|#:install-source? #f #:rust \"$T/own\"|" "$hello" >own-rust.scm
+    sed -i "s|(local-file \"hello\"|(local-file \"$FERRIX_SOURCE_DIR/examples/hello\"|" own-rust.scm
+    expect_status "--target -n, a package whose #:rust has the target's std: accepted" 0 \
+      build -n --target=aarch64-linux-gnu -f own-rust.scm
+  fi
+fi
 
 # --- -r: ./NAME, an indirect GC root.
 mkdir -p work
@@ -141,7 +176,14 @@ expect_match "-vv: streamed too" "$err" "top vv"
 sed 's/echo top line/echo top plain/' graph.scm >plain.scm
 expect_status "default verbosity: exit 0" 0 build -v 1 -f plain.scm
 expect_eq "-v 1: not streamed" "$(grep -c "top plain" <<<"$err" || true)" "0"
-expect_status "-v 9: a usage error" 2 build --verbosity=9 -f plain.scm
+expect_status "--verbosity=9: a usage error" 2 build --verbosity=9 -f plain.scm
+expect_status "-v 9: a usage error" 2 build -v 9 -f plain.scm
+expect_match "-v 9: says why" "$err" "option '--verbosity' takes a verbosity from 0 to 3, not '9'"
+expect_status "--verbosity 9: a usage error" 2 build --verbosity 9 -f plain.scm
+sed 's/echo top line/echo top spaced/' graph.scm >spaced.scm
+expect_status "--verbosity 3: exit 0" 0 build --verbosity 3 -f spaced.scm
+expect_eq "--verbosity 3: level 3, the builder's output streamed" "$(grep -cx "top spaced" <<<"$err" || true)" "1"
+expect_eq "--verbosity 3: '3' is not read as a package" "$(grep -c "'3'" <<<"$err" || true)" "0"
 expect_status "-v alone takes no value from the next argument" 0 build -v -f plain.scm
 expect_status "--verbose alone too" 0 build --verbose -f plain.scm
 

@@ -109,6 +109,77 @@ TEST(BuildFailure, AnErrorGuileReportedAfterItsBacktrace) {
     EXPECT_EQ(f.tail, "hello");
 }
 
+TEST(BuildFailure, AFailedTestSuiteShowsItsFailures) {
+    // cargo's "error: test failed" sums up; it is no compiler error, and the failures are shown.
+    auto f = BuildFailure::parse(R"(starting phase `check'
+running `cargo test --offline --locked --release'
+   Compiling sums v0.1.0 (/build/source)
+    Finished `release` profile [optimized] target(s) in 0.40s
+     Running unittests src/lib.rs (target/release/deps/sums-0123456789abcdef)
+
+running 2 tests
+test tests::adds ... ok
+test tests::sums ... FAILED
+
+failures:
+
+---- tests::sums stdout ----
+
+thread 'tests::sums' panicked at src/lib.rs:9:9:
+assertion `left == right` failed: the sum is wrong
+  left: 4
+ right: 5
+note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
+
+
+failures:
+    tests::sums
+
+test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finish time: 0.00s
+
+error: test failed, to rerun pass `--lib`
+phase `check' failed after 0.5 seconds
+error: in phase 'check': command "cargo" "test" "--release" failed with exit status 101
+Backtrace:
+In ice-9/boot-9.scm:
+  1752:10  6 (with-exception-handler _ _ #:unwind? _ # _)
+)");
+    EXPECT_EQ(f.phase, "check");
+    EXPECT_EQ(f.compilerErrors, "");
+    EXPECT_FALSE(f.truncated);
+    EXPECT_EQ(f.tail, R"(failures:
+
+---- tests::sums stdout ----
+
+thread 'tests::sums' panicked at src/lib.rs:9:9:
+assertion `left == right` failed: the sum is wrong
+  left: 4
+ right: 5
+note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
+
+failures:
+    tests::sums
+
+test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finish time: 0.00s
+
+error: test failed, to rerun pass `--lib`)");
+}
+
+TEST(BuildFailure, CargoSummariesAloneWithoutTestFailuresShowTheTail) {
+    // No libtest report (the test binary was killed): the last lines, the summaries among them.
+    auto f = BuildFailure::parse("running 1 test\n"
+                                 "error: test failed, to rerun pass `--lib`\n"
+                                 "\n"
+                                 "Caused by:\n"
+                                 "  process didn't exit successfully (signal: 11, SIGSEGV)\n"
+                                 "error: 2 targets failed:\n"
+                                 "    `--lib`\n"
+                                 "    `--test t`\n");
+    EXPECT_EQ(f.compilerErrors, "");
+    EXPECT_TRUE(f.tail.starts_with("running 1 test\nerror: test failed")) << f.tail;
+    EXPECT_TRUE(f.tail.ends_with("    `--test t`")) << f.tail;
+}
+
 TEST(BuildFailure, ManyErrorsAreCut) {
     std::string log;
     for (int i = 0; i < 100; i++)

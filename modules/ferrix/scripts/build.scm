@@ -184,13 +184,15 @@ not '~a'"
                       arg))))
 
 (define (join-verbosity-operand args)
-  "Return ARGS with \"-v N\" made \"--verbosity=N\", as Guix users write it,
-and \"-v\", \"--verbose\" and \"--verbosity\" alone \"--verbosity=2\": SRFI-37
-would take the next argument as their optional value."
+  "Return ARGS with \"-v N\" and \"--verbosity N\" made \"--verbosity=N\", as
+Guix users write them (N any number, so that one out of range is refused as
+a verbosity rather than read as a package), and \"-v\", \"--verbose\" and
+\"--verbosity\" alone \"--verbosity=2\": SRFI-37 would take the next argument
+as their optional value."
   (match args
     (() '())
     (("--" . rest) args)
-    (("-v" (? (lambda (arg) (member arg '("0" "1" "2" "3"))) level) . rest)
+    (((or "-v" "--verbosity") (? string->number level) . rest)
      (cons (string-append "--verbosity=" level)
            (join-verbosity-operand rest)))
     (((? (cut member <> '("-v" "--verbose" "--verbosity"))) . rest)
@@ -269,22 +271,55 @@ cannot run builds for: its builders would run this machine's programs."
 hint: cross-compile with --target=TRIPLET, or lower only with -d"
              system (string-join runnable " and ")))))
 
-(define (check-target store target)
-  "Refuse TARGET, a GNU triplet or system, when the Rust toolchain has no
-standard library for it: every cross build would fail at its first crate."
-  (let* ((triple (system->rust-platform target))
-         (item (rust-toolchain->store-path store (default-rust-toolchain)))
-         (rustc (false-if-exception
-                 (canonicalize-path (string-append item "/bin/rustc"))))
-         (sysroot (and rustc (dirname (dirname rustc))))
-         (std (and sysroot
-                   (string-append sysroot "/lib/rustlib/" triple "/lib"))))
-    (unless (and std (file-exists? std) (file-is-directory? std))
-      (leave 1 "error: cannot cross-compile for '~a': the Rust toolchain~a has \
-no standard library for ~a~%hint: cross-compilation needs that target \
+(define (toolchain-items store files)
+  "Return the Rust toolchain items among the sources of the derivations
+FILES, .drv file names, and of the derivations they depend on: the toolchains
+their packages are built with (their #:rust, or the default)."
+  (define (toolchain-item? item)
+    (let ((base (basename item)))
+      (and (> (string-length base) 33)
+           (string-prefix? "rust-toolchain" (string-drop base 33)))))
+
+  (let ((seen (make-hash-table)))
+    (let loop ((files files) (items '()))
+      (match files
+        (() (delete-duplicates items))
+        ((file . rest)
+         (if (hash-ref seen file)
+             (loop rest items)
+             (let ((drv (read-derivation-from-store store file)))
+               (hash-set! seen file #t)
+               (loop (append (map derivation-input-path
+                                  (derivation-inputs drv))
+                             rest)
+                     (append (filter toolchain-item? (derivation-sources drv))
+                             items)))))))))
+
+(define (check-target store target files)
+  "Refuse TARGET, a GNU triplet or system, when a Rust toolchain the
+derivations FILES are built with (else the default one) has no standard
+library for it: every cross build would fail at its first crate."
+  (define triple (system->rust-platform target))
+
+  (define (check item)
+    (let* ((rustc (false-if-exception
+                   (canonicalize-path (string-append item "/bin/rustc"))))
+           (sysroot (and rustc (dirname (dirname rustc))))
+           (std (and sysroot
+                     (string-append sysroot "/lib/rustlib/" triple "/lib"))))
+      (unless (and std (file-exists? std) (file-is-directory? std))
+        (leave 1 "error: cannot cross-compile for '~a': the Rust toolchain~a \
+has no standard library for ~a~%hint: cross-compilation needs that target \
 installed in the toolchain (e.g. rustup target add ~a)"
-             target (if sysroot (string-append " at " sysroot) "")
-             triple triple))))
+               target (if sysroot (string-append " at " sysroot) "")
+               triple triple))))
+
+  (for-each check
+            (match (toolchain-items store files)
+              (()
+               (list (rust-toolchain->store-path store
+                                                 (default-rust-toolchain))))
+              (items items))))
 
 (define (source-items store objects)
   "Return the sources of OBJECTS, packages, lowered: a .drv file name or a
@@ -421,7 +456,7 @@ such as '~a'" (car drvs)))
           (when (and (assq-ref opts 'target)
                      (not (or (assq-ref opts 'derivations?)
                               (assq-ref opts 'source?))))
-            (check-target store (assq-ref opts 'target)))
+            (check-target store (assq-ref opts 'target) files))
           (if (or (assq-ref opts 'derivations?) (assq-ref opts 'dry-run?))
               (if (assq-ref opts 'derivations?)
                   (for-each (lambda (file)
