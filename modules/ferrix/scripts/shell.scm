@@ -19,6 +19,7 @@
   #:use-module ((ferrix cache)
                 #:select (cache-directory make-cache-directory
                           remove-oldest-cache-entries))
+  #:use-module ((ferrix build utils) #:select (delete-file-recursively))
   #:use-module ((ferrix cargo-project)
                 #:select (cargo-project %crates-from crates-from?))
   #:use-module ((ferrix build cargo-build-system)
@@ -33,7 +34,6 @@
   #:use-module (ice-9 match)
   #:use-module (ice-9 popen)
   #:use-module (ice-9 rdelim)
-  #:use-module ((ice-9 ftw) #:select (scandir))
   #:export (ferrix-shell
             package-shell-environment))
 
@@ -159,21 +159,6 @@ call, unquoted; #f when absent."
 ;;; Vendoring, in the per-user cache.
 ;;;
 
-(define (delete-tree directory)
-  "Delete DIRECTORY and everything under it, ignoring errors."
-  (let ((st (false-if-exception (lstat directory))))
-    (when st
-      (if (eq? 'directory (stat:type st))
-          (begin
-            (false-if-exception (chmod directory #o755))
-            (for-each (lambda (name)
-                        (delete-tree (string-append directory "/" name)))
-                      (or (scandir directory
-                                   (negate (cut member <> '("." ".."))))
-                          '()))
-            (false-if-exception (rmdir directory)))
-          (false-if-exception (delete-file directory))))))
-
 (define (fresh-directory prefix)
   "Create and return a new directory whose name starts with PREFIX."
   (let loop ((n 0))
@@ -228,14 +213,19 @@ of a Cargo project (doc/cargo-project.md), and cargo compares the two."
                      (call-with-output-file file (cut display json <>)))))))
             checksums))
 
-(define* (vendored-crates drv crate-inputs platforms #:key (checksums '()))
+(define* (vendored-crates drv crate-inputs platforms
+                          #:key (checksums '())
+                          (cache (cache-directory "shell"))
+                          (temporary-directory
+                           (or (getenv "TMPDIR") "/tmp")))
   "Return two values: the vendor directory holding CRATE-INPUTS (real file
-names) for DRV, made once per derivation in the cache \"shell\" (else in a
-temporary directory), and the crates in it, (NAME . VERSION) pairs.
-PLATFORMS is the list of the arguments HOST, TARGET-CFG and HOST-CFG of
-%cargo-vendor-inputs after its target.  CHECKSUMS, those of a Cargo project's
-lock file, are given to the crates (see 'align-package-checksums')."
-  (let* ((cache (cache-directory "shell"))
+names) for DRV, made once per derivation in CACHE, by default the cache
+\"shell\" (else, when CACHE is #f, in TEMPORARY-DIRECTORY), and the crates in
+it, (NAME . VERSION) pairs.  PLATFORMS is the list of the arguments HOST,
+TARGET-CFG and HOST-CFG of %cargo-vendor-inputs after its target.  CHECKSUMS,
+those of a Cargo project's lock file, are given to the crates (see
+'align-package-checksums').  A vendoring that fails leaves nothing behind."
+  (let* ((cache cache)
          (key (basename (derivation-file-name drv) ".drv"))
          (entry (and cache (string-append cache "/" key)))
          (vendor (and entry (string-append entry "/vendor"))))
@@ -256,12 +246,20 @@ lock file, are given to the crates (see 'align-package-checksums')."
       (let* ((work (fresh-directory
                     (if (and cache (directory? cache))
                         (string-append cache "/." key "-")
-                        (string-append (or (getenv "TMPDIR") "/tmp")
+                        (string-append temporary-directory
                                        "/ferrix-vendor-"))))
-             (crates (vendor-into (string-append work "/vendor"))))
-        (align-package-checksums (string-append work "/vendor") checksums)
-        (call-with-output-file (crates-file work)
-          (cut write crates <>))
+             (crates (with-exception-handler
+                         (lambda (exception)
+                           (false-if-exception (delete-file-recursively work))
+                           (raise-exception exception))
+                       (lambda ()
+                         (let ((crates (vendor-into
+                                        (string-append work "/vendor"))))
+                           (align-package-checksums
+                            (string-append work "/vendor") checksums)
+                           (call-with-output-file (crates-file work)
+                             (cut write crates <>))
+                           crates)))))
         (cond ((not cache)
                (values (string-append work "/vendor") crates))
               ((false-if-exception (rename-file work entry))
@@ -269,7 +267,7 @@ lock file, are given to the crates (see 'align-package-checksums')."
                (values vendor crates))
               (else
                ;; Another shell made it meanwhile: the same crates.
-               (delete-tree work)
+               (false-if-exception (delete-file-recursively work))
                (values vendor crates))))))))
 
 
@@ -337,7 +335,11 @@ describing it: toolchain, rustc, vendor, crates."
          (target (argument arguments #:target))
          (cargo-target (argument arguments #:cargo-target))
          (rustflags (or (argument arguments #:rustflags) '()))
-         (old-path (getenv "PATH")))
+         (old-path (getenv "PATH"))
+         ;; Read before --pure clears XDG_CACHE_HOME and TMPDIR, so that a
+         ;; pure shell uses the same cache as another.
+         (cache (cache-directory "shell"))
+         (temporary-directory (or (getenv "TMPDIR") "/tmp")))
     (when pure?
       (environ (filter (lambda (binding)
                          (any (lambda (name)
@@ -365,7 +367,10 @@ describing it: toolchain, rustc, vendor, crates."
                                     #:checksums
                                     (if (and lock-file lock-checksums?)
                                         (lock-file-checksums lock-file)
-                                        '())))
+                                        '())
+                                    #:cache cache
+                                    #:temporary-directory
+                                    temporary-directory))
                   ((switches log)
                    (sys-crate-switches
                     (append (or (argument arguments #:sys-crates) '())
@@ -498,7 +503,7 @@ strings, in it; return its exit code."
             ;; shell does.
             (status->exit-code (apply system* command))))
         (lambda ()
-          (delete-tree cargo-home))))))
+          (false-if-exception (delete-file-recursively cargo-home)))))))
 
 (define (ferrix-shell . args)
   "Run 'ferrix shell' with the list of strings ARGS."
