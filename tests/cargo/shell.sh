@@ -145,7 +145,13 @@ edition = "2021"
 [dependencies]
 itoa = "1"
 EOF
+# The project's own .cargo/config.toml rustflags are in effect in the shell, as in the build.
+mkdir -p "$proj/.cargo"
+printf '[build]\nrustflags = ["--cfg", "ferrix_shell_cfg"]\n' >"$proj/.cargo/config.toml"
 cat >"$proj/src/main.rs" <<'EOF'
+#[cfg(not(ferrix_shell_cfg))]
+compile_error!("the rustflags of the project's .cargo/config.toml are not in effect");
+
 fn render(n: u64) -> String {
     itoa::Buffer::new().format(n).to_string()
 }
@@ -168,7 +174,8 @@ printf '[source.crates-io]\nreplace-with = "debian"\n[source.debian]\ndirectory 
 cd "$proj"
 expect_status "--cargo: cargo test --offline in the project" 0 "$FERRIX" shell --cargo \
   --crates-from=dir:/usr/share/cargo/registry -- cargo test --offline
-expect_match "--cargo: the project's test ran" "$out" "test tests::renders \.\.\. ok"
+expect_match "--cargo: the project's test ran (its .cargo/config.toml rustflags in effect)" "$out" \
+  "test tests::renders \.\.\. ok"
 expect_match "--cargo: described" "$err" "proj@0\.2\.0's build environment: .*"$'\n'"  1 crate vendored in "
 cd "$TEST_TMP"
 expect_status "--cargo DIR (an operand)" 0 "$FERRIX" shell -q --cargo "$proj" \

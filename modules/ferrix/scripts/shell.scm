@@ -24,7 +24,7 @@
                 #:select (cargo-project %crates-from crates-from?))
   #:use-module ((ferrix build cargo-build-system)
                 #:select (cargo-environment platform-cfg sys-crate-switches
-                          %sys-crate-table))
+                          source-config-rustflags %sys-crate-table))
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
   #:use-module (srfi srfi-26)
@@ -311,13 +311,15 @@ the variable), in this process."
 
 (define* (package-shell-environment store drv cargo-home
                                     #:key pure? (lock-file #f)
-                                    lock-checksums?)
+                                    lock-checksums?
+                                    (project-directory (getcwd)))
   "Set up this process's environment for the build of DRV, a cargo build
 system derivation whose inputs are valid in STORE: PATH, CARGO_HOME (the
 directory CARGO-HOME, whose config.toml is written, with the git sources of
 LOCK-FILE if true, and with LOCK-CHECKSUMS? the package checksums it
 records, for a Cargo project's lock file), the rustflags and switches of the
-build.  With PURE?,
+build, the rustflags of PROJECT-DIRECTORY's .cargo/config* added as the build
+adds its source's.  With PURE?,
 clear the environment first but for %precious-variables.  Return an alist
 describing it: toolchain, rustc, vendor, crates."
   (let* ((arguments (build-call store drv))
@@ -334,7 +336,15 @@ describing it: toolchain, rustc, vendor, crates."
                                     inputs)))
          (target (argument arguments #:target))
          (cargo-target (argument arguments #:cargo-target))
-         (rustflags (or (argument arguments #:rustflags) '()))
+         ;; CARGO_ENCODED_RUSTFLAGS hides the project's .cargo/config*
+         ;; rustflags from cargo: they are added to it, as the build does.
+         (rustflags (append (or (argument arguments #:rustflags) '())
+                            (if cargo-target
+                                (source-config-rustflags
+                                 cargo-target
+                                 #:directory project-directory
+                                 #:quiet? #t)
+                                '())))
          (old-path (getenv "PATH"))
          ;; Read before --pure clears XDG_CACHE_HOME and TMPDIR, so that a
          ;; pure shell uses the same cache as another.
@@ -493,7 +503,9 @@ strings, in it; return its exit code."
                   store drv cargo-home
                   #:pure? (assq-ref opts 'pure?)
                   #:lock-file (project-lock-file opts)
-                  #:lock-checksums? (and (cargo-project-directory opts) #t))))
+                  #:lock-checksums? (and (cargo-project-directory opts) #t)
+                  #:project-directory
+                  (or (cargo-project-directory opts) (getcwd)))))
             (close-store store)
             (unless (assq-ref opts 'quiet?)
               (describe-environment (current-error-port) p description
