@@ -655,6 +655,21 @@ definitions added, in the order of DEFINITIONS."
          (m (string-match "-[0-9]" name)))
     (if m (substring name 0 (match:start m)) name)))
 
+(define (replaced-entries gone came)
+  "Return how many of the variables GONE from an input list the variables
+that CAME replace: per crate, the smaller of the numbers of its versions gone
+and come."
+  (define (crates variables)
+    (delete-duplicates (map variable-crate variables)))
+  (define (versions crate variables)
+    (count (lambda (variable)
+             (string=? crate (variable-crate variable)))
+           variables))
+  (fold (lambda (crate total)
+          (+ total (min (versions crate gone) (versions crate came))))
+        0
+        (crates gone)))
+
 (define (update-input-list file definitions)
   "Update in FILE the input list among DEFINITIONS (see
 'insert-definitions'), a (define-public NAME (list VAR ...)) form, when FILE
@@ -663,7 +678,7 @@ nothing else in FILE names any more, are removed, then DEFINITIONS are
 inserted, the new list after the definitions it names.  Return #f when FILE
 has no such list or the same one (nothing is done), else the numbers of
 entries (ADDED REPLACED REMOVED), an entry being replaced by one of the same
-crate at another version."
+crate at another version (see 'replaced-entries')."
   (define (latin1 thunk)
     (with-fluids ((%default-port-encoding "ISO-8859-1"))
       (thunk)))
@@ -689,10 +704,7 @@ crate at another version."
        (let* ((new-names (input-list-names (last new-list)))
               (gone (lset-difference eq? old-names new-names))
               (came (lset-difference eq? new-names old-names))
-              (replaced (count (lambda (variable)
-                                 (member (variable-crate variable)
-                                         (map variable-crate came)))
-                               gone))
+              (replaced (replaced-entries gone came))
               ;; Removing a form: from the comments above it to the end of
               ;; its line, and the blank line after it.
               (span (lambda (form)
