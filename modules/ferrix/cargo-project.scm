@@ -29,6 +29,7 @@
 
             %crates-from
             current-crates-from
+            environment-crates-from
             crates-from?
             crate-download-uri
 
@@ -128,13 +129,28 @@ crates.io, a download URL (http://, https://, file://), sparse+URL or \
 dir:DIRECTORY" value)))))
                     value)))
 
+(define (environment-crates-from)
+  "Return the value of $FERRIX_CRATES_FROM, or #f when it is unset or empty;
+raise a &cargo-project-error naming the variable when it is not a valid
+%crates-from setting."
+  (match (getenv "FERRIX_CRATES_FROM")
+    ((or #f "") #f)
+    ((? crates-from? value) value)
+    (value
+     (raise (make-compound-condition
+             (make-condition &cargo-project-error 'package #f)
+             (make-condition
+              &message 'message
+              (format #f "$FERRIX_CRATES_FROM is '~a': expected crates.io, \
+a download URL (http://, https://, file://), sparse+URL or dir:DIRECTORY"
+                      value)))))))
+
 (define (current-crates-from)
   "Return where the crates of lock files come from: %crates-from, else
 $FERRIX_CRATES_FROM, else the configuration file's [crates] from, else
 \"crates.io\"."
   (or (%crates-from)
-      (let ((env (getenv "FERRIX_CRATES_FROM")))
-        (and env (not (string-null? env)) env))
+      (environment-crates-from)
       (%user-crates-from)
       "crates.io"))
 

@@ -195,6 +195,13 @@ expect_status "no package: usage error" 2 "$FERRIX" shell -- true
 expect_match "no package: said" "$err" "no package given"
 expect_status "two packages: usage error" 2 "$FERRIX" shell -f ../wordfreq.scm -f ../wordfreq.scm -- true
 expect_status "-e giving no package" 1 "$FERRIX" shell -q -e 42 -- true
+expect_status "--cargo=DIR and a PACKAGE: usage error" 2 "$FERRIX" shell --cargo="$proj" wordfreq -- true
+expect_match "--cargo=DIR and a PACKAGE: said" "$err" "give no PACKAGE \('wordfreq'\)"
+host=$(uname -m)-linux
+other=aarch64-linux
+[ "$host" = aarch64-linux ] && other=x86_64-linux
+expect_status "-s $other: refused as by ferrix build" 1 "$FERRIX" shell -s "$other" -f ../wordfreq.scm -- true
+expect_match "-s $other: says why" "$err" "cannot build for system '$other': this machine runs $host"
 expect_status "--help" 0 "$FERRIX" shell --help
 expect_match "--help describes the command" "$out" "Usage: ferrix shell"
 

@@ -277,6 +277,11 @@ expect_status "a directory without Cargo.toml" 1 "$FERRIX" build -d --cargo "$TE
 expect_match "is named" "$err" "/empty is not a Cargo project"
 expect_status "a bad --crates-from" 2 "$FERRIX" build -d --crates-from=ftp://x --cargo "$ws"
 expect_match "is a usage error" "$err" "--crates-from needs"
+FERRIX_CRATES_FROM=ftp://x expect_status "a bad \$FERRIX_CRATES_FROM" 1 "$FERRIX" build -d --cargo "$ws"
+expect_match "is named" "$err" "error: \\\$FERRIX_CRATES_FROM is 'ftp://x': expected crates\.io"
+FERRIX_CRATES_FROM=dir:$TEST_TMP/empty expect_status "--no-config: \$FERRIX_CRATES_FROM still read" 1 \
+  "$FERRIX" build -d --no-config --cargo "$ws"
+expect_match "crates from it, not crates.io" "$err" "is not in the directory registry .*/empty"
 rm -rf "$XDG_CACHE_HOME/ferrix/git-hashes"
 httpd_stop
 expect_status "a git hash that cannot be computed" 1 "$FERRIX" build -d "$from" --cargo "$app"

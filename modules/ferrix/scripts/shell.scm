@@ -524,6 +524,11 @@ strings, in it; return its exit code."
     (when (assq-ref opts 'help?)
       (show-help)
       (exit 0))
+    (match (cons (assq-ref opts 'cargo) (option-values opts 'argument))
+      (((? string? directory) package . _)
+       (usage-error "shell" "--cargo=~a names the package, the Cargo project \
+in ~a: give no PACKAGE ('~a') with it" directory directory package))
+      (_ #t))
     (let ((count (+ (if (assq-ref opts 'cargo)
                         (max 1 (length (option-values opts 'argument)))
                         (length (option-values opts 'argument)))
@@ -543,6 +548,9 @@ strings, in it; return its exit code."
                      (_ command))))
       (exit (call-with-command-environment opts
               (lambda ()
+                ;; As 'ferrix build' does: the builds of the toolchain and
+                ;; the crates, and the shell's programs, must run here.
+                (check-system opts)
                 (run-in-environment opts command)))))))
 
 ;;; shell.scm ends here
