@@ -7,6 +7,7 @@
 (define-module (ferrix cache)
   #:use-module (srfi srfi-1)
   #:autoload (ice-9 ftw) (scandir)
+  #:autoload (ferrix build utils) (delete-file-recursively)
   #:export (cache-directory
             make-cache-directory
             remove-oldest-cache-entries))
@@ -27,8 +28,9 @@ set.  The directory may not exist yet."
     (false-if-exception (mkdir directory))))
 
 (define (remove-oldest-cache-entries directory keep)
-  "Delete the least recently modified files of DIRECTORY (names starting with
-a dot aside) so that at most KEEP remain.  Errors are ignored."
+  "Delete the least recently modified entries of DIRECTORY, files or
+directories (names starting with a dot aside), so that at most KEEP remain.
+Errors are ignored."
   (let ((names (or (false-if-exception
                     (scandir directory
                              (lambda (name) (not (string-prefix? "." name)))))
@@ -42,7 +44,7 @@ a dot aside) so that at most KEEP remain.  Errors are ignored."
                        names))
              (oldest (sort entries (lambda (a b) (< (car a) (car b))))))
         (for-each (lambda (entry)
-                    (false-if-exception (delete-file (cdr entry))))
+                    (false-if-exception (delete-file-recursively (cdr entry))))
                   (take oldest (max 0 (- (length oldest) keep))))))))
 
 ;;; cache.scm ends here

@@ -29,6 +29,7 @@
 
             %crates-from
             current-crates-from
+            environment-crates-from
             crates-from?
             crate-download-uri
 
@@ -68,11 +69,14 @@
 ;;; directory registry "dir:PATH" holding unpacked crates NAME-VERSION/.
 ;;; An unpacked crate cannot reproduce its .crate's checksum (packing is not
 ;;; byte-exact, and Debian's crates are patched), so in a directory registry
-;;; a crate is the directory's content (a local-file) checked against the
-;;; lock's version, and against the lock's checksum when its
-;;; .cargo-checksum.json records the package's; the lock's checksums of such
-;;; crates are dropped in the build's copy of Cargo.lock (a phase before
-;;; 'configure'), since the vendored directory has none to match.
+;;; a crate is the directory's content (a local-file) matched by the lock's
+;;; name and version only: its content is not checked against the lock's
+;;; checksum.  Crates whose .cargo-checksum.json records another package
+;;; checksum than the lock's, or none, are named in a warning, and a phase
+;;; before 'configure', 'directory-crate-checksums', gives them in the
+;;; build's copy of Cargo.lock the checksum they record (the line removed
+;;; when they record none), so that cargo's comparison with the vendored
+;;; crates passes.
 ;;;
 ;;; Code:
 
@@ -125,13 +129,28 @@ crates.io, a download URL (http://, https://, file://), sparse+URL or \
 dir:DIRECTORY" value)))))
                     value)))
 
+(define (environment-crates-from)
+  "Return the value of $FERRIX_CRATES_FROM, or #f when it is unset or empty;
+raise a &cargo-project-error naming the variable when it is not a valid
+%crates-from setting."
+  (match (getenv "FERRIX_CRATES_FROM")
+    ((or #f "") #f)
+    ((? crates-from? value) value)
+    (value
+     (raise (make-compound-condition
+             (make-condition &cargo-project-error 'package #f)
+             (make-condition
+              &message 'message
+              (format #f "$FERRIX_CRATES_FROM is '~a': expected crates.io, \
+a download URL (http://, https://, file://), sparse+URL or dir:DIRECTORY"
+                      value)))))))
+
 (define (current-crates-from)
   "Return where the crates of lock files come from: %crates-from, else
 $FERRIX_CRATES_FROM, else the configuration file's [crates] from, else
 \"crates.io\"."
   (or (%crates-from)
-      (let ((env (getenv "FERRIX_CRATES_FROM")))
-        (and env (not (string-null? env)) env))
+      (environment-crates-from)
       (%user-crates-from)
       "crates.io"))
 
@@ -263,7 +282,9 @@ checkout prints)"
 
 (define (directory-crate name version checksum registry file)
   "Return the local-file of NAME at VERSION in the directory REGISTRY,
-checked against the lock FILE's VERSION and CHECKSUM."
+whose Cargo.toml must be NAME at VERSION, as the lock FILE says; matched by
+version only, its content is not checked against CHECKSUM, the lock's (see
+'lockfile-directory-crates')."
   (let* ((directory (string-append registry "/" name "-" version))
          (id (string-append name " " version)))
     (unless (file-exists? (string-append directory "/Cargo.toml"))
@@ -369,8 +390,9 @@ someone else), taken by version only, CHECKSUM being the one it records, or
     (hash-set! %warned-directory-crates file #t)
     (format (current-error-port) "warning: ~a: ~a of the crates taken from \
 the directory registry ~a do not record the lock file's checksum (~a~a): an \
-unpacked crate cannot reproduce its .crate, so they are taken by version, and \
-the build's copy of Cargo.lock has the checksums they record, or none~%"
+unpacked crate cannot reproduce its .crate, so they are matched by version, \
+unchecked, and the build's copy of Cargo.lock has the checksums they record, \
+or none~%"
             file (length unmatched) registry
             (string-join (map (match-lambda
                                 ((name version _)
@@ -454,6 +476,27 @@ registry are those their .cargo-checksum.json records, or none~%"
                (length crates))
        #t)))
 
+(define (arguments-with-phase arguments name phase)
+  ;; ARGUMENTS with the phase NAME, whose code is PHASE, added before
+  ;; 'configure': to the caller's #:phases when ARGUMENTS give some, else to
+  ;; %standard-phases.
+  (match (memq #:phases arguments)
+    (#f
+     (append arguments
+             `(#:phases
+               (modify-phases %standard-phases
+                 (add-before 'configure ',name ,phase)))))
+    ((_ phases . _)
+     (let loop ((arguments arguments))
+       (match arguments
+         ((#:phases _ . rest)
+          `(#:phases
+            (modify-phases ,phases
+              (add-before 'configure ',name ,phase))
+            ,@rest))
+         ((first . rest)
+          (cons first (loop rest))))))))
+
 (define (defaults-not-in arguments defaults)
   ;; The keyword arguments of DEFAULTS whose keyword ARGUMENTS lacks.
   (let loop ((defaults defaults) (result '()))
@@ -528,19 +571,17 @@ arguments."
                             (lockfile-directory-crates lock
                                                        #:crates-from from))))
          (append
-          arguments
+          ;; The caller's #:phases, if any, get the phase too.
+          (if (null? unpinned)
+              arguments
+              (arguments-with-phase arguments 'directory-crate-checksums
+                                    (lock-checksums-phase unpinned)))
           (defaults-not-in
            arguments
            `(#:cargo-inputs ,(lockfile-cargo-inputs lock
                                                     #:crates-from from
                                                     #:git-hashes git-hashes)
-             #:install-source? #f
-             ,@(if (null? unpinned)
-                   '()
-                   `(#:phases
-                     (modify-phases %standard-phases
-                       (add-before 'configure 'directory-crate-checksums
-                         ,(lock-checksums-phase unpinned))))))))))
+             #:install-source? #f)))))
       (inputs inputs)
       (native-inputs native-inputs)
       (synopsis (string-append "The Cargo project " (basename directory)))

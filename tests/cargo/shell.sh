@@ -31,6 +31,15 @@ EOF
 export PROBE_OUT=$TEST_TMP/probe SAMPLE=$work/wordfreq/sample.txt
 mkdir -p "$PROBE_OUT"
 
+# The shell cache keeps the 32 most recent entries (doc/shell.md): 40 old ones, directories as
+# the shell's are, are trimmed when the first shell vendors its crates.
+rm -rf "$XDG_CACHE_HOME/ferrix/shell"
+for i in $(seq 1 40); do
+  mkdir -p "$XDG_CACHE_HOME/ferrix/shell/old-$i/vendor/crate-1.0.0"
+  touch "$XDG_CACHE_HOME/ferrix/shell/old-$i/crates" "$XDG_CACHE_HOME/ferrix/shell/old-$i/vendor/crate-1.0.0/lib.rs"
+  touch -d "2020-01-01 00:00:$((10 + i))" "$XDG_CACHE_HOME/ferrix/shell/old-$i"
+done
+
 status=0
 "$FERRIX" shell -f ../wordfreq.scm -- bash "$TEST_TMP/probe.sh" >"$TEST_TMP/shell.out" \
   2>"$TEST_TMP/shell.err" || status=$?
@@ -59,6 +68,11 @@ expect_match "CARGO_HOME/config.toml replaces crates.io" "$(cat "$PROBE_OUT/conf
   'replace-with = "ferrix-vendored"'
 expect_match "CARGO_HOME/config.toml is offline" "$(cat "$PROBE_OUT/config.toml")" 'offline = true'
 expect_match "the vendor directory is in the shell cache" "$vendor" "^$XDG_CACHE_HOME/ferrix/shell/"
+expect_eq "the shell cache is trimmed to 32 entries" "$(ls "$XDG_CACHE_HOME/ferrix/shell" | wc -l)" 32
+expect_eq "the oldest entries are the ones removed" \
+  "$(ls -d "$XDG_CACHE_HOME"/ferrix/shell/old-{1..9} 2>/dev/null | wc -l)" 0
+expect_eq "no work directory is left in the shell cache" \
+  "$(find "$XDG_CACHE_HOME/ferrix/shell" -mindepth 1 -maxdepth 1 -name '.*' | wc -l)" 0
 if [ -n "$(value CARGO_HOME)" ] && [ ! -e "$(value CARGO_HOME)" ]; then
   ok "CARGO_HOME is removed when the shell ends"
 else
@@ -103,9 +117,11 @@ expect_status "a command killed by a signal: 128 + N" 143 "$FERRIX" shell -q -f 
 expect_status "a command that does not exist: 127" 127 "$FERRIX" shell -q -f ../wordfreq.scm -- no-such-command-here
 
 # --pure keeps only a few variables.
-FERRIX_SHELL_TEST_VARIABLE=leaked expect_status "--pure runs" 0 "$FERRIX" shell -q --pure -f ../wordfreq.scm -- \
+FERRIX_SHELL_TEST_VARIABLE=leaked expect_status "--pure runs" 0 "$FERRIX" shell --pure -f ../wordfreq.scm -- \
   sh -c 'echo "${FERRIX_SHELL_TEST_VARIABLE:-unset} $HOME $PATH"'
 expect_match "--pure: other variables are cleared, HOME kept" "$out" "^unset $HOME "
+expect_match "--pure: the crates of the same cache, \$XDG_CACHE_HOME's" "$err" \
+  "vendored in $vendor;"
 expect_match "--pure: PATH is the inputs', then /usr/bin and /bin" "$out" ":/usr/bin:/bin$"
 FERRIX_SHELL_TEST_VARIABLE=kept expect_status "without --pure" 0 "$FERRIX" shell -q -f ../wordfreq.scm -- \
   sh -c 'echo "${FERRIX_SHELL_TEST_VARIABLE:-unset}"'
@@ -129,7 +145,13 @@ edition = "2021"
 [dependencies]
 itoa = "1"
 EOF
+# The project's own .cargo/config.toml rustflags are in effect in the shell, as in the build.
+mkdir -p "$proj/.cargo"
+printf '[build]\nrustflags = ["--cfg", "ferrix_shell_cfg"]\n' >"$proj/.cargo/config.toml"
 cat >"$proj/src/main.rs" <<'EOF'
+#[cfg(not(ferrix_shell_cfg))]
+compile_error!("the rustflags of the project's .cargo/config.toml are not in effect");
+
 fn render(n: u64) -> String {
     itoa::Buffer::new().format(n).to_string()
 }
@@ -152,7 +174,8 @@ printf '[source.crates-io]\nreplace-with = "debian"\n[source.debian]\ndirectory 
 cd "$proj"
 expect_status "--cargo: cargo test --offline in the project" 0 "$FERRIX" shell --cargo \
   --crates-from=dir:/usr/share/cargo/registry -- cargo test --offline
-expect_match "--cargo: the project's test ran" "$out" "test tests::renders \.\.\. ok"
+expect_match "--cargo: the project's test ran (its .cargo/config.toml rustflags in effect)" "$out" \
+  "test tests::renders \.\.\. ok"
 expect_match "--cargo: described" "$err" "proj@0\.2\.0's build environment: .*"$'\n'"  1 crate vendored in "
 cd "$TEST_TMP"
 expect_status "--cargo DIR (an operand)" 0 "$FERRIX" shell -q --cargo "$proj" \
@@ -172,6 +195,13 @@ expect_status "no package: usage error" 2 "$FERRIX" shell -- true
 expect_match "no package: said" "$err" "no package given"
 expect_status "two packages: usage error" 2 "$FERRIX" shell -f ../wordfreq.scm -f ../wordfreq.scm -- true
 expect_status "-e giving no package" 1 "$FERRIX" shell -q -e 42 -- true
+expect_status "--cargo=DIR and a PACKAGE: usage error" 2 "$FERRIX" shell --cargo="$proj" wordfreq -- true
+expect_match "--cargo=DIR and a PACKAGE: said" "$err" "give no PACKAGE \('wordfreq'\)"
+host=$(uname -m)-linux
+other=aarch64-linux
+[ "$host" = aarch64-linux ] && other=x86_64-linux
+expect_status "-s $other: refused as by ferrix build" 1 "$FERRIX" shell -s "$other" -f ../wordfreq.scm -- true
+expect_match "-s $other: says why" "$err" "cannot build for system '$other': this machine runs $host"
 expect_status "--help" 0 "$FERRIX" shell --help
 expect_match "--help describes the command" "$out" "Usage: ferrix shell"
 

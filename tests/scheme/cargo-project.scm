@@ -218,6 +218,33 @@
              (equal? (second (memq #:install-source? args)) #t)
              (= 1 (count (lambda (x) (eq? x #:install-source?)) args))
              (equal? (second (memq #:tests? args)) #f)))))
+  (test-equal "a directory registry: the caller's #:phases get the checksum phase"
+    '(modify-phases %standard-phases (delete 'check))
+    (let ((dir (string-append %test-directory "/dir-app"))
+          (registry (string-append %test-directory "/registry")))
+      (write-file (string-append dir "/Cargo.toml")
+                  "[package]\nname = \"dir-app\"\nversion = \"0.1.0\"\n")
+      (write-file (string-append dir "/Cargo.lock")
+                  (lock-text
+                   "[[package]]\nname = \"dir-app\"\nversion = \"0.1.0\"\n"
+                   (string-append "[[package]]\nname = \"itoa\"\n"
+                                  "version = \"1.0.1\"\n"
+                                  "source = \"registry+https://github.com/"
+                                  "rust-lang/crates.io-index\"\n"
+                                  "checksum = \"" %checksum "\"\n")))
+      (parameterize ((%crates-from (string-append "dir:" registry)))
+        (let ((p (cargo-project dir
+                                #:arguments
+                                '(#:phases (modify-phases %standard-phases
+                                             (delete 'check))))))
+          (match (memq #:phases (package-arguments p))
+            ((_ ('modify-phases user
+                                ('add-before ('quote 'configure)
+                                             ('quote 'directory-crate-checksums)
+                                             _))
+                . _)
+             user)
+            (_ #f))))))
   (test-assert "the source leaves target/ and VCS directories out"
     (let* ((select? (local-file-select? (package-source (cargo-project %app))))
            (st (stat %app)))

@@ -576,6 +576,49 @@ Really"))
            (string=? "(define-public x 1)\n\n(define-public y\n"
                      (read-file bad))))))
 
+(test-group "input list"
+  (define file (string-append %tmp "/inputs.scm"))
+  (define (source name) (list `(define-public ,name ',name)))
+  (write-file file "(define-public rust-itoa-1.0.1 'rust-itoa-1.0.1)
+
+(define-public rust-syn-1.0.1 'rust-syn-1.0.1)
+
+(define-public rust-syn-1.0.2 'rust-syn-1.0.2)
+
+(define-public app-cargo-inputs
+  (list rust-itoa-1.0.1 rust-syn-1.0.1 rust-syn-1.0.2))
+")
+  (test-equal "two versions of a crate gone, one come: 1 replaced, 1 removed"
+    '(1 1 1)
+    (update-input-list file
+                       (list (source 'rust-itoa-1.0.1)
+                             (source 'rust-ryu-1.0.2)
+                             (source 'rust-syn-2.0.0)
+                             (list '(define-public app-cargo-inputs
+                                      (list rust-itoa-1.0.1 rust-ryu-1.0.2
+                                            rust-syn-2.0.0))))))
+  (test-equal "the old list and its orphans replaced, in one step"
+    "(define-public rust-itoa-1.0.1 'rust-itoa-1.0.1)
+
+(define-public rust-ryu-1.0.2 'rust-ryu-1.0.2)
+
+(define-public rust-syn-2.0.0 'rust-syn-2.0.0)
+
+(define-public app-cargo-inputs
+  (list rust-itoa-1.0.1 rust-ryu-1.0.2 rust-syn-2.0.0))
+"
+    (read-file file))
+  (test-equal "one version of a crate gone, two come: 1 replaced, 1 added"
+    '(1 1 0)
+    (update-input-list file
+                       (list (source 'rust-itoa-1.0.1)
+                             (source 'rust-ryu-1.0.2)
+                             (source 'rust-syn-2.0.1)
+                             (source 'rust-syn-1.0.3)
+                             (list '(define-public app-cargo-inputs
+                                      (list rust-itoa-1.0.1 rust-ryu-1.0.2
+                                            rust-syn-1.0.3 rust-syn-2.0.1)))))))
+
 (define (git . args)
   (unless (zero? (apply system* "git" "-c" "init.defaultBranch=main"
                         "-c" "user.name=ferrix" "-c" "user.email=f@example.org"

@@ -12,6 +12,8 @@
   #:use-module (ferrix build-system cargo-overrides)
   #:use-module ((ferrix build utils)
                 #:select (copy-recursively delete-file-recursively))
+  #:use-module ((ferrix build cargo-build-system)
+                #:select (source-config-rustflags))
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-26)
   #:use-module (srfi srfi-34)
@@ -31,7 +33,7 @@
 ;; %crate-unit-graph, unit-graph-units, unit-invocation: guile/units.cc.
 (eval-when (expand load eval)
   (load-extension "libguile-ferrix" "init_ferrix")
-  ;; %cargo-config-rustflags.
+  ;; %cargo-config-linker.
   (load-extension "libguile-ferrix" "init_ferrix_cargo"))
 
 ;;; Commentary:
@@ -330,12 +332,13 @@ crates they name."
             ;; cannot matter: no cargo resolves anything here.
             (rustflags (append rustflags
                                (source-config-rustflags
-                                root
                                 (or cargo-target
                                     (assq-ref (toolchain-facts
                                                store toolchain-item
                                                cargo-target rustflags)
-                                              'host)))))
+                                              'host))
+                                #:directory root
+                                #:quiet? #t)))
             (facts (toolchain-facts store toolchain-item cargo-target
                                    rustflags))
             (options `((host . ,(assq-ref facts 'host))
@@ -680,12 +683,6 @@ of `~a' ~a, which has none"
                              (crate-override-description override)
                              crate version))))))))
      (vector->list units))))
-
-(define (source-config-rustflags root triple)
-  "Return the rustflags that ROOT's .cargo/config* gives TRIPLE, cargo's way:
-[target.TRIPLE] rustflags, else [build] rustflags."
-  (call-with-values (lambda () (%cargo-config-rustflags root triple))
-    (lambda (file flags) flags)))
 
 (define (cross-linker store root triple)
   "Return the options giving target units the linker the package in ROOT

@@ -41,6 +41,7 @@
             sys-crate-switches
             lock-file-packages
             platform-cfg
+            source-config-rustflags
 
             unpack-crate-source
             pack-crate
@@ -506,11 +507,14 @@ rustc's arguments."
     ((_ rest ...) (rustflags-cfgs rest))
     (() '())))
 
-(define (source-config-rustflags cargo-target)
-  "Return the rustflags that the .cargo/config* of the current directory, the
-source, gives CARGO-TARGET (see %cargo-config-rustflags), and say so."
-  (let-values (((file flags) (%cargo-config-rustflags (getcwd) cargo-target)))
-    (unless (null? flags)
+(define* (source-config-rustflags cargo-target
+                                  #:key (directory (getcwd)) quiet?)
+  "Return the rustflags that the .cargo/config* of DIRECTORY, by default the
+current directory, the source, gives CARGO-TARGET, cargo's way: [target.TRIPLE]
+rustflags, else [build] rustflags (see %cargo-config-rustflags); unless QUIET?,
+say so."
+  (let-values (((file flags) (%cargo-config-rustflags directory cargo-target)))
+    (unless (or quiet? (null? flags))
       (report (list (format #f "kept the rustflags of ~a: ~a" file
                             (string-join flags)))))
     flags))

@@ -7,6 +7,7 @@
 (define-module (ferrix import utils)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-9)
+  #:use-module (srfi srfi-11)
   #:use-module (srfi srfi-26)
   #:use-module (srfi srfi-34)
   #:use-module (srfi srfi-35)
@@ -15,6 +16,7 @@
   #:use-module (ice-9 control)
   #:use-module (ice-9 regex)
   #:use-module (rnrs bytevectors)
+  #:use-module ((ice-9 binary-ports) #:select (open-bytevector-input-port))
   #:export (comment
             comment?
             comment-text
@@ -410,12 +412,18 @@ importers write it."
     (#f message)
     (m (match:suffix m))))
 
-(define (read-top-level-definitions file)
-  "Return the top-level forms of FILE as a list of (NAME START END), NAME
-being the variable defined or #f, START and END the character offsets of
-the form.  Raise an &insert-error naming FILE:LINE:COLUMN if FILE cannot be
-read."
-  (call-with-input-file file
+(define* (read-top-level-definitions file #:optional text)
+  "Return the top-level forms of FILE, or of TEXT (FILE's new bytes as
+Latin-1 characters) when true, as a list of (NAME START END), NAME being the
+variable defined or #f, START and END the character offsets of the form.
+Raise an &insert-error naming FILE:LINE:COLUMN if FILE cannot be read."
+  (call-with-port (if text
+                      (let ((port (open-bytevector-input-port
+                                   (u8-list->bytevector
+                                    (map char->integer (string->list text))))))
+                        (set-port-encoding! port "ISO-8859-1")
+                        port)
+                      (open-input-file file))
     (lambda (port)
       (let loop ((result '()))
         ;; Skip whitespace and comments to find where the next form starts.
@@ -489,25 +497,31 @@ keeping FILE's permissions."
           (apply throw args))))))
 
 (define (insert-definitions file definitions)
-  "Add to FILE those of DEFINITIONS (a list of (COMMENTS ... DEFINITION)
+  "Add to FILE those of DEFINITIONS (see 'definitions-inserted'); FILE is
+replaced atomically, unless nothing is added.  Return the names of the
+definitions added, in the order of DEFINITIONS."
+  (let ((text (with-fluids ((%default-port-encoding "ISO-8859-1"))
+                (call-with-input-file file
+                  (lambda (port) (read-string port))))))
+    (let-values (((result names) (definitions-inserted file text definitions)))
+      (unless (eq? result text)
+        (replace-file-latin1 file result))
+      names)))
+
+(define (definitions-inserted file text definitions)
+  "Return two values: TEXT, the bytes of FILE as Latin-1 characters, with
+those of DEFINITIONS (a list of (COMMENTS ... DEFINITION)
 lists: a definition with the comments to write before it) whose variable
 FILE does not define yet, each before the first top-level 'define-public'
 whose name sorts after it (with the comment lines just above that one),
-else after the last one, else at the end of the file.  The rest of FILE is
-kept byte for byte; FILE is replaced atomically.  A (use-modules ...) item
-goes before the definitions unless FILE names its modules.  Return the names of the
-definitions added, in the order of DEFINITIONS."
-  ;; Work on bytes: read FILE as Latin-1 so that offsets are byte offsets
-  ;; and any encoding survives unchanged.
-  (define (latin1 thunk)
-    (with-fluids ((%default-port-encoding "ISO-8859-1"))
-      (thunk)))
-  (define text
-    (latin1 (lambda ()
-              (call-with-input-file file
-                (lambda (port) (read-string port))))))
+else after the last one, else at the end of the file (TEXT itself when
+nothing is added); and the names of the definitions added, in the order of
+DEFINITIONS.  The rest of TEXT is kept byte for byte.  A (use-modules ...)
+item goes before the definitions unless TEXT names its modules."
+  ;; Work on bytes: TEXT is Latin-1 so that offsets are byte offsets and
+  ;; any encoding survives unchanged.
   (define forms
-    (latin1 (lambda () (read-top-level-definitions file))))
+    (read-top-level-definitions file text))
   (define existing
     (filter-map first forms))
   (define publics                         ;(NAME START END) of define-public
@@ -602,42 +616,42 @@ definitions added, in the order of DEFINITIONS."
              (list (string-length text) 'end name items 0)))))
   (define plain
     (map sorted-placement new))
-  (define (write-file! result)
-    (replace-file-latin1 file result))
-  (unless (null? new)
-    (let ((placed (sort (map placement new)
-                        (lambda (a b)
-                          (or (< (first a) (first b))
-                              (and (= (first a) (first b))
-                                   (or (< (fifth a) (fifth b))
-                                       (and (= (fifth a) (fifth b))
-                                            (string<? (third a)
-                                                      (third b))))))))))
-      (write-file!
-       (call-with-output-string
-         (lambda (out)
-           (let loop ((placed placed) (position 0))
-             (match placed
-               (()
-                (display (substring text position) out))
-               (((offset kind _ items _) . rest)
-                (display (substring text position offset) out)
-                (let ((code (utf8->latin1 (definitions->text items))))
-                  (case kind
-                    ((before)
-                     (display code out)
-                     (newline out))
-                    ((after)
-                     (display "\n\n" out)
-                     (display (string-drop-right code 1) out))
-                    ((end)
-                     (unless (or (zero? offset)
-                                 (string-suffix? "\n" (substring text 0 offset)))
+  (values
+   (if (null? new)
+       text
+       (let ((placed (sort (map placement new)
+                           (lambda (a b)
+                             (or (< (first a) (first b))
+                                 (and (= (first a) (first b))
+                                      (or (< (fifth a) (fifth b))
+                                          (and (= (fifth a) (fifth b))
+                                               (string<? (third a)
+                                                         (third b))))))))))
+         (call-with-output-string
+           (lambda (out)
+             (let loop ((placed placed) (position 0))
+               (match placed
+                 (()
+                  (display (substring text position) out))
+                 (((offset kind _ items _) . rest)
+                  (display (substring text position offset) out)
+                  (let ((code (utf8->latin1 (definitions->text items))))
+                    (case kind
+                      ((before)
+                       (display code out)
                        (newline out))
-                     (unless (zero? offset) (newline out))
-                     (display code out))))
-                (loop rest offset)))))))))
-  (map (compose definition-name last) new))
+                      ((after)
+                       (display "\n\n" out)
+                       (display (string-drop-right code 1) out))
+                      ((end)
+                       (unless (or (zero? offset)
+                                   (string-suffix? "\n"
+                                                   (substring text 0 offset)))
+                         (newline out))
+                       (unless (zero? offset) (newline out))
+                       (display code out))))
+                  (loop rest offset))))))))
+   (map (compose definition-name last) new)))
 
 ;;; Updating an input list.
 
@@ -655,15 +669,31 @@ definitions added, in the order of DEFINITIONS."
          (m (string-match "-[0-9]" name)))
     (if m (substring name 0 (match:start m)) name)))
 
+(define (replaced-entries gone came)
+  "Return how many of the variables GONE from an input list the variables
+that CAME replace: per crate, the smaller of the numbers of its versions gone
+and come."
+  (define (crates variables)
+    (delete-duplicates (map variable-crate variables)))
+  (define (versions crate variables)
+    (count (lambda (variable)
+             (string=? crate (variable-crate variable)))
+           variables))
+  (fold (lambda (crate total)
+          (+ total (min (versions crate gone) (versions crate came))))
+        0
+        (crates gone)))
+
 (define (update-input-list file definitions)
   "Update in FILE the input list among DEFINITIONS (see
 'insert-definitions'), a (define-public NAME (list VAR ...)) form, when FILE
 defines NAME already: the old form, and the definitions it named that
 nothing else in FILE names any more, are removed, then DEFINITIONS are
-inserted, the new list after the definitions it names.  Return #f when FILE
-has no such list or the same one (nothing is done), else the numbers of
-entries (ADDED REPLACED REMOVED), an entry being replaced by one of the same
-crate at another version."
+inserted, the new list after the definitions it names; FILE is replaced
+atomically, once.  Return #f when FILE has no such list or the same one
+(nothing is done), else the numbers of entries (ADDED REPLACED REMOVED), an
+entry being replaced by one of the same crate at another version (see
+'replaced-entries')."
   (define (latin1 thunk)
     (with-fluids ((%default-port-encoding "ISO-8859-1"))
       (thunk)))
@@ -689,10 +719,7 @@ crate at another version."
        (let* ((new-names (input-list-names (last new-list)))
               (gone (lset-difference eq? old-names new-names))
               (came (lset-difference eq? new-names old-names))
-              (replaced (count (lambda (variable)
-                                 (member (variable-crate variable)
-                                         (map variable-crate came)))
-                               gone))
+              (replaced (replaced-entries gone came))
               ;; Removing a form: from the comments above it to the end of
               ;; its line, and the blank line after it.
               (span (lambda (form)
@@ -739,10 +766,22 @@ crate at another version."
                         gone)))
          (and (not (and (null? gone) (null? came)))
               (begin
-                (replace-file-latin1 file
-                                     (without text
-                                              (map span (cons old orphans))))
-                (insert-definitions file definitions)
+                ;; One replacement of FILE, so that a failure leaves it
+                ;; as it was.
+                (let-values (((result names)
+                              (definitions-inserted
+                                file
+                                ;; No blank lines left at the end where the
+                                ;; last forms were.
+                                (match (string-trim-right
+                                        (without text
+                                                 (map span
+                                                      (cons old orphans)))
+                                        #\newline)
+                                  ("" "")
+                                  (rest (string-append rest "\n")))
+                                definitions)))
+                  (replace-file-latin1 file result))
                 (list (- (length came) replaced) replaced
                       (- (length gone) replaced)))))))
 

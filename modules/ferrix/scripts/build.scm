@@ -22,7 +22,8 @@
                 #:select (default-rust-toolchain rust-toolchain->store-path))
   #:use-module ((ferrix build-system cargo) #:select (system->rust-platform))
   ;; Loaded only for --cargo and --crates-from.
-  #:autoload (ferrix cargo-project) (cargo-project %crates-from crates-from?)
+  #:autoload (ferrix cargo-project) (cargo-project %crates-from crates-from?
+                                     environment-crates-from)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
   #:use-module (srfi srfi-26)
@@ -261,16 +262,6 @@ items, ROOT-OUTPUT for outputs other than \"out\"), as 'guix build -r'."
                     (car results)))
         (loop (cdr results) (+ index 1))))))
 
-(define (check-system opts)
-  "Refuse, before anything is lowered, to build for a --system this machine
-cannot run builds for: its builders would run this machine's programs."
-  (let ((system (%current-system))
-        (runnable (runnable-systems)))
-    (unless (or (assq-ref opts 'derivations?) (member system runnable))
-      (leave 1 "error: cannot build for system '~a': this machine runs ~a~%\
-hint: cross-compile with --target=TRIPLET, or lower only with -d"
-             system (string-join runnable " and ")))))
-
 (define (toolchain-items store files)
   "Return the Rust toolchain items among the sources of the derivations
 FILES, .drv file names, and of the derivations they depend on: the toolchains
@@ -407,16 +398,19 @@ are then directories, or the current directory."
                (null? (option-values opts 'expression))
                (not (assq 'cargo-projects opts)))
       (usage-error "build" "no package given (use PACKAGE, -f FILE or -e EXPR)"))
-    ;; Read when Cargo projects' lock files are lowered.
-    (when (or (assq 'cargo-projects opts) (assq 'crates-from opts)
-              (assq-ref opts 'no-config?))
-      (%crates-from (or (assq-ref opts 'crates-from)
-                        (and (assq-ref opts 'no-config?) "crates.io"))))
     (when (and (assq-ref opts 'source?) (pair? drvs))
       (usage-error "build" "-S builds packages' sources, not derivations \
 such as '~a'" (car drvs)))
     (call-with-command-environment opts
       (lambda ()
+        ;; Read when Cargo projects' lock files are lowered: the option,
+        ;; else $FERRIX_CRATES_FROM, else the configuration file, which
+        ;; --no-config ignores (crates.io then).
+        (when (or (assq 'cargo-projects opts) (assq 'crates-from opts)
+                  (assq-ref opts 'no-config?))
+          (%crates-from (or (assq-ref opts 'crates-from)
+                            (environment-crates-from)
+                            (and (assq-ref opts 'no-config?) "crates.io"))))
         (check-system opts)
         (let* ((objects (append
                          (map cargo-project

@@ -21,6 +21,7 @@
   #:use-module (srfi srfi-11)
   #:use-module (ice-9 match)
   #:export (call-with-command-environment
+            check-system
 
             load-files
             evaluate-expressions
@@ -40,6 +41,17 @@
 ;;; by 'parse-command-line' of (ferrix scripts).
 ;;;
 ;;; Code:
+
+(define (check-system opts)
+  "Refuse, before anything is lowered, to build for a --system this machine
+cannot run builds for: its builders would run this machine's programs.
+Lowering only (-d, the option 'derivations? of OPTS) is allowed."
+  (let ((system (%current-system))
+        (runnable (runnable-systems)))
+    (unless (or (assq-ref opts 'derivations?) (member system runnable))
+      (leave 1 "error: cannot build for system '~a': this machine runs ~a~%\
+hint: cross-compile with --target=TRIPLET, or lower only with -d"
+             system (string-join runnable " and ")))))
 
 (define (call-with-command-environment opts thunk)
   "Call THUNK with the environment OPTS asks for: errors reported with file

@@ -19,11 +19,12 @@
   #:use-module ((ferrix cache)
                 #:select (cache-directory make-cache-directory
                           remove-oldest-cache-entries))
+  #:use-module ((ferrix build utils) #:select (delete-file-recursively))
   #:use-module ((ferrix cargo-project)
                 #:select (cargo-project %crates-from crates-from?))
   #:use-module ((ferrix build cargo-build-system)
                 #:select (cargo-environment platform-cfg sys-crate-switches
-                          %sys-crate-table))
+                          source-config-rustflags %sys-crate-table))
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
   #:use-module (srfi srfi-26)
@@ -33,7 +34,6 @@
   #:use-module (ice-9 match)
   #:use-module (ice-9 popen)
   #:use-module (ice-9 rdelim)
-  #:use-module ((ice-9 ftw) #:select (scandir))
   #:export (ferrix-shell
             package-shell-environment))
 
@@ -159,21 +159,6 @@ call, unquoted; #f when absent."
 ;;; Vendoring, in the per-user cache.
 ;;;
 
-(define (delete-tree directory)
-  "Delete DIRECTORY and everything under it, ignoring errors."
-  (let ((st (false-if-exception (lstat directory))))
-    (when st
-      (if (eq? 'directory (stat:type st))
-          (begin
-            (false-if-exception (chmod directory #o755))
-            (for-each (lambda (name)
-                        (delete-tree (string-append directory "/" name)))
-                      (or (scandir directory
-                                   (negate (cut member <> '("." ".."))))
-                          '()))
-            (false-if-exception (rmdir directory)))
-          (false-if-exception (delete-file directory))))))
-
 (define (fresh-directory prefix)
   "Create and return a new directory whose name starts with PREFIX."
   (let loop ((n 0))
@@ -228,14 +213,19 @@ of a Cargo project (doc/cargo-project.md), and cargo compares the two."
                      (call-with-output-file file (cut display json <>)))))))
             checksums))
 
-(define* (vendored-crates drv crate-inputs platforms #:key (checksums '()))
+(define* (vendored-crates drv crate-inputs platforms
+                          #:key (checksums '())
+                          (cache (cache-directory "shell"))
+                          (temporary-directory
+                           (or (getenv "TMPDIR") "/tmp")))
   "Return two values: the vendor directory holding CRATE-INPUTS (real file
-names) for DRV, made once per derivation in the cache \"shell\" (else in a
-temporary directory), and the crates in it, (NAME . VERSION) pairs.
-PLATFORMS is the list of the arguments HOST, TARGET-CFG and HOST-CFG of
-%cargo-vendor-inputs after its target.  CHECKSUMS, those of a Cargo project's
-lock file, are given to the crates (see 'align-package-checksums')."
-  (let* ((cache (cache-directory "shell"))
+names) for DRV, made once per derivation in CACHE, by default the cache
+\"shell\" (else, when CACHE is #f, in TEMPORARY-DIRECTORY), and the crates in
+it, (NAME . VERSION) pairs.  PLATFORMS is the list of the arguments HOST,
+TARGET-CFG and HOST-CFG of %cargo-vendor-inputs after its target.  CHECKSUMS,
+those of a Cargo project's lock file, are given to the crates (see
+'align-package-checksums').  A vendoring that fails leaves nothing behind."
+  (let* ((cache cache)
          (key (basename (derivation-file-name drv) ".drv"))
          (entry (and cache (string-append cache "/" key)))
          (vendor (and entry (string-append entry "/vendor"))))
@@ -256,12 +246,20 @@ lock file, are given to the crates (see 'align-package-checksums')."
       (let* ((work (fresh-directory
                     (if (and cache (directory? cache))
                         (string-append cache "/." key "-")
-                        (string-append (or (getenv "TMPDIR") "/tmp")
+                        (string-append temporary-directory
                                        "/ferrix-vendor-"))))
-             (crates (vendor-into (string-append work "/vendor"))))
-        (align-package-checksums (string-append work "/vendor") checksums)
-        (call-with-output-file (crates-file work)
-          (cut write crates <>))
+             (crates (with-exception-handler
+                         (lambda (exception)
+                           (false-if-exception (delete-file-recursively work))
+                           (raise-exception exception))
+                       (lambda ()
+                         (let ((crates (vendor-into
+                                        (string-append work "/vendor"))))
+                           (align-package-checksums
+                            (string-append work "/vendor") checksums)
+                           (call-with-output-file (crates-file work)
+                             (cut write crates <>))
+                           crates)))))
         (cond ((not cache)
                (values (string-append work "/vendor") crates))
               ((false-if-exception (rename-file work entry))
@@ -269,7 +267,7 @@ lock file, are given to the crates (see 'align-package-checksums')."
                (values vendor crates))
               (else
                ;; Another shell made it meanwhile: the same crates.
-               (delete-tree work)
+               (false-if-exception (delete-file-recursively work))
                (values vendor crates))))))))
 
 
@@ -313,13 +311,15 @@ the variable), in this process."
 
 (define* (package-shell-environment store drv cargo-home
                                     #:key pure? (lock-file #f)
-                                    lock-checksums?)
+                                    lock-checksums?
+                                    (project-directory (getcwd)))
   "Set up this process's environment for the build of DRV, a cargo build
 system derivation whose inputs are valid in STORE: PATH, CARGO_HOME (the
 directory CARGO-HOME, whose config.toml is written, with the git sources of
 LOCK-FILE if true, and with LOCK-CHECKSUMS? the package checksums it
 records, for a Cargo project's lock file), the rustflags and switches of the
-build.  With PURE?,
+build, the rustflags of PROJECT-DIRECTORY's .cargo/config* added as the build
+adds its source's.  With PURE?,
 clear the environment first but for %precious-variables.  Return an alist
 describing it: toolchain, rustc, vendor, crates."
   (let* ((arguments (build-call store drv))
@@ -336,8 +336,20 @@ describing it: toolchain, rustc, vendor, crates."
                                     inputs)))
          (target (argument arguments #:target))
          (cargo-target (argument arguments #:cargo-target))
-         (rustflags (or (argument arguments #:rustflags) '()))
-         (old-path (getenv "PATH")))
+         ;; CARGO_ENCODED_RUSTFLAGS hides the project's .cargo/config*
+         ;; rustflags from cargo: they are added to it, as the build does.
+         (rustflags (append (or (argument arguments #:rustflags) '())
+                            (if cargo-target
+                                (source-config-rustflags
+                                 cargo-target
+                                 #:directory project-directory
+                                 #:quiet? #t)
+                                '())))
+         (old-path (getenv "PATH"))
+         ;; Read before --pure clears XDG_CACHE_HOME and TMPDIR, so that a
+         ;; pure shell uses the same cache as another.
+         (cache (cache-directory "shell"))
+         (temporary-directory (or (getenv "TMPDIR") "/tmp")))
     (when pure?
       (environ (filter (lambda (binding)
                          (any (lambda (name)
@@ -365,7 +377,10 @@ describing it: toolchain, rustc, vendor, crates."
                                     #:checksums
                                     (if (and lock-file lock-checksums?)
                                         (lock-file-checksums lock-file)
-                                        '())))
+                                        '())
+                                    #:cache cache
+                                    #:temporary-directory
+                                    temporary-directory))
                   ((switches log)
                    (sys-crate-switches
                     (append (or (argument arguments #:sys-crates) '())
@@ -488,7 +503,9 @@ strings, in it; return its exit code."
                   store drv cargo-home
                   #:pure? (assq-ref opts 'pure?)
                   #:lock-file (project-lock-file opts)
-                  #:lock-checksums? (and (cargo-project-directory opts) #t))))
+                  #:lock-checksums? (and (cargo-project-directory opts) #t)
+                  #:project-directory
+                  (or (cargo-project-directory opts) (getcwd)))))
             (close-store store)
             (unless (assq-ref opts 'quiet?)
               (describe-environment (current-error-port) p description
@@ -498,7 +515,7 @@ strings, in it; return its exit code."
             ;; shell does.
             (status->exit-code (apply system* command))))
         (lambda ()
-          (delete-tree cargo-home))))))
+          (false-if-exception (delete-file-recursively cargo-home)))))))
 
 (define (ferrix-shell . args)
   "Run 'ferrix shell' with the list of strings ARGS."
@@ -507,6 +524,11 @@ strings, in it; return its exit code."
     (when (assq-ref opts 'help?)
       (show-help)
       (exit 0))
+    (match (cons (assq-ref opts 'cargo) (option-values opts 'argument))
+      (((? string? directory) package . _)
+       (usage-error "shell" "--cargo=~a names the package, the Cargo project \
+in ~a: give no PACKAGE ('~a') with it" directory directory package))
+      (_ #t))
     (let ((count (+ (if (assq-ref opts 'cargo)
                         (max 1 (length (option-values opts 'argument)))
                         (length (option-values opts 'argument)))
@@ -526,6 +548,9 @@ strings, in it; return its exit code."
                      (_ command))))
       (exit (call-with-command-environment opts
               (lambda ()
+                ;; As 'ferrix build' does: the builds of the toolchain and
+                ;; the crates, and the shell's programs, must run here.
+                (check-system opts)
                 (run-in-environment opts command)))))))
 
 ;;; shell.scm ends here
