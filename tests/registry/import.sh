@@ -11,7 +11,16 @@ source "$FERRIX_SOURCE_DIR/tests/cli/lib/assert.bash"
 source "$FERRIX_SOURCE_DIR/tests/registry/lib/registry.bash"
 export XDG_CACHE_HOME=$TEST_TMP/cache
 
-registry_serve
+# Debian's registry as this test knows it: clap's dev-dependencies trybuild and rustversion are
+# absent whatever is installed (the checks below are about a missing one), through a view of
+# symbolic links rather than the directory itself.
+view=$TEST_TMP/debian-registry
+rm -rf "$view" && mkdir -p "$view"
+for crate in /usr/share/cargo/registry/*/; do
+  case $(basename "$crate") in trybuild-* | rustversion-*) continue ;; esac
+  ln -s "${crate%/}" "$view/"
+done
+registry_serve "$view"
 registry_mirror_config "$TEST_TMP/config"
 import() { "$FERRIX" import crate --registry "$REGISTRY_INDEX" "$@"; }
 
