@@ -22,7 +22,7 @@
                 #:select (default-rust-toolchain rust-toolchain->store-path))
   #:use-module ((ferrix build-system cargo) #:select (system->rust-platform))
   ;; Loaded only for --cargo and --crates-from.
-  #:autoload (ferrix cargo-project) (cargo-project %crates-from crates-from?
+  #:autoload (ferrix cargo-project) (cargo-project %crates-from
                                      environment-crates-from)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
@@ -145,15 +145,6 @@ not '~a'"
                                       (or arg %default-timings-file)
                                       result)))
                 (flag-option '("no-substitutes") 'no-substitutes?)
-                (option '("cargo") #f #t
-                        (lambda (opt name arg result)
-                          (alist-cons 'cargo (or arg #t) result)))
-                (option '("crates-from") #t #f
-                        (lambda (opt name arg result)
-                          (unless (crates-from? arg)
-                            (usage-error "build" "--crates-from needs \
-crates.io, a download URL, sparse+URL or dir:DIRECTORY, not '~a'" arg))
-                          (alist-cons 'crates-from arg result)))
                 (number-option #f "max-downloads" 'max-downloads)
                 (option '("mirror") #t #f
                         (lambda (opt name arg result)
@@ -166,6 +157,7 @@ not '~a'" arg))
                           (alist-cons 'mirror arg result)))
                 (value-option '("content-mirror") 'content-mirror)
                 (flag-option '("no-config") 'no-config?))
+          (cargo-project-cli-options "build")
           %load-options %lowering-options))
 
 (define (verbosity-level name arg)

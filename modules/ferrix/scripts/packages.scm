@@ -19,9 +19,13 @@
   #:use-module (ferrix diagnostics)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
+  #:use-module (srfi srfi-37)
   #:use-module (ice-9 match)
+  ;; Loaded only when --crates-from is given.
+  #:autoload (ferrix cargo-project) (crates-from?)
   #:export (call-with-command-environment
             check-system
+            cargo-project-cli-options
 
             load-files
             evaluate-expressions
@@ -52,6 +56,19 @@ Lowering only (-d, the option 'derivations? of OPTS) is allowed."
       (leave 1 "error: cannot build for system '~a': this machine runs ~a~%\
 hint: cross-compile with --target=TRIPLET, or lower only with -d"
              system (string-join runnable " and ")))))
+
+(define (cargo-project-cli-options command)
+  "Return the options --cargo[=DIR] and --crates-from=FROM, as COMMAND, a
+string, takes them: Cargo projects named on the command line."
+  (list (option '("cargo") #f #t
+                (lambda (opt name arg result)
+                  (alist-cons 'cargo (or arg #t) result)))
+        (option '("crates-from") #t #f
+                (lambda (opt name arg result)
+                  (unless (crates-from? arg)
+                    (usage-error command "--crates-from needs crates.io, a \
+download URL, sparse+URL or dir:DIRECTORY, not '~a'" arg))
+                  (alist-cons 'crates-from arg result)))))
 
 (define (call-with-command-environment opts thunk)
   "Call THUNK with the environment OPTS asks for: errors reported with file

@@ -21,7 +21,7 @@
                           remove-oldest-cache-entries))
   #:use-module ((ferrix build utils) #:select (delete-file-recursively))
   #:use-module ((ferrix cargo-project)
-                #:select (cargo-project %crates-from crates-from?))
+                #:select (cargo-project %crates-from))
   #:use-module ((ferrix build cargo-build-system)
                 #:select (cargo-environment platform-cfg sys-crate-switches
                           source-config-rustflags %sys-crate-table))
@@ -83,16 +83,8 @@ environment cannot be made, 2 on a usage error.
 
 (define %options
   (append (list (flag-option '("pure") 'pure?)
-                (flag-option '(#\q "quiet") 'quiet?)
-                (option '("cargo") #f #t
-                        (lambda (opt name arg result)
-                          (alist-cons 'cargo (or arg #t) result)))
-                (option '("crates-from") #t #f
-                        (lambda (opt name arg result)
-                          (unless (crates-from? arg)
-                            (usage-error "shell" "--crates-from needs \
-crates.io, a download URL, sparse+URL or dir:DIRECTORY, not '~a'" arg))
-                          (alist-cons 'crates-from arg result))))
+                (flag-option '(#\q "quiet") 'quiet?))
+          (cargo-project-cli-options "shell")
           %load-options %lowering-options))
 
 (define (cargo-project-directory opts)
