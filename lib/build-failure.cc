@@ -40,13 +40,15 @@ bool errorStart(std::string_view l) {
 
 // A line of cargo's that sums up failures said above it rather than being a compiler error:
 // "error: test failed, to rerun pass `--lib`", "error: 2 targets failed:", "error: could not
-// compile `foo` (lib) due to 1 previous error".
+// compile `foo` (lib) due to 1 previous error", and the per-crate build side's like them.
 bool cargoSummary(std::string_view l) {
     static constexpr std::string_view starts[] = {"error: test failed, to rerun pass ",
                                                   "error: doctest failed, to rerun pass ",
                                                   "error: could not compile `"};
     for (auto s : starts)
         if (l.starts_with(s)) return true;
+    // The per-crate build side's own: "error: test `foo' 0.1.0 (doctests) failed".
+    if (l.starts_with("error: test `") && l.ends_with(" failed")) return true;
     constexpr std::string_view error = "error: ";
     if (!l.starts_with(error)) return false;
     size_t i = error.size(), digits = l.find_first_not_of("0123456789", i);

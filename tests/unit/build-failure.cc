@@ -109,6 +109,34 @@ TEST(BuildFailure, AnErrorGuileReportedAfterItsBacktrace) {
     EXPECT_EQ(f.tail, "hello");
 }
 
+TEST(BuildFailure, APerCrateDoctestFailureShowsItsFailures) {
+    // The per-crate build side sums up like cargo: its line is no compiler error either.
+    auto f = BuildFailure::parse(R"(running `tested' 0.1.0 (doctests)
+
+running 1 test
+test src/lib.rs - add (line 5) ... FAILED
+
+failures:
+
+---- src/lib.rs - add (line 5) stdout ----
+Test executable failed (exit status: 101).
+
+  left: 5
+ right: 4
+
+failures:
+    src/lib.rs - add (line 5)
+
+test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finish time: 0.10s
+
+error: test `tested' 0.1.0 (doctests) failed
+)");
+    EXPECT_EQ(f.compilerErrors, "");
+    EXPECT_NE(f.tail.find("  left: 5"), std::string::npos) << f.tail;
+    EXPECT_NE(f.tail.find("error: test `tested' 0.1.0 (doctests) failed"), std::string::npos)
+        << f.tail;
+}
+
 TEST(BuildFailure, AFailedTestSuiteShowsItsFailures) {
     // cargo's "error: test failed" sums up; it is no compiler error, and the failures are shown.
     auto f = BuildFailure::parse(R"(starting phase `check'
