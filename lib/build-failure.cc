@@ -47,8 +47,13 @@ bool cargoSummary(std::string_view l) {
                                                   "error: could not compile `"};
     for (auto s : starts)
         if (l.starts_with(s)) return true;
-    // The per-crate build side's own: "error: test `foo' 0.1.0 (doctests) failed".
+    // The per-crate build side's own, which come after the output they sum up: "error: test
+    // `foo' 0.1.0 (doctests) failed", "error: failed to run custom build command for `foo' 0.1.0
+    // (custom-build)" (cargo's says "`foo v0.1.0`" and its cause follows: a compiler error).
     if (l.starts_with("error: test `") && l.ends_with(" failed")) return true;
+    if (l.starts_with("error: failed to run custom build command for `") &&
+        l.ends_with(" (custom-build)"))
+        return true;
     constexpr std::string_view error = "error: ";
     if (!l.starts_with(error)) return false;
     size_t i = error.size(), digits = l.find_first_not_of("0123456789", i);
