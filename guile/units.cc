@@ -105,6 +105,7 @@ cargo::UnitGraphOptions toOptions(SCM options, const char* subr) {
     boolean("no-default-features?", o.noDefaultFeatures);
     strings("packages", o.packages);
     boolean("tests?", o.tests);
+    strings("test-targets", o.testTargets);
     string("profile", o.profile);
     string("cargo-version", o.cargoVersion);
     boolean("lockfile?", o.useLockfile);
@@ -358,7 +359,8 @@ const Primitive unitsPrimitives[] = {
      "packages resolved from ROOT/Cargo.lock or from CRATES, a list of (DIRECTORY SOURCE\n"
      "CHECKSUM) (SOURCE and CHECKSUM strings or #f), their features and units.  OPTIONS is an\n"
      "alist: host, target, host-cfg, target-cfg (what rustc --print cfg prints), cross?,\n"
-     "features, all-features?, no-default-features?, packages, tests?, profile, cargo-version,\n"
+     "features, all-features?, no-default-features?, packages, tests?, test-targets (with tests?,\n"
+     "cargo test's target selection as #:test-target lists it), profile, cargo-version,\n"
      "lockfile?, package-dirs (pairs (DIRECTORY . ITEM): a path package's directory under\n"
      "ROOT, and the directory holding only that package that its units read instead)."},
     {"unit-graph-units", 1, 0, 0, asSubr(primUnitGraphUnits),

@@ -169,6 +169,7 @@ public:
     UnitGraph build() {
         loadWorkspace();
         readLock();
+        checkDevDependencies();
         resolveFeatures();
         makeUnits();
         return std::move(g);
@@ -501,6 +502,37 @@ private:
         if (fk) return true;
         const Dependency& d = g.packages[p].manifest.dependencies[di];
         return d.kind == DepKind::Build || isProcMacro(resolveDep(p, di));
+    }
+
+    // With tests, every dev-dependency of the members that applies to the target must resolve:
+    // the ones that do not are named together, as the whole-package mode's configure names them
+    // (MissingDevDependencies in phases.hh), rather than the first one the resolver meets.
+    void checkDevDependencies() {
+        if (!o.tests) return;
+        std::string missing;
+        for (std::size_t m : members) {
+            // Copies: resolving adds packages, which may move g.packages.
+            const std::vector<Dependency> deps = g.packages[m].manifest.dependencies;
+            const std::string file = g.packages[m].manifest.file;
+            for (std::size_t di = 0; di < deps.size(); di++) {
+                const Dependency& d = deps[di];
+                if (d.kind != DepKind::Dev || !(d.target.empty() || platformActive(d, false)))
+                    continue;
+                try {
+                    resolveDep(m, di);
+                } catch (const UnitGraphError&) {
+                    missing += "\n  " + d.package +
+                               (d.version.empty() ? "" : " \"" + d.version + "\"") + " ([" +
+                               (d.target.empty() ? "" : "target.'" + d.target + "'.") +
+                               "dev-dependencies] of " + file + ")";
+                }
+            }
+        }
+        if (!missing.empty())
+            throw UnitGraphError(
+                "the tests need dev-dependencies that no crate at hand provides:" + missing +
+                "\ngive each as an input (#:cargo-development-inputs: a crate of that name whose "
+                "version meets the requirement), or build without the tests (#:tests? #f)");
     }
 
     // Resolves a dependency the feature resolver walks into; resolver 1 also walks the
@@ -970,10 +1002,123 @@ private:
                 units[run].deps.push_back(d);
     }
 
+    // The targets of member M that `cargo test` with o.testTargets selects (cargo's
+    // CompileFilter::Only, each item mapped to an option as doc/cargo.md's #:test-target table
+    // says): every one in test mode, "doc" the library's doctest alone. A target named but
+    // absent, or named with its required features off, is an error, as in cargo; a kind asked
+    // for as a whole skips the targets whose required features are off.
+    std::vector<std::pair<std::size_t, CompileMode>> selectedTestTargets(std::size_t m) {
+        const Package& pkg = g.packages[m];
+        const auto& ts = pkg.targets;
+        std::vector<std::pair<std::size_t, CompileMode>> out;
+        auto add = [&](std::size_t i, CompileMode mode) {
+            if (std::find(out.begin(), out.end(), std::pair{i, mode}) == out.end())
+                out.push_back({i, mode});
+        };
+        auto every = [&](auto&& pred) {
+            for (std::size_t i = 0; i < ts.size(); i++)
+                if (ts[i].kind != TargetKind::CustomBuild && pred(ts[i]) &&
+                    requiredFeaturesMet(m, ts[i]))
+                    add(i, CompileMode::Test);
+        };
+        auto named = [&](TargetKind kind, const std::string& name) {
+            for (std::size_t i = 0; i < ts.size(); i++)
+                if (ts[i].kind == kind && ts[i].name == name) {
+                    if (!requiredFeaturesMet(m, ts[i]))
+                        throw UnitGraphError(
+                            std::string(targetKindName(kind)) + " target '" + name + "' of " +
+                            pkg.name + " " + pkg.version +
+                            " requires the features: " + featureList(ts[i].requiredFeatures));
+                    add(i, CompileMode::Test);
+                    return;
+                }
+            throw UnitGraphError(pkg.name + " " + pkg.version + " (" + pkg.manifest.file +
+                                 ") has no " + targetKindName(kind) + " target named '" + name +
+                                 "' (#:test-target)");
+        };
+        auto lib = [&] {
+            for (std::size_t i = 0; i < ts.size(); i++)
+                if (ts[i].kind == TargetKind::Lib) return std::optional<std::size_t>(i);
+            return std::optional<std::size_t>();
+        };
+        auto is = [](TargetKind k) { return [k](const Target& t) { return t.kind == k; }; };
+        for (const std::string& item : o.testTargets) {
+            auto colon = item.find(':');
+            std::string kindName = colon == std::string::npos ? "" : item.substr(0, colon);
+            std::string name = colon == std::string::npos ? item : item.substr(colon + 1);
+            if (item == "lib" || item == "all-targets") {
+                auto l = lib();
+                if (l)
+                    add(*l, CompileMode::Test);
+                else if (item == "lib")
+                    throw UnitGraphError(pkg.name + " " + pkg.version + " (" + pkg.manifest.file +
+                                         ") has no library target (#:test-target \"lib\")");
+            }
+            if (item == "bins" || item == "all-targets") every(is(TargetKind::Bin));
+            if (item == "examples" || item == "all-targets") every(is(TargetKind::Example));
+            if (item == "tests" || item == "all-targets")
+                every([](const Target& t) { return t.test; });
+            if (item == "benches" || item == "all-targets")
+                every([](const Target& t) { return t.bench; });
+            if (item == "doc") {
+                auto l = lib();
+                if (l && doctestable(ts[*l])) add(*l, CompileMode::Doctest);
+            } else if (kindName == "bin")
+                named(TargetKind::Bin, name);
+            else if (kindName == "example")
+                named(TargetKind::Example, name);
+            else if (kindName == "bench")
+                named(TargetKind::Bench, name);
+            else if (kindName == "test" ||
+                     (item != "lib" && item != "bins" && item != "examples" && item != "tests" &&
+                      item != "benches" && item != "all-targets"))
+                named(TargetKind::Test, name);
+        }
+        return out;
+    }
+
+    static std::string featureList(const std::vector<std::string>& features) {
+        std::string out;
+        for (auto& f : features)
+            out += (out.empty() ? "" : ", ") + f;
+        return out;
+    }
+
+    static bool doctestable(const Target& t) {
+        return t.kind == TargetKind::Lib && t.doctest &&
+               std::any_of(t.crateTypes.begin(), t.crateTypes.end(),
+                           [](auto& c) { return c == "lib" || c == "rlib" || c == "proc-macro"; });
+    }
+
+    // A root unit of member M's target I in MODE, with the UnitFor and profile cargo gives it.
+    std::size_t rootUnit(std::size_t m, std::size_t i, CompileMode mode) {
+        const Target& t = g.packages[m].targets[i];
+        bool forHost = t.procMacro();
+        if (mode == CompileMode::Doctest)
+            return newUnit(m, i, UnitFor{forHost, forHost, true}, forHost, CompileMode::Doctest,
+                           profileFor(m, UnitFor{false, false, true}, false), forHost);
+        // A proc-macro root: its own features are the host's, its own profile not (cargo's
+        // UnitFor::new_compiler, new_test); its dependencies are the host's, tested or not
+        // (new_host, new_host_test).
+        UnitFor uf;
+        if (forHost)
+            uf = UnitFor{true, true, true};
+        else if (mode == CompileMode::Test)
+            uf = UnitFor{false, false, true};
+        std::optional<Profile> profile;
+        if (forHost) profile = profileFor(m, UnitFor{false, true, true}, mode == CompileMode::Test);
+        return newUnit(m, i, uf, forHost, mode, profile, forHost);
+    }
+
     void makeUnits() {
         std::vector<std::size_t> roots;
         for (std::size_t m : selected) {
             auto& ts = g.packages[m].targets;
+            if (o.tests && !o.testTargets.empty()) {
+                for (auto& [i, mode] : selectedTestTargets(m))
+                    roots.push_back(rootUnit(m, i, mode));
+                continue;
+            }
             for (std::size_t i = 0; i < ts.size(); i++) {
                 const Target& t = ts[i];
                 CompileMode mode;
@@ -990,30 +1135,11 @@ private:
                         continue;
                 }
                 if (!requiredFeaturesMet(m, t)) continue;
-                bool forHost = t.procMacro();
-                // A proc-macro root: its own features are the host's, its own profile not
-                // (cargo's UnitFor::new_compiler, new_test); its dependencies are the host's,
-                // tested or not (new_host, new_host_test).
-                UnitFor uf;
-                if (forHost)
-                    uf = UnitFor{true, true, true};
-                else if (mode == CompileMode::Test)
-                    uf = UnitFor{false, false, true};
-                std::optional<Profile> profile;
-                if (forHost)
-                    profile = profileFor(m, UnitFor{false, true, true}, mode == CompileMode::Test);
-                roots.push_back(newUnit(m, i, uf, forHost, mode, profile, forHost));
+                roots.push_back(rootUnit(m, i, mode));
             }
             if (o.tests)
                 for (std::size_t i = 0; i < ts.size(); i++)
-                    if (ts[i].kind == TargetKind::Lib && ts[i].doctest &&
-                        std::any_of(ts[i].crateTypes.begin(), ts[i].crateTypes.end(), [](auto& c) {
-                            return c == "lib" || c == "rlib" || c == "proc-macro";
-                        }))
-                        roots.push_back(newUnit(
-                            m, i, UnitFor{ts[i].procMacro(), ts[i].procMacro(), true},
-                            ts[i].procMacro(), CompileMode::Doctest,
-                            profileFor(m, UnitFor{false, false, true}, false), ts[i].procMacro()));
+                    if (doctestable(ts[i])) roots.push_back(rootUnit(m, i, CompileMode::Doctest));
         }
         connectLinks();
         // Dependencies first: a depth-first walk from the roots, in their order.

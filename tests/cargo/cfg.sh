@@ -160,4 +160,26 @@ log=$(cat "$TEST_TMP/last.log")
 expect_match "doc alone: one cargo test --doc" "$log" "running \`cargo test --offline --locked --release --doc'"
 expect_eq "doc alone: only the doc tests" \
   "$(grep -oE 'Running [^ ]+( [^ ]+)?|Doc-tests tested' "$TEST_TMP/last.log" | tr '\n' ';')" "Doc-tests tested;"
+
+# --- #:test-target in the per-crate mode: the graph's test units chosen as cargo test's options
+# choose them (the units themselves are compared with cargo's by tests/cargo/unit-graph.sh).
+pkg=$(EXTRA_ARGUMENTS='#:test-target ("lib" "integration") #:per-crate? #t' registry_package tested "$TEST_TMP/tested" '#t')
+build "$pkg" "$TEST_TMP/out-tested-pc"
+log=$(cat "$TEST_TMP/last.log")
+expect_eq "per-crate: the lib's and the integration test's units ran, no other" \
+  "$(grep -oE '^running .*-rust-unit-tested-0\.1\.0-[a-z-]+-test-' "$TEST_TMP/last.log" |
+     sed -E 's/.*rust-unit-tested-0\.1\.0-//' | sort | tr '\n' ';')" \
+  "lib-test-;test-integration-test-;"
+expect_match "per-crate: the integration test passed" "$log" "test triangle_is_a_sum \.\.\. ok"
+
+pkg=$(EXTRA_ARGUMENTS='#:test-target "doc" #:per-crate? #t' registry_package tested "$TEST_TMP/tested" '#t')
+build "$pkg" "$TEST_TMP/out-tested-pc-doc"
+log=$(cat "$TEST_TMP/last.log")
+expect_match "per-crate, doc alone: the doc tests ran" "$log" "test result: ok\. 2 passed"
+expect_no_match "per-crate, doc alone: no unit test ran" "$log" "test tests::adds"
+
+pkg=$(EXTRA_ARGUMENTS='#:test-target ("lib" "nosuch") #:per-crate? #t' registry_package tested "$TEST_TMP/tested" '#t')
+expect_status "per-crate: a test target that does not exist is refused" 1 "$FERRIX" build -d -f "$pkg"
+expect_match "per-crate: the error names it" "$("$FERRIX" build -d -f "$pkg" 2>&1)" \
+  "tested 0\.1\.0 \(.*Cargo\.toml\) has no test target named 'nosuch' \(#:test-target\)"
 finish

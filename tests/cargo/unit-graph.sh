@@ -39,6 +39,18 @@ compare() {
     case $a in
       --tests) cargo_cmd=(test --release); ferrix_opts+=(--tests) ;;
       --target) cargo_cmd+=(--target "$host"); ferrix_opts+=(--target "$host") ;;
+      --test-target=*) # ITEM,ITEM...: #:test-target, as doc/cargo.md maps it to cargo test's options
+        cargo_cmd=(test --release)
+        local item items
+        IFS=, read -ra items <<<"${a#--test-target=}"
+        for item in "${items[@]}"; do
+          ferrix_opts+=(--test-target "$item")
+          case $item in
+            lib|bins|tests|benches|examples|all-targets|doc) cargo_cmd+=("--$item") ;;
+            *:*) cargo_cmd+=("--${item%%:*}" "${item#*:}") ;;
+            *) cargo_cmd+=(--test "$item") ;;
+          esac
+        done ;;
     esac
   done
   local out=$TEST_TMP/out-${label//[^a-zA-Z0-9]/_}
@@ -144,5 +156,13 @@ for fixture in "$FERRIX_SOURCE_DIR"/tests/data/crates/*/; do
   name=$(basename "$fixture")
   each "$name" "$fixture" "" --target --tests
 done
+
+# #:test-target: cargo test's target selection (the per-crate mode's tests, doc/cargo.md).
+dir=$TEST_TMP/graphs/tests
+for selection in lib,integration bins tests doc all-targets test:integration bin:tested; do
+  compare "tests (--test-target=$selection)" "$dir" "--test-target=$selection"
+done
+each serde_json /usr/share/cargo/registry/serde_json-1.0.87 "" \
+  --test-target=lib,map,stream,lexical
 
 finish

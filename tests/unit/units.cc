@@ -123,6 +123,34 @@ TEST_F(Graph, OnlyWhatUnitsNeedMustBeAtHand) {
     EXPECT_EQ(graph().units.size(), 1u);
 }
 
+TEST_F(Graph, MissingDevDependenciesAreNamedTogetherWithTheWaysOut) {
+    // With tests, every dev-dependency no crate satisfies is named, not only the first the
+    // resolver meets; one for another platform is not needed.
+    crate("have", "1.0.0", "");
+    crate("root", "0.1.0",
+          "[dev-dependencies]\nhave = \"1\"\nfirst = \"0.3\"\nsecond = \"2\"\n"
+          "[target.'cfg(windows)'.dev-dependencies]\nwin = \"1\"\n",
+          false, false);
+    UnitGraphOptions o = options();
+    o.tests = true;
+    try {
+        graph(o);
+        FAIL() << "no error";
+    } catch (const UnitGraphError& e) {
+        std::string m = e.what();
+        EXPECT_NE(m.find("the tests need dev-dependencies that no crate at hand provides:"),
+                  std::string::npos)
+            << m;
+        EXPECT_NE(m.find("\n  first \"0.3\" ([dev-dependencies] of "), std::string::npos) << m;
+        EXPECT_NE(m.find("\n  second \"2\" ([dev-dependencies] of "), std::string::npos) << m;
+        EXPECT_EQ(m.find("have"), std::string::npos) << m;
+        EXPECT_EQ(m.find("win"), std::string::npos) << m;
+        EXPECT_NE(m.find("or build without the tests (#:tests? #f)"), std::string::npos) << m;
+    }
+    o.tests = false; // without tests none is needed
+    EXPECT_NO_THROW(graph(o));
+}
+
 TEST_F(Graph, FeaturesDepWeakImplicitAndDefault) {
     crate("a", "1.0.0", "[features]\ndefault = [\"x\"]\nx = []\ny = []\n");
     crate("b", "1.0.0", "[features]\nz = []\n");

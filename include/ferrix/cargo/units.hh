@@ -41,6 +41,9 @@ struct UnitGraphOptions {
     bool allFeatures = false, noDefaultFeatures = false;
     std::vector<std::string> packages; // `-p`: members to build; empty: the default members
     bool tests = false;                // also what `cargo test` builds (tests, doctests, dev-deps)
+    // With tests, `cargo test`'s target selection, doc/cargo.md's #:test-target items ("lib",
+    // "bins", "tests", "doc", "bin:NAME", an integration test's name...); empty: cargo's default.
+    std::vector<std::string> testTargets;
     std::string profile = "release";
     // Cargo's behaviour changes with its version (the default `strip` of release since 1.77,
     // `--check-cfg` since 1.80...): the toolchain's "MAJOR.MINOR.PATCH".

@@ -4,7 +4,8 @@
 //   ferrix-unit-graph ROOT CRATES CFG-FILE CARGO-VERSION [OPTION...]
 //
 // CRATES: a directory whose subdirectories are unpacked crates (crates.io's); CFG-FILE: what
-// `rustc --print cfg` printed for the host. Options: --tests, --target TRIPLE (cross-compiling
+// `rustc --print cfg` printed for the host. Options: --tests, --test-target ITEM (a #:test-target
+// item, implying --tests), --target TRIPLE (cross-compiling
 // to TRIPLE, whose cfg set is the host's), --no-lock, --features F, --all-features,
 // --no-default-features, -p NAME.
 #include "ferrix/cargo/units.hh"
@@ -38,6 +39,8 @@ int main(int argc, char** argv) {
             };
             if (a == "--tests")
                 o.tests = true;
+            else if (a == "--test-target") // a #:test-target item; implies --tests
+                o.tests = true, o.testTargets.push_back(next());
             else if (a == "--target") {
                 o.targetTriple = next();
                 o.crossCompile = true;
