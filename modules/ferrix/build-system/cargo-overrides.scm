@@ -13,7 +13,7 @@
   #:use-module (ferrix derivations)
   #:use-module (ferrix store)
   #:use-module (ferrix semver)
-  #:use-module ((ferrix build cargo-build-system) #:select (%sys-crate-table))
+  #:use-module ((ferrix build sys-crates) #:select (%sys-crate-table))
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
   #:use-module (srfi srfi-34)
@@ -26,6 +26,7 @@
             crate-override-native-inputs
             crate-override-inputs
             crate-override-environment
+            crate-override-system-libraries
             crate-override-rustc-flags
             crate-override-patches
             crate-override-build-script
@@ -54,6 +55,11 @@
 ;;;                          env!), not its build script's compilation,
 ;;;                          which stays shared; an empty value unsets the
 ;;;                          variable;
+;;;   system-libraries       its build script's run: (VARIABLE LIBRARY
+;;;                          PKG-CONFIG-NAME DEBIAN-PACKAGE BUNDLED), a
+;;;                          variable of the environment that forces a system
+;;;                          library, set only when pkg-config finds it there
+;;;                          (see (ferrix build sys-crates));
 ;;;   rustc-flags            its compilations of lib, bin, test, bench and
 ;;;                          example targets;
 ;;;   patches                the crate's source, for every unit: a patched
@@ -76,6 +82,8 @@
   (native-inputs crate-override-native-inputs (default '()))
   (inputs        crate-override-inputs (default '()))
   (environment   crate-override-environment (default '())) ;((NAME . VALUE))
+  (system-libraries crate-override-system-libraries ;((VARIABLE LIBRARY ...))
+                    (default '()))
   (rustc-flags   crate-override-rustc-flags (default '()))
   (patches       crate-override-patches (default '()))
   (build-script  crate-override-build-script (default #f)) ;#f | form
@@ -103,7 +111,8 @@ written."
 
 (define (sys-crate-overrides table)
   "Return one override per crate of TABLE, rows of %sys-crate-table's form:
-the variables that make it link the host's library through pkg-config."
+the variables that make it link the host's library through pkg-config, those
+forcing a system library checked when its build script runs."
   (let loop ((table table) (result '()))
     (match table
       (() (reverse result))
@@ -117,7 +126,13 @@ the variables that make it link the host's library through pkg-config."
                       (environment (map (match-lambda
                                           ((_ variable value . _)
                                            (cons variable value)))
-                                        mine)))
+                                        mine))
+                      (system-libraries
+                       (filter-map (match-lambda
+                                     ((_ variable _ (library ...))
+                                      (cons variable library))
+                                     (_ #f))
+                                   mine)))
                      result)))))))
 
 (define %default-crate-overrides
@@ -176,6 +191,18 @@ files, store file names), labelled or not"
                                        (((? string?) . (? string?)) #t)
                                        (_ #f))
                                      v))))
+        (field-problem "system-libraries"
+                       (crate-override-system-libraries obj)
+                       "a list of (VARIABLE LIBRARY PKG-CONFIG-NAME \
+DEBIAN-PACKAGE BUNDLED), BUNDLED #f or a directory of the crate"
+                       (lambda (v)
+                         (and (list? v)
+                              (every (match-lambda
+                                       (((? string?) (? string?) (? string?)
+                                         (? string?) (or #f (? string?)))
+                                        #t)
+                                       (_ #f))
+                                     v))))
         (field-problem "rustc-flags" (crate-override-rustc-flags obj)
                        "a list of strings"
                        (lambda (v) (and (list? v) (every string? v))))
@@ -221,7 +248,15 @@ input to openssl-sys keeps OPENSSL_NO_VENDOR."
                 (else
                  (let ((merged (crate-override
                                  (inherit override)
-                                 (environment (append own kept)))))
+                                 (environment (append own kept))
+                                 ;; A kept switch stays checked.
+                                 (system-libraries
+                                  (append
+                                   (crate-override-system-libraries override)
+                                   (filter (lambda (row)
+                                             (assoc (car row) kept))
+                                           (crate-override-system-libraries
+                                            default)))))))
                    (hashq-set! %with-defaults override
                                (acons default merged
                                       (hashq-ref %with-defaults override
@@ -282,30 +317,48 @@ file names, built: what the units of its crate use."
 (define (crate-override-invocation override unit invocation)
   "Return INVOCATION, the alist of UNIT's invocation, with what OVERRIDE
 changes in it: for a build script run, its environment (an empty value unsets
-a variable); for a compilation of a lib, bin, test, bench or example target,
-its environment and its rustc flags after the others."
+a variable), the variables forcing a system library under `checked-env' as
+(VARIABLE VALUE LIBRARY PKG-CONFIG-NAME DEBIAN-PACKAGE BUNDLED) rather than
+`env'; for a compilation of a lib, bin, test, bench or example target, its
+environment and its rustc flags after the others."
   (define environment (crate-override-environment override))
   (define compilation?
     (and (memq (assq-ref unit 'mode) '(build test))
          (not (eq? (assq-ref unit 'kind) 'custom-build))))
   (define run? (eq? (assq-ref unit 'mode) 'run-custom-build))
-  (map (match-lambda
+  (define checked
+    ;; (VARIABLE VALUE LIBRARY ...) of the switches its run checks.
+    (if run?
+        (filter-map (match-lambda
+                      ((variable . library)
+                       (match (assoc variable environment)
+                         ((_ . (? string-null?)) #f)
+                         ((_ . value) (cons* variable value library))
+                         (#f #f))))
+                    (crate-override-system-libraries override))
+        '()))
+  (define (unchecked pairs)
+    (remove (lambda (pair) (assoc (car pair) checked)) pairs))
+  (append
+   (map (match-lambda
          (('env . env)
           (cons 'env
                 (if (or run? compilation?)
                     (append (remove (lambda (pair)
                                       (assoc (car pair) environment))
                                     env)
-                            (remove (match-lambda
-                                      ((_ . value) (string-null? value)))
-                                    environment))
+                            (unchecked
+                             (remove (match-lambda
+                                       ((_ . value) (string-null? value)))
+                                     environment)))
                     env)))
          (('args . args)
           (cons 'args (if compilation?
                           (append args (crate-override-rustc-flags override))
                           args)))
          (pair pair))
-       invocation))
+       invocation)
+   (if (null? checked) '() `((checked-env . ,checked)))))
 
 (define (patched-crate-source store directory crate version patches system)
   "Return the store directory holding DIRECTORY, the source of CRATE at

@@ -58,6 +58,7 @@
 ;;;                    #:link-libs? BOOL #:cargo-version VERSION
 ;;;                    #:inputs ((LABEL . ITEM) ...)
 ;;;                    [#:replacement CODE]    ;a crate override's build script
+;;;                    [#:checked-environment ((VARIABLE VALUE LIBRARY ...))]
 ;;;                    #:outputs (("out" . $out)))
 ;;;
 ;;; Code:
@@ -108,6 +109,7 @@ build script run, MODE run-custom-build)."
 (define* (unit-derivation store #:key crate version kind target-name
                           (crate-types '()) mode metadata
                           program (arguments '()) (environment '())
+                          (checked-environment '())
                           directory (scripts '()) (link-libs? #t)
                           cargo-version replacement
                           (sources '()) (units '()) (meta-units '())
@@ -123,7 +125,10 @@ it reads, META-UNITS those whose meta output only it reads (pipelining, see
 doc/per-crate.md); PIPELINED? says it has a meta output too; INPUTS store items whose bin/ and pkgconfig directories it uses,
 in that order; HOST-DIRECTORIES the host directories it must see (a toolchain outside
 the store).  REPLACEMENT, for a build script run, is build-side code run
-instead of the script (a crate override's)."
+instead of the script (a crate override's).  CHECKED-ENVIRONMENT, for a build
+script run, are (VARIABLE VALUE LIBRARY PKG-CONFIG-NAME DEBIAN-PACKAGE
+BUNDLED): switches forcing a system library, set only when pkg-config finds it
+(see (ferrix build sys-crates))."
   (define name
     (unit-derivation-name crate version kind target-name mode metadata))
   (define script-units (map car scripts))
@@ -136,6 +141,9 @@ instead of the script (a crate override's)."
       #:mode ',mode #:metadata ,metadata
       #:program ,program #:arguments ',arguments
       #:environment ',environment #:directory ,directory
+      ,@(if (null? checked-environment)
+            '()
+            `(#:checked-environment ',checked-environment))
       #:scripts ',(map (match-lambda
                          ((drv what links)
                           (list (derivation->output-path drv) what links)))
@@ -279,6 +287,7 @@ targets: `rustc ~a' failed (exit status ~a)"
 (define* (cargo-units-build store name inputs
                             #:key system target (outputs '("out"))
                             (crate-labels '()) (features '()) tests?
+                            (test-target #f)
                             install-source? rustflags
                             (cargo-target #f) (crate-overrides '())
                             (parallel-tests? #t)
@@ -286,7 +295,9 @@ targets: `rustc ~a' failed (exit status ~a)"
   "Return the derivation of the package NAME in the per-crate mode: its units'
 derivations are made (and the sources realised) now, and the package's
 derivation installs its binaries.  With TESTS? it runs the package's tests
-first, then its library's doctests (on one thread unless PARALLEL-TESTS?).
+first, then its library's doctests (on one thread unless PARALLEL-TESTS?):
+those TEST-TARGET selects when it is not #f (a string or a list of strings,
+as cargo-build-system's #:test-target).
 CRATE-OVERRIDES, crate overrides, first match first, change the units of the
 crates they name."
   (define (input label)
@@ -394,7 +405,13 @@ crates they name."
          ;; The root units of the graph cargo makes for `cargo build' (TESTS?
          ;; #f) or `cargo test', each unit's derivation made before its
          ;; dependents'; a unit both graphs hold is the same derivation.
-         (let* ((options (cons `(tests? . ,tests?) options))
+         (let* ((options (cons* `(tests? . ,tests?)
+                                `(test-targets
+                                  . ,(match test-target
+                                       (#f '())
+                                       ((? string? target) (list target))
+                                       (targets targets)))
+                                options))
                 (graph (%crate-unit-graph root crates options))
                 (units (unit-graph-units graph))
                 (count (vector-length units))
@@ -457,6 +474,8 @@ crates they name."
                             #:program (assq-ref inv 'program)
                             #:arguments (assq-ref inv 'args)
                             #:environment (assq-ref inv 'env)
+                            #:checked-environment
+                            (or (assq-ref inv 'checked-env) '())
                             #:directory (assq-ref inv 'cwd)
                             #:scripts (map (match-lambda
                                              ((index what links)

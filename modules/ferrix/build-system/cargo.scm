@@ -585,13 +585,15 @@ supported in the per-crate mode yet (doc/per-crate.md), got ~s"
                               name keyword value))))))
               '((#:cargo-build-flags ("--release"))
                 (#:cargo-test-flags ("--release"))
-                (#:test-target #f)
                 (#:phases %standard-phases)))
     (cached-cargo-units-build store name inputs
                        #:system system #:target target #:outputs outputs
                        #:crate-labels crate-labels
                        #:features (keyword-argument settings #:features '())
-                       #:tests? (keyword-argument settings #:tests? #f)
+                       #:tests? (and (keyword-argument settings #:tests? #f)
+                                     (not (keyword-argument settings
+                                                            #:skip-build? #f)))
+                       #:test-target (keyword-argument settings #:test-target #f)
                        #:parallel-tests?
                        (keyword-argument settings #:parallel-tests? #t)
                        #:install-source?

@@ -130,6 +130,7 @@ it was written, its inputs and patches by content."
         (map (lambda (input) (input-identity store input system))
              (crate-override-inputs override))
         (crate-override-environment override)
+        (crate-override-system-libraries override)
         (crate-override-rustc-flags override)
         (map (lambda (patch) (object-identity store patch system))
              (crate-override-patches override))

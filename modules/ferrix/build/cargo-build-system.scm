@@ -15,6 +15,7 @@
 
 (define-module (ferrix build cargo-build-system)
   #:use-module (ferrix build utils)
+  #:use-module (ferrix build sys-crates)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
   #:use-module (srfi srfi-26)
@@ -36,9 +37,6 @@
             test-target-flags
             cargo-environment
             build-cores
-            %sys-crate-table
-            %sys-crate-switches
-            sys-crate-switches
             lock-file-packages
             platform-cfg
             source-config-rustflags
@@ -46,7 +44,12 @@
             unpack-crate-source
             pack-crate
             crate-manifest-info
-            crate-checksum-json))
+            crate-checksum-json)
+  ;; Their home is (ferrix build sys-crates); exported here too for the host
+  ;; side's modules that read them.
+  #:re-export (%sys-crate-table
+               %sys-crate-switches
+               sys-crate-switches))
 
 (eval-when (expand load eval)
   (load-extension "libguile-ferrix" "init_ferrix_cargo"))
@@ -202,41 +205,6 @@ crate in DIRECTORY under OUTPUT, with FEATURES, --locked when LOCKED?."
 ;;; Environment.
 ;;;
 
-;; The -sys crates' switches: see doc/cargo.md, "The -sys crates".
-(define %sys-crate-table
-  ;; (CRATE VARIABLE VALUE [SYSTEM-LIBRARY]): the variables that make common
-  ;; -sys crates link the system's libraries through pkg-config rather than
-  ;; build bundled copies; an empty VALUE unsets VARIABLE.  SYSTEM-LIBRARY,
-  ;; for a switch that forces the system's library (the crate's build fails
-  ;; without it), is (LIBRARY PKG-CONFIG-NAME DEBIAN-PACKAGE BUNDLED): the
-  ;; whole-package mode sets the switch only when pkg-config finds
-  ;; PKG-CONFIG-NAME, and otherwise builds the crate's bundled sources when
-  ;; its directory BUNDLED (#f: none) is there, or stops in configure.  The
-  ;; one source of both modes' switches: the per-crate mode gives each to
-  ;; its crate's units (%default-crate-overrides).  Debian's curl-sys,
-  ;; libnghttp2-sys and bzip2-sys use pkg-config without being asked.
-  '(("libz-sys" "LIBZ_SYS_STATIC" "0")       ;the system's zlib, else bundled
-    ("openssl-sys" "OPENSSL_NO_VENDOR" "1"
-     ("OpenSSL" "openssl" "libssl-dev" #f))
-    ("libsqlite3-sys" "LIBSQLITE3_SYS_USE_PKG_CONFIG" "1"
-     ("SQLite" "sqlite3" "libsqlite3-dev" "sqlite3"))
-    ("zstd-sys" "ZSTD_SYS_USE_PKG_CONFIG" "1"
-     ("zstd" "libzstd" "libzstd-dev" "zstd"))
-    ("libgit2-sys" "LIBGIT2_NO_VENDOR" "1"
-     ("libgit2" "libgit2" "libgit2-dev" "libgit2"))
-    ("libssh2-sys" "LIBSSH2_SYS_USE_PKG_CONFIG" "1"
-     ("libssh2" "libssh2" "libssh2-1-dev" "libssh2"))
-    ("lzma-sys" "LZMA_API_STATIC" "")        ;dynamic
-    ("onig_sys" "RUSTONIG_SYSTEM_LIBONIG" "1"
-     ("Oniguruma" "oniguruma" "libonig-dev" "oniguruma"))
-    ("libsodium-sys" "SODIUM_USE_PKG_CONFIG" "1"
-     ("libsodium" "libsodium" "libsodium-dev" #f))))
-
-(define %sys-crate-switches
-  ;; (VARIABLE . VALUE) of %sys-crate-table, in its order.
-  (map (match-lambda ((crate variable value . _) (cons variable value)))
-       %sys-crate-table))
-
 (define (lock-file-packages file)
   "Return the packages of the Cargo.lock FILE, a list of (NAME . VERSION)."
   (call-with-input-file file
@@ -257,74 +225,6 @@ crate in DIRECTORY under OUTPUT, with FEATURES, --locked when LOCKED?."
                     => (lambda (version)
                          (loop #f (cons (cons name version) result))))
                    (else (loop name result))))))))))
-
-(define (pkg-config-finds? name)
-  "Return true if pkg-config finds the library NAME."
-  (false-if-exception
-   (zero? (status:exit-val (system* "pkg-config" "--exists" name)))))
-
-(define (sys-crate-switches table packages vendor-directory)
-  "Return two values: the (VARIABLE . VALUE) to set for the rows of TABLE
-(see %sys-crate-table) whose crate is one of PACKAGES, a list of (NAME .
-VERSION) vendored as VENDOR-DIRECTORY/NAME-VERSION, and the log lines.  A
-switch forcing a system library is set only when pkg-config finds it, else
-left out when every version of the crate ships its bundled sources; else
-raise an error naming the library, its pkg-config name and its Debian
-package."
-  (define (versions crate)
-    (filter-map (match-lambda
-                  ((name . version) (and (string=? name crate) version)))
-                packages))
-  (define (bundled? crate directory)
-    (and directory
-         (every (lambda (version)
-                  (let ((dir (string-append vendor-directory "/" crate "-"
-                                            version "/" directory)))
-                    (match (and (directory-exists? dir)
-                                (scandir dir (negate (cut member <> '("." "..")))))
-                      ((_ _ ...) #t)
-                      (_ #f))))
-                (versions crate))))
-  (let loop ((table table) (switches '()) (log '()) (seen '()))
-    (match table
-      (() (values (reverse switches) (reverse log)))
-      (((crate variable value . system-library) rest ...)
-       (cond
-        ;; A package's own row for a crate comes first and wins.
-        ((or (member (cons crate variable) seen) (null? (versions crate)))
-         (loop rest switches log seen))
-        (else
-         (let ((seen (cons (cons crate variable) seen))
-               (switch (cons variable value)))
-           (match system-library
-             (()
-              (loop rest (cons switch switches) log seen))
-             (((library pkg-config debian bundled))
-              (cond
-               ((pkg-config-finds? pkg-config)
-                (loop rest (cons switch switches)
-                      (cons (format #f "~a: ~a found by pkg-config (~a): \
-~a=~a" crate library pkg-config variable value)
-                            log)
-                      seen))
-               ((bundled? crate bundled)
-                (loop rest switches
-                      (cons (format #f "~a: ~a not found by pkg-config (~a): \
-~a not set, building the crate's bundled sources (~a/)"
-                                    crate library pkg-config variable bundled)
-                            log)
-                      seen))
-               (else
-                (raise
-                 (condition
-                  (&message
-                   (message
-                    (format #f "~a ~a needs the system library ~a, which \
-pkg-config does not find (pkg-config name `~a'), and the crate has no bundled \
-sources to build instead: install it (Debian's ~a), or give the package an \
-input providing lib/pkgconfig/~a.pc"
-                            crate (string-join (versions crate) ", ")
-                            library pkg-config debian pkg-config))))))))))))))))
 
 (define (build-cores)
   "Return the number of jobs for cargo: FERRIX_BUILD_CORES, else

@@ -13,6 +13,7 @@
 
 (define-module (ferrix build rust-unit)
   #:use-module (ferrix build utils)
+  #:use-module ((ferrix build sys-crates) #:select (system-library-switch))
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
   #:use-module (srfi srfi-26)
@@ -338,11 +339,30 @@ there if DECLARED?, moved there otherwise."
                                      (string-append meta "/lib/" entry))))))
               (or (scandir lib (cut string-suffix? ".rmeta" <>)) '()))))
 
+(define (check-system-libraries crate version directory rows)
+  "Set the variables of ROWS, (VARIABLE VALUE LIBRARY PKG-CONFIG-NAME
+DEBIAN-PACKAGE BUNDLED), switches of CRATE at VERSION in DIRECTORY forcing a
+system library, that pkg-config finds; say what was decided; fail naming the
+library when it is missing and the crate has no bundled sources."
+  (for-each (match-lambda
+              ((variable value . library)
+               (let-values (((switch line)
+                             (guard (c ((message-condition? c)
+                                        (fail "~a" (condition-message c))))
+                               (system-library-switch
+                                crate (list version) (cons variable value)
+                                library (const directory)))))
+                 (format #t "~a~%" line)
+                 (when switch
+                   (setenv variable value)))))
+            rows))
+
 (define* (rust-unit-build #:key name crate version kind target-name
                           (crate-types '()) mode metadata
                           program (arguments '()) (environment '()) directory
                           (scripts '()) placeholder (link-libs? #t)
                           cargo-version (inputs '()) replacement outputs
+                          (checked-environment '())
                           #:allow-other-keys)
   "Build the unit NAME of CRATE at VERSION: its target TARGET-NAME of KIND (a
 symbol: lib, bin, test, bench, example, custom-build), in MODE, build or
@@ -351,7 +371,11 @@ DIRECTORY, PLACEHOLDER in them standing for the output, after adding what
 SCRIPTS give (see the commentary).  A build script run saves its output and
 its directives as CARGO-VERSION reads them, and fails on a `cargo::error'.
 INPUTS (label to store item) come first on PATH.  REPLACEMENT, code, is
-evaluated instead of a build script run's PROGRAM (see 'run-replacement')."
+evaluated instead of a build script run's PROGRAM (see 'run-replacement').
+CHECKED-ENVIRONMENT, (VARIABLE VALUE LIBRARY PKG-CONFIG-NAME DEBIAN-PACKAGE
+BUNDLED), are a build script run's switches forcing a system library: each is
+set only when pkg-config finds the library, else the crate's BUNDLED sources
+are built, or the unit fails saying which library to install."
   (define out (assoc-ref outputs "out"))
   (define meta (assoc-ref outputs "meta")) ;a pipelined library's .rmeta
   (define subst (replace-placeholder placeholder out))
@@ -378,7 +402,9 @@ evaluated instead of a build script run's PROGRAM (see 'run-replacement')."
     (fail "~a: ~a: no such file" description (subst program)))
   (for-each (match-lambda ((k . v) (setenv k v))) environment*)
   (when run?
-    (set-build-script-jobs!))
+    (set-build-script-jobs!)
+    (check-system-libraries crate version (subst directory)
+                            checked-environment))
   (mkdir-p out)
   ;; rustc writes into --out-dir, or -o's directory, which must exist.
   (let loop ((args arguments*))
