@@ -308,24 +308,35 @@ EOF
   if ((status != 0)); then
     local first
     first=$(first_error "$dir/build.err")
-    if grep -q "the tests need dev-dependencies that no input provides" "$dir/build.err"; then
-      # Debian's: the registry lacks them (the importer said so); ferrix names them in configure.
-      local named
+    if grep -qE "the tests need dev-dependencies that no (input|crate at hand) provides" \
+      "$dir/build.err"; then
+      # Named by ferrix before anything is built (configure, or the per-crate unit graph). Debian's
+      # only when the importer, reading the registry, left out each of them and said why;
+      # one the registry has is ferrix's failure.
+      local named n why reasons="" unexplained=""
       # One "  NAME "REQ" ([TABLE] of FILE)" line each (newlines may come escaped, as \n).
       named=$(sed 's/\\n/\n/g; s/\\"/"/g' "$dir/build.err" |
         sed -nE 's/^[[:space:]]+([A-Za-z0-9_-]+) ("[^"]*") \(\[.*dev-dependencies\].*/\1 \2/p' |
-        sort -u | paste -sd, - | sed 's/,/, /g')
-      record "$name" "$spec" "$m" "$crates" "$import_s" "$build_s" \
-        "Debian's: tests need dev-dependencies not packaged" "tests on" \
-        "${note:+$note; }configure names them: $named"
-    elif grep -q "which no crate at hand satisfies" "$dir/build.err"; then
-      # The per-crate mode's graph: the first dependency no input provides (Debian's too).
-      local dep
-      dep=$(sed -nE "s/.* depends on ([^ ]+) with requirement '([^']*)', which no crate at hand.*/\1 \"\2\"/p" \
-        "$dir/build.err" | head -n 1)
-      record "$name" "$spec" "$m" "$crates" "$import_s" "$build_s" \
-        "Debian's: a dependency not packaged" "${tests:-tests on}" \
-        "${note:+$note; }the unit graph names the first: $dep"
+        sort -u)
+      for n in $(cut -d' ' -f1 <<<"$named"); do
+        why=$(sed -nE "s/.*development dependency $n [^ ]+ left out: (.*)/\1/p" "$dir/import.err" |
+          head -n 1)
+        if [[ -n $why ]]; then
+          reasons+="${reasons:+; }$n: ${why#crate $n }"
+        else
+          unexplained+="${unexplained:+, }$n"
+        fi
+      done
+      named=$(paste -sd, - <<<"$named" | sed 's/,/, /g')
+      if [[ -z $unexplained ]]; then
+        record "$name" "$spec" "$m" "$crates" "$import_s" "$build_s" \
+          "Debian's: tests need dev-dependencies not packaged" "tests on" \
+          "${note:+$note; }ferrix names them before building: $named ($reasons)"
+      else
+        record "$name" "$spec" "$m" "$crates" "$import_s" "$build_s" "FAILED (build)" "" \
+          "named missing, yet the registry has them: $unexplained"
+        failures=$((failures + 1))
+      fi
     else
       record "$name" "$spec" "$m" "$crates" "$import_s" "$build_s" "FAILED (build)" "" "$first"
       failures=$((failures + 1))
