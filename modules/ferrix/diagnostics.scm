@@ -515,11 +515,12 @@ Guile's 'throw' errors."
                        (map string-trim-both (string-split str #\newline)))
                " "))
 
-(define (exception->message exn)
-  "Return the message of EXN, an exception object, as a string."
+(define* (exception->message exn #:key lines?)
+  "Return the message of EXN, an exception object, as a string: on one line,
+or with LINES? on the lines it has (a core error listing several items)."
   (let ((kind (exception-kind exn))
         (args (exception-args exn)))
-    (one-line
+    ((if lines? string-trim-right one-line)
      (cond
       ((eq? kind 'quit) "exit")
       ((and (eq? kind 'syntax-error) (pair? args))
@@ -758,7 +759,8 @@ an exception object raised where STACK (or #f) was captured."
             (values (or (active-fallback) (package-fallback)) message))))
      ((eq? kind 'ferrix-error)
       ;; Failures of the store and other core errors: not the package's.
-      (values #f (exception->message exn)))
+      ;; Their lines are kept: a list of what is missing reads as one.
+      (values #f (exception->message exn #:lines? #t)))
      ((build-system-argument-error? exn)
       ;; Raised by the build system's 'lower', which knows the package by
       ;; NAME-VERSION only: locate it in PACKAGE if that is the one.
