@@ -9,6 +9,7 @@
 #include "ferrix/build-display.hh"
 #include "ferrix/build-log.hh"
 #include "ferrix/build-timings.hh"
+#include "ferrix/cores.hh"
 #include "ferrix/derivation-builder.hh"
 #include "ferrix/scheduler.hh"
 
@@ -282,6 +283,12 @@ SCM primRunnableSystems() {
 }
 #undef SUBR
 
+#define SUBR "%usable-cores"
+SCM primUsableCores() {
+    return guarded(SUBR, [&] { return scm_from_uint(usableCores()); });
+}
+#undef SUBR
+
 const Primitive buildPrimitives[] = {
     {"%build-derivations", 10, 0, 0, asSubr(primBuildDerivations),
      "Realise DRVS, a list of .drv file names, in STORE: up to MAX-JOBS builds at once with\n"
@@ -301,6 +308,9 @@ const Primitive buildPrimitives[] = {
      "builtin:download ones that would be downloaded, dependencies first."},
     {"%runnable-systems", 0, 0, 0, asSubr(primRunnableSystems),
      "Return the systems whose builders this machine runs, its own first (\"x86_64-linux\")."},
+    {"%usable-cores", 0, 0, 0, asSubr(primUsableCores),
+     "Return the processors this process may run on (its affinity mask), at least 1: what\n"
+     "every core means for the builds' cores and the jobserver's tokens."},
     {"%log-file", 2, 0, 0, asSubr(primLogFile),
      "Return the build log of PATH in STORE, a .drv file name or an output built by a\n"
      "derivation, or #f if there is none."},

@@ -3,6 +3,7 @@
 
 #include "ferrix/build-events.hh"
 #include "ferrix/build-root.hh"
+#include "ferrix/cores.hh"
 #include "ferrix/jobserver.hh"
 #include "ferrix/sandbox.hh"
 
@@ -11,7 +12,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include <thread>
 #include <unistd.h>
 
 namespace ferrix {
@@ -74,7 +74,7 @@ OutputPlaces builderOutputPlaces(const LocalStore& store, const Derivation& drv,
 
 std::map<std::string, std::string> builderEnvironment(const Derivation& drv, const StoreDir& dir,
                                                       unsigned cores, const std::string& buildDir) {
-    if (cores == 0) cores = std::max(1u, std::thread::hardware_concurrency());
+    if (cores == 0) cores = usableCores();
     const std::string& sd = dir.dir();
     std::map<std::string, std::string> env;
     env["PATH"] = "/usr/bin:/bin";

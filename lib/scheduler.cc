@@ -19,11 +19,13 @@
 #include "ferrix/build-log.hh"
 #include "ferrix/build-outputs.hh"
 #include "ferrix/builtin-download.hh"
+#include "ferrix/cores.hh"
 #include "ferrix/derivation-builder.hh"
 #include "ferrix/derivation.hh"
 #include "ferrix/file.hh"
 #include "ferrix/jobserver.hh"
 #include "ferrix/sandbox.hh"
+#include "ferrix/token-waiter.hh"
 
 #include <algorithm>
 #include <chrono>
@@ -129,7 +131,8 @@ private:
     double pathFrom(Node& n);
     static void orderByPriority(std::deque<Node*>& ready);
     bool takeToken(unsigned activeBuilds);
-    void giveToken(unsigned activeBuilds);
+    void buildEnded(unsigned activeBuilds);
+    void releaseSpareTokens(unsigned activeBuilds);
     void reportFresh();
     [[noreturn]] void fail(const Node& n, const std::exception& e, const std::string& logPath);
     // Observers hear one event at a time, whichever thread reports it.
@@ -151,9 +154,12 @@ private:
     std::function<void(Node&, const std::string&)> earlyOutputValid;
     std::optional<Jobserver> jobserver;      // while something is built (not only downloaded)
     std::optional<BuildDurations> durations; // likewise; under reportMutex once builds run
-    unsigned heldTokens = 0;                 // from the fifo, for running builds but the first
-    double defaultCost = 1;                  // of a build without a recorded duration
-    DownloadBuilder downloads; // the last member: its transfers end before the rest goes
+    // From the fifo: one per running build but the first, and spare ones, those of builds
+    // that ended, until the next ready build takes them or they go back.
+    unsigned heldTokens = 0;
+    TokenWaiter* waiter = nullptr; // while runGraph runs, unless it could not be made
+    double defaultCost = 1;        // of a build without a recorded duration
+    DownloadBuilder downloads;     // the last member: its transfers end before the rest goes
 };
 
 // Loads the derivation and, if it must be built for `wanted` (empty: all its outputs), what it
@@ -236,10 +242,7 @@ Scheduler::run(const std::vector<DerivationRequest>& requests) {
     if (std::any_of(toBuild.begin(), toBuild.end(), [](Node* n) { return !n->download; }))
         // Enough tokens for -M single-threaded builds, or for the cores -c gives one build:
         // -c keeps meaning the cores of one build, and -M 8 -c 1 still runs eight at once.
-        jobserver.emplace(
-            store,
-            std::max(opts.maxJobs,
-                     opts.cores ? opts.cores : std::max(1u, std::thread::hardware_concurrency())));
+        jobserver.emplace(store, std::max(opts.maxJobs, opts.cores ? opts.cores : usableCores()));
     planPriorities();
     if (opts.reportValid) reportFresh();
     runGraph();
@@ -324,6 +327,20 @@ void Scheduler::runGraph() {
     unsigned maxDownloadThreads = 64;
     unsigned active = 0, activeDownloads = 0;
     std::vector<std::thread> threads;
+    // Waits for a token in the fifo's queue while a build is ready and none is free (declared
+    // after m and cv, which it uses, so that it is joined first).
+    std::optional<TokenWaiter> tokenWaiter;
+    if (jobserver) {
+        try {
+            tokenWaiter.emplace(*jobserver, [&] {
+                std::lock_guard lk(m);
+                cv.notify_all();
+            });
+            waiter = &*tokenWaiter;
+        } catch (const std::exception&) {
+            // Then the scheduler looks at the fifo now and then, as it did before it had one.
+        }
+    }
     {
         std::unique_lock lk(m);
         while (true) {
@@ -355,7 +372,7 @@ void Scheduler::runGraph() {
                     }
                     std::lock_guard lk2(m);
                     (dl ? activeDownloads : active)--;
-                    if (!dl) giveToken(active);
+                    if (!dl) buildEnded(active);
                     if (error.empty()) {
                         built++;
                         for (auto& [o, out] : n->drv.outputs)
@@ -366,9 +383,20 @@ void Scheduler::runGraph() {
                     cv.notify_all();
                 });
             }
+            // Those of ended builds that no ready build took; then the waiter's turn.
+            releaseSpareTokens(active);
+            try {
+                if (waiter && waitingForToken)
+                    waiter->request();
+                else if (waiter)
+                    waiter->cancel();
+            } catch (const std::exception&) {
+                // A token not given back: fewer for the clients until the fifo is refilled.
+            }
             if (active + activeDownloads == 0) break;
-            // Tokens come back through the fifo, from clients the scheduler does not hear.
-            if (waitingForToken)
+            // Tokens come back through the fifo, from clients the scheduler does not hear: the
+            // waiter hears them, else the scheduler looks now and then.
+            if (waitingForToken && (!waiter || waiter->failed()))
                 cv.wait_for(lk, std::chrono::milliseconds(10));
             else
                 cv.wait(lk);
@@ -376,6 +404,7 @@ void Scheduler::runGraph() {
     }
     for (auto& t : threads)
         t.join();
+    waiter = nullptr;
 }
 
 void Scheduler::buildOne(Node& n) {
@@ -661,27 +690,44 @@ void Scheduler::orderByPriority(std::deque<Node*>& ready) {
                      [](Node* a, Node* b) { return a->priority > b->priority; });
 }
 
-// A build about to start takes a token: the implicit one when no other build runs, else one
-// from the fifo, if a client has not taken them all. Called with the graph's lock held.
+// A build about to start takes a token: the implicit one when no other build runs, else a
+// spare one (an ended build's), else the one the waiter got, else one from the fifo if a client
+// has not taken them all. Called with the graph's lock held.
 bool Scheduler::takeToken(unsigned activeBuilds) {
     if (!jobserver || activeBuilds == 0) return true;
-    if (!jobserver->tryAcquire()) return false;
+    if (heldTokens >= activeBuilds) return true; // a spare one: the build's now
+    if (!(waiter && waiter->take()) && !jobserver->tryAcquire()) return false;
     heldTokens++;
     return true;
 }
 
-// A build ended (`activeBuilds` still run): its token goes back to the fifo, unless it was the
-// implicit one. With no build left, no client can hold a token: the fifo is made whole again,
-// whatever a killed client took with it.
-void Scheduler::giveToken(unsigned activeBuilds) {
-    if (!jobserver) return;
+// A build ended (`activeBuilds` still run). Its token stays the scheduler's, for the next
+// ready build: written to the fifo first, it would go to a client waiting there. With no build
+// left, no client can hold a token: the fifo is made whole again, whatever a killed client
+// took with it, and the waiter's token is among those written.
+void Scheduler::buildEnded(unsigned activeBuilds) {
+    if (!jobserver || activeBuilds > 0) return;
+    heldTokens = 0;
     try {
-        if (heldTokens > 0) jobserver->release();
-        if (activeBuilds == 0) jobserver->refill();
+        if (waiter)
+            waiter->refill(*jobserver);
+        else
+            jobserver->refill();
     } catch (const std::exception&) {
         // Fewer tokens for the clients; the builds themselves are bounded by -M.
     }
-    if (heldTokens > 0) heldTokens--;
+}
+
+// After the ready builds took what they could: the spare tokens go back to the fifo.
+void Scheduler::releaseSpareTokens(unsigned activeBuilds) {
+    unsigned needed = activeBuilds > 0 ? activeBuilds - 1 : 0;
+    for (; heldTokens > needed; heldTokens--) {
+        try {
+            jobserver->release();
+        } catch (const std::exception&) {
+            // Fewer tokens for the clients until the fifo is refilled.
+        }
+    }
 }
 
 void Scheduler::fail(const Node& n, const std::exception& e, const std::string& logPath) {

@@ -54,6 +54,7 @@
             build-derivations
             derivations-to-build
             runnable-systems
+            usable-cores
             log-file))
 
 (eval-when (expand load eval)
@@ -438,6 +439,12 @@ built."
   "Return the systems whose builds this machine runs, its own first, e.g.
 (\"x86_64-linux\")."
   (%runnable-systems))
+
+(define (usable-cores)
+  "Return the processors this process may run on (its affinity mask), at
+least 1: the count behind the builds' default cores and the jobserver's
+tokens, which the default number of builds at once must match."
+  (%usable-cores))
 
 (define (log-file store file)
   "Return the build log of FILE, a .drv file name or an output built by a

@@ -6,6 +6,7 @@
 #include "ferrix/build-log.hh"
 #include "ferrix/build-outputs.hh"
 #include "ferrix/builtin-download.hh"
+#include "ferrix/cores.hh"
 #include "ferrix/derivation-builder.hh"
 #include "ferrix/hash.hh"
 #include "store-test-util.hh"
@@ -111,8 +112,7 @@ TEST(DerivationBuilder, Environment) {
     EXPECT_EQ(env.at("name"), "x");
     EXPECT_EQ(env.size(), 15u);
     auto all = builderEnvironment(d, sd, 0, "/b/build");
-    EXPECT_EQ(all.at("NIX_BUILD_CORES"),
-              std::to_string(std::max(1u, std::thread::hardware_concurrency())));
+    EXPECT_EQ(all.at("NIX_BUILD_CORES"), std::to_string(usableCores()));
 }
 
 class Outputs : public ::testing::Test {

@@ -191,3 +191,35 @@ TEST_F(JobserverTest, LongestChainStartsFirst) {
     // chain3 ties with the leaves (one build below it each): those ready first go first.
     EXPECT_EQ(started.names[6], "chain3");
 }
+
+// A build ending while another is ready hands its token over instead of writing it to the fifo,
+// where a client blocked in read() would get it first. The only byte `client`'s dd can get is
+// the one `after` writes once it runs: had the ended build's token gone through the fifo, dd
+// could have taken it first, and `client` would then end before `after` starts (the old
+// scheduler failed this one time in five here).
+TEST_F(JobserverTest, AnEndedBuildsTokenGoesToTheNextReadyBuild) {
+    struct Order : BuildObserver {
+        std::mutex m;
+        std::vector<std::string> events;
+        void event(const BuildEvent& e) override {
+            std::lock_guard lk(m);
+            if (e.kind == BuildEvent::Kind::Started) events.push_back("start " + e.name);
+            if (e.kind == BuildEvent::Kind::Finished) events.push_back("end " + e.name);
+        }
+    } order;
+    auto first = shDrv("first", "echo > $out");
+    // Keeps the byte it gets, as a killed client would (the refill at the run's end makes up).
+    auto client = shDrv("client", "dd bs=1 count=1 <&3 2>/dev/null | wc -c > $out");
+    auto after = shDrv("after", "printf + >&4; echo > $out", {first});
+    auto top = shDrv("top", "echo > $out", {client, after});
+    opts.maxJobs = 2;
+    opts.cores = 2; // one byte in the fifo, taken by the second build that starts
+    opts.observer = &order;
+    buildDerivations(store, {{top, {}}}, opts);
+    auto at = [&](const std::string& e) {
+        return std::find(order.events.begin(), order.events.end(), e) - order.events.begin();
+    };
+    ASSERT_EQ(order.events.size(), 8u);
+    EXPECT_LT(at("start after"), at("end client"));
+    EXPECT_EQ(readFile(outputOf(client)), "1\n");
+}

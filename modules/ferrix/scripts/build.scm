@@ -29,7 +29,6 @@
   #:use-module (srfi srfi-26)
   #:use-module (srfi srfi-37)
   #:use-module (ice-9 match)
-  #:use-module ((ice-9 threads) #:select (current-processor-count))
   #:export (ferrix-build))
 
 (define (show-help)
@@ -352,7 +351,7 @@ build and download, as 'guix build -n' does."
 jobserver token, that is the cores of -c, or every core.  The tokens bound the
 compilers of all of them together (doc/build.md, \"Jobs and the jobserver\")."
   (let ((cores (assq-ref opts 'cores)))
-    (if (and cores (positive? cores)) cores (current-processor-count))))
+    (if (and cores (positive? cores)) cores (usable-cores))))
 
 (define (cargo-project-options opts)
   "Return OPTS with the Cargo projects that --cargo names in place of
