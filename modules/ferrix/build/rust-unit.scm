@@ -21,7 +21,6 @@
   #:use-module (ice-9 match)
   #:use-module ((ice-9 textual-ports) #:select (get-string-all))
   #:use-module ((ice-9 ftw) #:select (scandir))
-  #:use-module ((ice-9 popen) #:select (open-pipe* close-pipe))
   #:use-module ((ice-9 rdelim) #:select (read-line))
   #:use-module ((ice-9 exceptions)
                 #:select (exception-with-message? exception-message
@@ -290,18 +289,22 @@ a string, whose quotes are escaped.)"
     (and at (json-string line (+ at (string-length pattern) -1)))))
 
 (define (run-rustc-pipelined command meta)
-  "Run COMMAND, rustc and its arguments, with JSON messages: each diagnostic is
+  "Run COMMAND, rustc and its arguments, with JSON messages (its standard
+output and error on one pipe): each diagnostic is
 shown as rustc renders it, and as soon as rustc has written the .rmeta it is
 copied into META/lib and META declared complete (doc/build.md, \"Early
 outputs\"), while rustc goes on with the .rlib.  Return rustc's status and
 whether META was declared, as two values."
-  (let ((port (apply open-pipe* OPEN_READ "/bin/sh" "-c" "exec \"$@\" 2>&1"
-                     "sh" command))
-        (err (current-error-port)))
+  (match-let* (((port . write-end) (pipe))
+               (pid (spawn/jobserver command #:output write-end
+                                     #:error write-end))
+               (err (current-error-port)))
+    (close-port write-end)
     (let loop ((declared? #f))
       (match (read-line port)
         ((? eof-object?)
-         (values (close-pipe port) declared?))
+         (close-port port)
+         (values (cdr (waitpid pid)) declared?))
         ((? (cut string-prefix? "{" <>) line)
          (let ((artifact (json-field line "artifact")))
            (cond ((and artifact (string-suffix? ".rmeta" artifact)
@@ -404,10 +407,8 @@ evaluated instead of a build script run's PROGRAM (see 'run-replacement')."
                        (lambda ()
                          (if replacement
                              (run-replacement replacement)
-                             (apply system*
-                                    (jobserver-command
-                                     (cons (subst program)
-                                           arguments*)))))))))))
+                             (apply system*/jobserver
+                                    (subst program) arguments*)))))))))
           (define (show-and-fail why)
             (format (current-error-port) "~a~%" why)
             (show-file "--- stdout" stdout)
@@ -437,11 +438,11 @@ evaluated instead of a build script run's PROGRAM (see 'run-replacement')."
       (let-values (((status declared?)
                      (with-directory-excursion (subst directory)
                        ;; rustc's codegen threads take the run's tokens.
-                       (let ((command (jobserver-command
-                                       (cons (subst program) arguments*))))
+                       (let ((command (cons (subst program) arguments*)))
                          (if meta
                              (run-rustc-pipelined command meta)
-                             (values (apply system* command) #f))))))
+                             (values (apply system*/jobserver command)
+                                     #f))))))
         (unless (eqv? 0 (status:exit-val status))
           (fail "could not compile ~a" description))
         (when meta
@@ -478,8 +479,7 @@ fails."
        (for-each (match-lambda ((name . value) (setenv name value)))
                  environment*)
        (let ((status (with-directory-excursion directory
-                       (apply system* (jobserver-command
-                                       (cons program arguments*))))))
+                       (apply system*/jobserver program arguments*))))
          (for-each (compose unsetenv car) environment*)
          (unless (eqv? 0 (status:exit-val status))
            (fail "test ~a failed" description)))))))
@@ -509,8 +509,7 @@ them."
                              ((name . value) (setenv name value)))
                            environment)
                  (let ((status (with-directory-excursion directory
-                                 (apply system* (jobserver-command
-                                                 (list program))))))
+                                 (system*/jobserver program))))
                    (for-each (compose unsetenv car) environment)
                    (unless (eqv? 0 (status:exit-val status))
                      (fail "test ~a failed" description)))))
