@@ -3,7 +3,7 @@
 ;;; (ferrix build utils): build-side utilities, in the style of Guix's
 ;;; (guix build utils): phases and the phase loop, running programs, and
 ;;; file helpers.  This module runs inside build processes; it depends on
-;;; nothing but Guile.
+;;; nothing but Guile and the extension (unpacking, starting children).
 
 (define-module (ferrix build utils)
   #:use-module (srfi srfi-1)
