@@ -292,8 +292,15 @@ about 20 ms, and needs no shell to pass the jobserver on."
 
 (define (system*/jobserver . command)
   "Run COMMAND, a program and its arguments, as 'spawn/jobserver' starts it,
-and return its status as 'system*' does."
-  (match (waitpid (spawn/jobserver command))
+and return its status as 'system*' does: a program that cannot be started
+exits with status 127 after a line on the error port saying why."
+  (match (catch 'ferrix-error
+           (lambda ()
+             (waitpid (spawn/jobserver command)))
+           (lambda (key subr message arguments . _)
+             (format (current-error-port) "~a~%"
+                     (apply simple-format #f message arguments))
+             (cons #f (* 127 256))))
     ((_ . status) status)))
 
 (define (invoke/jobserver program . arguments)
