@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
+#include <spawn.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -254,6 +255,52 @@ ProcessResult runProcess(const SpawnOptions& o) {
     result.status = status;
     drain();
     return result;
+}
+
+pid_t spawnCommand(const CommandSpawn& c) {
+    if (c.argv.empty()) throw SysError(EINVAL, "spawning a command without a program");
+    std::vector<char*> argv;
+    for (auto& a : c.argv)
+        argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    AutoCloseFD jobserver;
+    if (c.jobserverFd >= 0) {
+        std::string self = "/proc/self/fd/" + std::to_string(c.jobserverFd);
+        jobserver = AutoCloseFD(::open(self.c_str(), O_RDWR | O_CLOEXEC));
+        if (!jobserver) throw SysError("opening the jobserver '" + self + "'");
+    }
+    struct Actions {
+        posix_spawn_file_actions_t a;
+        Actions() { ::posix_spawn_file_actions_init(&a); }
+        ~Actions() { ::posix_spawn_file_actions_destroy(&a); }
+    } actions;
+    struct Attributes {
+        posix_spawnattr_t a;
+        Attributes() { ::posix_spawnattr_init(&a); }
+        ~Attributes() { ::posix_spawnattr_destroy(&a); }
+    } attributes;
+    auto& fa = actions.a;
+    if (c.stdoutFd != 1) ::posix_spawn_file_actions_adddup2(&fa, c.stdoutFd, 1);
+    if (c.stderrFd != 2) ::posix_spawn_file_actions_adddup2(&fa, c.stderrFd, 2);
+    int first = 3;
+    if (jobserver) {
+        ::posix_spawn_file_actions_adddup2(&fa, jobserver.get(), 3);
+        ::posix_spawn_file_actions_adddup2(&fa, jobserver.get(), 4);
+        first = 5;
+    }
+    ::posix_spawn_file_actions_addclosefrom_np(&fa, first);
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP) sigaddset(&defaults, sig);
+    ::posix_spawnattr_setsigmask(&attributes.a, &none);
+    ::posix_spawnattr_setsigdefault(&attributes.a, &defaults);
+    ::posix_spawnattr_setflags(&attributes.a, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    pid_t pid;
+    int err = ::posix_spawnp(&pid, argv[0], &fa, &attributes.a, argv.data(), environ);
+    if (err != 0) throw SysError(err, "running '" + c.argv[0] + "'");
+    return pid;
 }
 
 } // namespace ferrix

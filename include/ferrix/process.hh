@@ -55,4 +55,20 @@ struct ProcessResult {
 // started; a program that cannot be executed exits with status 127 after writing why.
 ProcessResult runProcess(const SpawnOptions& options);
 
+// A plain child of the calling process, as a build side starts rustc, a build script or a test:
+// argv[0] searched on PATH, the caller's environment and directory, its standard output and
+// error on the given descriptors, the jobserver descriptor (if any) as 3 and 4 through a file
+// description of its own (a client making it non-blocking changes nothing for the caller),
+// nothing else inherited, default signal dispositions and an empty mask. posix_spawn: no copy of
+// the caller's memory and no loop over every possible descriptor, which cost Guile's system*
+// about 20 ms a child under a high RLIMIT_NOFILE. Returns its pid, for the caller to wait for;
+// throws SysError if it cannot be started.
+struct CommandSpawn {
+    std::vector<std::string> argv;
+    int stdoutFd = 1;
+    int stderrFd = 2;
+    int jobserverFd = -1;
+};
+pid_t spawnCommand(const CommandSpawn& command);
+
 } // namespace ferrix

@@ -302,6 +302,33 @@
 ;;; The build side: (ferrix build utils) and the cargo phases' order.
 ;;;
 
+;; system*/jobserver: what the per-crate build side runs rustc, build scripts
+;; and tests with (posix_spawn, guile/process.cc).
+(test-equal "system*/jobserver: the status, standard output and error to the current file ports"
+  '(3 "out\n" "err\n")
+  (let ((out (string-append %test-directory "/spawn-out"))
+        (err (string-append %test-directory "/spawn-err")))
+    (let ((status (with-output-to-file out
+                    (lambda ()
+                      (with-error-to-file err
+                        (lambda ()
+                          (build:system*/jobserver
+                           "sh" "-c" "echo out; echo err >&2; exit 3")))))))
+      (list (status:exit-val status)
+            (call-with-input-file out get-string-all)
+            (call-with-input-file err get-string-all)))))
+
+(test-equal "system*/jobserver: a program that cannot start exits 127, saying why"
+  '(127 #t)
+  (let* ((err (string-append %test-directory "/spawn-err"))
+         (status (with-error-to-file err
+                   (lambda ()
+                     (build:system*/jobserver "/nonexistent/ferrix-program")))))
+    (list (status:exit-val status)
+          (and (string-contains (call-with-input-file err get-string-all)
+                                "/nonexistent/ferrix-program")
+               #t))))
+
 (define %phases
   `((a . ,(lambda* (#:key log #:allow-other-keys) (log 'a)))
     (b . ,(lambda* (#:key log #:allow-other-keys) (log 'b)))

@@ -5,11 +5,15 @@
 
 #include "store-test-util.hh"
 
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 using namespace ferrix;
 using Clock = std::chrono::steady_clock;
@@ -150,4 +154,80 @@ TEST(Process, DaemonisedStragglerDoesNotHoldUsUp) {
     EXPECT_LT(r.seconds, 10);
     EXPECT_EQ(r.output, "done\n");
     EXPECT_EQ(liveInGroup(r.pid), 0);
+}
+
+// spawnCommand, the build side's way of starting rustc, build scripts and tests.
+namespace {
+
+int waitFor(pid_t pid) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return status;
+}
+
+} // namespace
+
+TEST(SpawnCommand, OutputErrorAndOnlyTheirDescriptors) {
+    test::ScratchDir dir;
+    std::string outFile = dir.path + "/out", errFile = dir.path + "/err";
+    AutoCloseFD out(::open(outFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    AutoCloseFD err(::open(errFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    // A descriptor the caller leaks (not close-on-exec) must not reach the child.
+    AutoCloseFD leaked(::open("/dev/null", O_RDONLY));
+    ASSERT_TRUE(out && err && leaked);
+    CommandSpawn c;
+    c.argv = {"sh", "-c",
+              "echo out; echo err >&2; for fd in 3 4 5 6 7 8 9 " + std::to_string(leaked.get()) +
+                  "; do [ -e /proc/$$/fd/$fd ] && echo fd $fd >&2; done; exit 0"};
+    c.stdoutFd = out.get();
+    c.stderrFd = err.get();
+    int status = waitFor(spawnCommand(c));
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    EXPECT_EQ(readFile(outFile), "out\n");
+    EXPECT_EQ(readFile(errFile), "err\n");
+}
+
+TEST(SpawnCommand, JobserverAsThreeAndFourThroughItsOwnDescription) {
+    test::ScratchDir dir;
+    std::string fifo = dir.path + "/fifo", outFile = dir.path + "/out";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    // The caller's description is non-blocking; the child's must not be (a client changing
+    // its own flags changes nothing for others, and the reverse).
+    AutoCloseFD jobs(::open(fifo.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
+    AutoCloseFD out(::open(outFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    ASSERT_TRUE(jobs && out);
+    CommandSpawn c;
+    c.argv = {"sh", "-c",
+              "printf x >&4; for fd in 3 4 5 6 7 8 9; do [ -e /proc/$$/fd/$fd ] && "
+              "printf '%s ' $fd; done; echo; sed -n 's/^flags:\\t//p' /proc/$$/fdinfo/3"};
+    c.stdoutFd = out.get();
+    c.jobserverFd = jobs.get();
+    int status = waitFor(spawnCommand(c));
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    std::string got = readFile(outFile);
+    auto newline = got.find('\n');
+    ASSERT_NE(newline, std::string::npos) << got;
+    EXPECT_EQ(got.substr(0, newline), "3 4 ");
+    unsigned long flags = std::stoul(got.substr(newline + 1), nullptr, 8);
+    EXPECT_EQ(flags & O_NONBLOCK, 0u) << got;
+    char byte = 0;
+    EXPECT_EQ(::read(jobs.get(), &byte, 1), 1);
+    EXPECT_EQ(byte, 'x');
+}
+
+TEST(SpawnCommand, SearchesPathAndReportsWhatCannotStart) {
+    CommandSpawn c;
+    c.argv = {"true"};
+    int status = waitFor(spawnCommand(c));
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    c.argv = {"sh", "-c", "exit 3"};
+    status = waitFor(spawnCommand(c));
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+    c.argv = {"/nonexistent/ferrix-no-such-program"};
+    EXPECT_THROW(spawnCommand(c), SysError);
+    c.argv = {};
+    EXPECT_THROW(spawnCommand(c), SysError);
 }
