@@ -14,7 +14,6 @@
   #:use-module (srfi srfi-34)
   #:use-module (srfi srfi-35)
   #:use-module (ice-9 match)
-  #:use-module ((ice-9 ftw) #:select (scandir))
   #:export (%sys-crate-table
             %sys-crate-switches
             pkg-config-finds?
@@ -61,10 +60,14 @@
    (zero? (status:exit-val (system* "pkg-config" "--exists" name)))))
 
 (define (non-empty-directory? directory)
-  (match (and (directory-exists? directory)
-              (scandir directory (negate (cut member <> '("." "..")))))
-    ((_ _ ...) #t)
-    (_ #f)))
+  ;; Without (ice-9 ftw): every unit's build side loads this module.
+  (and (directory-exists? directory)
+       (let ((stream (opendir directory)))
+         (let loop ()
+           (let ((entry (readdir stream)))
+             (cond ((eof-object? entry) (closedir stream) #f)
+                   ((member entry '("." "..")) (loop))
+                   (else (closedir stream) #t)))))))
 
 (define (system-library-switch crate versions switch system-library
                                directory-of)
