@@ -218,26 +218,10 @@ not hold: rustc's dep-info files and anything but the unit's artifacts."
                             (let ((file (string-append path "/" entry)))
                               (when (eq? 'directory (stat:type (lstat file)))
                                 (delete-file-recursively file))))
-                          (if (file-exists? path) (scandir* path) '()))
-                (when (and (file-exists? path) (null? (scandir* path)))
+                          (if (file-exists? path) (directory-entries path) '()))
+                (when (and (file-exists? path) (null? (directory-entries path)))
                   (rmdir path))))
             '("lib" "bin")))
-
-(define* (scandir dir #:optional (select? (const #t)))
-  "Return the entries of DIR but . and .. that SELECT? accepts, sorted, or #f
-if DIR cannot be read."
-  (let ((stream (false-if-exception (opendir dir))))
-    (and stream
-         (let loop ((entries '()))
-           (match (readdir stream)
-             ((? eof-object?)
-              (closedir stream)
-              (sort entries string<?))
-             ((or "." "..") (loop entries))
-             (entry (loop (if (select? entry) (cons entry entries) entries))))))))
-
-(define (scandir* dir)
-  (scandir dir))
 
 (define (uplift out kind mode target-name metadata)
   "Rename the executable rustc wrote as CRATE-METADATA (-C extra-filename) to
@@ -353,7 +337,9 @@ there if DECLARED?, moved there otherwise."
                         (mkdir-p (string-append meta "/lib"))
                         (rename-file file
                                      (string-append meta "/lib/" entry))))))
-              (or (scandir lib (cut string-suffix? ".rmeta" <>)) '()))))
+              (or (false-if-exception
+                   (directory-entries lib (cut string-suffix? ".rmeta" <>)))
+                  '()))))
 
 (define (check-system-libraries crate version directory rows)
   "Set the variables of ROWS, (VARIABLE VALUE LIBRARY PKG-CONFIG-NAME
