@@ -12,21 +12,6 @@
 
 namespace ferrix {
 
-namespace {
-
-void writeTokens(int fd, unsigned n) {
-    std::string bytes(n, '+'); // make writes '+'; clients give back whatever they read
-    size_t done = 0;
-    while (done < bytes.size()) {
-        ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) throw SysError("writing jobserver tokens");
-        done += size_t(w);
-    }
-}
-
-} // namespace
-
 Jobserver::Jobserver(LocalStore& store, unsigned tokens) : total(tokens ? tokens : 1) {
     std::string builds = store.buildsDir();
     createDirs(builds);
@@ -56,15 +41,30 @@ Jobserver::~Jobserver() {
     }
 }
 
-bool Jobserver::tryAcquire() {
+bool Jobserver::readToken(int fd) {
     char c;
     while (true) {
-        ssize_t n = ::read(fd.get(), &c, 1);
+        ssize_t n = ::read(fd, &c, 1);
         if (n == 1) return true;
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno != EAGAIN) throw SysError("reading a jobserver token");
         return false;
     }
+}
+
+void Jobserver::writeTokens(int fd, unsigned n) {
+    std::string bytes(n, '+'); // make writes '+'; clients give back whatever they read
+    size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) throw SysError("writing jobserver tokens");
+        done += size_t(w);
+    }
+}
+
+bool Jobserver::tryAcquire() {
+    return readToken(fd.get());
 }
 
 void Jobserver::release() {

@@ -20,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -257,6 +258,46 @@ ProcessResult runProcess(const SpawnOptions& o) {
     return result;
 }
 
+namespace {
+
+// posix_spawn's helpers return their error rather than setting errno.
+void spawnCheck(int rc, const char* what) {
+    if (rc != 0) throw SysError(rc, std::string("spawning a command: ") + what);
+}
+
+// A copy of `fd` at 5 or above when it is below: the file actions' dup2 to 1, 2, 3 and 4 then
+// never overwrite a descriptor a later one copies from (stdout to 2 and stderr to 1 cross).
+// The copy is close-on-exec, and closed in the parent when the spawn is done.
+int outOfTheWay(int fd, AutoCloseFD& copy) {
+    if (fd < 0 || fd >= 5) return fd;
+    copy = AutoCloseFD(::fcntl(fd, F_DUPFD_CLOEXEC, 5));
+    if (!copy) throw SysError("copying descriptor " + std::to_string(fd));
+    return copy.get();
+}
+
+// Where execvp would find `file`: itself if it holds a slash, else the first executable
+// regular file of that name on PATH ("" if none).
+std::string searchPath(const std::string& file) {
+    if (file.find('/') != std::string::npos) return file;
+    const char* path = ::getenv("PATH");
+    std::string dirs = path ? path : "/bin:/usr/bin";
+    size_t start = 0;
+    while (start <= dirs.size()) {
+        size_t end = dirs.find(':', start);
+        if (end == std::string::npos) end = dirs.size();
+        std::string dir = dirs.substr(start, end - start);
+        std::string candidate = (dir.empty() ? "." : dir) + "/" + file;
+        struct stat st;
+        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+            ::access(candidate.c_str(), X_OK) == 0)
+            return candidate;
+        start = end + 1;
+    }
+    return "";
+}
+
+} // namespace
+
 pid_t spawnCommand(const CommandSpawn& c) {
     if (c.argv.empty()) throw SysError(EINVAL, "spawning a command without a program");
     std::vector<char*> argv;
@@ -269,36 +310,55 @@ pid_t spawnCommand(const CommandSpawn& c) {
         jobserver = AutoCloseFD(::open(self.c_str(), O_RDWR | O_CLOEXEC));
         if (!jobserver) throw SysError("opening the jobserver '" + self + "'");
     }
+    AutoCloseFD stdoutCopy, stderrCopy, jobserverCopy;
+    int stdoutFd = c.stdoutFd == 1 ? 1 : outOfTheWay(c.stdoutFd, stdoutCopy);
+    int stderrFd = c.stderrFd == 2 ? 2 : outOfTheWay(c.stderrFd, stderrCopy);
+    int jobserverFd = jobserver ? outOfTheWay(jobserver.get(), jobserverCopy) : -1;
+    // Destroyed on every path, but only what was initialised.
     struct Actions {
         posix_spawn_file_actions_t a;
-        Actions() { ::posix_spawn_file_actions_init(&a); }
+        Actions() { spawnCheck(::posix_spawn_file_actions_init(&a), "file actions"); }
         ~Actions() { ::posix_spawn_file_actions_destroy(&a); }
     } actions;
     struct Attributes {
         posix_spawnattr_t a;
-        Attributes() { ::posix_spawnattr_init(&a); }
+        Attributes() { spawnCheck(::posix_spawnattr_init(&a), "attributes"); }
         ~Attributes() { ::posix_spawnattr_destroy(&a); }
     } attributes;
     auto& fa = actions.a;
-    if (c.stdoutFd != 1) ::posix_spawn_file_actions_adddup2(&fa, c.stdoutFd, 1);
-    if (c.stderrFd != 2) ::posix_spawn_file_actions_adddup2(&fa, c.stderrFd, 2);
+    if (stdoutFd != 1)
+        spawnCheck(::posix_spawn_file_actions_adddup2(&fa, stdoutFd, 1), "standard output");
+    if (stderrFd != 2)
+        spawnCheck(::posix_spawn_file_actions_adddup2(&fa, stderrFd, 2), "standard error");
     int first = 3;
-    if (jobserver) {
-        ::posix_spawn_file_actions_adddup2(&fa, jobserver.get(), 3);
-        ::posix_spawn_file_actions_adddup2(&fa, jobserver.get(), 4);
+    if (jobserverFd >= 0) {
+        spawnCheck(::posix_spawn_file_actions_adddup2(&fa, jobserverFd, 3), "jobserver as 3");
+        spawnCheck(::posix_spawn_file_actions_adddup2(&fa, jobserverFd, 4), "jobserver as 4");
         first = 5;
     }
-    ::posix_spawn_file_actions_addclosefrom_np(&fa, first);
+    spawnCheck(::posix_spawn_file_actions_addclosefrom_np(&fa, first),
+               "closing the other descriptors");
     sigset_t none, defaults;
     sigemptyset(&none);
     sigemptyset(&defaults);
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP) sigaddset(&defaults, sig);
-    ::posix_spawnattr_setsigmask(&attributes.a, &none);
-    ::posix_spawnattr_setsigdefault(&attributes.a, &defaults);
-    ::posix_spawnattr_setflags(&attributes.a, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    spawnCheck(::posix_spawnattr_setsigmask(&attributes.a, &none), "signal mask");
+    spawnCheck(::posix_spawnattr_setsigdefault(&attributes.a, &defaults), "default signals");
+    spawnCheck(
+        ::posix_spawnattr_setflags(&attributes.a, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF),
+        "attribute flags");
     pid_t pid;
     int err = ::posix_spawnp(&pid, argv[0], &fa, &attributes.a, argv.data(), environ);
+    if (err == ENOEXEC) {
+        // A file without #! nor a known binary format: run by the shell, as execvp does.
+        std::string file = searchPath(c.argv[0]);
+        if (!file.empty()) {
+            std::vector<char*> shArgv{const_cast<char*>("/bin/sh"), file.data()};
+            shArgv.insert(shArgv.end(), argv.begin() + 1, argv.end());
+            err = ::posix_spawn(&pid, "/bin/sh", &fa, &attributes.a, shArgv.data(), environ);
+        }
+    }
     if (err != 0) throw SysError(err, "running '" + c.argv[0] + "'");
     return pid;
 }

@@ -383,15 +383,20 @@ void Scheduler::runGraph() {
                     cv.notify_all();
                 });
             }
-            // Those of ended builds that no ready build took; then the waiter's turn.
-            releaseSpareTokens(active);
+            // No build waits: the waiter stops first (giving back a byte it got), so that it
+            // does not take the spare tokens written next and write them again. Then those of
+            // ended builds that no ready build took go back; then, if a build waits, the
+            // waiter's turn (a build that waits left no token spare).
             try {
-                if (waiter && waitingForToken)
-                    waiter->request();
-                else if (waiter)
-                    waiter->cancel();
+                if (waiter && !waitingForToken) waiter->cancel();
             } catch (const std::exception&) {
                 // A token not given back: fewer for the clients until the fifo is refilled.
+            }
+            releaseSpareTokens(active);
+            try {
+                if (waiter && waitingForToken) waiter->request();
+            } catch (const std::exception&) {
+                // The scheduler looks at the fifo itself, below.
             }
             if (active + activeDownloads == 0) break;
             // Tokens come back through the fifo, from clients the scheduler does not hear: the

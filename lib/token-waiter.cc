@@ -19,27 +19,6 @@
 
 namespace ferrix {
 
-namespace {
-
-void writeBack(int fd) {
-    while (::write(fd, "+", 1) < 0)
-        if (errno != EINTR) throw SysError("giving back a jobserver token");
-}
-
-// One byte from the non-blocking fifo, if there is one.
-bool readToken(int fd) {
-    char c;
-    while (true) {
-        ssize_t n = ::read(fd, &c, 1);
-        if (n == 1) return true;
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && errno != EAGAIN) throw SysError("reading a jobserver token");
-        return false;
-    }
-}
-
-} // namespace
-
 TokenWaiter::TokenWaiter(const Jobserver& jobserver, std::function<void()> acquired)
     : fifo(jobserver.openForBuild()), poller(::epoll_create1(EPOLL_CLOEXEC)),
       wakeFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)), onAcquired(std::move(acquired)) {
@@ -69,7 +48,7 @@ TokenWaiter::~TokenWaiter() {
     wake();
     thread.join();
     try {
-        if (held) writeBack(fifo.get());
+        if (held) Jobserver::writeTokens(fifo.get(), 1);
     } catch (...) {
     }
 }
@@ -96,7 +75,7 @@ void TokenWaiter::cancel() {
     stopWaiting(lk);
     if (held) {
         held = false;
-        writeBack(fifo.get());
+        Jobserver::writeTokens(fifo.get(), 1);
     }
 }
 
@@ -157,10 +136,10 @@ void TokenWaiter::run() {
             if (!wanted || held) {
                 // Woken for a byte not wanted any more, this thread may have been the one
                 // exclusive waiter woken: written again, the byte wakes another.
-                if (readToken(fifo.get())) writeBack(fifo.get());
+                if (Jobserver::readToken(fifo.get())) Jobserver::writeTokens(fifo.get(), 1);
                 continue;
             }
-            if (!readToken(fifo.get())) continue; // another client was faster
+            if (!Jobserver::readToken(fifo.get())) continue; // another client was faster
             held = true;
             lk.unlock();
             onAcquired();

@@ -41,6 +41,11 @@ public:
     // as descriptors 3 and 4, as make 4.3 and cargo hand it over.
     static std::string makeflagsForDescriptors();
 
+    // On any descriptor of the fifo (the scheduler's, the token waiter's): takes one byte if
+    // there is one, never blocking when `fd` is non-blocking; writes `n` bytes.
+    static bool readToken(int fd);
+    static void writeTokens(int fd, unsigned n);
+
 private:
     std::string dir, fifo;
     AutoCloseFD lock, fd; // fd: read-write, non-blocking

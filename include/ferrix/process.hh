@@ -56,8 +56,10 @@ struct ProcessResult {
 ProcessResult runProcess(const SpawnOptions& options);
 
 // A plain child of the calling process, as a build side starts rustc, a build script or a test:
-// argv[0] searched on PATH, the caller's environment and directory, its standard output and
-// error on the given descriptors, the jobserver descriptor (if any) as 3 and 4 through a file
+// argv[0] searched on PATH (a file the kernel cannot execute, a script without #!, is run by
+// /bin/sh, as execvp does), the caller's environment and directory, its standard output and
+// error on the given descriptors (any of them, even crossed: output to 2 and error to 1), the
+// jobserver descriptor (if any) as 3 and 4 through a file
 // description of its own (a client making it non-blocking changes nothing for the caller),
 // nothing else inherited, default signal dispositions and an empty mask. posix_spawn: no copy of
 // the caller's memory and no loop over every possible descriptor, which cost Guile's system*

@@ -329,6 +329,88 @@
                                 "/nonexistent/ferrix-program")
                #t))))
 
+;; The per-crate build side's pipelined rustc (rust-unit.scm).
+(define run-rustc-pipelined
+  (@@ (ferrix build rust-unit) run-rustc-pipelined))
+
+(test-equal "run-rustc-pipelined: a rustc that cannot start exits 127, saying why"
+  '(127 #f #t)
+  (let ((err (string-append %test-directory "/pipelined-err")))
+    (call-with-values
+        (lambda ()
+          (with-error-to-file err
+            (lambda ()
+              (run-rustc-pipelined '("/nonexistent/ferrix-rustc")
+                                   (string-append %test-directory
+                                                  "/pipelined-meta")))))
+      (lambda (status declared?)
+        (list (status:exit-val status) declared?
+              (and (string-contains (call-with-input-file err get-string-all)
+                                    "/nonexistent/ferrix-rustc")
+                   #t))))))
+
+(test-equal "run-rustc-pipelined: rendered diagnostics and other lines, the status"
+  '(2 #f "warning: w\nplain\n")
+  (let ((err (string-append %test-directory "/pipelined-err")))
+    (call-with-values
+        (lambda ()
+          (with-error-to-file err
+            (lambda ()
+              (run-rustc-pipelined
+               '("sh" "-c" "printf '%s\\n' '{\"rendered\":\"warning: w\\n\"}'; echo plain; exit 2")
+               (string-append %test-directory "/pipelined-meta")))))
+      (lambda (status declared?)
+        (list (status:exit-val status) declared?
+              (call-with-input-file err get-string-all))))))
+
+(test-equal "run-rustc-pipelined: an error while reading leaves no child unreaped"
+  '(#t #f)
+  (let* ((meta (string-append %test-directory "/pipelined-meta"))
+         (raised? (catch #t
+                    (lambda ()
+                      ;; The .rmeta to copy is not there: copy-file raises while
+                      ;; "rustc" still runs.
+                      (run-rustc-pipelined
+                       '("sh" "-c" "printf '%s\\n' '{\"artifact\":\"/nonexistent/x.rmeta\"}'; exec sleep 600")
+                       meta)
+                      #f)
+                    (const #t))))
+    ;; ECHILD: no child is left to reap.
+    (list raised? (false-if-exception (waitpid WAIT_ANY WNOHANG)))))
+
+;; (ferrix build sys-crates)'s check for a crate's bundled sources, through
+;; directory-entries of (ferrix build utils).
+(define non-empty-directory?
+  (@@ (ferrix build sys-crates) non-empty-directory?))
+
+(test-equal "non-empty-directory?: missing, empty, non-empty, unreadable"
+  '(#f #f #t #f)
+  (let ((dir (string-append %test-directory "/bundled")))
+    (build:delete-file-recursively dir)
+    (let ((missing (non-empty-directory? dir)))
+      (mkdir dir)
+      (let ((empty (non-empty-directory? dir)))
+        (call-with-output-file (string-append dir "/file") (const #t))
+        (let ((full (non-empty-directory? dir)))
+          (chmod dir #o000)
+          ;; root reads it anyway.
+          (let ((unreadable (and (not (zero? (getuid)))
+                                 (non-empty-directory? dir))))
+            (chmod dir #o755)
+            (list missing empty full unreadable)))))))
+
+(test-equal "directory-entries: sorted, without . and .., those SELECT? accepts"
+  '(("a" "b.rmeta" "c.rmeta") ("b.rmeta" "c.rmeta"))
+  (let ((dir (string-append %test-directory "/entries")))
+    (build:delete-file-recursively dir)
+    (mkdir dir)
+    (for-each (lambda (f)
+                (call-with-output-file (string-append dir "/" f) (const #t)))
+              '("c.rmeta" "a" "b.rmeta"))
+    (list (build:directory-entries dir)
+          (build:directory-entries dir (lambda (f)
+                                         (string-suffix? ".rmeta" f))))))
+
 (define %phases
   `((a . ,(lambda* (#:key log #:allow-other-keys) (log 'a)))
     (b . ,(lambda* (#:key log #:allow-other-keys) (log 'b)))

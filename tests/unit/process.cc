@@ -9,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -230,4 +231,76 @@ TEST(SpawnCommand, SearchesPathAndReportsWhatCannotStart) {
     EXPECT_THROW(spawnCommand(c), SysError);
     c.argv = {};
     EXPECT_THROW(spawnCommand(c), SysError);
+}
+
+TEST(SpawnCommand, OutputAndErrorCrossed) {
+    // The parent's 1 and 2 are two pipes; the child's output goes to the parent's 2 and its
+    // errors to the parent's 1: the first dup2 must not overwrite the second's source.
+    int toTwo[2], toOne[2];
+    ASSERT_EQ(::pipe2(toTwo, O_CLOEXEC), 0);
+    ASSERT_EQ(::pipe2(toOne, O_CLOEXEC), 0);
+    std::fflush(stdout);
+    std::fflush(stderr);
+    int savedOut = ::fcntl(1, F_DUPFD_CLOEXEC, 10), savedErr = ::fcntl(2, F_DUPFD_CLOEXEC, 10);
+    ASSERT_GE(savedOut, 0);
+    ASSERT_GE(savedErr, 0);
+    ::dup2(toTwo[1], 2);
+    ::dup2(toOne[1], 1);
+    CommandSpawn c;
+    c.argv = {"sh", "-c", "echo out; echo err >&2"};
+    c.stdoutFd = 2;
+    c.stderrFd = 1;
+    std::string error;
+    pid_t pid = -1;
+    try {
+        pid = spawnCommand(c);
+    } catch (const std::exception& e) {
+        error = e.what();
+    }
+    ::dup2(savedOut, 1);
+    ::dup2(savedErr, 2);
+    ::close(savedOut);
+    ::close(savedErr);
+    ::close(toTwo[1]);
+    ::close(toOne[1]);
+    AutoCloseFD two(toTwo[0]), one(toOne[0]);
+    ASSERT_EQ(error, "");
+    int status = waitFor(pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    auto readAll = [](int fd) {
+        std::string s;
+        char buf[256];
+        ssize_t n;
+        while ((n = ::read(fd, buf, sizeof buf)) > 0)
+            s.append(buf, size_t(n));
+        return s;
+    };
+    EXPECT_EQ(readAll(two.get()), "out\n");
+    EXPECT_EQ(readAll(one.get()), "err\n");
+}
+
+TEST(SpawnCommand, FileWithoutInterpreterLineRunByTheShell) {
+    // As execvp does: a file the kernel cannot run (ENOEXEC) is run by /bin/sh.
+    test::ScratchDir dir;
+    std::string script = dir.path + "/script", outFile = dir.path + "/out";
+    writeFile(script, "echo ran \"$1\" \"$2\" > '" + outFile + "'\n", 0755);
+    CommandSpawn c;
+    c.argv = {script, "one", "two words"};
+    int status = waitFor(spawnCommand(c));
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    EXPECT_EQ(readFile(outFile), "ran one two words\n");
+    // Found on PATH too.
+    std::string path = ::getenv("PATH") ? ::getenv("PATH") : "";
+    ::setenv("PATH", (dir.path + ":" + path).c_str(), 1);
+    c.argv = {"script", "path"};
+    std::string error;
+    try {
+        status = waitFor(spawnCommand(c));
+    } catch (const std::exception& e) {
+        error = e.what();
+    }
+    ::setenv("PATH", path.c_str(), 1);
+    EXPECT_EQ(error, "");
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    EXPECT_EQ(readFile(outFile), "ran path \n");
 }

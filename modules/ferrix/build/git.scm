@@ -181,16 +181,6 @@ whole repository" commit url)
               (directory-entries dir)))
   directory)
 
-(define (directory-entries dir)
-  (let ((stream (opendir dir)))
-    (let loop ((entries '()))
-      (match (readdir stream)
-        ((? eof-object?)
-         (closedir stream)
-         (sort entries string<?))
-        ((or "." "..") (loop entries))
-        (entry (loop (cons entry entries)))))))
-
 (define* (git-fetch-build #:key url commit recursive? output)
   "The builder of a git-fetch origin: check out COMMIT of URL into OUTPUT.
 On failure, say why and exit with status 1."

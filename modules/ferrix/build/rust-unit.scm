@@ -218,26 +218,10 @@ not hold: rustc's dep-info files and anything but the unit's artifacts."
                             (let ((file (string-append path "/" entry)))
                               (when (eq? 'directory (stat:type (lstat file)))
                                 (delete-file-recursively file))))
-                          (if (file-exists? path) (scandir* path) '()))
-                (when (and (file-exists? path) (null? (scandir* path)))
+                          (if (file-exists? path) (directory-entries path) '()))
+                (when (and (file-exists? path) (null? (directory-entries path)))
                   (rmdir path))))
             '("lib" "bin")))
-
-(define* (scandir dir #:optional (select? (const #t)))
-  "Return the entries of DIR but . and .. that SELECT? accepts, sorted, or #f
-if DIR cannot be read."
-  (let ((stream (false-if-exception (opendir dir))))
-    (and stream
-         (let loop ((entries '()))
-           (match (readdir stream)
-             ((? eof-object?)
-              (closedir stream)
-              (sort entries string<?))
-             ((or "." "..") (loop entries))
-             (entry (loop (if (select? entry) (cons entry entries) entries))))))))
-
-(define (scandir* dir)
-  (scandir dir))
 
 (define (uplift out kind mode target-name metadata)
   "Rename the executable rustc wrote as CRATE-METADATA (-C extra-filename) to
@@ -308,38 +292,66 @@ output and error on one pipe): each diagnostic is
 shown as rustc renders it, and as soon as rustc has written the .rmeta it is
 copied into META/lib and META declared complete (doc/build.md, \"Early
 outputs\"), while rustc goes on with the .rlib.  Return rustc's status and
-whether META was declared, as two values."
-  (match-let* (((port . write-end) (pipe))
-               (pid (spawn/jobserver command #:output write-end
-                                     #:error write-end))
-               (err (current-error-port)))
+whether META was declared, as two values.  As with 'system*/jobserver', a
+rustc that cannot be started gives status 127 after a line on the error port
+saying why; and whatever happens while reading, the pipe is closed and rustc
+reaped."
+  (match-let (((port . write-end) (pipe))
+              (err (current-error-port)))
+    (define pid
+      (catch 'ferrix-error
+        (lambda ()
+          (spawn/jobserver command #:output write-end #:error write-end))
+        (lambda (key subr message arguments . _)
+          (format err "~a~%" (apply simple-format #f message arguments))
+          #f)))
+    (define status #f)
     (close-port write-end)
-    (let loop ((declared? #f))
-      (match (read-line port)
-        ((? eof-object?)
-         (close-port port)
-         (values (cdr (waitpid pid)) declared?))
-        ((? (cut string-prefix? "{" <>) line)
-         (let ((artifact (json-field line "artifact")))
-           (cond ((and artifact (string-suffix? ".rmeta" artifact)
-                       (not declared?))
-                  (mkdir-p (string-append meta "/lib"))
-                  (copy-file artifact
-                             (string-append meta "/lib/" (basename artifact)))
-                  (format #t "@ferrix output-complete meta~%")
-                  (force-output)
-                  (loop #t))
-                 (artifact (loop declared?))
-                 (else
-                  (let ((text (json-field line "rendered")))
-                    (when text
-                      (display text err)
-                      (force-output err)))
-                  (loop declared?)))))
-        (line
-         (display line err)
-         (newline err)
-         (loop declared?))))))
+    (if (not pid)
+        (begin
+          (close-port port)
+          (values (* 127 256) #f))
+        (dynamic-wind
+          (const #t)
+          (lambda ()
+            (let ((declared? (read-rustc-messages port meta err)))
+              (close-port port)
+              (set! status (cdr (waitpid pid)))
+              (values status declared?)))
+          (lambda ()
+            (unless status
+              ;; Left by an error: rustc's output goes nowhere any more.
+              (close-port port)
+              (false-if-exception (kill pid SIGTERM))
+              (set! status (or (false-if-exception (cdr (waitpid pid))) 0))))))))
+
+(define (read-rustc-messages port meta err)
+  "Read rustc's JSON messages from PORT until it ends, as 'run-rustc-pipelined'
+says; return whether META was declared."
+  (let loop ((declared? #f))
+    (match (read-line port)
+      ((? eof-object?) declared?)
+      ((? (cut string-prefix? "{" <>) line)
+       (let ((artifact (json-field line "artifact")))
+         (cond ((and artifact (string-suffix? ".rmeta" artifact)
+                     (not declared?))
+                (mkdir-p (string-append meta "/lib"))
+                (copy-file artifact
+                           (string-append meta "/lib/" (basename artifact)))
+                (format #t "@ferrix output-complete meta~%")
+                (force-output)
+                (loop #t))
+               (artifact (loop declared?))
+               (else
+                (let ((text (json-field line "rendered")))
+                  (when text
+                    (display text err)
+                    (force-output err)))
+                (loop declared?)))))
+      (line
+       (display line err)
+       (newline err)
+       (loop declared?)))))
 
 (define (finish-meta out meta declared?)
   "Leave the .rmeta rustc wrote in OUT/lib only in META/lib: already copied
@@ -353,7 +365,9 @@ there if DECLARED?, moved there otherwise."
                         (mkdir-p (string-append meta "/lib"))
                         (rename-file file
                                      (string-append meta "/lib/" entry))))))
-              (or (scandir lib (cut string-suffix? ".rmeta" <>)) '()))))
+              (or (false-if-exception
+                   (directory-entries lib (cut string-suffix? ".rmeta" <>)))
+                  '()))))
 
 (define (check-system-libraries crate version directory rows)
   "Set the variables of ROWS, (VARIABLE VALUE LIBRARY PKG-CONFIG-NAME

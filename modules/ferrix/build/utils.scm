@@ -51,6 +51,7 @@
             copy-recursively
             delete-file-recursively
             find-files
+            directory-entries
             directory-exists?
             executable-file?
             substitute*
@@ -374,15 +375,22 @@ one afterwards, even on a non-local exit."
            (mkdir path))
          (loop tail path))))))
 
-(define (directory-entries dir)
+(define* (directory-entries dir #:optional (select? (const #t)))
+  "Return the entries of DIR but . and .. that SELECT? accepts, sorted.  Raise
+an error if DIR cannot be read; the directory stream is closed in any case.
+(Not (ice-9 ftw)'s scandir: every unit's build side loads this module.)"
   (let ((stream (opendir dir)))
-    (let loop ((entries '()))
-      (let ((entry (readdir stream)))
-        (cond ((eof-object? entry)
-               (closedir stream)
-               (sort entries string<?))
-              ((member entry '("." "..")) (loop entries))
-              (else (loop (cons entry entries))))))))
+    (dynamic-wind
+      (const #t)
+      (lambda ()
+        (let loop ((entries '()))
+          (let ((entry (readdir stream)))
+            (cond ((eof-object? entry) (sort entries string<?))
+                  ((member entry '("." "..")) (loop entries))
+                  ((select? entry) (loop (cons entry entries)))
+                  (else (loop entries))))))
+      (lambda ()
+        (closedir stream)))))
 
 (define* (copy-recursively source destination
                            #:key (follow-symlinks? #f) (select? (const #t)))
