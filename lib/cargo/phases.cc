@@ -54,7 +54,7 @@ OfflineSource prepareOfflineSource(const std::string& sourceDir,
     options.dev = !tests;
     options.optional = true; // cargo resolves them all for the package being built
     options.platforms = platforms;
-    std::vector<std::string> missingDev;
+    std::vector<std::pair<std::string, Dependency>> missingDev;
     for (auto& dir : sourceCrateDirs(sourceDir))
         for (auto& ignored : ignoreSourceReplacement(dir)) {
             std::string keys, kept;
@@ -73,10 +73,7 @@ OfflineSource prepareOfflineSource(const std::string& sourceDir,
                             "/Cargo.toml: undecidable from the triple " + triple + " alone");
         if (tests && platforms)
             for (auto& d : missingDevDependencies(dir, available, *platforms))
-                missingDev.push_back(d.package +
-                                     (d.version.empty() ? "" : " \"" + d.version + "\"") + " ([" +
-                                     (d.target.empty() ? "" : "target.'" + d.target + "'.") +
-                                     "dev-dependencies] of " + dir + "/Cargo.toml)");
+                missingDev.push_back({dir + "/Cargo.toml", d});
         for (size_t i = 0; i < pruned.removed.size(); i++) {
             auto why = pruned.reasons[i];
             r.log.push_back("pruned " +
@@ -109,14 +106,8 @@ OfflineSource prepareOfflineSource(const std::string& sourceDir,
             }
     }
 
-    if (!missingDev.empty()) {
-        std::string msg = "the tests need dev-dependencies that no input provides:";
-        for (auto& m : missingDev)
-            msg += "\n  " + m;
-        msg += "\ngive each as an input (#:cargo-development-inputs: a crate of that name whose "
-               "version meets the requirement), or build without the tests (#:tests? #f)";
-        throw MissingDevDependencies(msg);
-    }
+    if (!missingDev.empty())
+        throw MissingDevDependencies(missingDevDependenciesMessage(missingDev));
 
     std::string lockFile = sourceDir + "/Cargo.lock";
     std::optional<Lockfile> lock;

@@ -5,6 +5,7 @@
 #include "ferrix/cargo/units.hh"
 
 #include "ferrix/cargo/semver.hh"
+#include "ferrix/cargo/vendor.hh"
 #include "ferrix/file.hh"
 #include "ferrix/hash.hh"
 
@@ -509,7 +510,7 @@ private:
     // (MissingDevDependencies in phases.hh), rather than the first one the resolver meets.
     void checkDevDependencies() {
         if (!o.tests) return;
-        std::string missing;
+        std::vector<std::pair<std::string, Dependency>> missing;
         for (std::size_t m : members) {
             // Copies: resolving adds packages, which may move g.packages.
             const std::vector<Dependency> deps = g.packages[m].manifest.dependencies;
@@ -521,18 +522,11 @@ private:
                 try {
                     resolveDep(m, di);
                 } catch (const UnitGraphError&) {
-                    missing += "\n  " + d.package +
-                               (d.version.empty() ? "" : " \"" + d.version + "\"") + " ([" +
-                               (d.target.empty() ? "" : "target.'" + d.target + "'.") +
-                               "dev-dependencies] of " + file + ")";
+                    missing.push_back({file, d});
                 }
             }
         }
-        if (!missing.empty())
-            throw UnitGraphError(
-                "the tests need dev-dependencies that no crate at hand provides:" + missing +
-                "\ngive each as an input (#:cargo-development-inputs: a crate of that name whose "
-                "version meets the requirement), or build without the tests (#:tests? #f)");
+        if (!missing.empty()) throw UnitGraphError(missingDevDependenciesMessage(missing));
     }
 
     // Resolves a dependency the feature resolver walks into; resolver 1 also walks the

@@ -536,6 +536,17 @@ std::vector<std::string> pruneManifest(const std::string& dir,
     return pruneDependencies(dir, available, triple, o).removed;
 }
 
+std::string
+missingDevDependenciesMessage(const std::vector<std::pair<std::string, Dependency>>& missing) {
+    std::string msg = "the tests need dev-dependencies that no input provides:";
+    for (auto& [file, d] : missing)
+        msg += "\n  " + d.package + (d.version.empty() ? "" : " \"" + d.version + "\"") + " ([" +
+               (d.target.empty() ? "" : "target.'" + d.target + "'.") + "dev-dependencies] of " +
+               file + ")";
+    return msg + "\ngive each as an input (#:cargo-development-inputs: a crate of that name whose "
+                 "version meets the requirement), or build without the tests (#:tests? #f)";
+}
+
 std::vector<Dependency> missingDevDependencies(const std::string& dir,
                                                const std::set<std::string>& available,
                                                const BuildPlatforms& platforms) {

@@ -138,7 +138,7 @@ TEST_F(Graph, MissingDevDependenciesAreNamedTogetherWithTheWaysOut) {
         FAIL() << "no error";
     } catch (const UnitGraphError& e) {
         std::string m = e.what();
-        EXPECT_NE(m.find("the tests need dev-dependencies that no crate at hand provides:"),
+        EXPECT_NE(m.find("the tests need dev-dependencies that no input provides:"),
                   std::string::npos)
             << m;
         EXPECT_NE(m.find("\n  first \"0.3\" ([dev-dependencies] of "), std::string::npos) << m;

@@ -103,6 +103,11 @@ std::vector<Dependency> missingDevDependencies(const std::string& dir,
                                                const std::set<std::string>& available,
                                                const BuildPlatforms& platforms);
 
+// The sentence naming missing dev-dependencies, `missing` those of each manifest file, with the two
+// ways out (an input, or no tests): both modes' words (configure's, the per-crate unit graph's).
+std::string
+missingDevDependenciesMessage(const std::vector<std::pair<std::string, Dependency>>& missing);
+
 // The name of the saved original manifest in `dir`, or "" if pruneManifest changed nothing.
 std::string savedManifest(const std::string& dir);
 
