@@ -6,6 +6,7 @@ target_sources(ferrix PRIVATE
   ${PROJECT_SOURCE_DIR}/lib/cargo/platform.cc
   ${PROJECT_SOURCE_DIR}/lib/cargo/manifest.cc
   ${PROJECT_SOURCE_DIR}/lib/cargo/build-script.cc
+  ${PROJECT_SOURCE_DIR}/lib/cargo/unit-build.cc
   ${PROJECT_SOURCE_DIR}/lib/cargo/vendor.cc
   ${PROJECT_SOURCE_DIR}/lib/cargo/phases.cc
   ${PROJECT_SOURCE_DIR}/lib/cargo/semver.cc

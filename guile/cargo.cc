@@ -18,6 +18,7 @@
 #include "ferrix/cargo/manifest.hh"
 #include "ferrix/cargo/phases.hh"
 #include "ferrix/cargo/registry-export.hh"
+#include "ferrix/cargo/unit-build.hh"
 #include "ferrix/cargo/vendor.hh"
 
 #include <cstdlib>
@@ -289,6 +290,132 @@ SCM primReadBuildScriptDirectives(SCM text, SCM file) {
 }
 #undef SUBR
 
+// --- A unit of the per-crate mode (unit-build.hh). Scheme side only (inside scheme()).
+
+std::string symbolOrString(SCM obj, int pos, const char* name, const char* subr) {
+    if (scm_is_symbol(obj)) return toString(scm_symbol_to_string(obj));
+    expectString(obj, pos, name, subr);
+    return toString(obj);
+}
+
+// SCRIPTS: ((ITEM WHAT LINKS) ...), WHAT a symbol, LINKS a string or #f.
+std::vector<cargo::ScriptUse> toScriptUses(SCM scripts, int pos, const char* subr) {
+    std::vector<cargo::ScriptUse> out;
+    expect(scm_ilength(scripts) >= 0, scripts, pos, "SCRIPTS", "a list", subr);
+    for (SCM l = scripts; scm_is_pair(l); l = scm_cdr(l)) {
+        SCM e = scm_car(l);
+        expect(scm_ilength(e) == 3 && scm_is_string(scm_car(e)) && scm_is_symbol(scm_cadr(e)) &&
+                   (scm_is_string(scm_caddr(e)) || scm_is_false(scm_caddr(e))),
+               e, pos, "SCRIPTS", "a list of (ITEM WHAT LINKS)", subr);
+        out.push_back({toString(scm_car(e)), toString(scm_symbol_to_string(scm_cadr(e))),
+                       scm_is_string(scm_caddr(e)) ? toString(scm_caddr(e)) : ""});
+    }
+    return out;
+}
+
+SCM pairList(const cargo::EnvList& v) {
+    SCM l = SCM_EOL;
+    for (size_t i = v.size(); i-- > 0;)
+        l = scm_cons(scm_cons(utf8(v[i].first), utf8(v[i].second)), l);
+    return l;
+}
+
+#define SUBR "%unit-spec"
+SCM primUnitSpec(SCM fields) {
+    checkList(fields, 1, SUBR);
+    return guarded(SUBR, [&] {
+        cargo::UnitSpec s;
+        scheme([&] {
+            auto ref = [&](const char* key) {
+                SCM v = scm_assq(scm_from_utf8_symbol(key), fields);
+                expect(scm_is_pair(v), fields, 1, key, "an entry in FIELDS", SUBR);
+                return scm_cdr(v);
+            };
+            auto str = [&](const char* key) {
+                SCM v = ref(key);
+                // A unit without a target name or metadata (#f) has "".
+                return scm_is_false(v) ? std::string() : symbolOrString(v, 1, key, SUBR);
+            };
+            auto strs = [&](const char* key) {
+                SCM v = ref(key);
+                expectStrings(v, 1, key, SUBR);
+                return toStringList(v, SUBR, 1);
+            };
+            s.crate = str("crate");
+            s.version = str("version");
+            s.kind = str("kind");
+            s.targetName = str("target-name");
+            s.crateTypes = strs("crate-types");
+            s.mode = str("mode");
+            s.metadata = str("metadata");
+            s.program = str("program");
+            s.arguments = strs("arguments");
+            s.directory = str("directory");
+            s.placeholder = str("placeholder");
+            s.cargoVersion = str("cargo-version");
+            s.inputs = strs("inputs");
+            s.linkLibs = scm_is_true(ref("link-libs?"));
+            s.environment = toStringAlist(ref("environment"), SUBR, 1);
+            s.scripts = toScriptUses(ref("scripts"), 1, SUBR);
+            return SCM_UNSPECIFIED;
+        });
+        std::string json = s.toJSON();
+        return scheme([&] { return utf8(json); });
+    });
+}
+#undef SUBR
+
+#define SUBR "%unit-script-arguments"
+SCM primUnitScriptArguments(SCM scripts, SCM kind, SCM targetName, SCM crateTypes, SCM linkLibs,
+                            SCM test) {
+    expectStrings(crateTypes, 4, "CRATE-TYPES", SUBR);
+    return guarded(SUBR, [&] {
+        std::vector<cargo::ScriptUse> uses;
+        std::string k, t;
+        std::vector<std::string> types;
+        scheme([&] {
+            uses = toScriptUses(scripts, 1, SUBR);
+            k = symbolOrString(kind, 2, "KIND", SUBR);
+            t = symbolOrString(targetName, 3, "TARGET-NAME", SUBR);
+            types = toStringList(crateTypes, SUBR, 4);
+            return SCM_UNSPECIFIED;
+        });
+        auto args =
+            cargo::scriptArguments(uses, k, t, types, scm_is_true(linkLibs), scm_is_true(test));
+        return scheme([&] { return stringList(args); });
+    });
+}
+#undef SUBR
+
+#define SUBR "%unit-script-environment"
+SCM primUnitScriptEnvironment(SCM scripts) {
+    return guarded(SUBR, [&] {
+        std::vector<cargo::ScriptUse> uses;
+        scheme([&] {
+            uses = toScriptUses(scripts, 1, SUBR);
+            return SCM_UNSPECIFIED;
+        });
+        auto env = cargo::scriptEnvironment(uses);
+        return scheme([&] { return pairList(env); });
+    });
+}
+#undef SUBR
+
+#define SUBR "%unit-search-paths"
+SCM primUnitSearchPaths(SCM inputs) {
+    expectStrings(inputs, 1, "INPUTS", SUBR);
+    return guarded(SUBR, [&] {
+        std::vector<std::string> items;
+        scheme([&] {
+            items = toStringList(inputs, SUBR, 1);
+            return SCM_UNSPECIFIED;
+        });
+        auto env = cargo::searchPathVariables(items);
+        return scheme([&] { return pairList(env); });
+    });
+}
+#undef SUBR
+
 #define SUBR "%registry-export"
 // SETTINGS: an alist of string pairs: ("source" . DIR) (repeated), ("dir" . DIR), ("base-url" .
 // URL), ("yank" . NAME@VERSION) and ("unyank" . NAME@VERSION) (repeated), ("keep-going" .
@@ -395,6 +522,21 @@ const Primitive cargoPrimitives[] = {
      "rerun-if-env-changed to lists of strings; link-args (WHICH . ARG), env and metadata\n"
      "(NAME . VALUE) to lists of pairs.  WHICH is \"\", \"bin:NAME\", \"bins\", \"tests\",\n"
      "\"examples\", \"benches\" or \"cdylib\"."},
+    {"%unit-spec", 1, 0, 0, asSubr(primUnitSpec),
+     "Return the JSON spec of a per-crate unit that `ferrix unit' builds (unit-build.hh), from\n"
+     "FIELDS, an alist: crate, version, kind, target-name, mode, metadata, program, directory,\n"
+     "placeholder, cargo-version (strings or symbols), crate-types, arguments, inputs (lists\n"
+     "of strings), environment (string pairs), scripts ((ITEM WHAT LINKS) ...) and link-libs?."},
+    {"%unit-script-arguments", 6, 0, 0, asSubr(primUnitScriptArguments),
+     "Return the rustc arguments that SCRIPTS, ((ITEM WHAT LINKS) ...), add to a unit of KIND\n"
+     "named TARGET-NAME of CRATE-TYPES, with their -l when LINK-LIBS?, compiled as a test when\n"
+     "TEST?, in cargo's order."},
+    {"%unit-script-environment", 1, 0, 0, asSubr(primUnitScriptEnvironment),
+     "Return the variables, (NAME . VALUE), that SCRIPTS give a unit: OUT_DIR, rustc-env,\n"
+     "DEP_<LINKS>_<KEY>."},
+    {"%unit-search-paths", 1, 0, 0, asSubr(primUnitSearchPaths),
+     "Return the variables, (NAME . VALUE), a unit's build sets for INPUTS, store items: PATH,\n"
+     "PKG_CONFIG_PATH (when they have pkgconfig directories) and SOURCE_DATE_EPOCH."},
     {"%registry-export", 1, 0, 0, asSubr(primRegistryExport),
      "Export the directory registries of SETTINGS, an alist of string pairs, as a static\n"
      "crates.io-shaped registry, and return the summary alist."},

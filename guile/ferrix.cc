@@ -20,6 +20,8 @@
 //
 // `ferrix build-side SCRIPT...` is the builder of the derivations build systems make: it loads
 // each SCRIPT with primitive-load, without (ferrix ui), which the build-side item does not hold.
+#include "ferrix/cargo/unit-build.hh"
+
 #include <libguile.h>
 
 #include <climits>
@@ -147,6 +149,8 @@ void innerMain(void* data, int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
+    // A unit's builder (doc/per-crate.md): no Guile to start.
+    if (argc == 2 && std::strcmp(argv[1], "unit") == 0) return ferrix::cargo::unitBuilderMain();
     static Paths paths;
     choosePaths(paths);
     // Like the `guile` executable: honour the user's locale unless GUILE_INSTALL_LOCALE=0.

@@ -18,6 +18,8 @@
   #:re-export (%current-system
                %current-target-system)
   #:export (build-system
+            build-side-derivation
+            build-script->store
             build-system?
             build-system-name
             build-system-description
@@ -382,6 +384,43 @@ Writing is deterministic: the same data always gives the same text."
               (newline port))
             forms))
 
+(define* (build-side-derivation store name arguments
+                                #:key (system (%current-system))
+                                (inputs '())
+                                (outputs '("out"))
+                                (env-vars '())
+                                hash hash-algo recursive?)
+  "Return a derivation NAME whose builder is the build side's `ferrix' run
+with ARGUMENTS: `build-side SCRIPT' (see 'build-script->derivation'), or
+`unit' (a per-crate unit, doc/per-crate.md).  INPUTS are derivation inputs in
+the form accepted by 'derivation'; the build-side item is added to them."
+  (let ((item (build-side-item store)))
+    (derivation store name (string-append item "/bin/ferrix") arguments
+                #:system system
+                #:env-vars
+                (append `(("GUILE_AUTO_COMPILE" . "0")
+                          ("GUILE_EXTENSIONS_PATH" . ,(string-append item "/lib"))
+                          ("GUILE_LOAD_PATH"
+                           . ,(string-append item "/share/guile/site/3.0")))
+                        env-vars)
+                #:inputs (merge-derivation-inputs (append inputs `((,item))))
+                #:outputs outputs
+                #:hash hash
+                #:hash-algo hash-algo
+                #:recursive? recursive?)))
+
+(define (build-script->store store name forms references)
+  "Add FORMS, a list of top-level forms, to STORE as the text item NAME, a
+build script whose references are the build-side item and REFERENCES, store
+files; return its file name."
+  (add-text-to-store store name
+                     (call-with-output-string
+                       (lambda (port)
+                         (display ";;; ferrix build script (generated)\n" port)
+                         (write-build-script forms port)))
+                     (delete-duplicates (cons (build-side-item store)
+                                              references))))
+
 (define* (build-script->derivation store name forms
                                    #:key (system (%current-system))
                                    (inputs '())
@@ -393,34 +432,20 @@ the build side (see the commentary).  INPUTS are derivation inputs in the
 form accepted by 'derivation': (DRV OUTPUT ...) or (STORE-FILE).  The script
 is a text store item NAME-builder whose references are the store files among
 INPUTS, and the build-side item and the script are added to the inputs."
-  (let* ((item    (build-side-item store))
-         (sources (filter-map (match-lambda
+  (let* ((sources (filter-map (match-lambda
                                 (((? string? file)) file)
                                 (_ #f))
                               inputs))
-         (text    (call-with-output-string
-                    (lambda (port)
-                      (display ";;; ferrix build script (generated)\n" port)
-                      (write-build-script forms port))))
-         (script  (add-text-to-store store (string-append name "-builder")
-                                     text
-                                     (delete-duplicates
-                                      (cons item sources)))))
-    (derivation store name (string-append item "/bin/ferrix")
-                (list "build-side" script)
-                #:system system
-                #:env-vars
-                (append `(("GUILE_AUTO_COMPILE" . "0")
-                          ("GUILE_EXTENSIONS_PATH" . ,(string-append item "/lib"))
-                          ("GUILE_LOAD_PATH"
-                           . ,(string-append item "/share/guile/site/3.0")))
-                        env-vars)
-                #:inputs (merge-derivation-inputs
-                          (append inputs `((,item) (,script))))
-                #:outputs outputs
-                #:hash hash
-                #:hash-algo hash-algo
-                #:recursive? recursive?)))
+         (script  (build-script->store store (string-append name "-builder")
+                                       forms sources)))
+    (build-side-derivation store name (list "build-side" script)
+                           #:system system
+                           #:env-vars env-vars
+                           #:inputs (append inputs `((,script)))
+                           #:outputs outputs
+                           #:hash hash
+                           #:hash-algo hash-algo
+                           #:recursive? recursive?)))
 
 (define (merge-derivation-inputs inputs)
   "Merge INPUTS, derivation inputs, so that each derivation or store file

@@ -329,55 +329,6 @@
                                 "/nonexistent/ferrix-program")
                #t))))
 
-;; The per-crate build side's pipelined rustc (rust-unit.scm).
-(define run-rustc-pipelined
-  (@@ (ferrix build rust-unit) run-rustc-pipelined))
-
-(test-equal "run-rustc-pipelined: a rustc that cannot start exits 127, saying why"
-  '(127 #f #t)
-  (let ((err (string-append %test-directory "/pipelined-err")))
-    (call-with-values
-        (lambda ()
-          (with-error-to-file err
-            (lambda ()
-              (run-rustc-pipelined '("/nonexistent/ferrix-rustc")
-                                   (string-append %test-directory
-                                                  "/pipelined-meta")))))
-      (lambda (status declared?)
-        (list (status:exit-val status) declared?
-              (and (string-contains (call-with-input-file err get-string-all)
-                                    "/nonexistent/ferrix-rustc")
-                   #t))))))
-
-(test-equal "run-rustc-pipelined: rendered diagnostics and other lines, the status"
-  '(2 #f "warning: w\nplain\n")
-  (let ((err (string-append %test-directory "/pipelined-err")))
-    (call-with-values
-        (lambda ()
-          (with-error-to-file err
-            (lambda ()
-              (run-rustc-pipelined
-               '("sh" "-c" "printf '%s\\n' '{\"rendered\":\"warning: w\\n\"}'; echo plain; exit 2")
-               (string-append %test-directory "/pipelined-meta")))))
-      (lambda (status declared?)
-        (list (status:exit-val status) declared?
-              (call-with-input-file err get-string-all))))))
-
-(test-equal "run-rustc-pipelined: an error while reading leaves no child unreaped"
-  '(#t #f)
-  (let* ((meta (string-append %test-directory "/pipelined-meta"))
-         (raised? (catch #t
-                    (lambda ()
-                      ;; The .rmeta to copy is not there: copy-file raises while
-                      ;; "rustc" still runs.
-                      (run-rustc-pipelined
-                       '("sh" "-c" "printf '%s\\n' '{\"artifact\":\"/nonexistent/x.rmeta\"}'; exec sleep 600")
-                       meta)
-                      #f)
-                    (const #t))))
-    ;; ECHILD: no child is left to reap.
-    (list raised? (false-if-exception (waitpid WAIT_ANY WNOHANG)))))
-
 ;; (ferrix build sys-crates)'s check for a crate's bundled sources, through
 ;; directory-entries of (ferrix build utils).
 (define non-empty-directory?

@@ -25,7 +25,6 @@
              (ferrix store)
              (ferrix derivations)
              ((ferrix build cargo-build-system) #:prefix build:)
-             ((ferrix build rust-unit) #:select (link-arg-applies?))
              ((ferrix build utils)
               #:select (run-phases later-phase-arguments mkdir-p))
              (srfi srfi-1)
@@ -1187,20 +1186,6 @@ source = \"registry+https://github.com/rust-lang/crates.io-index\"\n")))))
                               "cdef")
         (unit-derivation-name "wordfreq" "0.1.0" 'bin "wordfreq" 'test
                               "0246")))
-
-(test-equal "link-arg-applies?: cargo's rule per target kind; cdylib's not for tests"
-  '(#t #t #f #t #f #t #f #t #f #f)
-  (map (lambda (args) (and (apply link-arg-applies? args) #t))
-       '(("" lib "foo" ("rlib"))
-         ("cdylib" lib "foo" ("cdylib" "rlib"))
-         ("cdylib" lib "foo" ("cdylib" "rlib") #t)
-         ("bins" bin "tool" ("bin"))
-         ("bins" lib "foo" ("rlib"))
-         ("bin:tool" bin "tool" ("bin"))
-         ("bin:tool" bin "other" ("bin"))
-         ("tests" test "it" ("bin"))
-         ("examples" example "ex" ("rlib"))
-         ("benches" bin "tool" ("bin")))))
 
 ;;;
 ;;; The -sys crates' switches, checked in configure.

@@ -45,21 +45,19 @@
 ;;; library, say) and the build side: nothing that names the package being
 ;;; built, so that the same unit in two packages is the same derivation.
 ;;;
-;;; Its build script is
-;;;
-;;;   (use-modules (ferrix build rust-unit))
-;;;   (rust-unit-build #:name NAME #:crate CRATE #:version VERSION
-;;;                    #:kind KIND #:target-name TARGET #:crate-types TYPES
-;;;                    #:mode MODE #:metadata META
-;;;                    #:program PROGRAM #:arguments ARGS
-;;;                    #:environment ENV #:directory DIR
-;;;                    #:scripts ((ITEM WHAT LINKS) ...)
-;;;                    #:placeholder %unit-output-placeholder
-;;;                    #:link-libs? BOOL #:cargo-version VERSION
-;;;                    #:inputs ((LABEL . ITEM) ...)
-;;;                    [#:replacement CODE]    ;a crate override's build script
-;;;                    [#:checked-environment ((VARIABLE VALUE LIBRARY ...))]
-;;;                    #:outputs (("out" . $out)))
+;;; Its builder is the build side's `ferrix unit' (lib/cargo/unit-build.cc),
+;;; which reads the unit's spec from the variable ferrixUnit: the JSON that
+;;; %unit-spec makes of the crate, version, kind, target name, crate types,
+;;; mode, metadata, the invocation (program, arguments, environment and
+;;; directory, where %unit-output-placeholder stands for the output), the
+;;; build script runs it reads ((ITEM WHAT LINKS) ...), whether it passes
+;;; their -l, the cargo version reading a run's directives and the input
+;;; items.  It starts no Guile: a graph has hundreds of units.  Two kinds of
+;;; build script run need the build side's Scheme: one whose crate override
+;;; replaces the script (the program is then `ferrix build-side' running
+;;; the override's code, 'run-replacement'), and one with switches forcing
+;;; a system library, which (ferrix build sys-crates) checks before handing
+;;; over to `ferrix unit' ('check-system-libraries-then-build').
 ;;;
 ;;; Code:
 
@@ -132,43 +130,65 @@ BUNDLED): switches forcing a system library, set only when pkg-config finds it
   (define name
     (unit-derivation-name crate version kind target-name mode metadata))
   (define script-units (map car scripts))
-  (build-script->derivation
-   store name
-   `((use-modules (ferrix build rust-unit))
-     (rust-unit-build
-      #:name ,name #:crate ,crate #:version ,version
-      #:kind ',kind #:target-name ,target-name #:crate-types ',crate-types
-      #:mode ',mode #:metadata ,metadata
-      #:program ,program #:arguments ',arguments
-      #:environment ',environment #:directory ,directory
-      ,@(if (null? checked-environment)
-            '()
-            `(#:checked-environment ',checked-environment))
-      #:scripts ',(map (match-lambda
-                         ((drv what links)
-                          (list (derivation->output-path drv) what links)))
-                       scripts)
-      #:placeholder ,%unit-output-placeholder
-      #:link-libs? ,link-libs? #:cargo-version ,cargo-version
-      #:inputs ',inputs
-      ,@(if replacement `(#:replacement ',replacement) '())
-      #:outputs (list (cons "out" (getenv "out"))
-                      ,@(if pipelined?
-                            '((cons "meta" (getenv "meta")))
-                            '()))))
-   #:system system
-   #:outputs (if pipelined? '("out" "meta") '("out"))
-   #:inputs (append (map list (delete-duplicates (append sources inputs)))
-                    (map (cut list <> "out")
-                         (delete-duplicates (append units script-units)
-                                            eq?))
-                    (map (cut list <> "meta")
-                         (delete-duplicates meta-units eq?)))
-   #:env-vars (append (unit-display-variables crate version kind mode)
-                      (if (null? host-directories)
-                          '()
-                          `(("impureHostDeps"
-                             . ,(string-join host-directories)))))))
+  (define replacement-script
+    ;; A crate override's build script, run in place of the crate's.
+    (and replacement
+         (build-script->store store (string-append name "-replacement")
+                              `((use-modules (ferrix build rust-unit))
+                                (run-replacement ',replacement))
+                              '())))
+  (define spec
+    (%unit-spec
+     `((crate . ,crate) (version . ,version) (kind . ,kind)
+       (target-name . ,target-name) (crate-types . ,crate-types)
+       (mode . ,mode) (metadata . ,metadata)
+       (program . ,(if replacement-script
+                       (string-append (build-side-item store) "/bin/ferrix")
+                       program))
+       (arguments . ,(if replacement-script
+                         (list "build-side" replacement-script)
+                         arguments))
+       (environment . ,environment) (directory . ,directory)
+       (scripts . ,(map (match-lambda
+                          ((drv what links)
+                           (list (derivation->output-path drv) what links)))
+                        scripts))
+       (placeholder . ,%unit-output-placeholder)
+       (link-libs? . ,link-libs?) (cargo-version . ,cargo-version)
+       (inputs . ,inputs))))
+  (define drv-inputs
+    (append (map list (delete-duplicates
+                       (append sources inputs
+                               (if replacement-script
+                                   (list replacement-script)
+                                   '()))))
+            (map (cut list <> "out")
+                 (delete-duplicates (append units script-units) eq?))
+            (map (cut list <> "meta")
+                 (delete-duplicates meta-units eq?))))
+  (define env-vars
+    (append `(("ferrixUnit" . ,spec))
+            (unit-display-variables crate version kind mode)
+            (if (null? host-directories)
+                '()
+                `(("impureHostDeps" . ,(string-join host-directories))))))
+  (define outputs (if pipelined? '("out" "meta") '("out")))
+  (if (null? checked-environment)
+      ;; `ferrix unit' builds it (lib/cargo/unit-build.cc): no Guile to start.
+      (build-side-derivation store name '("unit")
+                             #:system system #:outputs outputs
+                             #:inputs drv-inputs #:env-vars env-vars)
+      ;; Switches forcing a system library are checked by the build side's
+      ;; Scheme, (ferrix build sys-crates), which then hands over to it.
+      (build-script->derivation
+       store name
+       `((use-modules (ferrix build rust-unit))
+         (check-system-libraries-then-build
+          #:crate ,crate #:version ,version #:directory ,directory
+          #:placeholder ,%unit-output-placeholder #:inputs ',inputs
+          #:rows ',checked-environment))
+       #:system system #:outputs outputs
+       #:inputs drv-inputs #:env-vars env-vars)))
 
 (define (unit-display-variables crate version kind mode)
   "Return the variables that tell the build display what the unit of CRATE at
