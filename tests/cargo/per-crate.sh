@@ -216,8 +216,10 @@ while todo:
     todo.extend(d["inputDrvs"])
     name = re.sub(r"^.*/[a-z0-9]{32}-|\.drv$", "", path)
     if name.startswith("rust-unit-") and "-run-" not in name:
-        script = open(d["args"][-1]).read()
-        print(re.sub(r"-[0-9a-f]{16}$", "", name), "linker" if "linker=" in script else "none")
+        # The unit's spec: its rustc arguments.
+        args = json.loads(d["env"]["ferrixUnit"])["arguments"]
+        linked = any(a.startswith("linker=") for a in args)
+        print(re.sub(r"-[0-9a-f]{16}$", "", name), "linker" if linked else "none")
 PY
 )
   linkers=$(sort <<<"$linkers")
