@@ -4,12 +4,14 @@
 #include "ferrix/build-events.hh"
 #include "ferrix/build-root.hh"
 #include "ferrix/cores.hh"
+#include "ferrix/hash.hh"
 #include "ferrix/jobserver.hh"
 #include "ferrix/sandbox.hh"
 
 #include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
+#include <sstream>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -89,6 +91,21 @@ std::map<std::string, std::string> builderEnvironment(const Derivation& drv, con
     env["PWD"] = buildDir;
     env["NIX_LOG_FD"] = "2";
     return env;
+}
+
+void passVariablesAsFiles(const Derivation& drv, std::map<std::string, std::string>& env,
+                          const std::string& hostBuildDir, const std::string& buildDir) {
+    auto names = drv.env.find("passAsFile");
+    if (names == drv.env.end()) return;
+    std::istringstream words(names->second);
+    for (std::string name; words >> name;) {
+        auto value = drv.env.find(name);
+        if (value == drv.env.end()) continue; // as Nix: nothing to pass
+        std::string file = ".attr-" + hashString(HashAlgo::SHA256, name).toNix32();
+        writeFile(hostBuildDir + "/" + file, value->second, 0644);
+        env.erase(name);
+        env[name + "Path"] = buildDir + "/" + file;
+    }
 }
 
 void makeScratchStore(const LocalStore& store, const StorePathSet& closure,
@@ -177,6 +194,7 @@ void runBuilder(LocalStore& store, const Derivation& drv, const std::string& drv
     so.timeout = limits.timeout;
     so.maxSilentTime = limits.maxSilentTime;
     so.env = builderEnvironment(drv, store.storeDir(), limits.cores, so.cwd);
+    passVariablesAsFiles(drv, so.env, buildDir, so.cwd);
     if (limits.jobserverFd >= 0) {
         // Scheduling, not content: not in the derivation, which may still set its own.
         so.sharedFd = limits.jobserverFd;

@@ -57,6 +57,13 @@ OutputPlaces builderOutputPlaces(const LocalStore& store, const Derivation& drv,
 std::map<std::string, std::string> builderEnvironment(const Derivation& drv, const StoreDir& dir,
                                                       unsigned cores, const std::string& buildDir);
 
+// Nix's passAsFile: each variable the derivation's `passAsFile` names (separated by white space)
+// is written to .attr-HASH in `hostBuildDir`, HASH the nix32 sha256 of its name, and leaves the
+// environment; NAMEPath names the file as the builder sees it, in `buildDir`. A value larger than
+// the kernel takes for one string of the environment (128 KiB) reaches the builder this way.
+void passVariablesAsFiles(const Derivation& drv, std::map<std::string, std::string>& env,
+                          const std::string& hostBuildDir, const std::string& buildDir);
+
 // The scratch store of a build in `top`: each item of `closure` gets its mount point in
 // top/store (a symbolic link is copied as it is).
 void makeScratchStore(const LocalStore& store, const StorePathSet& closure, const std::string& top);

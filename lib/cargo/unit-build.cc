@@ -499,15 +499,17 @@ void buildUnit(const UnitSpec& spec, const std::string& out, const std::string& 
 
 int unitBuilderMain() {
     try {
-        const char* text = std::getenv("ferrixUnit");
+        // The spec comes as a file (passAsFile): a unit with hundreds of dependencies has a
+        // spec larger than the kernel takes for one variable.
+        const char* file = std::getenv("ferrixUnitPath");
         const char* out = std::getenv("out");
-        if (!text || !out)
-            throw UnitSpecError("`ferrix unit' runs as a unit's builder: "
-                                "ferrixUnit and out are not set");
-        UnitSpec spec = UnitSpec::parse(text);
+        if (!file || !out)
+            throw UnitSpecError("`ferrix unit' runs as a unit's builder: ferrixUnitPath and out "
+                                "are not set");
+        UnitSpec spec = UnitSpec::parse(readFile(file));
         const char* meta = std::getenv("meta");
-        // Neither rustc nor a build script needs the spec.
-        unsetenv("ferrixUnit");
+        // Neither rustc nor a build script needs it.
+        unsetenv("ferrixUnitPath");
         buildUnit(spec, out, meta ? meta : "");
         return 0;
     } catch (const Error& e) {

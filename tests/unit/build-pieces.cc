@@ -115,6 +115,25 @@ TEST(DerivationBuilder, Environment) {
     EXPECT_EQ(all.at("NIX_BUILD_CORES"), std::to_string(usableCores()));
 }
 
+TEST(DerivationBuilder, PassAsFileWritesTheValueAndNamesItsFile) {
+    test::ScratchDir dir{"ferrix-pass-as-file-"};
+    Derivation d;
+    // Larger than the kernel takes for one variable of execve's environment.
+    std::string big(200 * 1024, 'x');
+    d.env = {{"ferrixUnit", big}, {"small", "s"}, {"passAsFile", " ferrixUnit\tmissing "}};
+    auto env = builderEnvironment(d, StoreDir("/gnu/store"), 1, "/build");
+    passVariablesAsFiles(d, env, dir.path, "/build");
+    // The name Nix 2.8 gives it: .attr- and the nix32 sha256 of "ferrixUnit" (nix-hash --flat
+    // --base32 --type sha256 of a file holding the name).
+    const std::string file = ".attr-02ca95sb7zhfw54q24ksj0k4w6i77nknrhpx53hq4pq9s7qr4gdr";
+    EXPECT_EQ(env.count("ferrixUnit"), 0u);
+    EXPECT_EQ(env.at("ferrixUnitPath"), "/build/" + file);
+    EXPECT_EQ(readFile(dir.path + "/" + file), big);
+    EXPECT_EQ(env.count("missingPath"), 0u); // a name without a variable passes nothing
+    EXPECT_EQ(env.at("small"), "s");
+    EXPECT_EQ(test::listNames(dir.path), std::vector<std::string>{file});
+}
+
 class Outputs : public ::testing::Test {
 protected:
     test::ScratchDir dir{"ferrix-build-outputs-"};

@@ -203,7 +203,8 @@ Built buildInChild(const UnitSpec& spec, const std::string& out, const std::stri
         int fe = open(e.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(fo, 1);
         dup2(fe, 2);
-        setenv("ferrixUnit", spec.toJSON().c_str(), 1);
+        writeFile(scratch + "/spec.json", spec.toJSON());
+        setenv("ferrixUnitPath", (scratch + "/spec.json").c_str(), 1);
         setenv("out", out.c_str(), 1);
         if (meta.empty())
             unsetenv("meta");
@@ -380,14 +381,15 @@ TEST(UnitBuild, WithoutASpecTheBuilderSaysWhatIsMissing) {
     if (pid == 0) {
         int fe = open((d.path + "/err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(fe, 2);
-        unsetenv("ferrixUnit");
+        unsetenv("ferrixUnitPath");
         _exit(unitBuilderMain());
     }
     int status;
     waitpid(pid, &status, 0);
     EXPECT_EQ(WEXITSTATUS(status), 1);
     EXPECT_EQ(readFile(d.path + "/err"),
-              "error: `ferrix unit' runs as a unit's builder: ferrixUnit and out are not set\n");
+              "error: `ferrix unit' runs as a unit's builder: ferrixUnitPath and out are not "
+              "set\n");
 }
 
 } // namespace

@@ -87,8 +87,9 @@ EnvList searchPathVariables(const std::vector<std::string>& inputs);
 // environment and runs the program. Throws UnitBuildError after printing the diagnostics.
 void buildUnit(const UnitSpec& spec, const std::string& out, const std::string& meta);
 
-// `ferrix unit`: the spec from the variable ferrixUnit, the outputs from out and meta; an
-// error is printed as one `error:` line. Returns the exit status.
+// `ferrix unit`: the spec from the file ferrixUnitPath names (the derivation passes ferrixUnit
+// as a file), the outputs from out and meta; an error is printed as one `error:` line. Returns
+// the exit status.
 int unitBuilderMain();
 
 } // namespace ferrix::cargo

@@ -46,7 +46,8 @@
 ;;; built, so that the same unit in two packages is the same derivation.
 ;;;
 ;;; Its builder is the build side's `ferrix unit' (lib/cargo/unit-build.cc),
-;;; which reads the unit's spec from the variable ferrixUnit: the JSON that
+;;; which reads the unit's spec from the variable ferrixUnit (passed as a
+;;; file, as Nix's passAsFile does): the JSON that
 ;;; %unit-spec makes of the crate, version, kind, target name, crate types,
 ;;; mode, metadata, the invocation (program, arguments, environment and
 ;;; directory, where %unit-output-placeholder stands for the output), the
@@ -167,7 +168,9 @@ BUNDLED): switches forcing a system library, set only when pkg-config finds it
             (map (cut list <> "meta")
                  (delete-duplicates meta-units eq?))))
   (define env-vars
-    (append `(("ferrixUnit" . ,spec))
+    ;; As a file in the build directory: a unit with hundreds of dependencies
+    ;; has a spec larger than the kernel takes for one variable (128 KiB).
+    (append `(("ferrixUnit" . ,spec) ("passAsFile" . "ferrixUnit"))
             (unit-display-variables crate version kind mode)
             (if (null? host-directories)
                 '()
