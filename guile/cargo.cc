@@ -290,77 +290,106 @@ SCM primReadBuildScriptDirectives(SCM text, SCM file) {
 }
 #undef SUBR
 
-// --- A unit of the per-crate mode (unit-build.hh). Scheme side only (inside scheme()).
+// --- A unit of the per-crate mode (unit-build.hh).
 
-std::string symbolOrString(SCM obj, int pos, const char* name, const char* subr) {
-    if (scm_is_symbol(obj)) return toString(scm_symbol_to_string(obj));
-    expectString(obj, pos, name, subr);
-    return toString(obj);
+// Step 1 (guard.hh): SCRIPTS is ((ITEM WHAT LINKS) ...), ITEM a string, WHAT a symbol, LINKS a
+// string or #f.
+void expectScriptUses(SCM scripts, int pos, const char* subr) {
+    bool ok = scm_ilength(scripts) >= 0;
+    for (SCM l = scripts; ok && scm_is_pair(l); l = scm_cdr(l)) {
+        SCM e = scm_car(l);
+        ok = scm_ilength(e) == 3 && scm_is_string(scm_car(e)) && scm_is_symbol(scm_cadr(e)) &&
+             (scm_is_string(scm_caddr(e)) || scm_is_false(scm_caddr(e)));
+    }
+    expect(ok, scripts, pos, "SCRIPTS", "a list of (ITEM WHAT LINKS)", subr);
 }
 
-// SCRIPTS: ((ITEM WHAT LINKS) ...), WHAT a symbol, LINKS a string or #f.
-std::vector<cargo::ScriptUse> toScriptUses(SCM scripts, int pos, const char* subr) {
-    std::vector<cargo::ScriptUse> out;
-    expect(scm_ilength(scripts) >= 0, scripts, pos, "SCRIPTS", "a list", subr);
+// Scheme side: checked SCRIPTS as lists of three strings, LINKS "" for #f.
+SCM scriptStrings(SCM scripts) {
+    SCM out = SCM_EOL;
     for (SCM l = scripts; scm_is_pair(l); l = scm_cdr(l)) {
-        SCM e = scm_car(l);
-        expect(scm_ilength(e) == 3 && scm_is_string(scm_car(e)) && scm_is_symbol(scm_cadr(e)) &&
-                   (scm_is_string(scm_caddr(e)) || scm_is_false(scm_caddr(e))),
-               e, pos, "SCRIPTS", "a list of (ITEM WHAT LINKS)", subr);
-        out.push_back({toString(scm_car(e)), toString(scm_symbol_to_string(scm_cadr(e))),
-                       scm_is_string(scm_caddr(e)) ? toString(scm_caddr(e)) : ""});
+        SCM e = scm_car(l), links = scm_caddr(e);
+        out = scm_cons(scm_list_3(scm_car(e), scm_symbol_to_string(scm_cadr(e)),
+                                  scm_is_string(links) ? links : scm_from_utf8_string("")),
+                       out);
     }
+    return scm_reverse_x(out, SCM_EOL);
+}
+
+// C++ side.
+std::vector<cargo::ScriptUse> toScriptUses(SCM scripts, const char* subr, int pos) {
+    SCM strings = scheme([&] { return scriptStrings(scripts); });
+    std::vector<cargo::ScriptUse> out;
+    for (auto& l : toStringLists(strings, subr, pos))
+        out.push_back({l[0], l[1], l[2]});
     return out;
 }
 
 SCM pairList(const cargo::EnvList& v) {
-    SCM l = SCM_EOL;
-    for (size_t i = v.size(); i-- > 0;)
-        l = scm_cons(scm_cons(utf8(v[i].first), utf8(v[i].second)), l);
-    return l;
+    return scheme([&] {
+        SCM l = SCM_EOL;
+        for (size_t i = v.size(); i-- > 0;)
+            l = scm_cons(scm_cons(utf8(v[i].first), utf8(v[i].second)), l);
+        return l;
+    });
 }
+
+// Scheme side: the value of KEY in the alist FIELDS, or SCM_UNDEFINED.
+SCM specField(SCM fields, const char* key) {
+    SCM entry = scm_assq(scm_from_utf8_symbol(key), fields);
+    return scm_is_pair(entry) ? scm_cdr(entry) : SCM_UNDEFINED;
+}
+
+// The spec's fields by type: a string or a symbol (#f: ""), a list of strings.
+const char* const specNames[] = {"crate",       "version",      "kind",    "target-name",
+                                 "mode",        "metadata",     "program", "directory",
+                                 "placeholder", "cargo-version"};
+const char* const specLists[] = {"crate-types", "arguments", "inputs"};
 
 #define SUBR "%unit-spec"
 SCM primUnitSpec(SCM fields) {
     checkList(fields, 1, SUBR);
+    auto present = [&](const char* key) {
+        SCM v = specField(fields, key);
+        expect(!SCM_UNBNDP(v), fields, 1, key, "an entry in FIELDS", SUBR);
+        return v;
+    };
+    for (const char* key : specNames) {
+        SCM v = present(key);
+        expect(scm_is_string(v) || scm_is_symbol(v) || scm_is_false(v), v, 1, key,
+               "a string, a symbol or #f", SUBR);
+    }
+    for (const char* key : specLists)
+        expectStrings(present(key), 1, key, SUBR);
+    checkList(present("environment"), 1, SUBR);
+    expectScriptUses(present("scripts"), 1, SUBR);
+    present("link-libs?");
     return guarded(SUBR, [&] {
+        auto field = [&](const char* key) {
+            return scheme([&] { return specField(fields, key); });
+        };
+        auto name = [&](const char* key) {
+            SCM v = field(key);
+            return scm_is_false(v) ? std::string() : toName(v);
+        };
         cargo::UnitSpec s;
-        scheme([&] {
-            auto ref = [&](const char* key) {
-                SCM v = scm_assq(scm_from_utf8_symbol(key), fields);
-                expect(scm_is_pair(v), fields, 1, key, "an entry in FIELDS", SUBR);
-                return scm_cdr(v);
-            };
-            auto str = [&](const char* key) {
-                SCM v = ref(key);
-                // A unit without a target name or metadata (#f) has "".
-                return scm_is_false(v) ? std::string() : symbolOrString(v, 1, key, SUBR);
-            };
-            auto strs = [&](const char* key) {
-                SCM v = ref(key);
-                expectStrings(v, 1, key, SUBR);
-                return toStringList(v, SUBR, 1);
-            };
-            s.crate = str("crate");
-            s.version = str("version");
-            s.kind = str("kind");
-            s.targetName = str("target-name");
-            s.crateTypes = strs("crate-types");
-            s.mode = str("mode");
-            s.metadata = str("metadata");
-            s.program = str("program");
-            s.arguments = strs("arguments");
-            s.directory = str("directory");
-            s.placeholder = str("placeholder");
-            s.cargoVersion = str("cargo-version");
-            s.inputs = strs("inputs");
-            s.linkLibs = scm_is_true(ref("link-libs?"));
-            s.environment = toStringAlist(ref("environment"), SUBR, 1);
-            s.scripts = toScriptUses(ref("scripts"), 1, SUBR);
-            return SCM_UNSPECIFIED;
-        });
-        std::string json = s.toJSON();
-        return scheme([&] { return utf8(json); });
+        s.crate = name("crate");
+        s.version = name("version");
+        s.kind = name("kind");
+        s.targetName = name("target-name");
+        s.crateTypes = toStringList(field("crate-types"), SUBR, 1);
+        s.mode = name("mode");
+        s.metadata = name("metadata");
+        s.program = name("program");
+        s.arguments = toStringList(field("arguments"), SUBR, 1);
+        s.environment = toStringAlist(field("environment"), SUBR, 1);
+        s.directory = name("directory");
+        s.scripts = toScriptUses(field("scripts"), SUBR, 1);
+        s.placeholder = name("placeholder");
+        s.linkLibs = scm_is_true(field("link-libs?"));
+        s.cargoVersion = name("cargo-version");
+        s.inputs = toStringList(field("inputs"), SUBR, 1);
+        return fromString(s.toJSON());
     });
 }
 #undef SUBR
@@ -368,51 +397,33 @@ SCM primUnitSpec(SCM fields) {
 #define SUBR "%unit-script-arguments"
 SCM primUnitScriptArguments(SCM scripts, SCM kind, SCM targetName, SCM crateTypes, SCM linkLibs,
                             SCM test) {
+    expectScriptUses(scripts, 1, SUBR);
+    expect(scm_is_symbol(kind) || scm_is_string(kind), kind, 2, "KIND", "a symbol or a string",
+           SUBR);
+    expectString(targetName, 3, "TARGET-NAME", SUBR);
     expectStrings(crateTypes, 4, "CRATE-TYPES", SUBR);
     return guarded(SUBR, [&] {
-        std::vector<cargo::ScriptUse> uses;
-        std::string k, t;
-        std::vector<std::string> types;
-        scheme([&] {
-            uses = toScriptUses(scripts, 1, SUBR);
-            k = symbolOrString(kind, 2, "KIND", SUBR);
-            t = symbolOrString(targetName, 3, "TARGET-NAME", SUBR);
-            types = toStringList(crateTypes, SUBR, 4);
-            return SCM_UNSPECIFIED;
-        });
-        auto args =
-            cargo::scriptArguments(uses, k, t, types, scm_is_true(linkLibs), scm_is_true(test));
-        return scheme([&] { return stringList(args); });
+        auto args = cargo::scriptArguments(toScriptUses(scripts, SUBR, 1), toName(kind),
+                                           toString(targetName), toStringList(crateTypes, SUBR, 4),
+                                           scm_is_true(linkLibs), scm_is_true(test));
+        return fromStringList(args);
     });
 }
 #undef SUBR
 
 #define SUBR "%unit-script-environment"
 SCM primUnitScriptEnvironment(SCM scripts) {
-    return guarded(SUBR, [&] {
-        std::vector<cargo::ScriptUse> uses;
-        scheme([&] {
-            uses = toScriptUses(scripts, 1, SUBR);
-            return SCM_UNSPECIFIED;
-        });
-        auto env = cargo::scriptEnvironment(uses);
-        return scheme([&] { return pairList(env); });
-    });
+    expectScriptUses(scripts, 1, SUBR);
+    return guarded(
+        SUBR, [&] { return pairList(cargo::scriptEnvironment(toScriptUses(scripts, SUBR, 1))); });
 }
 #undef SUBR
 
 #define SUBR "%unit-search-paths"
 SCM primUnitSearchPaths(SCM inputs) {
     expectStrings(inputs, 1, "INPUTS", SUBR);
-    return guarded(SUBR, [&] {
-        std::vector<std::string> items;
-        scheme([&] {
-            items = toStringList(inputs, SUBR, 1);
-            return SCM_UNSPECIFIED;
-        });
-        auto env = cargo::searchPathVariables(items);
-        return scheme([&] { return pairList(env); });
-    });
+    return guarded(
+        SUBR, [&] { return pairList(cargo::searchPathVariables(toStringList(inputs, SUBR, 1))); });
 }
 #undef SUBR
 

@@ -102,7 +102,10 @@ void passVariablesAsFiles(const Derivation& drv, std::map<std::string, std::stri
         auto value = drv.env.find(name);
         if (value == drv.env.end()) continue; // as Nix: nothing to pass
         std::string file = ".attr-" + hashString(HashAlgo::SHA256, name).toNix32();
-        writeFile(hostBuildDir + "/" + file, value->second, 0644);
+        std::string path = hostBuildDir + "/" + file;
+        writeFile(path, value->second, 0644);
+        // Readable by the build user whatever ferrix's umask: the file is root's.
+        if (::chmod(path.c_str(), 0644) != 0) throw SysError("changing the mode of '" + path + "'");
         env.erase(name);
         env[name + "Path"] = buildDir + "/" + file;
     }

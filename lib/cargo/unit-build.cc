@@ -270,6 +270,26 @@ int jobserverDescriptor() {
     return 3;
 }
 
+int waitFor(pid_t pid);
+
+// Starts `command` as spawnCommand does; a program that cannot be started (not executable, no
+// interpreter, an environment too large) says why and gives status 127, as a shell would, so that
+// the unit fails with its own sentence. Returns the pid, or -1 with `status` set.
+pid_t start(const CommandSpawn& command, int& status) {
+    try {
+        return spawnCommand(command);
+    } catch (const SysError& e) {
+        say(std::string(e.what()) + "\n", stderr);
+        status = 127 << 8;
+        return -1;
+    }
+}
+
+// The status of a command started by start().
+int finish(pid_t pid, int status) {
+    return pid < 0 ? status : waitFor(pid);
+}
+
 int waitFor(pid_t pid) {
     int status;
     while (waitpid(pid, &status, 0) < 0)
@@ -303,7 +323,8 @@ void runBuildScript(const UnitSpec& spec, const std::string& out,
         if (!o) throw SysError("open " + stdoutFile);
         AutoCloseFD e(open(stderrFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
         if (!e) throw SysError("open " + stderrFile);
-        status = waitFor(spawnCommand({argv, o.get(), e.get(), jobserver}));
+        pid_t pid = start({argv, o.get(), e.get(), jobserver}, status);
+        status = finish(pid, status);
     }
     auto showAndFail = [&](const std::string& why) {
         say(why + "\n", stderr);
@@ -344,8 +365,10 @@ int runRustcPipelined(const std::vector<std::string>& argv, int jobserver, const
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) throw SysError("pipe");
     AutoCloseFD readEnd(fds[0]), writeEnd(fds[1]);
-    pid_t pid = spawnCommand({argv, writeEnd.get(), writeEnd.get(), jobserver});
+    int status = 0;
+    pid_t pid = start({argv, writeEnd.get(), writeEnd.get(), jobserver}, status);
     writeEnd.close();
+    if (pid < 0) return status;
     std::string pending;
     auto line = [&](const std::string& l) {
         if (l.empty() || l[0] != '{') {
@@ -488,8 +511,13 @@ void buildUnit(const UnitSpec& spec, const std::string& out, const std::string& 
     }
     bool declared = false;
     // rustc's codegen threads take the run's tokens.
-    int status = meta.empty() ? waitFor(spawnCommand({argv, 1, 2, jobserver}))
-                              : runRustcPipelined(argv, jobserver, meta, declared);
+    int status = 0;
+    if (meta.empty()) {
+        pid_t pid = start({argv, 1, 2, jobserver}, status);
+        status = finish(pid, status);
+    } else {
+        status = runRustcPipelined(argv, jobserver, meta, declared);
+    }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         fail("could not compile " + spec.description());
     if (!meta.empty()) finishMeta(out, meta, declared);
@@ -512,7 +540,7 @@ int unitBuilderMain() {
         unsetenv("ferrixUnitPath");
         buildUnit(spec, out, meta ? meta : "");
         return 0;
-    } catch (const Error& e) {
+    } catch (const std::exception& e) { // ferrix's errors, and out of memory
         std::fflush(stdout);
         std::fprintf(stderr, "error: %s\n", e.what());
         return 1;

@@ -92,7 +92,9 @@
 ;;;   lib/libguile-ferrix.so                 the Guile extension
 ;;;   share/guile/site/3.0/ferrix/...        build-side modules
 ;;;
-;;; Their builder is ITEM/bin/ferrix with arguments ("build-side" SCRIPT),
+;;; A per-crate unit's builder is ITEM/bin/ferrix with the argument "unit"
+;;; (see 'build-side-derivation' and (ferrix build-system cargo-units)); the
+;;; others' is ITEM/bin/ferrix with arguments ("build-side" SCRIPT),
 ;;; SCRIPT being a text store item holding Scheme top-level forms that the
 ;;; launcher evaluates in order with 'primitive-load' after putting
 ;;; ITEM/share/guile/site/3.0 first in the load path and ITEM/lib first in

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The per-crate build side, (ferrix build rust-unit), with invocations written by hand for a
-# two-crate project: greet (a library with a build script and links = "greet") and hello (a
-# binary with a build script that reads DEP_GREET_*), six units, each its own derivation made by
-# (ferrix build-system cargo-units). Checks the outputs of doc/per-crate.md, the directives'
-# effects (--cfg, rustc-env, OUT_DIR, -l/-L, DEP_ variables), sharing (the same unit is the same
-# derivation), and the failures: a build script's cargo::error and a rustc error, each named.
+# The per-crate build side, `ferrix unit' (lib/cargo/unit-build.cc), with invocations written by
+# hand for a two-crate project: greet (a library with a build script and links = "greet") and
+# hello (a binary with a build script that reads DEP_GREET_*), six units, each its own derivation
+# made by (ferrix build-system cargo-units). Checks the outputs of doc/per-crate.md, the
+# directives' effects (--cfg, rustc-env, OUT_DIR, -l/-L, DEP_ variables), sharing (the same unit
+# is the same derivation), and the failures: a build script's cargo::error and a rustc error, each
+# named.
 source "$(dirname "$0")/lib/cargo.bash"
 
 src=$TEST_TMP/src

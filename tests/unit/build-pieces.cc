@@ -13,6 +13,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
@@ -122,13 +123,17 @@ TEST(DerivationBuilder, PassAsFileWritesTheValueAndNamesItsFile) {
     std::string big(200 * 1024, 'x');
     d.env = {{"ferrixUnit", big}, {"small", "s"}, {"passAsFile", " ferrixUnit\tmissing "}};
     auto env = builderEnvironment(d, StoreDir("/gnu/store"), 1, "/build");
+    // Readable by the build user even under a strict umask.
+    mode_t mask = ::umask(077);
     passVariablesAsFiles(d, env, dir.path, "/build");
+    ::umask(mask);
     // The name Nix 2.8 gives it: .attr- and the nix32 sha256 of "ferrixUnit" (nix-hash --flat
     // --base32 --type sha256 of a file holding the name).
     const std::string file = ".attr-02ca95sb7zhfw54q24ksj0k4w6i77nknrhpx53hq4pq9s7qr4gdr";
     EXPECT_EQ(env.count("ferrixUnit"), 0u);
     EXPECT_EQ(env.at("ferrixUnitPath"), "/build/" + file);
     EXPECT_EQ(readFile(dir.path + "/" + file), big);
+    EXPECT_EQ(lstatPath(dir.path + "/" + file).st_mode & 0777, 0644u);
     EXPECT_EQ(env.count("missingPath"), 0u); // a name without a variable passes nothing
     EXPECT_EQ(env.at("small"), "s");
     EXPECT_EQ(test::listNames(dir.path), std::vector<std::string>{file});

@@ -349,6 +349,14 @@ TEST(UnitBuild, AFailedCompilationEndsWithCouldNotCompile) {
     EXPECT_EQ(b.status, 1);
     EXPECT_EQ(b.err, "error: e\nplain\nerror: could not compile `regex-syntax' 0.6.28 (lib "
                      "\"regex_syntax\")\n");
+    // One that cannot be started (not executable): why, then the unit's sentence.
+    writeFile(d.path + "/not-executable", "", 0644);
+    s.program = d.path + "/not-executable";
+    b = buildInChild(s, d.path + "/out", "", d.path);
+    EXPECT_EQ(b.status, 1);
+    EXPECT_NE(b.err.find("not-executable"), std::string::npos) << b.err;
+    EXPECT_NE(b.err.find("\nerror: could not compile `regex-syntax' 0.6.28"), std::string::npos)
+        << b.err;
     s.program = d.path + "/missing-rustc";
     b = buildInChild(s, d.path + "/out", "", d.path);
     EXPECT_EQ(b.status, 1);

@@ -2,7 +2,7 @@
 ;;;
 ;;; (ferrix build-system cargo-units): the per-crate mode of the cargo build
 ;;; system, host side (doc/per-crate.md): one derivation per compilation
-;;; unit, built by (ferrix build rust-unit).
+;;; unit, built by `ferrix unit' (lib/cargo/unit-build.cc).
 
 (define-module (ferrix build-system cargo-units)
   #:use-module (ferrix build-system)
@@ -189,7 +189,7 @@ BUNDLED): switches forcing a system library, set only when pkg-config finds it
          (check-system-libraries-then-build
           #:crate ,crate #:version ,version #:directory ,directory
           #:placeholder ,%unit-output-placeholder #:inputs ',inputs
-          #:rows ',checked-environment))
+          #:environment ',environment #:rows ',checked-environment))
        #:system system #:outputs outputs
        #:inputs drv-inputs #:env-vars env-vars)))
 

@@ -11,6 +11,7 @@
 (define-module (ferrix build rust-unit)
   #:use-module (ferrix build utils)
   #:use-module ((ferrix build sys-crates) #:select (system-library-switch))
+  #:use-module ((srfi srfi-1) #:select (filter-map))
   #:use-module (srfi srfi-11)
   #:use-module (srfi srfi-26)
   #:use-module (srfi srfi-34)
@@ -62,42 +63,44 @@ raised."
             0))))
 
 (define* (check-system-libraries-then-build #:key crate version directory
-                                            placeholder (inputs '()) rows)
+                                            placeholder (inputs '())
+                                            (environment '()) rows)
   "Set the variables of ROWS, (VARIABLE VALUE LIBRARY PKG-CONFIG-NAME
 DEBIAN-PACKAGE BUNDLED), switches of CRATE at VERSION (whose sources are in
-DIRECTORY, PLACEHOLDER in it standing for the output) forcing a system
-library, that pkg-config finds with INPUTS' pkgconfig directories, saying
-what was decided; fail naming the library when it is missing and the crate
-has no bundled sources; then become `ferrix unit', which builds the unit
-with those variables set."
-  (let ((pkg-config-path (getenv "PKG_CONFIG_PATH"))
-        (directory (let ((at (string-contains directory placeholder)))
-                     (if at
-                         (string-append (substring directory 0 at)
-                                        (getenv "out")
-                                        (substring directory
-                                                   (+ at (string-length
-                                                          placeholder))))
-                         directory))))
+DIRECTORY) forcing a system library, that pkg-config finds as the build
+script will run it -- with INPUTS' search paths and the unit's ENVIRONMENT,
+PLACEHOLDER in them standing for the output -- saying what was decided; fail
+naming the library when it is missing and the crate has no bundled sources;
+then become `ferrix unit', which builds the unit with those variables set."
+  (define (subst str)
+    (match (string-contains str placeholder)
+      (#f str)
+      (at (string-append (substring str 0 at) (getenv "out")
+                         (subst (substring str
+                                           (+ at (string-length placeholder))))))))
+  (let ((original (environ)))
     (set-search-paths! inputs)
-    (for-each (match-lambda
-                ((variable value . library)
-                 (let-values (((switch line)
-                               (guard (c ((message-condition? c)
-                                          (fail "~a" (condition-message c))))
-                                 (system-library-switch
-                                  crate (list version) (cons variable value)
-                                  library (const directory)))))
-                   (format #t "~a~%" line)
-                   (when switch
-                     (setenv variable value)))))
-              rows)
-    ;; `ferrix unit' sets the search paths again from the same value.
-    (if pkg-config-path
-        (setenv "PKG_CONFIG_PATH" pkg-config-path)
-        (unsetenv "PKG_CONFIG_PATH"))
-    (force-output)
-    (execl "/proc/self/exe" "ferrix" "unit")))
+    (for-each (match-lambda ((name . value) (setenv name (subst value))))
+              environment)
+    (let ((switches
+           (filter-map
+            (match-lambda
+              ((variable value . library)
+               (let-values (((switch line)
+                             (guard (c ((message-condition? c)
+                                        (fail "~a" (condition-message c))))
+                               (system-library-switch
+                                crate (list version) (cons variable value)
+                                library (const (subst directory))))))
+                 (format #t "~a~%" line)
+                 switch)))
+            rows)))
+      ;; `ferrix unit' sets the search paths and the environment itself.
+      (environ original)
+      (for-each (match-lambda ((variable . value) (setenv variable value)))
+                switches)
+      (force-output)
+      (execl "/proc/self/exe" "ferrix" "unit"))))
 
 ;;;
 ;;; The package.
