@@ -5,10 +5,18 @@
 #include "ferrix/cargo/build-script.hh"
 
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <string_view>
 
 namespace ferrix::cargo {
+
+std::string envify(const std::string& name) {
+    std::string out;
+    for (char c : name)
+        out += c == '-' ? '_' : (char)std::toupper((unsigned char)c);
+    return out;
+}
 
 namespace {
 

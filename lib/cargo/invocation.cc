@@ -1,6 +1,7 @@
 // rustc's arguments and environment per unit, in the order cargo writes them (see invocation.hh).
 #include "ferrix/cargo/invocation.hh"
 
+#include "ferrix/cargo/build-script.hh"
 #include "ferrix/cargo/semver.hh"
 
 #include <algorithm>
@@ -47,13 +48,6 @@ bool requiresUpstreamObjects(const Unit& u) {
 
 std::string libFile(const Unit& u, const std::string& ext) {
     return "lib/lib" + u.target.crateName() + "-" + u.metadata + ext;
-}
-
-std::string envify(const std::string& s) {
-    std::string r;
-    for (char c : s)
-        r += c == '-' ? '_' : (char)std::toupper((unsigned char)c);
-    return r;
 }
 
 // cargo's lto.rs: what each unit must produce (objects, bitcode or both) follows from the roots

@@ -143,13 +143,6 @@ const BuildScriptOutput& directivesOf(const std::string& item) {
     return it->second;
 }
 
-std::string envify(const std::string& name) {
-    std::string out;
-    for (char c : name)
-        out += c == '-' ? '_' : (char)std::toupper((unsigned char)c);
-    return out;
-}
-
 } // namespace
 
 bool linkArgApplies(const std::string& which, const std::string& kind,

@@ -17,6 +17,10 @@ class BuildScriptError : public Error {
     using Error::Error;
 };
 
+// NAME as cargo writes it inside a variable's name (DEP_<LINKS>_<KEY>, CARGO_FEATURE_<NAME>,
+// CARGO_CFG_<KEY>): upper case, with - as _.
+std::string envify(const std::string& name);
+
 struct BuildScriptOutput {
     std::vector<std::string> linkLibs;   // rustc-link-lib: "[KIND[:MODIFIERS]=]NAME[:RENAME]"
     std::vector<std::string> linkSearch; // rustc-link-search: "[KIND=]PATH"
